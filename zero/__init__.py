@@ -1,0 +1,1 @@
+"""zero: the CLI, configuration, network, training, replay, checkpoints and GTP; import submodules directly (this file stays empty on purpose)."""
