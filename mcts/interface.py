@@ -1,0 +1,44 @@
+"""The two protocols the search talks to: a batch of root positions (SearchGame) and a network-like Evaluator.
+
+Value perspective, stated once for the whole project: every value (network output,
+terminal value, Q, root value) is from the point of view of the player to move in
+the position it belongs to, in [-1, 1] (+1 = that player wins).
+Games implement these protocols structurally; they do not import this module.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+import numpy as np
+
+
+class Evaluator(Protocol):
+    """Maps a batch of input planes to move priors and values (one call serves every leaf of a step)."""
+
+    def evaluate(self, planes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """planes: float32[L, C, H, W] -> (priors float32[L, A] (need not be normalised or masked), values float32[L])."""
+        ...
+
+
+class SearchGame(Protocol):
+    """A batch of B root positions that the search expands by replaying action paths from them."""
+
+    num_actions: int  # A: size of the action space (Go: N*N + 1, the last is pass)
+    plane_shape: tuple[int, int, int]  # (C, H, W) of one position's input planes
+
+    def root_inputs(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Inputs for the B roots: (planes float32[B,C,H,W], legal bool[B,A], terminal bool[B], terminal_value float32[B])."""
+        ...
+
+    def leaf_inputs(
+        self, root_index: np.ndarray, paths: np.ndarray, path_length: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Replay ``paths[l, :path_length[l]]`` (action indices) from root ``root_index[l]`` for each leaf l.
+
+        root_index: int32[L]; paths: int32[L, D]; path_length: int32[L].
+        Returns (planes float32[L,C,H,W], legal bool[L,A], terminal bool[L],
+        terminal_value float32[L]) for the positions reached; terminal_value is the
+        game result for the player to move there and is only meaningful where terminal.
+        """
+        ...

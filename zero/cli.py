@@ -1,0 +1,60 @@
+"""The `zero` command line: parses arguments and dispatches to one module per subcommand (heavy imports happen inside each run())."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+# Each subcommand module defines ``add_arguments(parser)`` (cheap, no torch/ray import)
+# and ``run(args) -> int``. Adding a subcommand is one line here and one module.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "train": ("zero.commands.train", "self-play training run (Ray in-process, or --address for a cluster)"),
+    "selfplay": ("zero.commands.selfplay", "generate self-play games only"),
+    "config": ("zero.commands.config", "print the effective, commented config"),
+    "gtp": ("zero.commands.gtp", "run the GTP engine on stdin/stdout"),
+    "match": ("zero.commands.match", "play games between two GTP engines"),
+}
+BENCHMARKS: dict[str, tuple[str, str]] = {
+    "board": ("zero.bench.board", "light random playouts per second"),
+    "search": ("zero.bench.search", "batched search simulations per second"),
+    "network": ("zero.bench.network", "network evaluations and training samples per second"),
+    "selfplay": ("zero.bench.selfplay", "self-play games, positions and evaluations per second"),
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="zero", description="AlphaGo Zero-style self-play engine for Go.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name, (module, help_text) in COMMANDS.items():
+        _add(sub, name, module, help_text)
+    bench = sub.add_parser("bench", help="measure speed (prints a table, or one JSON object with --json)")
+    bench_sub = bench.add_subparsers(dest="target", metavar="TARGET", required=True)
+    for name, (module, help_text) in BENCHMARKS.items():
+        _add(bench_sub, name, module, help_text)
+    return parser
+
+
+def _add(sub: argparse._SubParsersAction, name: str, module: str, help_text: str) -> None:
+    try:
+        mod = importlib.import_module(module)
+    except ModuleNotFoundError as exc:
+        if exc.name != module:
+            raise
+        return  # not built yet: the subcommand is simply not offered
+    p = sub.add_parser(name, help=help_text, description=help_text)
+    mod.add_arguments(p)
+    p.set_defaults(_run=mod.run)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args._run(args) or 0)
+    except KeyboardInterrupt:
+        print("zero: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
