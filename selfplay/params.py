@@ -1,0 +1,124 @@
+"""Parameter dataclasses of the self-play layer (game choice, worker, run loop, arena); imports nothing heavy."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+
+@dataclass(frozen=True)
+class GameParams:
+    """Which game the run plays; Go rules live in their own section ([go])."""
+
+    name: Literal["go", "tictactoe"] = field(default="go", metadata={"doc": "game to learn: go or tictactoe"})
+
+
+@dataclass(frozen=True)
+class SelfPlayParams:
+    """How one self-play worker plays its B games in lockstep (AlphaGo Zero, with KataGo's options)."""
+
+    games_in_parallel: int = field(default=16, metadata={"doc": "B: games each worker plays in lockstep through one batched search"})
+    games_per_task: int = field(default=8, metadata={"doc": "finished games a worker returns per task (the unit of work in flight)"})
+    temperature_moves: int = field(default=8, metadata={"doc": "opening moves sampled from the visit distribution; later moves take the most visited"})
+    temperature: float = field(default=1.0, metadata={"doc": "temperature for the opening moves (1 = proportional to visits)"})
+    resign_threshold: float = field(default=-0.9, metadata={"doc": "resign when the root value for the side to move is below this (-1 disables)"})
+    resign_playout_fraction: float = field(default=0.1, metadata={"doc": "fraction of games that never resign, to measure resignation false positives"})
+    resign_min_moves: int = field(default=10, metadata={"doc": "no resignation before this many moves"})
+    playout_cap_randomization: bool = field(default=False, metadata={"doc": "KataGo: most moves use a fast search; only full-search moves become training targets"})
+    full_search_probability: float = field(default=0.25, metadata={"doc": "chance that a move step uses the full simulation count (with playout_cap_randomization)"})
+    fast_simulations: int = field(default=16, metadata={"doc": "simulations of a fast move step (with playout_cap_randomization)"})
+    sgf_fraction: float = field(default=0.05, metadata={"doc": "fraction of finished games also written as SGF under sgf/ (Go only)"})
+    device: str = field(default="cpu", metadata={"doc": "device of each worker's network copy: cpu, cuda or auto"})
+
+    def validate(self) -> None:
+        if self.games_in_parallel < 1:
+            raise ValueError(f"games_in_parallel must be >= 1, got {self.games_in_parallel}")
+        if self.games_per_task < 1:
+            raise ValueError(f"games_per_task must be >= 1, got {self.games_per_task}")
+        if self.temperature_moves < 0:
+            raise ValueError(f"temperature_moves must be >= 0, got {self.temperature_moves}")
+        if self.temperature <= 0:
+            raise ValueError(f"temperature must be > 0, got {self.temperature}")
+        if not -1.0 <= self.resign_threshold <= 1.0:
+            raise ValueError(f"resign_threshold must be in [-1, 1], got {self.resign_threshold}")
+        if not 0.0 <= self.resign_playout_fraction <= 1.0:
+            raise ValueError(f"resign_playout_fraction must be in [0, 1], got {self.resign_playout_fraction}")
+        if self.resign_min_moves < 0:
+            raise ValueError(f"resign_min_moves must be >= 0, got {self.resign_min_moves}")
+        if not 0.0 < self.full_search_probability <= 1.0:
+            raise ValueError(f"full_search_probability must be in (0, 1], got {self.full_search_probability}")
+        if self.fast_simulations < 1:
+            raise ValueError(f"fast_simulations must be >= 1, got {self.fast_simulations}")
+        if not 0.0 <= self.sgf_fraction <= 1.0:
+            raise ValueError(f"sgf_fraction must be in [0, 1], got {self.sgf_fraction}")
+        if self.device not in ("cpu", "cuda", "auto"):
+            raise ValueError(f"device must be cpu, cuda or auto, got {self.device!r}")
+
+
+@dataclass(frozen=True)
+class RunParams:
+    """The training run: workers, the balance between self-play and training, checkpoints, stopping."""
+
+    name: str = field(default="run", metadata={"doc": "run name; the run directory is runs/<name> unless --run-dir is given"})
+    seed: int = field(default=0, metadata={"doc": "base seed; worker i plays with seed + 1000 * (i + 1)"})
+    num_workers: int = field(default=2, metadata={"doc": "self-play worker actors"})
+    worker_cpus: float = field(default=1.0, metadata={"doc": "CPUs Ray reserves for each worker actor"})
+    worker_gpus: float = field(default=0.0, metadata={"doc": "GPU share Ray reserves for each worker actor (e.g. 0.25)"})
+    tasks_in_flight_per_worker: int = field(default=1, metadata={"doc": "cap on self-play tasks queued per worker"})
+    train_samples_per_new_sample: float = field(default=4.0, metadata={"doc": "training samples drawn per new self-play position (0 = self-play only)"})
+    max_train_lag: int = field(default=2000, metadata={"doc": "positions the trainer may owe before self-play tasks wait for it"})
+    min_replay_positions: int = field(default=1000, metadata={"doc": "positions in the replay window before training starts"})
+    steps_per_version: int = field(default=100, metadata={"doc": "train steps between weight publications (one model version each)"})
+    checkpoint_every_steps: int = field(default=500, metadata={"doc": "train steps between checkpoints (also written at the end of the run)"})
+    max_steps: int = field(default=0, metadata={"doc": "stop after this many train steps in total (0 = no limit)"})
+    max_minutes: float = field(default=0.0, metadata={"doc": "stop after this many minutes of this invocation (0 = no limit)"})
+    max_games: int = field(default=0, metadata={"doc": "stop after this many self-play games in total (0 = no limit)"})
+    device: str = field(default="auto", metadata={"doc": "trainer device: auto (CUDA when present), cpu or cuda"})
+    progress: bool = field(default=True, metadata={"doc": "show a tqdm progress display"})
+
+    def validate(self) -> None:
+        if not self.name or "/" in self.name:
+            raise ValueError(f"name must be a non-empty name without '/', got {self.name!r}")
+        if self.num_workers < 1:
+            raise ValueError(f"num_workers must be >= 1, got {self.num_workers}")
+        if self.worker_cpus < 0 or self.worker_gpus < 0:
+            raise ValueError("worker_cpus must be >= 0 (and worker_gpus too)")
+        if self.tasks_in_flight_per_worker < 1:
+            raise ValueError(f"tasks_in_flight_per_worker must be >= 1, got {self.tasks_in_flight_per_worker}")
+        if self.train_samples_per_new_sample < 0:
+            raise ValueError(f"train_samples_per_new_sample must be >= 0, got {self.train_samples_per_new_sample}")
+        if self.max_train_lag < 1:
+            raise ValueError(f"max_train_lag must be >= 1, got {self.max_train_lag}")
+        if self.min_replay_positions < 1:
+            raise ValueError(f"min_replay_positions must be >= 1, got {self.min_replay_positions}")
+        if self.steps_per_version < 1:
+            raise ValueError(f"steps_per_version must be >= 1, got {self.steps_per_version}")
+        if self.checkpoint_every_steps < 1:
+            raise ValueError(f"checkpoint_every_steps must be >= 1, got {self.checkpoint_every_steps}")
+        if self.max_steps < 0 or self.max_games < 0 or self.max_minutes < 0:
+            raise ValueError("max_steps must be >= 0 (and max_games, max_minutes too)")
+        if self.device not in ("cpu", "cuda", "auto"):
+            raise ValueError(f"device must be cpu, cuda or auto, got {self.device!r}")
+
+
+@dataclass(frozen=True)
+class ArenaParams:
+    """Evaluation during the run: the new network against the previous one and the random-rollout MCTS baseline."""
+
+    every_versions: int = field(default=5, metadata={"doc": "evaluate every K model versions (0 = never)"})
+    games: int = field(default=20, metadata={"doc": "games per pairing, colours alternating"})
+    simulations: int = field(default=64, metadata={"doc": "simulations per move for both sides (equal simulations)"})
+    baseline_rollouts: int = field(default=1, metadata={"doc": "random rollouts per leaf of the MCTS baseline"})
+    temperature_moves: int = field(default=2, metadata={"doc": "opening moves sampled (temperature 1) so games differ"})
+
+    def validate(self) -> None:
+        if self.every_versions < 0:
+            raise ValueError(f"every_versions must be >= 0, got {self.every_versions}")
+        if self.games < 1:
+            raise ValueError(f"games must be >= 1, got {self.games}")
+        if self.simulations < 1:
+            raise ValueError(f"simulations must be >= 1, got {self.simulations}")
+        if self.baseline_rollouts < 1:
+            raise ValueError(f"baseline_rollouts must be >= 1, got {self.baseline_rollouts}")
+        if self.temperature_moves < 0:
+            raise ValueError(f"temperature_moves must be >= 0, got {self.temperature_moves}")

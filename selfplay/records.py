@@ -1,0 +1,93 @@
+"""Self-play game records and their conversion to training samples; numpy only (no torch, ray or sgfmill).
+
+Perspective: ``result`` and ``final_ownership`` are from the FIRST player's point of
+view (Black in Go, X in tic-tac-toe); per-position samples flip them to the player to
+move there, as the training-sample contract requires (value and ownership for the
+side to move).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+@dataclass
+class GameRecord:
+    """One finished self-play game, position by position (T positions searched)."""
+
+    planes: np.ndarray  # uint8[T, C, H, W]  input planes of each searched position (all features are 0/1)
+    policy: np.ndarray  # float32[T, A]  the search's visit distribution (sums to 1)
+    root_value: np.ndarray  # float32[T]  search value for the player to move
+    to_move: np.ndarray  # int8[T]  0 = first player (Black / X), 1 = second player
+    moves: np.ndarray  # int32[T]  action played from each position
+    is_full_search: np.ndarray  # bool[T]  False for playout-cap "fast" moves (not training targets)
+    result: float  # +1 first player won, -1 lost, 0 draw
+    final_ownership: np.ndarray | None  # int8[H, W]  +1 first player owns, -1 second, 0 neither; None if resigned
+    resigned: bool = False  # the game ended by resignation
+    resign_disabled: bool = False  # one of the games played out to measure false positives
+    would_have_resigned: int = -1  # player (0/1) who first fell below the threshold in a resign-disabled game, else -1
+    model_version: int = 0
+    sgf: bytes | None = None  # SGF text for a sampled fraction of Go games
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def num_positions(self) -> int:
+        return int(self.planes.shape[0])
+
+    @property
+    def num_samples(self) -> int:
+        return int(self.is_full_search.sum())
+
+    @property
+    def resign_false_positive(self) -> bool:
+        """In a resign-disabled game: the player who would have resigned went on to win (or draw)."""
+        if self.would_have_resigned < 0:
+            return False
+        sign = 1.0 if self.would_have_resigned == 0 else -1.0
+        return sign * self.result >= 0.0
+
+
+@dataclass
+class Samples:
+    """Training samples in the replay contract: planes uint8[S,C,H,W], policy float32[S,A], value float32[S], ownership int8[S,H,W] or None."""
+
+    planes: np.ndarray
+    policy: np.ndarray
+    value: np.ndarray
+    ownership: np.ndarray | None
+
+    def __len__(self) -> int:
+        return int(self.planes.shape[0])
+
+
+def to_samples(records: list[GameRecord], with_ownership: bool) -> Samples | None:
+    """The full-search positions of ``records`` as samples (value, ownership for the side to move); None if there are none.
+
+    Resigned games have no final ownership; their samples use the ownership of the
+    last position scored as it stands would be wrong, so they get a zero target
+    (neither owns), which the ownership loss treats as "no information" only
+    approximately; records with ownership are the majority once the net is decent.
+    """
+    planes, policy, value, ownership = [], [], [], []
+    for record in records:
+        keep = record.is_full_search
+        if not keep.any():
+            continue
+        sign = np.where(record.to_move[keep] == 0, 1.0, -1.0).astype(np.float32)  # +1 where the first player moves
+        planes.append(record.planes[keep])
+        policy.append(record.policy[keep])
+        value.append(sign * np.float32(record.result))
+        if with_ownership:
+            h, w = record.planes.shape[2:]
+            final = record.final_ownership if record.final_ownership is not None else np.zeros((h, w), np.int8)
+            ownership.append((sign[:, None, None] * final[None].astype(np.float32)).astype(np.int8))
+    if not planes:
+        return None
+    return Samples(
+        planes=np.concatenate(planes).astype(np.uint8, copy=False),
+        policy=np.concatenate(policy).astype(np.float32, copy=False),
+        value=np.concatenate(value).astype(np.float32, copy=False),
+        ownership=np.concatenate(ownership) if with_ownership else None,
+    )

@@ -1,0 +1,132 @@
+"""The run directory layout (runs/<name>/: config.toml, checkpoints/, replay/, sgf/, tensorboard/, metrics.jsonl) and atomic file writes; no torch, no ray."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+CONFIG_SNAPSHOT = "config.toml"
+STATE_FILE = "run_state.json"  # counters the orchestrator keeps beside the checkpoints (games, positions, Elo table)
+
+
+@dataclass(frozen=True)
+class RunDir:
+    """Paths of one run; ``create()`` makes the folders, nothing else writes outside them."""
+
+    root: Path
+
+    @property
+    def config(self) -> Path:
+        return self.root / CONFIG_SNAPSHOT
+
+    @property
+    def checkpoints(self) -> Path:
+        return self.root / "checkpoints"
+
+    @property
+    def replay(self) -> Path:
+        return self.root / "replay"
+
+    @property
+    def sgf(self) -> Path:
+        return self.root / "sgf"
+
+    @property
+    def tensorboard(self) -> Path:
+        return self.root / "tensorboard"
+
+    @property
+    def metrics(self) -> Path:
+        return self.root / "metrics.jsonl"
+
+    @property
+    def state(self) -> Path:
+        return self.root / STATE_FILE
+
+    def create(self) -> "RunDir":
+        for path in (self.root, self.checkpoints, self.replay, self.sgf, self.tensorboard):
+            path.mkdir(parents=True, exist_ok=True)
+        return self
+
+    def exists(self) -> bool:
+        return self.config.exists()
+
+
+def atomic_write_bytes(path: Path | str, data: bytes) -> None:
+    """Write ``data`` to a temporary file in the same folder, fsync it, then rename it over ``path``."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+
+
+def atomic_write_text(path: Path | str, text: str) -> None:
+    atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def read_json(path: Path | str) -> dict[str, Any] | None:
+    """A JSON object from ``path``, or None if the file is missing or unreadable (it was written atomically, so rare)."""
+    try:
+        with open(path, encoding="utf-8") as fh:
+            data = json.load(fh)
+    except (FileNotFoundError, json.JSONDecodeError, UnicodeDecodeError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+class MetricsLog:
+    """Appends one JSON object per line to metrics.jsonl (a torn last line after kill -9 is skipped by readers)."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+
+    def write(self, kind: str, **values: Any) -> None:
+        record = {"time": round(time.time(), 3), "kind": kind, **values}
+        line = json.dumps(record, default=_jsonable) + "\n"
+        with open(self.path, "a", encoding="utf-8") as fh:
+            fh.write(line)
+            fh.flush()
+
+
+def read_metrics(path: Path | str) -> list[dict[str, Any]]:
+    """Every complete line of a metrics.jsonl file (lines that do not parse are skipped)."""
+    out = []
+    try:
+        with open(path, encoding="utf-8") as fh:
+            for line in fh:
+                try:
+                    out.append(json.loads(line))
+                except json.JSONDecodeError:
+                    continue
+    except FileNotFoundError:
+        pass
+    return out
+
+
+def _jsonable(value: Any) -> Any:
+    try:
+        import numpy as np
+
+        if isinstance(value, np.generic):
+            return value.item()
+        if isinstance(value, np.ndarray):
+            return value.tolist()
+    except ImportError:  # pragma: no cover
+        pass
+    return str(value)
