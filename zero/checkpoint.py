@@ -1,0 +1,269 @@
+"""Checkpoints that load without running anyone's code: safetensors weights + JSON metadata + a weights-only training state; imports torch, safetensors and zero.network, never ray or sgfmill.
+
+Layout of a checkpoint directory (every file written to a temporary name, then
+``os.replace``d, so a crash never leaves a half-written file under a real name):
+
+    model-00001000.safetensors   weights; the header's metadata holds the JSON below
+    model-00001000.json          the same metadata, for people and tools
+    train-00001000.pt            optimizer/scheduler/step/RNG state for resuming,
+                                 read with torch.load(weights_only=True) (optional)
+    latest                       one line: the stem of the newest checkpoint
+
+Metadata: ``{"format", "network": NetworkConfig fields, "shape": GameShape fields,
+"step", "model_version", "run_config"}``. On load the architecture stored in the
+checkpoint wins; a different architecture passed in explicitly is an error naming both.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save_file
+
+from zero.network import GameShape, NetworkConfig, PolicyValueNet, unwrap
+
+FORMAT = "zero-checkpoint-1"
+LATEST = "latest"
+_STEM = re.compile(r"^model-(\d{8,})$")
+
+
+class CheckpointError(ValueError):
+    """A checkpoint that cannot be used: missing, corrupt, unsafe or of another architecture; the message says which file and why."""
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """A loaded checkpoint: weights on the CPU plus what is needed to rebuild and resume."""
+
+    path: Path  # the .safetensors file
+    network_config: NetworkConfig
+    shape: GameShape
+    step: int
+    model_version: int
+    run_config: dict[str, Any]
+    state_dict: dict[str, torch.Tensor]
+
+    def build_model(self) -> PolicyValueNet:
+        """A PolicyValueNet with the checkpoint's architecture and weights (train mode; call .eval() for inference)."""
+        model = PolicyValueNet(self.network_config, self.shape)
+        try:
+            model.load_state_dict(self.state_dict)
+        except RuntimeError as exc:
+            raise CheckpointError(f"{self.path}: weights do not fit the architecture stored with them: {exc}") from None
+        return model
+
+    @property
+    def training_state_path(self) -> Path:
+        return self.path.with_name(self.path.name.replace("model-", "train-").replace(".safetensors", ".pt"))
+
+    def load_training_state(self) -> dict[str, Any] | None:
+        """The optimizer/scheduler/step/RNG state saved beside the weights, or None if there is none."""
+        path = self.training_state_path
+        if not path.exists():
+            return None
+        return load_training_state(path)
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` via a temporary file in the same directory and os.replace."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        _remove_quietly(Path(tmp))
+        raise
+
+
+def _atomic_via(path: Path, writer) -> None:
+    """Call ``writer(tmp_path)`` and rename the result onto ``path``."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        writer(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        _remove_quietly(Path(tmp))
+        raise
+
+
+def save_checkpoint(
+    directory: str | Path,
+    model: torch.nn.Module,
+    *,
+    step: int,
+    model_version: int,
+    run_config: dict[str, Any] | None = None,
+    training_state: dict[str, Any] | None = None,
+    keep_last: int = 5,
+) -> Path:
+    """Save weights (+ training state) as checkpoint ``step``, point ``latest`` at it, keep the newest ``keep_last``; returns the weights path."""
+    if keep_last < 1:
+        raise ValueError(f"keep_last must be at least 1, got {keep_last}")
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    net = unwrap(model)
+    metadata = {
+        "format": FORMAT,
+        "network": net.config.to_dict(),
+        "shape": net.shape.to_dict(),
+        "step": int(step),
+        "model_version": int(model_version),
+        "run_config": run_config or {},
+    }
+    text = json.dumps(metadata, sort_keys=True)
+    stem = f"model-{step:08d}"
+    # safetensors refuses shared storage; clone to plain contiguous CPU tensors.
+    tensors = {k: v.detach().to("cpu").contiguous().clone() for k, v in net.state_dict().items()}
+    weights = directory / f"{stem}.safetensors"
+    if training_state is not None:
+        train_path = directory / f"train-{step:08d}.pt"
+        _atomic_via(train_path, lambda tmp: torch.save(training_state, tmp))
+    _atomic_via(weights, lambda tmp: save_file(tensors, tmp, metadata={"zero": text}))
+    atomic_write_bytes(directory / f"{stem}.json", (json.dumps(metadata, indent=2, sort_keys=True) + "\n").encode())
+    atomic_write_bytes(directory / LATEST, (stem + "\n").encode())
+    _prune(directory, keep_last)
+    return weights
+
+
+def list_checkpoints(directory: str | Path) -> list[Path]:
+    """Weights files in ``directory``, oldest step first."""
+    found = []
+    for path in Path(directory).glob("model-*.safetensors"):
+        match = _STEM.match(path.stem)
+        if match:
+            found.append((int(match.group(1)), path))
+    return [p for _, p in sorted(found)]
+
+
+def resolve_checkpoint_path(path: str | Path) -> Path:
+    """A weights file for ``path``: the file itself, or for a directory the one its ``latest`` names (else the newest)."""
+    path = Path(path)
+    if path.is_dir():
+        pointer = path / LATEST
+        if pointer.exists():
+            stem = pointer.read_text().strip()
+            if not _STEM.match(stem):
+                raise CheckpointError(f"{pointer}: expected a checkpoint name like model-00001000, got {stem[:60]!r}")
+            return path / f"{stem}.safetensors"
+        found = list_checkpoints(path)
+        if not found:
+            raise CheckpointError(f"{path}: no checkpoint in this directory (no 'latest' file, no model-*.safetensors)")
+        return found[-1]
+    return path
+
+
+def load_checkpoint(
+    path: str | Path,
+    *,
+    expected_config: NetworkConfig | None = None,
+    expected_shape: GameShape | None = None,
+) -> Checkpoint:
+    """Read a checkpoint safely (no unpickling); the stored architecture wins, and an explicit different one is an error."""
+    weights = resolve_checkpoint_path(path)
+    if not weights.exists():
+        raise CheckpointError(f"{weights}: no such checkpoint file")
+    metadata = _read_metadata(weights)
+    try:
+        state = load_file(str(weights), device="cpu")
+    except (SafetensorError, OSError, ValueError) as exc:
+        raise CheckpointError(f"{weights}: cannot read the weights (truncated or corrupt safetensors file: {exc})") from None
+    try:
+        config = NetworkConfig.from_dict(metadata["network"])
+        shape = GameShape(**metadata["shape"])
+        shape.validate()
+        step, version = int(metadata["step"]), int(metadata["model_version"])
+        run_config = dict(metadata.get("run_config") or {})
+    except (KeyError, TypeError, ValueError) as exc:
+        raise CheckpointError(f"{weights}: bad checkpoint metadata: {exc}") from None
+    if expected_config is not None and expected_config != config:
+        raise CheckpointError(
+            f"{weights}: the checkpoint's network is {_describe(config)} but the given config asks for "
+            f"{_describe(expected_config)}; drop the explicit network settings to use the checkpoint's"
+        )
+    if expected_shape is not None and expected_shape != shape:
+        raise CheckpointError(
+            f"{weights}: the checkpoint is for {_describe(shape)} but the game needs {_describe(expected_shape)}"
+        )
+    return Checkpoint(weights, config, shape, step, version, run_config, state)
+
+
+def load_training_state(path: str | Path) -> dict[str, Any]:
+    """The resume state written by save_checkpoint, loaded with weights_only=True (a pickle that would run code is refused)."""
+    path = Path(path)
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # torch raises UnpicklingError, RuntimeError, EOFError... depending on the damage
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise CheckpointError(
+            f"{path}: refused to load the training state (not a weights-only file, or truncated): {first}"
+        ) from None
+    if not isinstance(state, dict):
+        raise CheckpointError(f"{path}: expected a dict of training state, got {type(state).__name__}")
+    return state
+
+
+def _read_metadata(weights: Path) -> dict[str, Any]:
+    header = _read_safetensors_header(weights)
+    text = (header.get("__metadata__") or {}).get("zero")
+    if text is None:
+        raise CheckpointError(f"{weights}: not a zero checkpoint (no 'zero' metadata in the safetensors header)")
+    try:
+        metadata = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise CheckpointError(f"{weights}: checkpoint metadata is not valid JSON: {exc}") from None
+    if not isinstance(metadata, dict) or metadata.get("format") != FORMAT:
+        raise CheckpointError(f"{weights}: unknown checkpoint format {metadata.get('format') if isinstance(metadata, dict) else metadata!r}")
+    return metadata
+
+
+def _read_safetensors_header(weights: Path) -> dict[str, Any]:
+    """Parse the safetensors header (8-byte little-endian length + JSON) ourselves to give one clear error."""
+    size = weights.stat().st_size
+    with open(weights, "rb") as fh:
+        head = fh.read(8)
+        if len(head) < 8:
+            raise CheckpointError(f"{weights}: truncated checkpoint ({size} bytes, not even a safetensors header)")
+        length = int.from_bytes(head, "little")
+        if length > min(size - 8, 100_000_000):
+            raise CheckpointError(
+                f"{weights}: not a safetensors file or truncated (header claims {length} bytes, file has {size}); "
+                "pickled .pt/.pth files are not accepted"
+            )
+        raw = fh.read(length)
+    try:
+        header = json.loads(raw)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise CheckpointError(f"{weights}: not a safetensors file (header is not JSON)") from None
+    if not isinstance(header, dict):
+        raise CheckpointError(f"{weights}: not a safetensors file (header is not a JSON object)")
+    return header
+
+
+def _describe(obj: NetworkConfig | GameShape) -> str:
+    return "(" + ", ".join(f"{k}={v}" for k, v in obj.to_dict().items()) + ")"
+
+
+def _prune(directory: Path, keep_last: int) -> None:
+    for weights in list_checkpoints(directory)[:-keep_last]:
+        stem = weights.stem
+        for path in (weights, weights.with_suffix(".json"), directory / f"train-{stem[len('model-'):]}.pt"):
+            _remove_quietly(path)
+
+
+def _remove_quietly(path: Path) -> None:
+    try:
+        path.unlink()
+    except FileNotFoundError:
+        pass

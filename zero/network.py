@@ -1,0 +1,203 @@
+"""The policy-value residual network (AlphaGo Zero tower with KataGo's global pooling and ownership head); imports torch only, never ray or sgfmill.
+
+Shapes, for a batch of B positions of a game with C input planes on an H x W board
+(H == W == board_size) and A actions:
+
+- input ``planes``: float32 [B, C, H, W] (all our features are 0/1)
+- ``policy_logits``: float32 [B, A]; the first H*W entries are the points
+  (index ``y*W + x``), and when ``A == H*W + 1`` the last one is pass
+- ``value``: float32 [B] in [-1, 1], for the player to move (tanh)
+- ``ownership``: float32 [B, H, W] in [-1, 1] (+1 = the player to move owns the point),
+  or None when the head is off
+
+Architecture (Silver et al. 2017, "Mastering the game of Go without human knowledge",
+Methods; Wu 2019, "Accelerating Self-Play Learning in Go", KataGo, sections 3.3 and 4):
+a 3x3 conv stem, ``blocks`` residual blocks of ``channels`` channels with batch norm,
+then three heads. Every ``global_pooling_every``-th block is a global-pooling block:
+a side branch of ``global_pooling_channels`` channels is pooled over the board
+(mean and max) and turned into a per-channel bias of the block's middle layer, which
+lets the network see whole-board facts (ko fights, who is ahead) early.
+The heads are fully convolutional plus pooled features, so one config serves any
+board size: policy = a 1x1 conv per point plus a pass logit from pooled features
+(no pass logit when ``A == H*W``, e.g. tic-tac-toe); value = pooled features through
+a hidden layer and tanh; ownership = a 1x1 conv per point and tanh.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+
+@dataclass(frozen=True)
+class NetworkConfig:
+    """Architecture of the residual tower and its heads (board size and plane count come from the game)."""
+
+    blocks: int = field(default=6, metadata={"doc": "residual blocks in the tower (AlphaGo Zero: 20 or 40)"})
+    channels: int = field(default=96, metadata={"doc": "channels of every residual block (AlphaGo Zero: 256)"})
+    global_pooling_every: int = field(
+        default=3, metadata={"doc": "every k-th block gets a global-pooling bias (KataGo); 0 = none"}
+    )
+    global_pooling_channels: int = field(
+        default=32, metadata={"doc": "channels of the pooled side branch in a global-pooling block"}
+    )
+    policy_channels: int = field(default=32, metadata={"doc": "channels of the policy head's 1x1 conv"})
+    value_channels: int = field(default=32, metadata={"doc": "channels of the value head's 1x1 conv"})
+    value_hidden: int = field(default=128, metadata={"doc": "width of the value head's hidden layer"})
+    ownership_head: bool = field(
+        default=True, metadata={"doc": "predict the final owner of every point (KataGo auxiliary target)"}
+    )
+
+    def validate(self) -> None:
+        for name in ("blocks", "channels", "policy_channels", "value_channels", "value_hidden"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
+        if self.global_pooling_every < 0:
+            raise ValueError(f"global_pooling_every must be >= 0 (0 = off), got {self.global_pooling_every}")
+        if self.global_pooling_every and not 1 <= self.global_pooling_channels < self.channels:
+            raise ValueError(
+                f"global_pooling_channels must be in 1..channels-1 ({self.channels - 1}), got {self.global_pooling_channels}"
+            )
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "NetworkConfig":
+        """Build from a plain dict (e.g. checkpoint metadata); unknown keys are an error naming them."""
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ValueError(f"{unknown[0]}: unknown network config key (known: {', '.join(sorted(known))})")
+        config = cls(**data)
+        config.validate()
+        return config
+
+
+@dataclass(frozen=True)
+class GameShape:
+    """What the network needs to know about the game: input planes, board side and action count."""
+
+    in_channels: int  # C: input feature planes per position (Go: 17)
+    board_size: int  # N: the board is N x N
+    num_actions: int  # A: N*N (no pass, e.g. tic-tac-toe) or N*N + 1 (last = pass, Go)
+
+    def validate(self) -> None:
+        if self.in_channels < 1:
+            raise ValueError(f"in_channels must be at least 1, got {self.in_channels}")
+        if self.board_size < 1:
+            raise ValueError(f"board_size must be at least 1, got {self.board_size}")
+        points = self.board_size * self.board_size
+        if self.num_actions not in (points, points + 1):
+            raise ValueError(
+                f"num_actions must be {points} (no pass) or {points + 1} (with pass) for a "
+                f"{self.board_size}x{self.board_size} board, got {self.num_actions}"
+            )
+
+    @property
+    def has_pass(self) -> bool:
+        return self.num_actions == self.board_size * self.board_size + 1
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+class NetworkOutput(NamedTuple):
+    policy_logits: torch.Tensor  # float [B, A]
+    value: torch.Tensor  # float [B], tanh, for the player to move
+    ownership: torch.Tensor | None  # float [B, H, W], tanh, +1 = player to move; None without the head
+    ownership_logits: torch.Tensor | None  # float [B, H, W], pre-tanh (used by the loss)
+
+
+def global_pool(x: torch.Tensor) -> torch.Tensor:
+    """[B, C, H, W] -> [B, 2C]: mean and max over the board (KataGo's pooling without the size term)."""
+    return torch.cat([x.mean(dim=(2, 3)), x.amax(dim=(2, 3))], dim=1)
+
+
+def _conv_bn(cin: int, cout: int, kernel: int) -> nn.Sequential:
+    return nn.Sequential(nn.Conv2d(cin, cout, kernel, padding=kernel // 2, bias=False), nn.BatchNorm2d(cout))
+
+
+class ResidualBlock(nn.Module):
+    """conv-BN-ReLU-conv-BN plus the skip, then ReLU (AlphaGo Zero)."""
+
+    def __init__(self, channels: int) -> None:
+        super().__init__()
+        self.first = _conv_bn(channels, channels, 3)
+        self.second = _conv_bn(channels, channels, 3)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = F.relu(self.first(x))
+        return F.relu(x + self.second(h))
+
+
+class GlobalPoolingBlock(nn.Module):
+    """A residual block whose middle layer gets a per-channel bias computed from a pooled side branch (KataGo)."""
+
+    def __init__(self, channels: int, pooled_channels: int) -> None:
+        super().__init__()
+        self.first = _conv_bn(channels, channels, 3)
+        self.branch = _conv_bn(channels, pooled_channels, 3)
+        self.to_bias = nn.Linear(2 * pooled_channels, channels)
+        self.second = _conv_bn(channels, channels, 3)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = F.relu(self.first(x))
+        pooled = global_pool(F.relu(self.branch(x)))
+        h = h + self.to_bias(pooled)[:, :, None, None]
+        return F.relu(x + self.second(h))
+
+
+class PolicyValueNet(nn.Module):
+    """The whole network: ``forward(planes[B,C,H,W]) -> NetworkOutput`` (see the module docstring for shapes)."""
+
+    def __init__(self, config: NetworkConfig, shape: GameShape) -> None:
+        super().__init__()
+        config.validate()
+        shape.validate()
+        self.config = config
+        self.shape = shape
+        c = config.channels
+        self.stem = _conv_bn(shape.in_channels, c, 3)
+        every = config.global_pooling_every
+        self.tower = nn.Sequential(
+            *[
+                GlobalPoolingBlock(c, config.global_pooling_channels) if every and (i + 1) % every == 0 else ResidualBlock(c)
+                for i in range(config.blocks)
+            ]
+        )
+        self.policy_conv = _conv_bn(c, config.policy_channels, 1)
+        self.policy_points = nn.Conv2d(config.policy_channels, 1, 1)
+        self.policy_pass = nn.Linear(2 * config.policy_channels, 1) if shape.has_pass else None
+        self.value_conv = _conv_bn(c, config.value_channels, 1)
+        self.value_fc = nn.Sequential(
+            nn.Linear(2 * config.value_channels, config.value_hidden), nn.ReLU(), nn.Linear(config.value_hidden, 1)
+        )
+        self.ownership_conv = nn.Conv2d(config.value_channels, 1, 1) if config.ownership_head else None
+
+    def forward(self, planes: torch.Tensor) -> NetworkOutput:
+        x = self.tower(F.relu(self.stem(planes)))
+        p = F.relu(self.policy_conv(x))
+        logits = self.policy_points(p).flatten(1)  # [B, H*W]
+        if self.policy_pass is not None:
+            logits = torch.cat([logits, self.policy_pass(global_pool(p))], dim=1)
+        v = F.relu(self.value_conv(x))
+        value = torch.tanh(self.value_fc(global_pool(v))).squeeze(1)
+        if self.ownership_conv is None:
+            return NetworkOutput(logits, value, None, None)
+        own_logits = self.ownership_conv(v).squeeze(1)
+        return NetworkOutput(logits, value, torch.tanh(own_logits), own_logits)
+
+
+def unwrap(model: nn.Module) -> nn.Module:
+    """The plain module behind a ``torch.compile`` wrapper (its state dict has no ``_orig_mod.`` prefix)."""
+    return getattr(model, "_orig_mod", model)
+
+
+def count_parameters(model: nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters())

@@ -1,0 +1,295 @@
+"""The replay window: recent training positions stored compactly in memory and as atomic shards on disk, sampled uniformly with a random symmetry; imports numpy, torch and games.symmetry, never ray or sgfmill.
+
+Sample contract (what self-play produces, per position):
+    planes     0/1 uint8 or bool [C, H, W]   input features (stored bit-packed)
+    policy     float32 [A]                   search visit distribution, sums to 1 (stored float16)
+    value      float32                       final result for the player to move: +1 / -1 / 0
+    ownership  int8 [H, W] or absent         final owner: +1 player to move, -1 opponent, 0 neither
+
+In memory the window is a ring of ``capacity`` slots; sampling draws from the newest
+``window_size(total_added)`` positions, which grows with the number of positions ever
+added when ``growth`` is on (KataGo, Wu 2019 section 4.1: ``c * (1 + beta * ((n/c)^alpha - 1) / alpha)``).
+On disk, every ``shard_size`` added positions become ``shard-<first index>.npz``
+(np.savez written to a temporary name then os.replace; read back with
+allow_pickle=False). At start the newest shards are reloaded; a shard that cannot be
+read is reported (``corrupt_shards`` and a warning) and skipped. Shards entirely older
+than the ring's capacity are deleted.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from games.symmetry import NUM_SYMMETRIES, point_permutation, transform_planes
+
+_SHARD = re.compile(r"^shard-(\d{12})\.npz$")
+
+
+@dataclass(frozen=True)
+class ReplayConfig:
+    """Size and growth of the replay window and how it is sharded on disk."""
+
+    window: int = field(default=500_000, metadata={"doc": "most recent positions kept and sampled from (the maximum when growing)"})
+    growth: bool = field(default=True, metadata={"doc": "grow the window with the positions seen so far, as KataGo does"})
+    growth_min: int = field(default=100_000, metadata={"doc": "KataGo's c: window size while few positions have been seen"})
+    growth_alpha: float = field(default=0.75, metadata={"doc": "KataGo's alpha: exponent of the window's growth"})
+    growth_beta: float = field(default=0.4, metadata={"doc": "KataGo's beta: scale of the window's growth"})
+    shard_size: int = field(default=16_384, metadata={"doc": "positions per shard file on disk"})
+
+    def validate(self) -> None:
+        if self.window < 1:
+            raise ValueError(f"window must be at least 1, got {self.window}")
+        if self.growth_min < 1:
+            raise ValueError(f"growth_min must be at least 1, got {self.growth_min}")
+        if not 0.0 < self.growth_alpha <= 1.0:
+            raise ValueError(f"growth_alpha must be in (0, 1], got {self.growth_alpha}")
+        if self.growth_beta < 0.0:
+            raise ValueError(f"growth_beta must be >= 0, got {self.growth_beta}")
+        if self.shard_size < 1:
+            raise ValueError(f"shard_size must be at least 1, got {self.shard_size}")
+
+    def window_size(self, total_added: int) -> int:
+        """Positions to sample from after ``total_added`` positions were ever added (at most ``window``)."""
+        if not self.growth or total_added <= self.growth_min:
+            return min(self.window, total_added)
+        c, a = self.growth_min, self.growth_alpha
+        grown = c * (1.0 + self.growth_beta * ((total_added / c) ** a - 1.0) / a)
+        return int(min(self.window, total_added, grown))
+
+
+@dataclass
+class ReplayBatch:
+    """A training batch as CPU torch tensors: planes uint8 [B,C,H,W], policy float32 [B,A], value float32 [B], ownership float32 [B,H,W], has_ownership bool [B]."""
+
+    planes: torch.Tensor
+    policy: torch.Tensor
+    value: torch.Tensor
+    ownership: torch.Tensor
+    has_ownership: torch.Tensor
+
+    def to(self, device: torch.device, non_blocking: bool = True) -> "ReplayBatch":
+        """Move to ``device``; planes become float32 there (uint8 travels 4x cheaper)."""
+        return ReplayBatch(
+            self.planes.to(device, non_blocking=non_blocking).float(),
+            self.policy.to(device, non_blocking=non_blocking),
+            self.value.to(device, non_blocking=non_blocking),
+            self.ownership.to(device, non_blocking=non_blocking),
+            self.has_ownership.to(device, non_blocking=non_blocking),
+        )
+
+    def __len__(self) -> int:
+        return int(self.value.shape[0])
+
+
+class ReplayBuffer:
+    """The replay window for one game shape; ``add`` positions, ``sample`` batches, ``flush`` the tail to disk."""
+
+    def __init__(
+        self,
+        config: ReplayConfig,
+        *,
+        in_channels: int,
+        board_size: int,
+        num_actions: int,
+        directory: str | Path | None = None,
+        seed: int | None = None,
+    ) -> None:
+        config.validate()
+        self.config = config
+        self.in_channels, self.board_size, self.num_actions = in_channels, board_size, num_actions
+        points = board_size * board_size
+        if num_actions not in (points, points + 1):
+            raise ValueError(f"num_actions must be {points} or {points + 1} for a {board_size}x{board_size} board, got {num_actions}")
+        self.plane_bits = in_channels * points
+        self.capacity = config.window
+        cap = self.capacity
+        self._planes = np.zeros((cap, (self.plane_bits + 7) // 8), np.uint8)  # bit-packed [C*H*W] per slot
+        self._policy = np.zeros((cap, num_actions), np.float16)
+        self._value = np.zeros(cap, np.float32)
+        self._ownership = np.zeros((cap, points), np.int8)
+        self._has_ownership = np.zeros(cap, bool)
+        self.total_added = 0  # positions ever added; slot of position i is i % capacity
+        self.directory = Path(directory) if directory is not None else None
+        self.corrupt_shards: list[tuple[Path, str]] = []
+        self._flushed = 0  # positions [0, _flushed) are on disk
+        self.rng = np.random.default_rng(seed)
+        self._perms = np.stack([point_permutation(board_size, k) for k in range(NUM_SYMMETRIES)])
+        if self.directory is not None:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            self._load_shards()
+
+    # ---- size -----------------------------------------------------------------
+    def __len__(self) -> int:
+        """Positions currently sampled from (the window)."""
+        return self.config.window_size(self.total_added)
+
+    # ---- adding -----------------------------------------------------------------
+    def add(self, planes: np.ndarray, policy: np.ndarray, value: np.ndarray, ownership: np.ndarray | None = None) -> None:
+        """Add a batch of positions: planes 0/1 [B,C,H,W], policy [B,A], value [B], ownership int8 [B,H,W] or None."""
+        planes = np.asarray(planes)
+        n = planes.shape[0] if planes.ndim == 4 else -1
+        c, s, a = self.in_channels, self.board_size, self.num_actions
+        if planes.shape != (n, c, s, s):
+            raise ValueError(f"planes must have shape [B, {c}, {s}, {s}], got {list(planes.shape)}")
+        policy, value = np.asarray(policy, np.float32), np.asarray(value, np.float32).reshape(-1)
+        if policy.shape != (n, a):
+            raise ValueError(f"policy must have shape [{n}, {a}], got {list(policy.shape)}")
+        if value.shape != (n,):
+            raise ValueError(f"value must have shape [{n}], got {list(value.shape)}")
+        if planes.dtype != bool and ((planes != 0) & (planes != 1)).any():
+            raise ValueError("planes must be 0/1 (they are stored bit-packed)")
+        if ownership is not None:
+            ownership = np.asarray(ownership)
+            if ownership.shape != (n, s, s):
+                raise ValueError(f"ownership must have shape [{n}, {s}, {s}], got {list(ownership.shape)}")
+        packed = np.packbits(planes.reshape(n, -1).astype(bool), axis=1)
+        own = np.zeros((n, s * s), np.int8) if ownership is None else ownership.reshape(n, -1).astype(np.int8)
+        has = np.full(n, ownership is not None)
+        self._put(packed, policy.astype(np.float16), value, own, has)
+        if self.directory is not None:
+            while self.total_added - self._flushed >= self.config.shard_size:
+                self._write_shard(self._flushed, self._flushed + self.config.shard_size)
+
+    def _put(self, packed, policy, value, own, has) -> None:
+        n = len(value)
+        if n > self.capacity:  # only the newest capacity positions can survive
+            skip = n - self.capacity
+            self.total_added += skip
+            packed, policy, value, own, has = packed[skip:], policy[skip:], value[skip:], own[skip:], has[skip:]
+            n = self.capacity
+        slots = (self.total_added + np.arange(n)) % self.capacity
+        self._planes[slots], self._policy[slots], self._value[slots] = packed, policy, value
+        self._ownership[slots], self._has_ownership[slots] = own, has
+        self.total_added += n
+
+    # ---- sampling -----------------------------------------------------------------
+    def sample(self, batch_size: int, *, augment: bool = True) -> ReplayBatch:
+        """``batch_size`` positions drawn uniformly (with replacement) from the window, each under a random one of the 8 symmetries."""
+        window = len(self)
+        if window == 0:
+            raise ValueError("the replay buffer is empty: add positions before sampling")
+        ages = self.rng.integers(0, window, size=batch_size)
+        slots = (self.total_added - 1 - ages) % self.capacity
+        syms = self.rng.integers(0, NUM_SYMMETRIES, size=batch_size) if augment else np.zeros(batch_size, np.int64)
+        return self.gather(slots, syms)
+
+    def gather(self, slots: np.ndarray, syms: np.ndarray) -> ReplayBatch:
+        """The positions in ring ``slots`` [B] under symmetries ``syms`` [B] (decoded and transformed together)."""
+        b, c, s = len(slots), self.in_channels, self.board_size
+        points = s * s
+        planes = np.unpackbits(self._planes[slots], axis=1, count=self.plane_bits).reshape(b, c, s, s)
+        policy = self._policy[slots].astype(np.float32)
+        ownership = self._ownership[slots]
+        for k in np.unique(syms):
+            if k == 0:
+                continue
+            rows = np.nonzero(syms == k)[0]
+            planes[rows] = transform_planes(planes[rows], int(k))
+            perm = self._perms[k]
+            policy[rows, :points] = policy[rows][:, perm]  # pass (index points) stays put
+            ownership[rows] = ownership[rows][:, perm]
+        return ReplayBatch(
+            torch.from_numpy(planes),
+            torch.from_numpy(policy),
+            torch.from_numpy(self._value[slots].copy()),
+            torch.from_numpy(ownership.reshape(b, s, s).astype(np.float32)),
+            torch.from_numpy(self._has_ownership[slots].copy()),
+        )
+
+    def window_contents(self) -> dict[str, np.ndarray]:
+        """The window, oldest first, as stored (packed planes, float16 policy...): for tests and tools."""
+        window = len(self)
+        slots = (self.total_added - window + np.arange(window)) % self.capacity
+        return {
+            "planes": self._planes[slots],
+            "policy": self._policy[slots],
+            "value": self._value[slots],
+            "ownership": self._ownership[slots],
+            "has_ownership": self._has_ownership[slots],
+        }
+
+    # ---- disk -----------------------------------------------------------------
+    def flush(self) -> None:
+        """Write the positions not yet on disk as one (possibly short) shard."""
+        if self.directory is not None and self.total_added > self._flushed:
+            self._write_shard(self._flushed, self.total_added)
+
+    def _write_shard(self, start: int, stop: int) -> None:
+        start = max(start, self.total_added - self.capacity)  # older ones were overwritten in the ring
+        slots = np.arange(start, stop) % self.capacity
+        path = self.directory / f"shard-{start:012d}.npz"
+        fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=f".{path.name}.", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                np.savez(
+                    fh,
+                    start=np.int64(start),
+                    shape=np.array([self.in_channels, self.board_size, self.num_actions], np.int64),
+                    planes=self._planes[slots],
+                    policy=self._policy[slots],
+                    value=self._value[slots],
+                    ownership=self._ownership[slots],
+                    has_ownership=self._has_ownership[slots],
+                )
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        self._flushed = stop
+        self._delete_old_shards()
+
+    def _shard_files(self) -> list[tuple[int, Path]]:
+        found = []
+        for path in self.directory.iterdir():
+            match = _SHARD.match(path.name)
+            if match:
+                found.append((int(match.group(1)), path))
+        return sorted(found)
+
+    def _delete_old_shards(self) -> None:
+        files = self._shard_files()
+        oldest_kept = self.total_added - self.capacity
+        for (start, path), (next_start, _) in zip(files, files[1:]):
+            if next_start <= oldest_kept:  # every position of this shard left the ring
+                path.unlink(missing_ok=True)
+
+    def _load_shards(self) -> None:
+        expected = np.array([self.in_channels, self.board_size, self.num_actions])
+        for start, path in self._shard_files():
+            try:
+                with np.load(path, allow_pickle=False) as data:
+                    arrays = {k: data[k] for k in ("start", "shape", "planes", "policy", "value", "ownership", "has_ownership")}
+                n = len(arrays["value"])
+                if not np.array_equal(arrays["shape"], expected):
+                    raise ValueError(f"shard is for (channels, size, actions) = {arrays['shape'].tolist()}, expected {expected.tolist()}")
+                if int(arrays["start"]) != start:
+                    raise ValueError(f"shard says it starts at {int(arrays['start'])}, its name says {start}")
+                if (
+                    arrays["planes"].shape != (n, self._planes.shape[1])
+                    or arrays["policy"].shape != (n, self.num_actions)
+                    or arrays["ownership"].shape != (n, self.board_size**2)
+                    or arrays["has_ownership"].shape != (n,)
+                ):
+                    raise ValueError("array shapes do not match each other")
+            except Exception as exc:  # zipfile.BadZipFile, EOFError, ValueError, KeyError, OSError...
+                reason = f"{type(exc).__name__}: {exc}"
+                self.corrupt_shards.append((path, reason))
+                warnings.warn(f"replay: skipping unreadable shard {path}: {reason}", RuntimeWarning, stacklevel=2)
+                continue
+            self.total_added = max(self.total_added, start)  # a gap (skipped shard) stays a gap in the counter
+            self._put(
+                arrays["planes"],
+                arrays["policy"].astype(np.float16),
+                arrays["value"].astype(np.float32),
+                arrays["ownership"].astype(np.int8),
+                arrays["has_ownership"].astype(bool),
+            )
+        self._flushed = self.total_added
