@@ -1,0 +1,49 @@
+"""Match statistics: Wilson interval and Elo difference, checked against values computed by hand."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from zero.match import elo_from_score, format_elo, summarize, wilson_interval
+
+
+def test_even_score_is_zero_elo_with_symmetric_interval():
+    s = summarize(wins=50, losses=50)
+    assert s.win_rate == 0.5 and s.elo == pytest.approx(0.0)
+    assert s.win_rate_low == pytest.approx(1 - s.win_rate_high)
+    assert s.elo_low == pytest.approx(-s.elo_high)
+    # Wilson 95% interval for 50/100: 0.5 +- 1.96*sqrt(0.25/100 + 1.96^2/40000)/(1+1.96^2/100)
+    z = 1.959963984540054
+    half = z * math.sqrt(0.25 / 100 + z * z / 40000) / (1 + z * z / 100)
+    assert s.win_rate_high == pytest.approx(0.5 + half)
+
+
+def test_elo_of_known_scores():
+    # expected score 1/(1+10^(-d/400)): d = 400*log10(3) ~ 190.8 for a 75% score
+    assert elo_from_score(0.75) == pytest.approx(400 * math.log10(3))
+    assert elo_from_score(1 / 11) == pytest.approx(-400.0)
+    assert elo_from_score(0.0) is None and elo_from_score(1.0) is None
+
+
+def test_draws_count_half_and_interval_contains_score():
+    s = summarize(wins=3, losses=1, draws=2)
+    assert s.games == 6 and s.win_rate == pytest.approx(4 / 6)
+    assert s.win_rate_low < s.win_rate < s.win_rate_high
+    assert s.elo_low < s.elo < s.elo_high
+
+
+def test_clean_sweep_has_unbounded_elo_but_finite_lower_bound():
+    s = summarize(wins=10, losses=0)
+    assert s.win_rate == 1.0 and s.elo is None and s.elo_high is None
+    assert s.win_rate_low > 0.6 and s.elo_low is not None and s.elo_low > 0
+    assert format_elo(s.elo, +1) == "+inf" and format_elo(-12.4, +1) == "-12"
+
+
+def test_interval_narrows_with_more_games():
+    lo10, hi10 = wilson_interval(0.7, 10)
+    lo1000, hi1000 = wilson_interval(0.7, 1000)
+    assert hi1000 - lo1000 < (hi10 - lo10) / 5
+    assert wilson_interval(0.5, 0) == (0.0, 1.0)
+    assert math.isnan(summarize(0, 0).win_rate)

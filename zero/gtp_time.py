@@ -1,0 +1,117 @@
+"""Clock bookkeeping and per-move time budgets for GTP time_settings / time_left / kgs-time_settings (pure Python, imports nothing of ours).
+
+Budget rules (seconds of thinking for one move, before the safety margin):
+* no time control: None (the visit limit alone decides);
+* main time left: main / moves_left, where moves_left estimates the moves we still
+  play (at least ``min_moves_left``), plus a share of one byo-yomi period if there is one;
+* Canadian byo-yomi (``stones`` stones in ``period`` seconds): time_left / stones_left;
+* Japanese byo-yomi (KGS ``byoyomi``): one period (never eats into the next one);
+* absolute time: main / moves_left only, so the game can always be finished.
+The margin (client latency, our start-up per move) is subtracted and the budget is
+clamped to at least ``minimum``: we never plan beyond what is left on the clock.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class TimeParams:
+    """How the engine spends its clock."""
+
+    margin: float = field(default=0.5, metadata={"doc": "seconds kept back per move for latency and overhead"})
+    minimum: float = field(default=0.05, metadata={"doc": "shortest thinking time per move in seconds"})
+    min_moves_left: int = field(default=20, metadata={"doc": "never plan for fewer remaining own moves than this in main time"})
+    byo_share: float = field(default=0.8, metadata={"doc": "fraction of a byo-yomi period (or Canadian share) spent per move"})
+
+    def validate(self) -> None:
+        if self.margin < 0:
+            raise ValueError("margin: must be >= 0")
+        if self.minimum <= 0:
+            raise ValueError("minimum: must be > 0")
+        if self.min_moves_left < 1:
+            raise ValueError("min_moves_left: must be >= 1")
+        if not 0 < self.byo_share <= 1:
+            raise ValueError("byo_share: must be in (0, 1]")
+
+
+@dataclass
+class Clock:
+    """One player's clock as the controller describes it (GTP 2 section 6.3.4 and the KGS extension)."""
+
+    kind: str = "none"  # none | absolute | canadian | byoyomi
+    main_time: float = 0.0  # seconds of main time in the settings
+    period_time: float = 0.0  # byo-yomi period in seconds
+    period_stones: int = 0  # canadian: stones per period; byoyomi: number of periods
+    time_left: float = 0.0  # seconds left now (main, or in the current period)
+    stones_left: int = 0  # 0 = still in main time; canadian: stones left; byoyomi: periods left
+
+    @classmethod
+    def from_gtp(cls, main_time: float, byo_yomi_time: float, byo_yomi_stones: int) -> Clock:
+        """``time_settings``: byo_yomi_time > 0 with 0 stones means no time limit (GTP 2)."""
+        if byo_yomi_time > 0 and byo_yomi_stones == 0:
+            return cls()
+        if byo_yomi_stones > 0:
+            return cls("canadian", main_time, byo_yomi_time, byo_yomi_stones, main_time, 0)
+        if main_time <= 0:
+            return cls()
+        return cls("absolute", main_time, 0.0, 0, main_time, 0)
+
+    def start(self) -> Clock:
+        """The clock at the start of a game (main time, or straight into byo-yomi)."""
+        fresh = Clock(self.kind, self.main_time, self.period_time, self.period_stones, self.main_time, 0)
+        if fresh.kind in ("canadian", "byoyomi") and fresh.main_time <= 0:
+            fresh.time_left = fresh.period_time
+            fresh.stones_left = fresh.period_stones
+        return fresh
+
+    def update(self, time_left: float, stones: int) -> None:
+        """``time_left color time stones`` from the controller."""
+        self.time_left = max(0.0, time_left)
+        self.stones_left = max(0, stones)
+
+    def spend(self, seconds: float) -> None:
+        """Our own bookkeeping after a move, for controllers that never send time_left."""
+        if self.kind == "none":
+            return
+        self.time_left -= seconds
+        if self.stones_left == 0 and self.time_left <= 0 and self.kind in ("canadian", "byoyomi"):
+            self.time_left += self.period_time  # main time ran out: byo-yomi starts
+            self.stones_left = self.period_stones
+        elif self.kind == "canadian" and self.stones_left > 0:
+            self.stones_left -= 1
+            if self.stones_left == 0:  # period completed: a fresh one
+                self.time_left = self.period_time
+                self.stones_left = self.period_stones
+        elif self.kind == "byoyomi" and self.stones_left > 0:
+            self.time_left = self.period_time  # a period is restored after each move within it
+        self.time_left = max(0.0, self.time_left)
+
+
+def move_budget(clock: Clock, moves_played: int, board_points: int, params: TimeParams) -> float | None:
+    """Seconds to think for the next move, or None when there is no time limit."""
+    if clock.kind == "none":
+        return None
+    if clock.stones_left > 0:  # in overtime
+        if clock.kind == "canadian":
+            raw = clock.time_left * params.byo_share / clock.stones_left
+        else:  # japanese: the period must never be exceeded
+            raw = min(clock.time_left, clock.period_time) * params.byo_share
+        return _clamp(raw, clock.time_left, params)
+    # in main time: a typical game lasts about board_points moves in total (both players)
+    moves_left = max(params.min_moves_left, (board_points - moves_played) // 2)
+    raw = clock.time_left / moves_left
+    if clock.kind == "canadian" and clock.period_stones > 0:
+        raw += params.byo_share * clock.period_time / clock.period_stones * 0.5
+    elif clock.kind == "byoyomi":
+        raw += params.byo_share * clock.period_time * 0.5
+    limit = clock.time_left + (clock.period_time if clock.kind in ("canadian", "byoyomi") else 0.0)
+    if clock.kind == "canadian" and clock.period_stones > 0:
+        limit = clock.time_left + clock.period_time / clock.period_stones
+    return _clamp(raw, limit, params)
+
+
+def _clamp(raw: float, available: float, params: TimeParams) -> float:
+    ceiling = max(params.minimum, available - params.margin)
+    return max(params.minimum, min(raw, ceiling))
