@@ -1,0 +1,353 @@
+"""The trainer: samples the replay window, takes optimizer steps, logs metrics, saves and resumes; a plain class (no Ray), imports torch and zero.{network,inference,replay,checkpoint}, never ray or sgfmill.
+
+Loss (Silver et al. 2017, Methods, "Optimization"; Wu 2019 for the ownership term):
+    l = -pi . log p            policy cross-entropy against the search's visit distribution
+      + w_v (z - v)^2          value MSE against the game result (player to move)
+      + w_o BCE(owner)         per-point ownership, mean over points (KataGo), where present
+    L2 regularisation is the optimizer's weight decay (on conv/linear weights, not on
+    batch-norm scales or biases).
+One step reads top to bottom in ``_step``: LR from the schedule, forward under
+autocast, backward (with a GradScaler for fp16), gradient clipping, optimizer step,
+metric sums kept on the device (no host sync per step). Every ``log_every`` steps
+the sums become one record: to ``<run_dir>/metrics.jsonl``, to TensorBoard under
+``<run_dir>/tensorboard`` and to the tqdm bar. Sampling runs one batch ahead on a
+background thread so the input pipeline overlaps the device's work.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import torch
+from torch.nn import functional as F
+
+from zero.checkpoint import load_checkpoint, save_checkpoint
+from zero.inference import device_description, resolve_autocast_dtype, resolve_device
+from zero.network import NetworkOutput, PolicyValueNet, unwrap
+from zero.replay import ReplayBatch, ReplayBuffer
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Optimizer, schedule, loss weights and logging of the trainer."""
+
+    batch_size: int = field(default=256, metadata={"doc": "positions per optimizer step"})
+    optimizer: Literal["sgd", "adamw"] = field(default="sgd", metadata={"doc": "sgd (with momentum, as AlphaGo Zero) or adamw"})
+    lr: float = field(default=0.02, metadata={"doc": "peak learning rate"})
+    lr_schedule: Literal["constant", "step", "cosine"] = field(
+        default="step", metadata={"doc": "constant, step (x lr_step_gamma every lr_step_every steps) or cosine to lr_min_ratio*lr"}
+    )
+    lr_warmup_steps: int = field(default=0, metadata={"doc": "linear warm-up from 0 to lr over this many steps"})
+    lr_step_every: int = field(default=200_000, metadata={"doc": "step schedule: steps between LR drops"})
+    lr_step_gamma: float = field(default=0.1, metadata={"doc": "step schedule: LR multiplier at each drop"})
+    lr_total_steps: int = field(default=500_000, metadata={"doc": "cosine schedule: steps from peak to the minimum"})
+    lr_min_ratio: float = field(default=0.01, metadata={"doc": "cosine schedule: final LR as a fraction of lr"})
+    momentum: float = field(default=0.9, metadata={"doc": "SGD momentum (Nesterov off); AdamW beta1"})
+    weight_decay: float = field(default=1e-4, metadata={"doc": "L2 / decoupled weight decay on conv and linear weights"})
+    grad_clip: float = field(default=5.0, metadata={"doc": "clip the global gradient norm to this; 0 = off"})
+    value_loss_weight: float = field(default=1.0, metadata={"doc": "weight of the value MSE in the loss"})
+    ownership_loss_weight: float = field(default=0.5, metadata={"doc": "weight of the ownership loss (mean over points)"})
+    amp: Literal["auto", "off", "bfloat16", "float16"] = field(
+        default="auto", metadata={"doc": "mixed precision: auto = bf16 (or fp16) on CUDA, off on CPU"}
+    )
+    device: str = field(default="auto", metadata={"doc": "auto, cpu or cuda[:i]"})
+    compile: bool = field(default=False, metadata={"doc": "run the training forward pass through torch.compile"})
+    prefetch: bool = field(default=True, metadata={"doc": "sample the next batch on a background thread"})
+    log_every: int = field(default=100, metadata={"doc": "steps between metric records"})
+
+    def validate(self) -> None:
+        if self.batch_size < 1:
+            raise ValueError(f"batch_size must be at least 1, got {self.batch_size}")
+        if self.lr < 0:
+            raise ValueError(f"lr must be >= 0, got {self.lr}")
+        for name in ("lr_warmup_steps",):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
+        for name in ("lr_step_every", "lr_total_steps", "log_every"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
+        if not 0 < self.lr_step_gamma <= 1:
+            raise ValueError(f"lr_step_gamma must be in (0, 1], got {self.lr_step_gamma}")
+        if not 0 <= self.lr_min_ratio <= 1:
+            raise ValueError(f"lr_min_ratio must be in [0, 1], got {self.lr_min_ratio}")
+        if not 0 <= self.momentum < 1:
+            raise ValueError(f"momentum must be in [0, 1), got {self.momentum}")
+        for name in ("weight_decay", "grad_clip", "value_loss_weight", "ownership_loss_weight"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
+        if self.optimizer not in ("sgd", "adamw"):
+            raise ValueError(f"optimizer must be sgd or adamw, got {self.optimizer!r}")
+        if self.lr_schedule not in ("constant", "step", "cosine"):
+            raise ValueError(f"lr_schedule must be constant, step or cosine, got {self.lr_schedule!r}")
+        if self.amp not in ("auto", "off", "bfloat16", "float16"):
+            raise ValueError(f"amp must be auto, off, bfloat16 or float16, got {self.amp!r}")
+
+    def lr_at(self, step: int) -> float:
+        """The learning rate for optimizer step ``step`` (0-based): warm-up, then the schedule."""
+        if self.lr_warmup_steps and step < self.lr_warmup_steps:
+            return self.lr * (step + 1) / self.lr_warmup_steps
+        t = step - self.lr_warmup_steps
+        if self.lr_schedule == "step":
+            return self.lr * self.lr_step_gamma ** (t // self.lr_step_every)
+        if self.lr_schedule == "cosine":
+            frac = min(t, self.lr_total_steps) / self.lr_total_steps
+            return self.lr * (self.lr_min_ratio + (1 - self.lr_min_ratio) * 0.5 * (1 + math.cos(math.pi * frac)))
+        return self.lr
+
+
+def compute_losses(out: NetworkOutput, batch: ReplayBatch) -> dict[str, torch.Tensor]:
+    """Per-head losses and diagnostics (scalars on the batch's device) for a batch already on the device."""
+    logits = out.policy_logits.float()
+    log_p = F.log_softmax(logits, dim=1)
+    policy_loss = -(batch.policy * log_p).sum(dim=1).mean()
+    value = out.value.float()
+    value_loss = F.mse_loss(value, batch.value)
+    entropy = -(log_p.exp() * log_p).sum(dim=1).mean()
+    decisive = batch.value != 0
+    correct = ((value > 0) == (batch.value > 0)) & decisive
+    losses = {
+        "policy_loss": policy_loss,
+        "value_loss": value_loss,
+        "policy_entropy": entropy,
+        "value_correct": correct.float().sum(),
+        "value_decisive": decisive.float().sum(),
+    }
+    if out.ownership_logits is not None:
+        # tanh(u) = 2*sigmoid(2u) - 1, so BCE on sigmoid(2u) against (t+1)/2 trains the tanh output towards t.
+        per_point = F.binary_cross_entropy_with_logits(
+            2 * out.ownership_logits.float(), (batch.ownership + 1) / 2, reduction="none"
+        ).mean(dim=(1, 2))
+        mask = batch.has_ownership.float()
+        losses["ownership_loss"] = (per_point * mask).sum() / mask.sum().clamp(min=1)
+    return losses
+
+
+class Trainer:
+    """Trains a PolicyValueNet from a ReplayBuffer; ``train_steps(n)`` runs n optimizer steps."""
+
+    def __init__(
+        self,
+        model: PolicyValueNet,
+        config: TrainConfig,
+        replay: ReplayBuffer | None = None,
+        *,
+        run_dir: str | Path | None = None,
+        seed: int = 0,
+    ) -> None:
+        config.validate()
+        self.config = config
+        self.replay = replay
+        self.device = resolve_device(config.device)
+        self.autocast_dtype = resolve_autocast_dtype(self.device, "float32" if config.amp == "off" else config.amp)
+        torch.manual_seed(seed)
+        model = model.to(self.device)
+        if self.device.type == "cuda":
+            model = model.to(memory_format=torch.channels_last)
+        self.model = model
+        self._forward = torch.compile(model) if config.compile else model
+        self.optimizer = self._build_optimizer()
+        self.scaler = torch.amp.GradScaler(self.device.type, enabled=self.autocast_dtype == torch.float16)
+        self.step = 0
+        self.model_version = 0
+        self.run_dir = Path(run_dir) if run_dir is not None else None
+        self._writer = None
+        self._sums: dict[str, torch.Tensor] = {}
+        self._interval_steps = 0
+        self._interval_start = time.perf_counter()
+        self.last_metrics: dict[str, float] = {}
+
+    def _build_optimizer(self) -> torch.optim.Optimizer:
+        decay = [p for p in self.model.parameters() if p.ndim > 1]  # conv and linear weights
+        no_decay = [p for p in self.model.parameters() if p.ndim <= 1]  # BN scales, biases
+        groups = [
+            {"params": decay, "weight_decay": self.config.weight_decay},
+            {"params": no_decay, "weight_decay": 0.0},
+        ]
+        if self.config.optimizer == "adamw":
+            return torch.optim.AdamW(groups, lr=self.config.lr, betas=(self.config.momentum, 0.999))
+        return torch.optim.SGD(groups, lr=self.config.lr, momentum=self.config.momentum)
+
+    def _autocast(self):
+        if self.autocast_dtype is None:
+            return contextlib.nullcontext()
+        return torch.autocast(self.device.type, dtype=self.autocast_dtype)
+
+    # ---- the loop -----------------------------------------------------------------
+    def train_steps(self, n: int, *, progress: bool = False) -> dict[str, float]:
+        """Run ``n`` optimizer steps on batches sampled from the replay buffer; returns the last metric record."""
+        if self.replay is None:
+            raise ValueError("this trainer has no replay buffer; pass one or use train_on_batch")
+        if len(self.replay) == 0:
+            raise ValueError("the replay buffer is empty: add positions before training")
+        bar = None
+        if progress:
+            from tqdm import tqdm
+
+            bar = tqdm(total=n, desc="train", unit="step", dynamic_ncols=True)
+        sample = self._sample
+        with ThreadPoolExecutor(max_workers=1) if self.config.prefetch else contextlib.nullcontext() as pool:
+            pending = pool.submit(sample) if pool else None
+            for i in range(n):
+                batch = pending.result() if pool else sample()
+                if pool and i + 1 < n:
+                    pending = pool.submit(sample)
+                record = self.train_on_batch(batch)
+                if bar is not None:
+                    bar.update(1)
+                    if record:
+                        bar.set_postfix(loss=f"{record['loss']:.3f}", lr=f"{record['lr']:.2g}")
+        if bar is not None:
+            bar.close()
+        return self.last_metrics
+
+    def _sample(self) -> ReplayBatch:
+        batch = self.replay.sample(self.config.batch_size)
+        if self.device.type == "cuda":
+            batch = ReplayBatch(*(t.pin_memory() for t in (batch.planes, batch.policy, batch.value, batch.ownership, batch.has_ownership)))
+        return batch
+
+    def train_on_batch(self, batch: ReplayBatch) -> dict[str, float] | None:
+        """One optimizer step on ``batch`` (CPU or device tensors); returns a metric record when one is due, else None."""
+        batch = batch.to(self.device)
+        planes = batch.planes
+        if self.device.type == "cuda":
+            planes = planes.contiguous(memory_format=torch.channels_last)
+        cfg = self.config
+        lr = cfg.lr_at(self.step)
+        for group in self.optimizer.param_groups:
+            group["lr"] = lr
+        self.model.train()
+        with self._autocast():
+            out = self._forward(planes)
+        losses = compute_losses(out, batch)
+        loss = losses["policy_loss"] + cfg.value_loss_weight * losses["value_loss"]
+        if "ownership_loss" in losses:
+            loss = loss + cfg.ownership_loss_weight * losses["ownership_loss"]
+        self.optimizer.zero_grad(set_to_none=True)
+        self.scaler.scale(loss).backward()
+        if cfg.grad_clip > 0:
+            self.scaler.unscale_(self.optimizer)
+            grad_norm = torch.nn.utils.clip_grad_norm_(self.model.parameters(), cfg.grad_clip)
+        else:
+            grad_norm = torch.zeros((), device=self.device)
+        self.scaler.step(self.optimizer)
+        self.scaler.update()
+        self.step += 1
+        losses["loss"] = loss
+        losses["grad_norm"] = grad_norm
+        for key, value in losses.items():
+            value = value.detach().float()
+            self._sums[key] = self._sums[key] + value if key in self._sums else value
+        self._sums["samples"] = self._sums.get("samples", 0) + len(batch)
+        self._interval_steps += 1
+        if self.step % cfg.log_every == 0:
+            return self._emit(lr)
+        return None
+
+    def _emit(self, lr: float) -> dict[str, float]:
+        """Turn the interval's device-side sums into one record (one host sync per log_every steps) and write it."""
+        if self.device.type == "cuda":
+            torch.cuda.synchronize(self.device)
+        elapsed = time.perf_counter() - self._interval_start
+        sums = {k: float(v) for k, v in self._sums.items()}
+        steps = max(self._interval_steps, 1)
+        record: dict[str, float] = {"step": self.step, "lr": lr}
+        for key in ("loss", "policy_loss", "value_loss", "ownership_loss", "policy_entropy", "grad_norm"):
+            if key in sums:
+                record[key] = sums[key] / steps
+        record["value_accuracy"] = sums["value_correct"] / sums["value_decisive"] if sums.get("value_decisive") else float("nan")
+        record["samples_per_s"] = sums["samples"] / elapsed if elapsed > 0 else float("nan")
+        self._sums, self._interval_steps, self._interval_start = {}, 0, time.perf_counter()
+        self.last_metrics = record
+        self._write(record)
+        return record
+
+    def _write(self, record: dict[str, float]) -> None:
+        if self.run_dir is None:
+            return
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        with open(self.run_dir / "metrics.jsonl", "a") as fh:
+            fh.write(json.dumps({"time": time.time(), **record}) + "\n")
+        if self._writer is None:
+            from torch.utils.tensorboard import SummaryWriter
+
+            self._writer = SummaryWriter(str(self.run_dir / "tensorboard"))
+        for key, value in record.items():
+            if key != "step" and math.isfinite(value):
+                self._writer.add_scalar(f"train/{key}", value, int(record["step"]))
+        self._writer.flush()
+
+    def close(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
+
+    # ---- resume -----------------------------------------------------------------
+    def state_dict(self, *, include_model: bool = True) -> dict[str, Any]:
+        """Everything needed to resume bit-for-bit: model, optimizer, scaler, step, version, RNG states (the LR is a function of step)."""
+        state: dict[str, Any] = {
+            "optimizer": self.optimizer.state_dict(),
+            "scaler": self.scaler.state_dict(),
+            "step": self.step,
+            "model_version": self.model_version,
+            "torch_rng": torch.get_rng_state(),
+            "replay_rng": json.dumps(self.replay.rng.bit_generator.state) if self.replay is not None else "",
+        }
+        if self.device.type == "cuda":
+            state["cuda_rng"] = torch.cuda.get_rng_state(self.device)
+        if include_model:
+            state["model"] = unwrap(self.model).state_dict()
+        return state
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        if "model" in state:
+            unwrap(self.model).load_state_dict(state["model"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        if state.get("scaler"):
+            self.scaler.load_state_dict(state["scaler"])
+        self.step = int(state["step"])
+        self.model_version = int(state["model_version"])
+        torch.set_rng_state(state["torch_rng"])
+        if "cuda_rng" in state and self.device.type == "cuda":
+            torch.cuda.set_rng_state(state["cuda_rng"], self.device)
+        if state.get("replay_rng") and self.replay is not None:
+            self.replay.rng.bit_generator.state = json.loads(state["replay_rng"])
+
+    def save_checkpoint(self, directory: str | Path, *, run_config: dict[str, Any] | None = None, keep_last: int = 5) -> Path:
+        """Publish a new model version: weights + metadata + resume state, atomically; returns the weights path."""
+        self.model_version += 1
+        return save_checkpoint(
+            directory,
+            self.model,
+            step=self.step,
+            model_version=self.model_version,
+            run_config=run_config,
+            training_state=self.state_dict(include_model=False),
+            keep_last=keep_last,
+        )
+
+    def load_checkpoint(self, path: str | Path) -> None:
+        """Resume from a checkpoint written by save_checkpoint (its architecture must match this trainer's model)."""
+        net = unwrap(self.model)
+        ckpt = load_checkpoint(path, expected_config=net.config, expected_shape=net.shape)
+        net.load_state_dict(ckpt.state_dict)
+        state = ckpt.load_training_state()
+        if state is not None:
+            self.load_state_dict(state)
+        else:
+            self.step, self.model_version = ckpt.step, ckpt.model_version
+
+    def describe(self) -> str:
+        return f"{device_description(self.device)}, autocast {self.autocast_dtype or 'off'}"
+
+
+def premade_batch(replay: ReplayBuffer, batch_size: int, device: torch.device) -> ReplayBatch:
+    """A batch sampled once and moved to ``device`` (float planes): the 'no input pipeline' baseline for benchmarks."""
+    return replay.sample(batch_size).to(device)
