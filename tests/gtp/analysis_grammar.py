@@ -1,0 +1,58 @@
+"""A parser for analysis lines as GUIs read them (Lizzie/Sabaki/KaTrain: split at ``info``, key-value pairs, ``pv`` to the end of the candidate, ``ownership`` then N*N floats)."""
+
+from __future__ import annotations
+
+import re
+
+VERTEX = re.compile(r"(?:[A-HJ-T](?:[1-9]|1[0-9])|pass)")
+INT_FIELDS = {"visits", "order"}
+LZ_PERMYRIAD = {"winrate", "prior", "lcb"}
+KATA_UNIT = {"winrate", "prior", "lcb"}
+KATA_FLOAT = {"utility", "scoreMean", "scoreLead", "scoreStdev", "scoreSelfplay", "utilityLcb"}
+
+
+def parse_analysis_line(line: str, *, kata: bool, size: int) -> tuple[list[dict], list[float] | None]:
+    """Return the candidates (dicts of typed fields) and the ownership list; AssertionError if the line breaks the grammar."""
+    ownership = None
+    if " ownership " in f" {line} ":
+        line, _, own = f" {line} ".partition(" ownership ")
+        ownership = [float(v) for v in own.split()]
+        assert len(ownership) == size * size, f"ownership has {len(ownership)} values, expected {size * size}"
+        assert all(-1.0 <= v <= 1.0 for v in ownership)
+        line = line.strip()
+    assert line.startswith("info "), line[:40]
+    candidates = []
+    for chunk in line.split("info ")[1:]:
+        tokens = chunk.split()
+        fields: dict = {}
+        i = 0
+        while i < len(tokens):
+            key = tokens[i]
+            if key == "pv":
+                fields["pv"] = tokens[i + 1 :]
+                break
+            value = tokens[i + 1]
+            if key == "move":
+                assert VERTEX.fullmatch(value), value
+                fields[key] = value
+            elif key in INT_FIELDS:
+                fields[key] = int(value)
+            elif key in LZ_PERMYRIAD and not kata:
+                assert re.fullmatch(r"[0-9]+", value), f"{key} {value} must be an integer"
+                fields[key] = int(value)
+                assert 0 <= fields[key] <= 10000
+            elif key in KATA_UNIT and kata:
+                fields[key] = float(value)
+                assert 0.0 <= fields[key] <= 1.0
+            elif key in KATA_FLOAT and kata:
+                fields[key] = float(value)
+            else:
+                raise AssertionError(f"unexpected field {key!r}")
+            i += 2
+        for required in ("move", "visits", "winrate", "prior", "lcb", "order", "pv"):
+            assert required in fields, f"missing {required} in {chunk!r}"
+        assert all(VERTEX.fullmatch(v) for v in fields["pv"]), fields["pv"]
+        candidates.append(fields)
+    orders = [c["order"] for c in candidates]
+    assert orders == list(range(len(candidates))), orders
+    return candidates, ownership
