@@ -73,7 +73,6 @@ class RunParams:
     max_steps: int = field(default=0, metadata={"doc": "stop after this many train steps in total (0 = no limit)"})
     max_minutes: float = field(default=0.0, metadata={"doc": "stop after this many minutes of this invocation (0 = no limit)"})
     max_games: int = field(default=0, metadata={"doc": "stop after this many self-play games in total (0 = no limit)"})
-    device: str = field(default="auto", metadata={"doc": "trainer device: auto (CUDA when present), cpu or cuda"})
     progress: bool = field(default=True, metadata={"doc": "show a tqdm progress display"})
 
     def validate(self) -> None:
@@ -97,8 +96,6 @@ class RunParams:
             raise ValueError(f"checkpoint_every_steps must be >= 1, got {self.checkpoint_every_steps}")
         if self.max_steps < 0 or self.max_games < 0 or self.max_minutes < 0:
             raise ValueError("max_steps must be >= 0 (and max_games, max_minutes too)")
-        if self.device not in ("cpu", "cuda", "auto"):
-            raise ValueError(f"device must be cpu, cuda or auto, got {self.device!r}")
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,55 @@
+"""Builds the plain objects of a run from a RunConfig (game adapter, network evaluator, worker) and moves weights as numpy; no ray."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from selfplay.adapters import GameAdapter, make_adapter
+
+
+def build_adapter(config) -> GameAdapter:
+    return make_adapter(config.game.name, config.go)
+
+
+def game_shape(adapter: GameAdapter):
+    from zero.network import GameShape
+
+    c, h, w = adapter.plane_shape
+    return GameShape(in_channels=c, board_size=h, num_actions=adapter.num_actions)
+
+
+def build_model(config, adapter: GameAdapter | None = None, seed: int | None = None):
+    """A fresh PolicyValueNet for the config's network and game (seeded when ``seed`` is given)."""
+    import torch
+
+    from zero.network import PolicyValueNet
+
+    adapter = adapter or build_adapter(config)
+    if seed is not None:
+        torch.manual_seed(seed)
+    return PolicyValueNet(config.network, game_shape(adapter))
+
+
+def build_evaluator(config, device: str = "cpu", adapter: GameAdapter | None = None):
+    """A NetworkEvaluator with fresh weights (callers load a model version into it)."""
+    from zero.inference import NetworkEvaluator
+
+    return NetworkEvaluator(build_model(config, adapter, seed=config.run.seed), device=device)
+
+
+def build_worker(config, evaluator, seed: int, adapter: GameAdapter | None = None):
+    from selfplay.worker import SelfPlayWorker
+
+    adapter = adapter or build_adapter(config)
+    return SelfPlayWorker(adapter, config.search, config.selfplay, evaluator, seed=seed)
+
+
+def numpy_weights(state_dict) -> dict[str, np.ndarray]:
+    """A torch state dict as CPU numpy arrays (what goes into the Ray object store once per version)."""
+    return {k: v.detach().to("cpu").numpy().copy() for k, v in state_dict.items()}
+
+
+def load_numpy_weights(evaluator, weights: dict[str, np.ndarray], version: int) -> None:
+    import torch
+
+    evaluator.load_state_dict({k: torch.from_numpy(np.array(v)) for k, v in weights.items()}, model_version=version)

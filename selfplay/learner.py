@@ -1,0 +1,123 @@
+"""The learning side of a run as one plain object: replay window (shards on disk), trainer, checkpoints and resume; torch, no ray.
+
+Model versions: a version is published every ``run.steps_per_version`` train steps
+(the orchestrator decides); checkpoints carry the step, the version, the optimizer and
+RNG state and the orchestrator's counters (``training_state["run"]``), written
+atomically by zero.checkpoint, so the newest checkpoint is always complete.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from selfplay.builders import build_adapter, build_model, game_shape, numpy_weights
+from selfplay.records import GameRecord, to_samples
+from selfplay.rundir import RunDir
+
+
+class Learner:
+    """Replay + trainer + checkpoints of one run directory; resumes from the latest checkpoint on construction."""
+
+    def __init__(self, config, run_dir: RunDir, *, train: bool = True) -> None:
+        from zero.checkpoint import list_checkpoints, load_checkpoint
+        from zero.replay import ReplayBuffer
+        from zero.train import Trainer
+
+        self.config = config
+        self.run_dir = run_dir
+        self.adapter = build_adapter(config)
+        shape = game_shape(self.adapter)
+        self.with_ownership = bool(config.network.ownership_head) and self.adapter.has_ownership
+        self.replay = ReplayBuffer(
+            config.replay,
+            in_channels=shape.in_channels,
+            board_size=shape.board_size,
+            num_actions=shape.num_actions,
+            directory=run_dir.replay,
+            seed=config.run.seed,
+        )
+        self.resume_state: dict[str, Any] = {}
+        model = build_model(config, self.adapter, seed=config.run.seed)
+        self.trainer = Trainer(model, config.train, self.replay, run_dir=run_dir.root, seed=config.run.seed)
+        self.training = train
+        self.version = 0
+        if list_checkpoints(run_dir.checkpoints):
+            ckpt = load_checkpoint(run_dir.checkpoints, expected_config=config.network, expected_shape=shape)
+            self.trainer.model.load_state_dict(ckpt.state_dict)
+            state = ckpt.load_training_state()
+            if state is not None:
+                self.trainer.load_state_dict(state)
+                self.resume_state = dict(state.get("run_state") or {})
+            else:
+                self.trainer.step = ckpt.step
+            self.version = ckpt.model_version
+            self.trainer.model_version = self.version
+
+    # ---- facts --------------------------------------------------------------------
+    @property
+    def step(self) -> int:
+        return self.trainer.step
+
+    @property
+    def batch_size(self) -> int:
+        return self.config.train.batch_size
+
+    @property
+    def replay_size(self) -> int:
+        return len(self.replay)
+
+    @property
+    def replay_total(self) -> int:
+        return self.replay.total_added
+
+    @property
+    def corrupt_shards(self) -> list:
+        return list(self.replay.corrupt_shards)
+
+    # ---- data ---------------------------------------------------------------------
+    def add_records(self, records: list[GameRecord]) -> int:
+        """Add the training positions of finished games to the replay window; returns how many were added."""
+        added = 0
+        owned = [r for r in records if r.final_ownership is not None]
+        unowned = [r for r in records if r.final_ownership is None]
+        for group, ownership in ((owned, self.with_ownership), (unowned, False)):
+            samples = to_samples(group, with_ownership=ownership)
+            if samples is None:
+                continue
+            self.replay.add(samples.planes, samples.policy, samples.value, samples.ownership)
+            added += len(samples)
+        return added
+
+    def flush(self) -> None:
+        self.replay.flush()
+
+    # ---- training -----------------------------------------------------------------
+    def train(self, steps: int) -> dict[str, float]:
+        """``steps`` optimizer steps; returns the trainer's latest metric record (losses, LR, samples/s)."""
+        return dict(self.trainer.train_steps(steps) or {})
+
+    def numpy_weights(self) -> dict[str, np.ndarray]:
+        from zero.network import unwrap
+
+        return numpy_weights(unwrap(self.trainer.model).state_dict())
+
+    def save_checkpoint(self, *, run_state: dict[str, Any], run_config: dict[str, Any]) -> None:
+        from zero.checkpoint import save_checkpoint
+
+        self.trainer.model_version = self.version
+        state = self.trainer.state_dict(include_model=False)
+        state["run_state"] = run_state
+        save_checkpoint(
+            self.run_dir.checkpoints,
+            self.trainer.model,
+            step=self.step,
+            model_version=self.version,
+            run_config=run_config,
+            training_state=state,
+            keep_last=3,
+        )
+
+    def close(self) -> None:
+        self.trainer.close()

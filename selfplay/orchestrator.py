@@ -1,0 +1,340 @@
+"""The training run on Ray: worker actors, completion-order collection with a cap on work in flight, the train ratio, weight versions, checkpoints, evaluation; imports ray.
+
+Loop (one driver process; the trainer runs here, on the GPU when there is one):
+
+1. submit self-play tasks while fewer than ``num_workers * tasks_in_flight_per_worker``
+   are in flight and the trainer owes fewer than ``max_train_lag`` positions;
+2. ``ray.wait`` for the first finished task (completion order), add its games to the
+   replay window (shards on disk), SGF samples to sgf/, counters to metrics.jsonl;
+3. train while the trainer owes samples (``train_samples_per_new_sample`` per new
+   position), publishing weights every ``steps_per_version`` steps (one ``ray.put``
+   per version) and checkpointing every ``checkpoint_every_steps`` (model, optimizer,
+   step, version, RNG and the run counters, all written atomically);
+4. every ``arena.every_versions`` versions, an arena task plays the new network
+   against the previous version and the random-rollout MCTS baseline (Elo table).
+
+Resume: the same command on the same run directory reloads the latest checkpoint
+and the replay shards; ``kill -9`` loses at most the games in flight and the steps
+since the last checkpoint. A worker actor that dies is restarted by Ray
+(max_restarts=-1); its lost task is resubmitted.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import ray
+
+from selfplay.actors import SelfPlayActor, arena_task
+from selfplay.arena import EloTable
+from selfplay.learner import Learner
+from selfplay.records import GameRecord
+from selfplay.rundir import MetricsLog, RunDir, atomic_write_bytes, atomic_write_text
+from zero.config import RunConfig, config_to_mapping, config_to_toml
+
+
+@dataclass
+class RunCounters:
+    """Totals kept across resumes (saved in every checkpoint's training state)."""
+
+    games: int = 0
+    positions: int = 0  # training positions added to the replay window
+    samples_trained: int = 0  # train steps x batch size
+    resigned: int = 0
+    resign_disabled: int = 0
+    resign_false_positives: int = 0
+    worker_restarts: int = 0
+    elo: dict = field(default_factory=dict)  # version -> {"vs_baseline": ..., "chained": ...}
+
+    def as_dict(self) -> dict[str, Any]:
+        return {k: (dict(v) if isinstance(v, dict) else v) for k, v in self.__dict__.items()}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any] | None) -> "RunCounters":
+        known = {k: v for k, v in (data or {}).items() if k in cls.__dataclass_fields__}
+        return cls(**known)
+
+
+def start_ray(address: str | None, num_cpus: int | None = None) -> None:
+    """Join the cluster at ``address``, or start an embedded local one (the default)."""
+    if ray.is_initialized():
+        return
+    if address:
+        ray.init(address=address, log_to_driver=True)
+    else:
+        ray.init(num_cpus=num_cpus, include_dashboard=False, log_to_driver=True)
+
+
+def run(
+    config: RunConfig,
+    run_dir: str | Path,
+    *,
+    address: str | None = None,
+    selfplay_only: bool = False,
+    source: str | None = None,
+) -> dict[str, Any]:
+    """Run (or resume) a training run in ``run_dir``; returns a summary. ``selfplay_only`` plays games without training."""
+    rd = RunDir(Path(run_dir)).create()
+    atomic_write_text(rd.config, config_to_toml(config, source))
+    learner = Learner(config, rd, train=not selfplay_only)
+    counters = RunCounters.from_dict(learner.resume_state.get("run"))
+    metrics = MetricsLog(rd.metrics)
+    elo = EloTable.from_dict(counters.elo)
+    start_ray(address)
+    orchestrator = _Loop(config, rd, learner, counters, metrics, elo, selfplay_only)
+    try:
+        return orchestrator.loop()
+    finally:
+        orchestrator.close()
+
+
+class _Loop:
+    def __init__(self, config, rd, learner, counters, metrics, elo, selfplay_only) -> None:
+        self.config: RunConfig = config
+        self.rd: RunDir = rd
+        self.learner: Learner = learner
+        self.counters: RunCounters = counters
+        self.metrics: MetricsLog = metrics
+        self.elo: EloTable = elo
+        self.selfplay_only = selfplay_only
+        self.config_mapping = config_to_mapping(config)
+        run = config.run
+        self.actors = [
+            SelfPlayActor.options(num_cpus=run.worker_cpus, num_gpus=run.worker_gpus).remote(
+                self.config_mapping, i, run.seed + 1000 * (i + 1) + 17 * learner.version
+            )
+            for i in range(run.num_workers)
+        ]
+        self.in_flight: dict[Any, int] = {}  # ObjectRef -> worker index
+        self.arena_in_flight: dict[Any, int] = {}  # ObjectRef -> version evaluated
+        self.version = learner.version
+        self.weights_ref = ray.put(learner.numpy_weights())
+        self.previous = (self.version, self.weights_ref)  # the version the next evaluation compares against
+        self.started = time.monotonic()
+        self.last_losses: dict[str, float] = {}
+        self.samples_per_s = 0.0
+        self.progress = _Progress(config.run.progress, config.run.max_steps if not selfplay_only else config.run.max_games)
+        self.last_checkpoint_step = learner.step
+
+    # ---- stopping -------------------------------------------------------------------
+    def _done(self) -> bool:
+        run = self.config.run
+        if run.max_minutes and time.monotonic() - self.started >= run.max_minutes * 60:
+            return True
+        if self.selfplay_only:
+            return bool(run.max_games) and self.counters.games >= run.max_games
+        if run.max_steps and self.learner.step >= run.max_steps:
+            return True
+        return bool(run.max_games) and self.counters.games >= run.max_games
+
+    # ---- the train ratio -----------------------------------------------------------
+    def _train_debt(self) -> float:
+        """Training samples the trainer owes the self-play side (negative = ahead)."""
+        if self.selfplay_only or self.config.run.train_samples_per_new_sample == 0:
+            return 0.0
+        if self.learner.replay_size < self.config.run.min_replay_positions:
+            return 0.0
+        return self.config.run.train_samples_per_new_sample * self.counters.positions - self.counters.samples_trained
+
+    def _can_submit(self) -> bool:
+        cap = self.config.run.num_workers * self.config.run.tasks_in_flight_per_worker
+        if len(self.in_flight) >= cap:
+            return False
+        lag = self._train_debt() / max(self.config.run.train_samples_per_new_sample, 1e-9)
+        return lag < self.config.run.max_train_lag
+
+    def _submit(self) -> None:
+        per_worker = {i: 0 for i in range(len(self.actors))}
+        for w in self.in_flight.values():
+            per_worker[w] += 1
+        for i in sorted(per_worker, key=per_worker.get):
+            if not self._can_submit() or per_worker[i] >= self.config.run.tasks_in_flight_per_worker:
+                continue
+            ref = self.actors[i].play.remote(self.version, self.weights_ref, self.config.selfplay.games_per_task)
+            self.in_flight[ref] = i
+            per_worker[i] += 1
+
+    # ---- the loop -------------------------------------------------------------------
+    def loop(self) -> dict[str, Any]:
+        while not self._done():
+            self._submit()
+            waiting = list(self.in_flight) + list(self.arena_in_flight)
+            debt = self._train_debt()
+            batch = self.learner.batch_size
+            timeout = 0.0 if debt >= batch else 1.0
+            ready, _ = ray.wait(waiting, num_returns=1, timeout=timeout) if waiting else ([], [])
+            for ref in ready:
+                if ref in self.in_flight:
+                    self._collect(ref)
+                else:
+                    self._collect_arena(ref)
+            if self._train_debt() >= batch:
+                self._train_chunk()
+        self._checkpoint()
+        self.learner.flush()
+        return self._summary()
+
+    def _collect(self, ref) -> None:
+        worker = self.in_flight.pop(ref)
+        try:
+            result = ray.get(ref)
+        except (ray.exceptions.RayActorError, ray.exceptions.ActorUnavailableError) as exc:
+            self.counters.worker_restarts += 1
+            self.metrics.write("worker_lost", worker=worker, error=type(exc).__name__)
+            self.progress.write(f"self-play worker {worker} died ({type(exc).__name__}); Ray restarts it and the run goes on")
+            return
+        records: list[GameRecord] = result["records"]
+        added = self.learner.add_records(records)
+        self.counters.games += len(records)
+        self.counters.positions += added
+        for record in records:
+            self.counters.resigned += int(record.resigned)
+            if record.resign_disabled:
+                self.counters.resign_disabled += 1
+                self.counters.resign_false_positives += int(record.resign_false_positive)
+            if record.sgf is not None:
+                name = f"game-{self.counters.games:08d}-w{worker}-v{record.model_version}.sgf"
+                atomic_write_bytes(self.rd.sgf / name, record.sgf)
+        stats = result["stats"]
+        self.metrics.write(
+            "selfplay",
+            worker=worker,
+            version=result["version"],
+            games=self.counters.games,
+            positions=self.counters.positions,
+            game_lengths=[r.num_positions for r in records],
+            results=[r.result for r in records],
+            resign_false_positive_rate=self._false_positive_rate(),
+            worker_evals_per_s=stats["evals"] / max(stats["seconds"], 1e-9),
+            worker_positions_per_s=stats["positions"] / max(stats["seconds"], 1e-9),
+        )
+        if self.selfplay_only:
+            self.progress.update(len(records))
+        self._show()
+
+    def _false_positive_rate(self) -> float | None:
+        if self.counters.resign_disabled == 0:
+            return None
+        return self.counters.resign_false_positives / self.counters.resign_disabled
+
+    def _train_chunk(self) -> None:
+        run = self.config.run
+        steps_to_version = run.steps_per_version - self.learner.step % run.steps_per_version
+        steps_owed = int(self._train_debt() // self.learner.batch_size)
+        steps = max(1, min(steps_owed, steps_to_version, 10))
+        if run.max_steps:
+            steps = min(steps, run.max_steps - self.learner.step)
+        if steps <= 0:
+            return
+        t0 = time.perf_counter()
+        self.last_losses = self.learner.train(steps)
+        self.samples_per_s = steps * self.learner.batch_size / max(time.perf_counter() - t0, 1e-9)
+        self.counters.samples_trained += steps * self.learner.batch_size
+        self.progress.update(steps)
+        if self.learner.step % run.steps_per_version == 0:
+            self._publish()
+        if self.learner.step - self.last_checkpoint_step >= run.checkpoint_every_steps:
+            self._checkpoint()
+        self._show()
+
+    def _publish(self) -> None:
+        self.version += 1
+        self.learner.version = self.version
+        self.weights_ref = ray.put(self.learner.numpy_weights())
+        self.metrics.write("version", version=self.version, step=self.learner.step)
+        every = self.config.arena.every_versions
+        if every and self.version % every == 0:
+            prev_version, prev_ref = self.previous
+            ref = arena_task.remote(
+                self.config_mapping, self.version, self.weights_ref, prev_version, prev_ref,
+                self.config.run.seed + self.version,
+            )
+            self.arena_in_flight[ref] = self.version
+            self.previous = (self.version, self.weights_ref)
+
+    def _collect_arena(self, ref) -> None:
+        version = self.arena_in_flight.pop(ref)
+        try:
+            result = ray.get(ref)
+        except ray.exceptions.RayError as exc:
+            self.metrics.write("arena_failed", version=version, error=str(exc).splitlines()[0])
+            return
+        self.elo.add(result)
+        self.counters.elo = self.elo.as_dict()
+        self.metrics.write("arena", **result, elo_table=self.elo.table())
+        self.progress.write(self.elo.describe(version))
+
+    def _checkpoint(self) -> None:
+        if self.selfplay_only:
+            return
+        self.learner.flush()
+        self.learner.save_checkpoint(run_state=self.counters.as_dict(), run_config=self.config_mapping)
+        self.last_checkpoint_step = self.learner.step
+        self.metrics.write("checkpoint", step=self.learner.step, version=self.version, replay=self.learner.replay_size)
+
+    def _show(self) -> None:
+        postfix = {
+            "games": self.counters.games,
+            "pos": self.counters.positions,
+            "step": self.learner.step,
+            "v": self.version,
+        }
+        if self.samples_per_s:
+            postfix["samp/s"] = f"{self.samples_per_s:.0f}"
+        for k, v in self.last_losses.items():
+            if "loss" in k:
+                postfix[k.replace("_loss", "").replace("loss_", "")] = f"{v:.3f}"
+        best = self.elo.latest()
+        if best is not None:
+            postfix["elo"] = f"{best:.0f}"
+        self.progress.set_postfix(postfix)
+
+    def _summary(self) -> dict[str, Any]:
+        return {
+            "run_dir": str(self.rd.root),
+            "step": self.learner.step,
+            "version": self.version,
+            "replay_size": self.learner.replay_size,
+            "replay_total": self.learner.replay_total,
+            **self.counters.as_dict(),
+        }
+
+    def close(self) -> None:
+        self.progress.close()
+        self.learner.close()
+        for actor in self.actors:
+            try:
+                ray.kill(actor)
+            except Exception:  # already gone
+                pass
+
+
+class _Progress:
+    """A tqdm bar (train steps, or games for self-play only) with the run's figures as postfix; silent when disabled."""
+
+    def __init__(self, enabled: bool, total: int) -> None:
+        self.bar = None
+        if enabled:
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=total or None, unit="step" if total else "it", dynamic_ncols=True)
+
+    def update(self, n: int) -> None:
+        if self.bar is not None:
+            self.bar.update(n)
+
+    def set_postfix(self, values: dict) -> None:
+        if self.bar is not None:
+            self.bar.set_postfix(values, refresh=False)
+
+    def write(self, text: str) -> None:
+        if self.bar is not None:
+            self.bar.write(text)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+

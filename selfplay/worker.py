@@ -1,0 +1,174 @@
+"""The self-play worker: B games in lockstep through one batched search per move step, emitting GameRecords; a plain class (no ray, no sgfmill at import).
+
+Per move step: one batched search over the B current positions (one network call per
+search step for all games), then for each game: record the position (binary planes,
+visit distribution, root value, side to move), resign or play a move (sampled from the
+visits for the opening ``temperature_moves``, else the most visited), and when a game
+ends, finish its record (result, Tromp-Taylor ownership) and start a new game in its
+slot so the batch stays full. AlphaGo Zero resignation: a random
+``resign_playout_fraction`` of games never resign; in those, the player who would have
+resigned is remembered, and if they did not lose it is a false positive (logged).
+KataGo playout-cap randomization: a move step is a full search with probability
+``full_search_probability``, else a fast one (``fast_simulations``, no noise) whose
+position is not a training target. The B games search in lockstep, so the draw is per
+step, shared by the B games (KataGo draws per game; the training-target statistics are
+the same).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from selfplay.adapters import GameAdapter
+from selfplay.params import SelfPlayParams
+from selfplay.player import BatchSearcher, CountingEvaluator, choose_moves
+from selfplay.records import GameRecord
+
+
+@dataclass
+class _Slot:
+    """One game in progress and the record being built for it."""
+
+    game: object
+    resign_disabled: bool
+    would_have_resigned: int = -1
+    planes: list = field(default_factory=list)
+    policy: list = field(default_factory=list)
+    root_value: list = field(default_factory=list)
+    to_move: list = field(default_factory=list)
+    moves: list = field(default_factory=list)
+    full: list = field(default_factory=list)
+
+
+@dataclass
+class WorkerStats:
+    """Counters since the worker was built (or last reset)."""
+
+    games: int = 0
+    positions: int = 0
+    move_steps: int = 0
+    evals: int = 0
+    eval_seconds: float = 0.0
+    seconds: float = 0.0
+    resigned_games: int = 0
+    resign_disabled_games: int = 0
+    resign_false_positives: int = 0
+
+    def as_dict(self) -> dict:
+        return dict(self.__dict__)
+
+
+class SelfPlayWorker:
+    """Plays ``params.games_in_parallel`` games at once with ``evaluator`` and returns finished GameRecords."""
+
+    def __init__(
+        self,
+        adapter: GameAdapter,
+        search_params,
+        params: SelfPlayParams,
+        evaluator,
+        *,
+        seed: int = 0,
+        model_version: int = 0,
+    ) -> None:
+        self.adapter = adapter
+        self.params = params
+        self.search_params = search_params
+        self.rng = np.random.default_rng(seed)
+        self.evaluator = CountingEvaluator(evaluator)
+        self.searcher = BatchSearcher(adapter, search_params, self.evaluator, seed=int(self.rng.integers(2**31)))
+        self.model_version = model_version
+        self.stats = WorkerStats()
+        self.slots = [self._new_slot() for _ in range(params.games_in_parallel)]
+
+    def set_model_version(self, version: int) -> None:
+        self.model_version = version
+
+    def play(self, num_games: int) -> list[GameRecord]:
+        """Advance the lockstep batch until at least ``num_games`` games have finished; games in progress carry over."""
+        finished: list[GameRecord] = []
+        while len(finished) < num_games:
+            finished.extend(self.step())
+        return finished
+
+    def step(self) -> list[GameRecord]:
+        """One move in each of the B games (one batched search); returns the games that ended."""
+        start = time.perf_counter()
+        p = self.params
+        full = (not p.playout_cap_randomization) or self.rng.random() < p.full_search_probability
+        simulations = self.search_params.simulations if full else p.fast_simulations
+        outcome = self.searcher.search([s.game for s in self.slots], simulations=simulations, add_noise=full)
+        visits = outcome.visits
+        move_numbers = np.array([len(s.moves) for s in self.slots])
+        temperature = np.where(move_numbers < p.temperature_moves, p.temperature, 0.0)
+        actions = choose_moves(visits, temperature, self.rng)
+        finished: list[GameRecord] = []
+        for i, slot in enumerate(self.slots):
+            player = self.adapter.to_move(slot.game)
+            total = visits[i].sum()
+            slot.planes.append(outcome.planes[i].astype(np.uint8))
+            slot.policy.append((visits[i] / total).astype(np.float32) if total > 0 else outcome.legal[i] / outcome.legal[i].sum())
+            slot.root_value.append(float(outcome.root_value[i]))
+            slot.to_move.append(player)
+            slot.full.append(full)
+            resigning = False
+            if outcome.root_value[i] < p.resign_threshold and len(slot.moves) >= p.resign_min_moves and p.resign_threshold > -1.0:
+                if slot.resign_disabled:
+                    if slot.would_have_resigned < 0:
+                        slot.would_have_resigned = player
+                else:
+                    resigning = True
+            if resigning:
+                slot.moves.append(-1)  # no move was played from the last position
+                finished.append(self._finish(i, resigned_by=player))
+                continue
+            slot.moves.append(int(actions[i]))
+            self.adapter.play(slot.game, int(actions[i]))
+            if self.adapter.is_over(slot.game):
+                finished.append(self._finish(i, resigned_by=-1))
+        self.stats.move_steps += 1
+        self.stats.positions += len(self.slots)
+        self.stats.evals = self.evaluator.evals
+        self.stats.eval_seconds = self.evaluator.seconds
+        self.stats.seconds += time.perf_counter() - start
+        return finished
+
+    def _new_slot(self) -> _Slot:
+        disabled = self.rng.random() < self.params.resign_playout_fraction
+        return _Slot(game=self.adapter.new_game(), resign_disabled=bool(disabled))
+
+    def _finish(self, index: int, resigned_by: int) -> GameRecord:
+        slot = self.slots[index]
+        game = slot.game
+        if resigned_by >= 0:
+            result = -1.0 if resigned_by == 0 else 1.0
+            ownership = None
+        else:
+            result = float(self.adapter.result(game))
+            ownership = self.adapter.final_ownership(game)
+        record = GameRecord(
+            planes=np.stack(slot.planes),
+            policy=np.stack(slot.policy).astype(np.float32),
+            root_value=np.asarray(slot.root_value, np.float32),
+            to_move=np.asarray(slot.to_move, np.int8),
+            moves=np.asarray(slot.moves, np.int32),
+            is_full_search=np.asarray(slot.full, bool),
+            result=result,
+            final_ownership=ownership,
+            resigned=resigned_by >= 0,
+            resign_disabled=slot.resign_disabled,
+            would_have_resigned=slot.would_have_resigned,
+            model_version=self.model_version,
+        )
+        if self.params.sgf_fraction > 0 and self.rng.random() < self.params.sgf_fraction:
+            record.sgf = self.adapter.to_sgf(game, result, resigned=record.resigned)
+        self.stats.games += 1
+        self.stats.resigned_games += int(record.resigned)
+        if slot.resign_disabled:
+            self.stats.resign_disabled_games += 1
+            self.stats.resign_false_positives += int(record.resign_false_positive)
+        self.slots[index] = self._new_slot()
+        return record
