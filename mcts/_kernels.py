@@ -1,0 +1,360 @@
+"""Numba kernels of the batched PUCT search: PUCT scores, leaf selection with virtual loss, expansion + backup, subtree reuse, principal variation (arrays and scalars only; imports nothing of ours).
+
+Every kernel works on the tree arrays described in ``mcts.tree`` (b = tree in the batch,
+n = node, a = action); shapes and dtypes are repeated in each docstring.
+Value perspective: a node's ``node_value_sum`` is from the player to move AT that node;
+an edge's ``children_value_sum[b, n, a]`` is from the player to move at the PARENT n,
+so Q(n, a) = W / N needs no sign flip at selection time and backup flips once per ply.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+# Sentinels (mirrored by name in mcts.tree).
+UNVISITED = -1  # children_index of an edge whose child node does not exist yet
+NO_PARENT = -1  # parent of a root
+NO_ACTION = -1  # action into a root; padding of principal variations
+ROOT = 0  # node index of every root (node i = the i-th node created in that tree)
+
+# Slots of the float64 ``constants`` array passed to the selection kernels.
+C_INIT = 0
+C_BASE = 1
+FPU_REDUCTION = 2
+FPU_ROOT_REDUCTION = 3
+VIRTUAL_LOSS = 4
+NUM_CONSTANTS = 5
+
+
+@njit(cache=True)
+def puct_scores(b, node, constants, legal, children_prior, children_visits, children_value_sum,
+                children_virtual, node_visits, node_value_sum, node_virtual, out):
+    """PUCT score of every action at node ``node`` of tree ``b`` into ``out`` (float64[A]); illegal -> -inf.
+
+    score(a) = Q(a) + c(s) * P(a) * sqrt(N(s)) / (1 + N(a))      (AlphaZero, Silver et al. 2018)
+    c(s) = log((1 + N(s) + c_base) / c_base) + c_init
+    N counts virtual visits: each in-flight selection through an edge adds ``virtual_loss``
+    visits of value -1 (for the player choosing the edge). An unvisited edge takes the
+    first-play-urgency value  Q(s) - reduction * sqrt(sum of P over visited edges)
+    (Leela Zero), where Q(s) is the node's own mean value and the reduction is
+    ``fpu_root_reduction`` at the root, ``fpu_reduction`` elsewhere.
+    legal: bool[B,M,A]; children_prior/children_value_sum: float32[B,M,A];
+    children_visits/children_virtual: int32[B,M,A]; node_visits/node_virtual: int32[B,M];
+    node_value_sum: float32[B,M]; constants: float64[NUM_CONSTANTS].
+    """
+    num_actions = legal.shape[2]
+    virtual_loss = constants[VIRTUAL_LOSS]
+    parent_n = node_visits[b, node] + virtual_loss * node_virtual[b, node]
+    c_base = constants[C_BASE]
+    explore = (np.log((1.0 + parent_n + c_base) / c_base) + constants[C_INIT]) * np.sqrt(parent_n)
+    visited_mass = 0.0
+    for a in range(num_actions):
+        if legal[b, node, a] and children_visits[b, node, a] + children_virtual[b, node, a] > 0:
+            visited_mass += children_prior[b, node, a]
+    reduction = constants[FPU_ROOT_REDUCTION] if node == ROOT else constants[FPU_REDUCTION]
+    parent_q = node_value_sum[b, node] / max(node_visits[b, node], 1)
+    fpu = parent_q - reduction * np.sqrt(visited_mass)
+    for a in range(num_actions):
+        if not legal[b, node, a]:
+            out[a] = -np.inf
+            continue
+        virtual = virtual_loss * children_virtual[b, node, a]
+        n_eff = children_visits[b, node, a] + virtual
+        if n_eff > 0.0:
+            q = (children_value_sum[b, node, a] - virtual) / n_eff
+        else:
+            q = fpu
+        out[a] = q + explore * children_prior[b, node, a] / (1.0 + n_eff)
+
+
+@njit(cache=True)
+def _best_action(scores):
+    """Index of the highest score (first on ties), NO_ACTION if every score is -inf."""
+    best = NO_ACTION
+    best_score = -np.inf
+    for a in range(scores.shape[0]):
+        if scores[a] > best_score:
+            best_score = scores[a]
+            best = a
+    return best
+
+
+@njit(cache=True)
+def _revert_virtual(b, path, depth, children_index, children_virtual, node_virtual):
+    """Undo the virtual visits that a descent along ``path[:depth]`` from the root added."""
+    node = ROOT
+    for d in range(depth):
+        a = path[d]
+        children_virtual[b, node, a] -= 1
+        node_virtual[b, node] -= 1
+        node = children_index[b, node, a]
+
+
+@njit(cache=True)
+def select_leaves(target_visits, leaves_per_tree, constants, node_count, children_index, legal,
+                  children_prior, children_visits, children_value_sum, children_virtual,
+                  node_visits, node_value_sum, node_virtual, terminal,
+                  leaf_tree, leaf_node, leaf_action, leaf_slot, eval_root, eval_paths, eval_length):
+    """Select up to ``leaves_per_tree`` leaves in each of the B trees, adding virtual loss on their paths.
+
+    A tree takes part when its root exists, is not terminal and has fewer root visits than
+    ``target_visits[b]`` (int32[B]; root visits = node_visits[b, ROOT] - 1). Descent follows
+    the highest PUCT score and ends at
+      - an edge with no child yet: a NEW leaf, to be evaluated; its path of actions from the root
+        is written to ``eval_paths[slot, :depth]`` and ``eval_root[slot] = b``;
+      - an existing terminal node (or one without legal moves): a REVISIT, backed up with its stored value.
+    A descent that reaches an edge already chosen by an earlier NEW leaf of this step
+    (a collision) is undone and dropped, so the step may return fewer leaves than asked;
+    the first descent of a tree in a step never collides. NEW leaves stop when the tree is full.
+    Outputs (K = B * leaves_per_tree rows): leaf_tree/leaf_node/leaf_action/leaf_slot int32[K]
+    (leaf_node = parent of a NEW leaf or the revisited node; leaf_action = edge of a NEW leaf;
+    leaf_slot = row in the eval arrays, -1 for a revisit); eval_root int32[K];
+    eval_paths int32[K, D]; eval_length int32[K]. Returns (num_leaves, num_new).
+    Tree arrays as in ``puct_scores``; node_count int32[B]; children_index int32[B,M,A]; terminal bool[B,M].
+    """
+    num_trees = node_count.shape[0]
+    capacity = node_visits.shape[1]
+    max_depth = eval_paths.shape[1]
+    scores = np.empty(legal.shape[2], dtype=np.float64)
+    num_leaves = 0
+    num_new = 0
+    for b in range(num_trees):
+        if node_count[b] == 0 or terminal[b, ROOT]:
+            continue
+        budget = min(leaves_per_tree, target_visits[b] - (node_visits[b, ROOT] - 1))
+        new_here = 0
+        for _ in range(budget):
+            path = eval_paths[num_new]
+            node = ROOT
+            depth = 0
+            is_new = False
+            collided = False
+            while True:
+                if terminal[b, node]:
+                    break
+                puct_scores(b, node, constants, legal, children_prior, children_visits, children_value_sum,
+                            children_virtual, node_visits, node_value_sum, node_virtual, scores)
+                a = _best_action(scores)
+                if a == NO_ACTION:
+                    break  # no legal move: valued like a terminal node, with its stored value
+                child = children_index[b, node, a]
+                if child == UNVISITED and children_virtual[b, node, a] > 0:
+                    collided = True
+                    break
+                if depth >= max_depth:
+                    collided = True  # cannot record a longer path; treat as a dropped descent
+                    break
+                children_virtual[b, node, a] += 1
+                node_virtual[b, node] += 1
+                path[depth] = a
+                depth += 1
+                if child == UNVISITED:
+                    is_new = True
+                    break
+                node = child
+            if is_new and node_count[b] + new_here >= capacity:
+                collided = True
+            if collided:
+                _revert_virtual(b, path, depth, children_index, children_virtual, node_virtual)
+                if is_new:
+                    break  # tree full
+                continue
+            leaf_tree[num_leaves] = b
+            leaf_node[num_leaves] = node
+            if is_new:
+                leaf_action[num_leaves] = path[depth - 1]
+                leaf_slot[num_leaves] = num_new
+                eval_root[num_new] = b
+                eval_length[num_new] = depth
+                num_new += 1
+                new_here += 1
+            else:
+                leaf_action[num_leaves] = NO_ACTION
+                leaf_slot[num_leaves] = -1
+            num_leaves += 1
+    return num_leaves, num_new
+
+
+@njit(cache=True)
+def _init_node(b, node, parent_node, action, value, is_terminal, legal_row, prior_row,
+               parent, action_from_parent, terminal, raw_value, node_visits, node_value_sum, node_virtual,
+               children_index, legal, children_prior, children_visits, children_value_sum, children_virtual):
+    """Write node ``node`` of tree ``b``: its scalars and its child rows (priors masked and normalised over legal moves)."""
+    num_actions = legal.shape[2]
+    parent[b, node] = parent_node
+    action_from_parent[b, node] = action
+    terminal[b, node] = is_terminal
+    raw_value[b, node] = value
+    node_visits[b, node] = 0
+    node_value_sum[b, node] = 0.0
+    node_virtual[b, node] = 0
+    total = 0.0
+    count = 0
+    for a in range(num_actions):
+        ok = (not is_terminal) and legal_row[a]
+        legal[b, node, a] = ok
+        children_index[b, node, a] = UNVISITED
+        children_visits[b, node, a] = 0
+        children_value_sum[b, node, a] = 0.0
+        children_virtual[b, node, a] = 0
+        p = 0.0
+        if ok:
+            count += 1
+            p = max(prior_row[a], 0.0)
+            if not np.isfinite(p):
+                p = 0.0
+        children_prior[b, node, a] = p
+        total += p
+    for a in range(num_actions):
+        if legal[b, node, a]:
+            # A network may put all its mass on illegal moves: fall back to uniform over legal ones.
+            children_prior[b, node, a] = children_prior[b, node, a] / total if total > 0.0 else 1.0 / count
+
+
+@njit(cache=True)
+def _backup(b, node, value, parent, action_from_parent, node_visits, node_value_sum, node_virtual,
+            children_visits, children_value_sum, children_virtual):
+    """Add one visit of ``value`` (for the player to move at ``node``) to the node and every edge above it, flipping sign per ply and removing the virtual visits."""
+    node_visits[b, node] += 1
+    node_value_sum[b, node] += value
+    child = node
+    v = value
+    while parent[b, child] != NO_PARENT:
+        p = parent[b, child]
+        a = action_from_parent[b, child]
+        v = -v  # now for the player to move at p
+        children_visits[b, p, a] += 1
+        children_value_sum[b, p, a] += v
+        children_virtual[b, p, a] -= 1
+        node_visits[b, p] += 1
+        node_value_sum[b, p] += v
+        node_virtual[b, p] -= 1
+        child = p
+
+
+@njit(cache=True)
+def expand_and_backup(num_leaves, leaf_tree, leaf_node, leaf_action, leaf_slot,
+                      eval_priors, eval_values, eval_legal, eval_terminal, eval_terminal_value,
+                      node_count, parent, action_from_parent, terminal, raw_value,
+                      node_visits, node_value_sum, node_virtual,
+                      children_index, legal, children_prior, children_visits, children_value_sum, children_virtual):
+    """Create the node of every NEW leaf (in leaf order) and back up every leaf's value to its root.
+
+    A terminal NEW leaf is valued by ``eval_terminal_value`` (the game result), never by the
+    evaluator. Leaves are processed one by one in the order selected, so the tree after this
+    call equals the tree that sequential search would build from the same leaves.
+    eval_priors float32[E,A], eval_values float32[E], eval_legal bool[E,A], eval_terminal bool[E],
+    eval_terminal_value float32[E] indexed by leaf_slot; other arrays as in select_leaves/_init_node.
+    """
+    for k in range(num_leaves):
+        b = leaf_tree[k]
+        slot = leaf_slot[k]
+        if slot >= 0:
+            p = leaf_node[k]
+            a = leaf_action[k]
+            node = node_count[b]
+            node_count[b] += 1
+            is_terminal = eval_terminal[slot]
+            value = eval_terminal_value[slot] if is_terminal else eval_values[slot]
+            _init_node(b, node, p, a, value, is_terminal, eval_legal[slot], eval_priors[slot],
+                       parent, action_from_parent, terminal, raw_value, node_visits, node_value_sum, node_virtual,
+                       children_index, legal, children_prior, children_visits, children_value_sum, children_virtual)
+            children_index[b, p, a] = node
+        else:
+            node = leaf_node[k]
+            value = raw_value[b, node]
+        _backup(b, node, value, parent, action_from_parent, node_visits, node_value_sum, node_virtual,
+                children_visits, children_value_sum, children_virtual)
+
+
+@njit(cache=True)
+def expand_roots(trees, priors, values, root_legal, root_terminal, root_terminal_value,
+                 node_count, parent, action_from_parent, terminal, raw_value,
+                 node_visits, node_value_sum, node_virtual,
+                 children_index, legal, children_prior, children_visits, children_value_sum, children_virtual):
+    """Create the root (node 0, one visit) of each tree in ``trees`` (int32[R]).
+
+    priors float32[R,A] and values float32[R] belong to ``trees`` in order (rows of terminal roots are
+    ignored); root_legal bool[B,A], root_terminal bool[B], root_terminal_value float32[B] cover all B trees.
+    """
+    for r in range(trees.shape[0]):
+        b = trees[r]
+        is_terminal = root_terminal[b]
+        value = root_terminal_value[b] if is_terminal else values[r]
+        _init_node(b, ROOT, NO_PARENT, NO_ACTION, value, is_terminal, root_legal[b], priors[r],
+                   parent, action_from_parent, terminal, raw_value, node_visits, node_value_sum, node_virtual,
+                   children_index, legal, children_prior, children_visits, children_value_sum, children_virtual)
+        node_count[b] = 1
+        node_visits[b, ROOT] = 1
+        node_value_sum[b, ROOT] = value
+
+
+@njit(cache=True)
+def keep_subtree(b, new_root, new_index, node_count, parent, action_from_parent, terminal, raw_value,
+                 node_visits, node_value_sum, node_virtual,
+                 children_index, legal, children_prior, children_visits, children_value_sum, children_virtual):
+    """Make node ``new_root`` of tree ``b`` the root, keeping its subtree renumbered 0..K-1 in creation order.
+
+    Works in place: a parent is always created before its children, so kept nodes only move to
+    lower indices and one forward pass both marks and copies. new_index: int32[M] scratch.
+    Returns the number of kept nodes K (also stored in node_count[b]).
+    """
+    count = node_count[b]
+    for n in range(count):
+        new_index[n] = -1
+    kept = 0
+    for n in range(new_root, count):
+        if n == new_root or (parent[b, n] != NO_PARENT and new_index[parent[b, n]] >= 0):
+            new_index[n] = kept
+            kept += 1
+    for n in range(new_root, count):
+        m = new_index[n]
+        if m < 0:
+            continue
+        if n == new_root:
+            parent[b, m] = NO_PARENT
+            action_from_parent[b, m] = NO_ACTION
+        else:
+            parent[b, m] = new_index[parent[b, n]]
+            action_from_parent[b, m] = action_from_parent[b, n]
+        terminal[b, m] = terminal[b, n]
+        raw_value[b, m] = raw_value[b, n]
+        node_visits[b, m] = node_visits[b, n]
+        node_value_sum[b, m] = node_value_sum[b, n]
+        node_virtual[b, m] = 0
+        for a in range(legal.shape[2]):
+            c = children_index[b, n, a]
+            children_index[b, m, a] = new_index[c] if c != UNVISITED else UNVISITED
+            legal[b, m, a] = legal[b, n, a]
+            children_prior[b, m, a] = children_prior[b, n, a]
+            children_visits[b, m, a] = children_visits[b, n, a]
+            children_value_sum[b, m, a] = children_value_sum[b, n, a]
+            children_virtual[b, m, a] = 0
+    node_count[b] = kept
+    return kept
+
+
+@njit(cache=True)
+def principal_variations(node_count, children_index, children_visits, out, out_length):
+    """Most-visited line from each root (first action on ties) into out int32[B, D] (padded NO_ACTION), lengths into out_length int32[B]."""
+    for b in range(node_count.shape[0]):
+        length = 0
+        node = ROOT
+        while node_count[b] > 0 and length < out.shape[1]:
+            best = NO_ACTION
+            best_visits = 0
+            for a in range(children_visits.shape[2]):
+                if children_visits[b, node, a] > best_visits:
+                    best_visits = children_visits[b, node, a]
+                    best = a
+            if best == NO_ACTION:
+                break
+            out[b, length] = best
+            length += 1
+            node = children_index[b, node, best]
+            if node == UNVISITED:
+                break
+        for d in range(length, out.shape[1]):
+            out[b, d] = NO_ACTION
+        out_length[b] = length

@@ -1,0 +1,54 @@
+"""Search parameters (one flat frozen dataclass, one line of doc per field); imports nothing of ours."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class SearchParams:
+    """PUCT search settings; paper names: c_init/c_base from AlphaZero (Silver et al. 2018), FPU from Leela Zero, alpha scaling from KataGo."""
+
+    simulations: int = field(default=800, metadata={"doc": "root visits to reach per move (reused visits count); also sizes the tree"})
+    leaves_per_step: int = field(default=8, metadata={"doc": "leaves selected per tree per step with virtual loss (1 = plain sequential PUCT)"})
+    c_init: float = field(default=1.25, metadata={"doc": "PUCT exploration constant c_init (AlphaZero pseudocode: 1.25)"})
+    c_base: float = field(default=19652.0, metadata={"doc": "PUCT c_base: c(s) = log((1 + N(s) + c_base) / c_base) + c_init (AlphaZero: 19652)"})
+    fpu_reduction: float = field(default=0.25, metadata={"doc": "unvisited child value = parent Q - fpu_reduction * sqrt(visited prior mass)"})
+    fpu_root_reduction: float = field(default=0.0, metadata={"doc": "the same reduction at the root (smaller: the root's noise should get explored)"})
+    virtual_loss: float = field(default=1.0, metadata={"doc": "visits of value -1 added per selection in flight through an edge"})
+    dirichlet_epsilon: float = field(default=0.25, metadata={"doc": "weight of Dirichlet noise in the root priors when noise is on (AlphaGo Zero: 0.25)"})
+    dirichlet_alpha_scale: float = field(default=10.83, metadata={"doc": "alpha = scale / legal moves at the root (KataGo 10.83; 0.03 on 19x19)"})
+    dirichlet_alpha: float = field(default=0.0, metadata={"doc": "fixed Dirichlet alpha; 0 = use dirichlet_alpha_scale / legal moves"})
+    reuse_tree: bool = field(default=False, metadata={"doc": "keep the subtree of the played move for the next search (noise re-applied at the new root)"})
+
+    def validate(self) -> None:
+        if self.simulations < 1:
+            raise ValueError(f"simulations must be >= 1, got {self.simulations}")
+        if self.leaves_per_step < 1:
+            raise ValueError(f"leaves_per_step must be >= 1, got {self.leaves_per_step}")
+        if self.c_init < 0:
+            raise ValueError(f"c_init must be >= 0, got {self.c_init}")
+        if self.c_base <= 0:
+            raise ValueError(f"c_base must be > 0, got {self.c_base}")
+        if self.virtual_loss < 0:
+            raise ValueError(f"virtual_loss must be >= 0, got {self.virtual_loss}")
+        if not 0.0 <= self.dirichlet_epsilon <= 1.0:
+            raise ValueError(f"dirichlet_epsilon must be in [0, 1], got {self.dirichlet_epsilon}")
+        if self.dirichlet_alpha_scale <= 0:
+            raise ValueError(f"dirichlet_alpha_scale must be > 0, got {self.dirichlet_alpha_scale}")
+        if self.dirichlet_alpha < 0:
+            raise ValueError(f"dirichlet_alpha must be >= 0 (0 = scaled), got {self.dirichlet_alpha}")
+
+
+@dataclass(frozen=True)
+class PlayerParams:
+    """How the player turns a search into a move."""
+
+    temperature: float = field(default=1.0, metadata={"doc": "self-play: visit-count temperature for the opening moves"})
+    temperature_moves: int = field(default=30, metadata={"doc": "self-play: moves played at that temperature, then the most visited move"})
+
+    def validate(self) -> None:
+        if self.temperature < 0:
+            raise ValueError(f"temperature must be >= 0, got {self.temperature}")
+        if self.temperature_moves < 0:
+            raise ValueError(f"temperature_moves must be >= 0, got {self.temperature_moves}")

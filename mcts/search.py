@@ -1,0 +1,231 @@
+"""The batched search driver: runs B PUCT searches in lockstep, four calls per step whatever B is, and reports visits, policies, values and principal variations (no games, torch or ray)."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from mcts import _kernels
+from mcts.interface import Evaluator, SearchGame
+from mcts.params import SearchParams
+from mcts.tree import NO_ACTION, ROOT, Tree
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    """What a search found for each of the B roots (values for the player to move at the root)."""
+
+    visits: np.ndarray  # int32[B, A]     N(root, a)
+    q: np.ndarray  # float32[B, A]        Q(root, a) = W / N, NaN where N == 0
+    prior: np.ndarray  # float32[B, A]    root priors the search used (with noise if any)
+    root_value: np.ndarray  # float32[B]  mean backed-up value of the root (0 for an empty tree)
+    principal_variation: np.ndarray  # int32[B, D]  most-visited line, padded with NO_ACTION
+    pv_length: np.ndarray  # int32[B]
+    terminal: np.ndarray  # bool[B]       root is a finished game (no visits, no move)
+    simulations: np.ndarray  # int32[B]   visits below each root (including reused ones)
+
+    def policy(self, temperature: float) -> np.ndarray:
+        """float32[B, A]: the visit policy N^(1/T) normalised; T = 0 puts all mass on the most visited action."""
+        return visit_policy(self.visits, temperature)
+
+    def best_actions(self) -> np.ndarray:
+        """int32[B]: the most visited action of each root (first on ties), NO_ACTION where nothing was visited."""
+        best = np.argmax(self.visits, axis=1).astype(np.int32)
+        return np.where(self.visits.max(axis=1) > 0, best, NO_ACTION).astype(np.int32)
+
+    def pv(self, tree: int) -> list[int]:
+        """The principal variation of one root as a list of actions."""
+        return [int(a) for a in self.principal_variation[tree, : self.pv_length[tree]]]
+
+
+def visit_policy(visits: np.ndarray, temperature: float) -> np.ndarray:
+    """float32[B, A] from visit counts int[B, A]: N^(1/T) / sum; T == 0 -> one-hot on the first most-visited; rows without visits stay 0."""
+    if temperature < 0:
+        raise ValueError(f"temperature must be >= 0, got {temperature}")
+    visits = np.asarray(visits)
+    out = np.zeros(visits.shape, np.float64)
+    has = visits.max(axis=-1) > 0
+    if temperature == 0:
+        best = np.argmax(visits, axis=-1)
+        rows = np.flatnonzero(has)
+        out[rows, best[rows]] = 1.0
+        return out.astype(np.float32)
+    # log space so that a small T does not overflow N^(1/T)
+    logits = np.log(np.maximum(visits, 1).astype(np.float64)) / temperature
+    logits -= logits.max(axis=-1, keepdims=True)
+    weights = np.where(visits > 0, np.exp(logits), 0.0)
+    total = weights.sum(axis=-1, keepdims=True)
+    np.divide(weights, total, out=out, where=total > 0)
+    return out.astype(np.float32)
+
+
+class BatchedSearch:
+    """B trees searched together; keeps the trees between moves when ``params.reuse_tree``.
+
+    One step = select_leaves (Numba, all trees) -> game.leaf_inputs (one call)
+    -> evaluator.evaluate (one call for every non-terminal new leaf) -> expand_and_backup (Numba).
+    Each tree draws its Dirichlet noise from its own generator seeded ``seed + b``, and nothing
+    in a tree depends on the other trees, so B searches together equal B searches alone.
+    """
+
+    def __init__(self, params: SearchParams, *, batch_size: int, num_actions: int, seed: int = 0,
+                 max_leaves_per_step: int | None = None) -> None:
+        params.validate()
+        self.params = params
+        self.batch_size = batch_size
+        self.num_actions = num_actions
+        self.tree = Tree.allocate(batch_size, params.simulations + 1, num_actions)
+        self._rngs = [np.random.default_rng(seed + b) for b in range(batch_size)]
+        self._noised = np.zeros(batch_size, np.bool_)
+        self._constants = np.zeros(_kernels.NUM_CONSTANTS, np.float64)
+        self._constants[_kernels.C_INIT] = params.c_init
+        self._constants[_kernels.C_BASE] = params.c_base
+        self._constants[_kernels.FPU_REDUCTION] = params.fpu_reduction
+        self._constants[_kernels.FPU_ROOT_REDUCTION] = params.fpu_root_reduction
+        self._constants[_kernels.VIRTUAL_LOSS] = params.virtual_loss
+        leaves = batch_size * (max_leaves_per_step or params.leaves_per_step)
+        depth = self.tree.capacity  # a path is never longer than the number of nodes
+        self._leaf_tree = np.zeros(leaves, np.int32)
+        self._leaf_node = np.zeros(leaves, np.int32)
+        self._leaf_action = np.zeros(leaves, np.int32)
+        self._leaf_slot = np.zeros(leaves, np.int32)
+        self._eval_root = np.zeros(leaves, np.int32)
+        self._eval_paths = np.zeros((leaves, depth), np.int32)
+        self._eval_length = np.zeros(leaves, np.int32)
+        self.steps = 0  # search steps run so far (for profiling)
+
+    # ---- between moves -------------------------------------------------------------------
+
+    def reset(self, trees: np.ndarray | list[int] | None = None) -> None:
+        """Forget the given trees (all if None): their next search starts from a fresh root."""
+        idx = np.arange(self.batch_size) if trees is None else np.asarray(trees, dtype=np.int64)
+        self.tree.reset(idx)
+        self._noised[idx] = False
+
+    def advance(self, actions: np.ndarray) -> None:
+        """The move ``actions[b]`` was played in game b: keep its subtree (reuse_tree) or reset. NO_ACTION resets."""
+        actions = np.asarray(actions)
+        if actions.shape != (self.batch_size,):
+            raise ValueError(f"actions must have shape ({self.batch_size},), got {actions.shape}")
+        self._noised[:] = False
+        if not self.params.reuse_tree:
+            self.tree.reset()
+            return
+        for b in range(self.batch_size):  # once per move, not per step
+            self.tree.keep_subtree(b, int(actions[b]))
+
+    # ---- the search ----------------------------------------------------------------------
+
+    def run(self, game: SearchGame, evaluator: Evaluator, *, add_noise: bool, simulations: int | None = None,
+            max_seconds: float | None = None, leaves_per_step: int | None = None) -> SearchResult:
+        """Search the B roots of ``game`` until each has ``simulations`` visits (default params.simulations) or time runs out."""
+        target = self.params.simulations if simulations is None else simulations
+        if not 1 <= target <= self.params.simulations:
+            raise ValueError(f"simulations must be in 1..{self.params.simulations} (the tree capacity), got {target}")
+        leaves = self.params.leaves_per_step if leaves_per_step is None else leaves_per_step
+        if not 1 <= leaves <= self._leaf_tree.shape[0] // self.batch_size:
+            raise ValueError(f"leaves_per_step must be in 1..{self._leaf_tree.shape[0] // self.batch_size}, got {leaves}")
+        if game.num_actions != self.num_actions:
+            raise ValueError(f"game has {game.num_actions} actions, the search was built for {self.num_actions}")
+        deadline = None if max_seconds is None else time.perf_counter() + max_seconds
+        self._expand_roots(game, evaluator)
+        if add_noise:
+            self._add_root_noise()
+        targets = np.full(self.batch_size, target, np.int32)
+        tree = self.tree
+        while True:
+            num_leaves, num_new = _kernels.select_leaves(
+                targets, leaves, self._constants, tree.node_count, tree.children_index, tree.legal,
+                tree.children_prior, tree.children_visits, tree.children_value_sum, tree.children_virtual,
+                tree.node_visits, tree.node_value_sum, tree.node_virtual, tree.terminal,
+                self._leaf_tree, self._leaf_node, self._leaf_action, self._leaf_slot,
+                self._eval_root, self._eval_paths, self._eval_length)
+            if num_leaves == 0:
+                break
+            priors, values, legal, terminal, terminal_value = self._evaluate_new_leaves(game, evaluator, num_new)
+            _kernels.expand_and_backup(
+                num_leaves, self._leaf_tree, self._leaf_node, self._leaf_action, self._leaf_slot,
+                priors, values, legal, terminal, terminal_value, tree.node_count, *tree.node_arrays())
+            self.steps += 1
+            if deadline is not None and time.perf_counter() >= deadline:
+                break
+        return self.result()
+
+    def _evaluate_new_leaves(self, game: SearchGame, evaluator: Evaluator, num_new: int):
+        num_actions = self.num_actions
+        if num_new == 0:
+            empty = np.zeros(0, np.float32)
+            return np.zeros((0, num_actions), np.float32), empty, np.zeros((0, num_actions), np.bool_), np.zeros(0, np.bool_), empty
+        planes, legal, terminal, terminal_value = game.leaf_inputs(
+            self._eval_root[:num_new], self._eval_paths[:num_new], self._eval_length[:num_new])
+        terminal = np.asarray(terminal, np.bool_)
+        if terminal.any():  # terminal leaves are valued by the game: do not spend network capacity on them
+            live = np.flatnonzero(~terminal)
+            priors = np.zeros((num_new, num_actions), np.float32)
+            values = np.zeros(num_new, np.float32)
+            if live.size:
+                p, v = evaluator.evaluate(planes[live])
+                priors[live] = p
+                values[live] = v
+        else:
+            priors, values = evaluator.evaluate(planes)
+        return (np.ascontiguousarray(priors, np.float32), np.ascontiguousarray(values, np.float32),
+                np.ascontiguousarray(legal, np.bool_), terminal, np.ascontiguousarray(terminal_value, np.float32))
+
+    def _expand_roots(self, game: SearchGame, evaluator: Evaluator) -> None:
+        empty = np.flatnonzero(self.tree.node_count == 0).astype(np.int32)
+        if empty.size == 0:
+            return
+        planes, legal, terminal, terminal_value = game.root_inputs()
+        terminal = np.ascontiguousarray(terminal, np.bool_)
+        live = empty[~terminal[empty]]
+        priors = np.zeros((empty.size, self.num_actions), np.float32)
+        values = np.zeros(empty.size, np.float32)
+        if live.size:
+            p, v = evaluator.evaluate(planes[live])
+            rows = np.flatnonzero(~terminal[empty])
+            priors[rows] = p
+            values[rows] = v
+        _kernels.expand_roots(empty, priors, values, np.ascontiguousarray(legal, np.bool_), terminal,
+                              np.ascontiguousarray(terminal_value, np.float32), self.tree.node_count, *self.tree.node_arrays())
+
+    def _add_root_noise(self) -> None:
+        """P(root, a) <- (1 - eps) P + eps * Dir(alpha) over the legal moves, once per root (AlphaGo Zero)."""
+        eps = self.params.dirichlet_epsilon
+        if eps == 0:
+            return
+        tree = self.tree
+        for b in range(self.batch_size):  # once per move, not per step
+            if self._noised[b] or tree.node_count[b] == 0 or tree.terminal[b, ROOT]:
+                continue
+            legal = np.flatnonzero(tree.legal[b, ROOT])
+            if legal.size == 0:
+                continue
+            alpha = self.params.dirichlet_alpha or self.params.dirichlet_alpha_scale / legal.size
+            noise = self._rngs[b].gamma(alpha, size=legal.size)
+            total = noise.sum()
+            noise = noise / total if total > 0 else np.full(legal.size, 1.0 / legal.size)
+            prior = tree.children_prior[b, ROOT, legal]
+            tree.children_prior[b, ROOT, legal] = ((1 - eps) * prior + eps * noise).astype(np.float32)
+            self._noised[b] = True
+
+    # ---- results ---------------------------------------------------------------------------
+
+    def result(self) -> SearchResult:
+        """The statistics of the current roots (see SearchResult)."""
+        tree = self.tree
+        has_root = tree.node_count > 0
+        visits = np.where(has_root[:, None], tree.children_visits[:, ROOT, :], 0).astype(np.int32)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            q = np.where(visits > 0, tree.children_value_sum[:, ROOT, :] / visits, np.nan).astype(np.float32)
+            root_value = np.where(has_root, tree.node_value_sum[:, ROOT] / np.maximum(tree.node_visits[:, ROOT], 1), 0.0)
+        prior = np.where(has_root[:, None], tree.children_prior[:, ROOT, :], 0.0).astype(np.float32)
+        pv = np.empty((self.batch_size, min(tree.capacity, 64)), np.int32)
+        pv_length = np.zeros(self.batch_size, np.int32)
+        _kernels.principal_variations(tree.node_count, tree.children_index, tree.children_visits, pv, pv_length)
+        return SearchResult(
+            visits=visits, q=q, prior=prior, root_value=root_value.astype(np.float32),
+            principal_variation=pv, pv_length=pv_length,
+            terminal=has_root & tree.terminal[:, ROOT], simulations=tree.root_visits())
