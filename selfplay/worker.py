@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from mcts import NO_ACTION
 from selfplay.adapters import GameAdapter
 from selfplay.params import SelfPlayParams
 from selfplay.player import BatchSearcher, CountingEvaluator, choose_moves
@@ -79,7 +80,9 @@ class SelfPlayWorker:
         self.search_params = search_params
         self.rng = np.random.default_rng(seed)
         self.evaluator = CountingEvaluator(evaluator)
-        self.searcher = BatchSearcher(adapter, search_params, self.evaluator, seed=int(self.rng.integers(2**31)))
+        self.searcher = BatchSearcher(
+            adapter, search_params, self.evaluator, batch_size=params.games_in_parallel, seed=int(self.rng.integers(2**31))
+        )
         self.model_version = model_version
         self.stats = WorkerStats()
         self.slots = [self._new_slot() for _ in range(params.games_in_parallel)]
@@ -100,12 +103,13 @@ class SelfPlayWorker:
         p = self.params
         full = (not p.playout_cap_randomization) or self.rng.random() < p.full_search_probability
         simulations = self.search_params.simulations if full else p.fast_simulations
-        outcome = self.searcher.search([s.game for s in self.slots], simulations=simulations, add_noise=full)
+        outcome = self.searcher.search_games([s.game for s in self.slots], simulations=simulations, add_noise=full)
         visits = outcome.visits
         move_numbers = np.array([len(s.moves) for s in self.slots])
         temperature = np.where(move_numbers < p.temperature_moves, p.temperature, 0.0)
         actions = choose_moves(visits, temperature, self.rng)
         finished: list[GameRecord] = []
+        played = np.full(len(self.slots), NO_ACTION, np.int32)
         for i, slot in enumerate(self.slots):
             player = self.adapter.to_move(slot.game)
             total = visits[i].sum()
@@ -122,13 +126,17 @@ class SelfPlayWorker:
                 else:
                     resigning = True
             if resigning:
-                slot.moves.append(-1)  # no move was played from the last position
+                slot.moves.append(NO_ACTION)  # no move was played from the last position
                 finished.append(self._finish(i, resigned_by=player))
+                played[i] = NO_ACTION
                 continue
             slot.moves.append(int(actions[i]))
             self.adapter.play(slot.game, int(actions[i]))
+            played[i] = actions[i]
             if self.adapter.is_over(slot.game):
                 finished.append(self._finish(i, resigned_by=-1))
+                played[i] = NO_ACTION  # a new game starts in this slot: its tree is reset
+        self.searcher.advance(played)
         self.stats.move_steps += 1
         self.stats.positions += len(self.slots)
         self.stats.evals = self.evaluator.evals
@@ -146,6 +154,7 @@ class SelfPlayWorker:
         if resigned_by >= 0:
             result = -1.0 if resigned_by == 0 else 1.0
             ownership = None
+            self.adapter.resign(game, resigned_by)
         else:
             result = float(self.adapter.result(game))
             ownership = self.adapter.final_ownership(game)
@@ -164,7 +173,8 @@ class SelfPlayWorker:
             model_version=self.model_version,
         )
         if self.params.sgf_fraction > 0 and self.rng.random() < self.params.sgf_fraction:
-            record.sgf = self.adapter.to_sgf(game, result, resigned=record.resigned)
+            name = f"zero v{self.model_version}"
+            record.sgf = self.adapter.to_sgf(game, (name, name))
         self.stats.games += 1
         self.stats.resigned_games += int(record.resigned)
         if slot.resign_disabled:

@@ -1,0 +1,147 @@
+"""Game adapters: Go and tic-tac-toe behind the one small interface the worker and arena use; imports games (sgfmill only inside to_sgf), never torch or ray.
+
+Players are 0 (first: Black / X) and 1 (second: White / O). ``result`` and
+``final_ownership`` are from player 0's point of view.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+import numpy as np
+
+
+class GameAdapter(Protocol):
+    name: str
+    num_actions: int  # A
+    plane_shape: tuple[int, int, int]  # (C, H, W)
+    has_ownership: bool  # the game has a final-ownership target
+
+    def new_game(self): ...
+    def search_batch(self, games: list): ...  # a SearchGame over the games' current positions
+    def play(self, game, action: int) -> None: ...
+    def is_over(self, game) -> bool: ...
+    def to_move(self, game) -> int: ...  # 0 or 1
+    def result(self, game) -> float: ...  # finished game: +1 player 0 won, -1 lost, 0 draw
+    def final_ownership(self, game) -> np.ndarray | None: ...  # int8[H, W] for player 0
+    def resign(self, game, player: int) -> None: ...
+    def to_sgf(self, game, names: tuple[str, str] = ("", "")) -> bytes | None: ...
+    def baseline_evaluator(self, rollouts: int, seed: int): ...  # random-rollout evaluator
+
+
+class GoAdapter:
+    """Go under GoRules through games.go (GoGame, GoSearchBatch, RolloutEvaluator)."""
+
+    name = "go"
+    has_ownership = True
+
+    def __init__(self, rules) -> None:
+        rules.validate()
+        self.rules = rules
+        n = rules.size
+        self.num_actions = n * n + 1
+        self.plane_shape = (17, n, n)
+
+    def new_game(self):
+        from games.go import GoGame
+
+        return GoGame(self.rules)
+
+    def search_batch(self, games: list):
+        from games.go import GoSearchBatch
+
+        return GoSearchBatch(games)
+
+    def play(self, game, action: int) -> None:
+        game.play(int(action))
+
+    def is_over(self, game) -> bool:
+        return bool(game.is_over)
+
+    def to_move(self, game) -> int:
+        from games.go import BLACK
+
+        return 0 if game.to_move == BLACK else 1
+
+    def result(self, game) -> float:
+        from games.go import BLACK, WHITE
+
+        winner = game.winner()
+        return 1.0 if winner == BLACK else (-1.0 if winner == WHITE else 0.0)
+
+    def final_ownership(self, game) -> np.ndarray:
+        return np.asarray(game.ownership(), np.int8)
+
+    def resign(self, game, player: int) -> None:
+        from games.go import BLACK, WHITE
+
+        if not game.is_over:
+            game.resign(BLACK if player == 0 else WHITE)
+
+    def to_sgf(self, game, names: tuple[str, str] = ("", "")) -> bytes:
+        from games.go import BLACK, WHITE
+
+        game.player_names = {BLACK: names[0], WHITE: names[1]}
+        text = game.to_sgf()
+        return text.encode("utf-8") if isinstance(text, str) else bytes(text)
+
+    def baseline_evaluator(self, rollouts: int, seed: int):
+        from games.go import RolloutEvaluator
+
+        return RolloutEvaluator(self.rules.size, self.rules.komi, rollouts=rollouts, seed=seed)
+
+
+class TicTacToeAdapter:
+    """Tic-tac-toe through games.tictactoe (no pass, no ownership target, no SGF)."""
+
+    name = "tictactoe"
+    has_ownership = False
+
+    def __init__(self) -> None:
+        import games.tictactoe as ttt
+
+        self._ttt = ttt
+        self.num_actions = ttt.NUM_ACTIONS
+        self.plane_shape = tuple(ttt.PLANE_SHAPE)
+
+    def new_game(self):
+        return self._ttt.TicTacToe()
+
+    def search_batch(self, games: list):
+        return self._ttt.TicTacToeBatch(games)
+
+    def play(self, game, action: int) -> None:
+        game.play(int(action))
+
+    def is_over(self, game) -> bool:
+        return bool(game.is_over())
+
+    def to_move(self, game) -> int:
+        return 0 if game.to_move == 1 else 1  # X = 1 moves first
+
+    def result(self, game) -> float:
+        winner = game.winner()
+        return 1.0 if winner == 1 else (-1.0 if winner == 2 else 0.0)
+
+    def final_ownership(self, game) -> None:
+        return None
+
+    def resign(self, game, player: int) -> None:
+        return None
+
+    def to_sgf(self, game, names: tuple[str, str] = ("", "")) -> None:
+        return None
+
+    def baseline_evaluator(self, rollouts: int, seed: int):
+        return self._ttt.RolloutEvaluator(rollouts=rollouts, seed=seed)
+
+
+def make_adapter(name: str, go_rules=None) -> GameAdapter:
+    """The adapter for game ``name`` (``go`` uses ``go_rules``)."""
+    if name == "go":
+        from games.go import GoRules
+
+        return GoAdapter(go_rules or GoRules())
+    if name == "tictactoe":
+        return TicTacToeAdapter()
+    raise ValueError(f"game.name must be go or tictactoe, got {name!r}")

@@ -1,0 +1,97 @@
+"""One batched search over B game objects per move (through the game adapter) and move choice from visits; numpy + mcts, no torch or ray."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from mcts import NO_ACTION, BatchedSearch, SearchParams
+
+
+@dataclass(frozen=True)
+class SearchOutcome:
+    """The search of B positions: what the worker records and chooses from."""
+
+    visits: np.ndarray  # int32[B, A]  root visit counts
+    root_value: np.ndarray  # float32[B]  for the player to move
+    planes: np.ndarray  # float32[B, C, H, W]  the roots' input planes (0/1)
+    legal: np.ndarray  # bool[B, A]  legal moves at the roots
+
+
+class CountingEvaluator:
+    """Wraps an Evaluator, counting positions evaluated and seconds spent inside it (self-play efficiency)."""
+
+    def __init__(self, evaluator) -> None:
+        self.inner = evaluator
+        self.evals = 0
+        self.calls = 0
+        self.seconds = 0.0
+
+    def evaluate(self, planes: np.ndarray):
+        start = time.perf_counter()
+        out = self.inner.evaluate(planes)
+        self.seconds += time.perf_counter() - start
+        self.evals += int(planes.shape[0])
+        self.calls += 1
+        return out
+
+
+class _CachedRoots:
+    """A SearchGame whose root_inputs() is computed once, so the worker can record the root planes without a second build."""
+
+    def __init__(self, game) -> None:
+        self.game = game
+        self.num_actions = game.num_actions
+        self.plane_shape = game.plane_shape
+        self._roots = None
+
+    def root_inputs(self):
+        if self._roots is None:
+            self._roots = self.game.root_inputs()
+        return self._roots
+
+    def leaf_inputs(self, root_index, paths, path_length):
+        return self.game.leaf_inputs(root_index, paths, path_length)
+
+
+class BatchSearcher:
+    """A BatchedSearch of fixed batch size B over lists of B game objects, one move at a time."""
+
+    def __init__(self, adapter, params: SearchParams, evaluator, *, batch_size: int, seed: int = 0) -> None:
+        self.adapter = adapter
+        self.evaluator = evaluator
+        self.batch_size = batch_size
+        self.search = BatchedSearch(params, batch_size=batch_size, num_actions=adapter.num_actions, seed=seed)
+
+    def search_games(self, games: list, *, simulations: int, add_noise: bool, evaluator=None) -> SearchOutcome:
+        """Search the current positions of ``games`` (length B); finished games come back with zero visits."""
+        if len(games) != self.batch_size:
+            raise ValueError(f"expected {self.batch_size} games, got {len(games)}")
+        batch = _CachedRoots(self.adapter.search_batch(games))
+        result = self.search.run(batch, evaluator or self.evaluator, add_noise=add_noise, simulations=simulations)
+        planes, legal, _, _ = batch.root_inputs()
+        return SearchOutcome(visits=result.visits, root_value=result.root_value, planes=planes, legal=legal)
+
+    def advance(self, actions: np.ndarray) -> None:
+        """``actions[b]`` was played in game b (NO_ACTION = a new game starts there): reuse or reset each tree."""
+        self.search.advance(np.asarray(actions, np.int32))
+
+
+def choose_moves(visits: np.ndarray, temperature: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """int32[B]: sample from N^(1/T) where temperature[b] > 0, else the most visited (ties broken at random); NO_ACTION without visits."""
+    b, a = visits.shape
+    actions = np.full(b, NO_ACTION, np.int32)
+    for i in range(b):  # once per game per move
+        v = visits[i].astype(np.float64)
+        if v.max() <= 0:
+            continue
+        t = float(temperature[i])
+        if t > 0:
+            weights = np.where(v > 0, np.exp(np.log(np.maximum(v, 1)) / t - np.log(v.max()) / t), 0.0)
+            actions[i] = rng.choice(a, p=weights / weights.sum())
+        else:
+            best = np.flatnonzero(v == v.max())
+            actions[i] = best[0] if best.size == 1 else rng.choice(best)
+    return actions

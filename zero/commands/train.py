@@ -1,0 +1,41 @@
+"""`zero train`: a self-play training run (Ray in-process, or --address for a cluster), resumed when the run directory exists; no torch or ray at module top."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from zero.commands.config import add_config_arguments, load_from_args
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_config_arguments(parser)
+    parser.add_argument("--run-dir", metavar="DIR", help="run directory (default runs/<run.name>); an existing one is resumed")
+    parser.add_argument(
+        "--address", metavar="ADDR", help="join an existing Ray cluster (e.g. auto or HEAD_IP:6379) instead of starting one"
+    )
+    parser.add_argument("--json", action="store_true", help="print a JSON summary at the end")
+
+
+def run(args: argparse.Namespace, *, selfplay_only: bool = False) -> int:
+    config = load_from_args(args)  # any config error stops here, before anything starts
+    run_dir = args.run_dir or f"runs/{config.run.name}"
+    from zero.configlib import fail
+
+    try:
+        from zero.checkpoint import CheckpointError
+    except ImportError:  # pragma: no cover
+        CheckpointError = ValueError  # noqa: N806
+    try:
+        from selfplay.orchestrator import run as run_training
+
+        summary = run_training(config, run_dir, address=args.address, selfplay_only=selfplay_only, source=args.config)
+    except CheckpointError as exc:
+        fail(str(exc))
+    if args.json:
+        print(json.dumps(summary, default=str))
+    else:
+        what = "games" if selfplay_only else "train steps"
+        done = summary["games"] if selfplay_only else summary["step"]
+        print(f"zero: run {summary['run_dir']}: {done} {what}, model version {summary['version']}, {summary['games']} games")
+    return 0
