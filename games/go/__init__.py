@@ -1,0 +1,56 @@
+"""Go rules for zero: a Numba board engine with a checked game layer; imports nothing outside games.go.
+
+Public API (colours BLACK=1, WHITE=2; points are flat indices ``a = y*N + x`` with y from the top,
+pass = N*N, or GTP vertices like ``"D4"`` / ``"pass"``)::
+
+    from games.go import GoGame, GoRules, new_game, IllegalMoveError
+    game = new_game(size=9, komi=7.5, superko="positional")   # or GoGame(GoRules(...))
+    game.play("D4"); game.play(40); game.play_pass()          # returns stones captured
+    game.play("E5", color="white")                            # GTP-style explicit colour
+    game.is_legal("C3"); game.verdict("C3")                   # None or 'occupied'|'suicide'|'ko'|'superko'|'off board'|'game over'
+    game.legal_mask()        # bool[N*N+1], superko-aware, pass always legal
+    game.legal_moves()       # list of flat indices
+    game.undo(); game.resign(); game.copy()
+    game.to_move, game.moves (list of (colour, action)), game.positions, game.move_number, game.passes
+    game.is_over, game.winner(), game.result()  ('B+3.5', 'W+R', '0')
+    game.stones()            # int8[N, N] 0/1/2;  game.captures -> {BLACK: n, WHITE: m}
+    game.area_score()        # Tromp-Taylor black - white - komi;  game.ownership() int8[N, N] (+1 black)
+    game.planes()            # float32[17, N, N] AlphaGo Zero planes of the current position
+    game.diagram(); GoGame.from_diagram("X O .\\n...", to_move="W")
+    game.to_sgf(); GoGame.from_sgf(text)   # SgfError on malformed records
+
+Errors: an illegal move raises IllegalMoveError (``.reason`` as above); a malformed vertex raises
+CoordinateError; a malformed SGF raises SgfError; none of them changes the game.
+
+Rules (GoRules): size 2..19; komi any number (integers allow draws); superko 'positional'
+(default) or 'simple'; max_moves (0 = 2*N*N) ends and scores the game. Two consecutive passes end
+the game; a further move resumes it (GTP clients do that). Scoring is Tromp-Taylor area.
+
+For the search: GoSearchBatch(games) (SearchGame protocol) and RolloutEvaluator(size, komi, rollouts, seed)
+(Evaluator protocol), see games.go.search. Coordinates and diagrams: games.go.coords.
+
+Modules in dependency order:
+  rules      GoRules, the parameter dataclass
+  coords     flat index / GTP vertex / SGF point conversions, diagrams
+  _kernels   Numba board: chains with pseudo-liberties, captures, ko, legality, hash, area, playouts, leaf replay
+  game       GoGame: checked moves, superko, passes, undo, scoring, planes
+  sgf        SGF read/write via sgfmill
+  search     GoSearchBatch and RolloutEvaluator for mcts
+"""
+
+from games.go.coords import CoordinateError, from_gtp, to_gtp
+from games.go.game import BLACK, EMPTY, WHITE, GoGame, IllegalMoveError, parse_color
+from games.go.rules import GoRules
+from games.go.search import GoSearchBatch, RolloutEvaluator
+from games.go.sgf import SgfError
+
+
+def new_game(size: int = 9, komi: float = 7.5, superko: str = "positional", max_moves: int = 0) -> GoGame:
+    """A new game on an empty board with Black to move."""
+    return GoGame(GoRules(size=size, komi=komi, superko=superko, max_moves=max_moves))
+
+
+__all__ = [
+    "BLACK", "WHITE", "EMPTY", "GoGame", "GoRules", "GoSearchBatch", "RolloutEvaluator", "IllegalMoveError",
+    "CoordinateError", "SgfError", "new_game", "parse_color", "from_gtp", "to_gtp",
+]

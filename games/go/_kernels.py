@@ -1,0 +1,584 @@
+"""Numba kernels of the Go board: stones, chains, captures, simple ko, legality, Zobrist hash, area score, light playouts, leaf replay; imports nothing of ours.
+
+Glossary and layout (one board; a batch adds a leading ``[B, ...]`` axis):
+  N         board size (2..19); points have flat index ``a = y*N + x`` (y from the top).
+  W = N+1   stride of the padded board: ``p = (y+1)*W + x + 1``; one shared wall column and
+            a wall row above and below, so the 4 neighbours ``p-W, p-1, p+1, p+W`` and the 4
+            diagonals never need bounds checks. ``P = (N+2)*(N+1) + 1`` padded points.
+  color     int8[P]      EMPTY=0 BLACK=1 WHITE=2 WALL=3
+  chain     int32[4, P]  rows HEAD (chain head of a stone), NEXT (circular next-in-chain),
+                         LIBS and SIZE (valid on the head only). LIBS is the *pseudo*-liberty
+                         count: the number of (stone, adjacent empty point) pairs of the chain.
+                         It is 0 exactly when the chain has no liberty, and a chain's only
+                         liberty is ``p`` exactly when LIBS equals the number of its stones
+                         adjacent to ``p`` -- that is all legality needs, and it updates in O(1).
+  empties   int32[2, P]  row LIST[0:NUM_EMPTY] lists the empty points (any order), row WHERE
+                         gives each empty point's position in that list (for O(1) removal).
+  meta      int64[8]     KO (point the side to move may not retake, or NO_POINT),
+                         [BLACK] / [WHITE] = stones of that colour captured so far (index = colour),
+                         HASH (Zobrist hash of the stones only), NUM_EMPTY.
+  zobrist   int64[P, 3]  random keys by point and colour (column 0 unused).
+Kernels assume legal input unless their name says they check; the checked layer is games.go.game.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+EMPTY, BLACK, WHITE, WALL = 0, 1, 2, 3
+HEAD, NEXT, LIBS, SIZE = 0, 1, 2, 3
+LIST, WHERE = 0, 1
+KO, HASH, NUM_EMPTY = 0, 3, 4  # meta[1] and meta[2] hold captured black / white stones
+META_SIZE = 8
+NO_POINT = -1
+# Legality verdicts (index into REASONS in games.go.game).
+LEGAL, OCCUPIED, SUICIDE, KO_BANNED, SUPERKO_BANNED = 0, 1, 2, 3, 4
+NUM_PLANES = 17
+HISTORY = 8
+
+
+@njit(cache=True)
+def padded_point(N, a):
+    """Padded index of flat point ``a = y*N + x``."""
+    return (a // N + 1) * (N + 1) + a % N + 1
+
+
+@njit(cache=True)
+def init_board(N, color, chain, empties, meta):
+    """Reset one board to empty. color int8[P], chain int32[4,P], empties int32[2,P], meta int64[8]."""
+    W = N + 1
+    color[:] = WALL
+    chain[:, :] = 0
+    empties[:, :] = 0
+    n = 0
+    for y in range(N):
+        for x in range(N):
+            p = (y + 1) * W + x + 1
+            color[p] = EMPTY
+            empties[LIST, n] = p
+            empties[WHERE, p] = n
+            n += 1
+    meta[:] = 0
+    meta[KO] = NO_POINT
+    meta[NUM_EMPTY] = n
+
+
+@njit(cache=True, inline="always")
+def _empty_remove(p, empties, meta):
+    i = empties[WHERE, p]
+    last = meta[NUM_EMPTY] - 1
+    q = empties[LIST, last]
+    empties[LIST, i] = q
+    empties[WHERE, q] = i
+    meta[NUM_EMPTY] = last
+
+
+@njit(cache=True, inline="always")
+def _empty_add(p, empties, meta):
+    i = meta[NUM_EMPTY]
+    empties[LIST, i] = p
+    empties[WHERE, p] = i
+    meta[NUM_EMPTY] = i + 1
+
+
+@njit(cache=True)
+def _merge(a, b, chain):
+    """Merge chains with heads a != b; the larger keeps its head. Pseudo-liberties simply add."""
+    if chain[SIZE, a] < chain[SIZE, b]:
+        a, b = b, a
+    s = b
+    while True:
+        chain[HEAD, s] = a
+        s = chain[NEXT, s]
+        if s == b:
+            break
+    na = chain[NEXT, a]
+    chain[NEXT, a] = chain[NEXT, b]
+    chain[NEXT, b] = na
+    chain[SIZE, a] += chain[SIZE, b]
+    chain[LIBS, a] += chain[LIBS, b]
+
+
+@njit(cache=True)
+def _remove_chain(N, h, color, chain, empties, meta, zobrist):
+    """Capture the chain with head h; returns its size. Neighbouring chains regain pseudo-liberties."""
+    W = N + 1
+    c = color[h]
+    n = 0
+    s = h
+    while True:
+        color[s] = EMPTY
+        meta[HASH] ^= zobrist[s, c]
+        _empty_add(s, empties, meta)
+        n += 1
+        s = chain[NEXT, s]
+        if s == h:
+            break
+    s = h
+    while True:
+        for q in (s - W, s - 1, s + 1, s + W):
+            cq = color[q]
+            if cq == BLACK or cq == WHITE:
+                chain[LIBS, chain[HEAD, q]] += 1
+        nxt = chain[NEXT, s]
+        chain[HEAD, s] = 0
+        chain[NEXT, s] = 0
+        chain[LIBS, s] = 0
+        chain[SIZE, s] = 0
+        s = nxt
+        if s == h:
+            break
+    meta[c] += n
+    return n
+
+
+@njit(cache=True)
+def play_stone(N, p, c, color, chain, empties, meta, zobrist):
+    """Place colour c at padded point p (assumed legal), capture, set the ko point; returns stones captured."""
+    W = N + 1
+    o = 3 - c
+    _empty_remove(p, empties, meta)
+    color[p] = c
+    meta[HASH] ^= zobrist[p, c]
+    chain[HEAD, p] = p
+    chain[NEXT, p] = p
+    chain[SIZE, p] = 1
+    libs = 0
+    for q in (p - W, p - 1, p + 1, p + W):
+        cq = color[q]
+        if cq == EMPTY:
+            libs += 1
+        elif cq != WALL:
+            chain[LIBS, chain[HEAD, q]] -= 1
+    chain[LIBS, p] = libs
+    for q in (p - W, p - 1, p + 1, p + W):
+        if color[q] == c:
+            hq = chain[HEAD, q]
+            hp = chain[HEAD, p]
+            if hq != hp:
+                _merge(hp, hq, chain)
+    captured = 0
+    last = NO_POINT
+    for q in (p - W, p - 1, p + 1, p + W):
+        if color[q] == o:
+            hq = chain[HEAD, q]
+            if chain[LIBS, hq] == 0:
+                captured += _remove_chain(N, hq, color, chain, empties, meta, zobrist)
+                last = q
+    hp = chain[HEAD, p]
+    if captured == 1 and chain[SIZE, hp] == 1 and chain[LIBS, hp] == 1:
+        meta[KO] = last
+    else:
+        meta[KO] = NO_POINT
+    return captured
+
+
+@njit(cache=True, inline="always")
+def _adjacent_stones(N, p, h, chain, color):
+    """How many of p's neighbours are stones of the chain with head h."""
+    W = N + 1
+    n = 0
+    for q in (p - W, p - 1, p + 1, p + W):
+        if (color[q] == BLACK or color[q] == WHITE) and chain[HEAD, q] == h:
+            n += 1
+    return n
+
+
+@njit(cache=True)
+def legal_simple(N, p, c, color, chain, meta):
+    """Verdict for colour c at padded point p under simple ko: LEGAL, OCCUPIED, KO_BANNED or SUICIDE."""
+    W = N + 1
+    if color[p] != EMPTY:
+        return OCCUPIED
+    if p == meta[KO]:
+        return KO_BANNED
+    for q in (p - W, p - 1, p + 1, p + W):
+        if color[q] == EMPTY:
+            return LEGAL
+    for q in (p - W, p - 1, p + 1, p + W):
+        cq = color[q]
+        if cq == BLACK or cq == WHITE:
+            h = chain[HEAD, q]
+            adj = _adjacent_stones(N, p, h, chain, color)
+            if cq == c:
+                if chain[LIBS, h] > adj:  # the friendly chain keeps a liberty elsewhere
+                    return LEGAL
+            elif chain[LIBS, h] == adj:  # p is the enemy chain's last liberty: a capture
+                return LEGAL
+    return SUICIDE
+
+
+@njit(cache=True)
+def hash_after(N, p, c, color, chain, meta, zobrist):
+    """Zobrist hash of the stones after colour c plays at p (assumed legal under simple ko), without playing."""
+    W = N + 1
+    o = 3 - c
+    h = meta[HASH] ^ zobrist[p, c]
+    seen0 = -1
+    seen1 = -1
+    seen2 = -1
+    for q in (p - W, p - 1, p + 1, p + W):
+        if color[q] == o:
+            hq = chain[HEAD, q]
+            if hq == seen0 or hq == seen1 or hq == seen2:
+                continue
+            if seen0 == -1:
+                seen0 = hq
+            elif seen1 == -1:
+                seen1 = hq
+            else:
+                seen2 = hq
+            if chain[LIBS, hq] == _adjacent_stones(N, p, hq, chain, color):
+                s = hq
+                while True:
+                    h ^= zobrist[s, o]
+                    s = chain[NEXT, s]
+                    if s == hq:
+                        break
+    return h
+
+
+@njit(cache=True)
+def _seen(h, sorted_hashes, n_sorted, extra, n_extra):
+    """Whether hash h is in sorted_hashes[:n_sorted] (binary search) or in extra[:n_extra]."""
+    lo = 0
+    hi = n_sorted
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        if sorted_hashes[mid] < h:
+            lo = mid + 1
+        else:
+            hi = mid
+    if lo < n_sorted and sorted_hashes[lo] == h:
+        return True
+    for i in range(n_extra):
+        if extra[i] == h:
+            return True
+    return False
+
+
+@njit(cache=True)
+def move_verdict(N, a, c, color, chain, meta, zobrist, superko, sorted_hashes, n_sorted, extra, n_extra):
+    """Verdict for colour c at flat point a: simple-ko verdict, then SUPERKO_BANNED if ``superko`` and the
+    resulting position's hash is among the previous positions (sorted int64 array plus an unsorted extra)."""
+    p = padded_point(N, a)
+    r = legal_simple(N, p, c, color, chain, meta)
+    if r == LEGAL and superko:
+        if _seen(hash_after(N, p, c, color, chain, meta, zobrist), sorted_hashes, n_sorted, extra, n_extra):
+            return SUPERKO_BANNED
+    return r
+
+
+@njit(cache=True)
+def legal_mask(N, c, color, chain, meta, zobrist, superko, sorted_hashes, n_sorted, extra, n_extra, out):
+    """Fill out bool[N*N+1] with the legal moves of colour c (pass, the last entry, is always legal)."""
+    for a in range(N * N):
+        out[a] = move_verdict(N, a, c, color, chain, meta, zobrist, superko, sorted_hashes, n_sorted, extra, n_extra) == LEGAL
+    out[N * N] = True
+
+
+@njit(cache=True)
+def area_owner(N, color, owner):
+    """Tromp-Taylor area: owner int8[N*N] gets +1 black / -1 white / 0 neutral; returns black area - white area."""
+    W = N + 1
+    seen = np.zeros(color.shape[0], np.bool_)
+    stack = np.empty(N * N, np.int32)
+    region = np.empty(N * N, np.int32)
+    diff = 0
+    for a in range(N * N):
+        p = (a // N + 1) * W + a % N + 1
+        c = color[p]
+        if c == BLACK:
+            owner[a] = 1
+            diff += 1
+        elif c == WHITE:
+            owner[a] = -1
+            diff -= 1
+        elif not seen[p]:
+            seen[p] = True
+            stack[0] = p
+            top = 1
+            size = 0
+            reach = 0
+            while top > 0:
+                top -= 1
+                s = stack[top]
+                region[size] = s
+                size += 1
+                for q in (s - W, s - 1, s + 1, s + W):
+                    cq = color[q]
+                    if cq == EMPTY:
+                        if not seen[q]:
+                            seen[q] = True
+                            stack[top] = q
+                            top += 1
+                    elif cq == BLACK:
+                        reach |= 1
+                    elif cq == WHITE:
+                        reach |= 2
+            val = 1 if reach == 1 else (-1 if reach == 2 else 0)
+            diff += val * size
+            for i in range(size):
+                s = region[i]
+                owner[(s // W - 1) * N + s % W - 1] = val
+    return diff
+
+
+@njit(cache=True)
+def area_diff(N, color):
+    """Black area minus white area (Tromp-Taylor), no komi."""
+    owner = np.empty(N * N, np.int8)
+    return area_owner(N, color, owner)
+
+
+@njit(cache=True)
+def set_position(N, stones, ko, captured_black, captured_white, color, chain, empties, meta, zobrist):
+    """Rebuild a board from scratch: stones int8[N*N] (0/1/2) -> chains, pseudo-liberties, empties, hash.
+    This is also the reference that incremental updates are checked against."""
+    W = N + 1
+    init_board(N, color, chain, empties, meta)
+    for a in range(N * N):
+        s = stones[a]
+        if s == BLACK or s == WHITE:
+            p = (a // N + 1) * W + a % N + 1
+            color[p] = s
+            meta[HASH] ^= zobrist[p, s]
+            _empty_remove(p, empties, meta)
+    members = np.empty(N * N, np.int32)
+    for a in range(N * N):
+        p = (a // N + 1) * W + a % N + 1
+        c = color[p]
+        if (c != BLACK and c != WHITE) or chain[HEAD, p] != 0:
+            continue
+        chain[HEAD, p] = p
+        members[0] = p
+        k = 1
+        i = 0
+        libs = 0
+        while i < k:
+            s = members[i]
+            i += 1
+            for q in (s - W, s - 1, s + 1, s + W):
+                if color[q] == EMPTY:
+                    libs += 1
+                elif color[q] == c and chain[HEAD, q] == 0:
+                    chain[HEAD, q] = p
+                    members[k] = q
+                    k += 1
+        for j in range(k):
+            chain[NEXT, members[j]] = members[(j + 1) % k]
+        chain[LIBS, p] = libs
+        chain[SIZE, p] = k
+    meta[KO] = ko
+    meta[BLACK] = captured_black
+    meta[WHITE] = captured_white
+
+
+@njit(cache=True, inline="always")
+def _own_eye(N, p, c, color):
+    """Whether p is a single-point eye of colour c: all 4 neighbours c or wall, and fewer than 2 enemy
+    diagonals (fewer than 1 on the edge, where a wall diagonal counts as one)."""
+    W = N + 1
+    for q in (p - W, p - 1, p + 1, p + W):
+        cq = color[q]
+        if cq != c and cq != WALL:
+            return False
+    bad = 0
+    edge = 0
+    o = 3 - c
+    for q in (p - W - 1, p - W + 1, p + W - 1, p + W + 1):
+        cq = color[q]
+        if cq == WALL:
+            edge = 1
+        elif cq == o:
+            bad += 1
+    return bad + edge < 2
+
+
+@njit(cache=True)
+def seed_rng(seed):
+    """Seed Numba's random generator (the one the playout kernels use)."""
+    np.random.seed(seed)
+
+
+@njit(cache=True)
+def playout(N, c, passes, max_moves, color, chain, empties, meta, zobrist):
+    """Light playout from the given board with colour c to move and ``passes`` consecutive passes so far:
+    uniform among simple-ko-legal moves that do not fill the mover's own single-point eye; pass only
+    when none remains. Stops after two consecutive passes or ``max_moves`` moves; returns moves played."""
+    moves = 0
+    while passes < 2 and moves < max_moves:
+        n = meta[NUM_EMPTY]
+        played = False
+        while n > 0:
+            i = np.random.randint(0, n)
+            p = empties[LIST, i]
+            if not _own_eye(N, p, c, color) and legal_simple(N, p, c, color, chain, meta) == LEGAL:
+                play_stone(N, p, c, color, chain, empties, meta, zobrist)
+                played = True
+                break
+            # Move the rejected point behind the candidates so it is not drawn again this move.
+            n -= 1
+            q = empties[LIST, n]
+            empties[LIST, i] = q
+            empties[WHERE, q] = i
+            empties[LIST, n] = p
+            empties[WHERE, p] = n
+        if played:
+            passes = 0
+        else:
+            passes += 1
+            meta[KO] = NO_POINT
+        c = 3 - c
+        moves += 1
+    return moves
+
+
+@njit(cache=True)
+def bench_playouts(N, count, max_moves, zobrist, seed):
+    """Play ``count`` light playouts from the empty board (Black first); returns (total moves, black wins)."""
+    P = (N + 2) * (N + 1) + 1
+    color0 = np.empty(P, np.int8)
+    chain0 = np.empty((4, P), np.int32)
+    empties0 = np.empty((2, P), np.int32)
+    meta0 = np.empty(META_SIZE, np.int64)
+    init_board(N, color0, chain0, empties0, meta0)
+    color = color0.copy()
+    chain = chain0.copy()
+    empties = empties0.copy()
+    meta = meta0.copy()
+    np.random.seed(seed)
+    total = 0
+    black_wins = 0
+    for _ in range(count):
+        color[:] = color0
+        chain[:, :] = chain0
+        empties[:, :] = empties0
+        meta[:] = meta0
+        total += playout(N, BLACK, 0, max_moves, color, chain, empties, meta, zobrist)
+        if area_diff(N, color) > 0:
+            black_wins += 1
+    return total, black_wins
+
+
+@njit(cache=True)
+def rollout_values(N, stones, to_move, komi, rollouts, max_moves, zobrist, seed):
+    """Mean light-playout result for the side to move of each position: stones int8[L, N*N] (0/1/2),
+    to_move int8[L]; area score with komi; +1 win / -1 loss / 0 draw. Returns float32[L]."""
+    L = stones.shape[0]
+    P = (N + 2) * (N + 1) + 1
+    color0 = np.empty(P, np.int8)
+    chain0 = np.empty((4, P), np.int32)
+    empties0 = np.empty((2, P), np.int32)
+    meta0 = np.empty(META_SIZE, np.int64)
+    color = np.empty(P, np.int8)
+    chain = np.empty((4, P), np.int32)
+    empties = np.empty((2, P), np.int32)
+    meta = np.empty(META_SIZE, np.int64)
+    out = np.zeros(L, np.float32)
+    np.random.seed(seed)
+    for l in range(L):
+        set_position(N, stones[l], NO_POINT, 0, 0, color0, chain0, empties0, meta0, zobrist)
+        total = 0.0
+        for _ in range(rollouts):
+            color[:] = color0
+            chain[:, :] = chain0
+            empties[:, :] = empties0
+            meta[:] = meta0
+            playout(N, to_move[l], 0, max_moves, color, chain, empties, meta, zobrist)
+            d = area_diff(N, color) - komi
+            v = 1.0 if d > 0 else (-1.0 if d < 0 else 0.0)
+            total += v if to_move[l] == BLACK else -v
+        out[l] = total / rollouts
+    return out
+
+
+@njit(cache=True)
+def write_planes(N, hist, newest, n_valid, to_move, out):
+    """AlphaGo Zero planes into out float32[17, N, N] from hist int8[H, N*N] (0/1/2 stones), where
+    hist[newest] is the current position, hist[newest-1] the one before, ... (n_valid of them)."""
+    o = 3 - to_move
+    out[:, :, :] = 0.0
+    for i in range(min(HISTORY, n_valid)):
+        pos = hist[newest - i]
+        for a in range(N * N):
+            s = pos[a]
+            if s == to_move:
+                out[i, a // N, a % N] = 1.0
+            elif s == o:
+                out[HISTORY + i, a // N, a % N] = 1.0
+    if to_move == BLACK:
+        out[2 * HISTORY, :, :] = 1.0
+
+
+@njit(cache=True)
+def _stones_of(N, color, out):
+    """Copy the stones of a padded board into out int8[N*N] (0/1/2)."""
+    W = N + 1
+    for a in range(N * N):
+        out[a] = color[(a // N + 1) * W + a % N + 1]
+
+
+@njit(cache=True)
+def replay_leaves(N, root_index, paths, path_length,
+                  r_color, r_chain, r_empties, r_meta, r_to_move, r_passes, r_moves,
+                  r_hist, r_nhist, r_hashes, r_nhash,
+                  superko, komi, max_moves, zobrist,
+                  out_planes, out_legal, out_terminal, out_value):
+    """Replay ``paths[l, :path_length[l]]`` from root ``root_index[l]`` for every leaf l in one call.
+
+    Roots (B of them): r_color int8[B,P], r_chain int32[B,4,P], r_empties int32[B,2,P], r_meta int64[B,8],
+    r_to_move int8[B], r_passes int32[B] (consecutive passes), r_moves int32[B] (moves played),
+    r_hist int8[B,8,N*N] (r_hist[b,7] = current stones, r_hist[b,6] the position before, ...; the last
+    r_nhist[b] entries are valid), r_hashes int64[B,H] (sorted hashes of every earlier position, incl. the
+    current one; r_nhash[b] valid). Outputs: out_planes float32[L,17,N,N], out_legal bool[L,N*N+1],
+    out_terminal bool[L], out_value float32[L] (result for the side to move; meaningful where terminal).
+    Terminal = two consecutive passes or ``max_moves`` moves played.
+    """
+    L = root_index.shape[0]
+    P = r_color.shape[1]
+    D = paths.shape[1]
+    color = np.empty(P, np.int8)
+    chain = np.empty((4, P), np.int32)
+    empties = np.empty((2, P), np.int32)
+    meta = np.empty(META_SIZE, np.int64)
+    hist = np.zeros((HISTORY + D, N * N), np.int8)
+    path_hashes = np.empty(D + 1, np.int64)
+    owner = np.empty(N * N, np.int8)
+    pass_move = N * N
+    for l in range(L):
+        b = root_index[l]
+        color[:] = r_color[b]
+        chain[:, :] = r_chain[b]
+        empties[:, :] = r_empties[b]
+        meta[:] = r_meta[b]
+        hist[:HISTORY] = r_hist[b]
+        c = r_to_move[b]
+        passes = r_passes[b]
+        moves = r_moves[b]
+        k = path_length[l]
+        for i in range(k):
+            a = paths[l, i]
+            if a == pass_move:
+                passes += 1
+                meta[KO] = NO_POINT
+            else:
+                play_stone(N, padded_point(N, a), c, color, chain, empties, meta, zobrist)
+                passes = 0
+            c = 3 - c
+            moves += 1
+            _stones_of(N, color, hist[HISTORY + i])
+            path_hashes[i] = meta[HASH]
+        write_planes(N, hist, HISTORY - 1 + k, r_nhist[b] + k, c, out_planes[l])
+        legal_mask(N, c, color, chain, meta, zobrist, superko, r_hashes[b], r_nhash[b],
+                   path_hashes, k, out_legal[l])
+        terminal = passes >= 2 or moves >= max_moves
+        out_terminal[l] = terminal
+        value = 0.0
+        if terminal:
+            d = area_owner(N, color, owner) - komi
+            value = 1.0 if d > 0 else (-1.0 if d < 0 else 0.0)
+            if c == WHITE:
+                value = -value
+        out_value[l] = value

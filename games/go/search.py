@@ -1,0 +1,122 @@
+"""Go for the batched search: GoSearchBatch (SearchGame protocol) and RolloutEvaluator (Evaluator protocol); imports only games.go.
+
+Both satisfy mcts.interface structurally and do not import it. Every call is one Numba kernel
+over the whole batch (no Python per leaf). Values are for the player to move, in [-1, 1].
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from games.go import _kernels as K
+from games.go.game import BLACK, GoGame, zobrist_table
+
+
+class GoSearchBatch:
+    """B root positions (copied from GoGame objects; the games are not modified) that the search replays paths from.
+
+    All games must share size, komi and rules. Building costs a few array copies per game, so the
+    search can rebuild it every move.
+    """
+
+    def __init__(self, games: list[GoGame]):
+        if not games:
+            raise ValueError("games: need at least one game")
+        rules = games[0].rules
+        if any(g.rules != rules for g in games):
+            raise ValueError("games: all games of a batch must share the same rules (size, komi, superko, max_moves)")
+        self.rules = rules
+        self.size = N = rules.size
+        self.num_actions = N * N + 1
+        self.plane_shape = (K.NUM_PLANES, N, N)
+        self.zobrist = zobrist_table(N)
+        B = len(games)
+        self.color = np.stack([g.color for g in games])  # int8[B, P]
+        self.chain = np.stack([g.chain for g in games])  # int32[B, 4, P]
+        self.empties = np.stack([g.empties for g in games])  # int32[B, 2, P]
+        self.meta = np.stack([g.meta for g in games])  # int64[B, 8]
+        self.to_move = np.array([g.to_move for g in games], np.int8)  # [B]
+        self.passes = np.array([min(g.passes, 2) for g in games], np.int32)  # [B]
+        self.moves = np.array([g.move_number for g in games], np.int32)  # [B]
+        self.history = np.zeros((B, K.HISTORY, N * N), np.int8)  # [B, 8, N*N], [:, 7] = current
+        self.num_history = np.empty(B, np.int32)  # [B] valid entries at the end of history
+        H = max(len(g.hashes) for g in games)
+        self.hashes = np.zeros((B, H), np.int64)  # [B, H] sorted hashes of all positions so far
+        self.num_hashes = np.empty(B, np.int32)  # [B]
+        self.resigned = np.array([g.resigned or 0 for g in games], np.int8)  # [B] colour that resigned, 0 = none
+        for b, g in enumerate(games):
+            recent = g.positions[-K.HISTORY:]
+            self.history[b, K.HISTORY - len(recent):] = recent
+            self.num_history[b] = len(recent)
+            self.hashes[b, : len(g._sorted_hashes)] = g._sorted_hashes
+            self.num_hashes[b] = len(g._sorted_hashes)
+
+    def __len__(self) -> int:
+        return len(self.to_move)
+
+    def root_inputs(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(planes float32[B,17,N,N], legal bool[B,A], terminal bool[B], terminal_value float32[B]) of the roots."""
+        B = len(self)
+        out = self.leaf_inputs(np.arange(B, dtype=np.int32), np.zeros((B, 1), np.int32), np.zeros(B, np.int32))
+        planes, legal, terminal, value = out
+        for b in np.flatnonzero(self.resigned):
+            terminal[b] = True
+            legal[b] = False
+            value[b] = -1.0 if self.resigned[b] == self.to_move[b] else 1.0
+        return planes, legal, terminal, value
+
+    def leaf_inputs(self, root_index: np.ndarray, paths: np.ndarray, path_length: np.ndarray):
+        """Replay ``paths[l, :path_length[l]]`` from root ``root_index[l]``; see mcts.interface.SearchGame."""
+        root_index = np.ascontiguousarray(root_index, np.int32)
+        paths = np.ascontiguousarray(paths, np.int32)
+        if paths.ndim != 2 or paths.shape[1] == 0:
+            paths = np.zeros((len(root_index), 1), np.int32)
+        path_length = np.ascontiguousarray(path_length, np.int32)
+        L = len(root_index)
+        N = self.size
+        planes = np.empty((L, K.NUM_PLANES, N, N), np.float32)
+        legal = np.empty((L, N * N + 1), np.bool_)
+        terminal = np.empty(L, np.bool_)
+        value = np.empty(L, np.float32)
+        K.replay_leaves(N, root_index, paths, path_length,
+                        self.color, self.chain, self.empties, self.meta, self.to_move, self.passes, self.moves,
+                        self.history, self.num_history, self.hashes, self.num_hashes,
+                        self.rules.superko == "positional", float(self.rules.komi), self.rules.move_limit, self.zobrist,
+                        planes, legal, terminal, value)
+        return planes, legal, terminal, value
+
+
+class RolloutEvaluator:
+    """Evaluator by light random playouts: uniform priors, value = mean playout result (area + komi) for the side to move.
+
+    The board is rebuilt from planes 0 and 8 (own and opponent stones) and plane 16 (side to move);
+    ko and pass history are not in the planes, so playouts start with no ko and no passes.
+    """
+
+    def __init__(self, size: int, komi: float, rollouts: int = 1, seed: int = 0, max_moves: int = 0):
+        if rollouts < 1:
+            raise ValueError(f"rollouts must be >= 1, got {rollouts}")
+        self.size = size
+        self.komi = float(komi)
+        self.rollouts = rollouts
+        self.max_moves = max_moves or 3 * size * size  # stops rare simple-ko cycles (triple ko) in playouts
+        self.zobrist = zobrist_table(size)
+        self._seed = seed
+        self._calls = 0
+
+    def evaluate(self, planes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """planes float32[L,17,N,N] -> (priors float32[L,N*N+1] uniform, values float32[L])."""
+        N = self.size
+        L = planes.shape[0]
+        black_to_move = planes[:, 16, 0, 0] > 0.5
+        to_move = np.where(black_to_move, BLACK, 3 - BLACK).astype(np.int8)
+        own = planes[:, 0].reshape(L, N * N) > 0.5
+        opp = planes[:, 8].reshape(L, N * N) > 0.5
+        stones = np.zeros((L, N * N), np.int8)
+        stones[own] = np.repeat(to_move[:, None], N * N, axis=1)[own]
+        stones[opp] = np.repeat((3 - to_move)[:, None], N * N, axis=1)[opp]
+        seed = (self._seed * 1_000_003 + self._calls) % (2**31)
+        self._calls += 1
+        values = K.rollout_values(N, stones, to_move, self.komi, self.rollouts, self.max_moves, self.zobrist, seed)
+        priors = np.full((L, N * N + 1), 1.0 / (N * N + 1), np.float32)
+        return priors, values.astype(np.float32)

@@ -1,0 +1,78 @@
+"""SGF FF[4] read and write of Go game records through sgfmill (SZ, KM, RU, PB/PW, RE, AB/AW, moves); imports only games.go."""
+
+from __future__ import annotations
+
+from sgfmill import sgf
+
+from games.go.coords import CoordinateError, from_sgfmill, to_sgfmill
+from games.go.game import BLACK, WHITE, GoGame, IllegalMoveError
+from games.go.rules import GoRules
+
+RULES_NAMES = {"positional": "Chinese", "simple": "Chinese (simple ko)"}
+
+
+class SgfError(ValueError):
+    """A malformed or unplayable SGF record (the message says where)."""
+
+
+def game_to_sgf(game: GoGame) -> str:
+    """SGF text of ``game``: root properties, setup stones, then the main line of moves."""
+    N = game.size
+    record = sgf.Sgf_game(size=N)
+    root = record.get_root()
+    root.set("KM", float(game.komi))
+    root.set("RU", RULES_NAMES[game.rules.superko])
+    for colour, prop in ((BLACK, "PB"), (WHITE, "PW")):
+        if game.player_names.get(colour):
+            root.set(prop, game.player_names[colour])
+    if game.is_over:
+        root.set("RE", game.result())
+    black = {to_sgfmill(a, N) for a in game.setup_stones[BLACK]}
+    white = {to_sgfmill(a, N) for a in game.setup_stones[WHITE]}
+    if black or white:
+        root.set_setup_stones(black, white)
+    for colour, a in game.moves:
+        record.extend_main_sequence().set_move("b" if colour == BLACK else "w", to_sgfmill(a, N))
+    return record.serialise().decode("utf-8")
+
+
+def game_from_sgf(data: str | bytes, **rule_fields) -> GoGame:
+    """Replay an SGF record's main line into a GoGame; raises SgfError on malformed or illegal content."""
+    raw = data.encode("utf-8") if isinstance(data, str) else data
+    try:
+        record = sgf.Sgf_game.from_bytes(raw)
+        size = record.get_size()
+        komi = record.get_komi()
+        root = record.get_root()
+        ru = root.get("RU") if root.has_property("RU") else ""
+    except ValueError as exc:
+        raise SgfError(f"malformed SGF: {exc}") from None
+    fields = {"size": size, "komi": komi, "superko": "simple" if "simple" in ru.lower() else "positional"}
+    fields.update(rule_fields)
+    try:
+        rules = GoRules(**fields)
+        rules.validate()
+    except (TypeError, ValueError) as exc:
+        raise SgfError(f"SGF rules: {exc}") from None
+    game = GoGame(rules)
+    for colour, prop in ((BLACK, "PB"), (WHITE, "PW")):
+        if root.has_property(prop):
+            game.player_names[colour] = root.get(prop)
+    try:
+        black, white, _ = root.get_setup_stones()
+        if black or white:
+            game.setup([from_sgfmill(m, size) for m in sorted(black)], [from_sgfmill(m, size) for m in sorted(white)])
+        for number, node in enumerate(record.get_main_sequence()[1:], start=1):
+            colour, move = node.get_move()
+            if colour is None:
+                continue
+            game.play(from_sgfmill(move, size), BLACK if colour == "b" else WHITE)
+    except IllegalMoveError as exc:
+        raise SgfError(f"SGF move {number}: {exc}") from None
+    except (CoordinateError, ValueError) as exc:
+        raise SgfError(f"SGF: {exc}") from None
+    if root.has_property("RE"):
+        result = root.get("RE").upper()
+        if result.endswith("+R") or result.endswith("+RESIGN"):
+            game.resign(WHITE if result.startswith("B") else BLACK)
+    return game
