@@ -1,0 +1,174 @@
+"""The network's shapes for Go and tic-tac-toe, its config checks, and the evaluator the search calls."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from games.go import new_game
+from netfixtures import GO5, TINY, tiny_model
+from zero.inference import NetworkEvaluator, resolve_device
+from zero.network import GameShape, GlobalPoolingBlock, NetworkConfig, PolicyValueNet
+
+
+def test_go_heads_have_a_point_per_intersection_plus_pass():
+    model = tiny_model(GameShape(17, 9, 82)).eval()
+    with torch.no_grad():
+        out = model(torch.from_numpy(new_game(9).planes()[None]))
+    assert out.policy_logits.shape == (1, 82)
+    assert out.value.shape == (1,) and -1 <= float(out.value) <= 1
+    assert out.ownership.shape == (1, 9, 9)
+
+
+def test_tictactoe_network_has_no_pass_logit():
+    model = tiny_model(GameShape(3, 3, 9)).eval()
+    assert model.policy_pass is None
+    out = model(torch.zeros(2, 3, 3, 3))
+    assert out.policy_logits.shape == (2, 9)
+
+
+def test_same_config_serves_every_board_size():
+    for n in (5, 9, 19):
+        model = tiny_model(GameShape(17, n, n * n + 1)).eval()
+        assert model(torch.zeros(1, 17, n, n)).policy_logits.shape == (1, n * n + 1)
+
+
+def test_global_pooling_blocks_are_placed_every_k_blocks():
+    model = PolicyValueNet(NetworkConfig(blocks=6, channels=16, global_pooling_every=3, global_pooling_channels=4), GO5)
+    kinds = [isinstance(b, GlobalPoolingBlock) for b in model.tower]
+    assert kinds == [False, False, True, False, False, True]
+    plain = PolicyValueNet(NetworkConfig(blocks=3, channels=16, global_pooling_every=0), GO5)
+    assert not any(isinstance(b, GlobalPoolingBlock) for b in plain.tower)
+
+
+def test_global_pooling_lets_a_far_stone_change_a_corner_logit():
+    """With pooling, a stone in one corner changes the policy in the opposite corner even with a 1-block tower (3x3 convs alone could not reach)."""
+    torch.manual_seed(1)
+    model = PolicyValueNet(NetworkConfig(blocks=1, channels=8, global_pooling_every=1, global_pooling_channels=4), GameShape(17, 19, 362)).eval()
+    empty = torch.zeros(1, 17, 19, 19)
+    stone = empty.clone()
+    stone[0, 0, 18, 18] = 1  # T1 (bottom right)
+    a1_far = 0  # A19: y=0, x=0
+    assert model(empty).policy_logits[0, a1_far] != model(stone).policy_logits[0, a1_far]
+
+
+def test_ownership_head_can_be_switched_off():
+    model = PolicyValueNet(NetworkConfig(blocks=1, channels=8, global_pooling_every=0, ownership_head=False), GO5).eval()
+    out = model(torch.zeros(1, 17, 5, 5))
+    assert out.ownership is None and out.ownership_logits is None
+
+
+@pytest.mark.parametrize(
+    "kwargs, field",
+    [({"blocks": 0}, "blocks"), ({"channels": 0}, "channels"), ({"global_pooling_every": -1}, "global_pooling_every"),
+     ({"channels": 8, "global_pooling_channels": 8}, "global_pooling_channels")],
+)
+def test_config_validation_names_the_field(kwargs, field):
+    with pytest.raises(ValueError, match=f"^{field}"):
+        NetworkConfig(**kwargs).validate()
+
+
+def test_game_shape_rejects_an_action_count_that_is_neither_points_nor_points_plus_pass():
+    with pytest.raises(ValueError, match="^num_actions"):
+        GameShape(17, 9, 80).validate()
+
+
+def test_config_from_dict_rejects_unknown_keys():
+    with pytest.raises(ValueError, match="^colour"):
+        NetworkConfig.from_dict({"blocks": 2, "colour": "red"})
+    assert NetworkConfig.from_dict(TINY.to_dict()) == TINY
+
+
+# ---- evaluator -------------------------------------------------------------------
+
+def _positions(n: int) -> np.ndarray:
+    """Planes of ``n`` different real 5x5 positions (a few moves each)."""
+    out = []
+    for i in range(n):
+        game = new_game(5)
+        for move in ("C3", "B2", "D4", "B4", "A1", "E5")[: i % 6 + 1]:
+            game.play(move)
+        out.append(game.planes())
+    return np.stack(out)
+
+
+def test_evaluator_matches_the_model_and_returns_float32_probabilities():
+    model = tiny_model()
+    evaluator = NetworkEvaluator(model, device="cpu")
+    planes = _positions(6)
+    priors, values = evaluator.evaluate(planes)
+    assert priors.dtype == np.float32 and values.dtype == np.float32
+    assert priors.shape == (6, 26) and values.shape == (6,)
+    np.testing.assert_allclose(priors.sum(axis=1), 1.0, rtol=1e-5)
+    with torch.no_grad():
+        out = model.eval()(torch.from_numpy(planes))
+    np.testing.assert_allclose(priors, torch.softmax(out.policy_logits, 1).numpy(), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(values, out.value.numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_evaluator_masks_illegal_moves_when_given_a_legal_mask():
+    game = new_game(5)
+    for move in ("C3", "B2", "D4"):
+        game.play(move)
+    legal = game.legal_mask()[None]
+    evaluator = NetworkEvaluator(tiny_model(), device="cpu")
+    priors, _ = evaluator.evaluate(game.planes()[None], legal)
+    occupied = [5 * 2 + 2, 5 * 3 + 1, 5 * 1 + 3]  # C3, B2, D4 as y*5 + x
+    assert (priors[0, occupied] == 0).all()
+    assert priors[0, 25] > 0  # pass is always legal
+    np.testing.assert_allclose(priors.sum(), 1.0, rtol=1e-5)
+
+
+def test_evaluator_ownership_is_from_the_player_to_move_and_bounded():
+    evaluator = NetworkEvaluator(tiny_model(), device="cpu")
+    priors, values, ownership = evaluator.evaluate_with_ownership(_positions(3))
+    assert ownership.shape == (3, 5, 5) and np.abs(ownership).max() <= 1
+    no_head = NetworkEvaluator(PolicyValueNet(NetworkConfig(blocks=1, channels=8, global_pooling_every=0, ownership_head=False), GO5))
+    with pytest.raises(ValueError, match="no ownership head"):
+        no_head.evaluate_with_ownership(_positions(1))
+
+
+def test_swapping_weights_in_place_gives_the_new_models_outputs():
+    evaluator = NetworkEvaluator(tiny_model(seed=0), device="cpu")
+    other = tiny_model(seed=1)
+    planes = _positions(4)
+    before, _ = evaluator.evaluate(planes)
+    evaluator.load_state_dict(other.state_dict(), model_version=7)
+    after, values = evaluator.evaluate(planes)
+    reference, ref_values = NetworkEvaluator(other, device="cpu").evaluate(planes)
+    assert not np.allclose(before, after)
+    np.testing.assert_allclose(after, reference, rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(values, ref_values, rtol=1e-6, atol=1e-7)
+    assert evaluator.model_version == 7
+
+
+def test_bad_planes_shape_is_a_clear_error():
+    evaluator = NetworkEvaluator(tiny_model(), device="cpu")
+    with pytest.raises(ValueError, match=r"planes must have shape \[L, 17, 5, 5\]"):
+        evaluator.evaluate(np.zeros((2, 17, 9, 9), np.float32))
+
+
+def test_device_names():
+    assert resolve_device("cpu").type == "cpu"
+    assert resolve_device("auto").type == ("cuda" if torch.cuda.is_available() else "cpu")
+    with pytest.raises(ValueError, match="device"):
+        resolve_device("tpu")
+    if not torch.cuda.is_available():
+        with pytest.raises(ValueError, match="no CUDA GPU"):
+            resolve_device("cuda")
+
+
+def test_evaluator_drives_the_batched_search_on_go():
+    """The evaluator satisfies the search's Evaluator protocol: a batched search over two 5x5 roots runs on it."""
+    from games.go import GoSearchBatch
+    from mcts import BatchedSearch, SearchParams
+
+    games = [new_game(5), new_game(5)]
+    games[1].play("C3")
+    search = BatchedSearch(SearchParams(simulations=32), batch_size=2, num_actions=26, seed=0)
+    result = search.run(GoSearchBatch(games), NetworkEvaluator(tiny_model(), device="cpu"), add_noise=False)
+    policy = result.policy(1.0)
+    assert policy.shape == (2, 26)
+    assert policy[1, 12] == 0  # C3 is occupied in the second game
+    np.testing.assert_allclose(policy.sum(axis=1), 1.0, rtol=1e-5)
