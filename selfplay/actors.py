@@ -8,6 +8,7 @@ top-level argument, so Ray hands it the arrays without another copy per task.
 from __future__ import annotations
 
 import os
+import warnings
 from typing import Any
 
 import numpy as np
@@ -27,7 +28,10 @@ class SelfPlayActor:
         torch.set_num_threads(1)  # one CPU per actor: Ray reserves worker_cpus each
         self.config = config_from_mapping(config_mapping)
         self.worker_index = worker_index
-        if ray.get_runtime_context().was_current_actor_reconstructed:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            restarted = ray.get_runtime_context().was_current_actor_reconstructed
+        if restarted:
             seed = seed + 7919 * (os.getpid() % 1000 + 1)  # a restarted worker must not replay the same games
         self.evaluator = build_evaluator(self.config, device=self.config.selfplay.device)
         self.worker = build_worker(self.config, self.evaluator, seed=seed)

@@ -80,7 +80,7 @@ def run(
     rd = RunDir(Path(run_dir)).create()
     atomic_write_text(rd.config, config_to_toml(config, source))
     learner = Learner(config, rd, train=not selfplay_only)
-    counters = RunCounters.from_dict(learner.resume_state.get("run"))
+    counters = RunCounters.from_dict(learner.resume_state)
     metrics = MetricsLog(rd.metrics)
     elo = EloTable.from_dict(counters.elo)
     start_ray(address)
@@ -173,9 +173,18 @@ class _Loop:
                     self._collect_arena(ref)
             if self._train_debt() >= batch:
                 self._train_chunk()
+        self._finish_arena()
         self._checkpoint()
         self.learner.flush()
         return self._summary()
+
+    def _finish_arena(self) -> None:
+        """Wait for evaluations still running (they are short) so the final checkpoint holds the complete Elo table."""
+        deadline = time.monotonic() + 300
+        while self.arena_in_flight and time.monotonic() < deadline:
+            ready, _ = ray.wait(list(self.arena_in_flight), num_returns=1, timeout=max(deadline - time.monotonic(), 0))
+            for ref in ready:
+                self._collect_arena(ref)
 
     def _collect(self, ref) -> None:
         worker = self.in_flight.pop(ref)

@@ -1,0 +1,162 @@
+"""Matches between two evaluators (a network version, the previous one, the random-rollout MCTS baseline) and the Elo table; a plain module (no ray).
+
+Games are played in lockstep: half the games give player A the first move, half give
+it to B. Because every unfinished game makes one move per step, the side to move is
+the same in all games of a half, so each step is one batched search per half with the
+evaluator of the player to move there. Match mode: no root noise; the opening
+``temperature_moves`` moves are sampled from the visits so that games differ, then the
+most visited move. Elo: the random-rollout MCTS baseline is fixed at 0; a version's
+rating is 400 log10(s / (1 - s)) from its score s against the baseline (s clipped to
+[1/(2n), 1 - 1/(2n)] for n games), and the chained rating adds the difference measured
+against the previous evaluated version.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from mcts import NO_ACTION
+from selfplay.player import BatchSearcher, choose_moves
+
+
+@dataclass(frozen=True)
+class MatchResult:
+    """Games from player A's point of view."""
+
+    wins: int
+    losses: int
+    draws: int
+
+    @property
+    def games(self) -> int:
+        return self.wins + self.losses + self.draws
+
+    @property
+    def score(self) -> float:
+        return (self.wins + 0.5 * self.draws) / max(self.games, 1)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"wins": self.wins, "losses": self.losses, "draws": self.draws, "score": self.score, "elo": elo_difference(self.score, self.games)}
+
+
+def elo_difference(score: float, games: int) -> float:
+    """Elo difference implied by a score in [0, 1] over ``games`` games (clipped so 0% and 100% stay finite)."""
+    eps = 1.0 / (2 * max(games, 1))
+    s = min(max(score, eps), 1 - eps)
+    return 400.0 * math.log10(s / (1 - s))
+
+
+def play_match(
+    adapter,
+    search_params,
+    evaluator_a,
+    evaluator_b,
+    *,
+    games: int,
+    simulations: int,
+    temperature_moves: int = 0,
+    seed: int = 0,
+) -> MatchResult:
+    """Play ``games`` games of A against B (A first in the first half); returns A's wins, losses, draws."""
+    rng = np.random.default_rng(seed)
+    halves = [(games + 1) // 2, games // 2]  # half 0: A moves first; half 1: B moves first
+    results = []
+    for half, count in enumerate(halves):
+        if count == 0:
+            continue
+        boards = [adapter.new_game() for _ in range(count)]
+        searcher = BatchSearcher(adapter, search_params, evaluator_a, batch_size=count, seed=seed + 101 * half)
+        move = 0
+        while not all(adapter.is_over(g) for g in boards):
+            a_to_move = (move % 2 == 0) == (half == 0)
+            evaluator = evaluator_a if a_to_move else evaluator_b
+            outcome = searcher.search_games(boards, simulations=simulations, add_noise=False, evaluator=evaluator)
+            temperature = np.full(count, 1.0 if move < temperature_moves else 0.0)
+            actions = choose_moves(outcome.visits, temperature, rng)
+            for game, action in zip(boards, actions):
+                if action != NO_ACTION and not adapter.is_over(game):
+                    adapter.play(game, int(action))
+            searcher.advance(np.full(count, NO_ACTION, np.int32))  # the other player searches next: fresh trees
+            move += 1
+        sign = 1.0 if half == 0 else -1.0  # A is player 0 in half 0
+        results.extend(sign * adapter.result(g) for g in boards)
+    results = np.asarray(results)
+    return MatchResult(wins=int((results > 0).sum()), losses=int((results < 0).sum()), draws=int((results == 0).sum()))
+
+
+def evaluate_version(config, new_version: int, new_weights, previous_version: int, previous_weights, *, seed: int = 0) -> dict[str, Any]:
+    """The arena's job for one version: vs the previous version (if any) and vs the random-rollout MCTS baseline."""
+    import dataclasses
+
+    from selfplay.builders import build_adapter, build_evaluator, load_numpy_weights
+
+    adapter = build_adapter(config)
+    arena = config.arena
+    params = dataclasses.replace(config.search, simulations=arena.simulations, reuse_tree=False)
+    new = build_evaluator(config, device="cpu", adapter=adapter)
+    load_numpy_weights(new, new_weights, new_version)
+    out: dict[str, Any] = {"version": new_version, "games": arena.games, "simulations": arena.simulations}
+    baseline = adapter.baseline_evaluator(arena.baseline_rollouts, seed)
+    vs_base = play_match(adapter, params, new, baseline, games=arena.games, simulations=arena.simulations,
+                         temperature_moves=arena.temperature_moves, seed=seed)
+    out["vs_baseline"] = vs_base.as_dict()
+    if previous_weights is not None and previous_version != new_version:
+        old = build_evaluator(config, device="cpu", adapter=adapter)
+        load_numpy_weights(old, previous_weights, previous_version)
+        vs_prev = play_match(adapter, params, new, old, games=arena.games, simulations=arena.simulations,
+                             temperature_moves=arena.temperature_moves, seed=seed + 1)
+        out["previous"] = previous_version
+        out["vs_previous"] = vs_prev.as_dict()
+    return out
+
+
+class EloTable:
+    """Ratings per evaluated version: against the fixed baseline (0 Elo) and chained through previous versions."""
+
+    def __init__(self) -> None:
+        self.rows: dict[int, dict[str, Any]] = {}
+
+    def add(self, result: dict[str, Any]) -> None:
+        version = int(result["version"])
+        row: dict[str, Any] = {"vs_baseline": result["vs_baseline"]["elo"], "score_vs_baseline": result["vs_baseline"]["score"]}
+        chained = row["vs_baseline"]
+        if "vs_previous" in result:
+            prev = int(result["previous"])
+            row["vs_previous"] = result["vs_previous"]["elo"]
+            row["score_vs_previous"] = result["vs_previous"]["score"]
+            base = self.rows.get(prev, {}).get("chained")
+            if base is not None:
+                chained = base + row["vs_previous"]
+        row["chained"] = chained
+        self.rows[version] = row
+
+    def latest(self) -> float | None:
+        if not self.rows:
+            return None
+        return self.rows[max(self.rows)]["vs_baseline"]
+
+    def table(self) -> dict[str, dict[str, Any]]:
+        return {str(v): dict(row) for v, row in sorted(self.rows.items())}
+
+    def as_dict(self) -> dict[str, dict[str, Any]]:
+        return self.table()
+
+    @classmethod
+    def from_dict(cls, data: dict | None) -> "EloTable":
+        table = cls()
+        for version, row in (data or {}).items():
+            table.rows[int(version)] = dict(row)
+        return table
+
+    def describe(self, version: int) -> str:
+        row = self.rows.get(version)
+        if row is None:
+            return f"arena: version {version}: no result"
+        text = f"arena: version {version}: {row['vs_baseline']:+.0f} Elo vs random-rollout MCTS (score {row['score_vs_baseline']:.2f})"
+        if "vs_previous" in row:
+            text += f", {row['vs_previous']:+.0f} vs previous (score {row['score_vs_previous']:.2f})"
+        return text
