@@ -318,6 +318,49 @@ class GoGame:
         """The board as rows of `X O .` (with GTP coordinates if asked)."""
         return render_diagram(self.positions[-1], self.size, coordinates)
 
+    def consistency_errors(self) -> list[str]:
+        """Compare the incremental raw board with a from-scratch rebuild of the same stones (chains, pseudo-
+        liberties, sizes, empty list, hash, captures vs. moves); returns what differs (empty when consistent)."""
+        N = self.size
+        color, chain, empties, meta = self._fresh_arrays()
+        stones = np.empty(N * N, np.int8)
+        K._stones_of(N, self.color, stones)
+        K.set_position(N, stones, self.meta[K.KO], self.meta[BLACK], self.meta[WHITE], color, chain, empties, meta, self.zobrist)
+        errors = []
+        if not np.array_equal(color, self.color):
+            errors.append("colours differ from the position list")
+        if not np.array_equal(stones, self.positions[-1]):
+            errors.append("stones differ from the recorded position")
+        if meta[K.HASH] != self.meta[K.HASH]:
+            errors.append("Zobrist hash differs from a rebuild")
+        n = int(self.meta[K.NUM_EMPTY])
+        listed = self.empties[K.LIST, :n]
+        if n != meta[K.NUM_EMPTY] or sorted(listed.tolist()) != sorted(np.flatnonzero(self.color == EMPTY).tolist()):
+            errors.append("empty-point list differs from the empty points")
+        elif not np.array_equal(self.empties[K.WHERE, listed], np.arange(n)):
+            errors.append("empty-point positions are out of sync with the list")
+        for p in np.flatnonzero((self.color == BLACK) | (self.color == WHITE)):
+            h, ref = self.chain[K.HEAD, p], chain[K.HEAD, p]
+            members, s = [], p
+            for _ in range(N * N + 1):
+                members.append(int(s))
+                s = self.chain[K.NEXT, s]
+                if s == p:
+                    break
+            ref_members = np.flatnonzero((chain[K.HEAD] == ref) & (color == color[p]))
+            if sorted(members) != ref_members.tolist() or any(self.chain[K.HEAD, m] != h for m in members):
+                errors.append(f"chain of point {p} differs from a rebuild")
+            elif self.chain[K.LIBS, h] != chain[K.LIBS, ref] or self.chain[K.SIZE, h] != chain[K.SIZE, ref]:
+                errors.append(f"liberties/size of the chain of point {p} differ from a rebuild")
+            elif chain[K.LIBS, ref] == 0:
+                errors.append(f"chain of point {p} has no liberty")
+        setup = {c: len(v) for c, v in self.setup_stones.items()}
+        for c in (BLACK, WHITE):
+            played = sum(1 for colour, a in self.moves if colour == c and a != self.pass_action)
+            if int(np.sum(stones == c)) + int(self.meta[c]) != played + setup[c]:
+                errors.append(f"stones + captures of colour {c} != stones played")
+        return errors
+
     def __repr__(self) -> str:
         return f"GoGame(size={self.size}, komi={self.komi}, move={self.move_number}, to_move={COLOR_NAMES[self.to_move]})"
 
