@@ -49,7 +49,7 @@ class SelfPlayActor:
             self.version = version
             self.worker.set_model_version(version)
         records = self.worker.play(num_games)
-        return {"worker": self.worker_index, "version": version, "records": records, "stats": self.worker.stats.as_dict()}
+        return {"worker": self.worker_index, "pid": os.getpid(), "version": version, "records": records, "stats": self.worker.stats.as_dict()}
 
 
 @ray.remote(num_cpus=1, max_retries=0)

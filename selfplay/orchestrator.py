@@ -211,6 +211,7 @@ class _Loop:
         self.metrics.write(
             "selfplay",
             worker=worker,
+            pid=result["pid"],
             version=result["version"],
             games=self.counters.games,
             positions=self.counters.positions,
