@@ -1,0 +1,428 @@
+"""The Go commands of the GTP engine (board, moves, handicap, time, scoring, SGF, analysis) on games.go and the search; no torch import here.
+
+Every command validates its arguments before touching the game, and moves are tried on a
+copy that replaces the game only on success, so a ``?`` reply never leaves the game changed.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from games.go import BLACK, WHITE, CoordinateError, GoGame, GoRules, IllegalMoveError, SgfError, to_gtp
+from games.go.coords import OffBoardError, from_gtp
+from mcts import SearchParams, SearchResult
+from zero.gtp import (
+    CANNOT_UNDO, COLOR, FLOAT, ILLEGAL_MOVE, INT, STRING, UNACCEPTABLE_SIZE, Arg, CommandRegistry, GtpEngine, GtpError,
+    parse_color, syntax_error,
+)
+from zero.gtp_analysis import AnalyzeOptions, MoveInfo, kata_line, lz_line, parse_analyze_args, select_moves
+from zero.gtp_player import RESIGN, EngineParams, GoPlayer
+from zero.gtp_time import Clock, TimeParams, move_budget
+
+log = logging.getLogger("zero.gtp")
+
+COLORS = {"b": BLACK, "w": WHITE}
+
+
+def _parse_vertex(token: str, engine: Any) -> int:
+    """GTP vertex -> flat index (pass = N*N) on the engine's current board."""
+    try:
+        return from_gtp(token, engine.game.size)
+    except OffBoardError:
+        log.info("vertex %r is off the board", token)
+        raise GtpError(ILLEGAL_MOVE) from None
+    except (CoordinateError, ValueError):  # ValueError: digits int() refuses (e.g. superscripts)
+        raise syntax_error(f"{token!r} is not a vertex") from None
+
+
+VERTEX = Arg("vertex", _parse_vertex)
+
+
+def fixed_handicap_points(size: int, stones: int) -> list[int]:
+    """The GTP 2 fixed handicap placement (section 4.1.1): corners, then sides, then centre."""
+    if size < 7 or stones < 2 or stones > 9 or (size % 2 == 0 and stones > 4) or (size == 7 and stones > 4):
+        raise GtpError("invalid number of stones")
+    d = 2 if size < 13 else 3
+    lo, hi, mid = d, size - 1 - d, size // 2
+
+    def at(x: int, row_from_top: int) -> int:
+        return row_from_top * size + x
+
+    bl, tr, tl, br = at(lo, hi), at(hi, lo), at(lo, lo), at(hi, hi)
+    left, right, bottom, top, centre = at(lo, mid), at(hi, mid), at(mid, hi), at(mid, lo), at(mid, mid)
+    table = {
+        2: [bl, tr], 3: [bl, tr, tl], 4: [bl, tr, tl, br], 5: [bl, tr, tl, br, centre],
+        6: [bl, tr, tl, br, left, right], 7: [bl, tr, tl, br, left, right, centre],
+        8: [bl, tr, tl, br, left, right, bottom, top], 9: [bl, tr, tl, br, left, right, bottom, top, centre],
+    }
+    return table[stones]
+
+
+class GoGtpEngine(GtpEngine):
+    """GTP engine for Go: games.go referees, GoPlayer searches (network evaluator or random rollouts)."""
+
+    registry = CommandRegistry(GtpEngine.registry)
+
+    def __init__(self, *, params: EngineParams | None = None, search_params: SearchParams | None = None,
+                 time_params: TimeParams | None = None, network: Any | None = None, size: int = 9, komi: float = 7.5,
+                 superko: str = "positional") -> None:
+        super().__init__()
+        self.params = params or EngineParams()
+        self.time_params = time_params or TimeParams()
+        self.player = GoPlayer(self.params, search_params or SearchParams(), network)
+        self.network = network
+        self.superko = superko
+        self.komi = float(komi)
+        self.game = GoGame(GoRules(size=network.shape.board_size if network is not None else size, komi=komi, superko=superko))
+        self.time_settings = Clock()
+        self.clocks = {BLACK: Clock(), WHITE: Clock()}
+
+    def state_key(self) -> tuple:
+        """Everything a command may change (for tests: unchanged after every ``?`` reply)."""
+        g = self.game
+        return (g.size, g.komi, tuple(g.moves), g.to_move, g.resigned, tuple(map(tuple, g.setup_stones.values())),
+                g.stones().tobytes(), repr(self.time_settings), repr(self.clocks))
+
+    # -- board set-up --
+
+    def _new_game(self, size: int, komi: float) -> None:
+        self.game = GoGame(GoRules(size=size, komi=komi, superko=self.superko))
+        self.clocks = {BLACK: self.time_settings.start(), WHITE: self.time_settings.start()}
+
+    @registry.command("boardsize", INT)
+    def cmd_boardsize(self, size: int) -> str:
+        if not 2 <= size <= 19 or (self.network is not None and size != self.network.shape.board_size):
+            raise GtpError(UNACCEPTABLE_SIZE)
+        self._new_game(size, self.komi)
+        return ""
+
+    @registry.command("clear_board")
+    def cmd_clear_board(self) -> str:
+        self._new_game(self.game.size, self.komi)
+        return ""
+
+    @registry.command("komi", FLOAT)
+    def cmd_komi(self, komi: float) -> str:
+        if abs(komi) > 1000:
+            raise syntax_error(f"komi {komi} out of range")
+        game = _with_rules(self.game, komi=komi)
+        self.komi, self.game = komi, game
+        return ""
+
+    # -- moves --
+
+    @registry.command("play", COLOR, VERTEX)
+    def cmd_play(self, color: str, a: int) -> str:
+        game = self.game.copy()
+        try:
+            game.play(a, COLORS[color])
+        except IllegalMoveError as exc:
+            log.info("%s", exc)
+            raise GtpError(ILLEGAL_MOVE) from None
+        self.game = game
+        return ""
+
+    @registry.command("undo")
+    def cmd_undo(self) -> str:
+        if not self.game.moves:
+            raise GtpError(CANNOT_UNDO)
+        game = self.game.copy()
+        game.undo()
+        self.game = game
+        return ""
+
+    @registry.command("genmove", COLOR)
+    def cmd_genmove(self, color: str) -> str:
+        return self._genmove(COLORS[color], play=True)
+
+    @registry.command("reg_genmove", COLOR)
+    def cmd_reg_genmove(self, color: str) -> str:
+        return self._genmove(COLORS[color], play=False)
+
+    @registry.command("kgs-genmove_cleanup", COLOR)
+    def cmd_genmove_cleanup(self, color: str) -> str:
+        return self._genmove(COLORS[color], play=True, cleanup=True)
+
+    def _position_for(self, color: int) -> GoGame:
+        """The game with ``color`` to move (GTP lets a client ask either colour)."""
+        if self.game.to_move == color:
+            return self.game
+        game = self.game.copy()
+        game.to_move = color
+        return game
+
+    def _think(self, color: int, interval: float | None = None) -> Iterator[SearchResult]:
+        """Search for ``color`` within the clock; yields intermediate results every ``interval`` seconds, then the last."""
+        game = self._position_for(color)
+        budget = move_budget(self.clocks[color], game.move_number, game.size * game.size, self.time_params)
+        if budget is None and self.params.move_time > 0:
+            budget = self.params.move_time
+        start = time.perf_counter()
+        deadline = None if budget is None else start + budget
+        step = interval if interval is not None else budget
+        self.player._prepare(game.rules)
+        search = self.player._search
+        assert search is not None
+        search.reset()
+        from games.go import GoSearchBatch
+
+        batch = GoSearchBatch([game])
+        target = min(self.params.visits, search.params.simulations)
+        while True:
+            left = None if deadline is None else max(0.0, deadline - time.perf_counter())
+            chunk = step if left is None else (left if step is None else min(step, left))
+            result = search.run(batch, self.player._evaluator, add_noise=False, simulations=target, max_seconds=chunk)
+            done = int(result.simulations[0]) >= target or bool(result.terminal[0])
+            if done or (deadline is not None and time.perf_counter() >= deadline):
+                yield result
+                return
+            yield result
+
+    def _genmove(self, color: int, *, play: bool, cleanup: bool = False) -> str:
+        move = ""
+        for kind, value in self._genmove_steps(color, play=play, cleanup=cleanup, interval=None):
+            if kind == "move":
+                move = value
+        return move
+
+    def _genmove_steps(self, color: int, *, play: bool, cleanup: bool, interval: float | None) -> Iterator[tuple[str, Any]]:
+        """Yields ("search", (result, game)) while thinking, then ("move", vertex | "resign")."""
+        game = self._position_for(color)
+        if game.verdict(game.pass_action) == "game over":  # move limit reached or resigned: nothing to play
+            yield "move", "pass"
+            return
+        start = time.perf_counter()
+        if not cleanup and self.player.should_pass_to_end(game):
+            a = game.pass_action
+        else:
+            result = None
+            for result in self._think(color, interval):
+                yield "search", (result, game)
+            assert result is not None
+            a = self.player.choose_move(game, result, cleanup=cleanup)
+        if a == RESIGN:
+            yield "move", "resign"
+            return
+        if play:
+            new = self.game.copy()
+            new.play(int(a), color)
+            self.game = new
+            self.clocks[color].spend(time.perf_counter() - start)
+        yield "move", to_gtp(int(a), game.size)
+
+    # -- display and scoring --
+
+    @registry.command("showboard")
+    def cmd_showboard(self) -> str:
+        g = self.game
+        caps = g.captures
+        side = "Black" if g.to_move == BLACK else "White"
+        return (f"\n{g.diagram(coordinates=True)}\n{side} to move, move {g.move_number}, komi {g.komi:g}, "
+                f"captured: black {caps[BLACK]} white {caps[WHITE]}")
+
+    @registry.command("final_score")
+    def cmd_final_score(self) -> str:
+        score = self.player.final_score(self.game)
+        if score == 0:
+            return "0"
+        return f"{'B' if score > 0 else 'W'}+{abs(score):g}"
+
+    @registry.command("final_status_list", STRING)
+    def cmd_final_status_list(self, status: str) -> str:
+        if status not in ("alive", "dead", "seki"):
+            raise syntax_error(f"status {status!r}")
+        if status == "seki":
+            return ""
+        N = self.game.size
+        stones = self.game.stones().reshape(-1)
+        dead = set(self.player.dead_stones(self.game))
+        from zero.gtp_player import chains
+
+        lines = []
+        for chain in chains(stones, N):
+            if (chain[0] in dead) == (status == "dead"):
+                lines.append(" ".join(to_gtp(a, N) for a in sorted(chain)))
+        return "\n".join(lines)
+
+    # -- handicap --
+
+    def _place_handicap(self, points: list[int]) -> None:
+        if self.game.moves or self.game.stones().any():
+            raise GtpError("board not empty")
+        game = GoGame(self.game.rules)
+        game.setup(points, [])
+        game.to_move = WHITE
+        self.game = game
+
+    @registry.command("fixed_handicap", INT)
+    def cmd_fixed_handicap(self, stones: int) -> str:
+        points = fixed_handicap_points(self.game.size, stones)
+        self._place_handicap(points)
+        return " ".join(to_gtp(a, self.game.size) for a in points)
+
+    @registry.command("place_free_handicap", INT)
+    def cmd_place_free_handicap(self, stones: int) -> str:
+        N = self.game.size
+        if stones < 2 or stones >= N * N:
+            raise GtpError("invalid number of stones")
+        try:
+            points = fixed_handicap_points(N, min(stones, 9))
+        except GtpError:
+            points = []
+        centre = (N - 1) / 2
+        others = sorted((a for a in range(N * N) if a not in points), key=lambda a: (abs(a % N - centre) + abs(a // N - centre), a))
+        points = (points + others)[:stones]
+        self._place_handicap(points)
+        return " ".join(to_gtp(a, N) for a in points)
+
+    @registry.command("set_free_handicap", VERTEX, VERTEX, rest=True)
+    def cmd_set_free_handicap(self, first: int, second: int, more: list[str]) -> str:
+        N = self.game.size
+        points = [first, second] + [_parse_vertex(t, self) for t in more]
+        if len(set(points)) != len(points) or N * N in points or len(points) >= N * N:
+            raise GtpError("bad vertex list")
+        self._place_handicap(points)
+        return ""
+
+    # -- time --
+
+    @registry.command("time_settings", FLOAT, FLOAT, INT)
+    def cmd_time_settings(self, main: float, byo_time: float, byo_stones: int) -> str:
+        self._set_clock(Clock.from_gtp(main, byo_time, byo_stones))
+        return ""
+
+    @registry.command("kgs-time_settings", STRING, rest=True)
+    def cmd_kgs_time_settings(self, kind: str, args: list[str]) -> str:
+        expected = {"none": 0, "absolute": 1, "canadian": 3, "byoyomi": 3}
+        if kind not in expected or len(args) != expected[kind]:
+            raise syntax_error(f"kgs-time_settings {kind} {args}")
+        values = [FLOAT.parse(t, self) for t in args[:2]] + [INT.parse(t, self) for t in args[2:]]
+        if kind == "none":
+            clock = Clock()
+        elif kind == "absolute":
+            clock = Clock("absolute", values[0], 0.0, 0)
+        else:
+            clock = Clock(kind, values[0], values[1], int(values[2]))
+            if clock.period_stones == 0:
+                clock = Clock("absolute", values[0], 0.0, 0) if values[0] > 0 else Clock()
+        self._set_clock(clock)
+        return ""
+
+    def _set_clock(self, clock: Clock) -> None:
+        self.time_settings = clock
+        self.clocks = {BLACK: clock.start(), WHITE: clock.start()}
+
+    @registry.command("time_left", COLOR, FLOAT, INT)
+    def cmd_time_left(self, color: str, seconds: float, stones: int) -> str:
+        self.clocks[COLORS[color]].update(seconds, stones)
+        return ""
+
+    # -- SGF --
+
+    @registry.command("loadsgf", STRING, optional=(INT,))
+    def cmd_loadsgf(self, path: str, move_number: int | None = None) -> str:
+        try:
+            with open(path, "rb") as fh:
+                data = fh.read(10_000_000)
+            game = GoGame.from_sgf(data, superko=self.superko)
+        except (OSError, SgfError, ValueError) as exc:
+            log.info("loadsgf %s: %s", path, exc)
+            raise GtpError("cannot load file") from None
+        if self.network is not None and game.size != self.network.shape.board_size:
+            raise GtpError(UNACCEPTABLE_SIZE)
+        if move_number is not None:  # the position before move ``move_number`` (1-based)
+            while len(game.moves) >= max(move_number, 1):
+                game.undo()
+        self.komi = game.komi
+        self.game = game
+        return "black" if game.to_move == BLACK else "white"
+
+    @registry.command("printsgf")
+    def cmd_printsgf(self) -> str:
+        return self.game.to_sgf().strip()
+
+    # -- analysis --
+
+    def _infos(self, result: SearchResult, game: GoGame, opts: AnalyzeOptions) -> list[MoveInfo]:
+        N = game.size
+        visits = result.visits[0]
+        prior = result.prior[0]
+        total_prior = float(prior.sum()) or 1.0
+        legal = game.legal_mask()
+        infos = []
+        for a in np.flatnonzero(legal):
+            v = int(visits[a])
+            q = float(result.q[0][a]) if v > 0 else float(result.root_value[0])
+            pv = [a] + (result.pv(0)[1:] if result.pv(0)[:1] == [a] else [])
+            infos.append(MoveInfo(to_gtp(int(a), N), v, (q + 1.0) / 2.0, float(prior[a]) / total_prior,
+                                  tuple(to_gtp(int(m), N) for m in pv if 0 <= m <= N * N)))
+        return select_moves(infos, opts)
+
+    def _analysis_line(self, result: SearchResult, game: GoGame, opts: AnalyzeOptions, kata: bool) -> str:
+        infos = self._infos(result, game, opts)
+        if not kata:
+            return lz_line(infos)
+        ownership = None
+        if opts.ownership:
+            own = self.player.ownership(game)  # +1 Black
+            sign = 1.0 if game.to_move == BLACK else -1.0
+            ownership = [float(v) * sign for v in own]
+        return kata_line(infos, ownership)
+
+    def _analyze(self, tokens: list[str], kata: bool) -> Iterator[str]:
+        opts = parse_analyze_args(tokens)
+        game = self._position_for(COLORS[opts.color] if opts.color else self.game.to_move)
+
+        def lines() -> Iterator[str]:
+            for result in self.player.analyze(game, opts.interval, self.wait_for_input):
+                line = self._analysis_line(result, game, opts, kata)
+                if line:
+                    yield line
+
+        return lines()
+
+    @registry.command("lz-analyze", rest=True, streaming=True)
+    def cmd_lz_analyze(self, tokens: list[str]) -> Iterator[str]:
+        return self._analyze(tokens, kata=False)
+
+    @registry.command("kata-analyze", rest=True, streaming=True)
+    def cmd_kata_analyze(self, tokens: list[str]) -> Iterator[str]:
+        return self._analyze(tokens, kata=True)
+
+    def _genmove_analyze(self, tokens: list[str], kata: bool) -> Iterator[str]:
+        opts = parse_analyze_args(tokens)
+        color = COLORS[opts.color] if opts.color else self.game.to_move
+
+        def lines() -> Iterator[str]:
+            steps = self._genmove_steps(color, play=True, cleanup=False, interval=max(opts.interval, 0.01))
+            for kind, value in steps:
+                if kind == "search":
+                    yield self._analysis_line(value[0], value[1], opts, kata)
+                else:
+                    yield f"play {value}"
+
+        return lines()
+
+    @registry.command("lz-genmove_analyze", rest=True, streaming=True)
+    def cmd_lz_genmove_analyze(self, tokens: list[str]) -> Iterator[str]:
+        return self._genmove_analyze(tokens, kata=False)
+
+    @registry.command("kata-genmove_analyze", rest=True, streaming=True)
+    def cmd_kata_genmove_analyze(self, tokens: list[str]) -> Iterator[str]:
+        return self._genmove_analyze(tokens, kata=True)
+
+
+def _with_rules(game: GoGame, **changes: Any) -> GoGame:
+    """A copy of the game under changed rules (e.g. a new komi); position and history are kept."""
+    from dataclasses import replace
+
+    new = game.copy()
+    new.rules = replace(game.rules, **changes)
+    new.rules.validate()
+    return new

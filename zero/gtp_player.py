@@ -1,0 +1,291 @@
+"""The engine's brain behind GTP: search a GoGame (network or random rollouts), choose/resign/pass, estimate dead stones and score (numpy + games.go + mcts; torch only through the evaluator given).
+
+Dead stones: a chain is dead when the estimated final ownership of its points belongs to the
+opponent by more than ``dead_threshold`` on average. Ownership comes from the network's
+ownership head when it has one, else from light random playouts of the position.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+
+from games.go import BLACK, WHITE, GoGame, GoRules, GoSearchBatch, RolloutEvaluator
+from games.go import _kernels as go_kernels  # playout ownership: no public API for it yet (see report)
+from mcts import BatchedSearch, SearchParams, SearchResult
+from zero.gtp_time import TimeParams
+
+log = logging.getLogger("zero.gtp")
+
+
+@dataclass(frozen=True)
+class EngineParams:
+    """How the GTP engine plays (search limits, resignation, scoring)."""
+
+    visits: int = field(default=400, metadata={"doc": "search visits per genmove (an upper bound also under time control)"})
+    move_time: float = field(default=0.0, metadata={"doc": "seconds per move when the client sets no time control (0 = visits only)"})
+    analysis_visits: int = field(default=20000, metadata={"doc": "most visits one lz-/kata-analyze run accumulates"})
+    rollouts: int = field(default=1, metadata={"doc": "light playouts per leaf without a network"})
+    resign_threshold: float = field(default=0.05, metadata={"doc": "resign when the best move's win rate is below this (0 = never)"})
+    resign_min_move: int = field(default=20, metadata={"doc": "never resign before this move number"})
+    ownership_playouts: int = field(default=200, metadata={"doc": "playouts for dead-stone estimation without an ownership head"})
+    dead_threshold: float = field(default=0.4, metadata={"doc": "a chain is dead when the opponent owns its points by more than this on average"})
+    seed: int = field(default=0, metadata={"doc": "random seed of search noise and playouts"})
+
+    def validate(self) -> None:
+        if self.visits < 1:
+            raise ValueError("visits: must be >= 1")
+        if self.move_time < 0:
+            raise ValueError("move_time: must be >= 0")
+        if self.analysis_visits < 1:
+            raise ValueError("analysis_visits: must be >= 1")
+        if self.rollouts < 1:
+            raise ValueError("rollouts: must be >= 1")
+        if not 0.0 <= self.resign_threshold < 1.0:
+            raise ValueError("resign_threshold: must be in [0, 1)")
+        if self.ownership_playouts < 1:
+            raise ValueError("ownership_playouts: must be >= 1")
+        if not 0.0 < self.dead_threshold < 1.0:
+            raise ValueError("dead_threshold: must be in (0, 1)")
+
+
+@dataclass(frozen=True)
+class GtpConfig:
+    """Settings of `zero gtp` (and of our side in `zero match`): the [gtp], [search] and [time] tables."""
+
+    gtp: EngineParams = field(default_factory=EngineParams, metadata={"doc": "play: visits, resignation, scoring"})
+    search: SearchParams = field(default_factory=lambda: SearchParams(simulations=400), metadata={"doc": "PUCT search constants"})
+    time: TimeParams = field(default_factory=TimeParams, metadata={"doc": "time management under time_settings"})
+
+
+RESIGN = -2  # pseudo-action returned by choose_move
+
+
+class GoPlayer:
+    """Searches positions of one board size/komi at a time; rebuilt (cheaply) when the rules change."""
+
+    def __init__(self, params: EngineParams, search_params: SearchParams, network: Any | None = None) -> None:
+        params.validate()
+        self.params = params
+        self.search_params = search_params
+        self.network = network  # a zero.inference.NetworkEvaluator, or None for random rollouts
+        self._rules: GoRules | None = None
+        self._search: BatchedSearch | None = None
+        self._analysis: BatchedSearch | None = None
+        self._evaluator: Any = None
+        self._rng = np.random.default_rng(params.seed)
+
+    # -- set-up --
+
+    def _prepare(self, rules: GoRules) -> None:
+        if rules == self._rules:
+            return
+        N = rules.size
+        if self.network is not None and self.network.shape.board_size != N:
+            raise ValueError(f"the network plays {self.network.shape.board_size}x{self.network.shape.board_size} only")
+        self._rules = rules
+        self._evaluator = self.network or RolloutEvaluator(N, rules.komi, self.params.rollouts, seed=self.params.seed)
+        sims = max(self.params.visits, 2)
+        self._search = BatchedSearch(replace_sims(self.search_params, sims), batch_size=1, num_actions=N * N + 1, seed=self.params.seed)
+        self._analysis = None
+
+    def _analysis_search(self, N: int) -> BatchedSearch:
+        if self._analysis is None:
+            # cap the tree at ~256 MB: a node costs about 21 bytes per action
+            cap = max(2, min(self.params.analysis_visits, 256_000_000 // (21 * (N * N + 1))))
+            self._analysis = BatchedSearch(replace_sims(self.search_params, cap), batch_size=1, num_actions=N * N + 1, seed=self.params.seed)
+        return self._analysis
+
+    # -- search --
+
+    def search(self, game: GoGame, *, seconds: float | None = None, visits: int | None = None) -> SearchResult:
+        """One fresh search of ``game`` (no noise) up to ``visits`` or ``seconds``."""
+        self._prepare(game.rules)
+        assert self._search is not None
+        self._search.reset()
+        target = min(visits or self.params.visits, self._search.params.simulations)
+        return self._search.run(GoSearchBatch([game]), self._evaluator, add_noise=False, simulations=target, max_seconds=seconds)
+
+    def analyze(self, game: GoGame, interval: float, stop: Callable[[float], bool]):
+        """Yield a SearchResult every ``interval`` seconds until ``stop(wait)`` is true or the tree is full."""
+        self._prepare(game.rules)
+        search = self._analysis_search(game.size)
+        search.reset()
+        batch = GoSearchBatch([game])
+        cap = search.params.simulations
+        done = 0
+        while True:
+            start = time.perf_counter()
+            target = cap
+            result = search.run(batch, self._evaluator, add_noise=False, simulations=target, max_seconds=max(interval, 0.01))
+            done = int(result.simulations[0])
+            yield result
+            if done >= cap or bool(result.terminal[0]):
+                stop(3600.0 * 24)  # nothing more to search: wait for the next command
+                return
+            if stop(max(0.0, interval - (time.perf_counter() - start))):
+                return
+
+    def choose_move(self, game: GoGame, result: SearchResult, *, cleanup: bool = False) -> int:
+        """The move to play from a finished search: most visited, never filling an own eye; RESIGN if hopeless."""
+        N = game.size
+        pass_a = N * N
+        visits = result.visits[0].astype(np.int64)
+        legal = game.legal_mask()
+        order = [a for a in np.argsort(-visits, kind="stable") if visits[a] > 0 and legal[a]]
+        stones = game.stones().reshape(-1)
+        me = game.to_move
+        candidates = [a for a in order if a == pass_a or not fills_own_eye(stones, N, int(a), me)]
+        dead_opponent: list[int] = []
+        if cleanup:
+            dead_opponent = [a for a in self.dead_stones(game) if stones[a] == 3 - me]
+            if dead_opponent:
+                candidates = [a for a in candidates if a != pass_a]
+                if not candidates:
+                    return self._cleanup_move(game, dead_opponent, legal)
+        if not candidates:
+            return pass_a
+        best = int(candidates[0])
+        q = result.q[0][best]
+        winrate = (float(q) + 1.0) / 2.0 if np.isfinite(q) else 0.5
+        if (
+            self.params.resign_threshold > 0
+            and game.move_number >= self.params.resign_min_move
+            and winrate < self.params.resign_threshold
+            and not cleanup
+        ):
+            return RESIGN
+        return best
+
+    def _cleanup_move(self, game: GoGame, dead: list[int], legal: np.ndarray) -> int:
+        """A legal move next to a dead opponent stone (filling its liberties captures it)."""
+        N = game.size
+        stones = game.stones().reshape(-1)
+        for a in dead:
+            for b in neighbours(a, N):
+                if stones[b] == 0 and legal[b] and not fills_own_eye(stones, N, b, game.to_move):
+                    return b
+        return N * N
+
+    def should_pass_to_end(self, game: GoGame) -> bool:
+        """The opponent just passed and we win the area count with dead stones removed: pass too."""
+        if not game.moves or game.moves[-1][1] != game.size * game.size:
+            return False
+        score = self.final_score(game)  # black - white - komi
+        return score > 0 if game.to_move == BLACK else score < 0
+
+    # -- ownership, dead stones and score --
+
+    def ownership(self, game: GoGame) -> np.ndarray:
+        """float32[N*N] expected final owner of every point, +1 Black / -1 White."""
+        N = game.size
+        if self.network is not None and self.network.has_ownership and self.network.shape.board_size == N:
+            _, _, own = self.network.evaluate_with_ownership(game.planes()[None])
+            sign = 1.0 if game.to_move == BLACK else -1.0
+            return (own[0].reshape(-1) * sign).astype(np.float32)
+        return playout_ownership(game, self.params.ownership_playouts, int(self._rng.integers(2**31)))
+
+    def dead_stones(self, game: GoGame) -> list[int]:
+        """Flat indices of the stones estimated dead."""
+        N = game.size
+        stones = game.stones().reshape(-1)
+        own = self.ownership(game)
+        dead: list[int] = []
+        for chain in chains(stones, N):
+            color = stones[chain[0]]
+            sign = 1.0 if color == BLACK else -1.0
+            if float(np.mean(own[chain])) * sign < -self.params.dead_threshold:
+                dead.extend(chain)
+        return sorted(dead)
+
+    def final_score(self, game: GoGame, dead: list[int] | None = None) -> float:
+        """Tromp-Taylor area (black - white - komi) after removing the dead stones."""
+        return score_without(game, self.dead_stones(game) if dead is None else dead)
+
+
+def replace_sims(params: SearchParams, sims: int) -> SearchParams:
+    from dataclasses import replace
+
+    return replace(params, simulations=sims)
+
+
+def neighbours(a: int, N: int) -> list[int]:
+    x, y = a % N, a // N
+    out = []
+    if x > 0:
+        out.append(a - 1)
+    if x < N - 1:
+        out.append(a + 1)
+    if y > 0:
+        out.append(a - N)
+    if y < N - 1:
+        out.append(a + N)
+    return out
+
+
+def fills_own_eye(stones: np.ndarray, N: int, a: int, color: int) -> bool:
+    """Whether playing ``a`` fills a single-point eye of ``color``: all neighbours ours and the diagonals not
+    contested (at most one opponent diagonal in the centre, none on the edge)."""
+    if a >= N * N or stones[a] != 0:
+        return False
+    if any(stones[b] != color for b in neighbours(a, N)):
+        return False
+    x, y = a % N, a // N
+    bad = 0
+    off_board = 0
+    for dx, dy in ((-1, -1), (1, -1), (-1, 1), (1, 1)):
+        u, v = x + dx, y + dy
+        if not (0 <= u < N and 0 <= v < N):
+            off_board = 1
+        elif stones[v * N + u] == 3 - color:
+            bad += 1
+    return bad + off_board < 2
+
+
+def chains(stones: np.ndarray, N: int) -> list[list[int]]:
+    """Connected groups of stones (each a list of flat indices) of a flat int8[N*N] board."""
+    seen = np.zeros(N * N, bool)
+    out = []
+    for a in range(N * N):
+        if stones[a] == 0 or seen[a]:
+            continue
+        group, stack = [], [a]
+        seen[a] = True
+        while stack:
+            p = stack.pop()
+            group.append(p)
+            for q in neighbours(p, N):
+                if not seen[q] and stones[q] == stones[a]:
+                    seen[q] = True
+                    stack.append(q)
+        out.append(group)
+    return out
+
+
+def score_without(game: GoGame, dead: list[int]) -> float:
+    """Area score (black - white - komi) of ``game``'s position with ``dead`` stones taken off, by the Go engine's scorer."""
+    stones = game.stones().reshape(-1).copy()
+    stones[list(dead)] = 0
+    board = GoGame(game.rules)
+    board.setup(np.flatnonzero(stones == BLACK).tolist(), np.flatnonzero(stones == WHITE).tolist())
+    return board.area_score()
+
+
+def playout_ownership(game: GoGame, playouts: int, seed: int) -> np.ndarray:
+    """Mean Tromp-Taylor owner (+1 Black) of each point after ``playouts`` light random playouts from ``game``."""
+    N = game.size
+    K = go_kernels
+    total = np.zeros(N * N, np.float64)
+    owner = np.empty(N * N, np.int8)
+    K.seed_rng(seed)
+    passes = 0  # even after two passes the playouts go on: that is how dead stones get captured
+    for _ in range(playouts):
+        color, chain, empties, meta = game.color.copy(), game.chain.copy(), game.empties.copy(), game.meta.copy()
+        K.playout(N, game.to_move, passes, 3 * N * N, color, chain, empties, meta, game.zobrist)
+        K.area_owner(N, color, owner)
+        total += owner
+    return (total / playouts).astype(np.float32)
