@@ -1,0 +1,138 @@
+"""The self-play worker without Ray: records replay to their results, planes/policies/ownership line up, resignation and playout caps behave, one evaluator call per search step."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+
+from games.go import BLACK, GoGame, GoRules, GoSearchBatch, RolloutEvaluator
+from games.tictactoe import TicTacToe, TicTacToeBatch
+from games.tictactoe import RolloutEvaluator as TicTacToeRollouts
+from mcts import SearchParams
+from selfplay.adapters import make_adapter
+from selfplay.params import SelfPlayParams
+from selfplay.records import to_samples
+from selfplay.worker import SelfPlayWorker
+
+RULES_5X5 = GoRules(size=5, komi=2.5, max_moves=40)
+
+
+class BlackDespairs:
+    """Uniform priors; the value says Black is lost (-0.99 when Black is to move, +0.99 when White is)."""
+
+    def __init__(self, num_actions: int) -> None:
+        self.num_actions = num_actions
+
+    def evaluate(self, planes: np.ndarray):
+        black_to_move = planes[:, 16, 0, 0] > 0.5
+        values = np.where(black_to_move, -0.99, 0.99).astype(np.float32)
+        return np.full((len(planes), self.num_actions), 1.0 / self.num_actions, np.float32), values
+
+
+def _worker(game: str, evaluator, *, games: int = 4, simulations: int = 16, seed: int = 0, **params):
+    adapter = make_adapter(game, RULES_5X5)
+    search = SearchParams(simulations=simulations, leaves_per_step=4)
+    return SelfPlayWorker(adapter, search, SelfPlayParams(games_in_parallel=games, **params), evaluator, seed=seed)
+
+
+def test_tictactoe_records_replay_to_their_results():
+    worker = _worker("tictactoe", TicTacToeRollouts(rollouts=2, seed=3), temperature_moves=2, resign_threshold=-1.0)
+    records = worker.play(6)
+    assert len(records) >= 6
+    for record in records:
+        game = TicTacToe()
+        for t, move in enumerate(record.moves):
+            assert record.to_move[t] == t % 2  # X (player 0) moves first, then turns alternate
+            planes, legal, _, _ = TicTacToeBatch([game]).root_inputs()
+            np.testing.assert_array_equal(record.planes[t], planes[0].astype(np.uint8))
+            assert record.policy[t].sum() == pytest.approx(1.0, abs=1e-5)
+            assert record.policy[t][~legal[0]].sum() == 0  # no visits to occupied cells
+            if t >= 2:  # after the temperature moves, the most visited move is played
+                assert record.policy[t][move] == record.policy[t].max()
+            game.play(int(move))
+        assert game.is_over()
+        expected = {1: 1.0, 2: -1.0, 0: 0.0}[game.winner()]
+        assert record.result == expected
+
+
+def test_go_records_have_tromp_taylor_ownership_and_sgf_that_sgfmill_reads():
+    from sgfmill import sgf
+
+    worker = _worker("go", RolloutEvaluator(5, 2.5, rollouts=1, seed=1), sgf_fraction=1.0, resign_threshold=-1.0)
+    records = worker.play(4)
+    for record in records:
+        game = GoGame(RULES_5X5)
+        for move in record.moves:
+            game.play(int(move))
+        assert game.is_over
+        np.testing.assert_array_equal(record.final_ownership, game.ownership())
+        winner = game.winner()
+        assert record.result == (1.0 if winner == BLACK else -1.0 if winner is not None else 0.0)
+        parsed = sgf.Sgf_game.from_bytes(record.sgf)
+        assert parsed.get_size() == 5
+        sgf_moves = [node.get_move() for node in parsed.get_main_sequence()[1:]]
+        assert len(sgf_moves) == len(record.moves)
+        for (colour, point), move, to_move in zip(sgf_moves, record.moves, record.to_move):
+            assert colour == ("b" if to_move == 0 else "w")
+            if point is None:
+                assert move == 25  # pass
+            else:
+                row, col = point  # sgfmill rows count from the bottom
+                assert move == (4 - row) * 5 + col
+
+
+def test_samples_give_value_and_ownership_to_the_side_to_move():
+    worker = _worker("go", RolloutEvaluator(5, 2.5, rollouts=1, seed=2), resign_threshold=-1.0)
+    record = worker.play(1)[0]
+    samples = to_samples([record], with_ownership=True)
+    assert len(samples) == record.num_positions
+    for t in range(record.num_positions):
+        sign = 1 if record.to_move[t] == 0 else -1
+        assert samples.value[t] == sign * record.result
+        np.testing.assert_array_equal(samples.ownership[t], sign * record.final_ownership)
+    assert set(np.unique(samples.planes)) <= {0, 1}
+
+
+def test_despairing_black_resigns_at_once_unless_the_game_is_played_out():
+    adapter_actions = 26
+    resigning = _worker("go", BlackDespairs(adapter_actions), resign_threshold=-0.9, resign_min_moves=0,
+                        resign_playout_fraction=0.0, temperature_moves=0)
+    records = resigning.play(4)
+    for record in records:
+        assert record.resigned and record.result == -1.0  # Black resigned: White wins
+        assert record.num_positions == 1 and record.final_ownership is None
+    played_out = _worker("go", BlackDespairs(adapter_actions), resign_threshold=-0.9, resign_min_moves=0,
+                         resign_playout_fraction=1.0, temperature_moves=0)
+    records = played_out.play(4)
+    for record in records:
+        assert not record.resigned and record.resign_disabled
+        assert record.would_have_resigned == 0  # Black fell below the threshold first
+        assert record.resign_false_positive == (record.result >= 0)
+    stats = played_out.stats
+    assert stats.resign_disabled_games == stats.games
+    assert stats.resign_false_positives == sum(r.resign_false_positive for r in records[: stats.games])
+
+
+def test_playout_cap_randomization_keeps_only_full_searches_as_targets():
+    worker = _worker("tictactoe", TicTacToeRollouts(seed=5), playout_cap_randomization=True,
+                     full_search_probability=0.5, fast_simulations=2, resign_threshold=-1.0)
+    records = worker.play(8)
+    flags = np.concatenate([r.is_full_search for r in records])
+    assert flags.any() and not flags.all()
+    samples = to_samples(records, with_ownership=False)
+    assert len(samples) == int(flags.sum())
+
+
+@pytest.mark.parametrize("games", [1, 16])
+def test_one_evaluator_call_per_search_step_for_all_games(games):
+    worker = _worker("go", RolloutEvaluator(5, 2.5, seed=0), games=games, simulations=16, resign_threshold=-1.0)
+    for _ in range(6):
+        worker.step()
+    search_steps = worker.searcher.search.steps
+    # one call per search step (all B*L leaves at once) plus at most one root expansion per move
+    assert worker.evaluator.calls <= search_steps + worker.stats.move_steps
+    # 16 simulations, 4 leaves per step: a handful of calls per move, not one per game or per leaf
+    assert worker.evaluator.calls / worker.stats.move_steps < 16
+    assert worker.evaluator.evals >= games * 16 * 6 * 0.5  # the calls did carry every game's leaves
