@@ -168,3 +168,253 @@ class GtpClient:
 
     def __exit__(self, *exc: Any) -> None:
         self.close()
+
+
+# --- games -------------------------------------------------------------------------------
+
+
+@dataclass
+class GameRecord:
+    """One refereed game: who played which colour, how it ended, the scores everyone reported."""
+
+    index: int
+    black: str  # engine label ("A" or "B")
+    white: str
+    winner: str | None = None  # "A", "B" or None (draw / unfinished)
+    result: str = ""  # SGF RE: B+R, W+3.5, 0, B+F (forfeit after an illegal move) ...
+    reason: str = ""  # two passes | resignation | move cap | illegal move | engine error
+    moves: int = 0
+    our_score: float | None = None  # black - white - komi after dead stones removed
+    engine_scores: dict[str, str] = field(default_factory=dict)  # label -> its final_score reply
+    disagreements: list[str] = field(default_factory=list)  # labels whose final_score disagrees with ours
+    dead_disagreement: bool = False  # the engines' final_status_list dead differed
+    illegal: str = ""  # "A played D4 (occupied)" etc.
+    sgf_path: str = ""
+
+
+@dataclass(frozen=True)
+class MatchSettings:
+    """One match: engines, board, how many games and where the records go."""
+
+    engine_a: str
+    engine_b: str
+    games: int = 2
+    size: int = 9
+    komi: float = 7.5
+    parallel: int = 1
+    max_moves: int = 0  # 0 = 2 * size * size (the referee's move cap)
+    sgf_dir: str = ""
+    name_a: str = "A"
+    name_b: str = "B"
+    timeout: float = 600.0  # seconds any single GTP command may take
+
+
+def _parse_score(text: str) -> float | None:
+    """GTP final_score ('B+3.5', 'W+2', '0') -> black - white; None if unreadable."""
+    t = text.strip().upper()
+    if t in ("0", "DRAW", "JIGO"):
+        return 0.0
+    try:
+        if t.startswith("B+"):
+            return float(t[2:])
+        if t.startswith("W+"):
+            return -float(t[2:])
+    except ValueError:
+        return None
+    return None
+
+
+def _dead_list(client: GtpClient, size: int) -> set[int] | None:
+    from games.go import from_gtp
+
+    ok, body = client.send("final_status_list dead")
+    if not ok:
+        return None
+    try:
+        return {from_gtp(tok, size) for tok in body.split()}
+    except ValueError:
+        return None
+
+
+def play_game(index: int, black: tuple[str, GtpClient], white: tuple[str, GtpClient], settings: MatchSettings) -> GameRecord:
+    """Play one refereed game between two started engines (labels "A"/"B") and write its SGF."""
+    from games.go import BLACK, WHITE, GoGame, GoRules, IllegalMoveError, from_gtp, to_gtp
+    from zero.gtp_player import EngineParams, GoPlayer, score_without
+
+    from mcts import SearchParams
+
+    rec = GameRecord(index, black[0], white[0])
+    rules = GoRules(size=settings.size, komi=settings.komi, max_moves=settings.max_moves)
+    game = GoGame(rules)
+    game.player_names = {BLACK: _label_name(black[0], settings), WHITE: _label_name(white[0], settings)}
+    clients = {BLACK: black, WHITE: white}
+    for _, c in (black, white):
+        c.ask(f"boardsize {settings.size}")
+        c.ask("clear_board")
+        c.ask(f"komi {settings.komi:g}")
+    winner_color: int | None = None
+    while not game.is_over:
+        color = game.to_move
+        label, client = clients[color]
+        other_label, other = clients[3 - color]
+        try:
+            reply = client.ask(f"genmove {'b' if color == BLACK else 'w'}", settings.timeout).strip()
+        except GtpClientError as exc:
+            log.warning("game %d: %s", index, exc)
+            rec.reason, winner_color = "engine error", 3 - color
+            break
+        if reply.lower() == "resign":
+            rec.reason, winner_color = "resignation", 3 - color
+            game.resign(color)
+            break
+        try:
+            game.play(from_gtp(reply, settings.size), color)
+        except (IllegalMoveError, ValueError) as exc:
+            rec.illegal = f"{label} played {reply!r}: {exc}"
+            rec.reason, winner_color = "illegal move", 3 - color
+            log.warning("game %d: %s", index, rec.illegal)
+            break
+        ok, body = other.send(f"play {'b' if color == BLACK else 'w'} {to_gtp(game.moves[-1][1], settings.size)}")
+        if not ok:  # the opponent refuses a move our referee accepted: the opponent's rules differ
+            rec.illegal = f"{other_label} refused {reply!r}: {body}"
+            log.warning("game %d: %s", index, rec.illegal)
+    rec.moves = game.move_number
+    if not rec.reason:
+        rec.reason = "two passes" if game.passes >= 2 else "move cap"
+        dead_a = _dead_list(black[1], settings.size)
+        dead_b = _dead_list(white[1], settings.size)
+        if dead_a is not None and dead_a == dead_b:
+            dead = sorted(dead_a)
+        else:
+            rec.dead_disagreement = True
+            estimator = GoPlayer(EngineParams(), SearchParams(simulations=2))
+            dead = estimator.dead_stones(game)
+        score = score_without(game, dead)
+        rec.our_score = score
+        winner_color = BLACK if score > 0 else (WHITE if score < 0 else None)
+        for lab, c in (black, white):
+            ok, body = c.send("final_score")
+            rec.engine_scores[lab] = body if ok else f"? {body}"
+            theirs = _parse_score(body) if ok else None
+            if theirs is None or abs(theirs - score) > 1e-6:
+                rec.disagreements.append(lab)
+        rec.result = "0" if score == 0 else f"{'B' if score > 0 else 'W'}+{abs(score):g}"
+    else:
+        tag = {"resignation": "R", "illegal move": "F", "engine error": "F"}[rec.reason]
+        rec.result = f"{'B' if winner_color == BLACK else 'W'}+{tag}"
+    if winner_color is not None:
+        rec.winner = black[0] if winner_color == BLACK else white[0]
+    if settings.sgf_dir:
+        rec.sgf_path = _write_sgf(game, rec, settings)
+    return rec
+
+
+def _label_name(label: str, settings: MatchSettings) -> str:
+    return settings.name_a if label == "A" else settings.name_b
+
+
+def _write_sgf(game: Any, rec: GameRecord, settings: MatchSettings) -> str:
+    """SGF of the game with our result and notes; written atomically."""
+    from sgfmill import sgf
+
+    text = game.to_sgf()
+    record = sgf.Sgf_game.from_string(text)
+    root = record.get_root()
+    root.set("RE", rec.result)
+    root.set("PB", _label_name(rec.black, settings))
+    root.set("PW", _label_name(rec.white, settings))
+    notes = [f"end: {rec.reason}"]
+    if rec.illegal:
+        notes.append(rec.illegal)
+    for lab, s in rec.engine_scores.items():
+        notes.append(f"{_label_name(lab, settings)} final_score {s}")
+    root.set("GC", "; ".join(notes))
+    out_dir = Path(settings.sgf_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / f"game_{rec.index:04d}.sgf"
+    fd, tmp = tempfile.mkstemp(dir=out_dir, prefix=".tmp-", suffix=".sgf")
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(record.serialise())
+    os.replace(tmp, path)
+    return str(path)
+
+
+def run_match(settings: MatchSettings, progress: Any = None) -> list[GameRecord]:
+    """Play ``settings.games`` games, alternating colours (A is Black in even games), ``parallel`` at a time."""
+    lock = threading.Lock()
+    next_game = iter(range(settings.games))
+    records: list[GameRecord] = []
+
+    def worker(slot: int) -> None:
+        a = GtpClient(settings.engine_a, name=settings.name_a, timeout=settings.timeout)
+        b = GtpClient(settings.engine_b, name=settings.name_b, timeout=settings.timeout)
+        try:
+            while True:
+                with lock:
+                    i = next(next_game, None)
+                if i is None:
+                    return
+                black, white = (("A", a), ("B", b)) if i % 2 == 0 else (("B", b), ("A", a))
+                try:
+                    rec = play_game(i, black, white, settings)
+                except GtpClientError as exc:  # an engine died during set-up or scoring
+                    log.warning("game %d: %s", i, exc)
+                    rec = GameRecord(i, black[0], white[0], reason="engine error", result="void")
+                    a.close(), b.close()
+                    a = GtpClient(settings.engine_a, name=settings.name_a, timeout=settings.timeout)
+                    b = GtpClient(settings.engine_b, name=settings.name_b, timeout=settings.timeout)
+                with lock:
+                    records.append(rec)
+                    if progress is not None:
+                        progress(rec)
+        finally:
+            a.close()
+            b.close()
+
+    with ThreadPoolExecutor(max_workers=max(1, settings.parallel)) as pool:
+        for f in [pool.submit(worker, s) for s in range(max(1, min(settings.parallel, settings.games)))]:
+            f.result()
+    return sorted(records, key=lambda r: r.index)
+
+
+def match_report(records: list[GameRecord], settings: MatchSettings) -> dict[str, Any]:
+    """Wins by colour, A's win rate with a 95% interval, Elo difference and scoring disagreements."""
+    wins = sum(r.winner == "A" for r in records)
+    losses = sum(r.winner == "B" for r in records)
+    draws = sum(r.winner is None and r.result == "0" for r in records)
+    summary = summarize(wins, losses, draws)
+    by_colour = {
+        "A_black_wins": sum(r.winner == "A" and r.black == "A" for r in records),
+        "A_white_wins": sum(r.winner == "A" and r.white == "A" for r in records),
+        "B_black_wins": sum(r.winner == "B" and r.black == "B" for r in records),
+        "B_white_wins": sum(r.winner == "B" and r.white == "B" for r in records),
+    }
+    return {
+        "engine_a": settings.engine_a, "engine_b": settings.engine_b, "name_a": settings.name_a, "name_b": settings.name_b,
+        "size": settings.size, "komi": settings.komi, "games": len(records), **by_colour,
+        "summary": asdict(summary),
+        "illegal_moves": [r.illegal for r in records if r.illegal],
+        "score_disagreements": sum(bool(r.disagreements) for r in records),
+        "games_detail": [asdict(r) for r in records],
+    }
+
+
+def format_report(report: dict[str, Any]) -> str:
+    """The human-readable table printed by `zero match`."""
+    s = report["summary"]
+    a, b = report["name_a"], report["name_b"]
+    lines = [
+        f"{report['games']} games on {report['size']}x{report['size']}, komi {report['komi']:g}",
+        f"{'':12s}{'as Black':>10s}{'as White':>10s}{'total':>8s}",
+        f"{a[:12]:12s}{report['A_black_wins']:>10d}{report['A_white_wins']:>10d}{s['wins']:>8d}",
+        f"{b[:12]:12s}{report['B_black_wins']:>10d}{report['B_white_wins']:>10d}{s['losses']:>8d}",
+        f"draws {s['draws']}",
+    ]
+    if s["games"]:
+        lines.append(f"{a} win rate {100 * s['win_rate']:.1f}% (95% CI {100 * s['win_rate_low']:.1f}-{100 * s['win_rate_high']:.1f}%)")
+        lines.append(f"Elo {a} - {b}: {format_elo(s['elo'], 1 if s['win_rate'] >= 0.5 else -1)} "
+                     f"(95% CI {format_elo(s['elo_low'], -1)} to {format_elo(s['elo_high'], 1)})")
+    lines.append(f"illegal moves: {len(report['illegal_moves'])}; final_score disagreements: {report['score_disagreements']}")
+    for text in report["illegal_moves"]:
+        lines.append(f"  {text}")
+    return "\n".join(lines)

@@ -1,0 +1,60 @@
+"""`zero match`: play games between two GTP engine commands, refereed by our rules; table or --json (no torch import at module top)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import shlex
+import sys
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("engine_a", metavar="ENGINE_A", help="GTP command of engine A, e.g. 'zero gtp --visits 200'")
+    parser.add_argument("engine_b", metavar="ENGINE_B", help="GTP command of engine B, e.g. 'gnugo --mode gtp --level 1'")
+    parser.add_argument("--games", "-n", type=int, default=2, help="number of games (colours alternate, A is Black first)")
+    parser.add_argument("--size", type=int, default=9, help="board size")
+    parser.add_argument("--komi", type=float, default=7.5, help="komi")
+    parser.add_argument("--parallel", "-p", type=int, default=1, help="games played at the same time")
+    parser.add_argument("--max-moves", type=int, default=0, help="move cap (0 = 2*size*size)")
+    parser.add_argument("--sgf-dir", default="", help="directory for one SGF per game")
+    parser.add_argument("--name-a", default="", help="display name of A")
+    parser.add_argument("--name-b", default="", help="display name of B")
+    parser.add_argument("--timeout", type=float, default=600.0, help="seconds any single GTP command may take")
+    parser.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
+    parser.add_argument("--verbose", "-v", action="store_true", help="log each finished game to stderr")
+
+
+def run(args: argparse.Namespace) -> int:
+    from zero.configlib import fail
+    from zero.match import MatchSettings, format_report, match_report, run_match
+
+    logging.basicConfig(stream=sys.stderr, level=logging.INFO if args.verbose else logging.WARNING, format="%(name)s: %(message)s")
+    if args.games < 1:
+        fail(f"--games must be >= 1, got {args.games}")
+    if not 2 <= args.size <= 19:
+        fail(f"--size must be in 2..19, got {args.size}")
+    for cmd in (args.engine_a, args.engine_b):
+        if not shlex.split(cmd):
+            fail("engine commands must not be empty")
+    settings = MatchSettings(
+        engine_a=args.engine_a, engine_b=args.engine_b, games=args.games, size=args.size, komi=args.komi,
+        parallel=args.parallel, max_moves=args.max_moves, sgf_dir=args.sgf_dir,
+        name_a=args.name_a or shlex.split(args.engine_a)[0], name_b=args.name_b or shlex.split(args.engine_b)[0],
+        timeout=args.timeout,
+    )
+
+    def progress(rec) -> None:
+        if args.verbose:
+            print(f"game {rec.index}: {rec.result} ({rec.reason}, {rec.moves} moves)", file=sys.stderr, flush=True)
+
+    try:
+        records = run_match(settings, progress)
+    except OSError as exc:
+        fail(f"cannot start an engine: {exc}")
+    report = match_report(records, settings)
+    if args.json:
+        print(json.dumps(report))
+    else:
+        print(format_report(report))
+    return 0
