@@ -69,15 +69,50 @@ def puct_scores(b, node, constants, legal, children_prior, children_visits, chil
 
 
 @njit(cache=True)
-def _best_action(scores):
-    """Index of the highest score (first on ties), NO_ACTION if every score is -inf."""
-    best = NO_ACTION
-    best_score = -np.inf
-    for a in range(scores.shape[0]):
-        if scores[a] > best_score:
-            best_score = scores[a]
-            best = a
-    return best
+def select_child(b, node, constants, legal, children_prior, children_visits, children_value_sum,
+                 children_virtual, node_visits, node_value_sum, node_virtual):
+    """argmax over a of ``puct_scores`` (first on ties) in one pass; NO_ACTION if no legal action.
+
+    Every unvisited edge gets the same FPU value, so among them the highest prior wins and the
+    visited prior mass (needed for FPU) can be summed in the same pass. Same arrays as puct_scores.
+    """
+    num_actions = legal.shape[2]
+    virtual_loss = constants[VIRTUAL_LOSS]
+    parent_n = node_visits[b, node] + virtual_loss * node_virtual[b, node]
+    c_base = constants[C_BASE]
+    explore = (np.log((1.0 + parent_n + c_base) / c_base) + constants[C_INIT]) * np.sqrt(parent_n)
+    visited_mass = 0.0
+    best_visited = NO_ACTION
+    best_visited_score = -np.inf
+    best_unvisited = NO_ACTION
+    best_unvisited_prior = -np.inf
+    for a in range(num_actions):
+        if not legal[b, node, a]:
+            continue
+        prior = children_prior[b, node, a]
+        visits = children_visits[b, node, a]
+        in_flight = children_virtual[b, node, a]
+        if visits + in_flight > 0:
+            visited_mass += prior
+        virtual = virtual_loss * in_flight
+        n_eff = visits + virtual
+        if n_eff > 0.0:
+            score = (children_value_sum[b, node, a] - virtual) / n_eff + explore * prior / (1.0 + n_eff)
+            if score > best_visited_score:
+                best_visited_score = score
+                best_visited = a
+        elif prior > best_unvisited_prior:
+            best_unvisited_prior = prior
+            best_unvisited = a
+    if best_unvisited == NO_ACTION:
+        return best_visited
+    reduction = constants[FPU_ROOT_REDUCTION] if node == ROOT else constants[FPU_REDUCTION]
+    parent_q = node_value_sum[b, node] / max(node_visits[b, node], 1)
+    fpu = parent_q - reduction * np.sqrt(visited_mass)
+    unvisited_score = fpu + explore * best_unvisited_prior / (1.0 + 0.0)
+    if unvisited_score > best_visited_score or (unvisited_score == best_visited_score and best_unvisited < best_visited):
+        return best_unvisited
+    return best_visited
 
 
 @njit(cache=True)
@@ -116,7 +151,6 @@ def select_leaves(target_visits, leaves_per_tree, constants, node_count, childre
     num_trees = node_count.shape[0]
     capacity = node_visits.shape[1]
     max_depth = eval_paths.shape[1]
-    scores = np.empty(legal.shape[2], dtype=np.float64)
     num_leaves = 0
     num_new = 0
     for b in range(num_trees):
@@ -133,9 +167,8 @@ def select_leaves(target_visits, leaves_per_tree, constants, node_count, childre
             while True:
                 if terminal[b, node]:
                     break
-                puct_scores(b, node, constants, legal, children_prior, children_visits, children_value_sum,
-                            children_virtual, node_visits, node_value_sum, node_virtual, scores)
-                a = _best_action(scores)
+                a = select_child(b, node, constants, legal, children_prior, children_visits, children_value_sum,
+                                 children_virtual, node_visits, node_value_sum, node_virtual)
                 if a == NO_ACTION:
                     break  # no legal move: valued like a terminal node, with its stored value
                 child = children_index[b, node, a]

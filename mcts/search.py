@@ -95,6 +95,8 @@ class BatchedSearch:
         self._eval_paths = np.zeros((leaves, depth), np.int32)
         self._eval_length = np.zeros(leaves, np.int32)
         self.steps = 0  # search steps run so far (for profiling)
+        # Seconds spent in each of the four calls of a step and in whole steps (for profiling; reset freely).
+        self.timing = dict.fromkeys(("select", "leaf_inputs", "evaluate", "expand", "step"), 0.0)
 
     # ---- between moves -------------------------------------------------------------------
 
@@ -135,21 +137,30 @@ class BatchedSearch:
             self._add_root_noise()
         targets = np.full(self.batch_size, target, np.int32)
         tree = self.tree
+        timing = self.timing
+        clock = time.perf_counter
         while True:
+            t0 = clock()
             num_leaves, num_new = _kernels.select_leaves(
                 targets, leaves, self._constants, tree.node_count, tree.children_index, tree.legal,
                 tree.children_prior, tree.children_visits, tree.children_value_sum, tree.children_virtual,
                 tree.node_visits, tree.node_value_sum, tree.node_virtual, tree.terminal,
                 self._leaf_tree, self._leaf_node, self._leaf_action, self._leaf_slot,
                 self._eval_root, self._eval_paths, self._eval_length)
+            t1 = clock()
+            timing["select"] += t1 - t0
             if num_leaves == 0:
                 break
             priors, values, legal, terminal, terminal_value = self._evaluate_new_leaves(game, evaluator, num_new)
+            t2 = clock()
             _kernels.expand_and_backup(
                 num_leaves, self._leaf_tree, self._leaf_node, self._leaf_action, self._leaf_slot,
                 priors, values, legal, terminal, terminal_value, tree.node_count, *tree.node_arrays())
+            t3 = clock()
+            timing["expand"] += t3 - t2
+            timing["step"] += t3 - t0
             self.steps += 1
-            if deadline is not None and time.perf_counter() >= deadline:
+            if deadline is not None and t3 >= deadline:
                 break
         return self.result()
 
@@ -158,8 +169,11 @@ class BatchedSearch:
         if num_new == 0:
             empty = np.zeros(0, np.float32)
             return np.zeros((0, num_actions), np.float32), empty, np.zeros((0, num_actions), np.bool_), np.zeros(0, np.bool_), empty
+        t0 = time.perf_counter()
         planes, legal, terminal, terminal_value = game.leaf_inputs(
             self._eval_root[:num_new], self._eval_paths[:num_new], self._eval_length[:num_new])
+        t1 = time.perf_counter()
+        self.timing["leaf_inputs"] += t1 - t0
         terminal = np.asarray(terminal, np.bool_)
         if terminal.any():  # terminal leaves are valued by the game: do not spend network capacity on them
             live = np.flatnonzero(~terminal)
@@ -171,6 +185,7 @@ class BatchedSearch:
                 values[live] = v
         else:
             priors, values = evaluator.evaluate(planes)
+        self.timing["evaluate"] += time.perf_counter() - t1
         return (np.ascontiguousarray(priors, np.float32), np.ascontiguousarray(values, np.float32),
                 np.ascontiguousarray(legal, np.bool_), terminal, np.ascontiguousarray(terminal_value, np.float32))
 

@@ -155,3 +155,32 @@ def test_bad_params_are_rejected_naming_the_field(field, value):
 def test_tree_memory_budget_for_64_nineteen_by_nineteen_searches():
     tree = Tree.allocate(64, 801, 362)
     assert tree.nbytes < 2 * 1024**3 / 4  # well under 2 GB: under 512 MB
+
+
+@pytest.mark.parametrize("virtual_loss", [0.0, 1.0, 3.0])
+def test_one_pass_selection_picks_the_argmax_of_the_puct_scores(virtual_loss):
+    """select_child (used by the search) must agree with puct_scores (the readable definition), ties included."""
+    rng = np.random.default_rng(int(virtual_loss * 10))
+    consts = _constants(c_init=1.25, c_base=50.0, fpu=0.3, fpu_root=0.05, virtual_loss=virtual_loss)
+    tree = Tree.allocate(1, 3, 12)
+    tree.node_count[0] = 3
+    for trial in range(400):
+        node = trial % 2
+        legal = rng.random(12) < 0.8
+        legal[rng.integers(12)] = True
+        prior = rng.integers(1, 4, 12) / 10.0  # coarse values: ties are common
+        visits = np.where(rng.random(12) < 0.5, rng.integers(0, 6, 12), 0)
+        virtual = np.where(rng.random(12) < 0.3, rng.integers(0, 3, 12), 0)
+        tree.legal[0, node] = legal
+        tree.children_prior[0, node] = prior
+        tree.children_visits[0, node] = visits
+        tree.children_value_sum[0, node] = np.round(rng.uniform(-1, 1, 12) * visits, 1)
+        tree.children_virtual[0, node] = virtual
+        tree.node_visits[0, node] = 1 + visits.sum()
+        tree.node_value_sum[0, node] = rng.uniform(-1, 1) * 3
+        tree.node_virtual[0, node] = virtual.sum()
+        scores = _scores(tree, node, consts)
+        chosen = _kernels.select_child(0, node, consts, tree.legal, tree.children_prior, tree.children_visits,
+                                       tree.children_value_sum, tree.children_virtual, tree.node_visits,
+                                       tree.node_value_sum, tree.node_virtual)
+        assert chosen == int(np.argmax(scores)), (trial, scores)
