@@ -396,23 +396,40 @@ def _own_eye(N, p, c, color):
     return bad + edge < 2
 
 
-@njit(cache=True)
-def seed_rng(seed):
-    """Seed Numba's random generator (the one the playout kernels use)."""
-    np.random.seed(seed)
+@njit(cache=True, inline="always")
+def _next_random(rng, n):
+    """Uniform integer in [0, n) from the xorshift64* state rng uint64[1] (cheaper than np.random per draw)."""
+    x = rng[0]
+    x ^= x >> np.uint64(12)
+    x ^= x << np.uint64(25)
+    x ^= x >> np.uint64(27)
+    rng[0] = x
+    r = (x * np.uint64(0x2545F4914F6CDD1D)) >> np.uint64(32)
+    return np.int64((r * np.uint64(n)) >> np.uint64(32))
 
 
 @njit(cache=True)
-def playout(N, c, passes, max_moves, color, chain, empties, meta, zobrist):
+def make_rng(seed):
+    """A playout random state uint64[1] from an integer seed (never zero)."""
+    rng = np.empty(1, np.uint64)
+    rng[0] = np.uint64(seed) * np.uint64(0x9E3779B97F4A7C15) + np.uint64(0x632BE59BD9B4E019)
+    if rng[0] == np.uint64(0):
+        rng[0] = np.uint64(1)
+    return rng
+
+
+@njit(cache=True)
+def playout(N, c, passes, max_moves, color, chain, empties, meta, zobrist, rng):
     """Light playout from the given board with colour c to move and ``passes`` consecutive passes so far:
     uniform among simple-ko-legal moves that do not fill the mover's own single-point eye; pass only
-    when none remains. Stops after two consecutive passes or ``max_moves`` moves; returns moves played."""
+    when none remains. Stops after two consecutive passes or ``max_moves`` moves; returns moves played.
+    rng: uint64[1] xorshift state (see make_rng), advanced in place."""
     moves = 0
     while passes < 2 and moves < max_moves:
         n = meta[NUM_EMPTY]
         played = False
         while n > 0:
-            i = np.random.randint(0, n)
+            i = _next_random(rng, n)
             p = empties[LIST, i]
             if not _own_eye(N, p, c, color) and legal_simple(N, p, c, color, chain, meta) == LEGAL:
                 play_stone(N, p, c, color, chain, empties, meta, zobrist)
@@ -448,7 +465,7 @@ def bench_playouts(N, count, max_moves, zobrist, seed):
     chain = chain0.copy()
     empties = empties0.copy()
     meta = meta0.copy()
-    np.random.seed(seed)
+    rng = make_rng(seed)
     total = 0
     black_wins = 0
     for _ in range(count):
@@ -456,7 +473,7 @@ def bench_playouts(N, count, max_moves, zobrist, seed):
         chain[:, :] = chain0
         empties[:, :] = empties0
         meta[:] = meta0
-        total += playout(N, BLACK, 0, max_moves, color, chain, empties, meta, zobrist)
+        total += playout(N, BLACK, 0, max_moves, color, chain, empties, meta, zobrist, rng)
         if area_diff(N, color) > 0:
             black_wins += 1
     return total, black_wins
@@ -477,7 +494,7 @@ def rollout_values(N, stones, to_move, komi, rollouts, max_moves, zobrist, seed)
     empties = np.empty((2, P), np.int32)
     meta = np.empty(META_SIZE, np.int64)
     out = np.zeros(L, np.float32)
-    np.random.seed(seed)
+    rng = make_rng(seed)
     for l in range(L):
         set_position(N, stones[l], NO_POINT, 0, 0, color0, chain0, empties0, meta0, zobrist)
         total = 0.0
@@ -486,7 +503,7 @@ def rollout_values(N, stones, to_move, komi, rollouts, max_moves, zobrist, seed)
             chain[:, :] = chain0
             empties[:, :] = empties0
             meta[:] = meta0
-            playout(N, to_move[l], 0, max_moves, color, chain, empties, meta, zobrist)
+            playout(N, to_move[l], 0, max_moves, color, chain, empties, meta, zobrist, rng)
             d = area_diff(N, color) - komi
             v = 1.0 if d > 0 else (-1.0 if d < 0 else 0.0)
             total += v if to_move[l] == BLACK else -v

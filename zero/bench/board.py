@@ -32,6 +32,7 @@ def run(args: argparse.Namespace) -> int:
     chunk = max(1, 20000 // (N * N))  # ~0.1 s per kernel call on 9x9
     playouts = moves = black_wins = 0
     start = time.perf_counter()
+    cpu_start = time.process_time()
     seed = args.seed
     while True:
         m, bw = K.bench_playouts(N, chunk, max_moves, zobrist, seed)
@@ -42,6 +43,7 @@ def run(args: argparse.Namespace) -> int:
         elapsed = time.perf_counter() - start
         if elapsed >= args.seconds:
             break
+    cpu = max(time.process_time() - cpu_start, 1e-9)
     result = {
         "size": N,
         "playouts": playouts,
@@ -49,6 +51,7 @@ def run(args: argparse.Namespace) -> int:
         "playouts_per_s": round(playouts / elapsed, 1),
         "moves_per_s": round(moves / elapsed, 1),
         "moves_per_playout": round(moves / playouts, 2),
+        "playouts_per_cpu_s": round(playouts / cpu, 1),  # less sensitive to other processes on a shared machine
         "black_win_rate_no_komi": round(black_wins / playouts, 4),
         "threads": 1,
         "machine": platform.machine(),
