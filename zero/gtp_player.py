@@ -281,11 +281,16 @@ def playout_ownership(game: GoGame, playouts: int, seed: int) -> np.ndarray:
     K = go_kernels
     total = np.zeros(N * N, np.float64)
     owner = np.empty(N * N, np.int8)
-    K.seed_rng(seed)
+    rng = K.make_rng(seed) if hasattr(K, "make_rng") else None  # the kernel API changed once; accept both
+    if rng is None:
+        K.seed_rng(seed)
     passes = 0  # even after two passes the playouts go on: that is how dead stones get captured
     for _ in range(playouts):
         color, chain, empties, meta = game.color.copy(), game.chain.copy(), game.empties.copy(), game.meta.copy()
-        K.playout(N, game.to_move, passes, 3 * N * N, color, chain, empties, meta, game.zobrist)
+        if rng is None:
+            K.playout(N, game.to_move, passes, 3 * N * N, color, chain, empties, meta, game.zobrist)
+        else:
+            K.playout(N, game.to_move, passes, 3 * N * N, color, chain, empties, meta, game.zobrist, rng)
         K.area_owner(N, color, owner)
         total += owner
     return (total / playouts).astype(np.float32)

@@ -1,0 +1,201 @@
+"""The Go commands over GTP: moves, errors that change nothing, undo, handicap, komi, scoring, SGF, time."""
+
+from __future__ import annotations
+
+import pytest
+from sgfmill import sgf
+
+from zero.gtp import parse_reply
+
+from .conftest import make_engine
+
+
+def ok(engine, line: str) -> str:
+    text = engine.handle_line(line)
+    success, _, body = parse_reply(text)
+    assert success, f"{line!r} -> {text!r}"
+    return body
+
+
+def fails(engine, line: str, message: str) -> None:
+    before = engine.state_key()
+    assert engine.handle_line(line) == f"? {message}\n\n", line
+    assert engine.state_key() == before, f"{line!r} changed the game"
+
+
+def board(engine) -> str:
+    return engine.game.diagram()
+
+
+def test_play_and_capture_in_the_corner(engine):
+    for line in ["play b B9", "play w A9", "play b A8"]:  # white A9 is captured by B9 + A8
+        ok(engine, line)
+    rows = board(engine).split("\n")
+    assert rows[0].split()[:2] == [".", "X"] and rows[1].split()[0] == "X"
+    assert engine.game.captures[2] == 1
+
+
+def test_illegal_moves_are_refused_without_change(engine):
+    ok(engine, "play b E5")
+    fails(engine, "play w E5", "illegal move")  # occupied
+    fails(engine, "play w 5E", "syntax error")  # not a vertex
+    fails(engine, "play w Z9", "illegal move")  # well formed (GTP allows up to 25x25), off this board
+    fails(engine, "play w K10", "illegal move")  # well formed, off the 9x9 board
+    fails(engine, "play w I5", "syntax error")  # GTP has no column I
+    fails(engine, "play x E4", "syntax error")  # not a colour
+    fails(engine, "play w", "syntax error")
+    fails(engine, "play w E4 E6", "syntax error")
+
+
+def test_suicide_and_ko_are_illegal():
+    e = make_engine()
+    for line in ["play b A2", "play b B1"]:
+        ok(e, line)
+    fails(e, "play w A1", "illegal move")  # suicide in the corner
+    # a ko: black captures at E5, white may not retake at once
+    e = make_engine()
+    for line in ["play b D5", "play b E6", "play b E4", "play w F6", "play w F4", "play w G5", "play w E5", "play b F5"]:
+        ok(e, line)
+    assert e.game.captures[2] == 1
+    fails(e, "play w E5", "illegal move")
+
+
+def test_undo_restores_and_refuses_past_the_start(engine):
+    fails(engine, "undo", "cannot undo")
+    ok(engine, "play b C3")
+    ok(engine, "play w D4")
+    ok(engine, "undo")
+    assert engine.game.moves == [(1, 6 * 9 + 2)]
+    ok(engine, "undo")
+    assert not engine.game.stones().any()
+    fails(engine, "undo", "cannot undo")
+
+
+def test_boardsize_and_komi(engine):
+    ok(engine, "play b E5")
+    fails(engine, "boardsize 20", "unacceptable size")
+    fails(engine, "boardsize 1", "unacceptable size")
+    fails(engine, "boardsize nine", "syntax error")
+    ok(engine, "boardsize 13")
+    assert engine.game.size == 13 and not engine.game.moves
+    ok(engine, "komi 6")
+    ok(engine, "play b G7")
+    ok(engine, "komi 0.5")
+    assert engine.game.komi == 0.5 and engine.game.move_number == 1  # komi keeps the position
+    fails(engine, "komi lots", "syntax error")
+
+
+def test_genmove_plays_a_legal_move_for_the_requested_colour(engine):
+    ok(engine, "play b E5")
+    move = ok(engine, "genmove w")
+    assert engine.game.moves[-1][0] == 2 and engine.game.move_number == 2
+    assert move.lower() != "e5"
+    reg = ok(engine, "reg_genmove b")  # reg_genmove does not play
+    assert engine.game.move_number == 2 and reg
+    ok(engine, "genmove w")  # the same colour twice is allowed in GTP
+    assert [c for c, _ in engine.game.moves] == [1, 2, 2]
+
+
+def test_genmove_never_fills_its_own_eye():
+    e = make_engine(visits=32)
+    # Black owns everything but two single-point eyes at A1 and C1 (and White has nothing): filling one would be suicidal.
+    from games.go import GoGame
+
+    e.game = GoGame.from_diagram(
+        """
+        . . . . .
+        . . . . .
+        . . . . .
+        X X X X X
+        . X . X X
+        """
+    )
+    for _ in range(3):
+        move = ok(e, "genmove b")
+        assert move.upper() not in ("A1", "C1"), move
+        ok(e, "undo")
+
+
+def test_fixed_and_free_handicap(engine):
+    assert ok(engine, "fixed_handicap 2").split() == ["C3", "G7"]
+    assert engine.game.to_move == 2
+    fails(engine, "fixed_handicap 3", "board not empty")
+    ok(engine, "clear_board")
+    fails(engine, "fixed_handicap 10", "invalid number of stones")
+    fails(engine, "fixed_handicap 1", "invalid number of stones")
+    assert sorted(ok(engine, "fixed_handicap 9").split()) == sorted("C3 G7 C7 G3 C5 G5 E3 E7 E5".split())
+    ok(engine, "boardsize 19")
+    assert ok(engine, "fixed_handicap 4").split() == ["D4", "Q16", "D16", "Q4"]
+    ok(engine, "clear_board")
+    assert len(ok(engine, "place_free_handicap 5").split()) == 5
+    ok(engine, "clear_board")
+    fails(engine, "set_free_handicap D4 D4", "bad vertex list")
+    fails(engine, "set_free_handicap D4", "syntax error")
+    ok(engine, "set_free_handicap D4 Q16 K10")
+    assert int(engine.game.stones().sum()) == 3 and engine.game.to_move == 2
+
+
+def test_final_score_and_status_of_a_finished_position():
+    e = make_engine()
+    from games.go import GoGame
+
+    # Black owns columns A-E (45 points), White F-J (36); the white stone at B5 is dead.
+    e.game = GoGame.from_diagram(
+        """
+        . X . X X O . O .
+        X X X X X O O O O
+        X X X X X O . O .
+        X . X X X O O O O
+        . O . X X O . O .
+        X X X X X O O O O
+        X X X X X O . O .
+        X . X X X O O O O
+        . X . X X O . O .
+        """,
+        komi=7.5,
+    )
+    assert ok(e, "final_status_list dead") == "B5"
+    assert "B5" not in ok(e, "final_status_list alive").split()
+    assert ok(e, "final_status_list seki") == ""
+    assert ok(e, "final_score") == "B+1.5"  # 45 - 36 - 7.5
+    fails(e, "final_status_list zombie", "syntax error")
+
+
+def test_printsgf_parses_and_loadsgf_round_trips(engine, tmp_path):
+    for line in ["play b E5", "play w C3", "play b pass", "play w D4"]:
+        ok(engine, line)
+    text = ok(engine, "printsgf")
+    record = sgf.Sgf_game.from_string(text)
+    moves = [node.get_move() for node in record.get_main_sequence()[1:]]
+    assert moves == [("b", (4, 4)), ("w", (2, 2)), ("b", None), ("w", (3, 3))]
+    path = tmp_path / "game.sgf"
+    path.write_text(text)
+    other = make_engine()
+    assert ok(other, f"loadsgf {path}") == "black"
+    assert other.game.moves == engine.game.moves
+    assert ok(other, f"loadsgf {path} 3") == "black"  # the position before move 3
+    assert other.game.move_number == 2
+    fails(other, f"loadsgf {tmp_path / 'missing.sgf'}", "cannot load file")
+    (tmp_path / "bad.sgf").write_text("(;GM[1]SZ[9];B[zz]")
+    fails(other, f"loadsgf {tmp_path / 'bad.sgf'}", "cannot load file")
+
+
+def test_time_commands(engine):
+    ok(engine, "time_settings 300 30 5")
+    assert engine.clocks[1].kind == "canadian"
+    ok(engine, "time_left b 12 3")
+    assert engine.clocks[1].time_left == 12 and engine.clocks[1].stones_left == 3
+    ok(engine, "kgs-time_settings byoyomi 0 5 3")
+    assert engine.clocks[2].kind == "byoyomi" and engine.clocks[2].stones_left == 3
+    fails(engine, "kgs-time_settings byoyomi 0 5", "syntax error")
+    fails(engine, "kgs-time_settings sudden 5", "syntax error")
+    fails(engine, "time_left b soon 0", "syntax error")
+    fails(engine, "time_left b 10 -1", "syntax error")
+    ok(engine, "kgs-time_settings none")
+    assert engine.clocks[1].kind == "none"
+
+
+def test_showboard_is_a_diagram(engine):
+    ok(engine, "play b C3")
+    text = ok(engine, "showboard")
+    assert " 3 . . X . . . . . ." in text and "A B C D E F G H J" in text
