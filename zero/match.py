@@ -252,46 +252,32 @@ def play_game(index: int, black: tuple[str, GtpClient], white: tuple[str, GtpCli
         c.ask(f"boardsize {settings.size}")
         c.ask("clear_board")
         c.ask(f"komi {settings.komi:g}")
-    winner_color: int | None = None
-    while not game.is_over:
-        color = game.to_move
-        label, client = clients[color]
-        other_label, other = clients[3 - color]
-        try:
-            reply = client.ask(f"genmove {'b' if color == BLACK else 'w'}", settings.timeout).strip()
-        except GtpClientError as exc:
-            log.warning("game %d: %s", index, exc)
-            rec.reason, winner_color = "engine error", 3 - color
-            break
-        if reply.lower() == "resign":
-            rec.reason, winner_color = "resignation", 3 - color
-            game.resign(color)
-            break
-        try:
-            game.play(from_gtp(reply, settings.size), color)
-        except (IllegalMoveError, ValueError) as exc:
-            rec.illegal = f"{label} played {reply!r}: {exc}"
-            rec.reason, winner_color = "illegal move", 3 - color
-            log.warning("game %d: %s", index, rec.illegal)
-            break
-        ok, body = other.send(f"play {'b' if color == BLACK else 'w'} {to_gtp(game.moves[-1][1], settings.size)}")
-        if not ok:  # the opponent refuses a move our referee accepted: the opponent's rules differ
-            rec.illegal = f"{other_label} refused {reply!r}: {body}"
-            log.warning("game %d: %s", index, rec.illegal)
+    winner_color = _play_until_end(index, game, clients, rec, settings, "genmove")
     rec.moves = game.move_number
     if not rec.reason:
         rec.reason = "two passes" if game.passes >= 2 else "move cap"
+        reason = rec.reason
         dead_a = _dead_list(black[1], settings.size)
         dead_b = _dead_list(white[1], settings.size)
         if dead_a is not None and dead_a == dead_b:
             dead = sorted(dead_a)
         else:
             rec.dead_disagreement = True
-            estimator = GoPlayer(EngineParams(), SearchParams(simulations=2))
-            dead = estimator.dead_stones(game)
+            dead = None
+            if game.passes >= 2 and all(c.send("known_command kgs-genmove_cleanup")[1] == "true" for _, c in (black, white)):
+                # play it out: both engines capture what they call dead, then nothing is dead (Tromp-Taylor)
+                game.passes = 0
+                winner_color = _play_until_end(index, game, clients, rec, settings, "kgs-genmove_cleanup")
+                rec.moves = game.move_number
+                if rec.reason == reason:
+                    dead = []
+            if dead is None:
+                estimator = GoPlayer(EngineParams(), SearchParams(simulations=2))
+                dead = estimator.dead_stones(game)
+        if rec.reason != reason:  # the cleanup phase ended by resignation, illegal move or an engine error
+            return _finish(rec, game, black, white, settings, winner_color)
         score = score_without(game, dead)
         rec.our_score = score
-        winner_color = BLACK if score > 0 else (WHITE if score < 0 else None)
         for lab, c in (black, white):
             ok, body = c.send("final_score")
             rec.engine_scores[lab] = body if ok else f"? {body}"
@@ -299,7 +285,15 @@ def play_game(index: int, black: tuple[str, GtpClient], white: tuple[str, GtpCli
             if theirs is None or abs(theirs - score) > 1e-6:
                 rec.disagreements.append(lab)
         rec.result = "0" if score == 0 else f"{'B' if score > 0 else 'W'}+{abs(score):g}"
-    else:
+        winner_color = BLACK if score > 0 else (WHITE if score < 0 else None)
+    return _finish(rec, game, black, white, settings, winner_color)
+
+
+def _finish(rec: GameRecord, game: Any, black: tuple[str, GtpClient], white: tuple[str, GtpClient],
+            settings: MatchSettings, winner_color: int | None) -> GameRecord:
+    from games.go import BLACK
+
+    if not rec.result:
         tag = {"resignation": "R", "illegal move": "F", "engine error": "F"}[rec.reason]
         rec.result = f"{'B' if winner_color == BLACK else 'W'}+{tag}"
     if winner_color is not None:
@@ -307,6 +301,39 @@ def play_game(index: int, black: tuple[str, GtpClient], white: tuple[str, GtpCli
     if settings.sgf_dir:
         rec.sgf_path = _write_sgf(game, rec, settings)
     return rec
+
+
+def _play_until_end(index: int, game: Any, clients: dict, rec: GameRecord, settings: MatchSettings, command: str) -> int | None:
+    """Ask for moves with ``command`` until two passes or the move cap; sets rec.reason and returns the winner on a forfeit."""
+    from games.go import BLACK, IllegalMoveError, from_gtp, to_gtp
+
+    while not game.is_over:
+        color = game.to_move
+        label, client = clients[color]
+        other_label, other = clients[3 - color]
+        name = "b" if color == BLACK else "w"
+        try:
+            reply = client.ask(f"{command} {name}", settings.timeout).strip()
+        except GtpClientError as exc:
+            log.warning("game %d: %s", index, exc)
+            rec.reason = "engine error"
+            return 3 - color
+        if reply.lower() == "resign":
+            rec.reason = "resignation"
+            game.resign(color)
+            return 3 - color
+        try:
+            game.play(from_gtp(reply, settings.size), color)
+        except (IllegalMoveError, ValueError) as exc:
+            rec.illegal = f"{label} played {reply!r}: {exc}"
+            rec.reason = "illegal move"
+            log.warning("game %d: %s", index, rec.illegal)
+            return 3 - color
+        ok, body = other.send(f"play {name} {to_gtp(game.moves[-1][1], settings.size)}")
+        if not ok:  # the opponent refuses a move our referee accepted: its rules differ; recorded
+            rec.illegal = f"{other_label} refused {reply!r}: {body}"
+            log.warning("game %d: %s", index, rec.illegal)
+    return None
 
 
 def _label_name(label: str, settings: MatchSettings) -> str:
