@@ -1,0 +1,108 @@
+"""The search on Go with the random-rollout evaluator: captures, escapes, and pure MCTS against a uniformly random player."""
+
+import time
+
+import numpy as np
+import pytest
+
+from games.go import BLACK, WHITE, GoGame, GoSearchBatch, RolloutEvaluator, from_gtp, new_game, to_gtp
+from mcts import BatchedSearch, NO_ACTION, Player, SearchParams
+
+
+class GoGames:
+    """PlayableGame adapter over a list of GoGame: rebuilds the GoSearchBatch after each move."""
+
+    def __init__(self, games: list[GoGame]):
+        self.games = games
+        self._batch = GoSearchBatch(games)
+        self.num_actions = self._batch.num_actions
+        self.plane_shape = self._batch.plane_shape
+
+    def root_inputs(self):
+        return self._batch.root_inputs()
+
+    def leaf_inputs(self, root_index, paths, path_length):
+        return self._batch.leaf_inputs(root_index, paths, path_length)
+
+    def play(self, actions):
+        for game, action in zip(self.games, np.asarray(actions).tolist()):
+            if action != NO_ACTION and not game.is_over:
+                game.play(int(action))
+        self._batch = GoSearchBatch(self.games)
+
+
+def _best_move(diagram: str, simulations: int = 1000, rollouts: int = 8) -> tuple[str, object]:
+    game = GoGame.from_diagram(diagram, to_move=BLACK, komi=7.5)
+    search = BatchedSearch(SearchParams(simulations=simulations), batch_size=1, num_actions=game.num_actions)
+    result = search.run(GoSearchBatch([game]), RolloutEvaluator(game.size, game.komi, rollouts=rollouts, seed=3), add_noise=False)
+    search.tree.check_consistency()
+    return to_gtp(int(result.best_actions()[0]), game.size), result
+
+
+def test_captures_a_large_group_in_atari():
+    # Capturing race: both six-stone rows are in atari. Black captures at G5 (else White captures at G6).
+    move, result = _best_move("""
+        . . . . . . . . .
+        . . . . . . . . .
+        O O O O O O . . .
+        X X X X X X . . .
+        O O O O O O . . .
+        X X X X X X . . .
+        . . . . . . . . .
+        . . . . . . . . .
+        . . . . . . . . .""")
+    assert move == "G5"
+    assert result.visits[0, from_gtp("G5", 9)] > 0.5 * result.simulations[0]
+
+
+def test_escapes_its_own_group_from_atari():
+    # The six black stones on row 6 have one liberty, G6; extending there gives them three.
+    move, _ = _best_move("""
+        . . . . . . . . .
+        . . . . . . . . .
+        O O O O O O . . .
+        X X X X X X . . .
+        O O O O O O . . .
+        . . . . . . . . .
+        . . X . . . X . .
+        . . . . . . . . .
+        . . . . . . . . .""")
+    assert move == "G6"
+
+
+def _random_moves(games, rng):
+    """Uniformly random legal non-pass moves (pass only when nothing else is legal)."""
+    out = np.full(len(games), NO_ACTION, np.int32)
+    for b, game in enumerate(games):
+        if game.is_over:
+            continue
+        moves = game.legal_moves()
+        out[b] = moves[-1] if len(moves) == 1 else int(rng.choice(moves[:-1]))
+    return out
+
+
+@pytest.mark.slow
+def test_pure_mcts_beats_a_uniform_random_player_in_at_least_95_percent_of_40_games():
+    """20 games with MCTS as Black and 20 as White, played in lockstep: one batched search per MCTS move."""
+    half = 20
+    params = SearchParams(simulations=128, leaves_per_step=8, reuse_tree=True)
+    rng = np.random.default_rng(7)
+    sides = {}
+    for color in (BLACK, WHITE):
+        games = [new_game(9, komi=7.5) for _ in range(half)]
+        adapter = GoGames(games)
+        player = Player(params, RolloutEvaluator(9, 7.5, rollouts=2, seed=color), batch_size=half,
+                        num_actions=adapter.num_actions, mode="match", seed=color)
+        sides[color] = (games, adapter, player)
+    for color, (games, adapter, player) in sides.items():
+        while not all(g.is_over for g in games):
+            over = np.array([g.is_over for g in games])
+            if games[int(np.argmin(over))].to_move == color:  # games stay in lockstep: same side to move
+                actions, _ = player.choose(adapter)
+            else:
+                actions = _random_moves(games, rng)
+            actions = np.where(over, NO_ACTION, actions).astype(np.int32)
+            player.record_moves(actions)
+            adapter.play(actions)
+    wins = {color: sum(g.winner() == color for g in games) for color, (games, _, _) in sides.items()}
+    assert wins[BLACK] + wins[WHITE] >= 0.95 * 2 * half, f"pure MCTS won {wins[BLACK]} as Black, {wins[WHITE]} as White, of {half} each"
