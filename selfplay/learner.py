@@ -27,6 +27,7 @@ class Learner:
 
         self.config = config
         self.run_dir = run_dir
+        remove_stale_temporaries(run_dir)
         self.adapter = build_adapter(config)
         shape = game_shape(self.adapter)
         self.with_ownership = bool(config.network.ownership_head) and self.adapter.has_ownership
@@ -121,3 +122,15 @@ class Learner:
 
     def close(self) -> None:
         self.trainer.close()
+
+
+def remove_stale_temporaries(run_dir: RunDir) -> list[str]:
+    """Delete temporary files a killed process left behind (``.name.XXXX.tmp``; real names are only ever renamed into place)."""
+    removed = []
+    for folder in (run_dir.root, run_dir.checkpoints, run_dir.replay, run_dir.sgf):
+        if not folder.is_dir():
+            continue
+        for path in folder.glob(".*.tmp"):
+            path.unlink(missing_ok=True)
+            removed.append(path.name)
+    return removed

@@ -21,6 +21,7 @@ since the last checkpoint. A worker actor that dies is restarted by Ray
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,6 +35,13 @@ from selfplay.learner import Learner
 from selfplay.records import GameRecord
 from selfplay.rundir import MetricsLog, RunDir, atomic_write_bytes, atomic_write_text
 from zero.config import RunConfig, config_to_mapping, config_to_toml
+
+
+MAX_FAILURES_IN_A_ROW = 5  # a worker that dies this often without one result is broken, not unlucky
+
+
+class WorkerFailure(RuntimeError):
+    """A self-play worker keeps dying (e.g. it cannot import the project on a cluster node)."""
 
 
 @dataclass
@@ -63,7 +71,11 @@ def start_ray(address: str | None, num_cpus: int | None = None) -> None:
     if ray.is_initialized():
         return
     if address:
-        ray.init(address=address, log_to_driver=True)
+        # Workers on the cluster import this project: point them at the driver's checkout too (a no-op
+        # where the package is installed on every node, which is the usual cluster setup).
+        root = str(Path(__file__).resolve().parents[1])
+        path = os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH", "")) if p)
+        ray.init(address=address, log_to_driver=True, runtime_env={"env_vars": {"PYTHONPATH": path}})
     else:
         ray.init(num_cpus=num_cpus, include_dashboard=False, log_to_driver=True)
 
@@ -109,6 +121,7 @@ class _Loop:
             for i in range(run.num_workers)
         ]
         self.in_flight: dict[Any, int] = {}  # ObjectRef -> worker index
+        self.failures_in_a_row = [0] * run.num_workers  # a worker that never succeeds stops the run
         self.arena_in_flight: dict[Any, int] = {}  # ObjectRef -> version evaluated
         self.version = learner.version
         self.weights_ref = ray.put(learner.numpy_weights())
@@ -192,9 +205,16 @@ class _Loop:
             result = ray.get(ref)
         except (ray.exceptions.RayActorError, ray.exceptions.ActorUnavailableError) as exc:
             self.counters.worker_restarts += 1
-            self.metrics.write("worker_lost", worker=worker, error=type(exc).__name__)
+            self.failures_in_a_row[worker] += 1
+            first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            self.metrics.write("worker_lost", worker=worker, error=type(exc).__name__, message=first_line[:500])
+            if self.failures_in_a_row[worker] >= MAX_FAILURES_IN_A_ROW:
+                raise WorkerFailure(
+                    f"self-play worker {worker} failed {MAX_FAILURES_IN_A_ROW} times in a row; last error: {first_line[:300]}"
+                ) from None
             self.progress.write(f"self-play worker {worker} died ({type(exc).__name__}); Ray restarts it and the run goes on")
             return
+        self.failures_in_a_row[worker] = 0
         records: list[GameRecord] = result["records"]
         added = self.learner.add_records(records)
         self.counters.games += len(records)

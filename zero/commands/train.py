@@ -26,11 +26,12 @@ def run(args: argparse.Namespace, *, selfplay_only: bool = False) -> int:
         from zero.checkpoint import CheckpointError
     except ImportError:  # pragma: no cover
         CheckpointError = ValueError  # noqa: N806
-    try:
-        from selfplay.orchestrator import run as run_training
+    from selfplay.orchestrator import WorkerFailure
+    from selfplay.orchestrator import run as run_training
 
+    try:
         summary = run_training(config, run_dir, address=args.address, selfplay_only=selfplay_only, source=args.config)
-    except CheckpointError as exc:
+    except (CheckpointError, WorkerFailure) as exc:
         fail(str(exc))
     if args.json:
         print(json.dumps(summary, default=str))
