@@ -205,10 +205,13 @@ def load_training_state(path: str | Path) -> dict[str, Any]:
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # torch raises UnpicklingError, RuntimeError, EOFError... depending on the damage
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise CheckpointError(
-            f"{path}: refused to load the training state (not a weights-only file, or truncated): {first}"
-        ) from None
+        text = str(exc)
+        if "Weights only load failed" in text:
+            culprit = next((line.strip() for line in text.splitlines() if "GLOBAL" in line or "Unsupported" in line), "")
+            reason = f"it holds objects that could run code when unpickled ({culprit or 'not plain tensors and containers'})"
+        else:
+            reason = f"truncated or not a torch.save file ({type(exc).__name__}: {text.strip().splitlines()[0] if text.strip() else ''})"
+        raise CheckpointError(f"{path}: refused to load the training state: {reason}") from None
     if not isinstance(state, dict):
         raise CheckpointError(f"{path}: expected a dict of training state, got {type(state).__name__}")
     return state

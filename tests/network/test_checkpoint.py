@@ -1,0 +1,170 @@
+"""Checkpoints: exact round trips, the stored architecture wins, and malicious or truncated files are refused without running anything."""
+
+from __future__ import annotations
+
+import os
+import pickle
+
+import numpy as np
+import pytest
+import torch
+
+from netfixtures import GO5, TINY, random_samples, tiny_model
+from zero.checkpoint import CheckpointError, list_checkpoints, load_checkpoint, load_training_state, save_checkpoint
+from zero.inference import NetworkEvaluator
+from zero.network import GameShape, NetworkConfig
+from zero.replay import ReplayBuffer, ReplayConfig
+from zero.train import Trainer, TrainConfig
+
+
+class _Payload:
+    """Unpickling this runs ``open(marker, 'w')``: the classic arbitrary-code pickle."""
+
+    def __init__(self, marker: str) -> None:
+        self.marker = marker
+
+    def __reduce__(self):
+        return (open, (self.marker, "w"))
+
+
+def _malicious_bytes(marker) -> bytes:
+    return pickle.dumps({"state": _Payload(str(marker))})
+
+
+def _planes(n=4) -> np.ndarray:
+    return random_samples(n, GO5, seed=5)[0].astype(np.float32)
+
+
+def _trainer(tmp_path, seed=0) -> Trainer:
+    replay = ReplayBuffer(ReplayConfig(window=100, growth=False), in_channels=17, board_size=5, num_actions=26, seed=seed)
+    replay.add(*random_samples(32, GO5, seed=seed))
+    config = TrainConfig(batch_size=8, lr_schedule="constant", device="cpu", log_every=1000)
+    return Trainer(tiny_model(seed=seed), config, replay, seed=seed)
+
+
+def test_round_trip_restores_bit_identical_weights_and_outputs(tmp_path):
+    trainer = _trainer(tmp_path)
+    trainer.train_steps(3)  # non-trivial weights and batch-norm statistics
+    path = trainer.save_checkpoint(tmp_path, run_config={"game": {"name": "go", "size": 5}})
+    ckpt = load_checkpoint(tmp_path)  # the directory: follows 'latest'
+    assert ckpt.path == path and ckpt.step == 3 and ckpt.model_version == 1
+    assert ckpt.run_config == {"game": {"name": "go", "size": 5}}
+    model = ckpt.build_model()
+    for k, v in trainer.model.state_dict().items():
+        assert torch.equal(model.state_dict()[k], v), k
+    original = NetworkEvaluator(trainer.model, device="cpu").evaluate(_planes())
+    restored = NetworkEvaluator.from_checkpoint(str(tmp_path), device="cpu").evaluate(_planes())
+    for a, b in zip(original, restored):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_resume_through_a_checkpoint_matches_training_straight_through(tmp_path):
+    straight = _trainer(tmp_path)
+    straight.train_steps(6)
+    first = _trainer(tmp_path)
+    first.train_steps(3)
+    first.save_checkpoint(tmp_path)
+    resumed = _trainer(tmp_path, seed=0)
+    resumed.model.load_state_dict(tiny_model(seed=42).state_dict())  # start from different weights on purpose
+    resumed.load_checkpoint(tmp_path)
+    assert resumed.step == 3 and resumed.model_version == 1
+    resumed.train_steps(3)
+    for k, v in straight.model.state_dict().items():
+        assert torch.equal(resumed.model.state_dict()[k], v), k
+
+
+def test_keeps_the_last_k_and_points_latest_at_the_newest(tmp_path):
+    model = tiny_model()
+    for step in (10, 20, 30, 40):
+        save_checkpoint(tmp_path, model, step=step, model_version=step // 10, training_state={"step": step}, keep_last=2)
+    assert [p.name for p in list_checkpoints(tmp_path)] == ["model-00000030.safetensors", "model-00000040.safetensors"]
+    assert (tmp_path / "latest").read_text().strip() == "model-00000040"
+    assert sorted(p.name for p in tmp_path.glob("train-*.pt")) == ["train-00000030.pt", "train-00000040.pt"]
+    assert not list(tmp_path.glob("*.tmp")) and not list(tmp_path.glob(".*"))
+    assert load_checkpoint(tmp_path).step == 40
+
+
+def test_the_checkpoints_architecture_wins_and_a_conflicting_one_is_named(tmp_path):
+    stored = NetworkConfig(blocks=3, channels=8, global_pooling_every=0, ownership_head=False)
+    save_checkpoint(tmp_path, tiny_model(config=stored), step=1, model_version=1)
+    ckpt = load_checkpoint(tmp_path)
+    assert ckpt.network_config == stored and ckpt.build_model().config == stored  # no config given: the stored one
+    with pytest.raises(CheckpointError) as err:
+        load_checkpoint(tmp_path, expected_config=TINY)
+    message = str(err.value)
+    assert "blocks=3" in message and "blocks=2" in message  # both architectures are named
+    with pytest.raises(CheckpointError, match="9"):
+        load_checkpoint(tmp_path, expected_shape=GameShape(17, 9, 82))
+
+
+def test_a_pickle_that_runs_code_is_refused_as_weights_and_runs_nothing(tmp_path):
+    marker = tmp_path / "pwned"
+    weights = tmp_path / "model-00000001.safetensors"
+    weights.write_bytes(_malicious_bytes(marker))
+    with pytest.raises(CheckpointError, match="not a safetensors file"):
+        load_checkpoint(weights)
+    evil_pt = tmp_path / "model.pt"
+    torch.save({"state": _Payload(str(marker))}, evil_pt)
+    with pytest.raises(CheckpointError):
+        load_checkpoint(evil_pt)
+    assert not marker.exists()
+
+
+@pytest.mark.filterwarnings("ignore:Detected pickle protocol")
+def test_a_pickle_that_runs_code_is_refused_as_training_state_and_runs_nothing(tmp_path):
+    marker = tmp_path / "pwned"
+    save_checkpoint(tmp_path, tiny_model(), step=1, model_version=1, training_state={"step": 1})
+    train = tmp_path / "train-00000001.pt"
+    torch.save({"optimizer": _Payload(str(marker))}, train)  # a real torch.save file with a code-running object
+    ckpt = load_checkpoint(tmp_path)
+    with pytest.raises(CheckpointError, match="refused to load the training state"):
+        ckpt.load_training_state()
+    train.write_bytes(_malicious_bytes(marker))  # a bare pickle too
+    with pytest.raises(CheckpointError, match="refused"):
+        load_training_state(train)
+    assert not marker.exists()
+
+
+@pytest.mark.parametrize("keep", [4, 100, 0.5, 0.99])
+def test_a_truncated_weights_file_is_refused(tmp_path, keep):
+    path = save_checkpoint(tmp_path, tiny_model(), step=1, model_version=1)
+    data = path.read_bytes()
+    cut = int(keep) if keep >= 1 else int(len(data) * keep)
+    path.write_bytes(data[:cut])
+    with pytest.raises(CheckpointError, match="truncated|not a safetensors"):
+        load_checkpoint(path)
+
+
+def test_a_truncated_training_state_is_refused(tmp_path):
+    save_checkpoint(tmp_path, tiny_model(), step=1, model_version=1, training_state=_trainer(tmp_path).state_dict(include_model=False))
+    train = tmp_path / "train-00000001.pt"
+    assert load_checkpoint(tmp_path).load_training_state()["step"] == 0  # intact, it loads
+    data = train.read_bytes()
+    train.write_bytes(data[: len(data) // 2])
+    with pytest.raises(CheckpointError, match="refused to load the training state"):
+        load_checkpoint(tmp_path).load_training_state()
+
+
+def test_missing_and_empty_locations_are_clear_errors(tmp_path):
+    with pytest.raises(CheckpointError, match="no checkpoint in this directory"):
+        load_checkpoint(tmp_path)
+    with pytest.raises(CheckpointError, match="no such checkpoint file"):
+        load_checkpoint(tmp_path / "model-00000009.safetensors")
+
+
+def test_a_crash_mid_save_leaves_the_previous_checkpoint_loadable(tmp_path, monkeypatch):
+    model = tiny_model()
+    save_checkpoint(tmp_path, model, step=1, model_version=1)
+    import zero.checkpoint as checkpoint
+
+    def exploding_save(tensors, filename, metadata=None):
+        with open(filename, "wb") as fh:
+            fh.write(b"half a file")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(checkpoint, "save_file", exploding_save)
+    with pytest.raises(OSError, match="disk full"):
+        save_checkpoint(tmp_path, model, step=2, model_version=2)
+    assert load_checkpoint(tmp_path).step == 1
+    assert not (tmp_path / "model-00000002.safetensors").exists()
+    assert not [p for p in os.listdir(tmp_path) if p.endswith(".tmp")]
