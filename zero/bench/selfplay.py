@@ -1,0 +1,131 @@
+"""`zero bench selfplay`: self-play games/positions/evaluations per second of ONE worker (no Ray), and the network's raw throughput at the same batch sizes in the same run; never imports ray, nor sgfmill at module top.
+
+efficiency = evals_per_s (inside self-play, search included) / raw_evals_per_s (the same
+network called back to back on batches of the sizes self-play produced, in the same
+order). 1.0 means the search costs nothing next to the network.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+import types
+
+from zero.commands.config import add_config_arguments
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_config_arguments(parser)
+    parser.add_argument("--seconds", type=float, default=20.0, help="timed self-play duration after warm-up (default 20)")
+    parser.add_argument("--warmup-steps", type=int, default=3, help="move steps before timing (JIT, cuDNN autotune)")
+    parser.add_argument("--device", default="auto", help="device of the network: auto (CUDA when present), cpu, cuda")
+    parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (0 = leave torch's default)")
+    parser.add_argument("--model", metavar="CKPT", help="use this checkpoint's weights (default: a fresh network)")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+
+
+def _allow_missing_sgfmill() -> None:
+    """games.go imports its SGF module (sgfmill) eagerly; benchmark machines may lack sgfmill and need no SGF."""
+    try:
+        import sgfmill  # noqa: F401
+    except ImportError:
+        stub = types.ModuleType("sgfmill")
+        stub.sgf = types.ModuleType("sgfmill.sgf")  # any use raises AttributeError: only SGF writing needs it
+        sys.modules.setdefault("sgfmill", stub)
+        sys.modules.setdefault("sgfmill.sgf", stub.sgf)
+
+
+class _RecordingEvaluator:
+    """Remembers the batch size of every call so the raw timing can replay the same sizes."""
+
+    def __init__(self, inner) -> None:
+        self.inner = inner
+        self.sizes: list[int] = []
+        self.recording = False
+
+    def evaluate(self, planes):
+        if self.recording:
+            self.sizes.append(int(planes.shape[0]))
+        return self.inner.evaluate(planes)
+
+
+def run(args: argparse.Namespace) -> int:
+    from zero.commands.config import load_from_args
+
+    config = load_from_args(args)
+    config = _sgf_off(config)
+    _allow_missing_sgfmill()
+    import numpy as np
+    import torch
+
+    from selfplay.builders import build_adapter, build_model, load_numpy_weights, numpy_weights
+    from selfplay.worker import SelfPlayWorker
+    from zero.inference import NetworkEvaluator, device_description
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    adapter = build_adapter(config)
+    network = NetworkEvaluator(build_model(config, adapter, seed=0), device=args.device)
+    if args.model:
+        from zero.checkpoint import load_checkpoint
+
+        ckpt = load_checkpoint(args.model)
+        load_numpy_weights(network, numpy_weights(ckpt.state_dict), ckpt.model_version)
+    recorder = _RecordingEvaluator(network)
+    worker = SelfPlayWorker(adapter, config.search, config.selfplay, recorder, seed=0)
+    for _ in range(args.warmup_steps):
+        worker.step()
+    steps0, positions0, games0, evals0 = worker.stats.move_steps, worker.stats.positions, worker.stats.games, worker.evaluator.evals
+    recorder.recording = True
+    start = time.perf_counter()
+    while time.perf_counter() - start < args.seconds:
+        worker.step()
+    elapsed = time.perf_counter() - start
+    recorder.recording = False
+    evals = worker.evaluator.evals - evals0
+    games = worker.stats.games - games0
+    positions = worker.stats.positions - positions0
+    steps = worker.stats.move_steps - steps0
+
+    # Raw network throughput: the same batch sizes, back to back, on 0/1 planes.
+    sizes = recorder.sizes
+    rng = np.random.default_rng(0)
+    largest = max(sizes) if sizes else 1
+    planes = (rng.random((largest, *adapter.plane_shape)) < 0.3).astype(np.float32)
+    network.evaluate(planes)  # warm this largest shape too
+    raw_start = time.perf_counter()
+    for size in sizes:
+        network.evaluate(planes[:size])
+    raw_elapsed = time.perf_counter() - raw_start
+    raw_evals_per_s = sum(sizes) / raw_elapsed if raw_elapsed > 0 else float("nan")
+    evals_per_s = evals / elapsed
+    result = {
+        "config": args.config,
+        "device": device_description(network.device),
+        "games_in_parallel": config.selfplay.games_in_parallel,
+        "simulations": config.search.simulations,
+        "seconds": round(elapsed, 3),
+        "move_steps": steps,
+        "games": games,
+        "games_per_s": games / elapsed,
+        "positions_per_s": positions / elapsed,
+        "evals_per_s": evals_per_s,
+        "raw_evals_per_s": raw_evals_per_s,
+        "efficiency": evals_per_s / raw_evals_per_s if raw_evals_per_s else float("nan"),
+        "mean_eval_batch": sum(sizes) / max(len(sizes), 1),
+        "network_share_of_selfplay_time": worker.evaluator.seconds / max(worker.stats.seconds, 1e-9),
+    }
+    if args.json:
+        print(json.dumps(result))
+    else:
+        for key, value in result.items():
+            print(f"{key:32s} {value:.4g}" if isinstance(value, float) else f"{key:32s} {value}")
+    return 0
+
+
+def _sgf_off(config):
+    import dataclasses
+
+    return dataclasses.replace(config, selfplay=dataclasses.replace(config.selfplay, sgf_fraction=0.0))
