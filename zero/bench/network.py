@@ -51,6 +51,8 @@ def run(args: argparse.Namespace) -> int:
         if args.size < 2:
             raise ValueError(f"--size must be at least 2, got {args.size}")
         overrides = {k: v for k, v in (("blocks", args.blocks), ("channels", args.channels)) if v is not None}
+        if args.channels is not None:  # keep the pooled branch a third of the tower, as in the default
+            overrides["global_pooling_channels"] = min(NetworkConfig().global_pooling_channels, max(1, args.channels // 3))
         config = NetworkConfig(**overrides)
         config.validate()
     except ValueError as exc:
