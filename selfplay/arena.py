@@ -60,8 +60,12 @@ def play_match(
     simulations: int,
     temperature_moves: int = 0,
     seed: int = 0,
+    simulations_b: int | None = None,
 ) -> MatchResult:
-    """Play ``games`` games of A against B (A first in the first half); returns A's wins, losses, draws."""
+    """Play ``games`` games of A against B (A first in the first half); returns A's wins, losses, draws.
+
+    ``simulations_b`` gives B another simulation count (e.g. 1 for the uniform random player).
+    """
     rng = np.random.default_rng(seed)
     halves = [(games + 1) // 2, games // 2]  # half 0: A moves first; half 1: B moves first
     results = []
@@ -74,7 +78,8 @@ def play_match(
         while not all(adapter.is_over(g) for g in boards):
             a_to_move = (move % 2 == 0) == (half == 0)
             evaluator = evaluator_a if a_to_move else evaluator_b
-            outcome = searcher.search_games(boards, simulations=simulations, add_noise=False, evaluator=evaluator)
+            sims = simulations if a_to_move or simulations_b is None else simulations_b
+            outcome = searcher.search_games(boards, simulations=sims, add_noise=False, evaluator=evaluator)
             temperature = np.full(count, 1.0 if move < temperature_moves else 0.0)
             actions = choose_moves(outcome.visits, temperature, rng)
             for game, action in zip(boards, actions):
@@ -86,6 +91,43 @@ def play_match(
         results.extend(sign * adapter.result(g) for g in boards)
     results = np.asarray(results)
     return MatchResult(wins=int((results > 0).sum()), losses=int((results < 0).sum()), draws=int((results == 0).sum()))
+
+
+class RandomMoveEvaluator:
+    """With one simulation, a uniformly random legal move: random priors (pass gets none, so it is played only when nothing else is legal)."""
+
+    def __init__(self, num_actions: int, has_pass: bool, seed: int = 0) -> None:
+        self.num_actions = num_actions
+        self.has_pass = has_pass
+        self.rng = np.random.default_rng(seed)
+
+    def evaluate(self, planes: np.ndarray):
+        priors = self.rng.random((planes.shape[0], self.num_actions)).astype(np.float32) + 1e-3
+        if self.has_pass:
+            priors[:, -1] = 0.0
+        return priors, np.zeros(planes.shape[0], np.float32)
+
+
+def strength_report(config, checkpoint: str, *, games: int, simulations: int, seed: int = 0) -> dict[str, Any]:
+    """A checkpoint's results against the uniform random player and the random-rollout MCTS baseline at equal simulations."""
+    import dataclasses
+
+    from zero.inference import NetworkEvaluator
+
+    from selfplay.builders import build_adapter
+
+    adapter = build_adapter(config)
+    params = dataclasses.replace(config.search, simulations=max(simulations, 1), reuse_tree=False)
+    net = NetworkEvaluator.from_checkpoint(checkpoint, device="cpu")
+    has_pass = adapter.num_actions == adapter.plane_shape[1] * adapter.plane_shape[2] + 1
+    random_player = RandomMoveEvaluator(adapter.num_actions, has_pass, seed)
+    vs_random = play_match(adapter, params, net, random_player, games=games, simulations=simulations,
+                           simulations_b=1, seed=seed)
+    baseline = adapter.baseline_evaluator(config.arena.baseline_rollouts, seed)
+    vs_mcts = play_match(adapter, params, net, baseline, games=games, simulations=simulations,
+                         temperature_moves=config.arena.temperature_moves, seed=seed + 1)
+    return {"checkpoint": checkpoint, "model_version": net.model_version, "games": games, "simulations": simulations,
+            "vs_random": vs_random.as_dict(), "vs_mcts_baseline": vs_mcts.as_dict()}
 
 
 def evaluate_version(config, new_version: int, new_weights, previous_version: int, previous_weights, *, seed: int = 0) -> dict[str, Any]:
@@ -160,3 +202,26 @@ class EloTable:
         if "vs_previous" in row:
             text += f", {row['vs_previous']:+.0f} vs previous (score {row['score_vs_previous']:.2f})"
         return text
+
+
+def main(argv: list[str] | None = None) -> int:
+    """python3 -m selfplay.arena --config FILE --model CKPT [--games N] [--simulations S]: strength of a checkpoint, one JSON line."""
+    import argparse
+    import json
+
+    from zero.config import load_config
+
+    parser = argparse.ArgumentParser(prog="python3 -m selfplay.arena", description=main.__doc__)
+    parser.add_argument("--config", required=True)
+    parser.add_argument("--model", required=True, help="checkpoint file or checkpoints/ directory")
+    parser.add_argument("--games", type=int, default=100)
+    parser.add_argument("--simulations", type=int, default=0, help="default: the config's arena.simulations")
+    args = parser.parse_args(argv)
+    config = load_config(args.config)
+    sims = args.simulations or config.arena.simulations
+    print(json.dumps(strength_report(config, args.model, games=args.games, simulations=sims)))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -78,28 +78,34 @@ def run(args: argparse.Namespace) -> int:
     for _ in range(args.warmup_steps):
         worker.step()
     steps0, positions0, games0, evals0 = worker.stats.move_steps, worker.stats.positions, worker.stats.games, worker.evaluator.evals
+    # Raw network throughput at the same batch sizes: after every self-play move step, the network is
+    # called back to back on 0/1 planes of exactly the sizes that step produced. Interleaving keeps both
+    # measurements under the same load on a shared machine.
+    rng = np.random.default_rng(0)
+    max_batch = config.selfplay.games_in_parallel * config.search.leaves_per_step
+    planes = (rng.random((max_batch, *adapter.plane_shape)) < 0.3).astype(np.float32)
+    for size in sorted({1, max_batch, config.selfplay.games_in_parallel}):
+        network.evaluate(planes[:size])
     recorder.recording = True
-    start = time.perf_counter()
-    while time.perf_counter() - start < args.seconds:
+    elapsed = raw_elapsed = 0.0
+    raw_evals = 0
+    while elapsed < args.seconds:
+        first = len(recorder.sizes)
+        t0 = time.perf_counter()
         worker.step()
-    elapsed = time.perf_counter() - start
+        t1 = time.perf_counter()
+        for size in recorder.sizes[first:]:
+            network.evaluate(planes[:size])
+            raw_evals += size
+        raw_elapsed += time.perf_counter() - t1
+        elapsed += t1 - t0
     recorder.recording = False
+    sizes = recorder.sizes
     evals = worker.evaluator.evals - evals0
     games = worker.stats.games - games0
     positions = worker.stats.positions - positions0
     steps = worker.stats.move_steps - steps0
-
-    # Raw network throughput: the same batch sizes, back to back, on 0/1 planes.
-    sizes = recorder.sizes
-    rng = np.random.default_rng(0)
-    largest = max(sizes) if sizes else 1
-    planes = (rng.random((largest, *adapter.plane_shape)) < 0.3).astype(np.float32)
-    network.evaluate(planes)  # warm this largest shape too
-    raw_start = time.perf_counter()
-    for size in sizes:
-        network.evaluate(planes[:size])
-    raw_elapsed = time.perf_counter() - raw_start
-    raw_evals_per_s = sum(sizes) / raw_elapsed if raw_elapsed > 0 else float("nan")
+    raw_evals_per_s = raw_evals / raw_elapsed if raw_elapsed > 0 else float("nan")
     evals_per_s = evals / elapsed
     result = {
         "config": args.config,
