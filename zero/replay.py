@@ -14,6 +14,9 @@ On disk, every ``shard_size`` added positions become ``shard-<first index>.npz``
 allow_pickle=False). At start the newest shards are reloaded; a shard that cannot be
 read is reported (``corrupt_shards`` and a warning) and skipped. Shards entirely older
 than the ring's capacity are deleted.
+Sampling is split so the trainer can overlap it with the device's work: ``sample_packed``
+(host: pick positions and symmetries, copy their stored bytes) and ``decode`` (torch on
+the training device: unpack bits, apply each sample's symmetry as one gather).
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from games.symmetry import NUM_SYMMETRIES, point_permutation, transform_planes
+from games.symmetry import NUM_SYMMETRIES, point_permutation
 
 _SHARD = re.compile(r"^shard-(\d{12})\.npz$")
 
@@ -89,6 +92,22 @@ class ReplayBatch:
         return int(self.value.shape[0])
 
 
+@dataclass
+class PackedBatch:
+    """A sampled batch as stored (CPU tensors): planes_packed uint8 [B, ceil(C*H*W/8)], policy float16 [B,A], value float32 [B], ownership int8 [B,H*W], has_ownership bool [B], syms int64 [B]."""
+
+    planes: torch.Tensor
+    policy: torch.Tensor
+    value: torch.Tensor
+    ownership: torch.Tensor
+    has_ownership: torch.Tensor
+    syms: torch.Tensor
+
+    def pin_memory(self) -> "PackedBatch":
+        """Page-locked copies, so the host-to-device copy can overlap the device's work."""
+        return PackedBatch(*(t.pin_memory() for t in (self.planes, self.policy, self.value, self.ownership, self.has_ownership, self.syms)))
+
+
 class ReplayBuffer:
     """The replay window for one game shape; ``add`` positions, ``sample`` batches, ``flush`` the tail to disk."""
 
@@ -121,7 +140,8 @@ class ReplayBuffer:
         self.corrupt_shards: list[tuple[Path, str]] = []
         self._flushed = 0  # positions [0, _flushed) are on disk
         self.rng = np.random.default_rng(seed)
-        self._perms = np.stack([point_permutation(board_size, k) for k in range(NUM_SYMMETRIES)])
+        self._perms = np.stack([point_permutation(board_size, k) for k in range(NUM_SYMMETRIES)])  # [8, H*W]
+        self._tables: dict[str, tuple[torch.Tensor, torch.Tensor]] = {}  # per device: (perms, bit shifts)
         if self.directory is not None:
             self.directory.mkdir(parents=True, exist_ok=True)
             self._load_shards()
@@ -171,38 +191,68 @@ class ReplayBuffer:
         self.total_added += n
 
     # ---- sampling -----------------------------------------------------------------
-    def sample(self, batch_size: int, *, augment: bool = True) -> ReplayBatch:
+    def sample(self, batch_size: int, *, augment: bool = True, device: str | torch.device = "cpu") -> ReplayBatch:
         """``batch_size`` positions drawn uniformly (with replacement) from the window, each under a random one of the 8 symmetries."""
+        return self.decode(self.sample_packed(batch_size, augment=augment), device)
+
+    def sample_packed(self, batch_size: int, *, augment: bool = True) -> PackedBatch:
+        """The cheap host half of ``sample``: pick positions and symmetries, copy their stored bytes (decode later, on the device)."""
         window = len(self)
         if window == 0:
             raise ValueError("the replay buffer is empty: add positions before sampling")
         ages = self.rng.integers(0, window, size=batch_size)
         slots = (self.total_added - 1 - ages) % self.capacity
         syms = self.rng.integers(0, NUM_SYMMETRIES, size=batch_size) if augment else np.zeros(batch_size, np.int64)
-        return self.gather(slots, syms)
+        return self._packed(slots, syms)
 
-    def gather(self, slots: np.ndarray, syms: np.ndarray) -> ReplayBatch:
+    def gather(self, slots: np.ndarray, syms: np.ndarray, device: str | torch.device = "cpu") -> ReplayBatch:
         """The positions in ring ``slots`` [B] under symmetries ``syms`` [B] (decoded and transformed together)."""
-        b, c, s = len(slots), self.in_channels, self.board_size
-        points = s * s
-        planes = np.unpackbits(self._planes[slots], axis=1, count=self.plane_bits).reshape(b, c, s, s)
-        policy = self._policy[slots].astype(np.float32)
-        ownership = self._ownership[slots]
-        for k in np.unique(syms):
-            if k == 0:
-                continue
-            rows = np.nonzero(syms == k)[0]
-            planes[rows] = transform_planes(planes[rows], int(k))
-            perm = self._perms[k]
-            policy[rows, :points] = policy[rows][:, perm]  # pass (index points) stays put
-            ownership[rows] = ownership[rows][:, perm]
-        return ReplayBatch(
-            torch.from_numpy(planes),
-            torch.from_numpy(policy),
-            torch.from_numpy(self._value[slots].copy()),
-            torch.from_numpy(ownership.reshape(b, s, s).astype(np.float32)),
-            torch.from_numpy(self._has_ownership[slots].copy()),
+        return self.decode(self._packed(np.asarray(slots), np.asarray(syms)), device)
+
+    def _packed(self, slots: np.ndarray, syms: np.ndarray) -> PackedBatch:
+        return PackedBatch(
+            torch.from_numpy(self._planes[slots]),
+            torch.from_numpy(self._policy[slots]),
+            torch.from_numpy(self._value[slots]),
+            torch.from_numpy(self._ownership[slots]),
+            torch.from_numpy(self._has_ownership[slots]),
+            torch.from_numpy(syms.astype(np.int64)),
         )
+
+    def decode(self, packed: PackedBatch, device: str | torch.device = "cpu") -> ReplayBatch:
+        """Unpack bits and apply each sample's symmetry with gathers on ``device`` (a few kernels for the whole batch).
+
+        Symmetry k maps flat point i of the transformed board to ``perm[k][i]`` of the original
+        (games.symmetry.point_permutation), so planes, the point part of the policy and the
+        ownership are all ``x.gather(-1, perm[syms])``; the pass entry is left in place.
+        """
+        device = torch.device(device)
+        perms, shifts = self._device_tables(device)
+        non_blocking = device.type == "cuda"
+        b, c, s = packed.value.shape[0], self.in_channels, self.board_size
+        points = s * s
+        bits = packed.planes.to(device, non_blocking=non_blocking)
+        planes = ((bits[:, :, None] >> shifts) & 1).reshape(b, -1)[:, : self.plane_bits].reshape(b, c, points)
+        index = perms[packed.syms.to(device, non_blocking=non_blocking)]  # [B, P]
+        planes = planes.gather(2, index[:, None, :].expand(b, c, points)).reshape(b, c, s, s)
+        policy = packed.policy.to(device, non_blocking=non_blocking).float()
+        policy = torch.cat([policy[:, :points].gather(1, index), policy[:, points:]], dim=1)
+        ownership = packed.ownership.to(device, non_blocking=non_blocking).gather(1, index)
+        return ReplayBatch(
+            planes,
+            policy,
+            packed.value.to(device, non_blocking=non_blocking),
+            ownership.reshape(b, s, s).float(),
+            packed.has_ownership.to(device, non_blocking=non_blocking),
+        )
+
+    def _device_tables(self, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+        key = str(device)
+        if key not in self._tables:
+            perms = torch.from_numpy(self._perms.astype(np.int64)).to(device)  # [8, P]
+            shifts = torch.arange(7, -1, -1, dtype=torch.uint8, device=device)  # np.packbits is big-endian per byte
+            self._tables[key] = (perms, shifts)
+        return self._tables[key]
 
     def window_contents(self) -> dict[str, np.ndarray]:
         """The window, oldest first, as stored (packed planes, float16 policy...): for tests and tools."""

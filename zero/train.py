@@ -11,7 +11,8 @@ autocast, backward (with a GradScaler for fp16), gradient clipping, optimizer st
 metric sums kept on the device (no host sync per step). Every ``log_every`` steps
 the sums become one record: to ``<run_dir>/metrics.jsonl``, to TensorBoard under
 ``<run_dir>/tensorboard`` and to the tqdm bar. Sampling runs one batch ahead on a
-background thread so the input pipeline overlaps the device's work.
+background thread so the input pipeline overlaps the device's work; on CUDA the
+thread only copies stored bytes into pinned memory and the GPU unpacks and augments them.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from torch.nn import functional as F
 from zero.checkpoint import load_checkpoint, save_checkpoint
 from zero.inference import device_description, resolve_autocast_dtype, resolve_device
 from zero.network import NetworkOutput, PolicyValueNet, unwrap
-from zero.replay import ReplayBatch, ReplayBuffer
+from zero.replay import PackedBatch, ReplayBatch, ReplayBuffer
 
 
 @dataclass(frozen=True)
@@ -196,6 +197,8 @@ class Trainer:
             pending = pool.submit(sample) if pool else None
             for i in range(n):
                 batch = pending.result() if pool else sample()
+                if isinstance(batch, PackedBatch):
+                    batch = self.replay.decode(batch, self.device)
                 if pool and i + 1 < n:
                     pending = pool.submit(sample)
                 record = self.train_on_batch(batch)
@@ -207,11 +210,11 @@ class Trainer:
             bar.close()
         return self.last_metrics
 
-    def _sample(self) -> ReplayBatch:
-        batch = self.replay.sample(self.config.batch_size)
+    def _sample(self) -> ReplayBatch | PackedBatch:
+        """On the prefetch thread: CPU training gets a decoded batch; CUDA gets pinned stored bytes, decoded on the GPU."""
         if self.device.type == "cuda":
-            batch = ReplayBatch(*(t.pin_memory() for t in (batch.planes, batch.policy, batch.value, batch.ownership, batch.has_ownership)))
-        return batch
+            return self.replay.sample_packed(self.config.batch_size).pin_memory()
+        return self.replay.sample(self.config.batch_size)
 
     def train_on_batch(self, batch: ReplayBatch) -> dict[str, float] | None:
         """One optimizer step on ``batch`` (CPU or device tensors); returns a metric record when one is due, else None."""

@@ -58,3 +58,12 @@ def test_cuda_training_steps_with_amp(amp):
     assert all(not torch.equal(v, before[k]) for k, v in trainer.model.named_parameters())
     state = trainer.state_dict()
     assert "cuda_rng" in state
+
+
+def test_gpu_decoding_matches_cpu_decoding():
+    replay = ReplayBuffer(ReplayConfig(window=512, growth=False), in_channels=17, board_size=9, num_actions=82, seed=0)
+    replay.add(*random_samples(64, GO9))
+    packed = replay.sample_packed(64)
+    cpu, gpu = replay.decode(packed, "cpu"), replay.decode(packed.pin_memory(), "cuda")
+    for name in ("planes", "policy", "value", "ownership", "has_ownership"):
+        assert torch.equal(getattr(gpu, name).cpu(), getattr(cpu, name)), name

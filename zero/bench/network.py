@@ -31,6 +31,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--train-rounds", type=int, default=3, help="alternating rounds of premade/replay training (median)")
     parser.add_argument("--replay-positions", type=int, default=16384, help="random positions in the benchmark's replay window")
     parser.add_argument("--no-train", action="store_true", help="skip the training measurements")
+    parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice); 1 is steadier on a shared machine")
     parser.add_argument("--compile", action="store_true", help="use torch.compile for inference and training")
     parser.add_argument("--json", action="store_true", help="print exactly one JSON object on stdout")
 
@@ -57,6 +58,10 @@ def run(args: argparse.Namespace) -> int:
         config.validate()
     except ValueError as exc:
         fail(str(exc))
+    if args.threads is not None:
+        if args.threads < 1:
+            fail(f"--threads must be at least 1, got {args.threads}")
+        torch.set_num_threads(args.threads)
     cuda = device.type == "cuda"
     seconds = args.seconds if args.seconds is not None else (2.0 if cuda else 0.5)
     shape = GameShape(17, args.size, args.size * args.size + 1)
