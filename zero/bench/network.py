@@ -1,10 +1,10 @@
 """`zero bench network`: network evaluations per second by batch size, and training samples per second with and without the replay input pipeline (torch imported inside run; never ray or sgfmill).
 
 JSON keys: ``evals_per_s`` ({batch size: evaluations/s}), ``train_samples_per_s`` (steps fed by
-real replay sampling: unpack bits, random symmetry, host-to-device copy, on the prefetch
-thread), ``train_samples_per_s_premade`` (the same steps on a batch already on the device),
+real replay sampling: positions picked and their bytes copied on the prefetch thread,
+bits unpacked and symmetries applied on the training device), ``train_samples_per_s_premade`` (the same steps on a batch already on the device),
 ``train_pipeline_ratio`` (the first over the second; the issue asks for >= 0.9),
-``sample_ms`` (median time of one replay.sample call), plus the device, card and network.
+``sample_ms`` (median time of one replay.sample call on the CPU), plus the device, card and network.
 Timings are medians of several timed calls after a warm-up, with the device synchronised
 before each clock read.
 """
