@@ -432,9 +432,9 @@ def format_report(report: dict[str, Any]) -> str:
     a, b = report["name_a"], report["name_b"]
     lines = [
         f"{report['games']} games on {report['size']}x{report['size']}, komi {report['komi']:g}",
-        f"{'':12s}{'as Black':>10s}{'as White':>10s}{'total':>8s}",
-        f"{a[:12]:12s}{report['A_black_wins']:>10d}{report['A_white_wins']:>10d}{s['wins']:>8d}",
-        f"{b[:12]:12s}{report['B_black_wins']:>10d}{report['B_white_wins']:>10d}{s['losses']:>8d}",
+        f"{'wins':24s}{'as Black':>10s}{'as White':>10s}{'total':>8s}",
+        f"{a[:24]:24s}{report['A_black_wins']:>10d}{report['A_white_wins']:>10d}{s['wins']:>8d}",
+        f"{b[:24]:24s}{report['B_black_wins']:>10d}{report['B_white_wins']:>10d}{s['losses']:>8d}",
         f"draws {s['draws']}",
     ]
     if s["games"]:
