@@ -131,6 +131,7 @@ class _Loop:
         self.samples_per_s = 0.0
         self.progress = _Progress(config.run.progress, config.run.max_steps if not selfplay_only else config.run.max_games)
         self.last_checkpoint_step = learner.step
+        self._writer = None  # TensorBoard writer for self-play and arena scalars (the trainer writes its own)
 
     # ---- stopping -------------------------------------------------------------------
     def _done(self) -> bool:
@@ -241,9 +242,21 @@ class _Loop:
             worker_evals_per_s=stats["evals"] / max(stats["seconds"], 1e-9),
             worker_positions_per_s=stats["positions"] / max(stats["seconds"], 1e-9),
         )
+        self._scalar("selfplay/games", self.counters.games)
+        self._scalar("selfplay/mean_game_length", sum(r.num_positions for r in records) / max(len(records), 1))
+        self._scalar("selfplay/worker_positions_per_s", stats["positions"] / max(stats["seconds"], 1e-9))
+        if self._false_positive_rate() is not None:
+            self._scalar("selfplay/resign_false_positive_rate", self._false_positive_rate())
         if self.selfplay_only:
             self.progress.update(len(records))
         self._show()
+
+    def _scalar(self, tag: str, value: float) -> None:
+        if self._writer is None:
+            from torch.utils.tensorboard import SummaryWriter
+
+            self._writer = SummaryWriter(str(self.rd.tensorboard / "selfplay"))
+        self._writer.add_scalar(tag, value, self.learner.step)
 
     def _false_positive_rate(self) -> float | None:
         if self.counters.resign_disabled == 0:
@@ -295,6 +308,8 @@ class _Loop:
         self.elo.add(result)
         self.counters.elo = self.elo.as_dict()
         self.metrics.write("arena", **result, elo_table=self.elo.table())
+        self._scalar("arena/elo_vs_baseline", self.elo.rows[version]["vs_baseline"])
+        self._scalar("arena/elo_chained", self.elo.rows[version]["chained"])
         self.progress.write(self.elo.describe(version))
 
     def _checkpoint(self) -> None:
@@ -333,6 +348,8 @@ class _Loop:
         }
 
     def close(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
         self.progress.close()
         self.learner.close()
         for actor in self.actors:

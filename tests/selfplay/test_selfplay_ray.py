@@ -157,3 +157,12 @@ def test_killed_worker_is_restarted_and_the_run_completes(ray_address, tmp_path)
     assert summary["step"] == 50
     pids = {m["pid"] for m in read_metrics(tmp_path / "metrics.jsonl") if m.get("kind") == "selfplay"}
     assert pids - set(killed), "no result came from a restarted worker process"
+
+
+def test_selfplay_only_writes_games_and_no_checkpoint(ray_address, tmp_path):
+    from selfplay.orchestrator import run
+
+    summary = run(_tiny("run.max_games=8", "selfplay.sgf_fraction=1.0"), tmp_path, selfplay_only=True)
+    assert summary["games"] >= 8 and summary["step"] == 0
+    assert list((tmp_path / "sgf").glob("*.sgf")) and list((tmp_path / "replay").glob("shard-*.npz"))
+    assert not list((tmp_path / "checkpoints").glob("model-*"))
