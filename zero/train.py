@@ -182,7 +182,7 @@ class Trainer:
 
     # ---- the loop -----------------------------------------------------------------
     def train_steps(self, n: int, *, progress: bool = False) -> dict[str, float]:
-        """Run ``n`` optimizer steps on batches sampled from the replay buffer; returns the last metric record."""
+        """Run ``n`` optimizer steps on batches sampled from the replay buffer; returns the latest metric record (from an earlier call if none fell due)."""
         if self.replay is None:
             raise ValueError("this trainer has no replay buffer; pass one or use train_on_batch")
         if len(self.replay) == 0:
@@ -265,8 +265,9 @@ class Trainer:
         for key in ("loss", "policy_loss", "value_loss", "ownership_loss", "policy_entropy", "grad_norm"):
             if key in sums:
                 record[key] = sums[key] / steps
-        record["value_accuracy"] = sums["value_correct"] / sums["value_decisive"] if sums.get("value_decisive") else float("nan")
-        record["samples_per_s"] = sums["samples"] / elapsed if elapsed > 0 else float("nan")
+        if sums.get("value_decisive"):  # undefined when every game in the interval was a draw: left out
+            record["value_accuracy"] = sums["value_correct"] / sums["value_decisive"]
+        record["samples_per_s"] = sums["samples"] / max(elapsed, 1e-9)
         self._sums, self._interval_steps, self._interval_start = {}, 0, time.perf_counter()
         self.last_metrics = record
         self._write(record)

@@ -27,8 +27,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seconds", type=float, default=None, help="minimum timed seconds per inference batch size (default 0.5 CPU, 2 CUDA)")
     parser.add_argument("--min-calls", type=int, default=3, help="minimum timed calls per measurement (the median is reported)")
     parser.add_argument("--train-batch", type=int, default=256, help="training batch size")
-    parser.add_argument("--train-steps", type=int, default=None, help="steps per timed training round (default 4 CPU, 50 CUDA)")
-    parser.add_argument("--train-rounds", type=int, default=3, help="alternating rounds of premade/replay training (median)")
+    parser.add_argument("--train-steps", type=int, default=None, help="steps per timed training round (default 2 CPU, 50 CUDA)")
+    parser.add_argument("--train-rounds", type=int, default=6, help="rounds of premade and replay training, alternating order (median)")
     parser.add_argument("--replay-positions", type=int, default=16384, help="random positions in the benchmark's replay window")
     parser.add_argument("--no-train", action="store_true", help="skip the training measurements")
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice); 1 is steadier on a shared machine")
@@ -129,7 +129,7 @@ def _bench_training(args, config, shape, device, cuda, sync, timed, log) -> dict
         replay.add(
             rng.random((m, 17, n, n)) < 0.3, policy, rng.choice([-1.0, 1.0], m), rng.integers(-1, 2, (m, n, n)).astype(np.int8)
         )
-    steps = args.train_steps if args.train_steps is not None else (50 if cuda else 4)
+    steps = args.train_steps if args.train_steps is not None else (50 if cuda else 2)
     train_config = TrainConfig(batch_size=args.train_batch, device=str(device), compile=args.compile, log_every=10**9)
     trainer = Trainer(PolicyValueNet(config, shape), train_config, replay, seed=0)
     fixed = premade_batch(replay, args.train_batch, device)
@@ -145,9 +145,14 @@ def _bench_training(args, config, shape, device, cuda, sync, timed, log) -> dict
     replay_round()
     sync()
     premade_times, replay_times = [], []
-    for _ in range(args.train_rounds):  # interleaved so drifting clocks and neighbours hit both alike
-        premade_times.append(timed(premade_round, 0.0, 1))
-        replay_times.append(timed(replay_round, 0.0, 1))
+    for i in range(args.train_rounds):  # interleaved A B B A ... so drifting clocks and neighbours hit both alike
+        order = ((premade_round, premade_times), (replay_round, replay_times))
+        for fn, times in order if i % 2 == 0 else reversed(order):
+            sync()
+            t0 = time.perf_counter()
+            fn()
+            sync()
+            times.append(time.perf_counter() - t0)
     samples = steps * args.train_batch
     premade_sps = samples / statistics.median(premade_times)
     replay_sps = samples / statistics.median(replay_times)
