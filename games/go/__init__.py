@@ -32,7 +32,8 @@ For the search: GoSearchBatch(games) (SearchGame protocol) and RolloutEvaluator(
 Modules in dependency order:
   rules      GoRules, the parameter dataclass
   coords     flat index / GTP vertex / SGF point conversions, diagrams
-  _kernels   Numba board: chains with pseudo-liberties, captures, ko, legality, hash, area, playouts, leaf replay
+  _kernels   Numba board: chains with pseudo-liberties, captures, ko, legality, hash, area, playouts, planes
+  _replay_kernels  Numba leaf replay for the search: paths, planes, legal masks with a superko hash filter
   game       GoGame: checked moves, superko, passes, undo, scoring, planes
   sgf        SGF read/write via sgfmill
   search     GoSearchBatch and RolloutEvaluator for mcts

@@ -1,4 +1,4 @@
-"""Numba kernels of the Go board: stones, chains, captures, simple ko, legality, Zobrist hash, area score, light playouts, leaf replay; imports nothing of ours.
+"""Numba kernels of the Go board: stones, chains, captures, simple ko, legality, Zobrist hash, area score, light playouts, planes; imports nothing of ours.
 
 Glossary and layout (one board; a batch adds a leading ``[B, ...]`` axis):
   N         board size (2..19); points have flat index ``a = y*N + x`` (y from the top).
@@ -19,6 +19,7 @@ Glossary and layout (one board; a batch adds a leading ``[B, ...]`` axis):
                          HASH (Zobrist hash of the stones only), NUM_EMPTY.
   zobrist   int64[P, 3]  random keys by point and colour (column 0 unused).
 Kernels assume legal input unless their name says they check; the checked layer is games.go.game.
+The search's batched leaf replay is in games.go._replay_kernels.
 """
 
 from __future__ import annotations
@@ -535,67 +536,3 @@ def _stones_of(N, color, out):
     W = N + 1
     for a in range(N * N):
         out[a] = color[(a // N + 1) * W + a % N + 1]
-
-
-@njit(cache=True)
-def replay_leaves(N, root_index, paths, path_length,
-                  r_color, r_chain, r_empties, r_meta, r_to_move, r_passes, r_moves,
-                  r_hist, r_nhist, r_hashes, r_nhash,
-                  superko, komi, max_moves, zobrist,
-                  out_planes, out_legal, out_terminal, out_value):
-    """Replay ``paths[l, :path_length[l]]`` from root ``root_index[l]`` for every leaf l in one call.
-
-    Roots (B of them): r_color int8[B,P], r_chain int32[B,4,P], r_empties int32[B,2,P], r_meta int64[B,8],
-    r_to_move int8[B], r_passes int32[B] (consecutive passes), r_moves int32[B] (moves played),
-    r_hist int8[B,8,N*N] (r_hist[b,7] = current stones, r_hist[b,6] the position before, ...; the last
-    r_nhist[b] entries are valid), r_hashes int64[B,H] (sorted hashes of every earlier position, incl. the
-    current one; r_nhash[b] valid). Outputs: out_planes float32[L,17,N,N], out_legal bool[L,N*N+1],
-    out_terminal bool[L], out_value float32[L] (result for the side to move; meaningful where terminal).
-    Terminal = two consecutive passes or ``max_moves`` moves played.
-    """
-    L = root_index.shape[0]
-    P = r_color.shape[1]
-    D = paths.shape[1]
-    color = np.empty(P, np.int8)
-    chain = np.empty((4, P), np.int32)
-    empties = np.empty((2, P), np.int32)
-    meta = np.empty(META_SIZE, np.int64)
-    hist = np.zeros((HISTORY + D, N * N), np.int8)
-    path_hashes = np.empty(D + 1, np.int64)
-    owner = np.empty(N * N, np.int8)
-    pass_move = N * N
-    for l in range(L):
-        b = root_index[l]
-        color[:] = r_color[b]
-        chain[:, :] = r_chain[b]
-        empties[:, :] = r_empties[b]
-        meta[:] = r_meta[b]
-        hist[:HISTORY] = r_hist[b]
-        c = r_to_move[b]
-        passes = r_passes[b]
-        moves = r_moves[b]
-        k = path_length[l]
-        for i in range(k):
-            a = paths[l, i]
-            if a == pass_move:
-                passes += 1
-                meta[KO] = NO_POINT
-            else:
-                play_stone(N, padded_point(N, a), c, color, chain, empties, meta, zobrist)
-                passes = 0
-            c = 3 - c
-            moves += 1
-            _stones_of(N, color, hist[HISTORY + i])
-            path_hashes[i] = meta[HASH]
-        write_planes(N, hist, HISTORY - 1 + k, r_nhist[b] + k, c, out_planes[l])
-        legal_mask(N, c, color, chain, meta, zobrist, superko, r_hashes[b], r_nhash[b],
-                   path_hashes, k, out_legal[l])
-        terminal = passes >= 2 or moves >= max_moves
-        out_terminal[l] = terminal
-        value = 0.0
-        if terminal:
-            d = area_owner(N, color, owner) - komi
-            value = 1.0 if d > 0 else (-1.0 if d < 0 else 0.0)
-            if c == WHITE:
-                value = -value
-        out_value[l] = value

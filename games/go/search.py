@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from games.go import _kernels as K
+from games.go import _replay_kernels as R
 from games.go.game import BLACK, GoGame, zobrist_table
 
 
@@ -50,6 +51,8 @@ class GoSearchBatch:
             self.num_history[b] = len(recent)
             self.hashes[b, : len(g._sorted_hashes)] = g._sorted_hashes
             self.num_hashes[b] = len(g._sorted_hashes)
+        self.hash_filter = np.empty((B, R.FILTER_WORDS), np.int64)  # [B, W] Bloom filter of hashes (superko)
+        R.hash_filters(self.hashes, self.num_hashes, self.hash_filter)
 
     def __len__(self) -> int:
         return len(self.to_move)
@@ -78,11 +81,11 @@ class GoSearchBatch:
         legal = np.empty((L, N * N + 1), np.bool_)
         terminal = np.empty(L, np.bool_)
         value = np.empty(L, np.float32)
-        K.replay_leaves(N, root_index, paths, path_length,
+        R.replay_leaves(N, root_index, paths, path_length,
                         self.color, self.chain, self.empties, self.meta, self.to_move, self.passes, self.moves,
-                        self.history, self.num_history, self.hashes, self.num_hashes,
+                        self.history, self.num_history, self.hashes, self.num_hashes, self.hash_filter,
                         self.rules.superko == "positional", float(self.rules.komi), self.rules.move_limit, self.zobrist,
-                        planes, legal, terminal, value)
+                        planes.reshape(L, K.NUM_PLANES, N * N), legal, terminal, value)
         return planes, legal, terminal, value
 
 

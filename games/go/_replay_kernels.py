@@ -1,0 +1,274 @@
+"""Numba kernels of the search's leaf replay: paths from root boards, AlphaGo Zero planes, superko-aware legal masks, terminal values; imports only games.go._kernels.
+
+Layouts are those of games.go._kernels (padded board of stride W = N+1, chains with pseudo-liberties,
+meta). Two additions:
+  hash filter  int64[FILTER_WORDS]  a one-hash Bloom filter of position hashes: bit ``h & FILTER_MASK``
+               is set for every hash h in the set. A clear bit proves a hash was never seen, so the
+               exact search (binary search over the sorted root hashes plus the path's hashes) runs
+               only for the few moves whose bit is set.
+  ring         int8[HISTORY, N*N]   stones after path move j live in row ``j % HISTORY``; only the
+               last HISTORY positions of a path are ever extracted from the padded board.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from games.go._kernels import (
+    BLACK,
+    EMPTY,
+    HASH,
+    HEAD,
+    HISTORY,
+    KO,
+    LIBS,
+    META_SIZE,
+    NO_POINT,
+    WHITE,
+    _seen,
+    area_owner,
+    play_stone,
+)
+
+FILTER_BITS = 8192
+FILTER_WORDS = FILTER_BITS // 64
+FILTER_MASK = FILTER_BITS - 1
+
+
+@njit(cache=True, inline="always")
+def _filter_add(h, bits):
+    i = h & FILTER_MASK
+    bits[i >> 6] |= np.int64(1) << (i & 63)
+
+
+@njit(cache=True, inline="always")
+def _filter_may_hold(h, bits):
+    i = h & FILTER_MASK
+    return (bits[i >> 6] >> (i & 63)) & 1 != 0
+
+
+@njit(cache=True)
+def hash_filters(hashes, num_hashes, out):
+    """out int64[B, FILTER_WORDS]: the hash filter of ``hashes[b, :num_hashes[b]]`` for every root b."""
+    out[:, :] = 0
+    for b in range(hashes.shape[0]):
+        for i in range(num_hashes[b]):
+            _filter_add(hashes[b, i], out[b])
+
+
+@njit(cache=True, inline="always")
+def _only_liberty_is(N, p, h, libs, color, chain):
+    """Whether the chain with head h (pseudo-liberties ``libs``) has p as its only liberty: libs equals the
+    number of its stones next to p (never true above 4, the most stones p can touch)."""
+    if libs > 4:
+        return False
+    W = N + 1
+    n = 0
+    q = p - W
+    if (color[q] == BLACK or color[q] == WHITE) and chain[HEAD, q] == h:
+        n += 1
+    q = p - 1
+    if (color[q] == BLACK or color[q] == WHITE) and chain[HEAD, q] == h:
+        n += 1
+    q = p + 1
+    if (color[q] == BLACK or color[q] == WHITE) and chain[HEAD, q] == h:
+        n += 1
+    q = p + W
+    if (color[q] == BLACK or color[q] == WHITE) and chain[HEAD, q] == h:
+        n += 1
+    return libs == n
+
+
+@njit(cache=True)
+def _captured_hash(N, p, o, color, chain, zobrist):
+    """XOR of the Zobrist keys of the enemy (colour o) chains that a move at p captures (each chain once)."""
+    W = N + 1
+    x = np.int64(0)
+    seen0 = -1
+    seen1 = -1
+    seen2 = -1
+    for d in range(4):
+        q = p - W if d == 0 else (p - 1 if d == 1 else (p + 1 if d == 2 else p + W))
+        if color[q] != o:
+            continue
+        h = chain[HEAD, q]
+        if h == seen0 or h == seen1 or h == seen2:
+            continue
+        if d == 0:
+            seen0 = h
+        elif d == 1:
+            seen1 = h
+        else:
+            seen2 = h
+        if _only_liberty_is(N, p, h, chain[LIBS, h], color, chain):
+            s = h
+            while True:
+                x ^= zobrist[s, o]
+                s = chain[1, s]  # NEXT
+                if s == h:
+                    break
+    return x
+
+
+@njit(cache=True)
+def leaf_legal_mask(N, c, color, chain, meta, zobrist, superko, bits, sorted_hashes, n_sorted, extra, n_extra, out):
+    """Fill out bool[N*N+1] with the legal moves of colour c, exactly as games.go._kernels.legal_mask, where
+    bits is the hash filter of sorted_hashes[:n_sorted] and extra[:n_extra] (used only if ``superko``)."""
+    W = N + 1
+    o = 3 - c
+    ko = meta[KO]
+    base_hash = meta[HASH]
+    for y in range(N):
+        row = (y + 1) * W + 1
+        for x in range(N):
+            p = row + x
+            a = y * N + x
+            if color[p] != EMPTY or p == ko:
+                out[a] = False
+                continue
+            cu = color[p - W]
+            cl = color[p - 1]
+            cr = color[p + 1]
+            cd = color[p + W]
+            legal = cu == EMPTY or cl == EMPTY or cr == EMPTY or cd == EMPTY
+            capture = False
+            if not (cu == EMPTY and cl == EMPTY and cr == EMPTY and cd == EMPTY):
+                for d in range(4):
+                    q = p - W if d == 0 else (p - 1 if d == 1 else (p + 1 if d == 2 else p + W))
+                    cq = color[q]
+                    if cq == c:
+                        if not legal:
+                            h = chain[HEAD, q]
+                            if not _only_liberty_is(N, p, h, chain[LIBS, h], color, chain):
+                                legal = True
+                    elif cq == o:
+                        h = chain[HEAD, q]
+                        if _only_liberty_is(N, p, h, chain[LIBS, h], color, chain):
+                            legal = True
+                            capture = True
+            if legal and superko:
+                h = base_hash ^ zobrist[p, c]
+                if capture:
+                    h ^= _captured_hash(N, p, o, color, chain, zobrist)
+                if _filter_may_hold(h, bits) and _seen(h, sorted_hashes, n_sorted, extra, n_extra):
+                    legal = False
+            out[a] = legal
+    out[N * N] = True
+
+
+@njit(cache=True, inline="always")
+def _extract_stones(N, color, out):
+    """Stones of a padded board into out int8[N*N] (0/1/2), row by row."""
+    W = N + 1
+    for y in range(N):
+        src = (y + 1) * W + 1
+        dst = y * N
+        for x in range(N):
+            out[dst + x] = color[src + x]
+
+
+@njit(cache=True)
+def _write_planes(N, k, ring, root_hist, n_root_hist, to_move, out):
+    """AlphaGo Zero planes into out float32[17, N*N] of the position after path move k, with the path's
+    positions j = 1..k in ring[j % HISTORY] (the last HISTORY of them) and the root's in root_hist[HISTORY-1+j]
+    for j <= 0 (valid for j > -n_root_hist). Every plane is written once; no zeroing pass."""
+    NN = N * N
+    c = np.int8(to_move)
+    o = np.int8(3 - to_move)
+    for i in range(HISTORY):
+        j = k - i
+        own = out[i]
+        opp = out[HISTORY + i]
+        if j >= 1 or j > -n_root_hist:
+            pos = ring[j % HISTORY] if j >= 1 else root_hist[HISTORY - 1 + j]
+            for a in range(NN):
+                s = pos[a]
+                own[a] = np.float32(1.0) if s == c else np.float32(0.0)
+                opp[a] = np.float32(1.0) if s == o else np.float32(0.0)
+        else:
+            for a in range(NN):
+                own[a] = np.float32(0.0)
+                opp[a] = np.float32(0.0)
+    side = np.float32(1.0) if to_move == BLACK else np.float32(0.0)
+    last = out[2 * HISTORY]
+    for a in range(NN):
+        last[a] = side
+
+
+@njit(cache=True)
+def replay_leaves(N, root_index, paths, path_length,
+                  r_color, r_chain, r_empties, r_meta, r_to_move, r_passes, r_moves,
+                  r_hist, r_nhist, r_hashes, r_nhash, r_filter,
+                  superko, komi, max_moves, zobrist,
+                  out_planes, out_legal, out_terminal, out_value):
+    """Replay ``paths[l, :path_length[l]]`` from root ``root_index[l]`` for every leaf l in one call.
+
+    Roots (B of them): r_color int8[B,P], r_chain int32[B,4,P], r_empties int32[B,2,P], r_meta int64[B,8],
+    r_to_move int8[B], r_passes int32[B] (consecutive passes), r_moves int32[B] (moves played),
+    r_hist int8[B,8,N*N] (r_hist[b,7] = current stones, r_hist[b,6] the position before, ...; the last
+    r_nhist[b] entries are valid), r_hashes int64[B,H] (sorted hashes of every earlier position, incl. the
+    current one; r_nhash[b] valid), r_filter int64[B,FILTER_WORDS] (hash_filters of r_hashes).
+    Outputs: out_planes float32[L,17,N*N], out_legal bool[L,N*N+1], out_terminal bool[L], out_value float32[L]
+    (result for the side to move; meaningful where terminal).
+    Terminal = two consecutive passes or ``max_moves`` moves played.
+    """
+    L = root_index.shape[0]
+    P = r_color.shape[1]
+    D = paths.shape[1]
+    color = np.empty(P, np.int8)
+    chain = np.empty((4, P), np.int32)
+    empties = np.empty((2, P), np.int32)
+    meta = np.empty(META_SIZE, np.int64)
+    ring = np.empty((HISTORY, N * N), np.int8)
+    path_hashes = np.empty(D + 1, np.int64)
+    bits = np.empty(r_filter.shape[1], np.int64)
+    owner = np.empty(N * N, np.int8)
+    pass_move = N * N
+    for l in range(L):
+        b = root_index[l]
+        c = r_to_move[b]
+        passes = r_passes[b]
+        moves = r_moves[b]
+        k = path_length[l]
+        if k == 0:  # the root itself: read its arrays in place
+            lcolor = r_color[b]
+            lchain = r_chain[b]
+            lmeta = r_meta[b]
+        else:
+            color[:] = r_color[b]
+            chain[:, :] = r_chain[b]
+            empties[:, :] = r_empties[b]
+            meta[:] = r_meta[b]
+            lcolor = color
+            lchain = chain
+            lmeta = meta
+            for i in range(k):
+                a = paths[l, i]
+                if a == pass_move:
+                    passes += 1
+                    meta[KO] = NO_POINT
+                else:
+                    play_stone(N, (a // N + 1) * (N + 1) + a % N + 1, c, color, chain, empties, meta, zobrist)
+                    passes = 0
+                c = 3 - c
+                moves += 1
+                if i + 1 > k - HISTORY:
+                    _extract_stones(N, color, ring[(i + 1) % HISTORY])
+                path_hashes[i] = meta[HASH]
+        _write_planes(N, k, ring, r_hist[b], r_nhist[b], c, out_planes[l])
+        if superko:
+            bits[:] = r_filter[b]
+            for i in range(k):
+                _filter_add(path_hashes[i], bits)
+        leaf_legal_mask(N, c, lcolor, lchain, lmeta, zobrist, superko, bits, r_hashes[b], r_nhash[b],
+                        path_hashes, k, out_legal[l])
+        terminal = passes >= 2 or moves >= max_moves
+        out_terminal[l] = terminal
+        value = 0.0
+        if terminal:
+            d = area_owner(N, lcolor, owner) - komi
+            value = 1.0 if d > 0 else (-1.0 if d < 0 else 0.0)
+            if c == WHITE:
+                value = -value
+        out_value[l] = value
