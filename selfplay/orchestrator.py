@@ -38,6 +38,8 @@ from zero.config import RunConfig, config_to_mapping, config_to_toml
 
 
 MAX_FAILURES_IN_A_ROW = 5  # a worker that dies this often without one result is broken, not unlucky
+MAX_UNAVAILABLE_S = 300.0  # a worker restarting for longer than this is broken
+RESTART_BACKOFF_S = 1.0  # pause before sending a task to a worker that just died
 
 
 class WorkerFailure(RuntimeError):
@@ -122,6 +124,8 @@ class _Loop:
         ]
         self.in_flight: dict[Any, int] = {}  # ObjectRef -> worker index
         self.failures_in_a_row = [0] * run.num_workers  # a worker that never succeeds stops the run
+        self.unavailable_in_a_row = [0] * run.num_workers
+        self.retry_after = [0.0] * run.num_workers  # monotonic time before which worker i gets no new task
         self.arena_in_flight: dict[Any, int] = {}  # ObjectRef -> version evaluated
         self.version = learner.version
         self.weights_ref = ray.put(learner.numpy_weights())
@@ -164,8 +168,11 @@ class _Loop:
         per_worker = {i: 0 for i in range(len(self.actors))}
         for w in self.in_flight.values():
             per_worker[w] += 1
+        now = time.monotonic()
         for i in sorted(per_worker, key=per_worker.get):
             if not self._can_submit() or per_worker[i] >= self.config.run.tasks_in_flight_per_worker:
+                continue
+            if now < self.retry_after[i]:  # restarting: give Ray a moment before the next task
                 continue
             ref = self.actors[i].play.remote(self.version, self.weights_ref, self.config.selfplay.games_per_task)
             self.in_flight[ref] = i
@@ -179,7 +186,12 @@ class _Loop:
             debt = self._train_debt()
             batch = self.learner.batch_size
             timeout = 0.0 if debt >= batch else 1.0
-            ready, _ = ray.wait(waiting, num_returns=1, timeout=timeout) if waiting else ([], [])
+            if waiting:
+                ready, _ = ray.wait(waiting, num_returns=1, timeout=timeout)
+            else:
+                ready = []
+                if debt < batch:
+                    time.sleep(0.2)  # every worker is restarting and there is nothing to train
             for ref in ready:
                 if ref in self.in_flight:
                     self._collect(ref)
@@ -204,9 +216,21 @@ class _Loop:
         worker = self.in_flight.pop(ref)
         try:
             result = ray.get(ref)
-        except (ray.exceptions.RayActorError, ray.exceptions.ActorUnavailableError) as exc:
+        except ray.exceptions.ActorUnavailableError as exc:
+            # The actor is restarting (its process died): not a new failure; retry shortly, but not forever.
+            self.retry_after[worker] = time.monotonic() + RESTART_BACKOFF_S
+            self.unavailable_in_a_row[worker] += 1
+            if self.unavailable_in_a_row[worker] == 1:  # first sign of this restart: its task's games are lost
+                self.counters.worker_restarts += 1
+                self.metrics.write("worker_lost", worker=worker, error=type(exc).__name__, message="restarting")
+                self.progress.write(f"self-play worker {worker} died; Ray restarts it and the run goes on")
+            if self.unavailable_in_a_row[worker] * RESTART_BACKOFF_S > MAX_UNAVAILABLE_S:
+                raise WorkerFailure(f"self-play worker {worker} unavailable for over {MAX_UNAVAILABLE_S:.0f}s: {exc}") from None
+            return
+        except ray.exceptions.RayActorError as exc:
             self.counters.worker_restarts += 1
             self.failures_in_a_row[worker] += 1
+            self.retry_after[worker] = time.monotonic() + RESTART_BACKOFF_S
             first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             self.metrics.write("worker_lost", worker=worker, error=type(exc).__name__, message=first_line[:500])
             if self.failures_in_a_row[worker] >= MAX_FAILURES_IN_A_ROW:
@@ -215,7 +239,7 @@ class _Loop:
                 ) from None
             self.progress.write(f"self-play worker {worker} died ({type(exc).__name__}); Ray restarts it and the run goes on")
             return
-        self.failures_in_a_row[worker] = 0
+        self.failures_in_a_row[worker] = self.unavailable_in_a_row[worker] = 0
         records: list[GameRecord] = result["records"]
         added = self.learner.add_records(records)
         self.counters.games += len(records)
