@@ -242,6 +242,7 @@ class _Loop:
         self.failures_in_a_row[worker] = self.unavailable_in_a_row[worker] = 0
         records: list[GameRecord] = result["records"]
         added = self.learner.add_records(records)
+        self.learner.flush()  # on disk at once (atomic shard): kill -9 then loses only the games in flight
         self.counters.games += len(records)
         self.counters.positions += added
         for record in records:
