@@ -53,7 +53,10 @@ def device_description(device: torch.device) -> str:
 
 
 class NetworkEvaluator:
-    """Implements mcts.interface.Evaluator with a PolicyValueNet; also returns ownership when the head exists."""
+    """Implements mcts.interface.Evaluator with a PolicyValueNet; also returns ownership when the head exists.
+
+    The given model is moved to the device and put in eval mode in place (pass a copy to keep training it).
+    """
 
     def __init__(
         self,
