@@ -119,6 +119,9 @@ def leaf_legal_mask(N, c, color, chain, meta, zobrist, superko, bits, sorted_has
     o = 3 - c
     ko = meta[KO]
     base_hash = meta[HASH]
+    # With no capture in the whole game every move so far added a stone, so a non-capturing move makes a
+    # position with more stones than any earlier one: only capturing moves can repeat a position then.
+    check_quiet = meta[BLACK] + meta[WHITE] > 0
     for y in range(N):
         row = (y + 1) * W + 1
         for x in range(N):
@@ -147,7 +150,7 @@ def leaf_legal_mask(N, c, color, chain, meta, zobrist, superko, bits, sorted_has
                         if _only_liberty_is(N, p, h, chain[LIBS, h], color, chain):
                             legal = True
                             capture = True
-            if legal and superko:
+            if legal and superko and (capture or check_quiet):
                 h = base_hash ^ zobrist[p, c]
                 if capture:
                     h ^= _captured_hash(N, p, o, color, chain, zobrist)
@@ -155,6 +158,21 @@ def leaf_legal_mask(N, c, color, chain, meta, zobrist, superko, bits, sorted_has
                     legal = False
             out[a] = legal
     out[N * N] = True
+
+
+@njit(cache=True, inline="always")
+def _copy1(src, dst):
+    """dst[:] = src for 1-D arrays (an explicit loop: Numba's slice assignment is several times slower)."""
+    for i in range(dst.shape[0]):
+        dst[i] = src[i]
+
+
+@njit(cache=True, inline="always")
+def _copy2(src, dst):
+    """dst[:, :] = src for 2-D arrays (explicit loops, see _copy1)."""
+    for r in range(dst.shape[0]):
+        for i in range(dst.shape[1]):
+            dst[r, i] = src[r, i]
 
 
 @njit(cache=True, inline="always")
@@ -236,10 +254,10 @@ def replay_leaves(N, root_index, paths, path_length,
             lchain = r_chain[b]
             lmeta = r_meta[b]
         else:
-            color[:] = r_color[b]
-            chain[:, :] = r_chain[b]
-            empties[:, :] = r_empties[b]
-            meta[:] = r_meta[b]
+            _copy1(r_color[b], color)
+            _copy2(r_chain[b], chain)
+            _copy2(r_empties[b], empties)
+            _copy1(r_meta[b], meta)
             lcolor = color
             lchain = chain
             lmeta = meta
@@ -258,7 +276,7 @@ def replay_leaves(N, root_index, paths, path_length,
                 path_hashes[i] = meta[HASH]
         _write_planes(N, k, ring, r_hist[b], r_nhist[b], c, out_planes[l])
         if superko:
-            bits[:] = r_filter[b]
+            _copy1(r_filter[b], bits)
             for i in range(k):
                 _filter_add(path_hashes[i], bits)
         leaf_legal_mask(N, c, lcolor, lchain, lmeta, zobrist, superko, bits, r_hashes[b], r_nhash[b],
