@@ -122,13 +122,37 @@ def leaf_legal_mask(N, c, color, chain, meta, zobrist, superko, bits, sorted_has
     # With no capture in the whole game every move so far added a stone, so a non-capturing move makes a
     # position with more stones than any earlier one: only capturing moves can repeat a position then.
     check_quiet = meta[BLACK] + meta[WHITE] > 0
+    # Pass 1 (branch-free, vectorisable): an empty point with an empty neighbour and no stone neighbour is legal
+    # and captures nothing; one without any empty neighbour or with a stone neighbour is settled in pass 2.
+    for y in range(N):
+        row = (y + 1) * W + 1
+        base = y * N
+        for x in range(N):
+            p = row + x
+            cu = color[p - W]
+            cl = color[p - 1]
+            cr = color[p + 1]
+            cd = color[p + W]
+            free = (cu == EMPTY) | (cl == EMPTY) | (cr == EMPTY) | (cd == EMPTY)
+            stone = ((cu == BLACK) | (cu == WHITE) | (cl == BLACK) | (cl == WHITE)
+                     | (cr == BLACK) | (cr == WHITE) | (cd == BLACK) | (cd == WHITE))
+            out[base + x] = (color[p] == EMPTY) & free & (stone ^ True)
+    # Pass 2: points next to stones, the ko point, and the hash check of moves that may repeat a position.
     for y in range(N):
         row = (y + 1) * W + 1
         for x in range(N):
             p = row + x
             a = y * N + x
-            if color[p] != EMPTY or p == ko:
+            if color[p] != EMPTY:
+                continue
+            if p == ko:
                 out[a] = False
+                continue
+            if out[a]:
+                if superko and check_quiet:
+                    h = base_hash ^ zobrist[p, c]
+                    if _filter_may_hold(h, bits) and _seen(h, sorted_hashes, n_sorted, extra, n_extra):
+                        out[a] = False
                 continue
             cu = color[p - W]
             cl = color[p - 1]
@@ -136,20 +160,19 @@ def leaf_legal_mask(N, c, color, chain, meta, zobrist, superko, bits, sorted_has
             cd = color[p + W]
             legal = cu == EMPTY or cl == EMPTY or cr == EMPTY or cd == EMPTY
             capture = False
-            if not (cu == EMPTY and cl == EMPTY and cr == EMPTY and cd == EMPTY):
-                for d in range(4):
-                    q = p - W if d == 0 else (p - 1 if d == 1 else (p + 1 if d == 2 else p + W))
-                    cq = color[q]
-                    if cq == c:
-                        if not legal:
-                            h = chain[HEAD, q]
-                            if not _only_liberty_is(N, p, h, chain[LIBS, h], color, chain):
-                                legal = True
-                    elif cq == o:
+            for d in range(4):
+                q = p - W if d == 0 else (p - 1 if d == 1 else (p + 1 if d == 2 else p + W))
+                cq = color[q]
+                if cq == c:
+                    if not legal:
                         h = chain[HEAD, q]
-                        if _only_liberty_is(N, p, h, chain[LIBS, h], color, chain):
+                        if not _only_liberty_is(N, p, h, chain[LIBS, h], color, chain):
                             legal = True
-                            capture = True
+                elif cq == o:
+                    h = chain[HEAD, q]
+                    if _only_liberty_is(N, p, h, chain[LIBS, h], color, chain):
+                        legal = True
+                        capture = True
             if legal and superko and (capture or check_quiet):
                 h = base_hash ^ zobrist[p, c]
                 if capture:
