@@ -24,6 +24,7 @@ from games.go._kernels import (
     KO,
     LIBS,
     META_SIZE,
+    NEXT,
     NO_POINT,
     WHITE,
     _seen,
@@ -105,7 +106,7 @@ def _captured_hash(N, p, o, color, chain, zobrist):
             s = h
             while True:
                 x ^= zobrist[s, o]
-                s = chain[1, s]  # NEXT
+                s = chain[NEXT, s]
                 if s == h:
                     break
     return x
