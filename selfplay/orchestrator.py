@@ -14,8 +14,10 @@ Loop (one driver process; the trainer runs here, on the GPU when there is one):
    against the previous version and the random-rollout MCTS baseline (Elo table).
 
 Resume: the same command on the same run directory reloads the latest checkpoint
-and the replay shards; ``kill -9`` loses at most the games in flight and the steps
-since the last checkpoint. A worker actor that dies is restarted by Ray
+and the replay shards; each collected task's positions are written as an atomic shard
+at once, so ``kill -9`` loses at most the games in flight and the steps since the last
+checkpoint (Ctrl-C writes a checkpoint first). The trainer gets the CPU threads the
+local workers leave free. A worker actor that dies is restarted by Ray
 (max_restarts=-1); its lost task is resubmitted.
 """
 
@@ -192,6 +194,18 @@ class _Loop:
 
     # ---- the loop -------------------------------------------------------------------
     def loop(self) -> dict[str, Any]:
+        try:
+            self._loop()
+        except KeyboardInterrupt:
+            self._checkpoint()  # Ctrl-C keeps the steps since the last checkpoint
+            self.learner.flush()
+            raise
+        self._finish_arena()
+        self._checkpoint()
+        self.learner.flush()
+        return self._summary()
+
+    def _loop(self) -> None:
         while not self._done():
             self._submit()
             waiting = list(self.in_flight) + list(self.arena_in_flight)
@@ -211,10 +225,6 @@ class _Loop:
                     self._collect_arena(ref)
             if self._train_debt() >= batch:
                 self._train_chunk()
-        self._finish_arena()
-        self._checkpoint()
-        self.learner.flush()
-        return self._summary()
 
     def _finish_arena(self) -> None:
         """Wait for evaluations still running (they are short) so the final checkpoint holds the complete Elo table."""
