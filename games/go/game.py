@@ -94,15 +94,20 @@ class GoGame:
         return game
 
     def setup(self, black: list[int], white: list[int]) -> None:
-        """Place setup stones (SGF AB/AW) before any move; raises ValueError if a chain would have no liberty."""
+        """Place setup stones (SGF AB/AW) before any move on empty points (each point once); raises ValueError
+        (CoordinateError for a point that is not a board index) if not, or if a chain would have no liberty."""
         if self.moves:
             raise ValueError("setup stones can only be placed before the first move")
         N = self.size
         stones = self.positions[-1].copy()
         for colour, points in ((BLACK, black), (WHITE, white)):
             for a in points:
+                if isinstance(a, (bool, np.bool_)) or not isinstance(a, (int, np.integer)):
+                    raise CoordinateError(f"setup point must be an index, got {a!r}")
                 if not 0 <= a < N * N:
                     raise OffBoardError(f"setup point {a} is off the {N}x{N} board")
+                if stones[a] != EMPTY:
+                    raise ValueError(f"setup point {to_gtp(int(a), N)} is already occupied")
                 stones[a] = colour
         color, chain, empties, meta = self._fresh_arrays()
         K.set_position(N, stones, K.NO_POINT, 0, 0, color, chain, empties, meta, self.zobrist)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -26,8 +27,8 @@ class GoRules:
     def validate(self) -> None:
         if isinstance(self.size, bool) or not isinstance(self.size, int) or not MIN_SIZE <= self.size <= MAX_SIZE:
             raise ValueError(f"size must be an integer in {MIN_SIZE}..{MAX_SIZE}, got {self.size!r}")
-        if isinstance(self.komi, bool) or not isinstance(self.komi, (int, float)) or self.komi != self.komi:
-            raise ValueError(f"komi must be a number, got {self.komi!r}")
+        if isinstance(self.komi, bool) or not isinstance(self.komi, (int, float)) or not math.isfinite(self.komi):
+            raise ValueError(f"komi must be a finite number, got {self.komi!r}")
         if self.superko not in ("positional", "simple"):
             raise ValueError(f"superko must be 'positional' or 'simple', got {self.superko!r}")
         if isinstance(self.max_moves, bool) or not isinstance(self.max_moves, int) or self.max_moves < 0:

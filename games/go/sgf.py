@@ -31,6 +31,9 @@ def game_to_sgf(game: GoGame) -> str:
     white = {to_sgfmill(a, N) for a in game.setup_stones[WHITE]}
     if black or white:
         root.set_setup_stones(black, white)
+    start = game.moves[0][0] if game.moves else game.to_move
+    if start == WHITE:  # e.g. a handicap game: White moves first
+        root.set("PL", "w")
     for colour, a in game.moves:
         record.extend_main_sequence().set_move("b" if colour == BLACK else "w", to_sgfmill(a, N))
     return record.serialise().decode("utf-8")
@@ -58,19 +61,31 @@ def game_from_sgf(data: str | bytes, **rule_fields) -> GoGame:
     for colour, prop in ((BLACK, "PB"), (WHITE, "PW")):
         if root.has_property(prop):
             game.player_names[colour] = root.get(prop)
+    where = "setup stones (AB/AW)"
     try:
         black, white, _ = root.get_setup_stones()
+        if black & white:
+            raise ValueError("a point is both in AB and AW")
         if black or white:
             game.setup([from_sgfmill(m, size) for m in sorted(black)], [from_sgfmill(m, size) for m in sorted(white)])
-        for number, node in enumerate(record.get_main_sequence()[1:], start=1):
+        sequence = record.get_main_sequence()
+        where = "node 1"
+        first = next((node.get_move()[0] for node in sequence[1:] if node.get_move()[0] is not None), None)
+        try:
+            start = root.get("PL") if root.has_property("PL") else first  # sgfmill parses PL to 'b' or 'w'
+        except ValueError:  # a malformed PL is ignored
+            start = first
+        game.to_move = WHITE if start == "w" else BLACK
+        for number, node in enumerate(sequence[1:], start=1):
+            where = f"node {number}"
             colour, move = node.get_move()
             if colour is None:
                 continue
             game.play(from_sgfmill(move, size), BLACK if colour == "b" else WHITE)
     except IllegalMoveError as exc:
-        raise SgfError(f"SGF move {number}: {exc}") from None
-    except (CoordinateError, ValueError) as exc:
-        raise SgfError(f"SGF: {exc}") from None
+        raise SgfError(f"SGF {where}: {exc}") from None
+    except (CoordinateError, ValueError) as exc:  # sgfmill's ValueError for an off-board point has no message
+        raise SgfError(f"SGF {where}: {str(exc) or f'malformed, or a point off the {size}x{size} board'}") from None
     if root.has_property("RE"):
         result = root.get("RE").upper()
         if result.endswith("+R") or result.endswith("+RESIGN"):

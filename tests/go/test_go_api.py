@@ -115,3 +115,58 @@ def test_playout_kernel_benchmark(benchmark):
 
     moves, black_wins = benchmark(K.bench_playouts, 9, 200, 243, zobrist_table(9), 7)
     assert 50 * 200 < moves < 243 * 200 and 0 < black_wins < 200
+
+
+def test_vertices_take_ascii_digits_only():
+    game = new_game(9)
+    game.play("E5")
+    before = (game.stones(), list(game.moves), game.to_move)
+    for vertex in ("E５", "E４", "E²", "E０"):  # full-width and superscript digits: int() accepts some of them
+        with pytest.raises(coords.CoordinateError, match="malformed vertex"):
+            game.play(vertex)
+        assert not isinstance(pytest.raises(coords.CoordinateError, coords.from_gtp, vertex, 9).value, coords.OffBoardError)
+    after = (game.stones(), list(game.moves), game.to_move)
+    assert np.array_equal(before[0], after[0]) and before[1:] == after[1:]
+
+
+def test_setup_refuses_occupied_points_and_non_indices():
+    game = new_game(9)
+    game.setup([0], [])
+    for black, white in (([1], [1]), ([1, 1], []), ([0], []), ([], [0]), ([0.5], []), ([None], []), ([True], [])):
+        with pytest.raises(ValueError):
+            game.setup(black, white)
+        assert game.setup_stones == {BLACK: [0], WHITE: []} and game.stones().sum() == 1 and not game.consistency_errors()
+
+
+def test_sgf_setup_and_off_board_errors_are_clear():
+    with pytest.raises(SgfError, match="both in AB and AW"):
+        GoGame.from_sgf("(;SZ[9]AB[aa]AW[aa])")
+    for text, where in (("(;SZ[9];B[ee];W[jj])", "node 2"), ("(;SZ[9]AB[jj])", r"setup stones \(AB/AW\)")):
+        with pytest.raises(SgfError, match=rf"SGF {where}: .*off the 9x9 board"):
+            GoGame.from_sgf(text)
+
+
+def test_sgf_handicap_game_starts_with_white_to_move():
+    game = GoGame.from_sgf("(;FF[4]SZ[13]HA[2]KM[0.5]AB[dd][jj]PL[W];W[cc](;B[dc];W[cd])(;B[aa]))")
+    assert game.to_move == BLACK and game.moves[0] == (WHITE, coords.from_gtp("C11", 13))
+    while game.moves:
+        game.undo()
+    assert game.to_move == WHITE  # the position before move 1: White (PL[W]) to play
+    text = game.to_sgf()
+    assert "PL[W]" in text and GoGame.from_sgf(text).to_move == WHITE
+    assert GoGame.from_sgf("(;SZ[9]AB[cc][gg];W[ee])").to_sgf().count("PL[W]") == 1  # no PL: the first mover
+    assert GoGame.from_sgf("(;SZ[9];B[ee])").to_sgf().count("PL[") == 0
+
+
+def test_rules_refuse_infinite_komi():
+    from games.go import GoRules
+
+    for komi in (float("inf"), float("-inf"), float("nan")):
+        with pytest.raises(ValueError, match="komi"):
+            GoRules(komi=komi).validate()
+
+
+def test_bench_board_refuses_nan_seconds():
+    out = subprocess.run([sys.executable, "-m", "zero.cli", "bench", "board", "--seconds", "nan"],
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 2 and out.stderr.startswith("zero: error: --seconds") and out.stdout == ""

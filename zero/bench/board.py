@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import platform
 import time
 
@@ -24,7 +25,7 @@ def run(args: argparse.Namespace) -> int:
     N = args.size
     if not MIN_SIZE <= N <= MAX_SIZE:
         fail(f"--size must be in {MIN_SIZE}..{MAX_SIZE}, got {N}")
-    if args.seconds <= 0:
+    if not args.seconds > 0 or not math.isfinite(args.seconds):  # NaN would measure forever
         fail(f"--seconds must be > 0, got {args.seconds}")
     zobrist = zobrist_table(N)
     max_moves = 3 * N * N  # the playout's own safety limit (simple-ko cycles)
