@@ -266,8 +266,10 @@ class GtpEngine:
 
     @staticmethod
     def _format(status: str, cmd_id: str, body: str) -> str:
+        # a body that starts with a line break (showboard) starts on the line after "=id", so its rows align
+        sep = "\n" if body.startswith("\n") else " "
         body = _clean_body(body)
-        return f"{status}{cmd_id} {body}\n\n" if body else f"{status}{cmd_id}\n\n"
+        return f"{status}{cmd_id}{sep}{body}\n\n" if body else f"{status}{cmd_id}\n\n"
 
     # -- the loop --
 

@@ -199,3 +199,21 @@ def test_showboard_is_a_diagram(engine):
     ok(engine, "play b C3")
     text = ok(engine, "showboard")
     assert " 3 . . X . . . . . ." in text and "A B C D E F G H J" in text
+
+
+def test_showboard_starts_on_its_own_line_so_rows_align(engine):
+    ok(engine, "boardsize 13")
+    text = engine.handle_line("7 showboard")
+    lines = text.split("\n")
+    assert lines[0] == "=7" and lines[1].startswith("13 . . .") and lines[2].startswith("12 . . .")
+    assert len(lines[1]) == len(lines[2]) and parse_reply(text)[0]
+
+
+def test_gtp_command_line_refuses_a_komi_that_is_not_finite():
+    import subprocess
+    import sys
+
+    for komi in ("nan", "inf"):
+        out = subprocess.run([sys.executable, "-m", "zero.cli", "gtp", "--komi", komi], input="quit\n",
+                             capture_output=True, text=True, timeout=120)
+        assert out.returncode == 2 and out.stderr.startswith("zero: error: --komi") and out.stdout == ""

@@ -47,3 +47,14 @@ def test_interval_narrows_with_more_games():
     assert hi1000 - lo1000 < (hi10 - lo10) / 5
     assert wilson_interval(0.5, 0) == (0.0, 1.0)
     assert math.isnan(summarize(0, 0).win_rate)
+
+
+def test_match_with_an_engine_that_exits_at_once_is_a_one_line_error():
+    import subprocess
+    import sys
+
+    engine = f"{sys.executable} -c pass"
+    out = subprocess.run([sys.executable, "-m", "zero.cli", "match", engine, engine, "--games", "2", "--size", "5", "--json"],
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 2 and out.stdout == ""  # no report with a NaN win rate (invalid JSON)
+    assert out.stderr.splitlines()[-1].startswith("zero: error: no game could be played") and "Traceback" not in out.stderr

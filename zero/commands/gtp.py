@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import math
 import sys
 from dataclasses import replace
 
@@ -68,6 +69,8 @@ def build_engine(args: argparse.Namespace):
             fail(f"--model {args.model}: {exc}")
     if not 2 <= args.size <= 19:
         fail(f"--size must be in 2..19, got {args.size}")
+    if not math.isfinite(args.komi) or abs(args.komi) > 1000:  # the range the GTP komi command accepts
+        fail(f"--komi must be a number in -1000..1000, got {args.komi}")
     return GoGtpEngine(params=config.gtp, search_params=config.search, time_params=config.time, network=network,
                        size=args.size, komi=args.komi)
 

@@ -53,6 +53,8 @@ def run(args: argparse.Namespace) -> int:
     except OSError as exc:
         fail(f"cannot start an engine: {exc}")
     report = match_report(records, settings)
+    if not report["summary"]["games"] and all(r.result == "void" for r in records):
+        fail("no game could be played: every game ended in an engine error (logged above)")
     if args.json:
         print(json.dumps(report))
     else:
