@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from sgfmill import sgf
-
 from games.go.coords import CoordinateError, from_sgfmill, to_sgfmill
 from games.go.game import BLACK, WHITE, GoGame, IllegalMoveError
 from games.go.rules import GoRules
@@ -18,6 +16,8 @@ class SgfError(ValueError):
 def game_to_sgf(game: GoGame) -> str:
     """SGF text of ``game``: root properties, setup stones, then the main line of moves."""
     N = game.size
+    from sgfmill import sgf  # imported here so that games.go works where only SGF files are missing
+
     record = sgf.Sgf_game(size=N)
     root = record.get_root()
     root.set("KM", float(game.komi))
@@ -43,6 +43,8 @@ def game_from_sgf(data: str | bytes, **rule_fields) -> GoGame:
     """Replay an SGF record's main line into a GoGame; raises SgfError on malformed or illegal content."""
     raw = data.encode("utf-8") if isinstance(data, str) else data
     try:
+        from sgfmill import sgf
+
         record = sgf.Sgf_game.from_bytes(raw)
         size = record.get_size()
         komi = record.get_komi()

@@ -1,4 +1,4 @@
-"""`zero bench selfplay`: self-play games/positions/evaluations per second of ONE worker (no Ray), and the network's raw throughput at the same batch sizes in the same run; never imports ray, nor sgfmill at module top.
+"""`zero bench selfplay`: self-play games/positions/evaluations per second of ONE worker (no Ray), and the network's raw throughput at the same batch sizes in the same run; never imports ray or sgfmill.
 
 efficiency = evals_per_s (inside self-play, search included) / raw_evals_per_s (the same
 network called back to back on batches of the sizes self-play produced, in the same
@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import time
-import types
 
 from zero.commands.config import add_config_arguments
 
@@ -24,17 +22,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (0 = leave torch's default)")
     parser.add_argument("--model", metavar="CKPT", help="use this checkpoint's weights (default: a fresh network)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
-
-
-def _allow_missing_sgfmill() -> None:
-    """games.go imports its SGF module (sgfmill) eagerly; benchmark machines may lack sgfmill and need no SGF."""
-    try:
-        import sgfmill  # noqa: F401
-    except ImportError:
-        stub = types.ModuleType("sgfmill")
-        stub.sgf = types.ModuleType("sgfmill.sgf")  # any use raises AttributeError: only SGF writing needs it
-        sys.modules.setdefault("sgfmill", stub)
-        sys.modules.setdefault("sgfmill.sgf", stub.sgf)
 
 
 class _RecordingEvaluator:
@@ -56,7 +43,6 @@ def run(args: argparse.Namespace) -> int:
 
     config = load_from_args(args)
     config = _sgf_off(config)
-    _allow_missing_sgfmill()
     import numpy as np
     import torch
 
