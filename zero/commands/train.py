@@ -20,14 +20,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace, *, selfplay_only: bool = False) -> int:
     config = load_from_args(args)  # any config error stops here, before anything starts
     run_dir = args.run_dir or f"runs/{config.run.name}"
-    from zero.configlib import fail
-
-    try:
-        from zero.checkpoint import CheckpointError
-    except ImportError:  # pragma: no cover
-        CheckpointError = ValueError  # noqa: N806
     from selfplay.orchestrator import WorkerFailure
     from selfplay.orchestrator import run as run_training
+    from zero.checkpoint import CheckpointError
+    from zero.configlib import fail
 
     try:
         summary = run_training(config, run_dir, address=args.address, selfplay_only=selfplay_only, source=args.config)
