@@ -40,8 +40,13 @@ class SelfPlayActor:
     def pid(self) -> int:
         return os.getpid()
 
-    def play(self, version: int, weights: dict[str, np.ndarray], num_games: int) -> dict[str, Any]:
-        """Load model ``version`` if it is new, play ``num_games`` games; returns records and the worker's counters."""
+    def play(self, version: int, weights: dict[str, np.ndarray], num_games: int, resign_threshold: float | None = None) -> dict[str, Any]:
+        """Load model ``version`` if it is new, play ``num_games`` games; returns records and the worker's counters.
+
+        ``resign_threshold`` (when not None) is the calibrated threshold the run sets (selfplay.resign).
+        """
+        if resign_threshold is not None:
+            self.worker.set_resign_threshold(resign_threshold)
         if version != self.version:
             from selfplay.builders import load_numpy_weights
 

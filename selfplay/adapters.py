@@ -18,7 +18,7 @@ class GameAdapter(Protocol):
     has_ownership: bool  # the game has a final-ownership target
 
     def new_game(self): ...
-    def search_batch(self, games: list): ...  # a SearchGame over the games' current positions
+    def search_batch(self, games: list, no_pass_before: int = 0): ...  # a SearchGame over the games' current positions
     def play(self, game, action: int) -> None: ...
     def is_over(self, game) -> bool: ...
     def to_move(self, game) -> int: ...  # 0 or 1
@@ -47,10 +47,11 @@ class GoAdapter:
 
         return GoGame(self.rules)
 
-    def search_batch(self, games: list):
+    def search_batch(self, games: list, no_pass_before: int = 0):
+        """``no_pass_before``: no pass before that move while a move that does not fill one's own eye exists."""
         from games.go import GoSearchBatch
 
-        return GoSearchBatch(games)
+        return GoSearchBatch(games, no_pass_before=no_pass_before)
 
     def play(self, game, action: int) -> None:
         game.play(int(action))
@@ -107,8 +108,8 @@ class TicTacToeAdapter:
     def new_game(self):
         return self._ttt.TicTacToe()
 
-    def search_batch(self, games: list):
-        return self._ttt.TicTacToeBatch(games)
+    def search_batch(self, games: list, no_pass_before: int = 0):
+        return self._ttt.TicTacToeBatch(games)  # no pass in tic-tac-toe
 
     def play(self, game, action: int) -> None:
         game.play(int(action))

@@ -10,7 +10,10 @@ Loop (one driver process; the trainer runs here, on the GPU when there is one):
    position), publishing weights every ``steps_per_version`` steps (one ``ray.put``
    per version) and checkpointing every ``checkpoint_every_steps`` (model, optimizer,
    step, version, RNG and the run counters, all written atomically);
-4. every ``arena.every_versions`` versions, an arena task plays the new network
+4. with ``selfplay.resign_calibrate``, played-out games feed a ResignCalibrator
+   (selfplay.resign) whose threshold goes to the workers with each task (resignation is
+   off until it has evidence, and again after a resume until it has it again);
+5. every ``arena.every_versions`` versions, an arena task plays the new network
    against the previous version and the random-rollout MCTS baseline (Elo table).
 
 Resume: the same command on the same run directory reloads the latest checkpoint
@@ -35,6 +38,7 @@ from selfplay.actors import SelfPlayActor, arena_task
 from selfplay.arena import EloTable
 from selfplay.learner import Learner
 from selfplay.records import GameRecord
+from selfplay.resign import ResignCalibrator
 from selfplay.rundir import MetricsLog, RunDir, atomic_write_bytes, atomic_write_text
 from zero.config import RunConfig, config_to_mapping, config_to_toml
 
@@ -119,6 +123,17 @@ def run(
         orchestrator.close()
 
 
+def _how_ended(record: GameRecord) -> str:
+    """'resign', 'passes' (the last two moves passed) or 'cap' (move limit, or a game without passes)."""
+    if record.resigned:
+        return "resign"
+    pass_action = record.policy.shape[1] - 1
+    moves = record.moves
+    if len(moves) >= 2 and moves[-1] == pass_action and moves[-2] == pass_action:
+        return "passes"
+    return "cap"
+
+
 class _Loop:
     def __init__(self, config, rd, learner, counters, metrics, elo, selfplay_only) -> None:
         self.config: RunConfig = config
@@ -150,6 +165,11 @@ class _Loop:
         self.progress = _Progress(config.run.progress, config.run.max_steps if not selfplay_only else config.run.max_games)
         self.last_checkpoint_step = learner.step
         self._writer = None  # TensorBoard writer for self-play and arena scalars (the trainer writes its own)
+        sp = config.selfplay
+        self.resign = (
+            ResignCalibrator(sp.resign_threshold, sp.resign_false_positive_target, sp.resign_min_evidence, sp.resign_min_moves)
+            if sp.resign_calibrate else None
+        )
 
     # ---- stopping -------------------------------------------------------------------
     def _done(self) -> bool:
@@ -188,7 +208,8 @@ class _Loop:
                 continue
             if now < self.retry_after[i]:  # restarting: give Ray a moment before the next task
                 continue
-            ref = self.actors[i].play.remote(self.version, self.weights_ref, self.config.selfplay.games_per_task)
+            threshold = self.resign.threshold if self.resign is not None else None
+            ref = self.actors[i].play.remote(self.version, self.weights_ref, self.config.selfplay.games_per_task, threshold)
             self.in_flight[ref] = i
             per_worker[i] += 1
 
@@ -272,6 +293,8 @@ class _Loop:
             if record.resign_disabled:
                 self.counters.resign_disabled += 1
                 self.counters.resign_false_positives += int(record.resign_false_positive)
+            if self.resign is not None:
+                self.resign.add(record)
             if record.sgf is not None:
                 name = f"game-{self.counters.games:08d}-w{worker}-v{record.model_version}.sgf"
                 atomic_write_bytes(self.rd.sgf / name, record.sgf)
@@ -285,7 +308,9 @@ class _Loop:
             positions=self.counters.positions,
             game_lengths=[r.num_positions for r in records],
             results=[r.result for r in records],
+            ended=[_how_ended(r) for r in records],
             resign_false_positive_rate=self._false_positive_rate(),
+            resign_threshold=self.resign.threshold if self.resign is not None else self.config.selfplay.resign_threshold,
             worker_evals_per_s=stats["evals"] / max(stats["seconds"], 1e-9),
             worker_positions_per_s=stats["positions"] / max(stats["seconds"], 1e-9),
         )

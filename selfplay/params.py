@@ -24,6 +24,10 @@ class SelfPlayParams:
     resign_threshold: float = field(default=-0.9, metadata={"doc": "resign when the root value for the side to move is below this (-1 disables)"})
     resign_playout_fraction: float = field(default=0.1, metadata={"doc": "fraction of games that never resign, to measure resignation false positives"})
     resign_min_moves: int = field(default=10, metadata={"doc": "no resignation before this many moves"})
+    resign_calibrate: bool = field(default=False, metadata={"doc": "AlphaGo Zero: the run sets the threshold from played-out games so that false positives stay under resign_false_positive_target; resign_threshold is then the most aggressive allowed, and resignation is off until there is evidence"})
+    resign_false_positive_target: float = field(default=0.05, metadata={"doc": "with resign_calibrate: highest share of played-out games the eventual winner would have resigned"})
+    resign_min_evidence: int = field(default=50, metadata={"doc": "with resign_calibrate: played-out games needed before resignation turns on"})
+    pass_min_moves: int = field(default=0, metadata={"doc": "Go self-play: no pass before this many moves while a legal move that does not fill the mover's own eye exists (0 = off)"})
     playout_cap_randomization: bool = field(default=False, metadata={"doc": "KataGo: most moves use a fast search; only full-search moves become training targets"})
     full_search_probability: float = field(default=0.25, metadata={"doc": "chance that a move step uses the full simulation count (with playout_cap_randomization)"})
     fast_simulations: int = field(default=16, metadata={"doc": "simulations of a fast move step (with playout_cap_randomization)"})
@@ -45,6 +49,12 @@ class SelfPlayParams:
             raise ValueError(f"resign_playout_fraction must be in [0, 1], got {self.resign_playout_fraction}")
         if self.resign_min_moves < 0:
             raise ValueError(f"resign_min_moves must be >= 0, got {self.resign_min_moves}")
+        if not 0.0 <= self.resign_false_positive_target < 1.0:
+            raise ValueError(f"resign_false_positive_target must be in [0, 1), got {self.resign_false_positive_target}")
+        if self.resign_min_evidence < 1:
+            raise ValueError(f"resign_min_evidence must be >= 1, got {self.resign_min_evidence}")
+        if self.pass_min_moves < 0:
+            raise ValueError(f"pass_min_moves must be >= 0, got {self.pass_min_moves}")
         if not 0.0 < self.full_search_probability <= 1.0:
             raise ValueError(f"full_search_probability must be in (0, 1], got {self.full_search_probability}")
         if self.fast_simulations < 1:

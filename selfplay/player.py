@@ -59,8 +59,9 @@ class _CachedRoots:
 class BatchSearcher:
     """A BatchedSearch of fixed batch size B over lists of B game objects, one move at a time."""
 
-    def __init__(self, adapter, params: SearchParams, evaluator, *, batch_size: int, seed: int = 0) -> None:
+    def __init__(self, adapter, params: SearchParams, evaluator, *, batch_size: int, seed: int = 0, no_pass_before: int = 0) -> None:
         self.adapter = adapter
+        self.no_pass_before = no_pass_before
         self.evaluator = evaluator
         self.batch_size = batch_size
         self.search = BatchedSearch(params, batch_size=batch_size, num_actions=adapter.num_actions, seed=seed)
@@ -69,7 +70,7 @@ class BatchSearcher:
         """Search the current positions of ``games`` (length B); finished games come back with zero visits."""
         if len(games) != self.batch_size:
             raise ValueError(f"expected {self.batch_size} games, got {len(games)}")
-        batch = _CachedRoots(self.adapter.search_batch(games))
+        batch = _CachedRoots(self.adapter.search_batch(games, no_pass_before=self.no_pass_before) if self.no_pass_before else self.adapter.search_batch(games))
         result = self.search.run(batch, evaluator or self.evaluator, add_noise=add_noise, simulations=simulations)
         planes, legal, _, _ = batch.root_inputs()
         return SearchOutcome(visits=result.visits, root_value=result.root_value, planes=planes, legal=legal)

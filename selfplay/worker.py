@@ -8,6 +8,11 @@ ends, finish its record (result, Tromp-Taylor ownership) and start a new game in
 slot so the batch stays full. AlphaGo Zero resignation: a random
 ``resign_playout_fraction`` of games never resign; in those, the player who would have
 resigned is remembered, and if they did not lose it is a false positive (logged).
+With ``resign_calibrate`` the threshold is set by the run (``set_resign_threshold``, from
+selfplay.resign.ResignCalibrator) and starts off (-1); a game begun while resignation is off
+is played out and counts as a resign-disabled game. ``pass_min_moves`` (Go): the search may
+not pass before that move while a legal move that does not fill the mover's own eye exists,
+so games are played to the end instead of ending by two early passes.
 KataGo playout-cap randomization: a move step is a full search with probability
 ``full_search_probability``, else a fast one (``fast_simulations``, no noise) whose
 position is not a training target. The B games search in lockstep, so the draw is per
@@ -79,9 +84,11 @@ class SelfPlayWorker:
         self.params = params
         self.search_params = search_params
         self.rng = np.random.default_rng(seed)
+        self.resign_threshold = -1.0 if params.resign_calibrate else params.resign_threshold
         self.evaluator = CountingEvaluator(evaluator)
         self.searcher = BatchSearcher(
-            adapter, search_params, self.evaluator, batch_size=params.games_in_parallel, seed=int(self.rng.integers(2**31))
+            adapter, search_params, self.evaluator, batch_size=params.games_in_parallel, seed=int(self.rng.integers(2**31)),
+            no_pass_before=params.pass_min_moves,
         )
         self.model_version = model_version
         self.stats = WorkerStats()
@@ -89,6 +96,10 @@ class SelfPlayWorker:
 
     def set_model_version(self, version: int) -> None:
         self.model_version = version
+
+    def set_resign_threshold(self, threshold: float) -> None:
+        """Resign below ``threshold`` from now on (-1 = never); games in progress keep their resign_disabled draw."""
+        self.resign_threshold = float(threshold)
 
     def play(self, num_games: int) -> list[GameRecord]:
         """Advance the lockstep batch until at least ``num_games`` games have finished; games in progress carry over."""
@@ -119,7 +130,7 @@ class SelfPlayWorker:
             slot.to_move.append(player)
             slot.full.append(full)
             resigning = False
-            if outcome.root_value[i] < p.resign_threshold and len(slot.moves) >= p.resign_min_moves and p.resign_threshold > -1.0:
+            if outcome.root_value[i] < self.resign_threshold and len(slot.moves) >= p.resign_min_moves and self.resign_threshold > -1.0:
                 if slot.resign_disabled:
                     if slot.would_have_resigned < 0:
                         slot.would_have_resigned = player
@@ -145,7 +156,9 @@ class SelfPlayWorker:
         return finished
 
     def _new_slot(self) -> _Slot:
-        disabled = self.rng.random() < self.params.resign_playout_fraction
+        disabled = self.rng.random() < self.params.resign_playout_fraction or (
+            self.params.resign_calibrate and self.resign_threshold <= -1.0  # resignation off: played out, evidence
+        )
         return _Slot(game=self.adapter.new_game(), resign_disabled=bool(disabled))
 
     def _finish(self, index: int, resigned_by: int) -> GameRecord:

@@ -27,6 +27,7 @@ from games.go._kernels import (
     NEXT,
     NO_POINT,
     WHITE,
+    _own_eye,
     _seen,
     area_owner,
     play_stone,
@@ -243,7 +244,7 @@ def replay_leaves(N, root_index, paths, path_length,
                   r_color, r_chain, r_empties, r_meta, r_to_move, r_passes, r_moves,
                   r_hist, r_nhist, r_hashes, r_nhash, r_filter,
                   superko, komi, max_moves, zobrist,
-                  out_planes, out_legal, out_terminal, out_value):
+                  out_planes, out_legal, out_terminal, out_value, no_pass_before=0):
     """Replay ``paths[l, :path_length[l]]`` from root ``root_index[l]`` for every leaf l in one call.
 
     Roots (B of them): r_color int8[B,P], r_chain int32[B,4,P], r_empties int32[B,2,P], r_meta int64[B,8],
@@ -254,6 +255,8 @@ def replay_leaves(N, root_index, paths, path_length,
     Outputs: out_planes float32[L,17,N*N], out_legal bool[L,N*N+1], out_terminal bool[L], out_value float32[L]
     (result for the side to move; meaningful where terminal).
     Terminal = two consecutive passes or ``max_moves`` moves played.
+    Pass is masked out while fewer than ``no_pass_before`` moves were played and a legal move that
+    does not fill the mover's own eye exists (self-play plays games out; 0 = pass always legal).
     """
     L = root_index.shape[0]
     P = r_color.shape[1]
@@ -305,6 +308,11 @@ def replay_leaves(N, root_index, paths, path_length,
                 _filter_add(path_hashes[i], bits)
         leaf_legal_mask(N, c, lcolor, lchain, lmeta, zobrist, superko, bits, r_hashes[b], r_nhash[b],
                         path_hashes, k, out_legal[l])
+        if moves < no_pass_before and out_legal[l, pass_move]:
+            for a in range(pass_move):
+                if out_legal[l, a] and not _own_eye(N, (a // N + 1) * (N + 1) + a % N + 1, c, lcolor):
+                    out_legal[l, pass_move] = False
+                    break
         terminal = passes >= 2 or moves >= max_moves
         out_terminal[l] = terminal
         value = 0.0

@@ -17,16 +17,18 @@ class GoSearchBatch:
     """B root positions (copied from GoGame objects; the games are not modified) that the search replays paths from.
 
     All games must share size, komi and rules. Building costs a few array copies per game, so the
-    search can rebuild it every move.
+    search can rebuild it every move. ``no_pass_before`` (self-play): at roots and leaves with fewer
+    moves played, pass is illegal while a legal move that does not fill the mover's own eye exists.
     """
 
-    def __init__(self, games: list[GoGame]):
+    def __init__(self, games: list[GoGame], no_pass_before: int = 0):
         if not games:
             raise ValueError("games: need at least one game")
         rules = games[0].rules
         if any(g.rules != rules for g in games):
             raise ValueError("games: all games of a batch must share the same rules (size, komi, superko, max_moves)")
         self.rules = rules
+        self.no_pass_before = int(no_pass_before)  # pass illegal before this move while a non-own-eye move exists
         self.size = N = rules.size
         self.num_actions = N * N + 1
         self.plane_shape = (K.NUM_PLANES, N, N)
@@ -85,7 +87,7 @@ class GoSearchBatch:
                         self.color, self.chain, self.empties, self.meta, self.to_move, self.passes, self.moves,
                         self.history, self.num_history, self.hashes, self.num_hashes, self.hash_filter,
                         self.rules.superko == "positional", float(self.rules.komi), self.rules.move_limit, self.zobrist,
-                        planes.reshape(L, K.NUM_PLANES, N * N), legal, terminal, value)
+                        planes.reshape(L, K.NUM_PLANES, N * N), legal, terminal, value, self.no_pass_before)
         return planes, legal, terminal, value
 
 

@@ -1,0 +1,171 @@
+"""Self-play rules that make 9x9 learn: no early pass while a non-own-eye move exists (search batch and worker), and
+AlphaGo Zero's resignation threshold calibrated on played-out games (calibrator, worker, orchestrator summary)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from games.go import BLACK, GoGame, GoRules, GoSearchBatch, RolloutEvaluator
+from mcts import SearchParams
+from selfplay.adapters import make_adapter
+from selfplay.params import SelfPlayParams
+from selfplay.records import GameRecord
+from selfplay.resign import ResignCalibrator
+from selfplay.worker import SelfPlayWorker
+
+RULES_5X5 = GoRules(size=5, komi=2.5, max_moves=60)
+PASS_5X5 = 25
+
+
+def _pass_legal(game: GoGame, no_pass_before: int) -> bool:
+    _, legal, _, _ = GoSearchBatch([game], no_pass_before=no_pass_before).root_inputs()
+    return bool(legal[0, PASS_5X5])
+
+
+def test_pass_is_masked_while_a_move_that_fills_no_own_eye_exists():
+    game = GoGame(RULES_5X5)
+    assert _pass_legal(game, 0)  # the option off: pass is always legal
+    assert not _pass_legal(game, 10)  # empty board, move 0 < 10: pass is not
+    for a in (0, 24, 6, 18):
+        game.play(a)
+    assert not _pass_legal(game, 10)
+    assert _pass_legal(game, 4)  # 4 moves played: the rule no longer applies
+
+
+def test_pass_stays_legal_when_only_own_eyes_are_left():
+    # Black to move; the only empty points are Black's own single-point eyes (a and e on the first row).
+    game = GoGame.from_diagram(
+        """
+        . X O O .
+        X X O O O
+        X X O . O
+        X X X O O
+        . X X O .
+        """,
+        to_move=BLACK,
+        rules=RULES_5X5,
+    )
+    _, legal, _, _ = GoSearchBatch([game], no_pass_before=50).root_inputs()
+    assert legal[0, :PASS_5X5].any()  # Black could fill its own eyes (or play into White's) ...
+    assert legal[0, PASS_5X5]  # ... yet none of those is a move that does not fill its own eye: pass is allowed
+    game.to_move = 3 - BLACK  # White: its eyes are its own, Black's eyes are not White's: nothing legal but own eyes
+    _, legal_w, _, _ = GoSearchBatch([game], no_pass_before=50).root_inputs()
+    assert legal_w[0, PASS_5X5]
+
+
+def test_pass_is_masked_inside_the_tree_too():
+    # Paths from the root: after one move (move 1 < 10) pass is masked at the leaf; with the option off it is not.
+    game = GoGame(RULES_5X5)
+    paths = np.array([[12], [12]], np.int32)
+    for option, expected in ((10, False), (0, True)):
+        batch = GoSearchBatch([game], no_pass_before=option)
+        _, legal, _, _ = batch.leaf_inputs(np.zeros(2, np.int32), paths, np.array([1, 1], np.int32))
+        assert bool(legal[0, PASS_5X5]) is expected
+
+
+class PassLover:
+    """Priors almost all on pass; value 0: without the rule, games end by two passes at once."""
+
+    def __init__(self, num_actions: int) -> None:
+        self.num_actions = num_actions
+
+    def evaluate(self, planes: np.ndarray):
+        priors = np.full((len(planes), self.num_actions), 1e-3, np.float32)
+        priors[:, -1] = 1.0
+        return priors, np.zeros(len(planes), np.float32)
+
+
+def _worker(evaluator, *, games: int = 4, simulations: int = 8, seed: int = 0, **params) -> SelfPlayWorker:
+    adapter = make_adapter("go", RULES_5X5)
+    search = SearchParams(simulations=simulations, leaves_per_step=4)
+    return SelfPlayWorker(adapter, search, SelfPlayParams(games_in_parallel=games, **params), evaluator, seed=seed)
+
+
+def test_worker_plays_games_out_with_pass_min_moves():
+    short = _worker(PassLover(26), resign_threshold=-1.0, temperature_moves=0).play(4)
+    assert max(r.num_positions for r in short) <= 3  # the pass-lover ends games at once without the rule
+    long = _worker(PassLover(26), resign_threshold=-1.0, temperature_moves=0, pass_min_moves=25).play(4)
+    for record in long:
+        moves = record.moves.tolist()
+        first_pass = moves.index(PASS_5X5) if PASS_5X5 in moves else len(moves)
+        assert first_pass >= 10, moves  # a 5x5 board takes at least ~10 moves to leave only own eyes
+        # replay: wherever a pass was played before move 25, no move that fills no own eye was left
+        game = GoGame(RULES_5X5)
+        for i, a in enumerate(moves):
+            if a == PASS_5X5 and i < 25:
+                assert _pass_legal(game, 25), (i, moves)
+            game.play(int(a))
+
+
+def _record(winner_min: float, *, winner: int = 0, disabled: bool = True, resigned: bool = False, length: int = 30,
+            version: int = 1) -> GameRecord:
+    to_move = np.arange(length) % 2
+    root_value = np.where(to_move == winner, 0.5, -0.5).astype(np.float32)
+    root_value[length - 2 if (length - 2) % 2 == winner else length - 1] = winner_min  # the winner's low point, late
+    return GameRecord(
+        planes=np.zeros((length, 17, 5, 5), np.uint8), policy=np.zeros((length, 26), np.float32), root_value=root_value,
+        to_move=to_move.astype(np.int8), moves=np.zeros(length, np.int32), is_full_search=np.ones(length, bool),
+        result=1.0 if winner == 0 else -1.0, final_ownership=None, resigned=resigned, resign_disabled=disabled,
+        model_version=version,
+    )
+
+
+def test_calibrator_is_off_without_evidence_then_keeps_false_positives_under_target():
+    cal = ResignCalibrator(cap=-0.5, target=0.05, min_evidence=100, min_moves=0)
+    minima = np.linspace(-1.0, 1.0, 200)
+    for i, m in enumerate(minima[:99]):
+        cal.add(_record(float(m), winner=i % 2))
+    assert cal.threshold == -1.0  # 99 played-out games: not enough evidence, resignation off
+    for i, m in enumerate(minima[99:]):
+        cal.add(_record(float(m), winner=i % 2))
+    cal.add(_record(-0.99, disabled=False))  # a game that could resign is no evidence
+    cal.add(_record(-0.99, resigned=True))
+    cal.add(_record(-0.99, version=0))  # nor is a game of the untrained network
+    assert cal.evidence == 200
+    t = cal.threshold
+    assert -1.0 < t <= -0.5
+    assert cal.false_positive_share(t) <= 0.05
+    assert cal.false_positive_share(t + 0.02) > 0.05  # the highest such threshold (grid step ~0.01)
+    assert t == pytest.approx(minima[10], abs=1e-6)  # 10 of 200 minima lie below it: 5%
+
+
+def test_calibrator_respects_the_cap_and_resign_min_moves():
+    cal = ResignCalibrator(cap=-0.9, target=0.05, min_evidence=10, min_moves=0)
+    for _ in range(20):
+        cal.add(_record(0.3))  # winners never looked lost: calibration alone would resign at 0.3
+    assert cal.threshold == -0.9
+    late = ResignCalibrator(cap=0.0, target=0.0, min_evidence=1, min_moves=29)
+    late.add(_record(-0.8, length=30))  # the low point is at move 28: before min_moves, it does not count
+    assert late.threshold == 0.0  # capped; the winner's value from move 29 on was 0.5
+
+
+class BlackDespairs:
+    def __init__(self, num_actions: int) -> None:
+        self.num_actions = num_actions
+
+    def evaluate(self, planes: np.ndarray):
+        black_to_move = planes[:, 16, 0, 0] > 0.5
+        values = np.where(black_to_move, -0.99, 0.99).astype(np.float32)
+        return np.full((len(planes), self.num_actions), 1.0 / self.num_actions, np.float32), values
+
+
+def test_worker_with_calibration_plays_out_until_the_run_sets_a_threshold():
+    worker = _worker(BlackDespairs(26), resign_threshold=-0.9, resign_min_moves=0, resign_playout_fraction=0.0,
+                     temperature_moves=0, resign_calibrate=True)
+    records = worker.play(4)
+    assert all(not r.resigned and r.resign_disabled for r in records)  # off: every game is played out, as evidence
+    worker.set_resign_threshold(-0.9)
+    later = worker.play(8)
+    assert any(r.resigned for r in later)  # games begun after the threshold arrived resign at once
+    assert all(r.num_positions == 1 for r in later if r.resigned)
+
+
+def test_how_games_end_is_classified():
+    from selfplay.orchestrator import _how_ended
+
+    r = _record(0.0)
+    assert _how_ended(r) == "cap"
+    r.moves[-2:] = 25
+    assert _how_ended(r) == "passes"
+    assert _how_ended(_record(0.0, resigned=True)) == "resign"
