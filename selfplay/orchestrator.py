@@ -331,6 +331,14 @@ class _Loop:
         self._writer.add_scalar(tag, value, self.learner.step)
 
     def _false_positive_rate(self) -> float | None:
+        """Share of played-out games whose winner would have resigned (None without any).
+
+        Calibrated runs measure it on the calibrator's window at the current threshold (games played
+        while resignation was off count too, and would dilute the run's counters); others use the counters.
+        """
+        if self.resign is not None:
+            threshold = self.resign.threshold
+            return self.resign.false_positive_share(threshold) if threshold > -1.0 else None
         if self.counters.resign_disabled == 0:
             return None
         return self.counters.resign_false_positives / self.counters.resign_disabled

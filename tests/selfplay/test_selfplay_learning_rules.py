@@ -169,3 +169,19 @@ def test_how_games_end_is_classified():
     r.moves[-2:] = 25
     assert _how_ended(r) == "passes"
     assert _how_ended(_record(0.0, resigned=True)) == "resign"
+
+
+def test_calibrated_run_reports_false_positives_on_the_calibrator_window():
+    from types import SimpleNamespace
+
+    from selfplay.orchestrator import RunCounters, _Loop
+
+    loop = SimpleNamespace(resign=ResignCalibrator(cap=-0.5, target=0.05, min_evidence=20, min_moves=0),
+                           counters=RunCounters(resign_disabled=1000, resign_false_positives=1))
+    assert _Loop._false_positive_rate(loop) is None  # resignation still off: nothing measured
+    for m in np.linspace(-1.0, 1.0, 40):
+        loop.resign.add(_record(float(m)))
+    rate = _Loop._false_positive_rate(loop)
+    assert rate == loop.resign.false_positive_share(loop.resign.threshold) and 0.0 < rate <= 0.05
+    loop.resign = None
+    assert _Loop._false_positive_rate(loop) == 0.001  # uncalibrated runs: the counters, as before
