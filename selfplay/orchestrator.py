@@ -39,7 +39,8 @@ from selfplay.arena import EloTable
 from selfplay.learner import Learner
 from selfplay.records import GameRecord
 from selfplay.resign import ResignCalibrator
-from selfplay.rundir import MetricsLog, RunDir, atomic_write_bytes, atomic_write_text
+from selfplay.rundir import MetricsLog, RunDir
+from zero.atomic_files import atomic_write_bytes, atomic_write_text
 from zero.config import RunConfig, config_to_mapping, config_to_toml
 
 

@@ -1,10 +1,8 @@
-"""The run directory layout (runs/<name>/: config.toml, checkpoints/, replay/, sgf/, tensorboard/, metrics.jsonl) and atomic file writes; no torch, no ray."""
+"""The run directory layout (runs/<name>/: config.toml, checkpoints/, replay/, sgf/, tensorboard/, metrics.jsonl) and the metrics log; no torch, no ray."""
 
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -55,29 +53,6 @@ class RunDir:
 
     def exists(self) -> bool:
         return self.config.exists()
-
-
-def atomic_write_bytes(path: Path | str, data: bytes) -> None:
-    """Write ``data`` to a temporary file in the same folder, fsync it, then rename it over ``path``."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-
-
-def atomic_write_text(path: Path | str, text: str) -> None:
-    atomic_write_bytes(path, text.encode("utf-8"))
 
 
 def read_json(path: Path | str) -> dict[str, Any] | None:

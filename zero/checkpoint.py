@@ -17,9 +17,7 @@ checkpoint wins; a different architecture passed in explicitly is an error namin
 from __future__ import annotations
 
 import json
-import os
 import re
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,6 +26,7 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
+from zero.atomic_files import atomic_write_bytes, atomic_write_via
 from zero.network import GameShape, NetworkConfig, PolicyValueNet, unwrap
 
 FORMAT = "zero-checkpoint-1"
@@ -72,32 +71,6 @@ class Checkpoint:
         return load_training_state(path)
 
 
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` via a temporary file in the same directory and os.replace."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        _remove_quietly(Path(tmp))
-        raise
-
-
-def _atomic_via(path: Path, writer) -> None:
-    """Call ``writer(tmp_path)`` and rename the result onto ``path``."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        writer(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        _remove_quietly(Path(tmp))
-        raise
-
-
 def save_checkpoint(
     directory: str | Path,
     model: torch.nn.Module,
@@ -129,8 +102,8 @@ def save_checkpoint(
     weights = directory / f"{stem}.safetensors"
     if training_state is not None:
         train_path = directory / f"train-{step:08d}.pt"
-        _atomic_via(train_path, lambda tmp: torch.save(training_state, tmp))
-    _atomic_via(weights, lambda tmp: save_file(tensors, tmp, metadata={"zero": text}))
+        atomic_write_via(train_path, lambda tmp: torch.save(training_state, tmp))
+    atomic_write_via(weights, lambda tmp: save_file(tensors, tmp, metadata={"zero": text}))
     atomic_write_bytes(directory / f"{stem}.json", (json.dumps(metadata, indent=2, sort_keys=True) + "\n").encode())
     atomic_write_bytes(directory / LATEST, (stem + "\n").encode())
     _prune(directory, keep_last)

@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -19,7 +18,7 @@ from games.go.coords import OffBoardError, from_gtp
 from mcts import SearchParams, SearchResult
 from zero.gtp import (
     CANNOT_UNDO, COLOR, FLOAT, ILLEGAL_MOVE, INT, STRING, UNACCEPTABLE_SIZE, Arg, CommandRegistry, GtpEngine, GtpError,
-    parse_color, syntax_error,
+    syntax_error,
 )
 from zero.gtp_analysis import AnalyzeOptions, MoveInfo, kata_line, lz_line, parse_analyze_args, select_moves
 from zero.gtp_player import RESIGN, EngineParams, GoPlayer

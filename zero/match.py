@@ -16,13 +16,14 @@ import os
 import queue
 import shlex
 import subprocess
-import tempfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
+
+from zero.atomic_files import atomic_write_bytes
 
 log = logging.getLogger("zero.match")
 
@@ -238,7 +239,7 @@ def _dead_list(client: GtpClient, size: int) -> set[int] | None:
 
 def play_game(index: int, black: tuple[str, GtpClient], white: tuple[str, GtpClient], settings: MatchSettings) -> GameRecord:
     """Play one refereed game between two started engines (labels "A"/"B") and write its SGF."""
-    from games.go import BLACK, WHITE, GoGame, GoRules, IllegalMoveError, from_gtp, to_gtp
+    from games.go import BLACK, WHITE, GoGame, GoRules
     from zero.gtp_player import EngineParams, GoPlayer, score_without
 
     from mcts import SearchParams
@@ -356,13 +357,8 @@ def _write_sgf(game: Any, rec: GameRecord, settings: MatchSettings) -> str:
     for lab, s in rec.engine_scores.items():
         notes.append(f"{_label_name(lab, settings)} final_score {s}")
     root.set("GC", "; ".join(notes))
-    out_dir = Path(settings.sgf_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    path = out_dir / f"game_{rec.index:04d}.sgf"
-    fd, tmp = tempfile.mkstemp(dir=out_dir, prefix=".tmp-", suffix=".sgf")
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(record.serialise())
-    os.replace(tmp, path)
+    path = Path(settings.sgf_dir) / f"game_{rec.index:04d}.sgf"
+    atomic_write_bytes(path, record.serialise())
     return str(path)
 
 
