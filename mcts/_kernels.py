@@ -27,6 +27,14 @@ VIRTUAL_LOSS = 4
 NUM_CONSTANTS = 5
 
 
+@njit(cache=True, inline="always")
+def _exploration(b, node, constants, node_visits, node_virtual):
+    """c(s) * sqrt(N(s)) with c(s) = log((1 + N(s) + c_base) / c_base) + c_init, virtual visits counted in N(s)."""
+    parent_n = node_visits[b, node] + constants[VIRTUAL_LOSS] * node_virtual[b, node]
+    c_base = constants[C_BASE]
+    return (np.log((1.0 + parent_n + c_base) / c_base) + constants[C_INIT]) * np.sqrt(parent_n)
+
+
 @njit(cache=True)
 def puct_scores(b, node, constants, legal, children_prior, children_visits, children_value_sum,
                 children_virtual, node_visits, node_value_sum, node_virtual, out):
@@ -45,9 +53,7 @@ def puct_scores(b, node, constants, legal, children_prior, children_visits, chil
     """
     num_actions = legal.shape[2]
     virtual_loss = constants[VIRTUAL_LOSS]
-    parent_n = node_visits[b, node] + virtual_loss * node_virtual[b, node]
-    c_base = constants[C_BASE]
-    explore = (np.log((1.0 + parent_n + c_base) / c_base) + constants[C_INIT]) * np.sqrt(parent_n)
+    explore = _exploration(b, node, constants, node_visits, node_virtual)
     visited_mass = 0.0
     for a in range(num_actions):
         if legal[b, node, a] and children_visits[b, node, a] + children_virtual[b, node, a] > 0:
@@ -78,9 +84,7 @@ def select_child(b, node, constants, legal, children_prior, children_visits, chi
     """
     num_actions = legal.shape[2]
     virtual_loss = constants[VIRTUAL_LOSS]
-    parent_n = node_visits[b, node] + virtual_loss * node_virtual[b, node]
-    c_base = constants[C_BASE]
-    explore = (np.log((1.0 + parent_n + c_base) / c_base) + constants[C_INIT]) * np.sqrt(parent_n)
+    explore = _exploration(b, node, constants, node_visits, node_virtual)
     visited_mass = 0.0
     best_visited = NO_ACTION
     best_visited_score = -np.inf

@@ -6,13 +6,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from games.go import BLACK, GoGame, GoRules, GoSearchBatch, RolloutEvaluator
+from games.go import BLACK, GoGame, GoRules, GoSearchBatch
 from mcts import SearchParams
 from selfplay.adapters import make_adapter
 from selfplay.params import SelfPlayParams
 from selfplay.records import GameRecord
 from selfplay.resign import ResignCalibrator
 from selfplay.worker import SelfPlayWorker
+from selfplay_fakes import BlackDespairs
 
 RULES_5X5 = GoRules(size=5, komi=2.5, max_moves=60)
 PASS_5X5 = 25
@@ -138,16 +139,6 @@ def test_calibrator_respects_the_cap_and_resign_min_moves():
     late = ResignCalibrator(cap=0.0, target=0.0, min_evidence=1, min_moves=29)
     late.add(_record(-0.8, length=30))  # the low point is at move 28: before min_moves, it does not count
     assert late.threshold == 0.0  # capped; the winner's value from move 29 on was 0.5
-
-
-class BlackDespairs:
-    def __init__(self, num_actions: int) -> None:
-        self.num_actions = num_actions
-
-    def evaluate(self, planes: np.ndarray):
-        black_to_move = planes[:, 16, 0, 0] > 0.5
-        values = np.where(black_to_move, -0.99, 0.99).astype(np.float32)
-        return np.full((len(planes), self.num_actions), 1.0 / self.num_actions, np.float32), values
 
 
 def test_worker_with_calibration_plays_out_until_the_run_sets_a_threshold():

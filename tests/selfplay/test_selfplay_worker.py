@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import io
-
 import numpy as np
 import pytest
 
-from games.go import BLACK, GoGame, GoRules, GoSearchBatch, RolloutEvaluator
+from games.go import BLACK, GoGame, GoRules, RolloutEvaluator
 from games.tictactoe import TicTacToe, TicTacToeBatch
 from games.tictactoe import RolloutEvaluator as TicTacToeRollouts
 from mcts import SearchParams
@@ -15,20 +13,9 @@ from selfplay.adapters import make_adapter
 from selfplay.params import SelfPlayParams
 from selfplay.records import to_samples
 from selfplay.worker import SelfPlayWorker
+from selfplay_fakes import BlackDespairs
 
 RULES_5X5 = GoRules(size=5, komi=2.5, max_moves=40)
-
-
-class BlackDespairs:
-    """Uniform priors; the value says Black is lost (-0.99 when Black is to move, +0.99 when White is)."""
-
-    def __init__(self, num_actions: int) -> None:
-        self.num_actions = num_actions
-
-    def evaluate(self, planes: np.ndarray):
-        black_to_move = planes[:, 16, 0, 0] > 0.5
-        values = np.where(black_to_move, -0.99, 0.99).astype(np.float32)
-        return np.full((len(planes), self.num_actions), 1.0 / self.num_actions, np.float32), values
 
 
 def _worker(game: str, evaluator, *, games: int = 4, simulations: int = 16, seed: int = 0, **params):

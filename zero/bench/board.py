@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import platform
 import time
+
+from zero.bench import report
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -57,9 +58,5 @@ def run(args: argparse.Namespace) -> int:
         "threads": 1,
         "machine": platform.machine(),
     }
-    if args.json:
-        print(json.dumps(result))
-    else:
-        for key, value in result.items():
-            print(f"{key:24s} {value}")
+    report(result, args.json)
     return 0

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import json
 import platform
 import statistics
 import time
+
+from zero.bench import report
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -101,9 +102,5 @@ def run(args: argparse.Namespace) -> int:
     out["tree_mb"] = round(search.tree.nbytes / 2**20, 1)
     out["threads"] = 1
     out["machine"] = platform.machine()
-    if args.json:
-        print(json.dumps(out))
-    else:
-        for key, value in out.items():
-            print(f"{key:24s} {value}")
+    report(out, args.json)
     return 0

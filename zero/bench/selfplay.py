@@ -8,9 +8,9 @@ order). 1.0 means the search costs nothing next to the network.
 from __future__ import annotations
 
 import argparse
-import json
 import time
 
+from zero.bench import report
 from zero.commands.config import add_config_arguments
 
 
@@ -109,11 +109,7 @@ def run(args: argparse.Namespace) -> int:
         "mean_eval_batch": sum(sizes) / max(len(sizes), 1),
         "network_share_of_selfplay_time": worker.evaluator.seconds / max(worker.stats.seconds, 1e-9),
     }
-    if args.json:
-        print(json.dumps(result))
-    else:
-        for key, value in result.items():
-            print(f"{key:32s} {value:.4g}" if isinstance(value, float) else f"{key:32s} {value}")
+    report(result, args.json)
     return 0
 
 
