@@ -12,7 +12,7 @@ Loop (one driver process; the trainer runs here, on the GPU when there is one):
    step, version, RNG and the run counters, all written atomically);
 4. with ``selfplay.resign_calibrate``, played-out games feed a ResignCalibrator
    (selfplay.resign) whose threshold goes to the workers with each task (resignation is
-   off until it has evidence, and again after a resume until it has it again);
+   off until it has evidence; the evidence is checkpointed, so a resumed run keeps it);
 5. every ``arena.every_versions`` versions, an arena task plays the new network
    against the previous version and the random-rollout MCTS baseline (Elo table).
 
@@ -47,6 +47,7 @@ from zero.config import RunConfig, config_to_mapping, config_to_toml
 MAX_FAILURES_IN_A_ROW = 5  # a worker that dies this often without one result is broken, not unlucky
 MAX_UNAVAILABLE_S = 300.0  # a worker restarting for longer than this is broken
 RESTART_BACKOFF_S = 1.0  # pause before sending a task to a worker that just died
+CALIBRATOR_STATE = "resign_calibrator"  # key of the ResignCalibrator's evidence in a checkpoint's run state
 
 
 class WorkerFailure(RuntimeError):
@@ -124,6 +125,16 @@ def run(
         orchestrator.close()
 
 
+def resign_calibrator(sp, resume_state: dict[str, Any]) -> ResignCalibrator | None:
+    """The run's ResignCalibrator with the evidence a resumed checkpoint kept (None without ``resign_calibrate``)."""
+    if not sp.resign_calibrate:
+        return None
+    calibrator = ResignCalibrator(sp.resign_threshold, sp.resign_false_positive_target, sp.resign_min_evidence,
+                                  sp.resign_min_moves)
+    calibrator.load_state_dict(resume_state.get(CALIBRATOR_STATE))
+    return calibrator
+
+
 def _how_ended(record: GameRecord) -> str:
     """'resign', 'passes' (the last two moves passed) or 'cap' (move limit, or a game without passes)."""
     if record.resigned:
@@ -166,11 +177,7 @@ class _Loop:
         self.progress = _Progress(config.run.progress, config.run.max_steps if not selfplay_only else config.run.max_games)
         self.last_checkpoint_step = learner.step
         self._writer = None  # TensorBoard writer for self-play and arena scalars (the trainer writes its own)
-        sp = config.selfplay
-        self.resign = (
-            ResignCalibrator(sp.resign_threshold, sp.resign_false_positive_target, sp.resign_min_evidence, sp.resign_min_moves)
-            if sp.resign_calibrate else None
-        )
+        self.resign = resign_calibrator(config.selfplay, learner.resume_state)
 
     # ---- stopping -------------------------------------------------------------------
     def _done(self) -> bool:
@@ -397,9 +404,16 @@ class _Loop:
         if self.selfplay_only:
             return
         self.learner.flush()
-        self.learner.save_checkpoint(run_state=self.counters.as_dict(), run_config=self.config_mapping)
+        self.learner.save_checkpoint(run_state=self._run_state(), run_config=self.config_mapping)
         self.last_checkpoint_step = self.learner.step
         self.metrics.write("checkpoint", step=self.learner.step, version=self.version, replay=self.learner.replay_size)
+
+    def _run_state(self) -> dict[str, Any]:
+        """What a checkpoint keeps of this loop: the counters and the resignation evidence."""
+        state = self.counters.as_dict()
+        if self.resign is not None:
+            state[CALIBRATOR_STATE] = self.resign.state_dict()
+        return state
 
     def _show(self) -> None:
         postfix = {

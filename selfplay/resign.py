@@ -7,6 +7,7 @@ played-out games and chooses the highest threshold (at most ``cap``) at which no
 than ``target`` of them would have been false positives. With fewer than
 ``min_evidence`` played-out games there is no evidence, and resignation is off (-1); games
 of model versions below ``min_version`` (version 0: the untrained net) are no evidence.
+The minima travel in the run's checkpoints (``state_dict``), so a resumed run resigns at once.
 """
 
 from __future__ import annotations
@@ -59,3 +60,15 @@ class ResignCalibrator:
         if not self.winner_minima:
             return None
         return float(np.mean(np.fromiter(self.winner_minima, np.float64) < threshold))
+
+    def state_dict(self) -> dict[str, list[float]]:
+        """The evidence, as plain floats (checkpoints load it with ``weights_only``)."""
+        return {"winner_minima": [float(m) for m in self.winner_minima]}
+
+    def load_state_dict(self, state: dict | None) -> None:
+        """Restore ``state_dict()``'s evidence (None or an empty dict: none, as in a new run); refuses anything else."""
+        minima = (state or {}).get("winner_minima", [])
+        if not isinstance(minima, (list, tuple)) or not all(isinstance(m, (int, float)) for m in minima):
+            raise ValueError("resign calibrator state: winner_minima must be a list of numbers")
+        self.winner_minima.clear()
+        self.winner_minima.extend(float(m) for m in minima)

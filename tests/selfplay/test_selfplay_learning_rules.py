@@ -176,3 +176,28 @@ def test_calibrated_run_reports_false_positives_on_the_calibrator_window():
     assert rate == loop.resign.false_positive_share(loop.resign.threshold) and 0.0 < rate <= 0.05
     loop.resign = None
     assert _Loop._false_positive_rate(loop) == 0.001  # uncalibrated runs: the counters, as before
+
+
+def test_resignation_evidence_survives_a_checkpoint_and_a_resume(tmp_path):
+    from types import SimpleNamespace
+
+    import torch
+
+    from selfplay.orchestrator import RunCounters, _Loop, resign_calibrator
+    from zero.checkpoint import load_training_state
+
+    sp = SelfPlayParams(resign_calibrate=True, resign_threshold=-0.5, resign_min_evidence=20, resign_min_moves=0)
+    loop = SimpleNamespace(resign=resign_calibrator(sp, {}), counters=RunCounters(games=7))
+    assert loop.resign.evidence == 0 and loop.resign.threshold == -1.0  # a new run: no evidence, resignation off
+    for m in np.linspace(-1.0, 1.0, 40):
+        loop.resign.add(_record(float(m)))
+    torch.save({"run_state": _Loop._run_state(loop)}, tmp_path / "train.pt")
+    resumed = load_training_state(tmp_path / "train.pt")["run_state"]  # weights_only, as a resume loads it
+    assert RunCounters.from_dict(resumed).games == 7
+    restored = resign_calibrator(sp, resumed)
+    assert restored.evidence == 40
+    assert restored.threshold == loop.resign.threshold > -1.0  # resigns at once after the resume
+    assert resign_calibrator(SelfPlayParams(resign_calibrate=False), resumed) is None
+    with pytest.raises(ValueError, match="winner_minima"):
+        restored.load_state_dict({"winner_minima": "not a list"})
+    assert restored.evidence == 40  # refused: the evidence is unchanged
