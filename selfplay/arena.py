@@ -112,13 +112,16 @@ def strength_report(config, checkpoint: str, *, games: int, simulations: int, se
     """A checkpoint's results against the uniform random player and the random-rollout MCTS baseline at equal simulations."""
     import dataclasses
 
+    from zero.checkpoint import load_checkpoint
     from zero.inference import NetworkEvaluator
 
-    from selfplay.builders import build_adapter
+    from selfplay.builders import build_adapter, game_shape
 
     adapter = build_adapter(config)
     params = dataclasses.replace(config.search, simulations=max(simulations, 1), reuse_tree=False)
-    net = NetworkEvaluator.from_checkpoint(checkpoint, device="cpu")
+    ckpt = load_checkpoint(checkpoint, expected_shape=game_shape(adapter))  # a 19x19 net on a 9x9 config: refused
+    net = NetworkEvaluator(ckpt.build_model(), device="cpu")
+    net.model_version = ckpt.model_version
     has_pass = adapter.num_actions == adapter.plane_shape[1] * adapter.plane_shape[2] + 1
     random_player = RandomMoveEvaluator(adapter.num_actions, has_pass, seed)
     vs_random = play_match(adapter, params, net, random_player, games=games, simulations=simulations,
@@ -127,6 +130,7 @@ def strength_report(config, checkpoint: str, *, games: int, simulations: int, se
     vs_mcts = play_match(adapter, params, net, baseline, games=games, simulations=simulations,
                          temperature_moves=config.arena.temperature_moves, seed=seed + 1)
     return {"checkpoint": checkpoint, "model_version": net.model_version, "games": games, "simulations": simulations,
+            "baseline_rollouts": config.arena.baseline_rollouts,
             "vs_random": vs_random.as_dict(), "vs_mcts_baseline": vs_mcts.as_dict()}
 
 
@@ -205,10 +209,13 @@ class EloTable:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """python3 -m selfplay.arena --config FILE --model CKPT [--games N] [--simulations S]: strength of a checkpoint, one JSON line."""
+    """python3 -m selfplay.arena --config FILE --model CKPT [--games N] [--simulations S] [key=value ...]: strength of a checkpoint, one JSON line."""
     import argparse
     import json
+    import sys
 
+    from zero.checkpoint import CheckpointError
+    from zero.configlib import ConfigError
     from zero.config import load_config
 
     parser = argparse.ArgumentParser(prog="python3 -m selfplay.arena", description=main.__doc__)
@@ -216,10 +223,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model", required=True, help="checkpoint file or checkpoints/ directory")
     parser.add_argument("--games", type=int, default=100)
     parser.add_argument("--simulations", type=int, default=0, help="default: the config's arena.simulations")
+    parser.add_argument("overrides", nargs="*", metavar="key=value",
+                        help="config overrides, e.g. arena.baseline_rollouts=8 for a stronger baseline")
     args = parser.parse_args(argv)
-    config = load_config(args.config)
-    sims = args.simulations or config.arena.simulations
-    print(json.dumps(strength_report(config, args.model, games=args.games, simulations=sims)))
+    if args.games < 1 or args.simulations < 0:
+        parser.error("--games must be at least 1 and --simulations at least 0")
+    try:
+        config = load_config(args.config, args.overrides)
+        sims = args.simulations or config.arena.simulations
+        report = strength_report(config, args.model, games=args.games, simulations=sims)
+    except (ConfigError, CheckpointError, OSError) as exc:
+        print(f"error: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}", file=sys.stderr)
+        return 2
+    print(json.dumps(report))
     return 0
 
 

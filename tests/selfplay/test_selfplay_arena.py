@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -9,6 +11,8 @@ from games.tictactoe import TicTacToe, best_actions, solve
 from mcts import SearchParams
 from selfplay.adapters import make_adapter
 from selfplay.arena import EloTable, RandomMoveEvaluator, elo_difference, play_match
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 class PerfectEvaluator:
@@ -65,3 +69,30 @@ def test_elo_table_chains_through_previous_versions_and_survives_a_round_trip():
     assert rows[5]["chained"] == pytest.approx(elo_difference(0.75, 20))  # version 0 was never rated
     assert rows[10]["chained"] == pytest.approx(rows[5]["chained"] + elo_difference(0.75, 20))
     assert table.latest() == pytest.approx(elo_difference(0.9, 20))
+
+
+def test_strength_command_reports_both_opponents_and_refuses_bad_input(tmp_path, capsys):
+    import json
+
+    from selfplay.arena import main
+    from selfplay.builders import build_adapter, build_model
+    from zero.checkpoint import save_checkpoint
+    from zero.config import load_config
+
+    tiny = str(ROOT / "configs" / "tiny.toml")
+    config = load_config(tiny)
+    save_checkpoint(tmp_path / "ckpt", build_model(config, build_adapter(config), seed=0), step=10, model_version=3)
+    args = ["--config", tiny, "--model", str(tmp_path / "ckpt"), "--games", "4", "--simulations", "4"]
+    assert main(args + ["arena.baseline_rollouts=2"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["model_version"] == 3 and report["baseline_rollouts"] == 2
+    for opponent in ("vs_random", "vs_mcts_baseline"):
+        r = report[opponent]
+        assert r["wins"] + r["losses"] + r["draws"] == 4
+    assert main(args + ["arena.no_such_key=1"]) == 2  # a bad override names the field, one line, nothing played
+    assert "no_such_key" in capsys.readouterr().err
+    assert main(["--config", str(ROOT / "configs" / "tictactoe.toml"), *args[2:]]) == 2  # a 5x5 Go net for tic-tac-toe
+    err = capsys.readouterr().err
+    assert "checkpoint is for" in err and len(err.strip().splitlines()) == 1
+    assert main(args[:2] + ["--model", str(tmp_path / "missing"), *args[4:]]) == 2
+    assert "no such checkpoint" in capsys.readouterr().err
