@@ -19,7 +19,7 @@ Loop (one driver process; the trainer runs here, on the GPU when there is one):
 Resume: the same command on the same run directory reloads the latest checkpoint
 and the replay shards; each collected task's positions are written as an atomic shard
 at once, so ``kill -9`` loses at most the games in flight and the steps since the last
-checkpoint (Ctrl-C writes a checkpoint first). The trainer gets the CPU threads the
+checkpoint (Ctrl-C and SIGTERM write a checkpoint first). The trainer gets the CPU threads the
 local workers leave free. A worker actor that dies is restarted by Ray
 (max_restarts=-1); its lost task is resubmitted.
 """
@@ -27,6 +27,8 @@ local workers leave free. A worker actor that dies is restarted by Ray
 from __future__ import annotations
 
 import os
+import signal
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -118,11 +120,27 @@ def run(
     metrics = MetricsLog(rd.metrics)
     elo = EloTable.from_dict(counters.elo)
     start_ray(address)
+    previous_handler = _stop_on_sigterm()  # after ray.init, whose own SIGTERM handler exits without a checkpoint
     orchestrator = _Loop(config, rd, learner, counters, metrics, elo, selfplay_only)
     try:
         return orchestrator.loop()
     finally:
         orchestrator.close()
+        if previous_handler is not None:
+            signal.signal(signal.SIGTERM, previous_handler)
+
+
+def _stop_on_sigterm():
+    """Treat SIGTERM (plain ``kill``, a batch scheduler, ``docker stop``) like Ctrl-C: checkpoint, then stop.
+
+    Returns the handler it replaced (None where none could be set)."""
+    if threading.current_thread() is not threading.main_thread():
+        return None  # handlers can only be set from the main thread (a run started in a thread keeps Ray's)
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    return signal.signal(signal.SIGTERM, interrupt)
 
 
 def resign_calibrator(sp, resume_state: dict[str, Any]) -> ResignCalibrator | None:
@@ -163,6 +181,10 @@ class _Loop:
             )
             for i in range(run.num_workers)
         ]
+        # An arena task asks for a CPU of its own only where the workers leave one free: with every CPU reserved
+        # (2 workers on a 2-core laptop) a task asking for one would never be scheduled.
+        free_cpus = ray.cluster_resources().get("CPU", 0) - run.num_workers * run.worker_cpus
+        self.arena_cpus = 1 if free_cpus >= 1 else 0
         self.in_flight: dict[Any, int] = {}  # ObjectRef -> worker index
         self.failures_in_a_row = [0] * run.num_workers  # a worker that never succeeds stops the run
         self.unavailable_in_a_row = [0] * run.num_workers
@@ -379,7 +401,7 @@ class _Loop:
         every = self.config.arena.every_versions
         if every and self.version % every == 0:
             prev_version, prev_ref = self.previous
-            ref = arena_task.remote(
+            ref = arena_task.options(num_cpus=self.arena_cpus).remote(
                 self.config_mapping, self.version, self.weights_ref, prev_version, prev_ref,
                 self.config.run.seed + self.version,
             )

@@ -1,4 +1,4 @@
-"""End to end on Ray (one local cluster for the whole module): the tiny run's files, resume after kill -9, a killed worker restarted."""
+"""End to end on Ray (one local cluster for the whole module): the tiny run's files, resume after kill -9, SIGTERM checkpoints, a killed worker restarted."""
 
 from __future__ import annotations
 
@@ -70,6 +70,16 @@ def test_tiny_run_writes_checkpoints_replay_sgf_metrics_and_elo(ray_address, tmp
     assert list((tmp_path / "tensorboard").iterdir())
 
 
+def test_arena_runs_when_the_workers_reserve_every_cpu(ray_address, tmp_path):
+    from selfplay.orchestrator import run
+
+    summary = run(_tiny("run.num_workers=2", "run.max_steps=20", "arena.every_versions=1"), tmp_path)  # 2 of 2 CPUs
+    assert summary["step"] == 20
+    assert sorted(int(v) for v in summary["elo"]) == [1, 2]  # both versions evaluated, none left waiting
+    workers = {m["worker"] for m in read_metrics(tmp_path / "metrics.jsonl") if m.get("kind") == "selfplay"}
+    assert workers == {0, 1}
+
+
 def _train_command(run_dir: Path, address: str, *overrides: str) -> list[str]:
     return [sys.executable, "-m", "zero.cli", "train", "--config", str(TINY), "--run-dir", str(run_dir),
             "--address", address, "run.progress=false", *overrides]
@@ -128,6 +138,31 @@ def test_resume_after_kill_9_continues_step_version_and_replay(ray_address, tmp_
     after_kill = [s for s in checkpoints if s > killed.step]
     assert after_kill and after_kill[0] == killed.step + 20  # training picked up where the checkpoint left off
     assert not list(run_dir.rglob("*.tmp"))  # no half-written file anywhere
+
+
+def _trained_step(run_dir: Path) -> int:
+    return max((m["step"] for m in read_metrics(run_dir / "metrics.jsonl") if "policy_loss" in m), default=0)
+
+
+def test_sigterm_checkpoints_the_steps_since_the_last_checkpoint_and_stops(ray_address, tmp_path):
+    from zero.checkpoint import load_checkpoint
+
+    run_dir = tmp_path / "run"
+    command = _train_command(run_dir, ray_address, "run.max_steps=100000", "run.checkpoint_every_steps=1000")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen(command, cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        _wait_for(lambda: _trained_step(run_dir) >= 15 or proc.poll() is not None, 240, "15 train steps")
+        assert proc.poll() is None, proc.stderr.read().decode()[-2000:]
+        trained = _trained_step(run_dir)
+        assert _latest_step(run_dir) == 0  # no periodic checkpoint yet (every 1000 steps)
+        proc.send_signal(signal.SIGTERM)  # what kill, a batch scheduler or docker stop sends
+        assert proc.wait(timeout=120) == 130
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert load_checkpoint(run_dir / "checkpoints").step >= trained  # the steps since the last checkpoint were kept
+    assert not list(run_dir.rglob("*.tmp"))
 
 
 def test_killed_worker_is_restarted_and_the_run_completes(ray_address, tmp_path):
