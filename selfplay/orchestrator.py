@@ -113,6 +113,14 @@ def run(
 ) -> dict[str, Any]:
     """Run (or resume) a training run in ``run_dir``; returns a summary. ``selfplay_only`` plays games without training."""
     rd = RunDir(Path(run_dir)).create()
+    lock = rd.lock()  # before anything is written: a second process on the same directory stops here
+    try:
+        return _run_locked(config, rd, address, selfplay_only, source)
+    finally:
+        lock.release()
+
+
+def _run_locked(config: RunConfig, rd: RunDir, address: str | None, selfplay_only: bool, source: str | None) -> dict[str, Any]:
     atomic_write_text(rd.config, config_to_toml(config, source))
     _share_cores_with_workers(config)
     learner = Learner(config, rd, train=not selfplay_only)

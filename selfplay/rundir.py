@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
+import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 CONFIG_SNAPSHOT = "config.toml"
+LOCK_FILE = ".lock"  # held (flock) by the process running in the directory; the kernel drops it when that process dies
 STATE_FILE = "run_state.json"  # counters the orchestrator keeps beside the checkpoints (games, positions, Elo table)
 
 
@@ -53,6 +56,36 @@ class RunDir:
 
     def exists(self) -> bool:
         return self.config.exists()
+
+    def lock(self) -> "RunLock":
+        """Claim the directory for this process; raises RunDirBusy if another process holds it."""
+        return RunLock(self.root / LOCK_FILE)
+
+
+class RunDirBusy(RuntimeError):
+    """Another process is running in the run directory (two runs would interleave checkpoints and shards)."""
+
+
+class RunLock:
+    """An exclusive ``flock`` on the run directory's lock file; released by ``release()`` or when the process dies (kill -9 too)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.read(self._fd, 32).decode(errors="replace").strip() or "unknown"
+            os.close(self._fd)
+            raise RunDirBusy(f"{path.parent}: another zero process (pid {holder}) is running in this run directory") from None
+        os.ftruncate(self._fd, 0)
+        os.write(self._fd, str(os.getpid()).encode())
+
+    def release(self) -> None:
+        if self._fd >= 0:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+            os.close(self._fd)
+            self._fd = -1
 
 
 def read_json(path: Path | str) -> dict[str, Any] | None:
