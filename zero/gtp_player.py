@@ -139,7 +139,8 @@ class GoPlayer:
         order = [a for a in np.argsort(-visits, kind="stable") if visits[a] > 0 and legal[a]]
         stones = game.stones().reshape(-1)
         me = game.to_move
-        candidates = [a for a in order if a == pass_a or not fills_own_eye(stones, N, int(a), me)]
+        own_eyes = game.own_eye_mask()
+        candidates = [a for a in order if not own_eyes[a]]
         dead_opponent: list[int] = []
         if cleanup:
             dead_opponent = [a for a in self.dead_stones(game) if stones[a] == 3 - me]
@@ -165,9 +166,10 @@ class GoPlayer:
         """A legal move next to a dead opponent stone (filling its liberties captures it)."""
         N = game.size
         stones = game.stones().reshape(-1)
+        own_eyes = game.own_eye_mask()
         for a in dead:
             for b in neighbours(a, N):
-                if stones[b] == 0 and legal[b] and not fills_own_eye(stones, N, b, game.to_move):
+                if stones[b] == 0 and legal[b] and not own_eyes[b]:
                     return b
         return N * N
 
@@ -225,25 +227,6 @@ def neighbours(a: int, N: int) -> list[int]:
     if y < N - 1:
         out.append(a + N)
     return out
-
-
-def fills_own_eye(stones: np.ndarray, N: int, a: int, color: int) -> bool:
-    """Whether playing ``a`` fills a single-point eye of ``color``: all neighbours ours and the diagonals not
-    contested (at most one opponent diagonal in the centre, none on the edge)."""
-    if a >= N * N or stones[a] != 0:
-        return False
-    if any(stones[b] != color for b in neighbours(a, N)):
-        return False
-    x, y = a % N, a // N
-    bad = 0
-    off_board = 0
-    for dx, dy in ((-1, -1), (1, -1), (-1, 1), (1, 1)):
-        u, v = x + dx, y + dy
-        if not (0 <= u < N and 0 <= v < N):
-            off_board = 1
-        elif stones[v * N + u] == 3 - color:
-            bad += 1
-    return bad + off_board < 2
 
 
 def chains(stones: np.ndarray, N: int) -> list[list[int]]:

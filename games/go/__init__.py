@@ -14,6 +14,7 @@ pass = N*N, or GTP vertices like ``"D4"`` / ``"pass"``)::
     game.to_move, game.moves (list of (colour, action)), game.positions, game.move_number, game.passes
     game.is_over, game.winner(), game.result()  ('B+3.5', 'W+R', '0')
     game.stones()            # int8[N, N] 0/1/2;  game.captures -> {BLACK: n, WHITE: m}
+    game.own_eye_mask()      # bool[N*N+1] moves that fill the mover's own single-point eye
     game.area_score()        # Tromp-Taylor black - white - komi;  game.ownership() int8[N, N] (+1 black)
     game.planes()            # float32[17, N, N] AlphaGo Zero planes of the current position
     game.diagram(); GoGame.from_diagram("X O .\\n...", to_move="W")
@@ -40,7 +41,7 @@ Modules in dependency order:
 """
 
 from games.go.coords import CoordinateError, from_gtp, to_gtp
-from games.go.game import BLACK, EMPTY, WHITE, GoGame, IllegalMoveError, parse_color
+from games.go.game import BLACK, EMPTY, WHITE, GoGame, IllegalMoveError, own_eye_points, parse_color
 from games.go.rules import GoRules
 from games.go.search import GoSearchBatch, RolloutEvaluator
 from games.go.sgf import SgfError
@@ -53,5 +54,5 @@ def new_game(size: int = 9, komi: float = 7.5, superko: str = "positional", max_
 
 __all__ = [
     "BLACK", "WHITE", "EMPTY", "GoGame", "GoRules", "GoSearchBatch", "RolloutEvaluator", "IllegalMoveError",
-    "CoordinateError", "SgfError", "new_game", "parse_color", "from_gtp", "to_gtp",
+    "CoordinateError", "SgfError", "new_game", "own_eye_points", "parse_color", "from_gtp", "to_gtp",
 ]
