@@ -27,6 +27,7 @@ class GameAdapter(Protocol):
     def resign(self, game, player: int) -> None: ...
     def to_sgf(self, game, names: tuple[str, str] = ("", "")) -> bytes | None: ...
     def baseline_evaluator(self, rollouts: int, seed: int): ...  # random-rollout evaluator
+    def own_eye_moves(self, game) -> np.ndarray | None: ...  # bool[A] moves filling the mover's own eye (None: no such notion)
 
 
 class GoAdapter:
@@ -72,6 +73,9 @@ class GoAdapter:
 
     def final_ownership(self, game) -> np.ndarray:
         return np.asarray(game.ownership(), np.int8)
+
+    def own_eye_moves(self, game) -> np.ndarray:
+        return game.own_eye_mask()
 
     def resign(self, game, player: int) -> None:
         from games.go import BLACK, WHITE
@@ -125,6 +129,9 @@ class TicTacToeAdapter:
         return 1.0 if winner == 1 else (-1.0 if winner == 2 else 0.0)
 
     def final_ownership(self, game) -> None:
+        return None
+
+    def own_eye_moves(self, game) -> None:
         return None
 
     def resign(self, game, player: int) -> None:

@@ -5,7 +5,10 @@ it to B. Because every unfinished game makes one move per step, the side to move
 the same in all games of a half, so each step is one batched search per half with the
 evaluator of the player to move there. Match mode: no root noise; the opening
 ``temperature_moves`` moves are sampled from the visits so that games differ, then the
-most visited move. Elo: the random-rollout MCTS baseline is fixed at 0; a version's
+most visited move. A player that searches never fills its own single-point eye (Go),
+as `zero gtp` plays: with nothing else visited it passes. Without that rule a network whose
+value is saturated (every move "wins") fills its eyes one by one against an opponent
+that never passes, until its groups die; the uniform random player keeps every legal move. Elo: the random-rollout MCTS baseline is fixed at 0; a version's
 rating is 400 log10(s / (1 - s)) from its score s against the baseline (s clipped to
 [1/(2n), 1 - 1/(2n)] for n games), and the chained rating adds the difference measured
 against the previous evaluated version.
@@ -61,10 +64,12 @@ def play_match(
     temperature_moves: int = 0,
     seed: int = 0,
     simulations_b: int | None = None,
+    keeps_own_eyes: tuple[bool, bool] = (True, True),
 ) -> MatchResult:
     """Play ``games`` games of A against B (A first in the first half); returns A's wins, losses, draws.
 
-    ``simulations_b`` gives B another simulation count (e.g. 1 for the uniform random player).
+    ``simulations_b`` gives B another simulation count (e.g. 1 for the uniform random player);
+    ``keeps_own_eyes[i]``: player i (A, B) never fills its own eye.
     """
     rng = np.random.default_rng(seed)
     halves = [(games + 1) // 2, games // 2]  # half 0: A moves first; half 1: B moves first
@@ -80,8 +85,11 @@ def play_match(
             evaluator = evaluator_a if a_to_move else evaluator_b
             sims = simulations if a_to_move or simulations_b is None else simulations_b
             outcome = searcher.search_games(boards, simulations=sims, add_noise=False, evaluator=evaluator)
+            visits = outcome.visits
+            if keeps_own_eyes[0 if a_to_move else 1]:
+                visits = _without_own_eye_moves(adapter, boards, visits)
             temperature = np.full(count, 1.0 if move < temperature_moves else 0.0)
-            actions = choose_moves(outcome.visits, temperature, rng)
+            actions = choose_moves(visits, temperature, rng)
             for game, action in zip(boards, actions):
                 if action != NO_ACTION and not adapter.is_over(game):
                     adapter.play(game, int(action))
@@ -91,6 +99,21 @@ def play_match(
         results.extend(sign * adapter.result(g) for g in boards)
     results = np.asarray(results)
     return MatchResult(wins=int((results > 0).sum()), losses=int((results < 0).sum()), draws=int((results == 0).sum()))
+
+
+def _without_own_eye_moves(adapter, boards: list, visits: np.ndarray) -> np.ndarray:
+    """The visits with own-eye-filling moves removed; a game left with no visited move passes (its last action)."""
+    out = visits
+    for i, game in enumerate(boards):  # once per game per move
+        eyes = None if adapter.is_over(game) else adapter.own_eye_moves(game)
+        if eyes is None or not (visits[i] * eyes).any():
+            continue
+        if out is visits:
+            out = visits.copy()
+        out[i, eyes] = 0
+        if not out[i].any():
+            out[i, -1] = 1  # only own eyes were visited: pass
+    return out
 
 
 class RandomMoveEvaluator:
@@ -125,7 +148,7 @@ def strength_report(config, checkpoint: str, *, games: int, simulations: int, se
     has_pass = adapter.num_actions == adapter.plane_shape[1] * adapter.plane_shape[2] + 1
     random_player = RandomMoveEvaluator(adapter.num_actions, has_pass, seed)
     vs_random = play_match(adapter, params, net, random_player, games=games, simulations=simulations,
-                           simulations_b=1, seed=seed)
+                           simulations_b=1, seed=seed, keeps_own_eyes=(True, False))
     baseline = adapter.baseline_evaluator(config.arena.baseline_rollouts, seed)
     vs_mcts = play_match(adapter, params, net, baseline, games=games, simulations=simulations,
                          temperature_moves=config.arena.temperature_moves, seed=seed + 1)

@@ -96,3 +96,51 @@ def test_strength_command_reports_both_opponents_and_refuses_bad_input(tmp_path,
     assert "checkpoint is for" in err and len(err.strip().splitlines()) == 1
     assert main(args[:2] + ["--model", str(tmp_path / "missing"), *args[4:]]) == 2
     assert "no such checkpoint" in capsys.readouterr().err
+
+
+def test_searching_players_never_fill_their_own_eye_and_pass_when_only_eyes_were_visited():
+    from games.go import GoGame, GoRules
+    from selfplay.adapters import GoAdapter
+    from selfplay.arena import _without_own_eye_moves
+
+    adapter = GoAdapter(GoRules(size=5, komi=0.5))
+    game = GoGame.from_diagram(
+        """
+        . X . . .
+        X X . . .
+        . . . . .
+        . . . . O
+        . . . O .
+        """
+    )  # Black to move: A5 (0) is Black's eye
+    visits = np.zeros((2, 26), np.int32)
+    visits[0, [0, 12]] = [9, 3]  # the eye is the most visited move
+    visits[1, 0] = 5  # only the eye was visited
+    out = _without_own_eye_moves(adapter, [game, game.copy()], visits)
+    assert out[0].tolist() == [0] + visits[0, 1:].tolist()  # the eye dropped, the next best kept
+    assert out[1, 0] == 0 and out[1, 25] == 1 and out[1].sum() == 1  # nothing else visited: pass
+    assert visits[0, 0] == 9  # the caller's visits are left alone
+    white_to_move = GoGame.from_diagram("\n".join([". X . . ."] + [". . . . ."] * 4), to_move="W")
+    unchanged = _without_own_eye_moves(adapter, [white_to_move, white_to_move], visits)
+    assert (unchanged == visits).all()  # no eye of the side to move: nothing changes
+
+
+def test_match_applies_the_eye_rule_only_to_the_players_asked():
+    from games.go import GoRules
+    from selfplay.adapters import GoAdapter
+
+    class CountingGo(GoAdapter):
+        def __init__(self, rules):
+            super().__init__(rules)
+            self.asked_for = []
+
+        def own_eye_moves(self, game):
+            self.asked_for.append(game.to_move)
+            return super().own_eye_moves(game)
+
+    params = SearchParams(simulations=4, leaves_per_step=2)
+    for rule, asked in (((True, False), {1}), ((False, True), {2}), ((False, False), set()), ((True, True), {1, 2})):
+        adapter = CountingGo(GoRules(size=5, komi=0.5, max_moves=12))
+        random_a, random_b = RandomMoveEvaluator(26, True, 1), RandomMoveEvaluator(26, True, 2)
+        play_match(adapter, params, random_a, random_b, games=1, simulations=4, keeps_own_eyes=rule)
+        assert set(adapter.asked_for) == asked  # A is Black in the single game
