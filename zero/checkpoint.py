@@ -121,8 +121,11 @@ def list_checkpoints(directory: str | Path) -> list[Path]:
 
 
 def resolve_checkpoint_path(path: str | Path) -> Path:
-    """A weights file for ``path``: the file itself, or for a directory the one its ``latest`` names (else the newest)."""
+    """A weights file for ``path``: the file itself, or for a directory the one its ``latest`` names (else the
+    newest); a run directory stands for its ``checkpoints/``."""
     path = Path(path)
+    if path.is_dir() and not (path / LATEST).exists() and not list_checkpoints(path) and (path / "checkpoints").is_dir():
+        path = path / "checkpoints"
     if path.is_dir():
         pointer = path / LATEST
         if pointer.exists():

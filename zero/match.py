@@ -10,6 +10,7 @@ and disagreements with ours are counted.
 
 from __future__ import annotations
 
+import collections
 import logging
 import math
 import os
@@ -99,18 +100,36 @@ class GtpClient:
         self.argv = shlex.split(command) if isinstance(command, str) else list(command)
         self.name = name or os.path.basename(self.argv[0])
         self.timeout = timeout
-        self._stderr = open(stderr_path, "ab") if stderr_path else subprocess.DEVNULL
+        # Without a log file the engine's stderr is kept to its last lines: why it died goes into the error.
+        self._stderr = open(stderr_path, "ab") if stderr_path else subprocess.PIPE
         self.proc = subprocess.Popen(
             self.argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._stderr, text=True, bufsize=1
         )
         self._lines: queue.Queue[str | None] = queue.Queue()
+        self._stderr_tail: collections.deque[str] = collections.deque(maxlen=5)
         threading.Thread(target=self._read, daemon=True, name=f"gtp-client-{self.name}").start()
+        self._stderr_reader = None
+        if self.proc.stderr is not None:
+            self._stderr_reader = threading.Thread(target=self._read_stderr, daemon=True, name=f"gtp-stderr-{self.name}")
+            self._stderr_reader.start()
 
     def _read(self) -> None:
         assert self.proc.stdout is not None
         for line in self.proc.stdout:
             self._lines.put(line)
         self._lines.put(None)
+
+    def _read_stderr(self) -> None:
+        assert self.proc.stderr is not None
+        for line in self.proc.stderr:
+            if line.strip():
+                self._stderr_tail.append(line.strip())
+
+    def _last_words(self) -> str:
+        """': <the engine's last stderr line>' once it has exited, or '' (nothing kept)."""
+        if self._stderr_reader is not None:
+            self._stderr_reader.join(timeout=2.0)
+        return f": {self._stderr_tail[-1][:300]}" if self._stderr_tail else ""
 
     def send(self, command: str, timeout: float | None = None) -> tuple[bool, str]:
         """Send one command and wait for its reply; GtpClientError on EOF, timeout or garbage."""
@@ -128,7 +147,7 @@ class GtpClient:
             except queue.Empty:
                 raise GtpClientError(f"{self.name}: no reply to {command!r} in time") from None
             if line is None:
-                raise GtpClientError(f"{self.name}: exited while answering {command!r}")
+                raise GtpClientError(f"{self.name}: exited while answering {command!r}{self._last_words()}")
             line = line.rstrip("\r\n")
             if not lines and not line.strip():
                 continue  # stray blank lines between replies
@@ -161,7 +180,7 @@ class GtpClient:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
-        if self._stderr is not subprocess.DEVNULL:
+        if self._stderr is not subprocess.PIPE:
             self._stderr.close()
 
     def __enter__(self) -> GtpClient:

@@ -58,3 +58,15 @@ def test_match_with_an_engine_that_exits_at_once_is_a_one_line_error():
                          capture_output=True, text=True, timeout=120)
     assert out.returncode == 2 and out.stdout == ""  # no report with a NaN win rate (invalid JSON)
     assert out.stderr.splitlines()[-1].startswith("zero: error: no game could be played") and "Traceback" not in out.stderr
+
+
+def test_an_engine_that_dies_is_reported_with_its_last_stderr_line():
+    import sys
+
+    from zero.match import GtpClient, GtpClientError
+
+    script = "import sys; sys.stdin.readline(); print('engine: error: no such model', file=sys.stderr); sys.exit(2)"
+    with GtpClient([sys.executable, "-c", script], name="dying") as engine:
+        with pytest.raises(GtpClientError) as err:
+            engine.send("boardsize 9", timeout=30)
+    assert str(err.value) == "dying: exited while answering 'boardsize 9': engine: error: no such model"

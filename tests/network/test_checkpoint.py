@@ -84,6 +84,14 @@ def test_keeps_the_last_k_and_points_latest_at_the_newest(tmp_path):
     assert load_checkpoint(tmp_path).step == 40
 
 
+def test_a_run_directory_stands_for_its_checkpoints(tmp_path):
+    save_checkpoint(tmp_path / "run" / "checkpoints", tiny_model(), step=7, model_version=2)
+    assert load_checkpoint(tmp_path / "run").step == 7  # `zero gtp --model runs/NAME` as well as runs/NAME/checkpoints
+    (tmp_path / "empty" / "checkpoints").mkdir(parents=True)
+    with pytest.raises(CheckpointError, match="no checkpoint in this directory"):
+        load_checkpoint(tmp_path / "empty")
+
+
 def test_the_checkpoints_architecture_wins_and_a_conflicting_one_is_named(tmp_path):
     stored = NetworkConfig(blocks=3, channels=8, global_pooling_every=0, ownership_head=False)
     save_checkpoint(tmp_path, tiny_model(config=stored), step=1, model_version=1)
