@@ -34,7 +34,8 @@ class EngineParams:
     resign_min_move: int = field(default=20, metadata={"doc": "never resign before this move number"})
     ownership_playouts: int = field(default=200, metadata={"doc": "playouts for dead-stone estimation without an ownership head"})
     dead_threshold: float = field(default=0.4, metadata={"doc": "a chain is dead when the opponent owns its points by more than this on average"})
-    seed: int = field(default=0, metadata={"doc": "random seed of search noise and playouts"})
+    seed: int = field(default=0, metadata={"doc": "random seed of search noise, playouts and random_moves (-1 = a fresh one each start)"})
+    random_moves: int = field(default=0, metadata={"doc": "the first this many moves of a game are drawn in proportion to visits, never filling an own eye (Leela Zero's --randomcnt: repeated games differ); 0 = always the most visited"})
 
     def validate(self) -> None:
         if self.visits < 1:
@@ -51,6 +52,10 @@ class EngineParams:
             raise ValueError("ownership_playouts: must be >= 1")
         if not 0.0 < self.dead_threshold < 1.0:
             raise ValueError("dead_threshold: must be in (0, 1)")
+        if self.seed < -1:
+            raise ValueError("seed: must be >= 0, or -1 for a fresh one each start")
+        if self.random_moves < 0:
+            raise ValueError("random_moves: must be >= 0")
 
 
 @dataclass(frozen=True)
@@ -77,7 +82,8 @@ class GoPlayer:
         self._search: BatchedSearch | None = None
         self._analysis: BatchedSearch | None = None
         self._evaluator: Any = None
-        self._rng = np.random.default_rng(params.seed)
+        self.seed = params.seed if params.seed >= 0 else int(np.random.SeedSequence().entropy % 2**31)
+        self._rng = np.random.default_rng(self.seed)
 
     # -- set-up --
 
@@ -88,16 +94,16 @@ class GoPlayer:
         if self.network is not None and self.network.shape.board_size != N:
             raise ValueError(f"the network plays {self.network.shape.board_size}x{self.network.shape.board_size} only")
         self._rules = rules
-        self._evaluator = self.network or RolloutEvaluator(N, rules.komi, self.params.rollouts, seed=self.params.seed)
+        self._evaluator = self.network or RolloutEvaluator(N, rules.komi, self.params.rollouts, seed=self.seed)
         sims = max(self.params.visits, 2)
-        self._search = BatchedSearch(replace_sims(self.search_params, sims), batch_size=1, num_actions=N * N + 1, seed=self.params.seed)
+        self._search = BatchedSearch(replace_sims(self.search_params, sims), batch_size=1, num_actions=N * N + 1, seed=self.seed)
         self._analysis = None
 
     def _analysis_search(self, N: int) -> BatchedSearch:
         if self._analysis is None:
             # cap the tree at ~256 MB: a node costs about 21 bytes per action
             cap = max(2, min(self.params.analysis_visits, 256_000_000 // (21 * (N * N + 1))))
-            self._analysis = BatchedSearch(replace_sims(self.search_params, cap), batch_size=1, num_actions=N * N + 1, seed=self.params.seed)
+            self._analysis = BatchedSearch(replace_sims(self.search_params, cap), batch_size=1, num_actions=N * N + 1, seed=self.seed)
         return self._analysis
 
     # -- search --
@@ -150,6 +156,10 @@ class GoPlayer:
                     return self._cleanup_move(game, dead_opponent, legal)
         if not candidates:
             return pass_a
+        if game.move_number < self.params.random_moves and not cleanup:
+            moves = [a for a in candidates if a != pass_a] or candidates
+            weights = visits[moves].astype(np.float64)
+            return int(self._rng.choice(moves, p=weights / weights.sum()))
         best = int(candidates[0])
         q = result.q[0][best]
         winrate = (float(q) + 1.0) / 2.0 if np.isfinite(q) else 0.5
