@@ -98,8 +98,12 @@ class SelfPlayWorker:
         self.model_version = version
 
     def set_resign_threshold(self, threshold: float) -> None:
-        """Resign below ``threshold`` from now on (-1 = never); games in progress keep their resign_disabled draw."""
+        """Resign below ``threshold`` from now on (-1 = never); games in progress keep their resign_disabled draw,
+        games not begun yet (a new or resumed worker's first batch) draw again."""
         self.resign_threshold = float(threshold)
+        for slot in self.slots:
+            if not slot.moves:
+                slot.resign_disabled = self._draw_resign_disabled()
 
     def play(self, num_games: int) -> list[GameRecord]:
         """Advance the lockstep batch until at least ``num_games`` games have finished; games in progress carry over."""
@@ -156,10 +160,13 @@ class SelfPlayWorker:
         return finished
 
     def _new_slot(self) -> _Slot:
+        return _Slot(game=self.adapter.new_game(), resign_disabled=self._draw_resign_disabled())
+
+    def _draw_resign_disabled(self) -> bool:
         disabled = self.rng.random() < self.params.resign_playout_fraction or (
             self.params.resign_calibrate and self.resign_threshold <= -1.0  # resignation off: played out, evidence
         )
-        return _Slot(game=self.adapter.new_game(), resign_disabled=bool(disabled))
+        return bool(disabled)
 
     def _finish(self, index: int, resigned_by: int) -> GameRecord:
         slot = self.slots[index]

@@ -152,6 +152,15 @@ def test_worker_with_calibration_plays_out_until_the_run_sets_a_threshold():
     assert all(r.num_positions == 1 for r in later if r.resigned)
 
 
+def test_a_threshold_set_before_the_first_move_applies_to_the_first_games():
+    worker = _worker(BlackDespairs(26), resign_threshold=-0.9, resign_min_moves=0, resign_playout_fraction=0.0,
+                     temperature_moves=0, resign_calibrate=True)
+    assert all(slot.resign_disabled for slot in worker.slots)  # built with resignation off
+    worker.set_resign_threshold(-0.9)  # a resumed run sends its threshold with the first task
+    first = worker.play(4)
+    assert all(r.resigned and not r.resign_disabled for r in first)  # not played out as if it were still off
+
+
 def test_how_games_end_is_classified():
     from selfplay.orchestrator import _how_ended
 
