@@ -6,10 +6,11 @@ the same in all games of a half, so each step is one batched search per half wit
 evaluator of the player to move there. Match mode: no root noise; the opening
 ``temperature_moves`` moves are sampled from the visits so that games differ, then the
 most visited move. A player that searches never fills its own single-point eye (Go),
-as `zero gtp` plays: with nothing else visited it passes. Without that rule a network whose
-value is saturated (every move "wins") fills its eyes one by one against an opponent
-that never passes, until its groups die; the uniform random player keeps every legal move. Elo: the random-rollout MCTS baseline is fixed at 0; a version's
-rating is 400 log10(s / (1 - s)) from its score s against the baseline (s clipped to
+as `zero gtp` plays: with nothing else visited it passes. Without that rule a network
+whose value is saturated (every move "wins") fills its eyes one by one against an
+opponent that never passes, until its groups die; the uniform random player keeps every
+legal move. Elo: the random-rollout MCTS baseline is fixed at 0; a version's rating is
+400 log10(s / (1 - s)) from its score s against the baseline (s clipped to
 [1/(2n), 1 - 1/(2n)] for n games), and the chained rating adds the difference measured
 against the previous evaluated version.
 """
@@ -243,7 +244,7 @@ def main(argv: list[str] | None = None) -> int:
 
     parser = argparse.ArgumentParser(prog="python3 -m selfplay.arena", description=main.__doc__)
     parser.add_argument("--config", required=True)
-    parser.add_argument("--model", required=True, help="checkpoint file or checkpoints/ directory")
+    parser.add_argument("--model", required=True, help="checkpoint file, checkpoints/ directory or run directory")
     parser.add_argument("--games", type=int, default=100)
     parser.add_argument("--simulations", type=int, default=0, help="default: the config's arena.simulations")
     parser.add_argument("overrides", nargs="*", metavar="key=value",
