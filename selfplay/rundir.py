@@ -50,8 +50,12 @@ class RunDir:
         return self.root / STATE_FILE
 
     def create(self) -> "RunDir":
-        for path in (self.root, self.checkpoints, self.replay, self.sgf, self.tensorboard):
-            path.mkdir(parents=True, exist_ok=True)
+        """Make the folders; RunDirError (one line) where that is impossible (a file in the way, no permission)."""
+        try:
+            for path in (self.root, self.checkpoints, self.replay, self.sgf, self.tensorboard):
+                path.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise RunDirError(f"{self.root}: cannot be used as a run directory: {exc.strerror or exc}") from None
         return self
 
     def exists(self) -> bool:
@@ -62,7 +66,11 @@ class RunDir:
         return RunLock(self.root / LOCK_FILE)
 
 
-class RunDirBusy(RuntimeError):
+class RunDirError(RuntimeError):
+    """The run directory cannot be used (the message is one line for the CLI)."""
+
+
+class RunDirBusy(RunDirError):
     """Another process is running in the run directory (two runs would interleave checkpoints and shards)."""
 
 
@@ -71,7 +79,10 @@ class RunLock:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            self._fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise RunDirError(f"{path.parent}: cannot be used as a run directory: {exc.strerror or exc}") from None
         try:
             fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

@@ -62,3 +62,15 @@ def test_train_refuses_a_busy_run_directory_before_writing_anything(tmp_path):
         lock.release()
     assert cli.returncode == 2
     assert cli.stderr.strip().splitlines() == [f"zero: error: {rd.root}: another zero process (pid {os.getpid()}) is running in this run directory"]
+
+
+def test_a_run_directory_that_cannot_be_made_is_a_one_line_error(tmp_path):
+    in_the_way = tmp_path / "a_file"
+    in_the_way.write_text("not a directory")
+    cli = subprocess.run(
+        [sys.executable, "-m", "zero.cli", "train", "--config", str(TINY), "--run-dir", str(in_the_way)],
+        env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True, timeout=120,
+    )
+    assert cli.returncode == 2
+    assert cli.stderr.strip().splitlines() == [f"zero: error: {in_the_way}: cannot be used as a run directory: File exists"]
+    assert in_the_way.read_text() == "not a directory"

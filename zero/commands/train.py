@@ -22,13 +22,13 @@ def run(args: argparse.Namespace, *, selfplay_only: bool = False) -> int:
     run_dir = args.run_dir or f"runs/{config.run.name}"
     from selfplay.orchestrator import WorkerFailure
     from selfplay.orchestrator import run as run_training
-    from selfplay.rundir import RunDirBusy
+    from selfplay.rundir import RunDirError
     from zero.checkpoint import CheckpointError
     from zero.configlib import fail
 
     try:
         summary = run_training(config, run_dir, address=args.address, selfplay_only=selfplay_only, source=args.config)
-    except (CheckpointError, WorkerFailure, RunDirBusy) as exc:
+    except (CheckpointError, WorkerFailure, RunDirError) as exc:
         fail(str(exc))
     if args.json:
         print(json.dumps(summary, default=str))
