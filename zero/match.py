@@ -227,6 +227,7 @@ class MatchSettings:
     name_a: str = "A"
     name_b: str = "B"
     timeout: float = 600.0  # seconds any single GTP command may take
+    superko: str = "positional"  # the referee's ko rule; "simple" for engines such as GNU Go that play only simple ko
 
 
 def _parse_score(text: str) -> float | None:
@@ -264,7 +265,7 @@ def play_game(index: int, black: tuple[str, GtpClient], white: tuple[str, GtpCli
     from mcts import SearchParams
 
     rec = GameRecord(index, black[0], white[0])
-    rules = GoRules(size=settings.size, komi=settings.komi, max_moves=settings.max_moves)
+    rules = GoRules(size=settings.size, komi=settings.komi, max_moves=settings.max_moves, superko=settings.superko)
     game = GoGame(rules)
     game.player_names = {BLACK: _label_name(black[0], settings), WHITE: _label_name(white[0], settings)}
     clients = {BLACK: black, WHITE: white}

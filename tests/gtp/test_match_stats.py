@@ -70,3 +70,43 @@ def test_an_engine_that_dies_is_reported_with_its_last_stderr_line():
         with pytest.raises(GtpClientError) as err:
             engine.send("boardsize 9", timeout=30)
     assert str(err.value) == "dying: exited while answering 'boardsize 9': engine: error: no such model"
+
+
+SCRIPTED_ENGINE = """
+import sys
+moves = sys.argv[1].split(",")
+for line in sys.stdin:
+    words = line.split()
+    if not words:
+        continue
+    if words[0] == "quit":
+        print("= \\n", flush=True)
+        break
+    if words[0] == "genmove":
+        reply = moves.pop(0) if moves else "pass"
+    elif words[0] == "known_command":
+        reply = "false"
+    else:
+        reply = ""
+    print(f"= {reply}\\n", flush=True)
+"""
+
+
+@pytest.mark.parametrize("superko, illegal", [("positional", True), ("simple", False)])
+def test_the_referees_ko_rule_is_the_one_asked_for(tmp_path, superko, illegal):
+    import json
+    import subprocess
+    import sys
+
+    script = tmp_path / "scripted.py"
+    script.write_text(SCRIPTED_ENGINE)
+    # 2x2: the third Black A1 repeats a whole-board position (positional superko) without retaking a simple ko
+    black = f"{sys.executable} {script} A1,B1,A1,A1"
+    white = f"{sys.executable} {script} B2,A2,B1"
+    out = subprocess.run([sys.executable, "-m", "zero.cli", "match", black, white, "--games", "1", "--size", "2",
+                          "--komi", "0.5", "--superko", superko, "--json"], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    game = json.loads(out.stdout)["games_detail"][0]
+    assert (game["reason"] == "illegal move") == illegal, game
+    if illegal:
+        assert game["winner"] == "B" and "superko" in game["illegal"]

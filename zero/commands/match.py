@@ -21,6 +21,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--name-a", default="", help="display name of A")
     parser.add_argument("--name-b", default="", help="display name of B")
     parser.add_argument("--timeout", type=float, default=600.0, help="seconds any single GTP command may take")
+    parser.add_argument("--superko", choices=("positional", "simple"), default="positional",
+                        help="the referee's ko rule (GNU Go plays simple ko: with positional superko it can lose by an illegal move)")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
     parser.add_argument("--verbose", "-v", action="store_true", help="log each finished game to stderr")
 
@@ -41,7 +43,7 @@ def run(args: argparse.Namespace) -> int:
         engine_a=args.engine_a, engine_b=args.engine_b, games=args.games, size=args.size, komi=args.komi,
         parallel=args.parallel, max_moves=args.max_moves, sgf_dir=args.sgf_dir,
         name_a=args.name_a or shlex.split(args.engine_a)[0], name_b=args.name_b or shlex.split(args.engine_b)[0],
-        timeout=args.timeout,
+        timeout=args.timeout, superko=args.superko,
     )
 
     def progress(rec) -> None:
