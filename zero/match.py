@@ -315,7 +315,7 @@ def _finish(rec: GameRecord, game: Any, black: tuple[str, GtpClient], white: tup
     from games.go import BLACK
 
     if not rec.result:
-        tag = {"resignation": "R", "illegal move": "F", "engine error": "F"}[rec.reason]
+        tag = {"resignation": "R", "illegal move": "F", "refused move": "F", "engine error": "F"}[rec.reason]
         rec.result = f"{'B' if winner_color == BLACK else 'W'}+{tag}"
     if winner_color is not None:
         rec.winner = black[0] if winner_color == BLACK else white[0]
@@ -351,9 +351,14 @@ def _play_until_end(index: int, game: Any, clients: dict, rec: GameRecord, setti
             log.warning("game %d: %s", index, rec.illegal)
             return 3 - color
         ok, body = other.send(f"play {name} {to_gtp(game.moves[-1][1], settings.size)}")
-        if not ok:  # the opponent refuses a move our referee accepted: its rules differ; recorded
+        if not ok:
+            # The opponent refuses a move the referee accepted: its rules differ from the match's (e.g. positional
+            # superko against --superko simple), and its board no longer matches ours. Going on would have it play
+            # on a board it does not see; it forfeits, as an engine that plays an illegal move does.
             rec.illegal = f"{other_label} refused {reply!r}: {body}"
+            rec.reason = "refused move"
             log.warning("game %d: %s", index, rec.illegal)
+            return color
     return None
 
 

@@ -82,6 +82,9 @@ for line in sys.stdin:
     if words[0] == "quit":
         print("= \\n", flush=True)
         break
+    if words[0] == "play" and len(sys.argv) > 2 and sys.argv[2] == "refuse":
+        print("? illegal move\\n", flush=True)
+        continue
     if words[0] == "genmove":
         reply = moves.pop(0) if moves else "pass"
     elif words[0] == "known_command":
@@ -110,3 +113,34 @@ def test_the_referees_ko_rule_is_the_one_asked_for(tmp_path, superko, illegal):
     assert (game["reason"] == "illegal move") == illegal, game
     if illegal:
         assert game["winner"] == "B" and "superko" in game["illegal"]
+
+
+def test_an_engine_that_refuses_a_move_the_referee_accepted_forfeits_instead_of_playing_on_a_different_board(tmp_path):
+    import json
+    import subprocess
+    import sys
+
+    script = tmp_path / "scripted.py"
+    script.write_text(SCRIPTED_ENGINE)
+    black = f"{sys.executable} {script} C3,D4"
+    white = f"{sys.executable} {script} E5 refuse"  # refuses every move it is told of
+    out = subprocess.run([sys.executable, "-m", "zero.cli", "match", black, white, "--games", "1", "--size", "9", "--json"],
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    game = json.loads(out.stdout)["games_detail"][0]
+    assert game["reason"] == "refused move" and game["moves"] == 1
+    assert game["winner"] == "A" and game["result"] == "B+F" and "B refused 'C3'" in game["illegal"]
+
+
+@pytest.mark.parametrize("superko, last_reply", [("positional", "? illegal move"), ("simple", "=")])
+def test_the_engine_plays_the_ko_rule_it_is_given(superko, last_reply):
+    import subprocess
+    import sys
+
+    moves = ["B A1", "W B2", "B B1", "W A2", "B A1", "W B1", "B A1"]  # the last one repeats a whole-board position
+    commands = "".join(f"play {m}\n" for m in moves) + "quit\n"
+    out = subprocess.run([sys.executable, "-m", "zero.cli", "gtp", "--size", "2", "--komi", "0.5", "--superko", superko],
+                         input=commands, capture_output=True, text=True, timeout=60)
+    replies = [r.strip() for r in out.stdout.split("\n\n") if r.strip()]
+    assert replies[:6] == ["="] * 6
+    assert replies[6] == last_reply

@@ -16,6 +16,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--time", type=float, metavar="SECONDS", help="seconds per move when the client sets no time control")
     parser.add_argument("--size", type=int, default=9, help="initial board size (a network fixes it)")
     parser.add_argument("--komi", type=float, default=7.5, help="initial komi")
+    parser.add_argument("--superko", choices=("positional", "simple"), default="positional",
+                        help="ko rule the engine plays and accepts (simple: as GNU Go)")
     parser.add_argument("--device", default="auto", help="network device: auto, cpu or cuda")
     parser.add_argument("--seed", type=int, help="random seed (overrides gtp.seed)")
     parser.add_argument("--verbose", "-v", action="store_true", help="log every command's details to stderr")
@@ -72,7 +74,7 @@ def build_engine(args: argparse.Namespace):
     if not math.isfinite(args.komi) or abs(args.komi) > 1000:  # the range the GTP komi command accepts
         fail(f"--komi must be a number in -1000..1000, got {args.komi}")
     return GoGtpEngine(params=config.gtp, search_params=config.search, time_params=config.time, network=network,
-                       size=args.size, komi=args.komi)
+                       size=args.size, komi=args.komi, superko=args.superko)
 
 
 def run(args: argparse.Namespace) -> int:
