@@ -41,7 +41,7 @@ Modules in dependency order:
 """
 
 from games.go.coords import CoordinateError, from_gtp, to_gtp
-from games.go.game import BLACK, EMPTY, WHITE, GoGame, IllegalMoveError, own_eye_points, parse_color
+from games.go.game import BLACK, EMPTY, WHITE, GoGame, IllegalMoveError, parse_color
 from games.go.rules import GoRules
 from games.go.search import GoSearchBatch, RolloutEvaluator
 from games.go.sgf import SgfError
@@ -54,5 +54,5 @@ def new_game(size: int = 9, komi: float = 7.5, superko: str = "positional", max_
 
 __all__ = [
     "BLACK", "WHITE", "EMPTY", "GoGame", "GoRules", "GoSearchBatch", "RolloutEvaluator", "IllegalMoveError",
-    "CoordinateError", "SgfError", "new_game", "own_eye_points", "parse_color", "from_gtp", "to_gtp",
+    "CoordinateError", "SgfError", "new_game", "parse_color", "from_gtp", "to_gtp",
 ]

@@ -397,6 +397,16 @@ def _own_eye(N, p, c, color):
     return bad + edge < 2
 
 
+@njit(cache=True)
+def own_eye_mask(N, c, color, out):
+    """out bool[N*N]: the empty points that are single-point eyes of colour c (the playouts' _own_eye test)."""
+    W = N + 1
+    for y in range(N):
+        for x in range(N):
+            p = (y + 1) * W + x + 1
+            out[y * N + x] = color[p] == EMPTY and _own_eye(N, p, c, color)
+
+
 @njit(cache=True, inline="always")
 def _next_random(rng, n):
     """Uniform integer in [0, n) from the xorshift64* state rng uint64[1] (cheaper than np.random per draw)."""

@@ -41,23 +41,6 @@ def parse_color(color: int | str) -> int:
     raise ValueError(f"color must be 'black' or 'white', got {color!r}")
 
 
-def own_eye_points(stones: np.ndarray, color: int) -> np.ndarray:
-    """bool[N, N]: the empty points that are single-point eyes of ``color`` on an int8[N, N] board (0/1/2).
-
-    The same test as the playouts' (games.go._kernels): every neighbour ``color`` or the edge, and
-    fewer than two opponent diagonals, where any off-board diagonal counts as one. Playing there
-    fills one's own eye: what strong engines never do.
-    """
-    wall = 3
-    p = np.pad(np.asarray(stones, np.int8), 1, constant_values=wall)
-    neighbours = (p[:-2, 1:-1], p[2:, 1:-1], p[1:-1, :-2], p[1:-1, 2:])
-    diagonals = (p[:-2, :-2], p[:-2, 2:], p[2:, :-2], p[2:, 2:])
-    enclosed = np.logical_and.reduce([(q == color) | (q == wall) for q in neighbours])
-    opponent = sum((q == 3 - color).astype(np.int8) for q in diagonals)
-    edge = np.logical_or.reduce([q == wall for q in diagonals]).astype(np.int8)
-    return (p[1:-1, 1:-1] == EMPTY) & enclosed & (opponent + edge < 2)
-
-
 @functools.lru_cache(maxsize=None)
 def zobrist_table(size: int) -> np.ndarray:
     """Zobrist keys int64[P, 3] for a size x size padded board (fixed seed: hashes are reproducible)."""
@@ -301,9 +284,13 @@ class GoGame:
         return self.positions[-1].reshape(self.size, self.size).copy()
 
     def own_eye_mask(self, color: int | str | None = None) -> np.ndarray:
-        """bool[N*N+1]: the moves that would fill a single-point eye of ``color`` (default: the side to move); pass is False."""
+        """bool[N*N+1]: the moves that would fill a single-point eye of ``color`` (default: the side to move), by the
+        playouts' test: every neighbour ``color`` or the edge, fewer than two opponent diagonals (an off-board
+        diagonal counts as one). Strong engines never play there. Pass is False."""
         c = self.to_move if color is None else parse_color(color)
-        return np.append(own_eye_points(self.stones(), c).reshape(-1), False)
+        out = np.zeros(self.size * self.size + 1, bool)
+        K.own_eye_mask(self.size, c, self.color, out[:-1])
+        return out
 
     def ownership(self) -> np.ndarray:
         """int8[N, N] Tromp-Taylor owner of every point: +1 black, -1 white, 0 neutral."""

@@ -1,12 +1,17 @@
-"""Single-point own eyes (what the engine never fills): diagrams, and the numpy mask against the playouts' Numba test."""
+"""Single-point own eyes (what the engine never fills): diagrams, and GoGame.own_eye_mask against the playouts' per-point test."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from games.go import BLACK, WHITE, GoGame, own_eye_points
+from games.go import BLACK, WHITE, GoGame
 from games.go import _kernels as K
+
+
+def own_eye_points(game: GoGame, colour: int) -> np.ndarray:
+    """bool[N, N] of ``game.own_eye_mask(colour)`` (pass dropped)."""
+    return game.own_eye_mask(colour)[:-1].reshape(game.size, game.size)
 
 
 def test_eyes_in_the_corner_on_the_edge_and_in_the_centre_and_false_eyes():
@@ -21,8 +26,8 @@ def test_eyes_in_the_corner_on_the_edge_and_in_the_centre_and_false_eyes():
         X . X . . . .
         """
     )
-    black = own_eye_points(game.stones(), BLACK)
-    white = own_eye_points(game.stones(), WHITE)
+    black = own_eye_points(game, BLACK)
+    white = own_eye_points(game, WHITE)
     assert black[0, 0]  # corner eye
     assert black[3, 3]  # centre eye, no opponent diagonal
     assert not black[6, 1]  # edge point: one opponent diagonal (A2) makes it false
@@ -45,7 +50,7 @@ def test_two_opponent_diagonals_make_a_centre_point_a_false_eye():
         . . . . .
         """
     )
-    assert not own_eye_points(game.stones(), BLACK)[1, 1]  # enclosed, but the two O diagonals make it false
+    assert not own_eye_points(game, BLACK)[1, 1]  # enclosed, but the two O diagonals make it false
     one = GoGame.from_diagram(
         """
         O . . . .
@@ -72,7 +77,7 @@ def test_mask_agrees_with_the_playout_kernel_on_random_positions(size):
             continue
         stones = game.stones()
         for colour in (BLACK, WHITE):
-            mask = own_eye_points(stones, colour)
+            mask = own_eye_points(game, colour)
             for y in range(size):
                 for x in range(size):
                     expected = stones[y, x] == 0 and K._own_eye(size, (y + 1) * W + x + 1, colour, game.color)
