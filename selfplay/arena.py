@@ -136,16 +136,14 @@ def strength_report(config, checkpoint: str, *, games: int, simulations: int, se
     """A checkpoint's results against the uniform random player and the random-rollout MCTS baseline at equal simulations."""
     import dataclasses
 
-    from zero.checkpoint import load_checkpoint
     from zero.inference import NetworkEvaluator
 
     from selfplay.builders import build_adapter, game_shape
 
     adapter = build_adapter(config)
     params = dataclasses.replace(config.search, simulations=max(simulations, 1), reuse_tree=False)
-    ckpt = load_checkpoint(checkpoint, expected_shape=game_shape(adapter))  # a 19x19 net on a 9x9 config: refused
-    net = NetworkEvaluator(ckpt.build_model(), device="cpu")
-    net.model_version = ckpt.model_version
+    # a 19x19 net on a 9x9 config is refused
+    net = NetworkEvaluator.from_checkpoint(checkpoint, expected_shape=game_shape(adapter), device="cpu")
     has_pass = adapter.num_actions == adapter.plane_shape[1] * adapter.plane_shape[2] + 1
     random_player = RandomMoveEvaluator(adapter.num_actions, has_pass, seed)
     vs_random = play_match(adapter, params, net, random_player, games=games, simulations=simulations,

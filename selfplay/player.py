@@ -70,7 +70,7 @@ class BatchSearcher:
         """Search the current positions of ``games`` (length B); finished games come back with zero visits."""
         if len(games) != self.batch_size:
             raise ValueError(f"expected {self.batch_size} games, got {len(games)}")
-        batch = _CachedRoots(self.adapter.search_batch(games, no_pass_before=self.no_pass_before) if self.no_pass_before else self.adapter.search_batch(games))
+        batch = _CachedRoots(self.adapter.search_batch(games, no_pass_before=self.no_pass_before))
         result = self.search.run(batch, evaluator or self.evaluator, add_noise=add_noise, simulations=simulations)
         planes, legal, _, _ = batch.root_inputs()
         return SearchOutcome(visits=result.visits, root_value=result.root_value, planes=planes, legal=legal)

@@ -80,11 +80,12 @@ class NetworkEvaluator:
         self._forward = torch.compile(model, dynamic=True) if compile else model
 
     @classmethod
-    def from_checkpoint(cls, path: str, **kwargs) -> "NetworkEvaluator":
-        """An evaluator for the checkpoint at ``path`` (a file, or a directory with a ``latest`` pointer)."""
+    def from_checkpoint(cls, path: str, *, expected_shape: GameShape | None = None, **kwargs) -> "NetworkEvaluator":
+        """An evaluator for the checkpoint at ``path`` (a file, a directory with a ``latest`` pointer, or a run
+        directory); CheckpointError if it was trained for another game than ``expected_shape``."""
         from zero.checkpoint import load_checkpoint
 
-        ckpt = load_checkpoint(path)
+        ckpt = load_checkpoint(path, expected_shape=expected_shape)
         evaluator = cls(ckpt.build_model(), **kwargs)
         evaluator.model_version = ckpt.model_version
         return evaluator
