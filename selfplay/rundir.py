@@ -12,7 +12,6 @@ from typing import Any
 
 CONFIG_SNAPSHOT = "config.toml"
 LOCK_FILE = ".lock"  # held (flock) by the process running in the directory; the kernel drops it when that process dies
-STATE_FILE = "run_state.json"  # counters the orchestrator keeps beside the checkpoints (games, positions, Elo table)
 
 
 @dataclass(frozen=True)
@@ -44,10 +43,6 @@ class RunDir:
     @property
     def metrics(self) -> Path:
         return self.root / "metrics.jsonl"
-
-    @property
-    def state(self) -> Path:
-        return self.root / STATE_FILE
 
     def create(self) -> "RunDir":
         """Make the folders; RunDirError (one line) where that is impossible (a file in the way, no permission)."""
@@ -97,16 +92,6 @@ class RunLock:
             fcntl.flock(self._fd, fcntl.LOCK_UN)
             os.close(self._fd)
             self._fd = -1
-
-
-def read_json(path: Path | str) -> dict[str, Any] | None:
-    """A JSON object from ``path``, or None if the file is missing or unreadable (it was written atomically, so rare)."""
-    try:
-        with open(path, encoding="utf-8") as fh:
-            data = json.load(fh)
-    except (FileNotFoundError, json.JSONDecodeError, UnicodeDecodeError):
-        return None
-    return data if isinstance(data, dict) else None
 
 
 class MetricsLog:
