@@ -33,12 +33,16 @@ class SelfPlayActor:
             restarted = ray.get_runtime_context().was_current_actor_reconstructed
         if restarted:
             seed = seed + 7919 * (os.getpid() % 1000 + 1)  # a restarted worker must not replay the same games
-        self.evaluator = build_evaluator(self.config, device=self.config.selfplay.device)
+        self.evaluator = build_evaluator(self.config, device=assigned_device(self.config.selfplay.device))
         self.worker = build_worker(self.config, self.evaluator, seed=seed)
         self.version = -1
 
     def pid(self) -> int:
         return os.getpid()
+
+    def node_id(self) -> str:
+        """The Ray node this actor runs on (hex id, as in ray.nodes())."""
+        return ray.get_runtime_context().get_node_id()
 
     def play(self, version: int, weights: dict[str, np.ndarray], num_games: int, resign_threshold: float | None = None) -> dict[str, Any]:
         """Load model ``version`` if it is new, play ``num_games`` games; returns records and the worker's counters.
@@ -54,7 +58,18 @@ class SelfPlayActor:
             self.version = version
             self.worker.set_model_version(version)
         records = self.worker.play(num_games)
-        return {"worker": self.worker_index, "pid": os.getpid(), "version": version, "records": records, "stats": self.worker.stats.as_dict()}
+        return {"worker": self.worker_index, "pid": os.getpid(), "node": self.node_id(), "version": version, "records": records,
+                "stats": self.worker.stats.as_dict()}
+
+
+def assigned_device(device: str) -> str:
+    """The device of a network inside a Ray actor or task: ``auto`` is CUDA only when Ray gave this process a GPU share.
+
+    (Ray leaves every GPU visible to a process that asked for none; taking one anyway would
+    crowd the trainer's.)"""
+    if device != "auto":
+        return device
+    return "cuda" if ray.get_gpu_ids() else "cpu"
 
 
 @ray.remote(num_cpus=1, max_retries=0)
@@ -65,13 +80,19 @@ def arena_task(
     previous_version: int,
     previous_weights: dict[str, np.ndarray] | None,
     seed: int,
+    device: str = "cpu",
+    threads: int = 1,
 ) -> dict[str, Any]:
-    """Play the new network against the previous one and against the random-rollout MCTS baseline."""
+    """Play the new network against the previous one and against the random-rollout MCTS baseline.
+
+    ``device``: cpu, cuda (the trainer's GPU, beside it) or auto (CUDA when this task holds a
+    GPU share); ``threads``: torch CPU threads (arena.cpus)."""
     import torch
 
     from selfplay.arena import evaluate_version
     from zero.config import config_from_mapping
 
-    torch.set_num_threads(1)
+    torch.set_num_threads(max(1, threads))
     config = config_from_mapping(config_mapping)
-    return evaluate_version(config, new_version, new_weights, previous_version, previous_weights, seed=seed)
+    return evaluate_version(config, new_version, new_weights, previous_version, previous_weights, seed=seed,
+                            device=assigned_device(device))
