@@ -113,7 +113,8 @@ def start_ray(address: str | None, num_cpus: int | None = None) -> None:
         path = os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH", "")) if p)
         ray.init(address=address, log_to_driver=True, runtime_env={"env_vars": {"PYTHONPATH": path}})
     else:
-        ray.init(num_cpus=num_cpus, include_dashboard=False, log_to_driver=True)
+        # "local": a new in-process cluster even where `ray start` left its address in /tmp/ray (ray.init() would join that one)
+        ray.init(address="local", num_cpus=num_cpus, include_dashboard=False, log_to_driver=True)
 
 
 def run(
