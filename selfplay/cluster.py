@@ -1,4 +1,4 @@
-"""The run's share of a Ray cluster: the trainer's seat on the driver's node, workers per node for num_workers = "auto", and the pool of self-play actors that follows nodes leaving and joining; imports ray.
+"""The run's share of a Ray cluster: the trainer's seat on the driver's node, workers per node for num_workers = "auto", the pool of self-play actors that follows nodes leaving and joining, and the timing of a weights broadcast; imports ray.
 
 Capacity is counted per node, since an actor cannot straddle two: a node with resources
 R (CPU, GPU) and a reservation S holds floor((R - S) / demand) workers for every resource
@@ -15,6 +15,8 @@ up to the new capacity, which grows back when a node joins.
 from __future__ import annotations
 
 import math
+import statistics
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -200,3 +202,48 @@ class WorkerPool:
             self.remove(index)
         if self.seat is not None:
             self.seat.release()
+
+
+def time_broadcast(config, weights: dict, rounds: int) -> tuple[float, float]:
+    """Median seconds of ray.put(weights) on the driver and of ray.get + load_state_dict in a worker actor (local Ray)."""
+    started = not ray.is_initialized()
+    if started:
+        ray.init(address="local", num_cpus=1, include_dashboard=False, log_to_driver=False)
+    try:
+        receiver = _WeightsReceiver.remote(config)
+        ray.get(receiver.ready.remote())
+        puts, loads = [], []
+        for version in range(1, rounds + 2):
+            t0 = time.perf_counter()
+            ref = ray.put(weights)
+            put = time.perf_counter() - t0
+            load = ray.get(receiver.load.remote([ref], version))  # in a list: the actor fetches it itself, inside the timing
+            if version > 1:  # the first round warms the actor up
+                puts.append(put)
+                loads.append(load)
+            del ref
+        ray.kill(receiver)
+        return statistics.median(puts), statistics.median(loads)
+    finally:
+        if started:
+            ray.shutdown()
+
+
+@ray.remote(num_cpus=0)
+class _WeightsReceiver:
+    """A worker's side of a broadcast: fetch the version's ObjectRef and load it into its network."""
+
+    def __init__(self, config) -> None:
+        from selfplay.builders import build_evaluator
+
+        self.evaluator = build_evaluator(config, device="cpu")
+
+    def ready(self) -> bool:
+        return True
+
+    def load(self, refs: list, version: int) -> float:
+        from selfplay.builders import load_numpy_weights
+
+        t0 = time.perf_counter()
+        load_numpy_weights(self.evaluator, ray.get(refs[0]), version)
+        return time.perf_counter() - t0

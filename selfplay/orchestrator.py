@@ -48,13 +48,12 @@ from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 from selfplay.actors import SelfPlayActor, arena_task
 from selfplay.arena import EloTable
 from selfplay.cluster import TrainerSeat, WorkerPool, alive_nodes
+from selfplay.config import RunConfig, config_to_mapping, config_to_toml
 from selfplay.learner import Learner
 from selfplay.records import GameRecord
 from selfplay.resign import ResignCalibrator
 from selfplay.rundir import MetricsLog, RunDir
-from zero.atomic_files import atomic_write_bytes, atomic_write_text
-from zero.config import RunConfig, config_to_mapping, config_to_toml
-
+from zero.common.atomic_files import atomic_write_bytes, atomic_write_text
 
 MAX_FAILURES_IN_A_ROW = 5  # a worker that dies this often without one result is broken, not unlucky
 MAX_UNAVAILABLE_S = 300.0  # a worker restarting for longer than this is broken
@@ -84,7 +83,7 @@ class RunCounters:
         return {k: (dict(v) if isinstance(v, dict) else v) for k, v in self.__dict__.items()}
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any] | None) -> "RunCounters":
+    def from_dict(cls, data: dict[str, Any] | None) -> RunCounters:
         known = {k: v for k, v in (data or {}).items() if k in cls.__dataclass_fields__}
         return cls(**known)
 
@@ -234,7 +233,7 @@ class _Loop:
     def _make_actor(self, index: int):
         run = self.config.run
         return SelfPlayActor.options(num_cpus=run.worker_cpus, num_gpus=run.worker_gpus, scheduling_strategy="SPREAD").remote(
-            self.config_mapping, index, run.seed + 1000 * (index + 1) + 17 * self.learner.version
+            self.config, index, run.seed + 1000 * (index + 1) + 17 * self.learner.version
         )
 
     def _follow_cluster(self) -> None:
@@ -476,7 +475,7 @@ class _Loop:
             prev_version, prev_ref = self.previous
             options, device = self._arena_placement()
             ref = arena_task.options(**options).remote(
-                self.config_mapping, self.version, self.weights_ref, prev_version, prev_ref,
+                self.config, self.version, self.weights_ref, prev_version, prev_ref,
                 self.config.run.seed + self.version, device, max(1, math.floor(self.config.arena.cpus)),
             )
             self.arena_in_flight[ref] = self.version

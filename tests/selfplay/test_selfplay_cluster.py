@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from selfplay.cluster import workers_per_node
+from selfplay.config import load_config
 from selfplay.rundir import read_metrics
-from zero.config import load_config
 
 ROOT = Path(__file__).resolve().parents[2]
 TINY = ROOT / "configs" / "tiny.toml"

@@ -28,8 +28,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from zero.args import add_config_arguments
 from zero.bench import report
-from zero.commands.config import add_config_arguments
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -52,8 +52,8 @@ def run(args: argparse.Namespace) -> int:
 
     import torch
 
-    from zero.commands.config import load_from_args
-    from zero.configlib import fail
+    from zero.args import load_from_args
+    from zero.common.configlib import fail
 
     config = load_from_args(args)
     if args.steps < 1 or args.games < 1 or args.rounds < 1 or args.window < 1:
@@ -76,8 +76,8 @@ def _measure(config, tmp: Path, args, log) -> dict:
 
     from selfplay.learner import Learner
     from selfplay.rundir import RunDir
-    from zero.inference import device_description
-    from zero.network import count_parameters, unwrap
+    from zero.nn.inference import device_description
+    from zero.nn.network import count_parameters, unwrap
 
     learner = Learner(config, RunDir(tmp / "run").create())
     device = learner.trainer.device
@@ -125,7 +125,9 @@ def _measure(config, tmp: Path, args, log) -> dict:
     }
     learner.close()
     if not args.no_broadcast:
-        put_s, get_load_s = _broadcast(config, weights, args.rounds)
+        from selfplay.cluster import time_broadcast
+
+        put_s, get_load_s = time_broadcast(config, weights, args.rounds)
         version_s = config.run.steps_per_version * learner.batch_size / train
         result.update(broadcast_put_ms=put_s * 1e3, broadcast_get_load_ms=get_load_s * 1e3,
                       seconds_per_version=version_s, broadcast_share=(put_s + get_load_s) / version_s)
@@ -166,55 +168,3 @@ def _synthetic_game(learner, config, rng):
         result=1.0,
         final_ownership=rng.integers(-1, 2, (h, w)).astype(np.int8) if learner.adapter.has_ownership else None,
     )
-
-
-def _broadcast(config, weights, rounds: int) -> tuple[float, float]:
-    """Median seconds of ray.put(weights) on the driver and of ray.get + load_state_dict in a worker actor (local Ray)."""
-    import ray
-
-    started = not ray.is_initialized()
-    if started:
-        ray.init(address="local", num_cpus=1, include_dashboard=False, log_to_driver=False)
-    try:
-        receiver = _receiver_class().remote(config)
-        ray.get(receiver.ready.remote())
-        puts, loads = [], []
-        for version in range(1, rounds + 2):
-            t0 = time.perf_counter()
-            ref = ray.put(weights)
-            put = time.perf_counter() - t0
-            load = ray.get(receiver.load.remote([ref], version))  # in a list: the actor fetches it itself, inside the timing
-            if version > 1:  # the first round warms the actor up
-                puts.append(put)
-                loads.append(load)
-            del ref
-        ray.kill(receiver)
-        return statistics.median(puts), statistics.median(loads)
-    finally:
-        if started:
-            ray.shutdown()
-
-
-def _receiver_class():
-    import ray
-
-    @ray.remote(num_cpus=0)
-    class WeightsReceiver:
-        """A worker's side of a broadcast: fetch the version's ObjectRef and load it into its network."""
-
-        def __init__(self, config) -> None:
-            from selfplay.builders import build_evaluator
-
-            self.evaluator = build_evaluator(config, device="cpu")
-
-        def ready(self) -> bool:
-            return True
-
-        def load(self, refs: list, version: int) -> float:
-            from selfplay.builders import load_numpy_weights
-
-            t0 = time.perf_counter()
-            load_numpy_weights(self.evaluator, ray.get(refs[0]), version)
-            return time.perf_counter() - t0
-
-    return WeightsReceiver
