@@ -94,5 +94,6 @@ def arena_task(
     from selfplay.arena import evaluate_version
 
     torch.set_num_threads(max(1, threads))
-    return evaluate_version(config, new_version, new_weights, previous_version, previous_weights, seed=seed,
-                            device=assigned_device(device))
+    result = evaluate_version(config, new_version, new_weights, previous_version, previous_weights, seed=seed,
+                              device=assigned_device(device))
+    return {**result, "threads": torch.get_num_threads(), "node": ray.get_runtime_context().get_node_id()}

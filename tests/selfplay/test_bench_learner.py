@@ -25,6 +25,15 @@ def test_new_samples_per_s_follows_the_train_ratio(capsys):
     assert result["network"] == "1x16" and result["batch"] == 64 and "broadcast_put_ms" not in result
 
 
+def test_worker_evaluations_become_samples_through_the_configs_simulations_and_playout_caps():
+    from selfplay.config import load_config
+    from zero.bench.learner import evals_per_sample
+
+    assert evals_per_sample(load_config(TINY)) == 16  # no playout caps: every move is a sample of 16 simulations
+    go9 = load_config(TINY.parent / "go9.toml")  # 400 full (p = 0.25), 64 fast
+    assert evals_per_sample(go9) == pytest.approx((0.25 * 400 + 0.75 * 64) / 0.25)
+
+
 @pytest.mark.ray
 def test_broadcast_is_timed_through_ray_put_and_a_worker_actor(capsys):
     argv = ["bench", "learner", "--config", str(TINY), "--device", "cpu", "--threads", "1", "--steps", "1", "--games", "2",

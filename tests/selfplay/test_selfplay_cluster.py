@@ -29,6 +29,18 @@ def test_workers_per_node_sets_the_trainer_seat_aside_and_counts_whole_workers()
     assert workers_per_node({"n": {"CPU": 1.0}}, worker_cpus=1.0, worker_gpus=0.0, reserved={"n": {"CPU": 2.0}}) == {"n": 0}
 
 
+def test_auto_pool_target_leaves_room_for_an_evaluation_in_the_cluster_and_for_retired_workers():
+    from selfplay.cluster import WorkerPool
+
+    nodes = {"head": {"CPU": 2.0}, "a": {"CPU": 1.0}, "b": {"CPU": 1.0}}
+    pool = WorkerPool(lambda index: None, fixed=None, worker_cpus=1.0, worker_gpus=0.0, spare_workers=1)
+    assert pool.target(nodes) == 3  # no seat here: 4 CPUs, one kept for an evaluation
+    pool.retired = 1
+    assert pool.target(nodes) == 2 and pool.target({"a": {"CPU": 1.0}}) == 0
+    fixed = WorkerPool(lambda index: None, fixed=4, worker_cpus=1.0, worker_gpus=0.0)
+    assert fixed.target({}) == 4  # a fixed count waits for capacity rather than shrinking
+
+
 def test_num_workers_auto_is_validated_naming_the_field():
     assert load_config(TINY, ["run.num_workers=auto"]).run.num_workers == "auto"
     assert load_config(TINY, ['run.num_workers="auto"']).run.num_workers == "auto"
@@ -79,7 +91,7 @@ def test_zero_train_address_fills_every_node_with_auto_workers(cluster, tmp_path
 
     run_dir = tmp_path / "run"
     code = main(["train", "--config", str(TINY), "--run-dir", str(run_dir), "--address", cluster.address, "--json",
-                 "run.num_workers=auto", "run.max_steps=20", "arena.every_versions=0", "run.progress=false"])
+                 "run.num_workers=auto", "run.max_steps=20", "arena.every_versions=1", "arena.cpus=2", "run.progress=false"])
     assert code == 0
     assert json.loads(capsys.readouterr().out.strip().splitlines()[-1])["step"] == 20
 
@@ -91,6 +103,10 @@ def test_zero_train_address_fills_every_node_with_auto_workers(cluster, tmp_path
     assert first["requested"] == "auto"
     assert first["count"] == cpus - 1 == 3  # the cluster's CPUs minus the trainer's seat (run.trainer_cpus = 1)
     assert _selfplay_nodes(run_dir) == nodes  # every node ran self-play games
+    arena = [m for m in read_metrics(run_dir / "metrics.jsonl") if m.get("kind") == "arena"]
+    assert sorted(m["version"] for m in arena) == [1, 2]
+    # arena.placement = "trainer": beside the trainer, on its device, with arena.cpus threads (not one pinned thread)
+    assert all(m["node"] == cluster.head_node.node_id and m["device"] == "cpu" and m["threads"] == 2 for m in arena)
 
 
 @pytest.mark.ray

@@ -14,7 +14,9 @@ config's network, batch size and device:
   shared memory; across machines add ``weights_mb`` over the network, once per node);
 - ``broadcast_share``: broadcast time over the training time of one version (steps_per_version steps);
 - with ``--worker-samples-per-s S`` (one worker's new training samples per second, from
-  ``zero bench selfplay``): ``workers_fed`` = new_samples_per_s / S.
+  ``zero bench selfplay``), or ``--worker-evals-per-s E`` (S = E / ``evals_per_sample``, the
+  evaluations one sample costs at the config's simulations and playout caps):
+  ``workers_fed`` = new_samples_per_s / S.
 The replay window is capped at ``--window`` positions (the cost per sample does not depend
 on it; a go19-sized window would need gigabytes).
 """
@@ -43,6 +45,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (0 = torch's default)")
     parser.add_argument("--worker-samples-per-s", type=float, default=None,
                         help="one self-play worker's new training samples per second; adds workers_fed")
+    parser.add_argument("--worker-evals-per-s", type=float, default=None,
+                        help="one worker's network evaluations per second (zero bench network/selfplay); "
+                             "its samples per second follow from the config's simulations and playout caps")
     parser.add_argument("--no-broadcast", action="store_true", help="skip the Ray broadcast measurement")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
 
@@ -133,10 +138,28 @@ def _measure(config, tmp: Path, args, log) -> dict:
                       seconds_per_version=version_s, broadcast_share=(put_s + get_load_s) / version_s)
         log(f"  broadcast of {result['weights_mb']:.1f} MB: put {put_s * 1e3:.1f} ms, get + load on a worker "
             f"{get_load_s * 1e3:.1f} ms; one version every {version_s:.1f} s of training")
-    if args.worker_samples_per_s:
-        result["worker_samples_per_s"] = args.worker_samples_per_s
-        result["workers_fed"] = new_samples / args.worker_samples_per_s
+    worker = args.worker_samples_per_s
+    if args.worker_evals_per_s:
+        result["worker_evals_per_s"] = args.worker_evals_per_s
+        result["evals_per_sample"] = evals_per_sample(config)
+        worker = args.worker_evals_per_s / result["evals_per_sample"]
+    if worker:
+        result["worker_samples_per_s"] = worker
+        result["workers_fed"] = new_samples / worker
     return result
+
+
+def evals_per_sample(config) -> float:
+    """Network evaluations a worker spends per new training sample: every move searches, only full searches become samples.
+
+    With playout caps (KataGo) a move is a full search (search.simulations) with probability p,
+    else a fast one (selfplay.fast_simulations): (p * full + (1 - p) * fast) / p evaluations per sample."""
+    full = config.search.simulations
+    sp = config.selfplay
+    if not sp.playout_cap_randomization:
+        return float(full)
+    p = sp.full_search_probability
+    return (p * full + (1 - p) * sp.fast_simulations) / p
 
 
 def _sync(device) -> None:
