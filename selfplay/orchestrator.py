@@ -91,7 +91,6 @@ class RunCounters:
 def _share_cores_with_workers(config: RunConfig) -> None:
     """Give the trainer the cores the local workers leave free: oversubscribed OpenMP threads spin and slow
     everything down many times over (measured: 40x on the 2-core dev machine)."""
-
     import torch
 
     if config.run.num_workers == "auto":  # the workers leave the trainer its seat on this node
