@@ -23,8 +23,8 @@ from typing import Any
 
 import numpy as np
 
-from mcts import NO_ACTION
-from selfplay.player import BatchSearcher, choose_moves
+from mcts import NO_ACTION, choose_moves
+from selfplay.player import BatchSearcher
 
 
 @dataclass(frozen=True)
