@@ -9,7 +9,7 @@ Loss (Silver et al. 2017, Methods, "Optimization"; Wu 2019 for the ownership ter
 One step reads top to bottom in ``_step``: LR from the schedule, forward under
 autocast, backward (with a GradScaler for fp16), gradient clipping, optimizer step,
 metric sums kept on the device (no host sync per step). Every ``log_every`` steps
-the sums become one record: to ``<run_dir>/metrics.jsonl``, to TensorBoard under
+the sums become one record: to ``<run_dir>/metrics.jsonl`` (kind "train", zero.common.metrics), to TensorBoard under
 ``<run_dir>/tensorboard`` and to the tqdm bar. Sampling runs one batch ahead on a
 background thread so the input pipeline overlaps the device's work: the thread only
 picks positions and copies their stored bytes (pinned for CUDA); unpacking the bits and
@@ -30,6 +30,7 @@ from typing import Any, Literal
 import torch
 from torch.nn import functional as F
 
+from zero.common.metrics import MetricsLog
 from zero.learn.replay import PackedBatch, ReplayBatch, ReplayBuffer
 from zero.nn.checkpoint import load_checkpoint, save_checkpoint
 from zero.nn.inference import device_description, resolve_autocast_dtype, resolve_device
@@ -281,8 +282,7 @@ class Trainer:
         if self.run_dir is None:
             return
         self.run_dir.mkdir(parents=True, exist_ok=True)
-        with open(self.run_dir / "metrics.jsonl", "a") as fh:
-            fh.write(json.dumps({"time": time.time(), **record}) + "\n")
+        MetricsLog(self.run_dir / "metrics.jsonl").write("train", **record)
         if self._writer is None:
             from torch.utils.tensorboard import SummaryWriter
 
