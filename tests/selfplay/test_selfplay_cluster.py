@@ -11,7 +11,7 @@ import pytest
 
 from selfplay.cluster import workers_per_node
 from selfplay.config import load_config
-from selfplay.rundir import read_metrics
+from zero.common.metrics import read_metrics
 
 ROOT = Path(__file__).resolve().parents[2]
 TINY = ROOT / "configs" / "tiny.toml"

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from selfplay.rundir import read_metrics
+from zero.common.metrics import read_metrics
 
 pytestmark = [pytest.mark.ray, pytest.mark.slow]
 
@@ -35,7 +35,7 @@ def _free_port() -> int:
 
 
 def _alive_nodes(address: str, env: dict[str, str]) -> int:
-    probe = "import ray; ray.init(address=%r, log_to_driver=False); print(sum(n['Alive'] for n in ray.nodes()))" % address
+    probe = f"import ray; ray.init(address={address!r}, log_to_driver=False); print(sum(n['Alive'] for n in ray.nodes()))"
     out = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, timeout=120)
     return int(out.stdout.strip().splitlines()[-1]) if out.returncode == 0 and out.stdout.strip() else 0
 
