@@ -4,7 +4,7 @@
 bf16 autocast (fp16 where bf16 is unsupported) in channels-last memory format; on a CPU
 with native bf16 instructions (``amx_bf16`` or ``avx512_bf16`` among its flags: read,
 never guessed), bf16 autocast in channels-last; on any other CPU, float32 (bf16 there is
-emulated and slower). A reduced precision chosen by ``auto`` on the CPU must pass a
+emulated and slower); batches under CPU_MIN_REDUCED_BATCH stay float32 there. A reduced precision chosen by ``auto`` on the CPU must pass a
 fidelity check against float32 on the first positions each model version evaluates
 (``measure_fidelity``); a version that fails runs in float32 and says so on stderr.
 Optionally the model runs through ``torch.compile``. Outputs are always float32 numpy arrays. Weights are swapped in place
@@ -34,6 +34,10 @@ NATIVE_BF16_FLAGS = ("amx_bf16", "avx512_bf16")  # CPU flags (Linux /proc/cpuinf
 FIDELITY_MIN_TOP1_AGREEMENT = 0.99  # fraction of positions whose most likely (legal) move is the same
 FIDELITY_MAX_MEAN_VALUE_DIFF = 0.02  # mean |value_bf16 - value_float32| over the positions, value in [-1, 1]
 FIDELITY_POSITIONS = 128  # positions an auto evaluator checks per model version before trusting bf16
+# Under auto on the CPU, smaller batches run in float32: bf16 autocast's per-call casts cost more than its faster
+# matmuls save there (measured on an EPYC with avx512_bf16, go9_cpu's 3x32 net: 0.5x float32's evals/s at batch 1,
+# 0.9x at 4, 1.2x at 16, 1.4-1.5x at 64-128; the 6x96 net gains at every size).
+CPU_MIN_REDUCED_BATCH = 16
 
 
 def resolve_device(name: str) -> torch.device:
@@ -190,6 +194,7 @@ class NetworkEvaluator:
         self.choice = resolve_precision(self.device, precision, channels_last)
         # auto's reduced precision on the CPU is trusted per model version only after the fidelity check
         self._check_fidelity = precision == "auto" and self.device.type == "cpu" and self.choice.autocast_dtype is not None
+        self._min_reduced_batch = CPU_MIN_REDUCED_BATCH if self._check_fidelity else 1
         self._checked: list[tuple[int, float, int]] = []  # (top-1 agreements, sum |value diff|, positions) per checked batch
         self.fidelity: Fidelity | None = None  # the current version's result, once checked
         self.shape: GameShape = model.shape
@@ -220,11 +225,11 @@ class NetworkEvaluator:
 
     def describe(self) -> str:
         """One line for the logs: device, precision, memory format and why."""
-        check = " after a fidelity check per model version" if self._check_fidelity else ""
+        check = f" for batches of {self._min_reduced_batch}+ after a fidelity check per model version" if self._check_fidelity else ""
         return f"{device_description(self.device)}, {self.choice.describe()}{check}"
 
     @classmethod
-    def from_checkpoint(cls, path: str, *, expected_shape: GameShape | None = None, **kwargs) -> "NetworkEvaluator":
+    def from_checkpoint(cls, path: str, *, expected_shape: GameShape | None = None, **kwargs) -> NetworkEvaluator:
         """An evaluator for the checkpoint at ``path`` (a file, a directory with a ``latest`` pointer, or a run
         directory); CheckpointError if it was trained for another game than ``expected_shape``."""
         from zero.checkpoint import load_checkpoint
@@ -244,8 +249,8 @@ class NetworkEvaluator:
     def state_dict(self) -> dict[str, torch.Tensor]:
         return unwrap(self._module).state_dict()
 
-    def _autocast(self):
-        if self.autocast_dtype is None:
+    def _autocast(self, batch: int):
+        if self.autocast_dtype is None or batch < self._min_reduced_batch:
             return contextlib.nullcontext()
         return torch.autocast(self.device.type, dtype=self.autocast_dtype)
 
@@ -263,7 +268,7 @@ class NetworkEvaluator:
             x = x.contiguous(memory_format=torch.channels_last)
         mask = None if legal is None else torch.from_numpy(np.asarray(legal, dtype=bool)).to(self.device)
         with torch.inference_mode():
-            with self._autocast():
+            with self._autocast(len(x)):
                 out = self._forward(x)
             if self._check_fidelity and self.fidelity is None:
                 with torch.autocast(self.device.type, dtype=self.choice.autocast_dtype):
