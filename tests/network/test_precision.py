@@ -11,9 +11,9 @@ import pytest
 import torch
 from netfixtures import random_samples, tiny_model
 
-from zero import inference
-from zero.checkpoint import load_checkpoint, save_checkpoint
-from zero.inference import (
+from zero.nn import inference
+from zero.nn.checkpoint import load_checkpoint, save_checkpoint
+from zero.nn.inference import (
     FIDELITY_MAX_MEAN_VALUE_DIFF,
     FIDELITY_MIN_TOP1_AGREEMENT,
     FIDELITY_POSITIONS,
@@ -21,8 +21,8 @@ from zero.inference import (
     measure_fidelity,
     resolve_precision,
 )
-from zero.replay import ReplayBatch
-from zero.train import TrainConfig, Trainer
+from zero.learn.replay import ReplayBatch
+from zero.learn.train import TrainConfig, Trainer
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"  # written by fixtures/make_fidelity_fixture.py
 

@@ -57,15 +57,9 @@ def run(args: argparse.Namespace) -> int:
     import numpy as np
     import torch
 
-    from zero.configlib import ConfigError, fail
-    from zero.inference import (
-        NetworkEvaluator,
-        cpu_native_bf16,
-        device_description,
-        resolve_device,
-        resolve_precision,
-    )
-    from zero.network import GameShape, NetworkConfig, PolicyValueNet, count_parameters
+    from zero.common.configlib import ConfigError, fail
+    from zero.nn.inference import NetworkEvaluator, cpu_native_bf16, device_description, resolve_device, resolve_precision
+    from zero.nn.network import GameShape, NetworkConfig, PolicyValueNet, count_parameters
 
     try:
         device = resolve_device(args.device)
@@ -79,7 +73,7 @@ def run(args: argparse.Namespace) -> int:
             raise ValueError(f"--rounds and --matmul-size must be at least 1, got {args.rounds} and {args.matmul_size}")
         base = NetworkConfig()
         if args.config:
-            from zero.config import load_config
+            from selfplay.config import load_config
 
             base = load_config(args.config, []).network
         overrides = {k: v for k, v in (("blocks", args.blocks), ("channels", args.channels)) if v is not None}
@@ -205,8 +199,8 @@ def _bench_variants(args, variants, config, shape, device, all_planes, seconds, 
     """Each variant's evals/s at every batch size, in interleaved rounds (best round kept), and its roofline fraction."""
     import torch
 
-    from zero.inference import NetworkEvaluator
-    from zero.network import PolicyValueNet
+    from zero.nn.inference import NetworkEvaluator
+    from zero.nn.network import PolicyValueNet
 
     torch.manual_seed(0)
     weights = PolicyValueNet(config, shape).state_dict()
@@ -238,9 +232,9 @@ def _bench_variants(args, variants, config, shape, device, all_planes, seconds, 
 def _bench_training(args, config, shape, device, cuda, sync, timed, log, clock) -> dict:
     import numpy as np
 
-    from zero.network import PolicyValueNet
-    from zero.replay import ReplayBuffer, ReplayConfig
-    from zero.train import TrainConfig, Trainer, premade_batch
+    from zero.nn.network import PolicyValueNet
+    from zero.learn.replay import ReplayBuffer, ReplayConfig
+    from zero.learn.train import Trainer, TrainConfig, premade_batch
 
     n, a, positions = shape.board_size, shape.num_actions, args.replay_positions
     rng = np.random.default_rng(1)
