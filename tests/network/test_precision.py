@@ -11,6 +11,8 @@ import pytest
 import torch
 from netfixtures import random_samples, tiny_model
 
+from zero.learn.replay import ReplayBatch
+from zero.learn.train import TrainConfig, Trainer
 from zero.nn import inference
 from zero.nn.checkpoint import load_checkpoint, save_checkpoint
 from zero.nn.inference import (
@@ -22,8 +24,6 @@ from zero.nn.inference import (
     measure_fidelity,
     resolve_precision,
 )
-from zero.learn.replay import ReplayBatch
-from zero.learn.train import TrainConfig, Trainer
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"  # written by fixtures/make_fidelity_fixture.py
 

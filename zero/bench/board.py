@@ -32,14 +32,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
 
 
-def _zero_playouts(K, N: int, zobrist, seconds: float, seed: int) -> tuple[int, int, int, float, float]:
+def _zero_playouts(N: int, seconds: float, seed: int) -> tuple[int, int, int, float, float]:
     """(playouts, moves, black wins, wall seconds, CPU seconds) of our light playouts for ``seconds``."""
-    max_moves = 3 * N * N  # the playout's own safety limit (simple-ko cycles)
+    from games.go.playouts import bench_playouts
+
     chunk = max(1, 20000 // (N * N))  # ~0.1 s per kernel call on 9x9
     playouts = moves = black_wins = 0
     start, cpu_start = time.perf_counter(), time.process_time()
     while True:
-        m, bw = K.bench_playouts(N, chunk, max_moves, zobrist, seed)
+        m, bw = bench_playouts(N, chunk, seed)
         seed += 1
         playouts += chunk
         moves += int(m)
@@ -66,8 +67,7 @@ def _pachi_seconds(binary: str, N: int, playouts: int) -> tuple[float, float]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from games.go import _kernels as K
-    from games.go.game import zobrist_table
+    from games.go.playouts import bench_playouts
     from games.go.rules import MAX_SIZE, MIN_SIZE
     from zero.common.configlib import fail
 
@@ -78,8 +78,7 @@ def run(args: argparse.Namespace) -> int:
         fail(f"--seconds must be > 0, got {args.seconds}")
     if args.rounds < 1 or args.pachi_playouts < 0:
         fail(f"--rounds must be at least 1 and --pachi-playouts at least 0, got {args.rounds} and {args.pachi_playouts}")
-    zobrist = zobrist_table(N)
-    K.bench_playouts(N, 4, 3 * N * N, zobrist, args.seed)  # compile or load the cached kernels
+    bench_playouts(N, 4, args.seed)  # compile or load the cached kernels
     rounds = args.rounds if args.pachi else 1
     pachi_n = args.pachi_playouts or max(100, round(1_620_000 / (N * N)))
     ours: list[tuple[int, int, int, float, float]] = []
@@ -90,15 +89,15 @@ def run(args: argparse.Namespace) -> int:
         if args.pachi:
             try:
                 w1, c1 = _pachi_seconds(args.pachi, N, pachi_n)
-                ours.append(_zero_playouts(K, N, zobrist, args.seconds / (2 * rounds), seed))
+                ours.append(_zero_playouts(N, args.seconds / (2 * rounds), seed))
                 w2, c2 = _pachi_seconds(args.pachi, N, 2 * pachi_n)
-                ours.append(_zero_playouts(K, N, zobrist, args.seconds / (2 * rounds), seed + 10_000))
+                ours.append(_zero_playouts(N, args.seconds / (2 * rounds), seed + 10_000))
             except (OSError, RuntimeError, subprocess.TimeoutExpired) as exc:
                 fail(f"--pachi {args.pachi}: {exc}")
             pachi_wall.append(pachi_n / max(w2 - w1, 1e-9))
             pachi_cpu.append(pachi_n / max(c2 - c1, 1e-9))
         else:
-            ours.append(_zero_playouts(K, N, zobrist, args.seconds, seed))
+            ours.append(_zero_playouts(N, args.seconds, seed))
         seed += 20_000
     playouts = sum(o[0] for o in ours)
     moves = sum(o[1] for o in ours)

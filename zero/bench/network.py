@@ -58,7 +58,13 @@ def run(args: argparse.Namespace) -> int:
     import torch
 
     from zero.common.configlib import ConfigError, fail
-    from zero.nn.inference import NetworkEvaluator, cpu_native_bf16, device_description, resolve_device, resolve_precision
+    from zero.nn.inference import (
+        NetworkEvaluator,
+        cpu_native_bf16,
+        device_description,
+        resolve_device,
+        resolve_precision,
+    )
     from zero.nn.network import GameShape, NetworkConfig, PolicyValueNet, count_parameters
 
     try:
@@ -138,7 +144,7 @@ def run(args: argparse.Namespace) -> int:
     all_planes = {b: (rng.random((b, 17, args.size, args.size)) < 0.3).astype(np.float32) for b in batch_sizes}
     for b in batch_sizes:
         planes = all_planes[b]
-        per_call = timed(lambda: evaluator.evaluate(planes), seconds, args.min_calls)  # evaluate() returns numpy: synchronous
+        per_call = timed(lambda planes=planes: evaluator.evaluate(planes), seconds, args.min_calls)  # evaluate() returns numpy: synchronous
         result["evals_per_s"][str(b)] = b / per_call
         log(f"  inference batch {b:5d}: {b / per_call:12.1f} evals/s ({per_call * 1e3:.2f} ms/call)")
     if variants:
@@ -232,9 +238,9 @@ def _bench_variants(args, variants, config, shape, device, all_planes, seconds, 
 def _bench_training(args, config, shape, device, cuda, sync, timed, log, clock) -> dict:
     import numpy as np
 
-    from zero.nn.network import PolicyValueNet
     from zero.learn.replay import ReplayBuffer, ReplayConfig
-    from zero.learn.train import Trainer, TrainConfig, premade_batch
+    from zero.learn.train import TrainConfig, Trainer, premade_batch
+    from zero.nn.network import PolicyValueNet
 
     n, a, positions = shape.board_size, shape.num_actions, args.replay_positions
     rng = np.random.default_rng(1)
