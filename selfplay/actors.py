@@ -9,6 +9,7 @@ config crosses as the frozen RunConfig itself (validated once, where the command
 from __future__ import annotations
 
 import os
+import sys
 import warnings
 from typing import Any
 
@@ -16,6 +17,15 @@ import numpy as np
 import ray
 
 from selfplay.config import RunConfig
+
+
+def worker_threads(worker_cpus: float) -> int:
+    """Torch threads of one actor: the whole CPUs Ray reserves for it (W workers given C/W CPUs each use C/W threads), at least 1.
+
+    More threads than reserved CPUs oversubscribe the cores: spinning OpenMP threads then slow every process
+    on the machine many times over (the go9_cpu note measured 40x).
+    """
+    return max(1, int(worker_cpus))
 
 
 @ray.remote(max_restarts=-1, max_task_retries=0)
@@ -27,8 +37,8 @@ class SelfPlayActor:
 
         from selfplay.builders import build_evaluator, build_worker
 
-        torch.set_num_threads(1)  # one CPU per actor: Ray reserves worker_cpus each
         self.config = config
+        torch.set_num_threads(worker_threads(config.run.worker_cpus))
         self.worker_index = worker_index
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -36,6 +46,7 @@ class SelfPlayActor:
         if restarted:
             seed = seed + 7919 * (os.getpid() % 1000 + 1)  # a restarted worker must not replay the same games
         self.evaluator = build_evaluator(self.config, device=assigned_device(self.config.selfplay.device))
+        print(f"self-play worker {worker_index}: network on {self.evaluator.describe()}", file=sys.stderr, flush=True)
         self.worker = build_worker(self.config, self.evaluator, seed=seed)
         self.version = -1
 

@@ -35,6 +35,7 @@ from __future__ import annotations
 import math
 import os
 import signal
+import sys
 import threading
 import time
 from collections import defaultdict
@@ -137,6 +138,8 @@ def _run_locked(config: RunConfig, rd: RunDir, address: str | None, selfplay_onl
     atomic_write_text(rd.config, config_to_toml(config, source))
     _share_cores_with_workers(config)
     learner = Learner(config, rd, train=not selfplay_only)
+    if not selfplay_only:
+        print(f"zero: trainer on {learner.trainer.describe()}", file=sys.stderr, flush=True)
     counters = RunCounters.from_dict(learner.resume_state)
     metrics = MetricsLog(rd.metrics)
     elo = EloTable.from_dict(counters.elo)

@@ -19,6 +19,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--superko", choices=("positional", "simple"), default="positional",
                         help="ko rule the engine plays and accepts (simple: as GNU Go)")
     parser.add_argument("--device", default="auto", help="network device: auto, cpu or cuda")
+    parser.add_argument("--precision", choices=("auto", "float32", "bfloat16", "float16"), default="auto",
+                        help="network precision: auto = bf16 on CUDA and on CPUs with native bf16 (checked against float32), else float32")
     parser.add_argument("--seed", type=int, help="random seed (overrides gtp.seed)")
     parser.add_argument("--verbose", "-v", action="store_true", help="log every command's details to stderr")
     parser.add_argument("overrides", nargs="*", metavar="KEY=VALUE", help="overrides such as gtp.resign_winrate=0.1 or search.c_init=1.5")
@@ -76,9 +78,10 @@ def build_engine(args: argparse.Namespace):
         from zero.nn.inference import NetworkEvaluator
 
         try:
-            network = NetworkEvaluator.from_checkpoint(args.model, device=args.device)
+            network = NetworkEvaluator.from_checkpoint(args.model, device=args.device, precision=args.precision)
         except (CheckpointError, OSError, ValueError) as exc:
             fail(f"--model {args.model}: {exc}")
+        print(f"zero gtp: network on {network.describe()}", file=sys.stderr, flush=True)
     if not 2 <= args.size <= 19:
         fail(f"--size must be in 2..19, got {args.size}")
     if not math.isfinite(args.komi) or abs(args.komi) > 1000:  # the range the GTP komi command accepts
