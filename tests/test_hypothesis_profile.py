@@ -1,0 +1,35 @@
+"""The Hypothesis CI profile: derandomized, no deadline, fixed example counts under CI; random exploration locally."""
+
+from __future__ import annotations
+
+import os
+
+from conftest import CI_PROFILE, hypothesis_profile
+from hypothesis import settings
+
+
+def test_ci_profile_draws_the_same_examples_every_run():
+    profile = settings.get_profile(CI_PROFILE)
+    assert profile.derandomize is True
+    assert profile.deadline is None
+    assert profile.max_examples == 100
+    assert profile.database is None
+
+
+def test_profile_follows_the_ci_variable():
+    assert hypothesis_profile({"CI": "true"}) == CI_PROFILE
+    assert hypothesis_profile({"CI": "1"}) == CI_PROFILE
+    assert hypothesis_profile({}) == "default"
+    assert hypothesis_profile({"CI": "false"}) == "default"
+
+
+def test_loaded_profile_matches_the_environment():
+    assert settings._current_profile == hypothesis_profile(os.environ)
+    assert settings.default.derandomize is (hypothesis_profile(os.environ) == CI_PROFILE)
+
+
+def test_ci_script_sets_ci():
+    from pathlib import Path
+
+    script = (Path(__file__).resolve().parents[1] / ".ci" / "run").read_text()
+    assert "\nexport CI=true" in script
