@@ -22,7 +22,7 @@ from zero.gtp import (
 )
 from zero.gtp_analysis import AnalyzeOptions, MoveInfo, kata_line, lz_line, parse_analyze_args, select_moves
 from zero.gtp_player import RESIGN, EngineParams, GoPlayer
-from zero.gtp_time import Clock, TimeParams, move_budget
+from zero.gtp_time import Clock, OverheadMeter, TimeParams, move_budget
 
 log = logging.getLogger("zero.gtp")
 
@@ -81,6 +81,8 @@ class GoGtpEngine(GtpEngine):
         self.game = GoGame(GoRules(size=network.shape.board_size if network is not None else size, komi=komi, superko=superko))
         self.time_settings = Clock()
         self.clocks = {BLACK: Clock(), WHITE: Clock()}
+        self.overhead = OverheadMeter()  # kept across games: what a move costs beyond its thinking budget
+        self._budget: float | None = None  # thinking budget of the last search
 
     def state_key(self) -> tuple:
         """Everything a command may change (for tests: unchanged after every ``?`` reply)."""
@@ -159,9 +161,11 @@ class GoGtpEngine(GtpEngine):
     def _think(self, color: int, interval: float | None = None) -> Iterator[SearchResult]:
         """Search for ``color`` within the clock; yields intermediate results every ``interval`` seconds, then the last."""
         game = self._position_for(color)
-        budget = move_budget(self.clocks[color], game.move_number, game.size * game.size, self.time_params)
+        budget = move_budget(self.clocks[color], game.move_number, game.size * game.size, self.time_params,
+                             overhead=self.overhead.estimate)
         if budget is None and self.params.move_time > 0:
             budget = self.params.move_time
+        self._budget = budget
         start = time.perf_counter()
         deadline = None if budget is None else start + budget
         step = interval if interval is not None else budget
@@ -197,6 +201,7 @@ class GoGtpEngine(GtpEngine):
             yield "move", "pass"
             return
         start = time.perf_counter()
+        self._budget = None
         if not cleanup and self.player.should_pass_to_end(game):
             a = game.pass_action
         else:
@@ -213,6 +218,8 @@ class GoGtpEngine(GtpEngine):
             new.play(int(a), color)
             self.game = new
             self.clocks[color].spend(time.perf_counter() - start)
+        if self._budget is not None:
+            self.overhead.record(self._budget, time.perf_counter() - start)
         yield "move", to_gtp(int(a), game.size)
 
     # -- display and scoring --

@@ -195,6 +195,19 @@ def test_time_commands(engine):
     assert engine.clocks[1].kind == "none"
 
 
+def test_genmove_under_a_clock_measures_its_overhead_and_keeps_it_back():
+    engine = make_engine(visits=16)
+    ok(engine, "time_settings 0 30 10")  # Canadian: 10 stones in 30 s
+    assert len(engine.overhead) == 0 and engine.overhead.estimate == 0.0
+    ok(engine, "genmove b")
+    ok(engine, "genmove w")
+    assert len(engine.overhead) == 2  # one measurement per searched move
+    engine.overhead.record(0.0, 0.2)  # as if a move had overrun its budget by 0.2 s
+    share = engine.clocks[1].time_left / engine.clocks[1].stones_left
+    engine._think(1).__next__()
+    assert engine._budget == pytest.approx(share - engine.time_params.margin - 0.2)  # margin + overhead kept back
+
+
 def test_showboard_is_a_diagram(engine):
     ok(engine, "play b C3")
     text = ok(engine, "showboard")
