@@ -15,9 +15,8 @@ import numpy as np
 import ray
 
 
-@ray.remote(max_restarts=-1, max_task_retries=0)
-class SelfPlayActor:
-    """Wraps selfplay.worker.SelfPlayWorker; restarted by Ray if its process dies (the games it had in flight are lost)."""
+class SelfPlayHost:
+    """Wraps selfplay.worker.SelfPlayWorker for Ray (SelfPlayActor below): builds it in the actor's process, plays tasks."""
 
     def __init__(self, config_mapping: dict[str, Any], worker_index: int, seed: int) -> None:
         import torch
@@ -55,6 +54,11 @@ class SelfPlayActor:
             self.worker.set_model_version(version)
         records = self.worker.play(num_games)
         return {"worker": self.worker_index, "pid": os.getpid(), "version": version, "records": records, "stats": self.worker.stats.as_dict()}
+
+
+# Restarted by Ray if its process dies (the games it had in flight are lost); a task that raises is not retried:
+# the orchestrator stops the run with one line (a bug does not go away by playing the same games again).
+SelfPlayActor = ray.remote(max_restarts=-1, max_task_retries=0)(SelfPlayHost)
 
 
 @ray.remote(num_cpus=1, max_retries=0)

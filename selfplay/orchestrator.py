@@ -27,6 +27,7 @@ local workers leave free. A worker actor that dies is restarted by Ray
 from __future__ import annotations
 
 import os
+import re
 import signal
 import threading
 import time
@@ -53,7 +54,21 @@ CALIBRATOR_STATE = "resign_calibrator"  # key of the ResignCalibrator's evidence
 
 
 class WorkerFailure(RuntimeError):
-    """A self-play worker keeps dying (e.g. it cannot import the project on a cluster node)."""
+    """A self-play worker keeps dying (e.g. it cannot import the project on a cluster node), or a task raised."""
+
+
+def _error_line(exc: BaseException) -> str:
+    """One line for a task's error: the worker's own exception (type: message), not Ray's wrapper and traceback."""
+    cause = getattr(exc, "cause", None)  # RayTaskError carries the exception the task raised
+    if isinstance(cause, BaseException):
+        text = str(cause).strip()
+        name = type(cause).__name__
+    else:
+        lines = [line.strip() for line in str(exc).strip().splitlines() if line.strip()]
+        text = lines[-1] if lines else ""  # a Python traceback ends with "Type: message"
+        name = type(exc).__name__
+    first = text.splitlines()[0] if text else ""
+    return f"{name}: {first}"[:300] if first else name
 
 
 @dataclass
@@ -259,6 +274,11 @@ class _Loop:
             self._checkpoint()  # Ctrl-C keeps the steps since the last checkpoint
             self.learner.flush()
             raise
+        except WorkerFailure as exc:  # stop with one line, keeping the steps since the last checkpoint
+            self._checkpoint()
+            self.learner.flush()
+            kept = "games kept in replay/" if self.selfplay_only else f"checkpoint saved at step {self.learner.step}"
+            raise WorkerFailure(f"{exc} ({kept}; details in {self.rd.metrics})") from None
         self._finish_arena()
         self._checkpoint()
         self.learner.flush()
@@ -320,6 +340,11 @@ class _Loop:
                 ) from None
             self.progress.write(f"self-play worker {worker} died ({type(exc).__name__}); Ray restarts it and the run goes on")
             return
+        except ray.exceptions.RayError as exc:  # the task raised (RayTaskError), or its error could not be read back
+            line = _error_line(exc)
+            details = re.sub(r"\x1b\[[0-9;]*m", "", str(exc))[-20000:]  # Ray colours its traceback for terminals
+            self.metrics.write("worker_error", worker=worker, error=line, traceback=details)
+            raise WorkerFailure(f"self-play worker {worker} failed: {line}") from None
         self.failures_in_a_row[worker] = self.unavailable_in_a_row[worker] = 0
         records: list[GameRecord] = result["records"]
         added = self.learner.add_records(records)

@@ -194,6 +194,32 @@ def test_killed_worker_is_restarted_and_the_run_completes(ray_address, tmp_path)
     assert pids - set(killed), "no result came from a restarted worker process"
 
 
+def test_a_task_that_raises_stops_the_run_with_one_line_and_a_checkpoint(ray_address, tmp_path, monkeypatch):
+    import ray
+
+    import selfplay.orchestrator as orchestrator
+    import selfplay_fakes
+    from zero.checkpoint import load_checkpoint
+
+    ray.cloudpickle.register_pickle_by_value(selfplay_fakes)  # Ray workers cannot import the tests folder
+    host = selfplay_fakes.raising_host(fail_on_task=12)
+    monkeypatch.setattr(orchestrator, "SelfPlayActor", ray.remote(max_restarts=-1, max_task_retries=0)(host))
+    with pytest.raises(orchestrator.WorkerFailure) as info:
+        orchestrator.run(_tiny("run.max_steps=100000", "run.checkpoint_every_steps=1000", "arena.every_versions=0"),
+                         tmp_path)
+    message = str(info.value)
+    assert "\n" not in message and "Traceback" not in message
+    assert "IllegalMoveError: illegal move C3 for black: occupied" in message
+    metrics = read_metrics(tmp_path / "metrics.jsonl")
+    trained = max((m["step"] for m in metrics if "policy_loss" in m), default=0)
+    assert trained > 0, "the failure came before any training: raise it later"
+    assert load_checkpoint(tmp_path / "checkpoints").step >= trained  # the steps before the error were kept
+    assert f"step {load_checkpoint(tmp_path / 'checkpoints').step}" in message
+    errors = [m for m in metrics if m.get("kind") == "worker_error"]
+    assert len(errors) == 1 and 'File "' in errors[0]["traceback"]  # the worker's traceback goes to the metrics log
+    assert "\x1b[" not in errors[0]["traceback"]
+
+
 def test_selfplay_only_writes_games_and_no_checkpoint(ray_address, tmp_path):
     from selfplay.orchestrator import run
 
