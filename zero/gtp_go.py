@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from games.go import BLACK, WHITE, CoordinateError, GoGame, GoRules, IllegalMoveError, SgfError, to_gtp
+from games.go import BLACK, NO_MOVE_LIMIT, WHITE, CoordinateError, GoGame, GoRules, IllegalMoveError, SgfError, to_gtp
 from games.go.coords import OffBoardError, from_gtp
 from mcts import SearchParams, SearchResult
 from zero.gtp import (
@@ -78,7 +78,7 @@ class GoGtpEngine(GtpEngine):
         self.network = network
         self.superko = superko
         self.komi = float(komi)
-        self.game = GoGame(GoRules(size=network.shape.board_size if network is not None else size, komi=komi, superko=superko))
+        self.game = GoGame(_engine_rules(network.shape.board_size if network is not None else size, komi, superko))
         self.time_settings = Clock()
         self.clocks = {BLACK: Clock(), WHITE: Clock()}
         self.overhead = OverheadMeter()  # kept across games: what a move costs beyond its thinking budget
@@ -93,7 +93,7 @@ class GoGtpEngine(GtpEngine):
     # -- board set-up --
 
     def _new_game(self, size: int, komi: float) -> None:
-        self.game = GoGame(GoRules(size=size, komi=komi, superko=self.superko))
+        self.game = GoGame(_engine_rules(size, komi, self.superko))
         self.clocks = {BLACK: self.time_settings.start(), WHITE: self.time_settings.start()}
 
     @registry.command("boardsize", INT)
@@ -336,7 +336,7 @@ class GoGtpEngine(GtpEngine):
         try:
             with open(path, "rb") as fh:
                 data = fh.read(10_000_000)
-            game = GoGame.from_sgf(data, superko=self.superko)
+            game = GoGame.from_sgf(data, superko=self.superko, max_moves=NO_MOVE_LIMIT)
         except (OSError, SgfError, ValueError) as exc:
             log.info("loadsgf %s: %s", path, exc)
             raise GtpError("cannot load file") from None
@@ -422,6 +422,11 @@ class GoGtpEngine(GtpEngine):
     @registry.command("kata-genmove_analyze", rest=True, streaming=True)
     def cmd_kata_genmove_analyze(self, tokens: list[str]) -> Iterator[str]:
         return self._genmove_analyze(tokens, kata=True)
+
+
+def _engine_rules(size: int, komi: float, superko: str) -> GoRules:
+    """The rules a GTP engine referees by: no move cap (self-play's 2*N*N), so every legal move is accepted."""
+    return GoRules(size=size, komi=komi, superko=superko, max_moves=NO_MOVE_LIMIT)
 
 
 def _with_rules(game: GoGame, **changes: Any) -> GoGame:
