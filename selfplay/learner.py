@@ -100,13 +100,17 @@ class Learner:
         return dict(self.trainer.train_steps(steps) or {})
 
     def numpy_weights(self) -> dict[str, np.ndarray]:
+        """The weights for the workers; TrainingDiverged rather than a network full of nan."""
         from zero.network import unwrap
 
+        self.trainer.check_weights()
         return numpy_weights(unwrap(self.trainer.model).state_dict())
 
     def save_checkpoint(self, *, run_state: dict[str, Any], run_config: dict[str, Any]) -> None:
+        """A new checkpoint (the newest 3 kept); TrainingDiverged, and nothing written, if the weights are not finite."""
         from zero.checkpoint import save_checkpoint
 
+        self.trainer.check_weights()
         self.trainer.model_version = self.version
         state = self.trainer.state_dict(include_model=False)
         state["run_state"] = run_state

@@ -45,6 +45,7 @@ from selfplay.resign import ResignCalibrator
 from selfplay.rundir import MetricsLog, RunDir
 from zero.atomic_files import atomic_write_bytes, atomic_write_text
 from zero.config import RunConfig, config_to_mapping, config_to_toml
+from zero.train import TrainingDiverged
 
 
 MAX_FAILURES_IN_A_ROW = 5  # a worker that dies this often without one result is broken, not unlucky
@@ -269,6 +270,14 @@ class _Loop:
     # ---- the loop -------------------------------------------------------------------
     def loop(self) -> dict[str, Any]:
         try:
+            return self._loop_and_finish()
+        except TrainingDiverged as exc:  # nothing of the diverged network is saved or sent to a worker
+            self.learner.flush()
+            self.metrics.write("diverged", step=self.learner.step, error=str(exc))
+            raise TrainingDiverged(f"{exc}; {self._kept_checkpoint()}") from None
+
+    def _loop_and_finish(self) -> dict[str, Any]:
+        try:
             self._loop()
         except KeyboardInterrupt:
             self._checkpoint()  # Ctrl-C keeps the steps since the last checkpoint
@@ -283,6 +292,15 @@ class _Loop:
         self._checkpoint()
         self.learner.flush()
         return self._summary()
+
+    def _kept_checkpoint(self) -> str:
+        """Which checkpoint a stopped run leaves as 'latest' (every checkpoint written is finite)."""
+        from zero.checkpoint import list_checkpoints, resolve_checkpoint_path
+
+        if not list_checkpoints(self.rd.checkpoints):
+            return "no checkpoint was written"
+        latest = resolve_checkpoint_path(self.rd.checkpoints)
+        return f"latest is still {latest.stem}, the last finite checkpoint"
 
     def _loop(self) -> None:
         while not self._done():
@@ -409,8 +427,9 @@ class _Loop:
     def _train_chunk(self) -> None:
         run = self.config.run
         steps_to_version = run.steps_per_version - self.learner.step % run.steps_per_version
+        steps_to_checkpoint = run.checkpoint_every_steps - (self.learner.step - self.last_checkpoint_step)
         steps_owed = int(self._train_debt() // self.learner.batch_size)
-        steps = max(1, min(steps_owed, steps_to_version, 10))
+        steps = max(1, min(steps_owed, steps_to_version, steps_to_checkpoint, 10))
         if run.max_steps:
             steps = min(steps, run.max_steps - self.learner.step)
         if steps <= 0:

@@ -194,6 +194,38 @@ def test_killed_worker_is_restarted_and_the_run_completes(ray_address, tmp_path)
     assert pids - set(killed), "no result came from a restarted worker process"
 
 
+def _error_lines(stderr: str) -> list[str]:
+    """The lines zero itself wrote (Ray's own start-up log lines carry a timestamp and a level)."""
+    return [line for line in stderr.splitlines() if line.startswith("zero: ")]
+
+
+def test_a_diverging_run_stops_at_once_and_latest_stays_finite(ray_address, tmp_path):
+    """The issue's command (tiny config, lr 1e30, no clipping, a checkpoint every step) after 20 healthy steps."""
+    from zero.checkpoint import load_checkpoint
+
+    run_dir = tmp_path / "run"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    healthy = subprocess.run(_train_command(run_dir, ray_address, "run.max_steps=20"), cwd=tmp_path, env=env,
+                             capture_output=True, text=True, timeout=300)
+    assert healthy.returncode == 0, healthy.stderr[-2000:]
+    diverging = subprocess.run(
+        _train_command(run_dir, ray_address, "train.lr=1e30", "train.grad_clip=0", "run.max_steps=40", "run.max_minutes=1",
+                       "run.checkpoint_every_steps=1", "run.steps_per_version=100", "arena.every_versions=100"),
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    assert diverging.returncode == 2
+    lines = _error_lines(diverging.stderr)
+    assert len(lines) == 1 and "Traceback" not in diverging.stderr, diverging.stderr[-3000:]
+    assert lines[0].startswith("zero: error: training diverged at step 2")  # step 21 or the next few: at once
+    assert "latest is still model-00000020" in lines[0]
+    assert load_checkpoint(run_dir / "checkpoints").step == 20  # finite, loadable, and what `latest` names
+    assert sorted(p.name for p in (run_dir / "checkpoints").glob("model-*.safetensors"))[-1] == "model-00000020.safetensors"
+    assert any(m.get("kind") == "diverged" for m in read_metrics(run_dir / "metrics.jsonl"))
+    gtp = subprocess.run([sys.executable, "-m", "zero.cli", "gtp", "--model", str(run_dir), "--visits", "16"],
+                         input="genmove b\nquit\n", cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    assert gtp.returncode == 0 and gtp.stdout.startswith("= "), gtp.stderr[-2000:]
+    assert gtp.stdout.split()[1].lower() != "pass"  # the diverged network answered pass on the empty board
+
+
 def test_a_task_that_raises_stops_the_run_with_one_line_and_a_checkpoint(ray_address, tmp_path, monkeypatch):
     import ray
 

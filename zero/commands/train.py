@@ -25,10 +25,11 @@ def run(args: argparse.Namespace, *, selfplay_only: bool = False) -> int:
     from selfplay.rundir import RunDirError
     from zero.checkpoint import CheckpointError
     from zero.configlib import fail
+    from zero.train import TrainingDiverged
 
     try:
         summary = run_training(config, run_dir, address=args.address, selfplay_only=selfplay_only, source=args.config)
-    except (CheckpointError, WorkerFailure, RunDirError) as exc:
+    except (CheckpointError, WorkerFailure, RunDirError, TrainingDiverged) as exc:
         fail(str(exc))
     if args.json:
         print(json.dumps(summary, default=str))
