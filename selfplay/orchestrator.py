@@ -43,9 +43,9 @@ from selfplay.learner import Learner
 from selfplay.records import GameRecord
 from selfplay.resign import ResignCalibrator
 from selfplay.rundir import MetricsLog, RunDir
-from zero.atomic_files import atomic_write_bytes, atomic_write_text
-from zero.config import RunConfig, config_to_mapping, config_to_toml
-from zero.train import TrainingDiverged
+from zero.common.atomic_files import atomic_write_bytes, atomic_write_text
+from selfplay.config import RunConfig, config_to_mapping, config_to_toml
+from zero.learn.train import TrainingDiverged
 
 
 MAX_FAILURES_IN_A_ROW = 5  # a worker that dies this often without one result is broken, not unlucky
@@ -295,7 +295,7 @@ class _Loop:
 
     def _kept_checkpoint(self) -> str:
         """Which checkpoint a stopped run leaves as 'latest' (every checkpoint written is finite)."""
-        from zero.checkpoint import list_checkpoints, resolve_checkpoint_path
+        from zero.nn.checkpoint import list_checkpoints, resolve_checkpoint_path
 
         if not list_checkpoints(self.rd.checkpoints):
             return "no checkpoint was written"

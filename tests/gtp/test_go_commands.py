@@ -7,7 +7,7 @@ import pytest
 from sgfmill import sgf
 
 from games.go import BLACK, NO_MOVE_LIMIT, GoGame, GoRules, to_gtp
-from zero.gtp import parse_reply
+from zero.gtp.protocol import parse_reply
 
 from .conftest import make_engine
 
@@ -250,7 +250,7 @@ def test_loadsgf_of_a_game_longer_than_the_self_play_cap(tmp_path):
 
 
 def test_match_referee_has_no_cap_unless_asked():
-    from zero.match import MatchSettings, referee_rules
+    from zero.match.runner import MatchSettings, referee_rules
 
     game = random_legal_game(9, 200, seed=3)
     for max_moves, accepted in ((0, 200), (162, 162)):

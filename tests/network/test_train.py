@@ -10,9 +10,9 @@ import pytest
 import torch
 
 from netfixtures import GO5, random_samples, tiny_model
-from zero.network import NetworkConfig, PolicyValueNet
-from zero.replay import ReplayBatch, ReplayBuffer, ReplayConfig
-from zero.train import Trainer, TrainConfig, compute_losses
+from zero.nn.network import NetworkConfig, PolicyValueNet
+from zero.learn.replay import ReplayBatch, ReplayBuffer, ReplayConfig
+from zero.learn.train import Trainer, TrainConfig, compute_losses
 
 
 def _replay(n=64, seed=0, one_hot=False) -> ReplayBuffer:
@@ -146,7 +146,7 @@ def test_training_without_data_is_a_clear_error():
 
 
 def test_a_non_finite_loss_stops_training_at_once_naming_the_step_and_the_loss():
-    from zero.train import TrainingDiverged
+    from zero.learn.train import TrainingDiverged
 
     trainer = Trainer(tiny_model(), _config(lr=1e30, grad_clip=0.0, log_every=1000), _replay())
     snapshot = _params(trainer.model)
@@ -163,7 +163,7 @@ def test_a_non_finite_loss_stops_training_at_once_naming_the_step_and_the_loss()
 
 
 def test_only_the_non_finite_terms_are_named():
-    from zero.train import divergence_message
+    from zero.learn.train import divergence_message
 
     losses = {"policy_loss": torch.tensor(2.0), "value_loss": torch.tensor(float("inf")), "loss": torch.tensor(float("inf"))}
     assert divergence_message(7, losses) == "training diverged at step 7: value_loss inf"
@@ -172,7 +172,7 @@ def test_only_the_non_finite_terms_are_named():
 
 
 def test_check_weights_catches_weights_whose_outputs_overflow():
-    from zero.train import TrainingDiverged
+    from zero.learn.train import TrainingDiverged
 
     trainer = Trainer(tiny_model(), _config(), _replay())
     trainer.check_weights()  # a healthy network passes

@@ -32,10 +32,10 @@ from typing import Any, Literal
 import torch
 from torch.nn import functional as F
 
-from zero.checkpoint import load_checkpoint, save_checkpoint
-from zero.inference import device_description, resolve_autocast_dtype, resolve_device
-from zero.network import NetworkOutput, PolicyValueNet, unwrap
-from zero.replay import PackedBatch, ReplayBatch, ReplayBuffer
+from zero.nn.checkpoint import load_checkpoint, save_checkpoint
+from zero.nn.inference import device_description, resolve_autocast_dtype, resolve_device
+from zero.nn.network import NetworkOutput, PolicyValueNet, unwrap
+from zero.learn.replay import PackedBatch, ReplayBatch, ReplayBuffer
 
 
 class TrainingDiverged(RuntimeError):
@@ -374,7 +374,7 @@ class Trainer:
 
     def check_weights(self) -> None:
         """TrainingDiverged if a weight holds a nan or an inf, or the outputs are not finite (weights near overflow)."""
-        from zero.checkpoint import network_problems
+        from zero.nn.checkpoint import network_problems
 
         problems = network_problems(self.model)
         if problems:
