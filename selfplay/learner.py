@@ -2,8 +2,8 @@
 
 Model versions: a version is published every ``run.steps_per_version`` train steps
 (the orchestrator decides); checkpoints carry the step, the version, the optimizer and
-RNG state and the orchestrator's counters (``training_state["run"]``), written
-atomically by zero.nn.checkpoint, so the newest checkpoint is always complete.
+RNG state and the orchestrator's counters (``training_state["run_state"]``), written
+atomically by zero.nn.checkpoint; a resume starts from the newest complete one (selfplay.resume).
 """
 
 from __future__ import annotations
@@ -14,19 +14,21 @@ import numpy as np
 
 from selfplay.builders import build_adapter, build_model, game_shape, numpy_weights
 from selfplay.records import GameRecord, to_samples
+from selfplay.resume import ResumePoint, plan_resume
 from selfplay.rundir import RunDir
 
 
 class Learner:
-    """Replay + trainer + checkpoints of one run directory; resumes from the latest checkpoint on construction."""
+    """Replay + trainer + checkpoints of one run directory; resumes from ``resume`` (selfplay.resume.plan_resume: the
+    newest complete checkpoint, checked against the config before anything is read or written) on construction."""
 
-    def __init__(self, config, run_dir: RunDir, *, train: bool = True) -> None:
-        from zero.nn.checkpoint import list_checkpoints, load_checkpoint
+    def __init__(self, config, run_dir: RunDir, *, train: bool = True, resume: ResumePoint | None = None) -> None:
         from zero.learn.replay import ReplayBuffer
         from zero.learn.train import Trainer
 
         self.config = config
         self.run_dir = run_dir
+        resume = resume if resume is not None else plan_resume(config, run_dir)  # refuses before the shards load
         remove_stale_temporaries(run_dir)
         self.adapter = build_adapter(config)
         shape = game_shape(self.adapter)
@@ -44,16 +46,12 @@ class Learner:
         self.trainer = Trainer(model, config.train, self.replay, run_dir=run_dir.root, seed=config.run.seed)
         self.training = train
         self.version = 0
-        if list_checkpoints(run_dir.checkpoints):
-            ckpt = load_checkpoint(run_dir.checkpoints, expected_config=config.network, expected_shape=shape)
-            self.trainer.model.load_state_dict(ckpt.state_dict)
-            state = ckpt.load_training_state()
-            if state is not None:
-                self.trainer.load_state_dict(state)
-                self.resume_state = dict(state.get("run_state") or {})
-            else:
-                self.trainer.step = ckpt.step
-            self.version = ckpt.model_version
+        self.resumed_from = resume.checkpoint  # None for a fresh run
+        if resume.checkpoint is not None:
+            self.trainer.model.load_state_dict(resume.checkpoint.state_dict)
+            self.trainer.load_state_dict(resume.training_state)
+            self.resume_state = resume.resume_state
+            self.version = resume.checkpoint.model_version
             self.trainer.model_version = self.version
 
     # ---- facts --------------------------------------------------------------------

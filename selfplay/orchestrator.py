@@ -16,8 +16,9 @@ Loop (one driver process; the trainer runs here, on the GPU when there is one):
 5. every ``arena.every_versions`` versions, an arena task plays the new network
    against the previous version and the random-rollout MCTS baseline (Elo table).
 
-Resume: the same command on the same run directory reloads the latest checkpoint
-and the replay shards; each collected task's positions are written as an atomic shard
+Resume: the same command on the same run directory reloads the newest complete checkpoint
+(selfplay.resume, which refuses a config that does not fit the run before anything is written)
+and the replay shards, and says so in one line; each collected task's positions are written as an atomic shard
 at once, so ``kill -9`` loses at most the games in flight and the steps since the last
 checkpoint (Ctrl-C and SIGTERM write a checkpoint first). The trainer gets the CPU threads the
 local workers leave free. A worker actor that dies is restarted by Ray
@@ -29,6 +30,7 @@ from __future__ import annotations
 import os
 import re
 import signal
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -41,6 +43,7 @@ from selfplay.actors import SelfPlayActor, arena_task
 from selfplay.arena import EloTable
 from selfplay.learner import Learner
 from selfplay.records import GameRecord
+from selfplay.resume import plan_resume
 from selfplay.resign import ResignCalibrator
 from selfplay.rundir import MetricsLog, RunDir
 from zero.common.atomic_files import atomic_write_bytes, atomic_write_text
@@ -137,10 +140,16 @@ def run(
 
 
 def _run_locked(config: RunConfig, rd: RunDir, address: str | None, selfplay_only: bool, source: str | None) -> dict[str, Any]:
+    resume = plan_resume(config, rd)  # a config that does not fit the run stops here, before anything is written
+    for warning in resume.warnings:
+        print(f"zero: warning: {warning}", file=sys.stderr, flush=True)
     atomic_write_text(rd.config, config_to_toml(config, source))
     _share_cores_with_workers(config)
-    learner = Learner(config, rd, train=not selfplay_only)
+    learner = Learner(config, rd, train=not selfplay_only, resume=resume)
     counters = RunCounters.from_dict(learner.resume_state)
+    if learner.resumed_from is not None:
+        print(f"resuming {rd.root} from step {learner.step}, version {learner.version}, {counters.games} games, "
+              f"{learner.replay_size} replay positions", file=sys.stderr, flush=True)
     metrics = MetricsLog(rd.metrics)
     elo = EloTable.from_dict(counters.elo)
     start_ray(address)
@@ -220,7 +229,8 @@ class _Loop:
         self.started = time.monotonic()
         self.last_losses: dict[str, float] = {}
         self.samples_per_s = 0.0
-        self.progress = _Progress(config.run.progress, config.run.max_steps if not selfplay_only else config.run.max_games)
+        self.progress = _Progress(config.run.progress, config.run.max_steps if not selfplay_only else config.run.max_games,
+                                  initial=counters.games if selfplay_only else learner.step)  # where the run stands
         self.last_checkpoint_step = learner.step
         self._writer = None  # TensorBoard writer for self-play and arena scalars (the trainer writes its own)
         self.resign = resign_calibrator(config.selfplay, learner.resume_state)
@@ -531,12 +541,12 @@ class _Loop:
 class _Progress:
     """A tqdm bar (train steps, or games for self-play only) with the run's figures as postfix; silent when disabled."""
 
-    def __init__(self, enabled: bool, total: int) -> None:
+    def __init__(self, enabled: bool, total: int, initial: int = 0) -> None:
         self.bar = None
         if enabled:
             from tqdm import tqdm
 
-            self.bar = tqdm(total=total or None, unit="step" if total else "it", dynamic_ncols=True)
+            self.bar = tqdm(total=total or None, initial=initial, unit="step" if total else "it", dynamic_ncols=True)
 
     def update(self, n: int) -> None:
         if self.bar is not None:
