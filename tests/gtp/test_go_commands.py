@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from sgfmill import sgf
 
-from games.go import BLACK, NO_MOVE_LIMIT, GoGame, GoRules, to_gtp
+from games.go import BLACK, NO_MOVE_LIMIT, GoGame, GoRules, game_from_sgf, game_to_sgf, to_gtp
 from zero.gtp.protocol import parse_reply
 
 from .conftest import make_engine
@@ -241,8 +241,8 @@ def test_play_accepts_every_legal_move_past_the_self_play_cap(size, moves):
 def test_loadsgf_of_a_game_longer_than_the_self_play_cap(tmp_path):
     game = random_legal_game(9, 200, seed=9)
     path = tmp_path / "long.sgf"
-    path.write_text(game.to_sgf())
-    assert GoGame.from_sgf(path.read_text()).moves == game.moves  # the library loads it too
+    path.write_text(game_to_sgf(game))
+    assert game_from_sgf(path.read_text()).moves == game.moves  # the library loads it too
     engine = make_engine()
     ok(engine, f"loadsgf {path}")
     assert engine.game.moves == game.moves
