@@ -18,7 +18,6 @@ A checkpoint holding a nan or an inf (a diverged network) is never written, and 
 from __future__ import annotations
 
 import json
-import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,9 +50,7 @@ def nonfinite_names(values: Any, prefix: str = "") -> list[str]:
         return [] if bool(torch.isfinite(values).all()) else [prefix.rstrip(".")]
     if isinstance(values, np.ndarray) and np.issubdtype(values.dtype, np.floating):
         return [] if bool(np.isfinite(values).all()) else [prefix.rstrip(".")]
-    if isinstance(values, float) and not math.isfinite(values):
-        return [prefix.rstrip(".")]
-    return []
+    return []  # plain numbers are counters and settings (a threshold of -inf is a valid one), not weights
 
 
 def network_problems(model: torch.nn.Module) -> list[str]:
