@@ -53,10 +53,14 @@ def plan_resume(config, rd: RunDir) -> ResumePoint:
         state = candidate.load_training_state()
         if state is not None:
             lost = checkpoint.step - candidate.step
-            return ResumePoint(candidate, state, (
-                f"{newest.name} has no training state ({missing} is missing): resuming from {older.stem}, "
-                f"the newest complete checkpoint; its {lost} later train steps are lost",
-            ))
+            return ResumePoint(
+                candidate,
+                state,
+                (
+                    f"{newest.name} has no training state ({missing} is missing): resuming from {older.stem}, "
+                    f"the newest complete checkpoint; its {lost} later train steps are lost",
+                ),
+            )
     raise CheckpointError(
         f"{newest}: its training state {missing} is missing and no older checkpoint is complete; resuming would reset "
         "the optimizer, step, games, Elo table, RNG and resignation evidence: restore the file or use a new run directory"

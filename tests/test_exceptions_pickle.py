@@ -36,8 +36,11 @@ def _instance(cls: type[BaseException]) -> BaseException:
         signature = inspect.signature(cls)
     except ValueError:  # a builtin exception's constructor: one message
         return cls("message text")
-    params = [p for p in signature.parameters.values()
-              if p.default is p.empty and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    params = [
+        p
+        for p in signature.parameters.values()
+        if p.default is p.empty and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+    ]
     return cls(*[f"{p.name} text" for p in params] or ["message text"])
 
 

@@ -268,9 +268,8 @@ def referee_rules(settings: MatchSettings):
 def play_game(index: int, black: tuple[str, GtpClient], white: tuple[str, GtpClient], settings: MatchSettings) -> GameRecord:
     """Play one refereed game between two started engines (labels "A"/"B") and write its SGF."""
     from games.go import BLACK, WHITE, GoGame
-    from zero.gtp.player import EngineParams, GoPlayer
-
     from mcts import SearchParams
+    from zero.gtp.player import EngineParams, GoPlayer
 
     rec = GameRecord(index, black[0], white[0])
     game = GoGame(referee_rules(settings))
