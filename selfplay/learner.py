@@ -48,11 +48,8 @@ class Learner:
         self.version = 0
         self.resumed_from = resume.checkpoint  # None for a fresh run
         if resume.checkpoint is not None:
-            self.trainer.model.load_state_dict(resume.checkpoint.state_dict)
-            self.trainer.load_state_dict(resume.training_state)
-            self.resume_state = resume.resume_state
-            self.version = resume.checkpoint.model_version
-            self.trainer.model_version = self.version
+            self.resume_state = self.trainer.restore(resume.checkpoint, resume.training_state)
+            self.version = self.trainer.model_version
 
     # ---- facts --------------------------------------------------------------------
     @property
@@ -106,20 +103,8 @@ class Learner:
 
     def save_checkpoint(self, *, run_state: dict[str, Any], run_config: dict[str, Any]) -> None:
         """A new checkpoint (the newest 3 kept); TrainingDiverged, and nothing written, if the weights are not finite."""
-        from zero.nn.checkpoint import save_checkpoint
-
-        self.trainer.check_weights()
-        self.trainer.model_version = self.version
-        state = self.trainer.state_dict(include_model=False)
-        state["run_state"] = run_state
-        save_checkpoint(
-            self.run_dir.checkpoints,
-            self.trainer.model,
-            step=self.step,
-            model_version=self.version,
-            run_config=run_config,
-            training_state=state,
-            keep_last=3,
+        self.trainer.save_checkpoint(
+            self.run_dir.checkpoints, model_version=self.version, run_config=run_config, run_state=run_state, keep_last=3
         )
 
     def close(self) -> None:

@@ -46,8 +46,9 @@ from selfplay.learner import Learner
 from selfplay.records import GameRecord
 from selfplay.resign import ResignCalibrator
 from selfplay.resume import plan_resume
-from selfplay.rundir import MetricsLog, RunDir
+from selfplay.rundir import RunDir
 from zero.common.atomic_files import atomic_write_bytes, atomic_write_text
+from zero.common.metrics import MetricsLog
 from zero.learn.train import TrainingDiverged
 
 MAX_FAILURES_IN_A_ROW = 5  # a worker that dies this often without one result is broken, not unlucky

@@ -26,11 +26,6 @@ class ResumePoint:
     training_state: dict[str, Any] | None
     warnings: tuple[str, ...] = ()  # loud, one line each: a newer checkpoint passed over
 
-    @property
-    def resume_state(self) -> dict[str, Any]:
-        """The orchestrator's counters and resignation evidence saved with the checkpoint ({} for a fresh run)."""
-        return dict((self.training_state or {}).get("run_state") or {})
-
 
 def plan_resume(config, rd: RunDir) -> ResumePoint:
     """The ResumePoint of ``rd`` for ``config``; CheckpointError (one line) if the config does not fit the run

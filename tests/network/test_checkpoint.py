@@ -14,7 +14,7 @@ import torch
 from netfixtures import GO5, TINY, random_samples, tiny_model
 
 from zero.learn.replay import ReplayBuffer, ReplayConfig
-from zero.learn.train import TrainConfig, Trainer
+from zero.learn.train import TrainConfig, Trainer, TrainingDiverged
 from zero.nn.checkpoint import CheckpointError, list_checkpoints, load_checkpoint, load_training_state, save_checkpoint
 from zero.nn.inference import NetworkEvaluator
 from zero.nn.network import GameShape, NetworkConfig
@@ -48,7 +48,7 @@ def _trainer(tmp_path, seed=0) -> Trainer:
 def test_round_trip_restores_bit_identical_weights_and_outputs(tmp_path):
     trainer = _trainer(tmp_path)
     trainer.train_steps(3)  # non-trivial weights and batch-norm statistics
-    path = trainer.save_checkpoint(tmp_path, run_config={"game": {"name": "go", "size": 5}})
+    path = trainer.save_checkpoint(tmp_path, model_version=1, run_config={"game": {"name": "go", "size": 5}})
     ckpt = load_checkpoint(tmp_path)  # the directory: follows 'latest'
     assert ckpt.path == path and ckpt.step == 3 and ckpt.model_version == 1
     assert ckpt.run_config == {"game": {"name": "go", "size": 5}}
@@ -66,10 +66,10 @@ def test_resume_through_a_checkpoint_matches_training_straight_through(tmp_path)
     straight.train_steps(6)
     first = _trainer(tmp_path)
     first.train_steps(3)
-    first.save_checkpoint(tmp_path)
+    first.save_checkpoint(tmp_path, model_version=1, run_state={"games": 12})
     resumed = _trainer(tmp_path, seed=0)
     resumed.model.load_state_dict(tiny_model(seed=42).state_dict())  # start from different weights on purpose
-    resumed.load_checkpoint(tmp_path)
+    assert resumed.load_checkpoint(tmp_path) == {"games": 12}  # the caller's run state comes back
     assert resumed.step == 3 and resumed.model_version == 1
     resumed.train_steps(3)
     for k, v in straight.model.state_dict().items():
@@ -195,18 +195,20 @@ def _poison(model, how: str) -> None:
 def test_a_diverged_network_is_never_written_and_latest_keeps_the_last_finite_one(tmp_path, how):
     trainer = _trainer(tmp_path)
     trainer.train_steps(2)
-    for _ in range(3):  # keep_last=3 full of finite checkpoints
+    for version in range(1, 4):  # keep_last=3 full of finite checkpoints
         trainer.train_steps(1)
-        good = trainer.save_checkpoint(tmp_path, keep_last=3)
+        good = trainer.save_checkpoint(tmp_path, model_version=version, keep_last=3)
     files = sorted(p.name for p in tmp_path.iterdir())
     _poison(trainer.model, how)
-    for _ in range(3):  # a diverged run checkpointing every step must not prune the finite ones away
+    for version in range(4, 7):  # a diverged run checkpointing every step must not prune the finite ones away
         trainer.step += 1
-        with pytest.raises(CheckpointError) as info:
-            trainer.save_checkpoint(tmp_path, keep_last=3)
-        message = str(info.value)
-        assert "refused to write checkpoint" in message and "\n" not in message
-        assert ("nan or inf in the weights" if how == "nan" else "not finite") in message
+        with pytest.raises(TrainingDiverged) as diverged:  # the trainer's own check
+            trainer.save_checkpoint(tmp_path, model_version=version, keep_last=3)
+        with pytest.raises(CheckpointError) as refused:  # and the writer's, for any other caller
+            save_checkpoint(tmp_path, trainer.model, step=trainer.step, model_version=version, keep_last=3)
+        for message in (str(diverged.value), str(refused.value)):
+            assert ("nan or inf in the weights" if how == "nan" else "not finite") in message and "\n" not in message
+        assert "refused to write checkpoint" in str(refused.value)
     assert sorted(p.name for p in tmp_path.iterdir()) == files  # nothing written, nothing pruned
     assert load_checkpoint(tmp_path).path == good
 
@@ -226,7 +228,7 @@ def test_loading_a_diverged_checkpoint_is_refused_with_one_line(tmp_path, how):
     from safetensors.torch import save_file
 
     trainer = _trainer(tmp_path)
-    path = trainer.save_checkpoint(tmp_path)
+    path = trainer.save_checkpoint(tmp_path, model_version=1)
     _poison(trainer.model, how)  # written behind the writer's back, as an older version of zero could have
     header = {"zero": json.dumps(json.loads(path.with_suffix(".json").read_text()))}
     save_file({k: v.contiguous() for k, v in trainer.model.state_dict().items()}, str(path), metadata=header)
