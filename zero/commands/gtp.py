@@ -1,11 +1,20 @@
-"""`zero gtp`: run the GTP engine on stdin/stdout (network from --model, else random-rollout MCTS); no torch/numba import at module top."""
+"""`zero gtp`: run the GTP engine on stdin/stdout (network from --model, else random-rollout MCTS); no torch/numba import at module top.
+
+Start-up: the flags that need no import are checked first; then the config and the engine (Numba
+board, torch network) are built in a background thread while the protocol loop already runs, so a
+GUI's first ``name``/``version``/``protocol_version`` is answered at once; any other command waits
+for the engine. A bad config or a network that fails to load ends the process with one line on
+stderr (exit status 2), whatever the client is doing.
+"""
 
 from __future__ import annotations
 
 import argparse
 import logging
 import math
+import os
 import sys
+import threading
 from dataclasses import replace
 
 
@@ -20,6 +29,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="ko rule the engine plays and accepts (simple: as GNU Go)")
     parser.add_argument("--device", default="auto", help="network device: auto, cpu or cuda")
     parser.add_argument("--seed", type=int, help="random seed (overrides gtp.seed)")
+    parser.add_argument("--threads", type=int, help="CPU threads of the network and Numba (overrides gtp.threads; default: the cores this process may use)")
     parser.add_argument("--verbose", "-v", action="store_true", help="log every command's details to stderr")
     parser.add_argument("overrides", nargs="*", metavar="KEY=VALUE", help="overrides such as gtp.resign_threshold=0.1 or search.c_init=1.5")
 
@@ -47,6 +57,8 @@ def load_config(args: argparse.Namespace):
         gtp = replace(gtp, move_time=args.time)
     if args.seed is not None:
         gtp = replace(gtp, seed=args.seed)
+    if args.threads is not None:
+        gtp = replace(gtp, threads=args.threads)
     try:
         gtp.validate()
     except ValueError as exc:
@@ -54,12 +66,30 @@ def load_config(args: argparse.Namespace):
     return replace(config, gtp=gtp)
 
 
-def build_engine(args: argparse.Namespace):
-    """A GoGtpEngine from parsed arguments (loads the network when --model is given)."""
+def check_arguments(args: argparse.Namespace) -> None:
+    """The checks that need no engine: board size, komi, and that --model names something that exists."""
     from zero.configlib import fail
+
+    if not 2 <= args.size <= 19:
+        fail(f"--size must be in 2..19, got {args.size}")
+    if not math.isfinite(args.komi) or abs(args.komi) > 1000:  # the range the GTP komi command accepts
+        fail(f"--komi must be a number in -1000..1000, got {args.komi}")
+    if args.model and not os.path.exists(args.model):
+        fail(f"--model {args.model}: no such file or directory")
+    if args.threads is not None and args.threads < 1:
+        fail(f"--threads must be >= 1, got {args.threads}")
+
+
+def build_engine(args: argparse.Namespace):
+    """A GoGtpEngine from parsed arguments (config, then the network when --model is given); sets the thread counts."""
+    from zero.configlib import fail
+    from zero.cpu_threads import available_cores, set_threads
+
+    check_arguments(args)
+    config = load_config(args)
+    threads = set_threads(config.gtp.threads or available_cores(), torch_too=bool(args.model))
     from zero.gtp_go import GoGtpEngine
 
-    config = load_config(args)
     network = None
     if args.model:
         from zero.checkpoint import CheckpointError
@@ -69,16 +99,78 @@ def build_engine(args: argparse.Namespace):
             network = NetworkEvaluator.from_checkpoint(args.model, device=args.device)
         except (CheckpointError, OSError, ValueError) as exc:
             fail(f"--model {args.model}: {exc}")
-    if not 2 <= args.size <= 19:
-        fail(f"--size must be in 2..19, got {args.size}")
-    if not math.isfinite(args.komi) or abs(args.komi) > 1000:  # the range the GTP komi command accepts
-        fail(f"--komi must be a number in -1000..1000, got {args.komi}")
-    return GoGtpEngine(params=config.gtp, search_params=config.search, time_params=config.time, network=network,
-                       size=args.size, komi=args.komi, superko=args.superko)
+    engine = GoGtpEngine(params=config.gtp, search_params=config.search, time_params=config.time, network=network,
+                         size=args.size, komi=args.komi, superko=args.superko)
+    print(f"zero gtp: {describe_engine(network, threads, config)}", file=sys.stderr, flush=True)
+    return engine
+
+
+def describe_engine(network, threads, config) -> str:
+    """The start-up line: what plays, on which device, at which precision, with how many threads."""
+    search = f"visits {config.gtp.visits}, leaves_per_step {config.search.leaves_per_step}"
+    if network is None:
+        return f"random-rollout MCTS (no network), device cpu, {threads.describe()}, {search}"
+    precision = str(network.autocast_dtype or "torch.float32").removeprefix("torch.")
+    net = f"{network.config.blocks}x{network.config.channels} v{network.model_version}"
+    return f"network {net}, device {network.device}, precision {precision}, {threads.describe()}, {search}"
+
+
+class _EngineLoader:
+    """Builds the engine in a background thread; ``engine()`` waits for it. A failure exits the process with status 2."""
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        self._done = threading.Event()
+        self._engine = None
+        threading.Thread(target=self._build, args=(args,), name="gtp-engine-loader", daemon=True).start()
+
+    def _build(self, args: argparse.Namespace) -> None:
+        try:
+            self._engine = build_engine(args)
+        except SystemExit as exc:  # fail(): the one-line error is on stderr already
+            sys.stderr.flush()
+            os._exit(int(exc.code) if isinstance(exc.code, int) else 2)
+        except BaseException as exc:  # a bug: one line, not a traceback from a thread the client never sees
+            print(f"zero: error: cannot start the engine: {type(exc).__name__}: {exc}", file=sys.stderr, flush=True)
+            os._exit(2)
+        self._done.set()
+
+    def engine(self):
+        self._done.wait()
+        return self._engine
+
+
+def _starting_engine_class():
+    from zero.gtp import GtpEngine, clean_line, split_tokens
+
+    class StartingEngine(GtpEngine):
+        """Answers name/version/protocol_version while the engine loads; hands every other line to the engine."""
+
+        ANSWERED_AT_ONCE = ("name", "version", "protocol_version")
+
+        def __init__(self, loader: _EngineLoader) -> None:
+            super().__init__()
+            self._loader = loader
+            self._engine = None
+
+        def handle_line(self, raw: str, write=None):
+            if self._engine is None:
+                tokens = split_tokens(clean_line(raw))
+                if tokens and tokens[0].isdigit():
+                    tokens = tokens[1:]
+                if not tokens or tokens[0] in self.ANSWERED_AT_ONCE:
+                    return super().handle_line(raw, write)
+                self._engine = self._loader.engine()
+                self._engine.wait_for_input = self.wait_for_input  # streaming commands watch the same input queue
+            reply = self._engine.handle_line(raw, write)
+            self.quit_requested = self._engine.quit_requested
+            return reply
+
+    return StartingEngine
 
 
 def run(args: argparse.Namespace) -> int:
     logging.basicConfig(stream=sys.stderr, level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(name)s: %(message)s")
-    engine = build_engine(args)
-    return engine.serve(sys.stdin, sys.stdout)
+    check_arguments(args)
+    front = _starting_engine_class()(_EngineLoader(args))
+    return front.serve(sys.stdin, sys.stdout)
