@@ -129,7 +129,7 @@ class _EngineLoader:
         except SystemExit as exc:  # fail(): the one-line error is on stderr already
             sys.stderr.flush()
             os._exit(int(exc.code) if isinstance(exc.code, int) else 2)
-        except BaseException as exc:  # a bug: one line, not a traceback from a thread the client never sees
+        except Exception as exc:  # a bug: one line, not a traceback from a thread the client never sees
             print(f"zero: error: cannot start the engine: {type(exc).__name__}: {exc}", file=sys.stderr, flush=True)
             os._exit(2)
         self._done.set()
