@@ -164,8 +164,8 @@ SAVE = """
     . . . . . . . . ."""  # the black row has one liberty, G6; extending there gives it three
 
 
-def _genmove(diagram: str, leaves: int, visits: int = 400) -> str:
-    engine = GoGtpEngine(params=EngineParams(visits=visits, rollouts=8, resign_threshold=0.0, seed=3),
+def _genmove(diagram: str, leaves: int, seed: int, visits: int = 800) -> str:
+    engine = GoGtpEngine(params=EngineParams(visits=visits, rollouts=8, resign_threshold=0.0, seed=seed),
                          search_params=SearchParams(simulations=visits, leaves_per_step=leaves))
     engine.game = GoGame.from_diagram(diagram, to_move=BLACK, komi=7.5)
     reply = engine.handle_line("genmove b")
@@ -174,10 +174,12 @@ def _genmove(diagram: str, leaves: int, visits: int = 400) -> str:
 
 
 @pytest.mark.parametrize("diagram, best", [(CAPTURE, "G5"), (SAVE, "G6")], ids=["capture", "save"])
-def test_batched_search_plays_the_one_leaf_move_where_one_move_is_clearly_best(diagram, best):
-    assert _genmove(diagram, leaves=1) == best
-    assert _genmove(diagram, leaves=8) == best
-    assert _genmove(diagram, leaves=16) == best
+@pytest.mark.parametrize("seed", [0, 1])
+def test_batched_search_plays_the_one_leaf_move_where_one_move_is_clearly_best(diagram, best, seed):
+    # random-rollout values: at 400 visits the one-leaf search itself missed the saving move for some seeds; 800 is safe
+    assert _genmove(diagram, leaves=1, seed=seed) == best
+    assert _genmove(diagram, leaves=8, seed=seed) == best
+    assert _genmove(diagram, leaves=16, seed=seed) == best
 
 
 class _CountingNetwork:
