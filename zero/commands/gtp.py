@@ -99,10 +99,21 @@ def build_engine(args: argparse.Namespace):
             network = NetworkEvaluator.from_checkpoint(args.model, device=args.device)
         except (CheckpointError, OSError, ValueError) as exc:
             fail(f"--model {args.model}: {exc}")
+        warm_up(network, config.search.leaves_per_step)
     engine = GoGtpEngine(params=config.gtp, search_params=config.search, time_params=config.time, network=network,
                          size=args.size, komi=args.komi, superko=args.superko)
     print(f"zero gtp: {describe_engine(network, threads, config)}", file=sys.stderr, flush=True)
     return engine
+
+
+def warm_up(network, leaves_per_step: int) -> None:
+    """One evaluation at batch 1 and at the search's batch, so the first genmove does not pay the backend's set-up."""
+    import numpy as np
+
+    shape = network.shape
+    planes = np.zeros((max(1, leaves_per_step), shape.in_channels, shape.board_size, shape.board_size), np.float32)
+    network.evaluate(planes[:1])
+    network.evaluate(planes)
 
 
 def describe_engine(network, threads, config) -> str:
