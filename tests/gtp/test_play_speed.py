@@ -207,3 +207,48 @@ def test_one_network_call_serves_many_visits(checkpoint, leaves, most_calls):
     assert network.calls <= most_calls
     if leaves > 1:
         assert network.positions / network.calls >= 3  # several leaves per call (collisions drop a few)
+
+
+# --- start-up ------------------------------------------------------------------------------------
+
+
+def test_building_the_command_line_imports_no_heavy_module():
+    code = ("import sys, zero.cli; zero.cli.build_parser(); "
+            "print(sorted({'torch', 'numba', 'numpy', 'ray', 'scipy'} & set(sys.modules)))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0 and out.stdout.strip() == "[]", out.stdout + out.stderr
+
+
+def test_name_version_and_protocol_version_are_answered_while_the_engine_loads():
+    from zero.commands.gtp import _starting_engine_class
+
+    class Loading:
+        """A loader whose engine is never ready: only the start-up commands may be answered."""
+
+        def engine(self):
+            raise AssertionError("waited for the engine")
+
+    front = _starting_engine_class()(Loading())
+    assert front.handle_line("name") == "= zero\n\n"
+    assert front.handle_line("7 protocol_version") == "=7 2\n\n"
+    assert front.handle_line("version").startswith("= ")
+    assert front.handle_line("   ") is None
+    with pytest.raises(AssertionError, match="waited"):
+        front.handle_line("boardsize 9")
+
+
+def test_every_other_command_goes_to_the_engine_once_loaded():
+    from zero.commands.gtp import _starting_engine_class
+
+    engine = GoGtpEngine(params=EngineParams(visits=4), search_params=SearchParams(simulations=4, leaves_per_step=2))
+
+    class Loaded:
+        def engine(self):
+            return engine
+
+    front = _starting_engine_class()(Loaded())
+    assert front.handle_line("play b D4") == "=\n\n"
+    assert [a for _, a in engine.game.moves] == [engine.game.size * 5 + 3]
+    assert front.handle_line("list_commands").count("genmove") >= 1
+    front.handle_line("quit")
+    assert front.quit_requested
