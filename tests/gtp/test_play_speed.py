@@ -13,11 +13,11 @@ torch = pytest.importorskip("torch")
 
 from games.go import BLACK, GoGame  # noqa: E402
 from mcts import SearchParams  # noqa: E402
-from zero.checkpoint import save_checkpoint  # noqa: E402
-from zero.gtp_go import GoGtpEngine  # noqa: E402
-from zero.gtp_player import EngineParams  # noqa: E402
-from zero.match import MatchSettings, engine_argv, engine_threads  # noqa: E402
-from zero.network import GameShape, NetworkConfig, PolicyValueNet  # noqa: E402
+from zero.nn.checkpoint import save_checkpoint  # noqa: E402
+from zero.gtp.engine import GoGtpEngine  # noqa: E402
+from zero.gtp.player import EngineParams  # noqa: E402
+from zero.match.runner import MatchSettings, engine_argv, engine_threads  # noqa: E402
+from zero.nn.network import GameShape, NetworkConfig, PolicyValueNet  # noqa: E402
 
 ZERO_GTP = f"{sys.executable} -m zero.cli gtp"
 
@@ -197,7 +197,7 @@ class _CountingNetwork:
 
 @pytest.mark.parametrize("leaves, most_calls", [(1, 65), (8, 32)])
 def test_one_network_call_serves_many_visits(checkpoint, leaves, most_calls):
-    from zero.inference import NetworkEvaluator
+    from zero.nn.inference import NetworkEvaluator
 
     network = _CountingNetwork(NetworkEvaluator.from_checkpoint(str(checkpoint), device="cpu"))
     engine = GoGtpEngine(params=EngineParams(visits=64, resign_threshold=0.0), network=network,

@@ -36,7 +36,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _int_list(text: str, flag: str) -> list[int]:
-    from zero.configlib import fail
+    from zero.common.configlib import fail
 
     try:
         values = [int(v) for v in text.split(",") if v.strip()]
@@ -67,12 +67,12 @@ class _RecordingEvaluator:
 def _network(args: argparse.Namespace):
     import torch
 
-    from zero.configlib import fail
-    from zero.inference import NetworkEvaluator
-    from zero.network import GameShape, NetworkConfig, PolicyValueNet
+    from zero.common.configlib import fail
+    from zero.nn.inference import NetworkEvaluator
+    from zero.nn.network import GameShape, NetworkConfig, PolicyValueNet
 
     if args.model:
-        from zero.checkpoint import CheckpointError
+        from zero.nn.checkpoint import CheckpointError
 
         try:
             return NetworkEvaluator.from_checkpoint(args.model, device=args.device), args.model
@@ -137,8 +137,8 @@ def _startup(args: argparse.Namespace, threads: int) -> dict[str, float]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from zero.configlib import fail
-    from zero.cpu_threads import available_cores, set_threads
+    from zero.common.configlib import fail
+    from zero.common.cpu_threads import available_cores, set_threads
 
     visits_list = _int_list(args.visits, "--visits")
     leaves_list = _int_list(args.leaves, "--leaves")
@@ -151,9 +151,9 @@ def run(args: argparse.Namespace) -> int:
     import numpy as np
 
     from mcts import SearchParams
-    from zero.gtp_go import GoGtpEngine
-    from zero.gtp_player import EngineParams
-    from zero.inference import device_description
+    from zero.gtp.engine import GoGtpEngine
+    from zero.gtp.player import EngineParams
+    from zero.nn.inference import device_description
 
     network, network_name = _network(args)
     size = network.shape.board_size

@@ -35,14 +35,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _config_class():
-    from zero.gtp_player import GtpConfig
+    from zero.gtp.player import GtpConfig
 
     return GtpConfig
 
 
 def load_config(args: argparse.Namespace):
     """The GtpConfig of --config plus overrides and flags; a problem exits with a one-line error."""
-    from zero.configlib import ConfigError, apply_overrides, fail, from_mapping, load_toml
+    from zero.common.configlib import ConfigError, apply_overrides, fail, from_mapping, load_toml
 
     try:
         data = load_toml(args.config) if args.config else {}
@@ -68,7 +68,7 @@ def load_config(args: argparse.Namespace):
 
 def check_arguments(args: argparse.Namespace) -> None:
     """The checks that need no engine: board size, komi, and that --model names something that exists."""
-    from zero.configlib import fail
+    from zero.common.configlib import fail
 
     if not 2 <= args.size <= 19:
         fail(f"--size must be in 2..19, got {args.size}")
@@ -82,18 +82,18 @@ def check_arguments(args: argparse.Namespace) -> None:
 
 def build_engine(args: argparse.Namespace):
     """A GoGtpEngine from parsed arguments (config, then the network when --model is given); sets the thread counts."""
-    from zero.configlib import fail
-    from zero.cpu_threads import available_cores, set_threads
+    from zero.common.configlib import fail
+    from zero.common.cpu_threads import available_cores, set_threads
 
     check_arguments(args)
     config = load_config(args)
     threads = set_threads(config.gtp.threads or available_cores(), torch_too=bool(args.model))
-    from zero.gtp_go import GoGtpEngine
+    from zero.gtp.engine import GoGtpEngine
 
     network = None
     if args.model:
-        from zero.checkpoint import CheckpointError
-        from zero.inference import NetworkEvaluator
+        from zero.nn.checkpoint import CheckpointError
+        from zero.nn.inference import NetworkEvaluator
 
         try:
             network = NetworkEvaluator.from_checkpoint(args.model, device=args.device)
@@ -151,7 +151,7 @@ class _EngineLoader:
 
 
 def _starting_engine_class():
-    from zero.gtp import GtpEngine, clean_line, split_tokens
+    from zero.gtp.protocol import GtpEngine, clean_line, split_tokens
 
     class StartingEngine(GtpEngine):
         """Answers name/version/protocol_version while the engine loads; hands every other line to the engine."""

@@ -26,9 +26,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from zero.atomic_files import atomic_write_bytes
+from zero.common.atomic_files import atomic_write_bytes
 
-log = logging.getLogger("zero.match")
+log = logging.getLogger("zero.match.runner")
 
 Z95 = 1.959963984540054  # two-sided 95% normal quantile
 
@@ -242,7 +242,7 @@ class MatchSettings:
 def engine_threads(settings: MatchSettings) -> int:
     """Threads each engine gets: ``settings.threads``, or the cores shared by the games played at once
     (in a game only the side to move thinks, so ``parallel`` engines compete for the cores)."""
-    from zero.cpu_threads import share_of_cores
+    from zero.common.cpu_threads import share_of_cores
 
     return settings.threads or share_of_cores(min(settings.parallel, settings.games))
 
@@ -259,7 +259,7 @@ def engine_argv(command: str, threads: int) -> list[str]:
 def start_engine(command: str, name: str, settings: MatchSettings, log_name: str = "") -> GtpClient:
     """One engine process of the match, its threads limited to its share (OMP_NUM_THREADS etc. for any engine,
     ``--threads`` for ours; a variable already in our environment, or threads on the command line, win)."""
-    from zero.cpu_threads import thread_environment
+    from zero.common.cpu_threads import thread_environment
 
     threads = engine_threads(settings)
     stderr_path = None
@@ -307,7 +307,7 @@ def new_game(client: GtpClient, settings: MatchSettings) -> None:
 def play_game(index: int, black: tuple[str, GtpClient], white: tuple[str, GtpClient], settings: MatchSettings) -> GameRecord:
     """Play one refereed game between two engines set up by ``new_game`` (labels "A"/"B") and write its SGF."""
     from games.go import BLACK, WHITE, GoGame, GoRules
-    from zero.gtp_player import EngineParams, GoPlayer, score_without
+    from zero.gtp.player import EngineParams, GoPlayer
 
     from mcts import SearchParams
 
@@ -340,7 +340,7 @@ def play_game(index: int, black: tuple[str, GtpClient], white: tuple[str, GtpCli
                 dead = estimator.dead_stones(game)
         if rec.reason != reason:  # the cleanup phase ended by resignation, illegal move or an engine error
             return _finish(rec, game, black, white, settings, winner_color)
-        score = score_without(game, dead)
+        score = game.area_score(dead=dead)
         rec.our_score = score
         for lab, c in (black, white):
             ok, body = c.send("final_score")
@@ -413,7 +413,9 @@ def _write_sgf(game: Any, rec: GameRecord, settings: MatchSettings) -> str:
     """SGF of the game with our result and notes; written atomically."""
     from sgfmill import sgf
 
-    text = game.to_sgf()
+    from games.go import game_to_sgf
+
+    text = game_to_sgf(game)
     record = sgf.Sgf_game.from_string(text)
     root = record.get_root()
     root.set("RE", rec.result)
