@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
-from games.go import BLACK, WHITE, GoGame, GoRules, GoSearchBatch, RolloutEvaluator
+from games.go import BLACK, GoGame, GoRules, GoSearchBatch, RolloutEvaluator
 from games.go.playouts import playout_ownership
 from mcts import BatchedSearch, SearchParams, SearchResult
 from zero.gtp.clock import TimeParams
@@ -206,7 +207,6 @@ class GoPlayer:
 
     def dead_stones(self, game: GoGame) -> list[int]:
         """Flat indices of the stones estimated dead."""
-        N = game.size
         stones = game.stones().reshape(-1)
         own = self.ownership(game)
         dead: list[int] = []

@@ -307,9 +307,8 @@ def new_game(client: GtpClient, settings: MatchSettings) -> None:
 def play_game(index: int, black: tuple[str, GtpClient], white: tuple[str, GtpClient], settings: MatchSettings) -> GameRecord:
     """Play one refereed game between two engines set up by ``new_game`` (labels "A"/"B") and write its SGF."""
     from games.go import BLACK, WHITE, GoGame, GoRules
-    from zero.gtp.player import EngineParams, GoPlayer
-
     from mcts import SearchParams
+    from zero.gtp.player import EngineParams, GoPlayer
 
     rec = GameRecord(index, black[0], white[0])
     rules = GoRules(size=settings.size, komi=settings.komi, max_moves=settings.max_moves, superko=settings.superko)
