@@ -166,7 +166,7 @@ def _starting_engine_class():
         def handle_line(self, raw: str, write=None):
             if self._engine is None:
                 tokens = split_tokens(clean_line(raw))
-                if tokens and tokens[0].isdigit():
+                if tokens and tokens[0].isascii() and tokens[0].isdigit():  # a command id, as the protocol reads it
                     tokens = tokens[1:]
                 if not tokens or tokens[0] in self.ANSWERED_AT_ONCE:
                     return super().handle_line(raw, write)
