@@ -47,7 +47,6 @@ from zero.gtp.protocol import (
 
 log = logging.getLogger("zero.gtp.protocol")
 
-COLORS = {"b": BLACK, "w": WHITE}
 
 
 def _parse_vertex(token: str, engine: Any) -> int:
@@ -141,7 +140,7 @@ class GoGtpEngine(GtpEngine):
     def cmd_play(self, color: str, a: int) -> str:
         game = self.game.copy()
         try:
-            game.play(a, COLORS[color])
+            game.play(a, color)
         except IllegalMoveError as exc:
             log.info("%s", exc)
             raise GtpError(ILLEGAL_MOVE) from None
@@ -159,15 +158,15 @@ class GoGtpEngine(GtpEngine):
 
     @registry.command("genmove", COLOR)
     def cmd_genmove(self, color: str) -> str:
-        return self._genmove(COLORS[color], play=True)
+        return self._genmove(color, play=True)
 
     @registry.command("reg_genmove", COLOR)
     def cmd_reg_genmove(self, color: str) -> str:
-        return self._genmove(COLORS[color], play=False)
+        return self._genmove(color, play=False)
 
     @registry.command("kgs-genmove_cleanup", COLOR)
     def cmd_genmove_cleanup(self, color: str) -> str:
-        return self._genmove(COLORS[color], play=True, cleanup=True)
+        return self._genmove(color, play=True, cleanup=True)
 
     def _position_for(self, color: int) -> GoGame:
         """The game with ``color`` to move (GTP lets a client ask either colour)."""
@@ -337,7 +336,7 @@ class GoGtpEngine(GtpEngine):
 
     @registry.command("time_left", COLOR, FLOAT, INT)
     def cmd_time_left(self, color: str, seconds: float, stones: int) -> str:
-        self.clocks[COLORS[color]].update(seconds, stones)
+        self.clocks[color].update(seconds, stones)
         return ""
 
     # -- SGF --
@@ -394,7 +393,7 @@ class GoGtpEngine(GtpEngine):
 
     def _analyze(self, tokens: list[str], kata: bool) -> Iterator[str]:
         opts = parse_analyze_args(tokens)
-        game = self._position_for(COLORS[opts.color] if opts.color else self.game.to_move)
+        game = self._position_for(opts.color if opts.color else self.game.to_move)
 
         def lines() -> Iterator[str]:
             for result in self.player.analyze(game, opts.interval, self.wait_for_input):
@@ -414,7 +413,7 @@ class GoGtpEngine(GtpEngine):
 
     def _genmove_analyze(self, tokens: list[str], kata: bool) -> Iterator[str]:
         opts = parse_analyze_args(tokens)
-        color = COLORS[opts.color] if opts.color else self.game.to_move
+        color = opts.color if opts.color else self.game.to_move
 
         def lines() -> Iterator[str]:
             steps = self._genmove_steps(color, play=True, cleanup=False, interval=max(opts.interval, 0.01))
