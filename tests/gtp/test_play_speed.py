@@ -112,7 +112,7 @@ def _log(tmp_path, name: str) -> str:
 def test_match_parallel_two_on_two_cores_gives_each_engine_one_thread(tmp_path, checkpoint):
     script = tmp_path / "fake.py"
     script.write_text(FAKE_ENGINE)
-    ours = f"{ZERO_GTP} --model {checkpoint} --visits 4 --device cpu gtp.resign_threshold=0"
+    ours = f"{ZERO_GTP} --model {checkpoint} --visits 4 --device cpu gtp.resign_winrate=0"
     report = _match(tmp_path, ours, f"{sys.executable} {script}", "--games", "2", "--parallel", "2", preexec_fn=_cores(2))
     assert report["games"] == 2 and all(g["reason"] != "engine error" for g in report["games_detail"])
     for slot in (0, 1):
@@ -165,7 +165,7 @@ SAVE = """
 
 
 def _genmove(diagram: str, leaves: int, seed: int, visits: int = 800) -> str:
-    engine = GoGtpEngine(params=EngineParams(visits=visits, rollouts=8, resign_threshold=0.0, seed=seed),
+    engine = GoGtpEngine(params=EngineParams(visits=visits, rollouts=8, resign_winrate=0.0, seed=seed),
                          search_params=SearchParams(simulations=visits, leaves_per_step=leaves))
     engine.game = GoGame.from_diagram(diagram, to_move=BLACK, komi=7.5)
     reply = engine.handle_line("genmove b")
@@ -200,7 +200,7 @@ def test_one_network_call_serves_many_visits(checkpoint, leaves, most_calls):
     from zero.nn.inference import NetworkEvaluator
 
     network = _CountingNetwork(NetworkEvaluator.from_checkpoint(str(checkpoint), device="cpu"))
-    engine = GoGtpEngine(params=EngineParams(visits=64, resign_threshold=0.0), network=network,
+    engine = GoGtpEngine(params=EngineParams(visits=64, resign_winrate=0.0), network=network,
                          search_params=SearchParams(simulations=64, leaves_per_step=leaves))
     assert engine.handle_line("genmove b").startswith("= ")
     assert network.positions >= 60  # about one evaluation per visit either way

@@ -167,7 +167,7 @@ def run(args: argparse.Namespace) -> int:
     engines = {}
     for visits in visits_list:
         for leaves in leaves_list:
-            engine = GoGtpEngine(params=EngineParams(visits=visits, resign_threshold=0.0, seed=1),
+            engine = GoGtpEngine(params=EngineParams(visits=visits, resign_winrate=0.0, seed=1),
                                  search_params=SearchParams(simulations=visits, leaves_per_step=leaves), network=recorder,
                                  size=size)
             engines[visits, leaves] = engine

@@ -31,7 +31,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, help="random seed (overrides gtp.seed)")
     parser.add_argument("--threads", type=int, help="CPU threads of the network and Numba (overrides gtp.threads; default: the cores this process may use)")
     parser.add_argument("--verbose", "-v", action="store_true", help="log every command's details to stderr")
-    parser.add_argument("overrides", nargs="*", metavar="KEY=VALUE", help="overrides such as gtp.resign_threshold=0.1 or search.c_init=1.5")
+    parser.add_argument("overrides", nargs="*", metavar="KEY=VALUE", help="overrides such as gtp.resign_winrate=0.1 or search.c_init=1.5")
+
+
+# Keys that mean something else (or nothing) to `zero gtp`: refused with the setting to use instead.
+RETIRED_KEYS = (
+    ("search", "simulations", "zero gtp searches gtp.visits per move (or --visits); set that instead"),
+    ("gtp", "resign_threshold", "renamed gtp.resign_winrate (a win rate in [0, 1); selfplay.resign_threshold is a value in [-1, 1])"),
+)
 
 
 def _config_class():
@@ -40,13 +47,16 @@ def _config_class():
     return GtpConfig
 
 
-def load_config(args: argparse.Namespace):
+def load_gtp_config(args: argparse.Namespace):
     """The GtpConfig of --config plus overrides and flags; a problem exits with a one-line error."""
     from zero.common.configlib import ConfigError, apply_overrides, fail, from_mapping, load_toml
 
     try:
         data = load_toml(args.config) if args.config else {}
         data = apply_overrides(data, list(args.overrides or []))
+        for section, key, message in RETIRED_KEYS:
+            if isinstance(data.get(section), dict) and key in data[section]:
+                fail(f"{section}.{key}: {message}")
         config = from_mapping(_config_class(), data)
     except ConfigError as exc:
         fail(str(exc))
@@ -86,7 +96,7 @@ def build_engine(args: argparse.Namespace):
     from zero.common.cpu_threads import available_cores, set_threads
 
     check_arguments(args)
-    config = load_config(args)
+    config = load_gtp_config(args)
     threads = set_threads(config.gtp.threads or available_cores(), torch_too=bool(args.model))
     from zero.gtp.engine import GoGtpEngine
 
