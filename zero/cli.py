@@ -21,6 +21,7 @@ BENCHMARKS: dict[str, tuple[str, str]] = {
     "network": ("zero.bench.network", "network evaluations and training samples per second"),
     "selfplay": ("zero.bench.selfplay", "self-play games, positions and evaluations per second"),
     "learner": ("zero.bench.learner", "new samples per second one trainer takes in at the train ratio; weights broadcast time"),
+    "gtp": ("zero.bench.gtp", "GTP move time: ms per genmove, visits/s, efficiency against the raw network; start-up time"),
 }
 
 

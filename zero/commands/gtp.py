@@ -1,11 +1,20 @@
-"""`zero gtp`: run the GTP engine on stdin/stdout (network from --model, else random-rollout MCTS); no torch/numba import at module top."""
+"""`zero gtp`: run the GTP engine on stdin/stdout (network from --model, else random-rollout MCTS); no torch/numba import at module top.
+
+Start-up: the flags that need no import are checked first; then the config and the engine (Numba
+board, torch network) are built in a background thread while the protocol loop already runs, so a
+GUI's first ``name``/``version``/``protocol_version`` is answered at once; any other command waits
+for the engine. A bad config or a network that fails to load ends the process with one line on
+stderr (exit status 2), whatever the client is doing.
+"""
 
 from __future__ import annotations
 
 import argparse
 import logging
 import math
+import os
 import sys
+import threading
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -21,6 +30,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--precision", choices=("auto", "float32", "bfloat16", "float16"), default="auto",
                         help="network precision: auto = bf16 on CUDA and on CPUs with native bf16 (checked against float32), else float32")
     parser.add_argument("--seed", type=int, help="random seed (overrides gtp.seed)")
+    parser.add_argument("--threads", type=int, help="CPU threads of the network and Numba (overrides gtp.threads; default: the cores this process may use)")
     parser.add_argument("--verbose", "-v", action="store_true", help="log every command's details to stderr")
     parser.add_argument("overrides", nargs="*", metavar="KEY=VALUE", help="overrides such as gtp.resign_winrate=0.1 or search.c_init=1.5")
 
@@ -42,7 +52,7 @@ def load_gtp_config(args: argparse.Namespace):
     """The GtpConfig of --config plus overrides and flags; a problem exits with a one-line error."""
     from zero.common.configlib import ConfigError, apply_overrides, fail, from_mapping, load_toml
 
-    flags = {"visits": args.visits, "move_time": args.time, "seed": args.seed}  # flags win over --config and key=value
+    flags = {"visits": args.visits, "move_time": args.time, "seed": args.seed, "threads": args.threads}  # flags win over --config and key=value
     try:
         data = load_toml(args.config) if args.config else {}
         data = apply_overrides(data, list(args.overrides or []))
@@ -58,12 +68,30 @@ def load_gtp_config(args: argparse.Namespace):
     return config
 
 
-def build_engine(args: argparse.Namespace):
-    """A GoGtpEngine from parsed arguments (loads the network when --model is given)."""
+def check_arguments(args: argparse.Namespace) -> None:
+    """The checks that need no engine: board size, komi, and that --model names something that exists."""
     from zero.common.configlib import fail
+
+    if not 2 <= args.size <= 19:
+        fail(f"--size must be in 2..19, got {args.size}")
+    if not math.isfinite(args.komi) or abs(args.komi) > 1000:  # the range the GTP komi command accepts
+        fail(f"--komi must be a number in -1000..1000, got {args.komi}")
+    if args.model and not os.path.exists(args.model):
+        fail(f"--model {args.model}: no such file or directory")
+    if args.threads is not None and args.threads < 1:
+        fail(f"--threads must be >= 1, got {args.threads}")
+
+
+def build_engine(args: argparse.Namespace):
+    """A GoGtpEngine from parsed arguments (config, then the network when --model is given); sets the thread counts."""
+    from zero.common.configlib import fail
+    from zero.common.cpu_threads import available_cores, set_threads
+
+    check_arguments(args)
+    config = load_gtp_config(args)
+    threads = set_threads(config.gtp.threads or available_cores(), torch_too=bool(args.model))
     from zero.gtp.engine import GoGtpEngine
 
-    config = load_gtp_config(args)
     network = None
     if args.model:
         from zero.nn.checkpoint import CheckpointError
@@ -73,17 +101,88 @@ def build_engine(args: argparse.Namespace):
             network = NetworkEvaluator.from_checkpoint(args.model, device=args.device, precision=args.precision)
         except (CheckpointError, OSError, ValueError) as exc:
             fail(f"--model {args.model}: {exc}")
-        print(f"zero gtp: network on {network.describe()}", file=sys.stderr, flush=True)
-    if not 2 <= args.size <= 19:
-        fail(f"--size must be in 2..19, got {args.size}")
-    if not math.isfinite(args.komi) or abs(args.komi) > 1000:  # the range the GTP komi command accepts
-        fail(f"--komi must be a number in -1000..1000, got {args.komi}")
-    return GoGtpEngine(params=config.gtp, search_params=config.search, time_params=config.time, network=network,
-                       size=args.size, komi=args.komi, superko=args.superko)
+        warm_up(network, config.search.leaves_per_step)
+    engine = GoGtpEngine(params=config.gtp, search_params=config.search, time_params=config.time, network=network,
+                         size=args.size, komi=args.komi, superko=args.superko)
+    print(f"zero gtp: {describe_engine(network, threads, config)}", file=sys.stderr, flush=True)
+    return engine
+
+
+def warm_up(network, leaves_per_step: int) -> None:
+    """One evaluation at batch 1 and at the search's batch, so the first genmove does not pay the backend's set-up."""
+    import numpy as np
+
+    shape = network.shape
+    planes = np.zeros((max(1, leaves_per_step), shape.in_channels, shape.board_size, shape.board_size), np.float32)
+    network.evaluate(planes[:1])
+    network.evaluate(planes)
+
+
+def describe_engine(network, threads, config) -> str:
+    """The start-up line: what plays, on which device, at which precision, with how many threads."""
+    search = f"visits {config.gtp.visits}, leaves_per_step {config.search.leaves_per_step}"
+    if network is None:
+        return f"random-rollout MCTS (no network), device cpu, {threads.describe()}, {search}"
+    net = f"{network.config.blocks}x{network.config.channels} v{network.model_version}"
+    return f"network {net}, {network.describe()}, {threads.describe()}, {search}"
+
+
+class _EngineLoader:
+    """Builds the engine in a background thread; ``engine()`` waits for it. A failure exits the process with status 2."""
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        self._done = threading.Event()
+        self._engine = None
+        threading.Thread(target=self._build, args=(args,), name="gtp-engine-loader", daemon=True).start()
+
+    def _build(self, args: argparse.Namespace) -> None:
+        try:
+            self._engine = build_engine(args)
+        except SystemExit as exc:  # fail(): the one-line error is on stderr already
+            sys.stderr.flush()
+            os._exit(int(exc.code) if isinstance(exc.code, int) else 2)
+        except Exception as exc:  # a bug: one line, not a traceback from a thread the client never sees
+            print(f"zero: error: cannot start the engine: {type(exc).__name__}: {exc}", file=sys.stderr, flush=True)
+            os._exit(2)
+        self._done.set()
+
+    def engine(self):
+        self._done.wait()
+        return self._engine
+
+
+def _starting_engine_class():
+    from zero.gtp.protocol import GtpEngine, clean_line, split_tokens
+
+    class StartingEngine(GtpEngine):
+        """Answers name/version/protocol_version while the engine loads; hands every other line to the engine."""
+
+        ANSWERED_AT_ONCE = ("name", "version", "protocol_version")
+
+        def __init__(self, loader: _EngineLoader) -> None:
+            super().__init__()
+            self._loader = loader
+            self._engine = None
+
+        def handle_line(self, raw: str, write=None):
+            if self._engine is None:
+                tokens = split_tokens(clean_line(raw))
+                if tokens and tokens[0].isascii() and tokens[0].isdigit():  # a command id, as the protocol reads it
+                    tokens = tokens[1:]
+                if not tokens or tokens[0] in self.ANSWERED_AT_ONCE:
+                    return super().handle_line(raw, write)
+                self._engine = self._loader.engine()
+                self._engine.wait_for_input = self.wait_for_input  # streaming commands watch the same input queue
+            reply = self._engine.handle_line(raw, write)
+            self.quit_requested = self._engine.quit_requested
+            return reply
+
+    return StartingEngine
 
 
 def run(args: argparse.Namespace) -> int:
     logging.basicConfig(stream=sys.stderr, level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(name)s: %(message)s")
-    engine = build_engine(args)
-    return engine.serve(sys.stdin, sys.stdout)
+    check_arguments(args)
+    front = _starting_engine_class()(_EngineLoader(args))
+    return front.serve(sys.stdin, sys.stdout)

@@ -16,9 +16,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--size", type=int, default=9, help="board size")
     parser.add_argument("--komi", type=float, default=7.5, help="komi")
     parser.add_argument("--parallel", "-p", type=int, default=1, help="games played at the same time")
+    parser.add_argument("--threads", type=int, default=0,
+                        help="CPU threads of each engine (default: the cores split over the games played at once; "
+                             "an engine command that sets its own threads keeps them)")
     parser.add_argument("--max-moves", type=int, default=0,
                         help="the referee's move cap, scored by area when reached (0 = none: every legal move is accepted)")
     parser.add_argument("--sgf-dir", default="", help="directory for one SGF per game")
+    parser.add_argument("--engine-logs", default="", metavar="DIR",
+                        help="append each engine's stderr to DIR/A-slot0.log, DIR/B-slot0.log, ... (default: keep only its last lines, for errors)")
     parser.add_argument("--name-a", default="", help="display name of A")
     parser.add_argument("--name-b", default="", help="display name of B")
     parser.add_argument("--timeout", type=float, default=600.0, help="seconds any single GTP command may take")
@@ -39,6 +44,8 @@ def run(args: argparse.Namespace) -> int:
         fail(f"--size must be in 2..19, got {args.size}")
     if args.max_moves < 0:
         fail(f"--max-moves must be >= 0 (0 = no cap), got {args.max_moves}")
+    if args.threads < 0:
+        fail(f"--threads must be >= 1 (0 = a share of the cores), got {args.threads}")
     for cmd in (args.engine_a, args.engine_b):
         if not shlex.split(cmd):
             fail("engine commands must not be empty")
@@ -46,7 +53,8 @@ def run(args: argparse.Namespace) -> int:
         engine_a=args.engine_a, engine_b=args.engine_b, games=args.games, size=args.size, komi=args.komi,
         parallel=args.parallel, max_moves=args.max_moves, sgf_dir=args.sgf_dir,
         name_a=args.name_a or shlex.split(args.engine_a)[0], name_b=args.name_b or shlex.split(args.engine_b)[0],
-        timeout=args.timeout, superko=args.superko,
+        timeout=args.timeout, superko=args.superko, threads=args.threads,
+        engine_log_dir=args.engine_logs,
     )
 
     def progress(rec) -> None:

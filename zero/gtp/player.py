@@ -37,6 +37,7 @@ class EngineParams:
     dead_threshold: float = field(default=0.4, metadata={"doc": "a chain is dead when the opponent owns its points by more than this on average"})
     seed: int = field(default=0, metadata={"doc": "random seed of search noise, playouts and random_moves (-1 = a fresh one each start)"})
     random_moves: int = field(default=0, metadata={"doc": "the first this many moves of a game are drawn in proportion to visits, never filling an own eye (Leela Zero's --randomcnt: repeated games differ); 0 = always the most visited"})
+    threads: int = field(default=0, metadata={"doc": "CPU threads of the network (torch) and Numba; 0 = the cores this process may use (its affinity)"})
 
     def validate(self) -> None:
         if self.visits < 1:
@@ -57,6 +58,8 @@ class EngineParams:
             raise ValueError("seed: must be >= 0, or -1 for a fresh one each start")
         if self.random_moves < 0:
             raise ValueError("random_moves: must be >= 0")
+        if self.threads < 0:
+            raise ValueError("threads: must be >= 0 (0 = the cores this process may use)")
 
 
 @dataclass(frozen=True)

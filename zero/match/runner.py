@@ -1,6 +1,8 @@
 """Matches between two GTP engine commands, refereed by our Go rules: GTP client, game loop, SGF records, statistics (no torch/ray; imports games.go lazily).
 
-Each game: both engines get ``boardsize``/``clear_board``/``komi``; the side to move gets
+Engines are started once per parallel slot and kept across games (an engine that died, hung or
+sent garbage is restarted); each gets its share of the cores (``--threads`` for our own engine,
+OMP_NUM_THREADS and friends for any). Each game: both engines get ``boardsize``/``clear_board``/``komi``; the side to move gets
 ``genmove``, our rules engine checks the move (an illegal move loses and is reported),
 the other engine gets ``play``. A game ends on two passes, a resignation or the move cap.
 The result is our Tromp-Taylor area score after removing the stones both engines'
@@ -39,14 +41,15 @@ class GtpClientError(RuntimeError):
 class GtpClient:
     """One GTP engine subprocess; ``send`` returns (success, body) of one command."""
 
-    def __init__(self, command: str | list[str], *, name: str = "", stderr_path: str | None = None, timeout: float = 600.0) -> None:
+    def __init__(self, command: str | list[str], *, name: str = "", stderr_path: str | None = None, timeout: float = 600.0,
+                 env: dict[str, str] | None = None) -> None:
         self.argv = shlex.split(command) if isinstance(command, str) else list(command)
         self.name = name or os.path.basename(self.argv[0])
         self.timeout = timeout
         # Without a log file the engine's stderr is kept to its last lines: why it died goes into the error.
         self._stderr = open(stderr_path, "ab") if stderr_path else subprocess.PIPE
         self.proc = subprocess.Popen(
-            self.argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._stderr, text=True, bufsize=1
+            self.argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._stderr, text=True, bufsize=1, env=env
         )
         self._lines: queue.Queue[str | None] = queue.Queue()
         self._stderr_tail: collections.deque[str] = collections.deque(maxlen=5)
@@ -110,6 +113,10 @@ class GtpClient:
             raise GtpClientError(f"{self.name}: {command!r} failed: {body}")
         return body
 
+    @property
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
     def close(self) -> None:
         """Ask the engine to quit, then make sure the process is gone."""
         if self.proc.poll() is None:
@@ -170,6 +177,39 @@ class MatchSettings:
     name_b: str = "B"
     timeout: float = 600.0  # seconds any single GTP command may take
     superko: str = "positional"  # the referee's ko rule; "simple" for engines such as GNU Go that play only simple ko
+    threads: int = 0  # CPU threads of each engine; 0 = this process's cores split over the games played at once
+    engine_log_dir: str = ""  # each engine's stderr appended to <dir>/<A|B>-slot<k>.log; "" = only its last lines kept for errors
+
+
+def engine_threads(settings: MatchSettings) -> int:
+    """Threads each engine gets: ``settings.threads``, or the cores shared by the games played at once
+    (in a game only the side to move thinks, so ``parallel`` engines compete for the cores)."""
+    from zero.common.cpu_threads import share_of_cores
+
+    return settings.threads or share_of_cores(min(settings.parallel, settings.games))
+
+
+def engine_argv(command: str, threads: int) -> list[str]:
+    """The engine's argv; our own ``zero gtp`` gets ``--threads`` appended unless its command line sets threads."""
+    argv = shlex.split(command)
+    is_zero_gtp = (os.path.basename(argv[0]) == "zero" and argv[1:2] == ["gtp"]) or any(
+        argv[i] == "zero.cli" and argv[i + 1 : i + 2] == ["gtp"] for i in range(len(argv)))
+    sets_threads = any(tok == "--threads" or tok.startswith(("--threads=", "gtp.threads=")) for tok in argv)
+    return argv + ["--threads", str(threads)] if is_zero_gtp and not sets_threads else argv
+
+
+def start_engine(command: str, name: str, settings: MatchSettings, log_name: str = "") -> GtpClient:
+    """One engine process of the match, its threads limited to its share (OMP_NUM_THREADS etc. for any engine,
+    ``--threads`` for ours; a variable already in our environment, or threads on the command line, win)."""
+    from zero.common.cpu_threads import thread_environment
+
+    threads = engine_threads(settings)
+    stderr_path = None
+    if settings.engine_log_dir and log_name:
+        Path(settings.engine_log_dir).mkdir(parents=True, exist_ok=True)
+        stderr_path = str(Path(settings.engine_log_dir) / f"{log_name}.log")
+    return GtpClient(engine_argv(command, threads), name=name, timeout=settings.timeout, env=thread_environment(threads),
+                     stderr_path=stderr_path)
 
 
 def _parse_score(text: str) -> float | None:
@@ -207,8 +247,15 @@ def referee_rules(settings: MatchSettings):
                    superko=settings.superko)
 
 
+def new_game(client: GtpClient, settings: MatchSettings) -> None:
+    """Reset an engine for the next game: board size, empty board, komi."""
+    client.ask(f"boardsize {settings.size}")
+    client.ask("clear_board")
+    client.ask(f"komi {settings.komi:g}")
+
+
 def play_game(index: int, black: tuple[str, GtpClient], white: tuple[str, GtpClient], settings: MatchSettings) -> MatchGame:
-    """Play one refereed game between two started engines (labels "A"/"B") and write its SGF."""
+    """Play one refereed game between two engines set up by ``new_game`` (labels "A"/"B") and write its SGF."""
     from games.go import BLACK, WHITE, GoGame
     from mcts import SearchParams
     from zero.gtp.player import EngineParams, GoPlayer
@@ -217,10 +264,6 @@ def play_game(index: int, black: tuple[str, GtpClient], white: tuple[str, GtpCli
     game = GoGame(referee_rules(settings))
     game.player_names = {BLACK: _label_name(black[0], settings), WHITE: _label_name(white[0], settings)}
     clients = {BLACK: black, WHITE: white}
-    for _, c in (black, white):
-        c.ask(f"boardsize {settings.size}")
-        c.ask("clear_board")
-        c.ask(f"komi {settings.komi:g}")
     winner_color = _play_until_end(index, game, clients, rec, settings, "genmove")
     rec.moves = game.move_number
     if not rec.reason:
@@ -343,31 +386,56 @@ def run_match(settings: MatchSettings, progress: Any = None) -> list[MatchGame]:
     next_game = iter(range(settings.games))
     records: list[MatchGame] = []
 
+    def ready(client: GtpClient | None, command: str, name: str, log_name: str) -> GtpClient:
+        """``client`` set up for a new game; started, or restarted once, when it is not running or fails the set-up."""
+        for attempt in range(2):
+            if client is not None and client.alive:
+                try:
+                    new_game(client, settings)
+                    return client
+                except GtpClientError as exc:
+                    if attempt:
+                        raise
+                    log.warning("%s; restarting it", exc)
+            elif client is not None:
+                log.warning("%s is not running; restarting it", name)
+            if client is not None:
+                client.close()
+            client = start_engine(command, name, settings, log_name)
+        raise AssertionError("unreachable")
+
     def worker(slot: int) -> None:
-        a = GtpClient(settings.engine_a, name=settings.name_a, timeout=settings.timeout)
-        b = GtpClient(settings.engine_b, name=settings.name_b, timeout=settings.timeout)
+        # Each slot starts its two engines once and keeps them across games (boardsize, clear_board and komi
+        # reset them); an engine is restarted only when it has died, hung or answered garbage.
+        a: GtpClient | None = None
+        b: GtpClient | None = None
         try:
             while True:
                 with lock:
                     i = next(next_game, None)
                 if i is None:
                     return
-                black, white = (("A", a), ("B", b)) if i % 2 == 0 else (("B", b), ("A", a))
+                labels = ("A", "B") if i % 2 == 0 else ("B", "A")  # (Black, White)
                 try:
+                    a = ready(a, settings.engine_a, settings.name_a, f"A-slot{slot}")
+                    b = ready(b, settings.engine_b, settings.name_b, f"B-slot{slot}")
+                    black, white = ((labels[0], a if labels[0] == "A" else b), (labels[1], b if labels[0] == "A" else a))
                     rec = play_game(i, black, white, settings)
-                except GtpClientError as exc:  # an engine died during set-up or scoring
+                except GtpClientError as exc:  # an engine failed its set-up twice, or died or hung during scoring
                     log.warning("game %d: %s", i, exc)
-                    rec = MatchGame(i, black[0], white[0], reason="engine error", result="void")
-                    a.close(), b.close()
-                    a = GtpClient(settings.engine_a, name=settings.name_a, timeout=settings.timeout)
-                    b = GtpClient(settings.engine_b, name=settings.name_b, timeout=settings.timeout)
+                    rec = MatchGame(i, labels[0], labels[1], reason="engine error", result="void")
+                if rec.reason == "engine error":  # died, hung or garbled: its next reply cannot be trusted
+                    for client in (a, b):  # restarted before the next game, if there is one
+                        if client is not None:
+                            client.close()
                 with lock:
                     records.append(rec)
                     if progress is not None:
                         progress(rec)
         finally:
-            a.close()
-            b.close()
+            for client in (a, b):
+                if client is not None:
+                    client.close()
 
     with ThreadPoolExecutor(max_workers=max(1, settings.parallel)) as pool:
         for f in [pool.submit(worker, s) for s in range(max(1, min(settings.parallel, settings.games)))]:
