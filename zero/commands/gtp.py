@@ -124,7 +124,9 @@ def describe_engine(network, threads, config) -> str:
     if network is None:
         return f"random-rollout MCTS (no network), device cpu, {threads.describe()}, {search}"
     net = f"{network.config.blocks}x{network.config.channels} v{network.model_version}"
-    return f"network {net}, {network.describe()}, {threads.describe()}, {search}"
+    # precision: what the next call runs in (auto on a CPU stays float32 below CPU_MIN_REDUCED_BATCH, as GTP's batches are)
+    precision = f"precision {network.precision}, memory format {network.memory_format}"
+    return f"network {net}, device {network.device}, {precision}, {threads.describe()}, {search}"
 
 
 class _EngineLoader:
