@@ -218,6 +218,20 @@ class BatchedSearch:
                 break
         return self.result()
 
+    def expand_roots(self, game: SearchGame, evaluator: Evaluator, *, move_filter: MoveFilter | None = None) -> None:
+        """Evaluate and create the roots of the empty trees now (run does it too), e.g. to change their priors first."""
+        self._move_filter = move_filter
+        self._expand_roots(game, evaluator)
+
+    def temper_root_priors(self, temperature: np.ndarray) -> None:
+        """P(root, a) <- P^(1/T) renormalised over the legal moves, T = temperature[b] > 0 per tree (KataGo's rootPolicyTemperature; T > 1 widens)."""
+        tree = self.tree
+        for b in np.flatnonzero((np.asarray(temperature) != 1.0) & (tree.node_count > 0)):  # once per root, not per step
+            legal = tree.legal[b, ROOT]
+            logits = np.log(np.maximum(tree.children_prior[b, ROOT, legal].astype(np.float64), 1e-30)) / float(temperature[b])
+            weights = np.exp(logits - logits.max())
+            tree.children_prior[b, ROOT, legal] = (weights / weights.sum()).astype(np.float32)
+
     def _evaluate_new_leaves(self, game: SearchGame, evaluator: Evaluator, num_new: int):
         num_actions = self.num_actions
         if num_new == 0:
