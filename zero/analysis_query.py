@@ -75,21 +75,28 @@ class Turn:
 
     def move_filter_rows(self, num_actions: int) -> tuple[np.ndarray, np.ndarray] | None:
         """(allowed bool[2, A], until_depth int32[2]) for the side to move and its opponent, or None without allow/avoid."""
-        if not self.allow and not self.avoid:
-            return None
-        allowed = np.ones((2, num_actions), bool)
-        until = np.zeros(2, np.int32)
-        me = self.game.to_move
-        for rule in self.allow:  # KataGo: a single allow entry
-            side = 0 if rule.player == me else 1
-            allowed[side] = False
-            allowed[side, list(rule.moves)] = True
-            until[side] = max(until[side], rule.until_depth)
-        for rule in self.avoid:
-            side = 0 if rule.player == me else 1
-            allowed[side, list(rule.moves)] = False
-            until[side] = max(until[side], rule.until_depth)
-        return allowed, until  # MoveFilter: a side's rule binds its own plies (the root player's are the even ones)
+        return move_filter_rows(self.game.to_move, self.allow, self.avoid, num_actions)
+
+
+def move_filter_rows(to_move: int, allow: tuple[MoveRule, ...] | list[MoveRule], avoid: tuple[MoveRule, ...] | list[MoveRule],
+                     num_actions: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """One tree's rows of an mcts MoveFilter: (allowed bool[2, A], until_depth int32[2]), row 0 for ``to_move``; None if no rule."""
+    if not allow and not avoid:
+        return None
+    allowed = np.ones((2, num_actions), bool)
+    until = np.zeros(2, np.int32)
+    for rule in allow:  # everything but these moves is barred
+        side = 0 if rule.player == to_move else 1
+        allowed[side] = False
+    for rule in allow:
+        side = 0 if rule.player == to_move else 1
+        allowed[side, list(rule.moves)] = True
+        until[side] = max(until[side], rule.until_depth)
+    for rule in avoid:
+        side = 0 if rule.player == to_move else 1
+        allowed[side, list(rule.moves)] = False
+        until[side] = max(until[side], rule.until_depth)
+    return allowed, until  # MoveFilter: a side's rule binds its own plies (the root player's are the even ones)
 
 
 @dataclass

@@ -16,6 +16,8 @@ import numpy as np
 from games.go import BLACK, WHITE, CoordinateError, GoGame, GoRules, IllegalMoveError, SgfError, to_gtp
 from games.go.coords import OffBoardError, from_gtp
 from mcts import SearchParams, SearchResult
+from mcts.search import MoveFilter
+from zero.analysis_query import MoveRule, move_filter_rows
 from zero.gtp import (
     CANNOT_UNDO, COLOR, FLOAT, ILLEGAL_MOVE, INT, STRING, UNACCEPTABLE_SIZE, Arg, CommandRegistry, GtpEngine, GtpError,
     syntax_error,
@@ -81,6 +83,7 @@ class GoGtpEngine(GtpEngine):
         self.game = GoGame(GoRules(size=network.shape.board_size if network is not None else size, komi=komi, superko=superko))
         self.time_settings = Clock()
         self.clocks = {BLACK: Clock(), WHITE: Clock()}
+        self._ponder_game: GoGame | None = None  # the position after our last genmove, to ponder on until the next command
 
     def state_key(self) -> tuple:
         """Everything a command may change (for tests: unchanged after every ``?`` reply)."""
@@ -165,10 +168,9 @@ class GoGtpEngine(GtpEngine):
         start = time.perf_counter()
         deadline = None if budget is None else start + budget
         step = interval if interval is not None else budget
-        self.player._prepare(game.rules)
+        self.player.start_from(game)  # keeps the subtree of the moves played since the last search (search.reuse_tree)
         search = self.player._search
         assert search is not None
-        search.reset()
         from games.go import GoSearchBatch
 
         batch = GoSearchBatch([game])
@@ -213,7 +215,14 @@ class GoGtpEngine(GtpEngine):
             new.play(int(a), color)
             self.game = new
             self.clocks[color].spend(time.perf_counter() - start)
+            self._ponder_game = new
         yield "move", to_gtp(int(a), game.size)
+
+    def idle(self, interrupted) -> None:
+        """Ponder (gtp.ponder) on the position after our last genmove until the next command arrives."""
+        game, self._ponder_game = self._ponder_game, None
+        if game is not None and game is self.game:
+            self.player.ponder(game, interrupted)
 
     # -- display and scoring --
 
@@ -349,18 +358,21 @@ class GoGtpEngine(GtpEngine):
     # -- analysis --
 
     def _infos(self, result: SearchResult, game: GoGame, opts: AnalyzeOptions) -> list[MoveInfo]:
+        """Every legal move's statistics, its line from the tree (most visits) and KataGo's LCB, best first."""
         N = game.size
         visits = result.visits[0]
         prior = result.prior[0]
         total_prior = float(prior.sum()) or 1.0
-        legal = game.legal_mask()
+        legal = np.flatnonzero((game.legal_mask() & (prior > 0)) | (visits > 0))  # prior 0: barred by allow/avoid
+        lines = dict(zip(np.flatnonzero(visits).tolist(), self.player.variations(np.flatnonzero(visits).tolist())))
         infos = []
-        for a in np.flatnonzero(legal):
+        for a in legal.tolist():
             v = int(visits[a])
             q = float(result.q[0][a]) if v > 0 else float(result.root_value[0])
-            pv = [a] + (result.pv(0)[1:] if result.pv(0)[:1] == [a] else [])
-            infos.append(MoveInfo(to_gtp(int(a), N), v, (q + 1.0) / 2.0, float(prior[a]) / total_prior,
-                                  tuple(to_gtp(int(m), N) for m in pv if 0 <= m <= N * N)))
+            q_lcb = float(result.q_lcb[0][a]) if v > 0 and result.q_lcb is not None else q - 2.0
+            pv, pv_visits = lines.get(a, ([a], [0]))
+            infos.append(MoveInfo(to_gtp(a, N), v, (q + 1.0) / 2.0, float(prior[a]) / total_prior,
+                                  tuple(to_gtp(int(m), N) for m in pv), lcb=(q_lcb + 1.0) / 2.0, pv_visits=tuple(pv_visits)))
         return select_moves(infos, opts)
 
     def _analysis_line(self, result: SearchResult, game: GoGame, opts: AnalyzeOptions, kata: bool) -> str:
@@ -372,14 +384,27 @@ class GoGtpEngine(GtpEngine):
             own = self.player.ownership(game)  # +1 Black
             sign = 1.0 if game.to_move == BLACK else -1.0
             ownership = [float(v) * sign for v in own]
-        return kata_line(infos, ownership)
+        return kata_line(infos, ownership, pv_visits=opts.pv_visits)
+
+    def _move_filter(self, opts: AnalyzeOptions, game: GoGame) -> MoveFilter | None:
+        """The search filter of the allow/avoid options (vertices checked here: a bad one is a syntax error)."""
+        def rules(entries: list[tuple[str, str, int]]) -> list[MoveRule]:
+            out = []
+            for color, vertices, depth in entries:
+                moves = tuple(_parse_vertex(v, self) for v in vertices.split(",") if v)
+                out.append(MoveRule(COLORS[color], moves, depth))
+            return out
+
+        rows = move_filter_rows(game.to_move, rules(opts.allow), rules(opts.avoid), game.num_actions)
+        return None if rows is None else MoveFilter(rows[0][None], rows[1][None])
 
     def _analyze(self, tokens: list[str], kata: bool) -> Iterator[str]:
         opts = parse_analyze_args(tokens)
         game = self._position_for(COLORS[opts.color] if opts.color else self.game.to_move)
+        move_filter = self._move_filter(opts, game)
 
         def lines() -> Iterator[str]:
-            for result in self.player.analyze(game, opts.interval, self.wait_for_input):
+            for result in self.player.analyze(game, opts.interval, self.wait_for_input, move_filter):
                 line = self._analysis_line(result, game, opts, kata)
                 if line:
                     yield line
