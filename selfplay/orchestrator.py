@@ -42,8 +42,8 @@ from selfplay.learner import Learner
 from selfplay.records import GameRecord
 from selfplay.resign import ResignCalibrator
 from selfplay.rundir import MetricsLog, RunDir
-from zero.atomic_files import atomic_write_bytes, atomic_write_text
-from zero.config import RunConfig, config_to_mapping, config_to_toml
+from zero.common.atomic_files import atomic_write_bytes, atomic_write_text
+from selfplay.config import RunConfig, config_to_mapping, config_to_toml
 
 
 MAX_FAILURES_IN_A_ROW = 5  # a worker that dies this often without one result is broken, not unlucky
@@ -185,7 +185,7 @@ class _Loop:
         run = config.run
         self.actors = [
             SelfPlayActor.options(num_cpus=run.worker_cpus, num_gpus=run.worker_gpus).remote(
-                self.config_mapping, i, run.seed + 1000 * (i + 1) + 17 * learner.version
+                self.config, i, run.seed + 1000 * (i + 1) + 17 * learner.version
             )
             for i in range(run.num_workers)
         ]
@@ -410,7 +410,7 @@ class _Loop:
         if every and self.version % every == 0:
             prev_version, prev_ref = self.previous
             ref = arena_task.options(num_cpus=self.arena_cpus).remote(
-                self.config_mapping, self.version, self.weights_ref, prev_version, prev_ref,
+                self.config, self.version, self.weights_ref, prev_version, prev_ref,
                 self.config.run.seed + self.version,
             )
             self.arena_in_flight[ref] = self.version

@@ -11,7 +11,7 @@ import time
 import pytest
 
 from mcts import SearchParams
-from zero.analysis_engine import AnalysisConfig, AnalysisEngine, AnalysisParams
+from zero.analysis.engine import AnalysisConfig, AnalysisEngine, AnalysisParams
 
 # The example query of KataGo's docs/Analysis_Engine.md (19x19, a 2-stone handicap, three turns), with few visits.
 DOC_EXAMPLE = {"id": "foo", "initialStones": [["B", "Q4"], ["B", "C4"]], "moves": [["W", "P5"], ["B", "P6"]],

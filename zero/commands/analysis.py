@@ -18,8 +18,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def load_config(args: argparse.Namespace):
     """The AnalysisConfig of --config plus overrides; a problem exits with a one-line error naming the field."""
-    from zero.analysis_engine import AnalysisConfig
-    from zero.configlib import ConfigError, apply_overrides, fail, from_mapping, load_toml
+    from zero.analysis.engine import AnalysisConfig
+    from zero.common.configlib import ConfigError, apply_overrides, fail, from_mapping, load_toml
 
     try:
         data = load_toml(args.config) if args.config else {}
@@ -31,14 +31,14 @@ def load_config(args: argparse.Namespace):
 
 def build_engine(args: argparse.Namespace):
     """An AnalysisEngine from parsed arguments (loads the network when --model is given)."""
-    from zero.analysis_engine import AnalysisEngine
-    from zero.configlib import fail
+    from zero.analysis.engine import AnalysisEngine
+    from zero.common.configlib import fail
 
     config = load_config(args)
     network = None
     if args.model:
-        from zero.checkpoint import CheckpointError
-        from zero.inference import NetworkEvaluator
+        from zero.nn.checkpoint import CheckpointError
+        from zero.nn.inference import NetworkEvaluator
 
         try:
             network = NetworkEvaluator.from_checkpoint(args.model, device=args.device)

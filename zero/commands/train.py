@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from zero.commands.config import add_config_arguments, load_from_args
+from zero.args import add_config_arguments, load_from_args
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -23,8 +23,8 @@ def run(args: argparse.Namespace, *, selfplay_only: bool = False) -> int:
     from selfplay.orchestrator import WorkerFailure
     from selfplay.orchestrator import run as run_training
     from selfplay.rundir import RunDirError
-    from zero.checkpoint import CheckpointError
-    from zero.configlib import fail
+    from zero.nn.checkpoint import CheckpointError
+    from zero.common.configlib import fail
 
     try:
         summary = run_training(config, run_dir, address=args.address, selfplay_only=selfplay_only, source=args.config)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from zero.gtp import parse_color, syntax_error
+from zero.gtp.protocol import parse_color, syntax_error
 
 
 @dataclass(frozen=True)

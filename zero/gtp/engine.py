@@ -13,20 +13,20 @@ from typing import Any
 
 import numpy as np
 
-from games.go import BLACK, WHITE, CoordinateError, GoGame, GoRules, IllegalMoveError, SgfError, to_gtp
+from games.go import BLACK, WHITE, CoordinateError, GoGame, GoRules, IllegalMoveError, SgfError, game_from_sgf, game_to_sgf, to_gtp
 from games.go.coords import OffBoardError, from_gtp
 from mcts import SearchParams, SearchResult
 from mcts.search import MoveFilter
-from zero.analysis_query import MoveRule, move_filter_rows
-from zero.gtp import (
+from zero.analysis.query import MoveRule, move_filter_rows
+from zero.gtp.protocol import (
     CANNOT_UNDO, COLOR, FLOAT, ILLEGAL_MOVE, INT, STRING, UNACCEPTABLE_SIZE, Arg, CommandRegistry, GtpEngine, GtpError,
     syntax_error,
 )
-from zero.gtp_analysis import AnalyzeOptions, MoveInfo, kata_line, lz_line, parse_analyze_args, select_moves
-from zero.gtp_player import RESIGN, EngineParams, GoPlayer
-from zero.gtp_time import Clock, TimeParams, move_budget
+from zero.gtp.analysis import AnalyzeOptions, MoveInfo, kata_line, lz_line, parse_analyze_args, select_moves
+from zero.gtp.player import RESIGN, EngineParams, GoPlayer
+from zero.gtp.clock import Clock, TimeParams, move_budget
 
-log = logging.getLogger("zero.gtp")
+log = logging.getLogger("zero.gtp.protocol")
 
 COLORS = {"b": BLACK, "w": WHITE}
 
@@ -248,12 +248,9 @@ class GoGtpEngine(GtpEngine):
         if status == "seki":
             return ""
         N = self.game.size
-        stones = self.game.stones().reshape(-1)
         dead = set(self.player.dead_stones(self.game))
-        from zero.gtp_player import chains
-
         lines = []
-        for chain in chains(stones, N):
+        for chain in self.game.chains():
             if (chain[0] in dead) == (status == "dead"):
                 lines.append(" ".join(to_gtp(a, N) for a in sorted(chain)))
         return "\n".join(lines)
@@ -338,7 +335,7 @@ class GoGtpEngine(GtpEngine):
         try:
             with open(path, "rb") as fh:
                 data = fh.read(10_000_000)
-            game = GoGame.from_sgf(data, superko=self.superko)
+            game = game_from_sgf(data, superko=self.superko)
         except (OSError, SgfError, ValueError) as exc:
             log.info("loadsgf %s: %s", path, exc)
             raise GtpError("cannot load file") from None
@@ -353,7 +350,7 @@ class GoGtpEngine(GtpEngine):
 
     @registry.command("printsgf")
     def cmd_printsgf(self) -> str:
-        return self.game.to_sgf().strip()
+        return game_to_sgf(self.game).strip()
 
     # -- analysis --
 

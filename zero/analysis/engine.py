@@ -1,4 +1,4 @@
-"""`zero analysis`: KataGo's JSON analysis engine on stdin/stdout; positions of many queries searched together in one batched search (games.go + mcts; torch only through the evaluator given).
+"""KataGo's JSON analysis engine on stdin/stdout (`zero analysis`): positions of many queries searched together in one batched search (games.go + mcts; torch only through the evaluator given).
 
 Scheduling: queries are read by a thread and queued as one Turn per position. A *wave* takes up
 to ``analysis.batch_size`` queued turns (highest priority first, then arrival) that share board
@@ -27,10 +27,11 @@ from typing import Any, Literal, TextIO
 import numpy as np
 
 from games.go import BLACK, WHITE, GoSearchBatch, RolloutEvaluator, to_gtp
+from games.go.playouts import playout_ownership  # includeOwnership without an ownership head
 from games.symmetry import NUM_SYMMETRIES, point_permutation
 from mcts import BatchedSearch, SearchParams
 from mcts.search import MoveFilter, SearchResult
-from zero.analysis_query import Parsed, Turn, parse_line
+from zero.analysis.query import Parsed, Turn, parse_line
 
 log = logging.getLogger("zero.analysis")
 
@@ -94,7 +95,7 @@ class AnalysisEngine:
         self.config = config or AnalysisConfig()
         self.config.analysis.validate()
         self.params = self.config.analysis
-        self.network = network  # a zero.inference.NetworkEvaluator, or None for random rollouts
+        self.network = network  # a zero.nn.inference.NetworkEvaluator, or None for random rollouts
         self._pending: list[Turn] = []
         self._running: list[_Running] = []
         self._seq = 0
@@ -267,8 +268,6 @@ class AnalysisEngine:
         else:
             policy = legal[rows] / np.maximum(legal[rows].sum(axis=1, keepdims=True), 1)
             own = None
-        from zero.gtp_player import playout_ownership  # the GTP player's estimator for nets without the head
-
         for k, b in enumerate(want):
             turn = wave[b]
             sign = 1.0 if turn.game.to_move == BLACK else -1.0
