@@ -245,13 +245,14 @@ class GoGtpEngine(GtpEngine):
     def cmd_final_status_list(self, status: str) -> str:
         if status not in ("alive", "dead", "seki"):
             raise syntax_error(f"status {status!r}")
-        if status == "seki":
-            return ""
         N = self.game.size
-        dead = set(self.player.dead_stones(self.game))
+        dead = self.player.dead_stones(self.game)
+        seki = set(self.player.seki_stones(self.game, dead))
+        dead = set(dead)
         lines = []
         for chain in self.game.chains():
-            if (chain[0] in dead) == (status == "dead"):
+            kind = "dead" if chain[0] in dead else "seki" if chain[0] in seki else "alive"
+            if kind == status:
                 lines.append(" ".join(to_gtp(a, N) for a in sorted(chain)))
         return "\n".join(lines)
 

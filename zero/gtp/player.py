@@ -16,6 +16,7 @@ import numpy as np
 
 from games.go import BLACK, WHITE, GoGame, GoRules, GoSearchBatch, RolloutEvaluator
 from games.go.playouts import playout_ownership
+from games.go.seki import seki_stones
 from mcts import BatchedSearch, SearchParams, SearchResult
 from mcts.search import MoveFilter
 from zero.gtp.clock import TimeParams
@@ -285,17 +286,21 @@ class GoPlayer:
         return playout_ownership(game, self.params.ownership_playouts, int(self._rng.integers(2**31)))
 
     def dead_stones(self, game: GoGame) -> list[int]:
-        """Flat indices of the stones estimated dead."""
-        N = game.size
+        """Flat indices of the stones estimated dead (never stones in seki: playouts and nets misjudge those)."""
         stones = game.stones().reshape(-1)
         own = self.ownership(game)
+        in_seki = set(seki_stones(game))
         dead: list[int] = []
         for chain in game.chains():
             color = stones[chain[0]]
             sign = 1.0 if color == BLACK else -1.0
-            if float(np.mean(own[chain])) * sign < -self.params.dead_threshold:
+            if chain[0] not in in_seki and float(np.mean(own[chain])) * sign < -self.params.dead_threshold:
                 dead.extend(chain)
         return sorted(dead)
+
+    def seki_stones(self, game: GoGame, dead: list[int] | None = None) -> list[int]:
+        """Flat indices of the stones alive in seki once the dead stones are off (games.go.seki)."""
+        return seki_stones(game, self.dead_stones(game) if dead is None else dead)
 
     def final_score(self, game: GoGame, dead: list[int] | None = None) -> float:
         """Tromp-Taylor area (black - white - komi) after removing the dead stones."""
