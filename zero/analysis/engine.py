@@ -103,6 +103,8 @@ class AnalysisEngine:
         self._eof = False
         self._out: TextIO | None = None
         self._rollout_evaluators: dict[tuple[int, float], RolloutEvaluator] = {}
+        self._batch: GoSearchBatch | None = None  # the positions of the wave in progress
+        self._scored = False  # whether its evaluator has a score head
         self.waves = 0  # waves searched so far (tests read it)
         self.wave_sizes: list[int] = []  # positions in each wave
 
@@ -218,6 +220,11 @@ class AnalysisEngine:
         search.expand_roots(batch, evaluator, move_filter=move_filter)
         search.temper_root_priors(np.array([t.root_temperature for t in wave]))
         extras = self._root_extras(wave, batch)
+        scored = has_score_head(evaluator)
+        if scored:
+            for b, lead in enumerate(root_score_leads(evaluator, batch)):
+                extras[b]["score"] = float(lead)
+        self._batch, self._scored = batch, scored
         now = time.perf_counter()
         self._running = [_Running(t, b, now + t.report_every if t.report_every > 0 else float("inf")) for b, t in enumerate(wave)]
         self.waves += 1
@@ -307,6 +314,8 @@ class AnalysisEngine:
         q = np.nan_to_num(result.q[b], nan=float(result.root_value[b]))
         moves = sorted(moves.tolist(), key=lambda a: (-int(visits[a]), -float(q[a])))
         lines, line_visits, length = search.variations(np.full(len(moves), b, np.int32), np.array(moves, np.int32))
+        leads = (child_score_leads(self.network, self._batch, np.full(len(moves), b), np.array(moves))
+                 if self._scored and moves else None)
         infos = []
         for order, a in enumerate(moves):
             q_lcb = float(result.q_lcb[b, a]) if visits[a] > 0 else float(q[a]) - 2.0
@@ -316,6 +325,8 @@ class AnalysisEngine:
                 "prior": float(result.prior[b, a]), "order": order,
                 "pv": [to_gtp(int(m), N) for m in lines[order, : length[order]]] or [to_gtp(a, N)],
             }
+            if leads is not None:  # the network's score after the move (not averaged over the search)
+                info["scoreLead"] = info["scoreMean"] = signed(float(leads[order]))
             if turn.include_pv_visits:
                 info["pvVisits"] = [int(v) for v in line_visits[order, : length[order]]] or [int(visits[a])]
             infos.append(info)
@@ -326,6 +337,8 @@ class AnalysisEngine:
             "rawWinrate": rate((raw_value + 1) / 2), "currentPlayer": "B" if me == BLACK else "W",
             "thisHash": _position_hash(game, 0), "symHash": min(_position_hash(game, k) for k in range(NUM_SYMMETRIES)),
         }
+        if "score" in extras:
+            root["scoreLead"] = root["scoreMean"] = signed(extras["score"])
         answer = {**head, "moveInfos": infos, "rootInfo": root}
         if "ownership" in extras:
             own = np.asarray(extras["ownership"], np.float64)  # black's view
@@ -335,6 +348,25 @@ class AnalysisEngine:
         if "policy" in extras:
             answer["policy"] = [round(float(v), 6) for v in extras["policy"]]
         return answer
+
+
+def has_score_head(evaluator: Any) -> bool:
+    """Whether ``evaluator`` predicts scores (a network with a score head: ``has_score`` and ``evaluate_with_score``)."""
+    return bool(getattr(evaluator, "has_score", False)) and hasattr(evaluator, "evaluate_with_score")
+
+
+def child_score_leads(evaluator: Any, batch: GoSearchBatch, roots: np.ndarray, actions: np.ndarray) -> np.ndarray:
+    """float32[K]: the network's score lead, for the player to move at root ``roots[k]``, after its move ``actions[k]`` (one call)."""
+    paths = np.asarray(actions, np.int32).reshape(-1, 1)
+    planes, _, terminal, _ = batch.leaf_inputs(np.asarray(roots, np.int32), paths, np.ones(len(paths), np.int32))
+    _, _, score = evaluator.evaluate_with_score(planes)
+    return -np.asarray(score, np.float32)  # the child's score is for the opponent
+
+
+def root_score_leads(evaluator: Any, batch: GoSearchBatch) -> np.ndarray:
+    """float32[B]: the network's score lead of each root, for its player to move."""
+    planes, _, _, _ = batch.root_inputs()
+    return np.asarray(evaluator.evaluate_with_score(planes)[2], np.float32)
 
 
 def _move_filter(wave: list[Turn], num_actions: int) -> MoveFilter | None:

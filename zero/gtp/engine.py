@@ -9,14 +9,18 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
 
-from games.go import BLACK, WHITE, CoordinateError, GoGame, GoRules, IllegalMoveError, SgfError, game_from_sgf, game_to_sgf, to_gtp
+from games.go import (
+    BLACK, WHITE, CoordinateError, GoGame, GoRules, GoSearchBatch, IllegalMoveError, SgfError, game_from_sgf, game_to_sgf, to_gtp,
+)
 from games.go.coords import OffBoardError, from_gtp
 from mcts import SearchParams, SearchResult
 from mcts.search import MoveFilter
+from zero.analysis.engine import child_score_leads, has_score_head
 from zero.analysis.query import MoveRule, move_filter_rows
 from zero.gtp.protocol import (
     CANNOT_UNDO, COLOR, FLOAT, ILLEGAL_MOVE, INT, STRING, UNACCEPTABLE_SIZE, Arg, CommandRegistry, GtpEngine, GtpError,
@@ -371,7 +375,12 @@ class GoGtpEngine(GtpEngine):
             pv, pv_visits = lines.get(a, ([a], [0]))
             infos.append(MoveInfo(to_gtp(a, N), v, (q + 1.0) / 2.0, float(prior[a]) / total_prior,
                                   tuple(to_gtp(int(m), N) for m in pv), lcb=(q_lcb + 1.0) / 2.0, pv_visits=tuple(pv_visits)))
-        return select_moves(infos, opts)
+        shown = select_moves(infos, opts)
+        if shown and has_score_head(self.player._evaluator):  # the network's score after each move, one call
+            actions = np.array([from_gtp(m.move, N) for m in shown])
+            leads = child_score_leads(self.player._evaluator, GoSearchBatch([game]), np.zeros(len(actions)), actions)
+            shown = [replace(m, score_lead=float(lead)) for m, lead in zip(shown, leads)]
+        return shown
 
     def _analysis_line(self, result: SearchResult, game: GoGame, opts: AnalyzeOptions, kata: bool) -> str:
         infos = self._infos(result, game, opts)
