@@ -142,3 +142,17 @@ def test_zero_package_init_imports_nothing() -> None:
 def test_every_module_opens_with_a_docstring() -> None:
     missing = [module for module, path in project_modules(ROOT).items() if ast.get_docstring(ast.parse(path.read_text())) is None]
     assert missing == []
+
+
+@pytest.mark.parametrize("package", ["games", "mcts", "zero", "selfplay"])
+def test_each_package_readme_names_every_module(package: str) -> None:
+    """The folder README (modules in dependency order) names each module by its path, or its folder (``bench/``)."""
+    text = (ROOT / package / "README.md").read_text()
+    unnamed = [
+        str(rel)
+        for path in sorted((ROOT / package).rglob("*.py"))
+        if path.name != "__init__.py"
+        for rel in [path.relative_to(ROOT / package)]
+        if f"`{rel}`" not in text and not any(f"`{parent}/`" in text for parent in rel.parents if str(parent) != ".")
+    ]
+    assert unnamed == []
