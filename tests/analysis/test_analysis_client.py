@@ -23,7 +23,7 @@ def test_documented_client_analyses_a_game_and_the_engine_exits_when_input_ends(
         finals = client.analyse({"id": "game", "moves": moves, "rules": "tromp-taylor", "komi": 7.5, "boardXSize": 9,
                                  "boardYSize": 9, "analyzeTurns": [0, 2, 4], "includeOwnership": True})
         assert sorted(finals) == [0, 2, 4]
-        for turn, answer in finals.items():
+        for answer in finals.values():
             assert answer["rootInfo"]["visits"] == 24
             assert answer["rootInfo"]["currentPlayer"] == "B"  # turns 0, 2, 4: Black to move
             assert len(answer["ownership"]) == 81
@@ -74,7 +74,7 @@ def test_katrain_engine_module_drives_zero_analysis_headless():
         def __call__(self, *args, **kwargs):
             logs.append(("popup", args))
 
-    command = " ".join(["exec", sys.executable, "-m", "zero.cli", "analysis"])  # exec: terminate() reaches the engine, not a shell
+    command = f"exec {sys.executable} -m zero.cli analysis"  # exec: terminate() reaches the engine, not a shell
     config = {"backend": "custom", "altcommand": command, "max_visits": 30, "fast_visits": 10, "_enable_ownership": True,
               "wide_root_noise": 0.0, "max_time": 30.0}
     engine = KataGoEngine(HeadlessKaTrain(), config)
@@ -93,3 +93,14 @@ def test_katrain_engine_module_drives_zero_analysis_headless():
         assert not [entry for entry in logs if entry[0] == "popup"]
     finally:
         engine.shutdown(finish=None)  # terminate without joining KaTrain's reader threads
+
+
+def test_bad_settings_stop_the_command_with_one_line_naming_the_field():
+    import subprocess
+
+    for override, field in (("analysis.batch_size=0", "batch_size"), ("analysis.colour=1", "analysis.colour"),
+                            ("analysis.report_winrates_as=red", "report_winrates_as")):
+        done = subprocess.run(ENGINE[:4] + [override], input="", capture_output=True, text=True, timeout=120, check=False)
+        assert done.returncode != 0 and done.stdout == ""
+        lines = done.stderr.strip().splitlines()
+        assert len(lines) == 1 and field in lines[0], done.stderr

@@ -11,9 +11,9 @@ import numpy as np
 
 from games.go import from_gtp, to_gtp
 from mcts import SearchParams
-from zero.gtp.protocol import parse_reply
 from zero.gtp.engine import GoGtpEngine
 from zero.gtp.player import EngineParams
+from zero.gtp.protocol import parse_reply
 
 from .analysis_grammar import parse_analysis_line
 

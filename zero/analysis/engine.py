@@ -27,7 +27,9 @@ from typing import Any, Literal, TextIO
 import numpy as np
 
 from games.go import BLACK, WHITE, GoSearchBatch, RolloutEvaluator, to_gtp
-from games.go.playouts import playout_ownership  # includeOwnership without an ownership head
+from games.go.playouts import (
+    playout_ownership,  # includeOwnership without an ownership head
+)
 from games.symmetry import NUM_SYMMETRIES, point_permutation
 from mcts import BatchedSearch, SearchParams
 from mcts.search import MoveFilter, SearchResult
@@ -358,7 +360,7 @@ def has_score_head(evaluator: Any) -> bool:
 def child_score_leads(evaluator: Any, batch: GoSearchBatch, roots: np.ndarray, actions: np.ndarray) -> np.ndarray:
     """float32[K]: the network's score lead, for the player to move at root ``roots[k]``, after its move ``actions[k]`` (one call)."""
     paths = np.asarray(actions, np.int32).reshape(-1, 1)
-    planes, _, terminal, _ = batch.leaf_inputs(np.asarray(roots, np.int32), paths, np.ones(len(paths), np.int32))
+    planes, _, _, _ = batch.leaf_inputs(np.asarray(roots, np.int32), paths, np.ones(len(paths), np.int32))
     _, _, score = evaluator.evaluate_with_score(planes)
     return -np.asarray(score, np.float32)  # the child's score is for the opponent
 

@@ -19,7 +19,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def load_config(args: argparse.Namespace):
     """The AnalysisConfig of --config plus overrides; a problem exits with a one-line error naming the field."""
     from zero.analysis.engine import AnalysisConfig
-    from zero.common.configlib import ConfigError, apply_overrides, fail, from_mapping, load_toml
+    from zero.common.configlib import (
+        ConfigError,
+        apply_overrides,
+        fail,
+        from_mapping,
+        load_toml,
+    )
 
     try:
         data = load_toml(args.config) if args.config else {}
