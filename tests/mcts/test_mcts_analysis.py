@@ -101,3 +101,20 @@ def test_per_tree_targets_stop_each_tree_at_its_own_visits():
     assert result.simulations.tolist() == [50, 120, 0]
     with pytest.raises(ValueError):
         _search([TicTacToe()], 30, simulations=np.array([31]))
+
+
+def test_root_policy_temperature_flattens_or_sharpens_the_root_priors_only():
+    search = BatchedSearch(SearchParams(simulations=20), batch_size=2, num_actions=9)
+    game = TicTacToeBatch([TicTacToe(), TicTacToe.from_diagram(WIN_IN_ONE)])
+    search.expand_roots(game, RolloutEvaluator(rollouts=1, seed=2))
+    tree = search.tree
+    legal = tree.legal[:, 0].copy()
+    tree.children_prior[0, 0] = np.array([0.4, 0.2, 0.1, 0.1, 0.05, 0.05, 0.04, 0.03, 0.03], np.float32)
+    before = tree.children_prior[:, 0].copy()
+    search.temper_root_priors(np.array([2.0, 1.0]))
+    expected = np.sqrt(before[0]) / np.sqrt(before[0]).sum()
+    assert np.allclose(tree.children_prior[0, 0], expected, atol=1e-6)  # T = 2: p^(1/2), renormalised
+    assert np.array_equal(tree.children_prior[1, 0], before[1])  # T = 1 leaves a root alone
+    assert np.array_equal(tree.legal[:, 0], legal)
+    search.temper_root_priors(np.array([0.5, 1.0]))  # T < 1 sharpens back
+    assert np.allclose(tree.children_prior[0, 0], before[0], atol=1e-6)
