@@ -257,3 +257,27 @@ def test_different_komi_go_to_different_waves():
     answers = serve([{**NINE, "id": "a", "moves": [], "maxVisits": 4, "komi": 7.5},
                      {**NINE, "id": "b", "moves": [], "maxVisits": 4, "komi": 0.5}], engine)
     assert sorted(engine.wave_sizes) == [1, 1] and len(answers) == 2
+
+
+def test_a_wave_holds_only_as_many_trees_as_fit_in_its_memory_budget():
+    engine = make_engine(max_tree_mb=1, max_visits_limit=10_000)  # 1 MB: one 9x9 tree of 400 nodes is ~0.7 MB
+    answers = serve([{**NINE, "id": f"m{i}", "moves": [], "maxVisits": 400} for i in range(3)], engine)
+    assert engine.wave_sizes == [1, 1, 1] and len(answers) == 3
+
+
+def test_a_failing_wave_answers_its_queries_with_an_error_and_the_engine_goes_on(monkeypatch):
+    engine = make_engine()
+    real = engine._run_wave
+    calls = []
+
+    def flaky(wave):
+        calls.append(len(wave))
+        if len(calls) == 1:
+            raise RuntimeError("boom")
+        return real(wave)
+
+    monkeypatch.setattr(engine, "_run_wave", flaky)
+    answers = serve([{**NINE, "id": "bad", "moves": [], "maxVisits": 4}], engine)
+    assert answers == [{"id": "bad", "turnNumber": 0, "error": "internal error: boom"}]
+    answers = serve([{**NINE, "id": "good", "moves": [], "maxVisits": 4}], engine)
+    assert answers[0]["id"] == "good" and "moveInfos" in answers[0]

@@ -49,6 +49,7 @@ class AnalysisParams:
     batch_size: int = field(default=16, metadata={"doc": "positions searched together (one network call serves the new leaves of all of them)"})
     report_winrates_as: Literal["black", "white", "side_to_move"] = field(
         default="black", metadata={"doc": "whose point of view winrates, utilities, scores and ownership take (KataGo's reportAnalysisWinratesAs)"})
+    max_tree_mb: int = field(default=2048, metadata={"doc": "memory the trees of one wave may take (a wave holds fewer positions when their maxVisits are large)"})
     chunk_seconds: float = field(default=0.2, metadata={"doc": "longest search stretch between two reads of the input (terminate latency)"})
     rollouts: int = field(default=1, metadata={"doc": "light playouts per leaf without a network"})
     ownership_playouts: int = field(default=100, metadata={"doc": "playouts behind includeOwnership without an ownership head"})
@@ -63,6 +64,8 @@ class AnalysisParams:
             raise ValueError("batch_size: must be >= 1")
         if self.report_winrates_as not in ("black", "white", "side_to_move"):
             raise ValueError("report_winrates_as: must be black, white or side_to_move")
+        if self.max_tree_mb < 1:
+            raise ValueError("max_tree_mb: must be >= 1")
         if not self.chunk_seconds > 0:
             raise ValueError("chunk_seconds: must be > 0")
         if self.rollouts < 1:
@@ -131,7 +134,14 @@ class AnalysisEngine:
                 if self._eof:
                     return 0
                 continue
-            self._run_wave(self._take_wave())
+            wave = self._take_wave()
+            try:
+                self._run_wave(wave)
+            except Exception as exc:  # a bug must not end the session: the wave's queries get an error, the rest go on
+                log.exception("analysis of %d positions failed", len(wave))
+                self._running = []
+                for turn in wave:
+                    self._write({"id": turn.query_id, "turnNumber": turn.turn_number, "error": f"internal error: {exc}"})
 
     def _poll(self, block: bool) -> None:
         """Handle the lines that have arrived (waiting for one first when ``block``)."""
@@ -191,10 +201,19 @@ class AnalysisEngine:
                     run.terminated = True
 
     def _take_wave(self) -> list[Turn]:
-        """Up to batch_size queued turns with the first one's board size and komi, by priority then arrival."""
+        """Up to batch_size queued turns with the first one's board size and komi, by priority then arrival,
+        as many as fit in max_tree_mb (at least one)."""
         ranked = sorted(self._pending, key=lambda t: (-t.priority, t.seq))
         key = (ranked[0].game.size, ranked[0].game.komi)
-        wave = [t for t in ranked if (t.game.size, t.game.komi) == key][: self.params.batch_size]
+        bytes_per_node = 21 * (key[0] * key[0] + 1) + 25  # mcts.tree: 21 bytes per edge, 25 per node
+        wave: list[Turn] = []
+        for turn in (t for t in ranked if (t.game.size, t.game.komi) == key):
+            capacity = max([t.max_visits for t in wave] + [turn.max_visits]) + 1
+            if wave and (len(wave) + 1) * capacity * bytes_per_node > self.params.max_tree_mb * 2**20:
+                break
+            wave.append(turn)
+            if len(wave) == self.params.batch_size:
+                break
         for turn in wave:
             self._pending.remove(turn)
         return wave
