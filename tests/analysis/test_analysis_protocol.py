@@ -40,6 +40,7 @@ def check_answer(answer: dict, size: int, *, ownership=False, policy=False, pv_v
     root = answer["rootInfo"]
     assert isinstance(root["visits"], int) and root["visits"] >= 1
     assert 0.0 <= root["winrate"] <= 1.0 and -1.0 <= root["utility"] <= 1.0
+    assert isinstance(root["lcb"], float)
     assert root["currentPlayer"] in ("B", "W")
     assert len(root["thisHash"]) == 32 and len(root["symHash"]) == 32
     infos = answer["moveInfos"]

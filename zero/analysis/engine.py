@@ -32,7 +32,7 @@ from games.go.playouts import (
 )
 from games.symmetry import NUM_SYMMETRIES, point_permutation
 from mcts import BatchedSearch, SearchParams
-from mcts.search import MoveFilter, SearchResult
+from mcts.search import MoveFilter, SearchResult, value_lcb
 from zero.analysis.query import Parsed, Turn, parse_line
 
 log = logging.getLogger("zero.analysis")
@@ -353,8 +353,11 @@ class AnalysisEngine:
             infos.append(info)
         root_value = float(result.root_value[b])
         raw_value = float(search.tree.raw_value[b, 0])
+        tree = search.tree
+        root_lcb = float(value_lcb(tree.node_visits[b, 0], tree.node_value_sum[b, 0], tree.node_value_sq_sum[b, 0]))
         root = {
             "visits": sims, "winrate": rate((root_value + 1) / 2), "utility": signed(root_value),
+            "lcb": rate((root_lcb + 1) / 2),
             "rawWinrate": rate((raw_value + 1) / 2), "currentPlayer": "B" if me == BLACK else "W",
             "thisHash": _position_hash(game, 0), "symHash": min(_position_hash(game, k) for k in range(NUM_SYMMETRIES)),
         }
