@@ -136,9 +136,8 @@ def strength_report(config, checkpoint: str, *, games: int, simulations: int, se
     """A checkpoint's results against the uniform random player and the random-rollout MCTS baseline at equal simulations."""
     import dataclasses
 
-    from zero.nn.inference import NetworkEvaluator
-
     from selfplay.builders import build_adapter, game_shape
+    from zero.nn.inference import NetworkEvaluator
 
     adapter = build_adapter(config)
     params = dataclasses.replace(config.search, simulations=max(simulations, 1), reuse_tree=False)
@@ -214,7 +213,7 @@ class EloTable:
         return self.table()
 
     @classmethod
-    def from_dict(cls, data: dict | None) -> "EloTable":
+    def from_dict(cls, data: dict | None) -> EloTable:
         table = cls()
         for version, row in (data or {}).items():
             table.rows[int(version)] = dict(row)
@@ -236,9 +235,9 @@ def main(argv: list[str] | None = None) -> int:
     import json
     import sys
 
-    from zero.nn.checkpoint import CheckpointError
-    from zero.common.configlib import ConfigError
     from selfplay.config import load_config
+    from zero.common.configlib import ConfigError
+    from zero.nn.checkpoint import CheckpointError
 
     parser = argparse.ArgumentParser(prog="python3 -m selfplay.arena", description=main.__doc__)
     parser.add_argument("--config", required=True)

@@ -21,9 +21,9 @@ class Learner:
     """Replay + trainer + checkpoints of one run directory; resumes from the latest checkpoint on construction."""
 
     def __init__(self, config, run_dir: RunDir, *, train: bool = True) -> None:
-        from zero.nn.checkpoint import list_checkpoints, load_checkpoint
         from zero.learn.replay import ReplayBuffer
         from zero.learn.train import Trainer
+        from zero.nn.checkpoint import list_checkpoints, load_checkpoint
 
         self.config = config
         self.run_dir = run_dir

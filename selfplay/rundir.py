@@ -44,7 +44,7 @@ class RunDir:
     def metrics(self) -> Path:
         return self.root / "metrics.jsonl"
 
-    def create(self) -> "RunDir":
+    def create(self) -> RunDir:
         """Make the folders; RunDirError (one line) where that is impossible (a file in the way, no permission)."""
         try:
             for path in (self.root, self.checkpoints, self.replay, self.sgf, self.tensorboard):
@@ -56,7 +56,7 @@ class RunDir:
     def exists(self) -> bool:
         return self.config.exists()
 
-    def lock(self) -> "RunLock":
+    def lock(self) -> RunLock:
         """Claim the directory for this process; raises RunDirBusy if another process holds it."""
         return RunLock(self.root / LOCK_FILE)
 

@@ -1,12 +1,11 @@
 """The search on Go with the random-rollout evaluator: captures, escapes, and pure MCTS against a uniformly random player."""
 
-import time
 
 import numpy as np
 import pytest
 
 from games.go import BLACK, WHITE, GoGame, GoSearchBatch, RolloutEvaluator, from_gtp, new_game, to_gtp
-from mcts import BatchedSearch, NO_ACTION, Player, SearchParams
+from mcts import NO_ACTION, BatchedSearch, Player, SearchParams
 
 
 class GoGames:

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from games.tictactoe import RolloutEvaluator, TicTacToe, TicTacToeBatch, best_actions, cell, solve
-from mcts import BatchedSearch, NO_ACTION, Player, PlayerParams, SearchParams, UniformEvaluator
+from mcts import NO_ACTION, BatchedSearch, Player, PlayerParams, SearchParams, UniformEvaluator
 
 WIN_IN_ONE = """
 X X .

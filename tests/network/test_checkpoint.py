@@ -8,13 +8,13 @@ import pickle
 import numpy as np
 import pytest
 import torch
-
 from netfixtures import GO5, TINY, random_samples, tiny_model
+
+from zero.learn.replay import ReplayBuffer, ReplayConfig
+from zero.learn.train import TrainConfig, Trainer
 from zero.nn.checkpoint import CheckpointError, list_checkpoints, load_checkpoint, load_training_state, save_checkpoint
 from zero.nn.inference import NetworkEvaluator
 from zero.nn.network import GameShape, NetworkConfig
-from zero.learn.replay import ReplayBuffer, ReplayConfig
-from zero.learn.train import Trainer, TrainConfig
 
 
 class _Payload:

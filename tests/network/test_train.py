@@ -8,11 +8,11 @@ import math
 import numpy as np
 import pytest
 import torch
-
 from netfixtures import GO5, random_samples, tiny_model
-from zero.nn.network import NetworkConfig, PolicyValueNet
+
 from zero.learn.replay import ReplayBatch, ReplayBuffer, ReplayConfig
-from zero.learn.train import Trainer, TrainConfig, compute_losses
+from zero.learn.train import TrainConfig, Trainer, compute_losses
+from zero.nn.network import NetworkConfig, PolicyValueNet
 
 
 def _replay(n=64, seed=0, one_hot=False) -> ReplayBuffer:

@@ -10,8 +10,8 @@ import pytest
 
 from games.tictactoe import TicTacToe, best_actions
 from selfplay.adapters import make_adapter
-from selfplay.player import BatchSearcher, choose_moves
 from selfplay.config import load_config
+from selfplay.player import BatchSearcher, choose_moves
 
 ROOT = Path(__file__).resolve().parents[2]
 

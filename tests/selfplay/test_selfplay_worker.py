@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from selfplay_fakes import BlackDespairs
 
 from games.go import BLACK, GoGame, GoRules, RolloutEvaluator
-from games.tictactoe import TicTacToe, TicTacToeBatch
 from games.tictactoe import RolloutEvaluator as TicTacToeRollouts
+from games.tictactoe import TicTacToe, TicTacToeBatch
 from mcts import SearchParams
 from selfplay.adapters import make_adapter
 from selfplay.params import SelfPlayParams
 from selfplay.records import to_samples
 from selfplay.worker import SelfPlayWorker
-from selfplay_fakes import BlackDespairs
 
 RULES_5X5 = GoRules(size=5, komi=2.5, max_moves=40)
 

@@ -15,20 +15,40 @@ from typing import Any
 import numpy as np
 
 from games.go import (
-    BLACK, WHITE, CoordinateError, GoGame, GoRules, GoSearchBatch, IllegalMoveError, SgfError, game_from_sgf, game_to_sgf, to_gtp,
+    BLACK,
+    WHITE,
+    CoordinateError,
+    GoGame,
+    GoRules,
+    GoSearchBatch,
+    IllegalMoveError,
+    SgfError,
+    game_from_sgf,
+    game_to_sgf,
+    to_gtp,
 )
 from games.go.coords import OffBoardError, from_gtp
 from mcts import SearchParams, SearchResult
 from mcts.search import MoveFilter
 from zero.analysis.engine import child_score_leads, has_score_head
 from zero.analysis.query import MoveRule, move_filter_rows
+from zero.gtp.analysis import AnalyzeOptions, MoveInfo, kata_line, lz_line, parse_analyze_args, select_moves
+from zero.gtp.clock import Clock, TimeParams, move_budget
+from zero.gtp.player import RESIGN, EngineParams, GoPlayer
 from zero.gtp.protocol import (
-    CANNOT_UNDO, COLOR, FLOAT, ILLEGAL_MOVE, INT, STRING, UNACCEPTABLE_SIZE, Arg, CommandRegistry, GtpEngine, GtpError,
+    CANNOT_UNDO,
+    COLOR,
+    FLOAT,
+    ILLEGAL_MOVE,
+    INT,
+    STRING,
+    UNACCEPTABLE_SIZE,
+    Arg,
+    CommandRegistry,
+    GtpEngine,
+    GtpError,
     syntax_error,
 )
-from zero.gtp.analysis import AnalyzeOptions, MoveInfo, kata_line, lz_line, parse_analyze_args, select_moves
-from zero.gtp.player import RESIGN, EngineParams, GoPlayer
-from zero.gtp.clock import Clock, TimeParams, move_budget
 
 log = logging.getLogger("zero.gtp.protocol")
 

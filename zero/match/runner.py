@@ -260,9 +260,8 @@ def _dead_list(client: GtpClient, size: int) -> set[int] | None:
 def play_game(index: int, black: tuple[str, GtpClient], white: tuple[str, GtpClient], settings: MatchSettings) -> GameRecord:
     """Play one refereed game between two started engines (labels "A"/"B") and write its SGF."""
     from games.go import BLACK, WHITE, GoGame, GoRules
-    from zero.gtp.player import EngineParams, GoPlayer
-
     from mcts import SearchParams
+    from zero.gtp.player import EngineParams, GoPlayer
 
     rec = GameRecord(index, black[0], white[0])
     rules = GoRules(size=settings.size, komi=settings.komi, max_moves=settings.max_moves, superko=settings.superko)
