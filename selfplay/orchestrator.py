@@ -42,8 +42,9 @@ from selfplay.config import RunConfig, config_to_mapping, config_to_toml
 from selfplay.learner import Learner
 from selfplay.records import GameRecord
 from selfplay.resign import ResignCalibrator
-from selfplay.rundir import MetricsLog, RunDir
+from selfplay.rundir import RunDir
 from zero.common.atomic_files import atomic_write_bytes, atomic_write_text
+from zero.common.metrics import MetricsLog
 
 MAX_FAILURES_IN_A_ROW = 5  # a worker that dies this often without one result is broken, not unlucky
 MAX_UNAVAILABLE_S = 300.0  # a worker restarting for longer than this is broken

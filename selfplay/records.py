@@ -65,11 +65,12 @@ class Samples:
 def to_samples(records: list[GameRecord], with_ownership: bool) -> Samples | None:
     """The full-search positions of ``records`` as samples (value, ownership for the side to move); None if there are none.
 
-    Resigned games have no final ownership; their samples use the ownership of the
-    last position scored as it stands would be wrong, so they get a zero target
-    (neither owns), which the ownership loss treats as "no information" only
-    approximately; records with ownership are the majority once the net is decent.
+    ``with_ownership`` needs every record to have a final ownership: resigned games have
+    none (scoring the last position as it stands would be wrong), so the learner adds them
+    without an ownership target, apart from the scored ones.
     """
+    if with_ownership and any(r.final_ownership is None for r in records):
+        raise ValueError("with_ownership needs a final_ownership in every record (resigned games have none)")
     planes, policy, value, ownership = [], [], [], []
     for record in records:
         keep = record.is_full_search
@@ -80,9 +81,7 @@ def to_samples(records: list[GameRecord], with_ownership: bool) -> Samples | Non
         policy.append(record.policy[keep])
         value.append(sign * np.float32(record.result))
         if with_ownership:
-            h, w = record.planes.shape[2:]
-            final = record.final_ownership if record.final_ownership is not None else np.zeros((h, w), np.int8)
-            ownership.append((sign[:, None, None] * final[None].astype(np.float32)).astype(np.int8))
+            ownership.append((sign[:, None, None] * record.final_ownership[None].astype(np.float32)).astype(np.int8))
     if not planes:
         return None
     return Samples(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 from selfplay_fakes import BlackDespairs
@@ -80,6 +82,10 @@ def test_samples_give_value_and_ownership_to_the_side_to_move():
         assert samples.value[t] == sign * record.result
         np.testing.assert_array_equal(samples.ownership[t], sign * record.final_ownership)
     assert set(np.unique(samples.planes)) <= {0, 1}
+    resigned = dataclasses.replace(record, final_ownership=None, resigned=True)  # a resigned game has no final ownership
+    with pytest.raises(ValueError, match="final_ownership"):
+        to_samples([record, resigned], with_ownership=True)
+    assert to_samples([resigned], with_ownership=False).ownership is None
 
 
 def test_despairing_black_resigns_at_once_unless_the_game_is_played_out():

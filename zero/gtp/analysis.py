@@ -36,14 +36,14 @@ class MoveInfo:
 class AnalyzeOptions:
     """Arguments of lz-analyze / kata-analyze / *-genmove_analyze."""
 
-    color: str | None = None  # 'b' / 'w' or None for the side to move
+    color: int | None = None  # games.go BLACK / WHITE, or None for the side to move
     interval: float = 1.0  # seconds between output lines (given in centiseconds)
     min_moves: int = 0
     max_moves: int = 0  # 0 = no limit
     ownership: bool = False
     extra: dict[str, str] = field(default_factory=dict)  # recognised keys we accept but ignore (ownershipStdev ...)
-    allow: list[tuple[str, str, int]] = field(default_factory=list)  # (color 'b'/'w', comma-separated vertices, until depth)
-    avoid: list[tuple[str, str, int]] = field(default_factory=list)
+    allow: list[tuple[int, str, int]] = field(default_factory=list)  # (color BLACK/WHITE, comma-separated vertices, until depth)
+    avoid: list[tuple[int, str, int]] = field(default_factory=list)
     pv_visits: bool = False  # kata-analyze pvVisits true: each pv is followed by pvVisits
 
 

@@ -52,7 +52,6 @@ from zero.gtp.protocol import (
 
 log = logging.getLogger("zero.gtp.protocol")
 
-COLORS = {"b": BLACK, "w": WHITE}
 
 
 def _parse_vertex(token: str, engine: Any) -> int:
@@ -147,7 +146,7 @@ class GoGtpEngine(GtpEngine):
     def cmd_play(self, color: str, a: int) -> str:
         game = self.game.copy()
         try:
-            game.play(a, COLORS[color])
+            game.play(a, color)
         except IllegalMoveError as exc:
             log.info("%s", exc)
             raise GtpError(ILLEGAL_MOVE) from None
@@ -165,15 +164,15 @@ class GoGtpEngine(GtpEngine):
 
     @registry.command("genmove", COLOR)
     def cmd_genmove(self, color: str) -> str:
-        return self._genmove(COLORS[color], play=True)
+        return self._genmove(color, play=True)
 
     @registry.command("reg_genmove", COLOR)
     def cmd_reg_genmove(self, color: str) -> str:
-        return self._genmove(COLORS[color], play=False)
+        return self._genmove(color, play=False)
 
     @registry.command("kgs-genmove_cleanup", COLOR)
     def cmd_genmove_cleanup(self, color: str) -> str:
-        return self._genmove(COLORS[color], play=True, cleanup=True)
+        return self._genmove(color, play=True, cleanup=True)
 
     def _position_for(self, color: int) -> GoGame:
         """The game with ``color`` to move (GTP lets a client ask either colour)."""
@@ -350,7 +349,7 @@ class GoGtpEngine(GtpEngine):
 
     @registry.command("time_left", COLOR, FLOAT, INT)
     def cmd_time_left(self, color: str, seconds: float, stones: int) -> str:
-        self.clocks[COLORS[color]].update(seconds, stones)
+        self.clocks[color].update(seconds, stones)
         return ""
 
     # -- SGF --
@@ -415,11 +414,11 @@ class GoGtpEngine(GtpEngine):
 
     def _move_filter(self, opts: AnalyzeOptions, game: GoGame) -> MoveFilter | None:
         """The search filter of the allow/avoid options (vertices checked here: a bad one is a syntax error)."""
-        def rules(entries: list[tuple[str, str, int]]) -> list[MoveRule]:
+        def rules(entries: list[tuple[int, str, int]]) -> list[MoveRule]:
             out = []
             for color, vertices, depth in entries:
                 moves = tuple(_parse_vertex(v, self) for v in vertices.split(",") if v)
-                out.append(MoveRule(COLORS[color], moves, depth))
+                out.append(MoveRule(color, moves, depth))
             return out
 
         rows = move_filter_rows(game.to_move, rules(opts.allow), rules(opts.avoid), game.num_actions)
@@ -427,7 +426,7 @@ class GoGtpEngine(GtpEngine):
 
     def _analyze(self, tokens: list[str], kata: bool) -> Iterator[str]:
         opts = parse_analyze_args(tokens)
-        game = self._position_for(COLORS[opts.color] if opts.color else self.game.to_move)
+        game = self._position_for(opts.color if opts.color else self.game.to_move)
         move_filter = self._move_filter(opts, game)
 
         def lines() -> Iterator[str]:
@@ -448,7 +447,7 @@ class GoGtpEngine(GtpEngine):
 
     def _genmove_analyze(self, tokens: list[str], kata: bool) -> Iterator[str]:
         opts = parse_analyze_args(tokens)
-        color = COLORS[opts.color] if opts.color else self.game.to_move
+        color = opts.color if opts.color else self.game.to_move
 
         def lines() -> Iterator[str]:
             steps = self._genmove_steps(color, play=True, cleanup=False, interval=max(opts.interval, 0.01))

@@ -18,7 +18,7 @@ import numpy as np
 from games.go import BLACK, WHITE, GoGame, GoRules, GoSearchBatch, RolloutEvaluator
 from games.go.playouts import playout_ownership
 from games.go.seki import seki_stones
-from mcts import BatchedSearch, SearchParams, SearchResult
+from mcts import BatchedSearch, SearchParams, SearchResult, choose_moves
 from mcts.search import MoveFilter
 from zero.gtp.clock import TimeParams
 
@@ -243,8 +243,9 @@ class GoPlayer:
             return pass_a
         if game.move_number < self.params.random_moves and not cleanup:
             moves = [a for a in candidates if a != pass_a] or candidates
-            weights = visits[moves].astype(np.float64)
-            return int(self._rng.choice(moves, p=weights / weights.sum()))
+            allowed = np.zeros_like(visits)
+            allowed[moves] = visits[moves]
+            return int(choose_moves(allowed[None], 1.0, self._rng)[0])  # in proportion to visits
         best = int(candidates[0])
         q = result.q[0][best]
         winrate = (float(q) + 1.0) / 2.0 if np.isfinite(q) else 0.5
