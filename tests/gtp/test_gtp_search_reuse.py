@@ -19,7 +19,7 @@ from .analysis_grammar import parse_analysis_line
 
 
 def reuse_engine(visits: int = 120, **params) -> GoGtpEngine:
-    settings = {"analysis_visits": 5000, "ownership_playouts": 16, "seed": 3, "resign_threshold": 0.0, **params}
+    settings = {"analysis_visits": 5000, "ownership_playouts": 16, "seed": 3, "resign_winrate": 0.0, **params}
     return GoGtpEngine(params=EngineParams(visits=visits, **settings),
                        search_params=SearchParams(simulations=visits, leaves_per_step=4, reuse_tree=True))
 
@@ -93,7 +93,7 @@ def test_after_play_of_the_best_reply_the_next_search_starts_with_its_subtree():
 
 
 def test_without_reuse_every_search_starts_afresh():
-    engine = GoGtpEngine(params=EngineParams(visits=60, seed=3, resign_threshold=0.0),
+    engine = GoGtpEngine(params=EngineParams(visits=60, seed=3, resign_winrate=0.0),
                          search_params=SearchParams(simulations=60, leaves_per_step=4))
     ok(engine, "genmove b")
     ok(engine, "play w C3")
@@ -102,10 +102,10 @@ def test_without_reuse_every_search_starts_afresh():
 
 
 def test_gtp_config_reuses_the_tree_and_ponders_by_default():
-    from zero.commands.gtp import load_config
+    from zero.commands.gtp import load_gtp_config
 
     args = argparse.Namespace(config=None, overrides=[], visits=None, time=None, seed=None)
-    config = load_config(args)
+    config = load_gtp_config(args)
     assert config.search.reuse_tree and config.gtp.ponder
 
 
