@@ -28,9 +28,8 @@ def worker_threads(worker_cpus: float) -> int:
     return max(1, int(worker_cpus))
 
 
-@ray.remote(max_restarts=-1, max_task_retries=0)
-class SelfPlayActor:
-    """Wraps selfplay.worker.SelfPlayWorker; restarted by Ray if its process dies (the games it had in flight are lost)."""
+class SelfPlayHost:
+    """Wraps selfplay.worker.SelfPlayWorker for Ray (SelfPlayActor below): builds it in the actor's process, plays tasks."""
 
     def __init__(self, config: RunConfig, worker_index: int, seed: int) -> None:
         import torch
@@ -83,6 +82,11 @@ def assigned_device(device: str) -> str:
     if device != "auto":
         return device
     return "cuda" if ray.get_gpu_ids() else "cpu"
+
+
+# Restarted by Ray if its process dies (the games it had in flight are lost); a task that raises is not retried:
+# the orchestrator stops the run with one line (a bug does not go away by playing the same games again).
+SelfPlayActor = ray.remote(max_restarts=-1, max_task_retries=0)(SelfPlayHost)
 
 
 @ray.remote(num_cpus=1, max_retries=0)

@@ -2,8 +2,8 @@
 
 Model versions: a version is published every ``run.steps_per_version`` train steps
 (the orchestrator decides); checkpoints carry the step, the version, the optimizer and
-RNG state and the orchestrator's counters (``training_state["run"]``), written
-atomically by zero.nn.checkpoint, so the newest checkpoint is always complete.
+RNG state and the orchestrator's counters (``training_state["run_state"]``), written
+atomically by zero.nn.checkpoint; a resume starts from the newest complete one (selfplay.resume).
 """
 
 from __future__ import annotations
@@ -14,19 +14,21 @@ import numpy as np
 
 from selfplay.builders import build_adapter, build_model, game_shape, numpy_weights
 from selfplay.records import GameRecord, to_samples
+from selfplay.resume import ResumePoint, plan_resume
 from selfplay.rundir import RunDir
 
 
 class Learner:
-    """Replay + trainer + checkpoints of one run directory; resumes from the latest checkpoint on construction."""
+    """Replay + trainer + checkpoints of one run directory; resumes from ``resume`` (selfplay.resume.plan_resume: the
+    newest complete checkpoint, checked against the config before anything is read or written) on construction."""
 
-    def __init__(self, config, run_dir: RunDir, *, train: bool = True) -> None:
+    def __init__(self, config, run_dir: RunDir, *, train: bool = True, resume: ResumePoint | None = None) -> None:
         from zero.learn.replay import ReplayBuffer
         from zero.learn.train import Trainer
-        from zero.nn.checkpoint import list_checkpoints
 
         self.config = config
         self.run_dir = run_dir
+        resume = resume if resume is not None else plan_resume(config, run_dir)  # refuses before the shards load
         remove_stale_temporaries(run_dir)
         self.adapter = build_adapter(config)
         shape = game_shape(self.adapter)
@@ -44,8 +46,9 @@ class Learner:
         self.trainer = Trainer(model, config.train, self.replay, run_dir=run_dir.root, seed=config.run.seed)
         self.training = train
         self.version = 0
-        if list_checkpoints(run_dir.checkpoints):
-            self.resume_state = self.trainer.load_checkpoint(run_dir.checkpoints)
+        self.resumed_from = resume.checkpoint  # None for a fresh run
+        if resume.checkpoint is not None:
+            self.resume_state = self.trainer.restore(resume.checkpoint, resume.training_state)
             self.version = self.trainer.model_version
 
     # ---- facts --------------------------------------------------------------------
@@ -92,11 +95,14 @@ class Learner:
         return dict(self.trainer.train_steps(steps) or {})
 
     def numpy_weights(self) -> dict[str, np.ndarray]:
+        """The weights for the workers; TrainingDiverged rather than a network full of nan."""
         from zero.nn.network import unwrap
 
+        self.trainer.check_weights()
         return numpy_weights(unwrap(self.trainer.model).state_dict())
 
     def save_checkpoint(self, *, run_state: dict[str, Any], run_config: dict[str, Any]) -> None:
+        """A new checkpoint (the newest 3 kept); TrainingDiverged, and nothing written, if the weights are not finite."""
         self.trainer.save_checkpoint(
             self.run_dir.checkpoints, model_version=self.version, run_config=run_config, run_state=run_state, keep_last=3
         )

@@ -16,8 +16,9 @@ Loop (one driver process; the trainer runs here, on the GPU when there is one):
 5. every ``arena.every_versions`` versions, an arena task plays the new network
    against the previous version and the random-rollout MCTS baseline (Elo table).
 
-Resume: the same command on the same run directory reloads the latest checkpoint
-and the replay shards; each collected task's positions are written as an atomic shard
+Resume: the same command on the same run directory reloads the newest complete checkpoint
+(selfplay.resume, which refuses a config that does not fit the run before anything is written)
+and the replay shards, and says so in one line; each collected task's positions are written as an atomic shard
 at once, so ``kill -9`` loses at most the games in flight and the steps since the last
 checkpoint (Ctrl-C and SIGTERM write a checkpoint first). The trainer gets the CPU threads the
 local workers leave free. A worker actor that dies is restarted by Ray
@@ -34,6 +35,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import signal
 import sys
 import threading
@@ -53,9 +55,11 @@ from selfplay.config import RunConfig, config_to_mapping, config_to_toml
 from selfplay.learner import Learner
 from selfplay.records import GameRecord
 from selfplay.resign import ResignCalibrator
+from selfplay.resume import plan_resume
 from selfplay.rundir import RunDir
 from zero.common.atomic_files import atomic_write_bytes, atomic_write_text
 from zero.common.metrics import MetricsLog
+from zero.learn.train import TrainingDiverged
 
 MAX_FAILURES_IN_A_ROW = 5  # a worker that dies this often without one result is broken, not unlucky
 MAX_UNAVAILABLE_S = 300.0  # a worker restarting for longer than this is broken
@@ -65,7 +69,21 @@ FOLLOW_CLUSTER_S = 2.0  # how often the loop checks for nodes lost and capacity 
 
 
 class WorkerFailure(RuntimeError):
-    """A self-play worker keeps dying (e.g. it cannot import the project on a cluster node)."""
+    """A self-play worker keeps dying (e.g. it cannot import the project on a cluster node), or a task raised."""
+
+
+def _error_line(exc: BaseException) -> str:
+    """One line for a task's error: the worker's own exception (type: message), not Ray's wrapper and traceback."""
+    cause = getattr(exc, "cause", None)  # RayTaskError carries the exception the task raised
+    if isinstance(cause, BaseException):
+        text = str(cause).strip()
+        name = type(cause).__name__
+    else:
+        lines = [line.strip() for line in str(exc).strip().splitlines() if line.strip()]
+        text = lines[-1] if lines else ""  # a Python traceback ends with "Type: message"
+        name = type(exc).__name__
+    first = text.splitlines()[0] if text else ""
+    return f"{name}: {first}"[:300] if first else name
 
 
 @dataclass
@@ -135,12 +153,18 @@ def run(
 
 
 def _run_locked(config: RunConfig, rd: RunDir, address: str | None, selfplay_only: bool, source: str | None) -> dict[str, Any]:
+    resume = plan_resume(config, rd)  # a config that does not fit the run stops here, before anything is written
+    for warning in resume.warnings:
+        print(f"zero: warning: {warning}", file=sys.stderr, flush=True)
     atomic_write_text(rd.config, config_to_toml(config, source))
     _share_cores_with_workers(config)
-    learner = Learner(config, rd, train=not selfplay_only)
+    learner = Learner(config, rd, train=not selfplay_only, resume=resume)
     if not selfplay_only:
         print(f"zero: trainer on {learner.trainer.describe()}", file=sys.stderr, flush=True)
     counters = RunCounters.from_dict(learner.resume_state)
+    if learner.resumed_from is not None:
+        print(f"resuming {rd.root} from step {learner.step}, version {learner.version}, {counters.games} games, "
+              f"{learner.replay_size} replay positions", file=sys.stderr, flush=True)
     metrics = MetricsLog(rd.metrics)
     elo = EloTable.from_dict(counters.elo)
     start_ray(address)
@@ -211,7 +235,8 @@ class _Loop:
         self.started = time.monotonic()
         self.last_losses: dict[str, float] = {}
         self.samples_per_s = 0.0
-        self.progress = _Progress(config.run.progress, config.run.max_steps if not selfplay_only else config.run.max_games)
+        self.progress = _Progress(config.run.progress, config.run.max_steps if not selfplay_only else config.run.max_games,
+                                  initial=counters.games if selfplay_only else learner.step)  # where the run stands
         self.last_checkpoint_step = learner.step
         self._writer = None  # TensorBoard writer for self-play and arena scalars (the trainer writes its own)
         self.resign = resign_calibrator(config.selfplay, learner.resume_state)
@@ -309,15 +334,37 @@ class _Loop:
     # ---- the loop -------------------------------------------------------------------
     def loop(self) -> dict[str, Any]:
         try:
+            return self._loop_and_finish()
+        except TrainingDiverged as exc:  # nothing of the diverged network is saved or sent to a worker
+            self.learner.flush()
+            self.metrics.write("diverged", step=self.learner.step, error=str(exc))
+            raise TrainingDiverged(f"{exc}; {self._kept_checkpoint()}") from None
+
+    def _loop_and_finish(self) -> dict[str, Any]:
+        try:
             self._loop()
         except KeyboardInterrupt:
             self._checkpoint()  # Ctrl-C keeps the steps since the last checkpoint
             self.learner.flush()
             raise
+        except WorkerFailure as exc:  # stop with one line, keeping the steps since the last checkpoint
+            self._checkpoint()
+            self.learner.flush()
+            kept = "games kept in replay/" if self.selfplay_only else f"checkpoint saved at step {self.learner.step}"
+            raise WorkerFailure(f"{exc} ({kept}; details in {self.rd.metrics})") from None
         self._finish_arena()
         self._checkpoint()
         self.learner.flush()
         return self._summary()
+
+    def _kept_checkpoint(self) -> str:
+        """Which checkpoint a stopped run leaves as 'latest' (every checkpoint written is finite)."""
+        from zero.nn.checkpoint import list_checkpoints, resolve_checkpoint_path
+
+        if not list_checkpoints(self.rd.checkpoints):
+            return "no checkpoint was written"
+        latest = resolve_checkpoint_path(self.rd.checkpoints)
+        return f"latest is still {latest.stem}, the last finite checkpoint"
 
     def _loop(self) -> None:
         while not self._done():
@@ -359,6 +406,11 @@ class _Loop:
             if worker in self.pool.actors:
                 self._worker_died(worker, exc)
             return
+        except ray.exceptions.RayError as exc:  # the task raised (RayTaskError), or its error could not be read back
+            line = _error_line(exc)
+            details = re.sub(r"\x1b\[[0-9;]*m", "", str(exc))[-20000:]  # Ray colours its traceback for terminals
+            self.metrics.write("worker_error", worker=worker, error=line, traceback=details)
+            raise WorkerFailure(f"self-play worker {worker} failed: {line}") from None
         self._collect_result(worker, result)
 
     def _worker_died(self, worker: int, exc: ray.exceptions.RayActorError) -> None:
@@ -451,8 +503,9 @@ class _Loop:
     def _train_chunk(self) -> None:
         run = self.config.run
         steps_to_version = run.steps_per_version - self.learner.step % run.steps_per_version
+        steps_to_checkpoint = run.checkpoint_every_steps - (self.learner.step - self.last_checkpoint_step)
         steps_owed = int(self._train_debt() // self.learner.batch_size)
-        steps = max(1, min(steps_owed, steps_to_version, 10))
+        steps = max(1, min(steps_owed, steps_to_version, steps_to_checkpoint, 10))
         if run.max_steps:
             steps = min(steps, run.max_steps - self.learner.step)
         if steps <= 0:
@@ -564,12 +617,12 @@ class _Loop:
 class _Progress:
     """A tqdm bar (train steps, or games for self-play only) with the run's figures as postfix; silent when disabled."""
 
-    def __init__(self, enabled: bool, total: int) -> None:
+    def __init__(self, enabled: bool, total: int, initial: int = 0) -> None:
         self.bar = None
         if enabled:
             from tqdm import tqdm
 
-            self.bar = tqdm(total=total or None, unit="step" if total else "it", dynamic_ncols=True)
+            self.bar = tqdm(total=total or None, initial=initial, unit="step" if total else "it", dynamic_ncols=True)
 
     def update(self, n: int) -> None:
         if self.bar is not None:

@@ -26,7 +26,8 @@ Errors: an illegal move raises IllegalMoveError (``.reason`` as above); a malfor
 CoordinateError; a malformed SGF raises SgfError; none of them changes the game.
 
 Rules (GoRules): size 2..19; komi any number (integers allow draws); superko 'positional'
-(default) or 'simple'; max_moves (0 = 2*N*N) ends and scores the game. Two consecutive passes end
+(default) or 'simple'; max_moves (0 = 2*N*N: self-play's cap) ends and scores the game; GTP engines,
+match referees and SGF records use NO_MOVE_LIMIT (every legal move accepted). Two consecutive passes end
 the game; a further move resumes it (GTP clients do that). Scoring is Tromp-Taylor area.
 
 For the search: GoSearchBatch(games) (SearchGame protocol) and RolloutEvaluator(size, komi, rollouts, seed)
@@ -47,7 +48,7 @@ Modules in dependency order:
 from games.go.coords import CoordinateError, from_gtp, to_gtp
 from games.go.game import BLACK, EMPTY, WHITE, GoGame, IllegalMoveError, parse_color
 from games.go.playouts import bench_playouts, playout_ownership
-from games.go.rules import GoRules
+from games.go.rules import NO_MOVE_LIMIT, GoRules
 from games.go.search import GoSearchBatch, RolloutEvaluator
 from games.go.sgf import SgfError, game_from_sgf, game_to_sgf
 
@@ -59,6 +60,6 @@ def new_game(size: int = 9, komi: float = 7.5, superko: str = "positional", max_
 
 __all__ = [
     "BLACK", "WHITE", "EMPTY", "GoGame", "GoRules", "GoSearchBatch", "RolloutEvaluator", "IllegalMoveError",
-    "CoordinateError", "SgfError", "new_game", "parse_color", "from_gtp", "to_gtp",
+    "CoordinateError", "SgfError", "new_game", "parse_color", "from_gtp", "to_gtp", "NO_MOVE_LIMIT",
     "game_to_sgf", "game_from_sgf", "playout_ownership", "bench_playouts",
 ]

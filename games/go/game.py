@@ -28,6 +28,10 @@ class IllegalMoveError(ValueError):
         super().__init__(message)
         self.reason = reason
 
+    def __reduce__(self):
+        # pickle (Ray sends a worker's exception to the driver) rebuilds from args, which hold only the message
+        return type(self), (self.reason, str(self))
+
 
 def parse_color(color: int | str) -> int:
     """BLACK/WHITE or 'b', 'black', 'w', 'white' (any case) -> BLACK/WHITE."""

@@ -8,6 +8,9 @@ from typing import Literal
 
 MIN_SIZE = 2
 MAX_SIZE = 19
+# max_moves of games that are not self-play (a GTP engine, a match referee, an SGF record): every legal move is
+# accepted. The default cap (2*N*N) is self-play's, where a game must end; elsewhere the players end it.
+NO_MOVE_LIMIT = 2**31 - 1
 
 
 @dataclass(frozen=True)
@@ -21,7 +24,7 @@ class GoRules:
         metadata={"doc": "repetition rule: 'positional' (no earlier board position may recur) or 'simple' (ko only)"},
     )
     max_moves: int = field(
-        default=0, metadata={"doc": "game ends (scored by area) after this many moves incl. passes; 0 = 2*size*size"}
+        default=0, metadata={"doc": "self-play games end (scored by area) after this many moves incl. passes; 0 = 2*size*size"}
     )
 
     def validate(self) -> None:

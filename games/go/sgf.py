@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from games.go.coords import CoordinateError, from_sgfmill, to_sgfmill
 from games.go.game import BLACK, WHITE, GoGame, IllegalMoveError
-from games.go.rules import GoRules
+from games.go.rules import NO_MOVE_LIMIT, GoRules
 
 RULES_NAMES = {"positional": "Chinese", "simple": "Chinese (simple ko)"}
 
@@ -52,7 +52,9 @@ def game_from_sgf(data: str | bytes, **rule_fields) -> GoGame:
         ru = root.get("RU") if root.has_property("RU") else ""
     except ValueError as exc:
         raise SgfError(f"malformed SGF: {exc}") from None
-    fields = {"size": size, "komi": komi, "superko": "simple" if "simple" in ru.lower() else "positional"}
+    # a record is a game that was played: no move cap refuses its moves
+    fields = {"size": size, "komi": komi, "superko": "simple" if "simple" in ru.lower() else "positional",
+              "max_moves": NO_MOVE_LIMIT}
     fields.update(rule_fields)
     try:
         rules = GoRules(**fields)

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import numpy as np
+import pytest
 from sgfmill import sgf
 
+from games.go import BLACK, NO_MOVE_LIMIT, GoGame, GoRules, game_from_sgf, game_to_sgf, to_gtp
 from zero.gtp.protocol import parse_reply
 
 from .conftest import make_engine
@@ -192,6 +195,71 @@ def test_time_commands(engine):
     fails(engine, "time_left b 10 -1", "syntax error")
     ok(engine, "kgs-time_settings none")
     assert engine.clocks[1].kind == "none"
+
+
+def test_genmove_under_a_clock_measures_its_overhead_and_keeps_it_back():
+    engine = make_engine(visits=16)
+    ok(engine, "time_settings 0 30 10")  # Canadian: 10 stones in 30 s
+    assert len(engine.overhead) == 0 and engine.overhead.estimate == 0.0
+    ok(engine, "genmove b")
+    ok(engine, "genmove w")
+    assert len(engine.overhead) == 2  # one measurement per searched move
+    engine.overhead.record(0.0, 0.2)  # as if a move had overrun its budget by 0.2 s
+    share = engine.clocks[1].time_left / engine.clocks[1].stones_left
+    engine._think(1).__next__()
+    assert engine._budget == pytest.approx(share - engine.time_params.margin - 0.2)  # margin + overhead kept back
+
+
+def random_legal_game(size: int, moves: int, seed: int) -> GoGame:
+    """A game of ``moves`` uniformly random legal moves (never a pass while a stone can be played, own eyes
+    included, so groups die and are captured over and over); refereed without a move cap."""
+    game = GoGame(GoRules(size=size, komi=7.5, max_moves=NO_MOVE_LIMIT))
+    rng = np.random.default_rng(seed)
+    captured = 0
+    while game.move_number < moves:
+        stones = [a for a in game.legal_moves() if a != game.pass_action]
+        captured += game.play(int(rng.choice(stones)) if stones else game.pass_action)
+    assert captured >= moves // 4 and game.passes < 2, "the sequence should be long and full of captures"
+    return game
+
+
+@pytest.mark.parametrize("size, moves", [(5, 60), (9, 200)])
+def test_play_accepts_every_legal_move_past_the_self_play_cap(size, moves):
+    # The self-play cap (2*N*N: move 50 on 5x5, 162 on 9x9) is not a rule of Go: a GTP engine accepts every legal move.
+    assert moves > GoRules(size=size).move_limit
+    game = random_legal_game(size, moves, seed=size)
+    engine = make_engine()
+    ok(engine, f"boardsize {size}")
+    for colour, a in game.moves:
+        ok(engine, f"play {'b' if colour == BLACK else 'w'} {to_gtp(a, size)}")
+    assert engine.game.moves == game.moves
+    assert engine.game.stones().tobytes() == game.stones().tobytes()
+    reply = ok(engine, f"genmove {'b' if game.to_move == BLACK else 'w'}")  # and it still plays on
+    assert reply.lower() == "resign" or engine.game.move_number == moves + 1  # at the cap it "passed" without playing
+
+
+def test_loadsgf_of_a_game_longer_than_the_self_play_cap(tmp_path):
+    game = random_legal_game(9, 200, seed=9)
+    path = tmp_path / "long.sgf"
+    path.write_text(game_to_sgf(game))
+    assert game_from_sgf(path.read_text()).moves == game.moves  # the library loads it too
+    engine = make_engine()
+    ok(engine, f"loadsgf {path}")
+    assert engine.game.moves == game.moves
+    ok(engine, "play b pass")  # and accepts more moves after it
+
+
+def test_match_referee_has_no_cap_unless_asked():
+    from zero.match.runner import MatchSettings, referee_rules
+
+    game = random_legal_game(9, 200, seed=3)
+    for max_moves, accepted in ((0, 200), (162, 162)):
+        referee = GoGame(referee_rules(MatchSettings("a", "b", size=9, max_moves=max_moves)))
+        for colour, a in game.moves:
+            if referee.is_over:
+                break
+            referee.play(a, colour)
+        assert referee.move_number == accepted
 
 
 def test_showboard_is_a_diagram(engine):

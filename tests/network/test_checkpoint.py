@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import os
 import pickle
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -11,7 +14,7 @@ import torch
 from netfixtures import GO5, TINY, random_samples, tiny_model
 
 from zero.learn.replay import ReplayBuffer, ReplayConfig
-from zero.learn.train import TrainConfig, Trainer
+from zero.learn.train import TrainConfig, Trainer, TrainingDiverged
 from zero.nn.checkpoint import CheckpointError, list_checkpoints, load_checkpoint, load_training_state, save_checkpoint
 from zero.nn.inference import NetworkEvaluator
 from zero.nn.network import GameShape, NetworkConfig
@@ -176,3 +179,65 @@ def test_a_crash_mid_save_leaves_the_previous_checkpoint_loadable(tmp_path, monk
     assert load_checkpoint(tmp_path).step == 1
     assert not (tmp_path / "model-00000002.safetensors").exists()
     assert not [p for p in os.listdir(tmp_path) if p.endswith(".tmp")]
+
+
+def _poison(model, how: str) -> None:
+    """Make a network unusable as a diverged run does: a nan in one tensor, or finite weights so large they overflow."""
+    with torch.no_grad():
+        weight = next(p for name, p in model.named_parameters() if name.endswith("weight") and p.ndim == 4)
+        if how == "nan":
+            weight[0, 0, 0, 0] = float("nan")
+        else:
+            model.apply(lambda m: [p.mul_(1e30) for p in m.parameters(recurse=False) if p.ndim > 1])
+
+
+@pytest.mark.parametrize("how", ["nan", "overflow"])
+def test_a_diverged_network_is_never_written_and_latest_keeps_the_last_finite_one(tmp_path, how):
+    trainer = _trainer(tmp_path)
+    trainer.train_steps(2)
+    for version in range(1, 4):  # keep_last=3 full of finite checkpoints
+        trainer.train_steps(1)
+        good = trainer.save_checkpoint(tmp_path, model_version=version, keep_last=3)
+    files = sorted(p.name for p in tmp_path.iterdir())
+    _poison(trainer.model, how)
+    for version in range(4, 7):  # a diverged run checkpointing every step must not prune the finite ones away
+        trainer.step += 1
+        with pytest.raises(TrainingDiverged) as diverged:  # the trainer's own check
+            trainer.save_checkpoint(tmp_path, model_version=version, keep_last=3)
+        with pytest.raises(CheckpointError) as refused:  # and the writer's, for any other caller
+            save_checkpoint(tmp_path, trainer.model, step=trainer.step, model_version=version, keep_last=3)
+        for message in (str(diverged.value), str(refused.value)):
+            assert ("nan or inf in the weights" if how == "nan" else "not finite") in message and "\n" not in message
+        assert "refused to write checkpoint" in str(refused.value)
+    assert sorted(p.name for p in tmp_path.iterdir()) == files  # nothing written, nothing pruned
+    assert load_checkpoint(tmp_path).path == good
+
+
+def test_nan_in_the_training_state_is_never_written(tmp_path):
+    trainer = _trainer(tmp_path)
+    trainer.train_steps(2)
+    state = trainer.state_dict(include_model=False)
+    next(iter(state["optimizer"]["state"].values()))["momentum_buffer"][0] = float("inf")
+    with pytest.raises(CheckpointError, match="training state"):
+        save_checkpoint(tmp_path, trainer.model, step=2, model_version=1, training_state=state)
+    assert not list(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize("how", ["nan", "overflow"])
+def test_loading_a_diverged_checkpoint_is_refused_with_one_line(tmp_path, how):
+    from safetensors.torch import save_file
+
+    trainer = _trainer(tmp_path)
+    path = trainer.save_checkpoint(tmp_path, model_version=1)
+    _poison(trainer.model, how)  # written behind the writer's back, as an older version of zero could have
+    header = {"zero": json.dumps(json.loads(path.with_suffix(".json").read_text()))}
+    save_file({k: v.contiguous() for k, v in trainer.model.state_dict().items()}, str(path), metadata=header)
+    with pytest.raises(CheckpointError) as info:
+        load_checkpoint(tmp_path)
+    assert "refused" in str(info.value) and "diverged" in str(info.value) and "\n" not in str(info.value)
+    with pytest.raises(CheckpointError):
+        NetworkEvaluator.from_checkpoint(str(tmp_path), device="cpu")
+    out = subprocess.run([sys.executable, "-m", "zero.cli", "gtp", "--model", str(tmp_path)], input="genmove b\nquit\n",
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 2 and out.stdout == ""
+    assert len(out.stderr.strip().splitlines()) == 1 and "diverged" in out.stderr

@@ -144,3 +144,43 @@ def test_training_without_data_is_a_clear_error():
     with pytest.raises(ValueError, match="empty"):
         Trainer(tiny_model(), _config(), empty).train_steps(1)
 
+
+
+def test_a_non_finite_loss_stops_training_at_once_naming_the_step_and_the_loss():
+    from zero.learn.train import TrainingDiverged
+
+    trainer = Trainer(tiny_model(), _config(lr=1e30, grad_clip=0.0, log_every=1000), _replay())
+    snapshot = _params(trainer.model)
+    with pytest.raises(TrainingDiverged) as info:
+        for _ in range(20):
+            snapshot = _params(trainer.model)
+            trainer.train_steps(1)
+    message = str(info.value)
+    step = trainer.step + 1  # the step whose loss was not finite was not taken
+    assert message.startswith(f"training diverged at step {step}: ") and "\n" not in message
+    assert "policy_loss nan" in message or "value_loss nan" in message
+    after = _params(trainer.model)
+    assert all(torch.equal(after[k], v) for k, v in snapshot.items())  # no backward, no optimizer step with the nan
+
+
+def test_only_the_non_finite_terms_are_named():
+    from zero.learn.train import divergence_message
+
+    losses = {"policy_loss": torch.tensor(2.0), "value_loss": torch.tensor(float("inf")), "loss": torch.tensor(float("inf"))}
+    assert divergence_message(7, losses) == "training diverged at step 7: value_loss inf"
+    losses = {"policy_loss": torch.tensor(3e38), "value_loss": torch.tensor(3e38), "loss": torch.tensor(float("inf"))}
+    assert divergence_message(8, losses) == "training diverged at step 8: loss inf"  # finite terms, overflowing sum
+
+
+def test_check_weights_catches_weights_whose_outputs_overflow():
+    from zero.learn.train import TrainingDiverged
+
+    trainer = Trainer(tiny_model(), _config(), _replay())
+    trainer.check_weights()  # a healthy network passes
+    with torch.no_grad():
+        for p in trainer.model.parameters():
+            if p.ndim > 1:
+                p.mul_(1e30)  # every weight finite, the outputs are not
+    assert all(torch.isfinite(p).all() for p in trainer.model.parameters())
+    with pytest.raises(TrainingDiverged, match="not finite"):
+        trainer.check_weights()

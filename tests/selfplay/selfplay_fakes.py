@@ -15,3 +15,21 @@ class BlackDespairs:
         black_to_move = planes[:, 16, 0, 0] > 0.5
         values = np.where(black_to_move, -0.99, 0.99).astype(np.float32)
         return np.full((len(planes), self.num_actions), 1.0 / self.num_actions, np.float32), values
+
+
+def raising_host(fail_on_task: int):
+    """A SelfPlayHost whose ``fail_on_task``-th task (1-based) raises the Go rules' IllegalMoveError inside the worker,
+    as a bug in self-play would; the earlier tasks play real games."""
+    from games.go import IllegalMoveError
+    from selfplay.actors import SelfPlayHost
+
+    class RaisingHost(SelfPlayHost):
+        tasks = 0
+
+        def play(self, *args, **kwargs):
+            RaisingHost.tasks += 1
+            if RaisingHost.tasks >= fail_on_task:
+                raise IllegalMoveError("occupied", "illegal move C3 for black: occupied")
+            return super().play(*args, **kwargs)
+
+    return RaisingHost

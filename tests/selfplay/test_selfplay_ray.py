@@ -194,6 +194,64 @@ def test_killed_worker_is_restarted_and_the_run_completes(ray_address, tmp_path)
     assert pids - set(killed), "no result came from a restarted worker process"
 
 
+def _error_lines(stderr: str) -> list[str]:
+    """The lines zero itself wrote (Ray's own start-up log lines carry a timestamp and a level)."""
+    return [line for line in stderr.splitlines() if line.startswith("zero: ")]
+
+
+def test_a_diverging_run_stops_at_once_and_latest_stays_finite(ray_address, tmp_path):
+    """The issue's command (tiny config, lr 1e30, no clipping, a checkpoint every step) after 20 healthy steps."""
+    from zero.nn.checkpoint import load_checkpoint
+
+    run_dir = tmp_path / "run"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    healthy = subprocess.run(_train_command(run_dir, ray_address, "run.max_steps=20"), cwd=tmp_path, env=env,
+                             capture_output=True, text=True, timeout=300)
+    assert healthy.returncode == 0, healthy.stderr[-2000:]
+    diverging = subprocess.run(
+        _train_command(run_dir, ray_address, "train.lr=1e30", "train.grad_clip=0", "run.max_steps=40", "run.max_minutes=1",
+                       "run.checkpoint_every_steps=1", "run.steps_per_version=100", "arena.every_versions=100"),
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    assert diverging.returncode == 2
+    lines = _error_lines(diverging.stderr)
+    assert len(lines) == 1 and "Traceback" not in diverging.stderr, diverging.stderr[-3000:]
+    assert lines[0].startswith("zero: error: training diverged at step 2")  # step 21 or the next few: at once
+    assert "latest is still model-00000020" in lines[0]
+    assert load_checkpoint(run_dir / "checkpoints").step == 20  # finite, loadable, and what `latest` names
+    assert sorted(p.name for p in (run_dir / "checkpoints").glob("model-*.safetensors"))[-1] == "model-00000020.safetensors"
+    assert any(m.get("kind") == "diverged" for m in read_metrics(run_dir / "metrics.jsonl"))
+    gtp = subprocess.run([sys.executable, "-m", "zero.cli", "gtp", "--model", str(run_dir), "--visits", "16"],
+                         input="genmove b\nquit\n", cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    assert gtp.returncode == 0 and gtp.stdout.startswith("= "), gtp.stderr[-2000:]
+    assert gtp.stdout.split()[1].lower() != "pass"  # the diverged network answered pass on the empty board
+
+
+def test_a_task_that_raises_stops_the_run_with_one_line_and_a_checkpoint(ray_address, tmp_path, monkeypatch):
+    import ray
+    import selfplay_fakes
+
+    import selfplay.orchestrator as orchestrator
+    from zero.nn.checkpoint import load_checkpoint
+
+    ray.cloudpickle.register_pickle_by_value(selfplay_fakes)  # Ray workers cannot import the tests folder
+    host = selfplay_fakes.raising_host(fail_on_task=12)
+    monkeypatch.setattr(orchestrator, "SelfPlayActor", ray.remote(max_restarts=-1, max_task_retries=0)(host))
+    with pytest.raises(orchestrator.WorkerFailure) as info:
+        orchestrator.run(_tiny("run.max_steps=100000", "run.checkpoint_every_steps=1000", "arena.every_versions=0"),
+                         tmp_path)
+    message = str(info.value)
+    assert "\n" not in message and "Traceback" not in message
+    assert "IllegalMoveError: illegal move C3 for black: occupied" in message
+    metrics = read_metrics(tmp_path / "metrics.jsonl")
+    trained = max((m["step"] for m in metrics if "policy_loss" in m), default=0)
+    assert trained > 0, "the failure came before any training: raise it later"
+    assert load_checkpoint(tmp_path / "checkpoints").step >= trained  # the steps before the error were kept
+    assert f"step {load_checkpoint(tmp_path / 'checkpoints').step}" in message
+    errors = [m for m in metrics if m.get("kind") == "worker_error"]
+    assert len(errors) == 1 and 'File "' in errors[0]["traceback"]  # the worker's traceback goes to the metrics log
+    assert "\x1b[" not in errors[0]["traceback"]
+
+
 def test_selfplay_only_writes_games_and_no_checkpoint(ray_address, tmp_path):
     from selfplay.orchestrator import run
 
@@ -201,3 +259,77 @@ def test_selfplay_only_writes_games_and_no_checkpoint(ray_address, tmp_path):
     assert summary["games"] >= 8 and summary["step"] == 0
     assert list((tmp_path / "sgf").glob("*.sgf")) and list((tmp_path / "replay").glob("shard-*.npz"))
     assert not list((tmp_path / "checkpoints").glob("model-*"))
+
+
+@pytest.fixture(scope="module")
+def finished_run(ray_address, tmp_path_factory):
+    """A tiny run stopped at step 40: checkpoints at steps 20 and 40, replay shards, config.toml; copied by each test."""
+    from selfplay.orchestrator import run
+
+    run_dir = tmp_path_factory.mktemp("finished") / "run"
+    summary = run(_tiny("run.max_steps=40", "arena.every_versions=0"), run_dir)
+    assert summary["step"] == 40
+    return run_dir, summary
+
+
+def _copy_run(finished_run, tmp_path) -> Path:
+    import shutil
+
+    run_dir = tmp_path / "run"
+    shutil.copytree(finished_run[0], run_dir)
+    return run_dir
+
+
+def _contents(run_dir: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(run_dir)): p.read_bytes() for p in sorted(run_dir.rglob("*")) if p.is_file() and p.name != ".lock"}
+
+
+@pytest.mark.parametrize("checkpoints", [True, False], ids=["checkpoint", "snapshot-only"])
+def test_a_refused_resume_writes_nothing_and_says_one_line(finished_run, ray_address, tmp_path, checkpoints):
+    run_dir = _copy_run(finished_run, tmp_path)
+    if not checkpoints:  # before the first checkpoint the shards follow config.toml
+        for path in (run_dir / "checkpoints").iterdir():
+            path.unlink()
+    before = _contents(run_dir)
+    out = subprocess.run(_train_command(run_dir, ray_address, "go.size=9"), cwd=tmp_path, capture_output=True, text=True,
+                         env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=300)
+    assert out.returncode == 2
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("zero: error: "), out.stderr[-3000:]  # no shard-warning flood
+    assert "size=5" in lines[0] and "size=9" in lines[0]
+    assert _contents(run_dir) == before  # config.toml byte-identical: the run's own snapshot still resumes it
+
+
+def test_a_missing_training_state_falls_back_loudly_and_the_run_says_where_it_resumes(finished_run, ray_address, tmp_path):
+    import re
+
+    run_dir = _copy_run(finished_run, tmp_path)
+    (run_dir / "checkpoints" / "train-00000040.pt").unlink()
+    out = subprocess.run(_train_command(run_dir, ray_address, "run.max_steps=50", "run.progress=true", "arena.every_versions=0"),
+                         cwd=tmp_path,
+                         capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=300)
+    assert out.returncode == 0, out.stderr[-3000:]
+    stderr = out.stderr.replace("\r", "\n")
+    assert ("zero: warning: model-00000040.safetensors has no training state (train-00000040.pt is missing): "
+            "resuming from model-00000020, the newest complete checkpoint; its 20 later train steps are lost") in stderr
+    resumed = [line for line in stderr.splitlines() if line.startswith("resuming ")]
+    assert len(resumed) == 1
+    match = re.fullmatch(rf"resuming {re.escape(str(run_dir))} from step 20, version 2, (\d+) games, (\d+) replay positions",
+                         resumed[0])
+    assert match and 0 < int(match.group(1)) < finished_run[1]["games"] and int(match.group(2)) > 0
+    bars = re.findall(r"\| *(\d+)/50 \[", stderr)
+    assert bars and int(bars[0]) == 20 and int(bars[-1]) == 50  # the bar starts where the run stands
+    assert "50 train steps" in out.stdout.strip().splitlines()[-1]
+
+
+def test_no_complete_checkpoint_is_refused_with_one_line(finished_run, ray_address, tmp_path):
+    run_dir = _copy_run(finished_run, tmp_path)
+    for path in (run_dir / "checkpoints").glob("train-*.pt"):
+        path.unlink()
+    before = _contents(run_dir)
+    out = subprocess.run(_train_command(run_dir, ray_address), cwd=tmp_path, capture_output=True, text=True,
+                         env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=300)
+    assert out.returncode == 2
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1 and "train-00000040.pt is missing and no older checkpoint is complete" in lines[0]
+    assert _contents(run_dir) == before

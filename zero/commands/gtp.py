@@ -6,7 +6,6 @@ import argparse
 import logging
 import math
 import sys
-from dataclasses import replace
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -43,27 +42,20 @@ def load_gtp_config(args: argparse.Namespace):
     """The GtpConfig of --config plus overrides and flags; a problem exits with a one-line error."""
     from zero.common.configlib import ConfigError, apply_overrides, fail, from_mapping, load_toml
 
+    flags = {"visits": args.visits, "move_time": args.time, "seed": args.seed}  # flags win over --config and key=value
     try:
         data = load_toml(args.config) if args.config else {}
         data = apply_overrides(data, list(args.overrides or []))
         for section, key, message in RETIRED_KEYS:
             if isinstance(data.get(section), dict) and key in data[section]:
                 fail(f"{section}.{key}: {message}")
-        config = from_mapping(_config_class(), data)
+        table = data.setdefault("gtp", {})
+        if isinstance(table, dict):  # otherwise from_mapping names the bad [gtp]
+            table.update({key: value for key, value in flags.items() if value is not None})
+        config = from_mapping(_config_class(), data)  # checks the flags' values like any config field (nan, inf...)
     except ConfigError as exc:
         fail(str(exc))
-    gtp = config.gtp
-    if args.visits is not None:
-        gtp = replace(gtp, visits=args.visits)
-    if args.time is not None:
-        gtp = replace(gtp, move_time=args.time)
-    if args.seed is not None:
-        gtp = replace(gtp, seed=args.seed)
-    try:
-        gtp.validate()
-    except ValueError as exc:
-        fail(f"gtp.{exc}")
-    return replace(config, gtp=gtp)
+    return config
 
 
 def build_engine(args: argparse.Namespace):

@@ -16,7 +16,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--size", type=int, default=9, help="board size")
     parser.add_argument("--komi", type=float, default=7.5, help="komi")
     parser.add_argument("--parallel", "-p", type=int, default=1, help="games played at the same time")
-    parser.add_argument("--max-moves", type=int, default=0, help="move cap (0 = 2*size*size)")
+    parser.add_argument("--max-moves", type=int, default=0,
+                        help="the referee's move cap, scored by area when reached (0 = none: every legal move is accepted)")
     parser.add_argument("--sgf-dir", default="", help="directory for one SGF per game")
     parser.add_argument("--name-a", default="", help="display name of A")
     parser.add_argument("--name-b", default="", help="display name of B")
@@ -36,6 +37,8 @@ def run(args: argparse.Namespace) -> int:
         fail(f"--games must be >= 1, got {args.games}")
     if not 2 <= args.size <= 19:
         fail(f"--size must be in 2..19, got {args.size}")
+    if args.max_moves < 0:
+        fail(f"--max-moves must be >= 0 (0 = no cap), got {args.max_moves}")
     for cmd in (args.engine_a, args.engine_b):
         if not shlex.split(cmd):
             fail("engine commands must not be empty")

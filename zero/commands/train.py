@@ -24,11 +24,12 @@ def run(args: argparse.Namespace, *, selfplay_only: bool = False) -> int:
     from selfplay.orchestrator import run as run_training
     from selfplay.rundir import RunDirError
     from zero.common.configlib import fail
+    from zero.learn.train import TrainingDiverged
     from zero.nn.checkpoint import CheckpointError
 
     try:
         summary = run_training(config, run_dir, address=args.address, selfplay_only=selfplay_only, source=args.config)
-    except (CheckpointError, WorkerFailure, RunDirError) as exc:
+    except (CheckpointError, WorkerFailure, RunDirError, TrainingDiverged) as exc:
         fail(str(exc))
     if args.json:
         print(json.dumps(summary, default=str))

@@ -1,4 +1,4 @@
-"""Strict loading of frozen parameter dataclasses from TOML: unknown keys, wrong types and bad values fail naming the field.
+"""Strict loading of frozen parameter dataclasses from TOML: unknown keys, wrong types, non-finite floats and bad values fail naming the field.
 
 Parameter dataclasses live in the layer they configure (``mcts``, ``games``, ``zero.nn.network``...)
 and document each field with ``field(default=..., metadata={"doc": "one line"})``;
@@ -9,6 +9,7 @@ A dataclass may define ``validate(self) -> None`` raising ``ValueError`` for imp
 from __future__ import annotations
 
 import dataclasses
+import math
 import sys
 import tomllib
 import types
@@ -152,6 +153,8 @@ def _coerce(hint: Any, value: Any, where: str) -> Any:
     if hint is float:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise ConfigError(f"{where}: expected a number, got {value!r}")
+        if not math.isfinite(value):  # nan passes every range check (all comparisons are false): refuse it here, once
+            raise ConfigError(f"{where}: expected a finite number, got {value!r}")
         return float(value)
     if hint is str:
         if not isinstance(value, str):

@@ -7,8 +7,12 @@ Budget rules (seconds of thinking for one move, before the safety margin):
 * Canadian byo-yomi (``stones`` stones in ``period`` seconds): time_left / stones_left;
 * Japanese byo-yomi (KGS ``byoyomi``): one period (never eats into the next one);
 * absolute time: main / moves_left only, so the game can always be finished.
-The margin (client latency, our start-up per move) is subtracted and the budget is
-clamped to at least ``minimum``: we never plan beyond what is left on the clock.
+Every move keeps back a reserve, ``margin`` (client latency) plus the engine's own overhead
+as measured on its recent moves (OverheadMeter: search overrun, move choice, replies). In
+Canadian overtime each stone still to play in the period keeps its own reserve: the budget is
+at most time_left / stones_left - reserve, so the time per remaining stone never shrinks and
+the period is never overrun. The budget is clamped to at least ``minimum`` (only a period
+shorter than stones x (reserve + minimum) can then be overrun: no engine moves faster).
 """
 
 from __future__ import annotations
@@ -89,16 +93,41 @@ class Clock:
         self.time_left = max(0.0, self.time_left)
 
 
-def move_budget(clock: Clock, moves_played: int, board_points: int, params: TimeParams) -> float | None:
-    """Seconds to think for the next move, or None when there is no time limit."""
+class OverheadMeter:
+    """The engine's own overhead per move: how far the time from genmove to reply overran the budget, worst of recent moves."""
+
+    WINDOW = 16  # moves remembered: a slow start-up move is forgotten, a steady overhead is not
+
+    def __init__(self) -> None:
+        self._overruns: list[float] = []
+
+    def record(self, budget: float, elapsed: float) -> None:
+        """One move: ``budget`` seconds planned, ``elapsed`` seconds from the command to the reply."""
+        self._overruns = [*self._overruns[-(self.WINDOW - 1):], max(0.0, elapsed - budget)]
+
+    def __len__(self) -> int:
+        return len(self._overruns)
+
+    @property
+    def estimate(self) -> float:
+        """Seconds to keep back per move for the overhead (0 until a move has been measured)."""
+        return max(self._overruns, default=0.0)
+
+
+def move_budget(clock: Clock, moves_played: int, board_points: int, params: TimeParams, overhead: float = 0.0) -> float | None:
+    """Seconds to think for the next move, or None when there is no time limit.
+
+    ``overhead``: the engine's measured overhead per move (OverheadMeter.estimate), kept back with the margin."""
     if clock.kind == "none":
         return None
+    reserve = params.margin + overhead
     if clock.stones_left > 0:  # in overtime
         if clock.kind == "canadian":
-            raw = clock.time_left * params.byo_share / clock.stones_left
-        else:  # japanese: the period must never be exceeded
-            raw = min(clock.time_left, clock.period_time) * params.byo_share
-        return _clamp(raw, clock.time_left, params)
+            share = clock.time_left / clock.stones_left  # every stone left in the period keeps its reserve
+            return _clamp(share * params.byo_share, share, reserve, params)
+        # japanese: the period must never be exceeded
+        available = min(clock.time_left, clock.period_time)
+        return _clamp(available * params.byo_share, available, reserve, params)
     # in main time: a typical game lasts about board_points moves in total (both players)
     moves_left = max(params.min_moves_left, (board_points - moves_played) // 2)
     raw = clock.time_left / moves_left
@@ -108,10 +137,10 @@ def move_budget(clock: Clock, moves_played: int, board_points: int, params: Time
         raw += params.byo_share * clock.period_time * 0.5
     limit = clock.time_left + (clock.period_time if clock.kind in ("canadian", "byoyomi") else 0.0)
     if clock.kind == "canadian" and clock.period_stones > 0:
-        limit = clock.time_left + clock.period_time / clock.period_stones
-    return _clamp(raw, limit, params)
+        limit = clock.time_left + clock.period_time / clock.period_stones  # an overrun is the first stone of the period
+    return _clamp(raw, limit, reserve, params)
 
 
-def _clamp(raw: float, available: float, params: TimeParams) -> float:
-    ceiling = max(params.minimum, available - params.margin)
+def _clamp(raw: float, available: float, reserve: float, params: TimeParams) -> float:
+    ceiling = max(params.minimum, available - reserve)
     return max(params.minimum, min(raw, ceiling))

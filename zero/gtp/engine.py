@@ -16,6 +16,7 @@ import numpy as np
 
 from games.go import (
     BLACK,
+    NO_MOVE_LIMIT,
     WHITE,
     CoordinateError,
     GoGame,
@@ -33,7 +34,7 @@ from mcts.search import MoveFilter
 from zero.analysis.engine import child_score_leads, has_score_head
 from zero.analysis.query import MoveRule, move_filter_rows
 from zero.gtp.analysis import AnalyzeOptions, MoveInfo, kata_line, lz_line, parse_analyze_args, select_moves
-from zero.gtp.clock import Clock, TimeParams, move_budget
+from zero.gtp.clock import Clock, OverheadMeter, TimeParams, move_budget
 from zero.gtp.player import RESIGN, EngineParams, GoPlayer
 from zero.gtp.protocol import (
     CANNOT_UNDO,
@@ -103,9 +104,11 @@ class GoGtpEngine(GtpEngine):
         self.network = network
         self.superko = superko
         self.komi = float(komi)
-        self.game = GoGame(GoRules(size=network.shape.board_size if network is not None else size, komi=komi, superko=superko))
+        self.game = GoGame(_engine_rules(network.shape.board_size if network is not None else size, komi, superko))
         self.time_settings = Clock()
         self.clocks = {BLACK: Clock(), WHITE: Clock()}
+        self.overhead = OverheadMeter()  # kept across games: what a move costs beyond its thinking budget
+        self._budget: float | None = None  # thinking budget of the last search
         self._ponder_game: GoGame | None = None  # the position after our last genmove, to ponder on until the next command
 
     def state_key(self) -> tuple:
@@ -117,7 +120,7 @@ class GoGtpEngine(GtpEngine):
     # -- board set-up --
 
     def _new_game(self, size: int, komi: float) -> None:
-        self.game = GoGame(GoRules(size=size, komi=komi, superko=self.superko))
+        self.game = GoGame(_engine_rules(size, komi, self.superko))
         self.clocks = {BLACK: self.time_settings.start(), WHITE: self.time_settings.start()}
 
     @registry.command("boardsize", INT)
@@ -185,9 +188,11 @@ class GoGtpEngine(GtpEngine):
     def _think(self, color: int, interval: float | None = None) -> Iterator[SearchResult]:
         """Search for ``color`` within the clock; yields intermediate results every ``interval`` seconds, then the last."""
         game = self._position_for(color)
-        budget = move_budget(self.clocks[color], game.move_number, game.size * game.size, self.time_params)
+        budget = move_budget(self.clocks[color], game.move_number, game.size * game.size, self.time_params,
+                             overhead=self.overhead.estimate)
         if budget is None and self.params.move_time > 0:
             budget = self.params.move_time
+        self._budget = budget
         start = time.perf_counter()
         deadline = None if budget is None else start + budget
         step = interval if interval is not None else budget
@@ -222,6 +227,7 @@ class GoGtpEngine(GtpEngine):
             yield "move", "pass"
             return
         start = time.perf_counter()
+        self._budget = None
         if not cleanup and self.player.should_pass_to_end(game):
             a = game.pass_action
         else:
@@ -239,6 +245,8 @@ class GoGtpEngine(GtpEngine):
             self.game = new
             self.clocks[color].spend(time.perf_counter() - start)
             self._ponder_game = new
+        if self._budget is not None:
+            self.overhead.record(self._budget, time.perf_counter() - start)
         yield "move", to_gtp(int(a), game.size)
 
     def idle(self, interrupted) -> None:
@@ -359,7 +367,7 @@ class GoGtpEngine(GtpEngine):
         try:
             with open(path, "rb") as fh:
                 data = fh.read(10_000_000)
-            game = game_from_sgf(data, superko=self.superko)
+            game = game_from_sgf(data, superko=self.superko, max_moves=NO_MOVE_LIMIT)
         except (OSError, SgfError, ValueError) as exc:
             log.info("loadsgf %s: %s", path, exc)
             raise GtpError("cannot load file") from None
@@ -466,6 +474,11 @@ class GoGtpEngine(GtpEngine):
     @registry.command("kata-genmove_analyze", rest=True, streaming=True)
     def cmd_kata_genmove_analyze(self, tokens: list[str]) -> Iterator[str]:
         return self._genmove_analyze(tokens, kata=True)
+
+
+def _engine_rules(size: int, komi: float, superko: str) -> GoRules:
+    """The rules a GTP engine referees by: no move cap (self-play's 2*N*N), so every legal move is accepted."""
+    return GoRules(size=size, komi=komi, superko=superko, max_moves=NO_MOVE_LIMIT)
 
 
 def _with_rules(game: GoGame, **changes: Any) -> GoGame:

@@ -330,9 +330,7 @@ class ReplayBuffer:
                 ):
                     raise ValueError("array shapes do not match each other")
             except Exception as exc:  # zipfile.BadZipFile, EOFError, ValueError, KeyError, OSError...
-                reason = f"{type(exc).__name__}: {exc}"
-                self.corrupt_shards.append((path, reason))
-                warnings.warn(f"replay: skipping unreadable shard {path}: {reason}", RuntimeWarning, stacklevel=2)
+                self.corrupt_shards.append((path, f"{type(exc).__name__}: {exc}"))
                 continue
             self.total_added = max(self.total_added, start)  # a gap (skipped shard) stays a gap in the counter
             self._put(
@@ -343,3 +341,7 @@ class ReplayBuffer:
                 arrays["has_ownership"].astype(bool),
             )
         self._flushed = self.total_added
+        if self.corrupt_shards:  # one warning, however many shards: the list is in corrupt_shards
+            path, reason = self.corrupt_shards[0]
+            more = f" (and {len(self.corrupt_shards) - 1} more)" if len(self.corrupt_shards) > 1 else ""
+            warnings.warn(f"replay: skipping unreadable shard {path}: {reason}{more}", RuntimeWarning, stacklevel=2)

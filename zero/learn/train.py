@@ -8,7 +8,9 @@ Loss (Silver et al. 2017, Methods, "Optimization"; Wu 2019 for the ownership ter
     batch-norm scales or biases).
 One step reads top to bottom in ``_step``: LR from the schedule, forward under
 autocast, backward (with a GradScaler for fp16), gradient clipping, optimizer step,
-metric sums kept on the device (no host sync per step). Every ``log_every`` steps
+metric sums kept on the device. The one host sync per step is the divergence check: a
+non-finite loss raises TrainingDiverged before the backward pass, so the weights stay those
+of the last finite step (the caller decides what to keep). Every ``log_every`` steps
 the sums become one record: to ``<run_dir>/metrics.jsonl`` (kind "train", zero.common.metrics), to TensorBoard under
 ``<run_dir>/tensorboard`` and to the tqdm bar. Sampling runs one batch ahead on a
 background thread so the input pipeline overlaps the device's work: the thread only
@@ -32,9 +34,23 @@ from torch.nn import functional as F
 
 from zero.common.metrics import MetricsLog
 from zero.learn.replay import PackedBatch, ReplayBatch, ReplayBuffer
-from zero.nn.checkpoint import load_checkpoint, save_checkpoint
+from zero.nn.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
 from zero.nn.inference import device_description, resolve_device, resolve_precision
 from zero.nn.network import NetworkOutput, PolicyValueNet, unwrap
+
+
+class TrainingDiverged(RuntimeError):
+    """The loss or the weights became nan or inf; the message (one line) names the step and which loss."""
+
+
+LOSS_TERMS = ("policy_loss", "value_loss", "ownership_loss")  # the terms of the training loss, by name
+
+
+def divergence_message(step: int, losses: dict[str, torch.Tensor]) -> str:
+    """'training diverged at step 12: policy_loss nan, value_loss inf' (the weighted sum alone when every term is finite)."""
+    values = {k: float(v.detach()) for k, v in losses.items() if k in (*LOSS_TERMS, "loss")}
+    bad = [f"{k} {values[k]}" for k in LOSS_TERMS if k in values and not math.isfinite(values[k])]
+    return f"training diverged at step {step}: {', '.join(bad) or 'loss ' + str(values['loss'])}"
 
 
 @dataclass(frozen=True)
@@ -196,20 +212,22 @@ class Trainer:
 
             bar = tqdm(total=n, desc="train", unit="step", dynamic_ncols=True)
         sample = self._sample
-        with ThreadPoolExecutor(max_workers=1) if self.config.prefetch else contextlib.nullcontext() as pool:
-            pending = pool.submit(sample) if pool else None
-            for i in range(n):
-                packed = pending.result() if pool else sample()
-                batch = self.replay.decode(packed, self.device)
-                if pool and i + 1 < n:
-                    pending = pool.submit(sample)
-                record = self.train_on_batch(batch)
-                if bar is not None:
-                    bar.update(1)
-                    if record:
-                        bar.set_postfix(loss=f"{record['loss']:.3f}", lr=f"{record['lr']:.2g}")
-        if bar is not None:
-            bar.close()
+        try:
+            with ThreadPoolExecutor(max_workers=1) if self.config.prefetch else contextlib.nullcontext() as pool:
+                pending = pool.submit(sample) if pool else None
+                for i in range(n):
+                    packed = pending.result() if pool else sample()
+                    batch = self.replay.decode(packed, self.device)
+                    if pool and i + 1 < n:
+                        pending = pool.submit(sample)
+                    record = self.train_on_batch(batch)
+                    if bar is not None:
+                        bar.update(1)
+                        if record:
+                            bar.set_postfix(loss=f"{record['loss']:.3f}", lr=f"{record['lr']:.2g}")
+        finally:
+            if bar is not None:
+                bar.close()
         return self.last_metrics
 
     def _sample(self) -> PackedBatch:
@@ -239,6 +257,8 @@ class Trainer:
         loss = losses["policy_loss"] + cfg.value_loss_weight * losses["value_loss"]
         if "ownership_loss" in losses:
             loss = loss + cfg.ownership_loss_weight * losses["ownership_loss"]
+        if not bool(torch.isfinite(loss)):  # stop before the backward pass: no nan reaches the weights or the optimizer
+            raise TrainingDiverged(divergence_message(self.step + 1, {**losses, "loss": loss}))
         self.optimizer.zero_grad(set_to_none=True)
         self.scaler.scale(loss).backward()
         if cfg.grad_clip > 0:
@@ -338,7 +358,9 @@ class Trainer:
         run_state: dict[str, Any] | None = None,
         keep_last: int = 5,
     ) -> Path:
-        """Publish model version ``model_version``: weights + metadata + resume state (+ the caller's ``run_state``), atomically; returns the weights path."""
+        """Publish model version ``model_version``: weights + metadata + resume state (+ the caller's ``run_state``), atomically; returns the weights path.
+        TrainingDiverged, and nothing written, if the network is not finite (check_weights)."""
+        self.check_weights()
         self.model_version = model_version
         state = self.state_dict(include_model=False)
         if run_state is not None:
@@ -358,13 +380,25 @@ class Trainer:
         returns the ``run_state`` saved with it ({} if none)."""
         net = unwrap(self.model)
         ckpt = load_checkpoint(path, expected_config=net.config, expected_shape=net.shape)
-        net.load_state_dict(ckpt.state_dict)
-        state = ckpt.load_training_state()
+        return self.restore(ckpt, ckpt.load_training_state())
+
+    def restore(self, ckpt: Checkpoint, state: dict[str, Any] | None) -> dict[str, Any]:
+        """The weights of loaded checkpoint ``ckpt`` and its training ``state`` (None: weights, step and version only);
+        returns the ``run_state`` saved with it ({} if none)."""
+        unwrap(self.model).load_state_dict(ckpt.state_dict)
         if state is None:
             self.step, self.model_version = ckpt.step, ckpt.model_version
             return {}
         self.load_state_dict(state)
         return dict(state.get("run_state") or {})
+
+    def check_weights(self) -> None:
+        """TrainingDiverged if a weight holds a nan or an inf, or the outputs are not finite (weights near overflow)."""
+        from zero.nn.checkpoint import network_problems
+
+        problems = network_problems(self.model)
+        if problems:
+            raise TrainingDiverged(f"training diverged at step {self.step}: {'; '.join(problems)}")
 
     def describe(self) -> str:
         return f"{device_description(self.device)}, {self.precision.describe()}"

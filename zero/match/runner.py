@@ -164,7 +164,7 @@ class MatchSettings:
     size: int = 9
     komi: float = 7.5
     parallel: int = 1
-    max_moves: int = 0  # 0 = 2 * size * size (the referee's move cap)
+    max_moves: int = 0  # the referee's move cap; 0 = none, every legal move is accepted (self-play's cap is not a rule)
     sgf_dir: str = ""
     name_a: str = "A"
     name_b: str = "B"
@@ -199,15 +199,22 @@ def _dead_list(client: GtpClient, size: int) -> set[int] | None:
         return None
 
 
+def referee_rules(settings: MatchSettings):
+    """The referee's rules: the match's board, komi and ko rule; a move cap only where --max-moves sets one."""
+    from games.go import NO_MOVE_LIMIT, GoRules
+
+    return GoRules(size=settings.size, komi=settings.komi, max_moves=settings.max_moves or NO_MOVE_LIMIT,
+                   superko=settings.superko)
+
+
 def play_game(index: int, black: tuple[str, GtpClient], white: tuple[str, GtpClient], settings: MatchSettings) -> MatchGame:
     """Play one refereed game between two started engines (labels "A"/"B") and write its SGF."""
-    from games.go import BLACK, WHITE, GoGame, GoRules
+    from games.go import BLACK, WHITE, GoGame
     from mcts import SearchParams
     from zero.gtp.player import EngineParams, GoPlayer
 
     rec = MatchGame(index, black[0], white[0])
-    rules = GoRules(size=settings.size, komi=settings.komi, max_moves=settings.max_moves, superko=settings.superko)
-    game = GoGame(rules)
+    game = GoGame(referee_rules(settings))
     game.player_names = {BLACK: _label_name(black[0], settings), WHITE: _label_name(white[0], settings)}
     clients = {BLACK: black, WHITE: white}
     for _, c in (black, white):

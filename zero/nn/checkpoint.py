@@ -12,6 +12,7 @@ Layout of a checkpoint directory (every file written to a temporary name, then
 Metadata: ``{"format", "network": NetworkConfig fields, "shape": GameShape fields,
 "step", "model_version", "run_config"}``. On load the architecture stored in the
 checkpoint wins; a different architecture passed in explicitly is an error naming both.
+A checkpoint holding a nan or an inf (a diverged network) is never written, and refused on load.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
@@ -35,7 +37,49 @@ _STEM = re.compile(r"^model-(\d{8,})$")
 
 
 class CheckpointError(ValueError):
-    """A checkpoint that cannot be used: missing, corrupt, unsafe or of another architecture; the message says which file and why."""
+    """A checkpoint that cannot be used: missing, corrupt, unsafe, non-finite or of another architecture; the message says which file and why."""
+
+
+def nonfinite_names(values: Any, prefix: str = "") -> list[str]:
+    """Names of the floating-point tensors or arrays holding a nan or an inf, in a (nested) dict or list of them."""
+    if isinstance(values, dict):
+        return [name for key, value in values.items() for name in nonfinite_names(value, f"{prefix}{key}.")]
+    if isinstance(values, (list, tuple)):
+        return [name for i, value in enumerate(values) for name in nonfinite_names(value, f"{prefix}{i}.")]
+    if isinstance(values, torch.Tensor) and values.is_floating_point():
+        return [] if bool(torch.isfinite(values).all()) else [prefix.rstrip(".")]
+    if isinstance(values, np.ndarray) and np.issubdtype(values.dtype, np.floating):
+        return [] if bool(np.isfinite(values).all()) else [prefix.rstrip(".")]
+    return []  # plain numbers are counters and settings (a threshold of -inf is a valid one), not weights
+
+
+def network_problems(model: torch.nn.Module) -> list[str]:
+    """What makes a network unusable: tensors holding nan or inf, or finite weights so large that its outputs are
+    not finite (a diverged run's last steps). The probe is an all-zeros and an all-ones input, in eval mode."""
+    net = unwrap(model)
+    bad = nonfinite_names(net.state_dict())
+    if bad:
+        return [f"nan or inf in the weights ({describe_names(bad)})"]
+    shape = net.shape
+    param = next(net.parameters())
+    probe = torch.zeros(2, shape.in_channels, shape.board_size, shape.board_size, device=param.device, dtype=param.dtype)
+    probe[1] = 1
+    was_training = net.training
+    net.eval()
+    try:
+        with torch.no_grad():
+            out = net(probe)
+    finally:
+        net.train(was_training)
+    heads = {"policy": out.policy_logits, "value": out.value, "ownership": out.ownership}
+    bad = [name for name, value in heads.items() if value is not None and not bool(torch.isfinite(value).all())]
+    return [f"the {' and '.join(bad)} output{'s are' if len(bad) > 1 else ' is'} not finite"] if bad else []
+
+
+def describe_names(names: list[str], most: int = 3) -> str:
+    """'a, b, c and 4 more' for an error line."""
+    shown = ", ".join(names[:most])
+    return shown + (f" and {len(names) - most} more" if len(names) > most else "")
 
 
 @dataclass(frozen=True)
@@ -85,8 +129,15 @@ def save_checkpoint(
     if keep_last < 1:
         raise ValueError(f"keep_last must be at least 1, got {keep_last}")
     directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
     net = unwrap(model)
+    # A diverged network must never become 'latest' (nor push a finite checkpoint out of the keep_last window).
+    problems = network_problems(net)
+    bad_state = nonfinite_names(training_state or {})
+    if bad_state:
+        problems.append(f"nan or inf in the training state ({describe_names(bad_state)})")
+    if problems:
+        raise CheckpointError(f"{directory}: refused to write checkpoint step {step}: {'; '.join(problems)}")
+    directory.mkdir(parents=True, exist_ok=True)
     metadata = {
         "format": FORMAT,
         "network": net.config.to_dict(),
@@ -172,7 +223,11 @@ def load_checkpoint(
         raise CheckpointError(
             f"{weights}: the checkpoint is for {_describe(shape)} but the game needs {_describe(expected_shape)}"
         )
-    return Checkpoint(weights, config, shape, step, version, run_config, state)
+    checkpoint = Checkpoint(weights, config, shape, step, version, run_config, state)
+    problems = network_problems(checkpoint.build_model())
+    if problems:
+        raise CheckpointError(f"{weights}: refused: {'; '.join(problems)}; the network diverged")
+    return checkpoint
 
 
 def load_training_state(path: str | Path) -> dict[str, Any]:
@@ -190,6 +245,9 @@ def load_training_state(path: str | Path) -> dict[str, Any]:
         raise CheckpointError(f"{path}: refused to load the training state: {reason}") from None
     if not isinstance(state, dict):
         raise CheckpointError(f"{path}: expected a dict of training state, got {type(state).__name__}")
+    bad = nonfinite_names(state)
+    if bad:
+        raise CheckpointError(f"{path}: refused: nan or inf in the training state ({describe_names(bad)})")
     return state
 
 
