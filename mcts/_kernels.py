@@ -215,7 +215,7 @@ def select_leaves(target_visits, leaves_per_tree, constants, node_count, childre
 
 @njit(cache=True)
 def _init_node(b, node, parent_node, action, value, is_terminal, legal_row, prior_row,
-               parent, action_from_parent, terminal, raw_value, node_visits, node_value_sum, node_virtual,
+               parent, action_from_parent, terminal, raw_value, node_visits, node_value_sum, node_value_sq_sum, node_virtual,
                children_index, legal, children_prior, children_visits, children_value_sum, children_virtual):
     """Write node ``node`` of tree ``b``: its scalars and its child rows (priors masked and normalised over legal moves)."""
     num_actions = legal.shape[2]
@@ -225,6 +225,7 @@ def _init_node(b, node, parent_node, action, value, is_terminal, legal_row, prio
     raw_value[b, node] = value
     node_visits[b, node] = 0
     node_value_sum[b, node] = 0.0
+    node_value_sq_sum[b, node] = 0.0
     node_virtual[b, node] = 0
     total = 0.0
     count = 0
@@ -250,11 +251,17 @@ def _init_node(b, node, parent_node, action, value, is_terminal, legal_row, prio
 
 
 @njit(cache=True)
-def _backup(b, node, value, parent, action_from_parent, node_visits, node_value_sum, node_virtual,
+def _backup(b, node, value, parent, action_from_parent, node_visits, node_value_sum, node_value_sq_sum, node_virtual,
             children_visits, children_value_sum, children_virtual):
-    """Add one visit of ``value`` (for the player to move at ``node``) to the node and every edge above it, flipping sign per ply and removing the virtual visits."""
+    """Add one visit of ``value`` (for the player to move at ``node``) to the node and every edge above it, flipping sign per ply and removing the virtual visits.
+
+    ``node_value_sq_sum`` gains value**2 on every node of the path (the square needs no sign flip):
+    with the visits and the value sum it gives each node's value variance, for the LCB.
+    """
+    square = value * value
     node_visits[b, node] += 1
     node_value_sum[b, node] += value
+    node_value_sq_sum[b, node] += square
     child = node
     v = value
     while parent[b, child] != NO_PARENT:
@@ -266,6 +273,7 @@ def _backup(b, node, value, parent, action_from_parent, node_visits, node_value_
         children_virtual[b, p, a] -= 1
         node_visits[b, p] += 1
         node_value_sum[b, p] += v
+        node_value_sq_sum[b, p] += square
         node_virtual[b, p] -= 1
         child = p
 
@@ -274,7 +282,7 @@ def _backup(b, node, value, parent, action_from_parent, node_visits, node_value_
 def expand_and_backup(num_leaves, leaf_tree, leaf_node, leaf_action, leaf_slot,
                       eval_priors, eval_values, eval_legal, eval_terminal, eval_terminal_value,
                       node_count, parent, action_from_parent, terminal, raw_value,
-                      node_visits, node_value_sum, node_virtual,
+                      node_visits, node_value_sum, node_value_sq_sum, node_virtual,
                       children_index, legal, children_prior, children_visits, children_value_sum, children_virtual):
     """Create the node of every NEW leaf (in leaf order) and back up every leaf's value to its root.
 
@@ -295,20 +303,20 @@ def expand_and_backup(num_leaves, leaf_tree, leaf_node, leaf_action, leaf_slot,
             is_terminal = eval_terminal[slot]
             value = eval_terminal_value[slot] if is_terminal else eval_values[slot]
             _init_node(b, node, p, a, value, is_terminal, eval_legal[slot], eval_priors[slot],
-                       parent, action_from_parent, terminal, raw_value, node_visits, node_value_sum, node_virtual,
+                       parent, action_from_parent, terminal, raw_value, node_visits, node_value_sum, node_value_sq_sum, node_virtual,
                        children_index, legal, children_prior, children_visits, children_value_sum, children_virtual)
             children_index[b, p, a] = node
         else:
             node = leaf_node[k]
             value = raw_value[b, node]
-        _backup(b, node, value, parent, action_from_parent, node_visits, node_value_sum, node_virtual,
+        _backup(b, node, value, parent, action_from_parent, node_visits, node_value_sum, node_value_sq_sum, node_virtual,
                 children_visits, children_value_sum, children_virtual)
 
 
 @njit(cache=True)
 def expand_roots(trees, priors, values, root_legal, root_terminal, root_terminal_value,
                  node_count, parent, action_from_parent, terminal, raw_value,
-                 node_visits, node_value_sum, node_virtual,
+                 node_visits, node_value_sum, node_value_sq_sum, node_virtual,
                  children_index, legal, children_prior, children_visits, children_value_sum, children_virtual):
     """Create the root (node 0, one visit) of each tree in ``trees`` (int32[R]).
 
@@ -320,16 +328,17 @@ def expand_roots(trees, priors, values, root_legal, root_terminal, root_terminal
         is_terminal = root_terminal[b]
         value = root_terminal_value[b] if is_terminal else values[r]
         _init_node(b, ROOT, NO_PARENT, NO_ACTION, value, is_terminal, root_legal[b], priors[r],
-                   parent, action_from_parent, terminal, raw_value, node_visits, node_value_sum, node_virtual,
+                   parent, action_from_parent, terminal, raw_value, node_visits, node_value_sum, node_value_sq_sum, node_virtual,
                    children_index, legal, children_prior, children_visits, children_value_sum, children_virtual)
         node_count[b] = 1
         node_visits[b, ROOT] = 1
         node_value_sum[b, ROOT] = value
+        node_value_sq_sum[b, ROOT] = value * value
 
 
 @njit(cache=True)
 def keep_subtree(b, new_root, new_index, node_count, parent, action_from_parent, terminal, raw_value,
-                 node_visits, node_value_sum, node_virtual,
+                 node_visits, node_value_sum, node_value_sq_sum, node_virtual,
                  children_index, legal, children_prior, children_visits, children_value_sum, children_virtual):
     """Make node ``new_root`` of tree ``b`` the root, keeping its subtree renumbered 0..K-1 in creation order.
 
@@ -359,6 +368,7 @@ def keep_subtree(b, new_root, new_index, node_count, parent, action_from_parent,
         raw_value[b, m] = raw_value[b, n]
         node_visits[b, m] = node_visits[b, n]
         node_value_sum[b, m] = node_value_sum[b, n]
+        node_value_sq_sum[b, m] = node_value_sq_sum[b, n]
         node_virtual[b, m] = 0
         for a in range(legal.shape[2]):
             c = children_index[b, n, a]
@@ -395,3 +405,34 @@ def principal_variations(node_count, children_index, children_visits, out, out_l
         for d in range(length, out.shape[1]):
             out[b, d] = NO_ACTION
         out_length[b] = length
+
+
+@njit(cache=True)
+def move_variations(node_count, children_index, children_visits, trees, actions, out, out_visits, out_length):
+    """The line that starts with root move ``actions[k]`` of tree ``trees[k]`` and then follows the most visits (first on ties).
+
+    One row per request k: out int32[K, D] (padded NO_ACTION), out_visits int32[K, D] (N of each edge taken),
+    out_length int32[K] (0 when the move has no visits). trees/actions int32[K]; tree arrays as in mcts.tree.
+    """
+    for k in range(trees.shape[0]):
+        b = trees[k]
+        a = actions[k]
+        length = 0
+        node = ROOT
+        while node_count[b] > 0 and length < out.shape[1] and a != NO_ACTION and children_visits[b, node, a] > 0:
+            out[k, length] = a
+            out_visits[k, length] = children_visits[b, node, a]
+            length += 1
+            node = children_index[b, node, a]
+            if node == UNVISITED:
+                break
+            a = NO_ACTION
+            best_visits = 0
+            for c in range(children_visits.shape[2]):
+                if children_visits[b, node, c] > best_visits:
+                    best_visits = children_visits[b, node, c]
+                    a = c
+        for d in range(length, out.shape[1]):
+            out[k, d] = NO_ACTION
+            out_visits[k, d] = 0
+        out_length[k] = length

@@ -10,7 +10,13 @@ import numpy as np
 from mcts import _kernels
 from mcts.interface import Evaluator, SearchGame
 from mcts.params import SearchParams
-from mcts.tree import NO_ACTION, ROOT, Tree
+from mcts.tree import NO_ACTION, ROOT, UNVISITED, Tree
+
+# KataGo's lower confidence bound on a move's value (search.cpp getSelfUtilityLCBAndRadius): the mean
+# minus LCB_STDEVS standard errors, the normal quantile widened to Student's t for few visits; below
+# MIN_VISITS_FOR_LCB visits the radius is the whole value range (2), as in KataGo.
+LCB_STDEVS = 5.0  # KataGo's lcbStdevs default
+MIN_VISITS_FOR_LCB = 3  # KataGo's MIN_VISITS_FOR_LCB
 
 
 @dataclass(frozen=True)
@@ -25,6 +31,7 @@ class SearchResult:
     pv_length: np.ndarray  # int32[B]
     terminal: np.ndarray  # bool[B]       root is a finished game (no visits, no move)
     simulations: np.ndarray  # int32[B]   visits below each root (including reused ones)
+    q_lcb: np.ndarray | None = None  # float32[B, A]  lower confidence bound on Q (see value_lcb), NaN where N == 0
 
     def policy(self, temperature: float) -> np.ndarray:
         """float32[B, A]: the visit policy N^(1/T) normalised; T = 0 puts all mass on the most visited action."""
@@ -38,6 +45,48 @@ class SearchResult:
     def pv(self, tree: int) -> list[int]:
         """The principal variation of one root as a list of actions."""
         return [int(a) for a in self.principal_variation[tree, : self.pv_length[tree]]]
+
+
+@dataclass(frozen=True)
+class MoveFilter:
+    """Moves each side may play in the first plies of the search (KataGo's allowMoves/avoidMoves, GTP ``allow``/``avoid``).
+
+    Applied to the legal moves of every node the search creates while the filter is given; a node where
+    the filter would leave no legal move keeps its legal moves. Trees built before keep theirs (reset them).
+    """
+
+    allowed: np.ndarray  # bool[B, 2, A]   [:, 0]: the player to move at the root, [:, 1]: the opponent
+    until_depth: np.ndarray  # int32[B, 2]  the mask binds moves at plies < until_depth (ply 0 = the root's move)
+
+    def apply(self, legal: np.ndarray, roots: np.ndarray, depth: np.ndarray) -> np.ndarray:
+        """bool[L, A]: ``legal`` rows of nodes at ``depth`` plies (int[L]) below roots ``roots`` (int[L]), filtered."""
+        side = depth % 2
+        binds = depth < self.until_depth[roots, side]
+        masked = legal & self.allowed[roots, side]
+        keep = binds & masked.any(axis=1)
+        return np.where(keep[:, None], masked, legal)
+
+
+def norm_to_t(z: float, n: np.ndarray) -> np.ndarray:
+    """The Student-t quantile with ``n`` (> 1) degrees of freedom as extreme as normal quantile ``z`` (KataGo's FancyMath::normToTApprox)."""
+    n = np.asarray(n, np.float64)
+    return np.sqrt(n * np.expm1(z * z * (n - 1.5) / ((n - 1) * (n - 1))))
+
+
+def value_lcb(visits: np.ndarray, value_sum: np.ndarray, value_sq_sum: np.ndarray, stdevs: float = LCB_STDEVS) -> np.ndarray:
+    """float64 lower confidence bound on the mean value W / N from N, W and the sum of squared values (any shape).
+
+    LCB = mean - t(stdevs, N) * sqrt(variance / N) with variance = sum of squares / N - mean^2 (at least 1e-8);
+    N < MIN_VISITS_FOR_LCB gives mean - 2 (nothing known: the whole value range); N == 0 gives NaN.
+    """
+    n = np.asarray(visits, np.float64)
+    enough = n >= MIN_VISITS_FOR_LCB
+    safe_n = np.where(enough, n, MIN_VISITS_FOR_LCB)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.asarray(value_sum, np.float64) / n
+        variance = np.maximum(np.asarray(value_sq_sum, np.float64) / n - mean * mean, 1e-8)
+        lcb = np.where(enough, mean - norm_to_t(stdevs, safe_n) * np.sqrt(variance / safe_n), mean - 2.0)
+    return np.where(n > 0, lcb, np.nan)
 
 
 def visit_policy(visits: np.ndarray, temperature: float) -> np.ndarray:
@@ -117,6 +166,7 @@ class BatchedSearch:
         self._eval_root = np.zeros(leaves, np.int32)
         self._eval_paths = np.zeros((leaves, depth), np.int32)
         self._eval_length = np.zeros(leaves, np.int32)
+        self._move_filter: MoveFilter | None = None  # of the run in progress
         self.steps = 0  # search steps run so far (for profiling)
         # Seconds spent in each of the four calls of a step and in whole steps (for profiling; reset freely).
         self.timing = dict.fromkeys(("select", "leaf_inputs", "evaluate", "expand", "step"), 0.0)
@@ -143,11 +193,14 @@ class BatchedSearch:
 
     # ---- the search ----------------------------------------------------------------------
 
-    def run(self, game: SearchGame, evaluator: Evaluator, *, add_noise: bool, simulations: int | None = None,
-            max_seconds: float | None = None, leaves_per_step: int | None = None) -> SearchResult:
-        """Search the B roots of ``game`` until each has ``simulations`` visits (default params.simulations) or time runs out."""
+    def run(self, game: SearchGame, evaluator: Evaluator, *, add_noise: bool, simulations: int | np.ndarray | None = None,
+            max_seconds: float | None = None, leaves_per_step: int | None = None,
+            move_filter: MoveFilter | None = None) -> SearchResult:
+        """Search the B roots of ``game`` until each has ``simulations`` visits (default params.simulations; one per tree
+        when an int[B] array; 0 = leave that tree alone) or time runs out; ``move_filter`` restricts the moves of new nodes."""
         target = self.params.simulations if simulations is None else simulations
-        if not 1 <= target <= self.params.simulations:
+        targets = np.broadcast_to(np.asarray(target, np.int32), (self.batch_size,)).copy()
+        if targets.min() < 0 or targets.max() > self.params.simulations or (np.ndim(target) == 0 and targets[0] < 1):
             raise ValueError(f"simulations must be in 1..{self.params.simulations} (the tree capacity), got {target}")
         leaves = self.params.leaves_per_step if leaves_per_step is None else leaves_per_step
         if not 1 <= leaves <= self._leaf_tree.shape[0] // self.batch_size:
@@ -155,10 +208,10 @@ class BatchedSearch:
         if game.num_actions != self.num_actions:
             raise ValueError(f"game has {game.num_actions} actions, the search was built for {self.num_actions}")
         deadline = None if max_seconds is None else time.perf_counter() + max_seconds
+        self._move_filter = move_filter
         self._expand_roots(game, evaluator)
         if add_noise:
             self._add_root_noise()
-        targets = np.full(self.batch_size, target, np.int32)
         tree = self.tree
         timing = self.timing
         clock = time.perf_counter
@@ -187,6 +240,20 @@ class BatchedSearch:
                 break
         return self.result()
 
+    def expand_roots(self, game: SearchGame, evaluator: Evaluator, *, move_filter: MoveFilter | None = None) -> None:
+        """Evaluate and create the roots of the empty trees now (run does it too), e.g. to change their priors first."""
+        self._move_filter = move_filter
+        self._expand_roots(game, evaluator)
+
+    def temper_root_priors(self, temperature: np.ndarray) -> None:
+        """P(root, a) <- P^(1/T) renormalised over the legal moves, T = temperature[b] > 0 per tree (KataGo's rootPolicyTemperature; T > 1 widens)."""
+        tree = self.tree
+        for b in np.flatnonzero((np.asarray(temperature) != 1.0) & (tree.node_count > 0)):  # once per root, not per step
+            legal = tree.legal[b, ROOT]
+            logits = np.log(np.maximum(tree.children_prior[b, ROOT, legal].astype(np.float64), 1e-30)) / float(temperature[b])
+            weights = np.exp(logits - logits.max())
+            tree.children_prior[b, ROOT, legal] = (weights / weights.sum()).astype(np.float32)
+
     def _evaluate_new_leaves(self, game: SearchGame, evaluator: Evaluator, num_new: int):
         num_actions = self.num_actions
         if num_new == 0:
@@ -197,6 +264,8 @@ class BatchedSearch:
             self._eval_root[:num_new], self._eval_paths[:num_new], self._eval_length[:num_new])
         t1 = time.perf_counter()
         self.timing["leaf_inputs"] += t1 - t0
+        if self._move_filter is not None:
+            legal = self._move_filter.apply(np.asarray(legal, np.bool_), self._eval_root[:num_new], self._eval_length[:num_new])
         terminal = np.asarray(terminal, np.bool_)
         if terminal.any():  # terminal leaves are valued by the game: do not spend network capacity on them
             live = np.flatnonzero(~terminal)
@@ -217,6 +286,9 @@ class BatchedSearch:
         if empty.size == 0:
             return
         planes, legal, terminal, terminal_value = game.root_inputs()
+        if self._move_filter is not None:
+            b = np.arange(self.batch_size)
+            legal = self._move_filter.apply(np.asarray(legal, np.bool_), b, np.zeros_like(b))
         terminal = np.ascontiguousarray(terminal, np.bool_)
         live = empty[~terminal[empty]]
         priors = np.zeros((empty.size, self.num_actions), np.float32)
@@ -260,10 +332,29 @@ class BatchedSearch:
             q = np.where(visits > 0, tree.children_value_sum[:, ROOT, :] / visits, np.nan).astype(np.float32)
             root_value = np.where(has_root, tree.node_value_sum[:, ROOT] / np.maximum(tree.node_visits[:, ROOT], 1), 0.0)
         prior = np.where(has_root[:, None], tree.children_prior[:, ROOT, :], 0.0).astype(np.float32)
+        child = tree.children_index[:, ROOT, :]
+        child_sq = np.take_along_axis(tree.node_value_sq_sum, np.maximum(child, 0), axis=1)
+        q_lcb = value_lcb(visits, tree.children_value_sum[:, ROOT, :], np.where(child != UNVISITED, child_sq, 0.0))
         pv = np.empty((self.batch_size, min(tree.capacity, 64)), np.int32)
         pv_length = np.zeros(self.batch_size, np.int32)
         _kernels.principal_variations(tree.node_count, tree.children_index, tree.children_visits, pv, pv_length)
         return SearchResult(
             visits=visits, q=q, prior=prior, root_value=root_value.astype(np.float32),
             principal_variation=pv, pv_length=pv_length,
-            terminal=has_root & tree.terminal[:, ROOT], simulations=tree.root_visits())
+            terminal=has_root & tree.terminal[:, ROOT], simulations=tree.root_visits(),
+            q_lcb=np.where(has_root[:, None], q_lcb, np.nan).astype(np.float32))
+
+    def variations(self, trees: np.ndarray, actions: np.ndarray, max_length: int = 64) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """For each (tree, root move) pair: the line that starts with the move and follows the most visits.
+
+        Returns (moves int32[K, D], visits int32[K, D] of each edge taken, length int32[K]) with D = max_length;
+        a move without visits gets length 0.
+        """
+        trees = np.ascontiguousarray(trees, np.int32)
+        actions = np.ascontiguousarray(actions, np.int32)
+        moves = np.empty((trees.size, max_length), np.int32)
+        visits = np.empty((trees.size, max_length), np.int32)
+        length = np.empty(trees.size, np.int32)
+        _kernels.move_variations(self.tree.node_count, self.tree.children_index, self.tree.children_visits,
+                                 trees, actions, moves, visits, length)
+        return moves, visits, length

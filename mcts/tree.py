@@ -9,7 +9,7 @@ Value perspective (see mcts.interface): ``node_value_sum[b, n]`` and ``raw_value
 for the player to move at node n; ``children_value_sum[b, n, a]`` is for the player to move
 at the parent n (so Q(n, a) = children_value_sum / children_visits, used as is by PUCT).
 
-Memory: 4+4+4+4+4+1 = 21 bytes per edge, so 64 trees x 801 nodes x 362 actions (19x19,
+Memory: 4+4+4+4+4+1 = 21 bytes per edge (plus 25 bytes per node), so 64 trees x 801 nodes x 362 actions (19x19,
 800 simulations) = 390 MB, and 9x9 (82 actions) = 88 MB. A compact edge pool would save
 the rows of illegal moves, but the dense rows keep selection a straight scan and fit the
 2 GB budget with room to spare, so we keep them.
@@ -38,6 +38,7 @@ class Tree:
     raw_value: np.ndarray  # float32[B, M]    evaluator value (or game result if terminal), player to move at the node
     node_visits: np.ndarray  # int32[B, M]    N(s): backups through the node, including its own evaluation
     node_value_sum: np.ndarray  # float32[B, M]  sum of backed-up values, player to move at the node
+    node_value_sq_sum: np.ndarray  # float32[B, M]  sum of their squares (value variance, for the LCB)
     node_virtual: np.ndarray  # int32[B, M]   selections in flight that chose a child here (0 between steps)
     children_index: np.ndarray  # int32[B, M, A]  child node of each edge, UNVISITED if not created
     legal: np.ndarray  # bool[B, M, A]        legal actions (all False at terminal nodes)
@@ -60,6 +61,7 @@ class Tree:
             raw_value=np.empty((b, m), np.float32),
             node_visits=np.zeros((b, m), np.int32),
             node_value_sum=np.zeros((b, m), np.float32),
+            node_value_sq_sum=np.zeros((b, m), np.float32),
             node_virtual=np.zeros((b, m), np.int32),
             children_index=np.empty((b, m, a), np.int32),
             legal=np.zeros((b, m, a), np.bool_),
@@ -89,7 +91,7 @@ class Tree:
         """The arrays in the order the kernels take them after node_count (parent ... children_virtual)."""
         return (
             self.parent, self.action_from_parent, self.terminal, self.raw_value,
-            self.node_visits, self.node_value_sum, self.node_virtual,
+            self.node_visits, self.node_value_sum, self.node_value_sq_sum, self.node_virtual,
             self.children_index, self.legal, self.children_prior,
             self.children_visits, self.children_value_sum, self.children_virtual,
         )
@@ -140,6 +142,10 @@ class Tree:
                         f"tree {b} edge {n}/{a}: W is not minus the child's value sum")
                 unexplored = (idx == UNVISITED)
                 assert not self.children_visits[b, n][unexplored].any(), f"tree {b} node {n}: visits on an edge without child"
+                n_visits = max(int(self.node_visits[b, n]), 1)
+                assert self.node_value_sq_sum[b, n] >= self.node_value_sum[b, n] ** 2 / n_visits - 1e-3, (
+                    f"tree {b} node {n}: sum of squares below (sum)^2 / N")
+                assert self.node_value_sq_sum[b, n] <= n_visits + 1e-3, f"tree {b} node {n}: sum of squares above N (values are in [-1, 1])"
                 own = 0 if n == ROOT and self.node_visits[b, n] == 0 else self.node_visits[b, n] - self.children_visits[b, n].sum()
                 assert own >= 1 or self.terminal[b, n], f"tree {b} node {n}: visits do not add up"
                 if not self.terminal[b, n]:

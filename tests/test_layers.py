@@ -20,11 +20,12 @@ LAYERS = [
     "zero.nn",  # policy-value network, checkpoints, batched inference (torch)
     "zero.learn",  # replay window and trainer
     "selfplay",  # workers, arena, learner, the run config, the Ray run (the only ray users)
+    "zero.analysis",  # KataGo's JSON analysis protocol and the batched analysis engine
     "zero.gtp",  # the GTP engine: protocol, Go commands, player, clock, analysis output
     "zero.match",  # GTP client, referee, match runner
     "zero.args",  # command-line pieces shared by the commands and the benchmarks
     "zero.bench",  # `zero bench TARGET`
-    "zero.commands",  # `zero train|selfplay|config|gtp|match`
+    "zero.commands",  # `zero train|selfplay|config|gtp|match|analysis`
     "zero.cli",  # the `zero` entry point
 ]
 PACKAGE_ROOTS = {"zero"}  # package __init__ files that sit under every layer above and import nothing

@@ -14,6 +14,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "config": ("zero.commands.config", "print the effective, commented config"),
     "gtp": ("zero.commands.gtp", "run the GTP engine on stdin/stdout"),
     "match": ("zero.commands.match", "play games between two GTP engines"),
+    "analysis": ("zero.commands.analysis", "KataGo's JSON analysis engine on stdin/stdout"),
 }
 BENCHMARKS: dict[str, tuple[str, str]] = {
     "board": ("zero.bench.board", "light random playouts per second"),

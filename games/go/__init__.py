@@ -41,6 +41,7 @@ Modules in dependency order:
   game       GoGame: checked moves, superko, passes, undo, scoring, planes
   sgf        SGF read/write via sgfmill (game_to_sgf, game_from_sgf)
   playouts   light random playouts: ownership estimates, the playout benchmark
+  seki       seki points and the chains living in seki at the end of a game
   search     GoSearchBatch and RolloutEvaluator for mcts
 """
 

@@ -28,8 +28,13 @@ def parse_analysis_line(line: str, *, kata: bool, size: int) -> tuple[list[dict]
         i = 0
         while i < len(tokens):
             key = tokens[i]
-            if key == "pv":
-                fields["pv"] = tokens[i + 1 :]
+            if key == "pv":  # the pv runs to the end of the candidate, or to KataGo's pvVisits
+                rest = tokens[i + 1 :]
+                cut = rest.index("pvVisits") if "pvVisits" in rest else len(rest)
+                fields["pv"] = rest[:cut]
+                if cut < len(rest):
+                    fields["pvVisits"] = [int(v) for v in rest[cut + 1 :]]
+                    assert len(fields["pvVisits"]) == len(fields["pv"]), chunk
                 break
             value = tokens[i + 1]
             if key == "move":

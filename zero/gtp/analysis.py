@@ -13,7 +13,6 @@ all from the point of view of the player to move.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
 from zero.gtp.protocol import parse_color, syntax_error
@@ -29,14 +28,8 @@ class MoveInfo:
     prior: float  # in [0, 1]
     pv: tuple[str, ...]  # principal variation starting with ``move``
     score_lead: float | None = None  # points ahead for the player to move, if known
-
-    @property
-    def lcb(self) -> float:
-        """A lower confidence bound on the winrate: normal approximation, 1.96 binomial standard errors."""
-        if self.visits <= 0:
-            return 0.0
-        p = min(max(self.winrate, 0.0), 1.0)
-        return max(0.0, p - 1.96 * math.sqrt(max(p * (1.0 - p), 0.0025) / self.visits))
+    lcb: float = 0.0  # lower confidence bound on the winrate (KataGo's, from visits and value variance: mcts.search.value_lcb); may leave [0, 1]
+    pv_visits: tuple[int, ...] = ()  # visits of each move of ``pv``
 
 
 @dataclass
@@ -48,7 +41,10 @@ class AnalyzeOptions:
     min_moves: int = 0
     max_moves: int = 0  # 0 = no limit
     ownership: bool = False
-    extra: dict[str, str] = field(default_factory=dict)  # recognised keys we accept but ignore (allow/avoid ...)
+    extra: dict[str, str] = field(default_factory=dict)  # recognised keys we accept but ignore (ownershipStdev ...)
+    allow: list[tuple[int, str, int]] = field(default_factory=list)  # (color BLACK/WHITE, comma-separated vertices, until depth)
+    avoid: list[tuple[int, str, int]] = field(default_factory=list)
+    pv_visits: bool = False  # kata-analyze pvVisits true: each pv is followed by pvVisits
 
 
 def parse_analyze_args(tokens: list[str]) -> AnalyzeOptions:
@@ -63,13 +59,13 @@ def parse_analyze_args(tokens: list[str]) -> AnalyzeOptions:
         i += 1
     while i < len(tokens):
         key = tokens[i]
-        if key in ("allow", "avoid"):  # allow|avoid COLOR VERTICES UNTILDEPTH: accepted, not applied
+        if key in ("allow", "avoid"):  # allow|avoid COLOR VERTICES UNTILDEPTH (KataGo's GTP extensions); vertices checked by the engine
             if i + 3 >= len(tokens):
                 raise syntax_error(f"{key} needs color, vertices and depth")
-            parse_color(tokens[i + 1])
-            if not _is_uint(tokens[i + 3]):
+            color = parse_color(tokens[i + 1])
+            if not _is_uint(tokens[i + 3]) or int(tokens[i + 3]) < 1:
                 raise syntax_error(f"{key} depth {tokens[i + 3]!r}")
-            opts.extra[key] = " ".join(tokens[i + 1 : i + 4])
+            getattr(opts, key).append((color, tokens[i + 2], int(tokens[i + 3])))
             i += 4
             continue
         if i + 1 >= len(tokens):
@@ -85,7 +81,11 @@ def parse_analyze_args(tokens: list[str]) -> AnalyzeOptions:
             if value.lower() not in ("true", "false"):
                 raise syntax_error(f"ownership {value!r}")
             opts.ownership = value.lower() == "true"
-        elif key in ("ownershipStdev", "movesOwnership", "rootInfo", "pvVisits", "pvEdgeVisits"):
+        elif key == "pvVisits":
+            if value.lower() not in ("true", "false"):
+                raise syntax_error(f"{key} {value!r}")
+            opts.pv_visits = value.lower() == "true"
+        elif key in ("ownershipStdev", "movesOwnership", "rootInfo", "pvEdgeVisits"):
             if value.lower() not in ("true", "false"):
                 raise syntax_error(f"{key} {value!r}")
             opts.extra[key] = value
@@ -128,7 +128,7 @@ def lz_line(infos: list[MoveInfo]) -> str:
     return " ".join(parts)
 
 
-def kata_line(infos: list[MoveInfo], ownership: list[float] | None = None) -> str:
+def kata_line(infos: list[MoveInfo], ownership: list[float] | None = None, pv_visits: bool = False) -> str:
     """One kata-analyze output line (floats in [0, 1]; ``ownership`` N*N values from the top-left when given)."""
     parts = []
     for order, m in enumerate(infos):
@@ -138,7 +138,8 @@ def kata_line(infos: list[MoveInfo], ownership: list[float] | None = None) -> st
         utility = 2.0 * m.winrate - 1.0
         parts.append(
             f"info move {m.move} visits {m.visits} utility {utility:.6f} winrate {m.winrate:.6f}{score} "
-            f"prior {m.prior:.6f} lcb {m.lcb:.6f} order {order} pv {' '.join(m.pv) if m.pv else m.move}"
+            f"prior {m.prior:.6f} lcb {min(max(m.lcb, 0.0), 1.0):.6f} order {order} pv {' '.join(m.pv) if m.pv else m.move}"
+            + (f" pvVisits {' '.join(map(str, m.pv_visits))}" if pv_visits and m.pv_visits else "")
         )
     if ownership is not None:
         parts.append("ownership " + " ".join(f"{v:.4f}" for v in ownership))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -20,6 +21,7 @@ from games.go import (
     CoordinateError,
     GoGame,
     GoRules,
+    GoSearchBatch,
     IllegalMoveError,
     SgfError,
     game_from_sgf,
@@ -28,6 +30,9 @@ from games.go import (
 )
 from games.go.coords import OffBoardError, from_gtp
 from mcts import SearchParams, SearchResult
+from mcts.search import MoveFilter
+from zero.analysis.engine import child_score_leads, has_score_head
+from zero.analysis.query import MoveRule, move_filter_rows
 from zero.gtp.analysis import AnalyzeOptions, MoveInfo, kata_line, lz_line, parse_analyze_args, select_moves
 from zero.gtp.clock import Clock, OverheadMeter, TimeParams, move_budget
 from zero.gtp.player import RESIGN, EngineParams, GoPlayer
@@ -104,6 +109,7 @@ class GoGtpEngine(GtpEngine):
         self.clocks = {BLACK: Clock(), WHITE: Clock()}
         self.overhead = OverheadMeter()  # kept across games: what a move costs beyond its thinking budget
         self._budget: float | None = None  # thinking budget of the last search
+        self._ponder_game: GoGame | None = None  # the position after our last genmove, to ponder on until the next command
 
     def state_key(self) -> tuple:
         """Everything a command may change (for tests: unchanged after every ``?`` reply)."""
@@ -190,10 +196,9 @@ class GoGtpEngine(GtpEngine):
         start = time.perf_counter()
         deadline = None if budget is None else start + budget
         step = interval if interval is not None else budget
-        self.player._prepare(game.rules)
+        self.player.start_from(game)  # keeps the subtree of the moves played since the last search (search.reuse_tree)
         search = self.player._search
         assert search is not None
-        search.reset()
         from games.go import GoSearchBatch
 
         batch = GoSearchBatch([game])
@@ -239,9 +244,16 @@ class GoGtpEngine(GtpEngine):
             new.play(int(a), color)
             self.game = new
             self.clocks[color].spend(time.perf_counter() - start)
+            self._ponder_game = new
         if self._budget is not None:
             self.overhead.record(self._budget, time.perf_counter() - start)
         yield "move", to_gtp(int(a), game.size)
+
+    def idle(self, interrupted) -> None:
+        """Ponder (gtp.ponder) on the position after our last genmove until the next command arrives."""
+        game, self._ponder_game = self._ponder_game, None
+        if game is not None and game is self.game:
+            self.player.ponder(game, interrupted)
 
     # -- display and scoring --
 
@@ -264,13 +276,14 @@ class GoGtpEngine(GtpEngine):
     def cmd_final_status_list(self, status: str) -> str:
         if status not in ("alive", "dead", "seki"):
             raise syntax_error(f"status {status!r}")
-        if status == "seki":
-            return ""
         N = self.game.size
-        dead = set(self.player.dead_stones(self.game))
+        dead = self.player.dead_stones(self.game)
+        seki = set(self.player.seki_stones(self.game, dead))
+        dead = set(dead)
         lines = []
         for chain in self.game.chains():
-            if (chain[0] in dead) == (status == "dead"):
+            kind = "dead" if chain[0] in dead else "seki" if chain[0] in seki else "alive"
+            if kind == status:
                 lines.append(" ".join(to_gtp(a, N) for a in sorted(chain)))
         return "\n".join(lines)
 
@@ -374,19 +387,27 @@ class GoGtpEngine(GtpEngine):
     # -- analysis --
 
     def _infos(self, result: SearchResult, game: GoGame, opts: AnalyzeOptions) -> list[MoveInfo]:
+        """Every legal move's statistics, its line from the tree (most visits) and KataGo's LCB, best first."""
         N = game.size
         visits = result.visits[0]
         prior = result.prior[0]
         total_prior = float(prior.sum()) or 1.0
-        legal = game.legal_mask()
+        legal = np.flatnonzero((game.legal_mask() & (prior > 0)) | (visits > 0))  # prior 0: barred by allow/avoid
+        lines = dict(zip(np.flatnonzero(visits).tolist(), self.player.variations(np.flatnonzero(visits).tolist())))
         infos = []
-        for a in np.flatnonzero(legal):
+        for a in legal.tolist():
             v = int(visits[a])
             q = float(result.q[0][a]) if v > 0 else float(result.root_value[0])
-            pv = [a] + (result.pv(0)[1:] if result.pv(0)[:1] == [a] else [])
-            infos.append(MoveInfo(to_gtp(int(a), N), v, (q + 1.0) / 2.0, float(prior[a]) / total_prior,
-                                  tuple(to_gtp(int(m), N) for m in pv if 0 <= m <= N * N)))
-        return select_moves(infos, opts)
+            q_lcb = float(result.q_lcb[0][a]) if v > 0 and result.q_lcb is not None else q - 2.0
+            pv, pv_visits = lines.get(a, ([a], [0]))
+            infos.append(MoveInfo(to_gtp(a, N), v, (q + 1.0) / 2.0, float(prior[a]) / total_prior,
+                                  tuple(to_gtp(int(m), N) for m in pv), lcb=(q_lcb + 1.0) / 2.0, pv_visits=tuple(pv_visits)))
+        shown = select_moves(infos, opts)
+        if shown and has_score_head(self.player._evaluator):  # the network's score after each move, one call
+            actions = np.array([from_gtp(m.move, N) for m in shown])
+            leads = child_score_leads(self.player._evaluator, GoSearchBatch([game]), np.zeros(len(actions)), actions)
+            shown = [replace(m, score_lead=float(lead)) for m, lead in zip(shown, leads)]
+        return shown
 
     def _analysis_line(self, result: SearchResult, game: GoGame, opts: AnalyzeOptions, kata: bool) -> str:
         infos = self._infos(result, game, opts)
@@ -397,14 +418,27 @@ class GoGtpEngine(GtpEngine):
             own = self.player.ownership(game)  # +1 Black
             sign = 1.0 if game.to_move == BLACK else -1.0
             ownership = [float(v) * sign for v in own]
-        return kata_line(infos, ownership)
+        return kata_line(infos, ownership, pv_visits=opts.pv_visits)
+
+    def _move_filter(self, opts: AnalyzeOptions, game: GoGame) -> MoveFilter | None:
+        """The search filter of the allow/avoid options (vertices checked here: a bad one is a syntax error)."""
+        def rules(entries: list[tuple[int, str, int]]) -> list[MoveRule]:
+            out = []
+            for color, vertices, depth in entries:
+                moves = tuple(_parse_vertex(v, self) for v in vertices.split(",") if v)
+                out.append(MoveRule(color, moves, depth))
+            return out
+
+        rows = move_filter_rows(game.to_move, rules(opts.allow), rules(opts.avoid), game.num_actions)
+        return None if rows is None else MoveFilter(rows[0][None], rows[1][None])
 
     def _analyze(self, tokens: list[str], kata: bool) -> Iterator[str]:
         opts = parse_analyze_args(tokens)
         game = self._position_for(opts.color if opts.color else self.game.to_move)
+        move_filter = self._move_filter(opts, game)
 
         def lines() -> Iterator[str]:
-            for result in self.player.analyze(game, opts.interval, self.wait_for_input):
+            for result in self.player.analyze(game, opts.interval, self.wait_for_input, move_filter):
                 line = self._analysis_line(result, game, opts, kata)
                 if line:
                     yield line

@@ -15,9 +15,11 @@ from typing import Any
 
 import numpy as np
 
-from games.go import BLACK, GoGame, GoRules, GoSearchBatch, RolloutEvaluator
+from games.go import BLACK, WHITE, GoGame, GoRules, GoSearchBatch, RolloutEvaluator
 from games.go.playouts import playout_ownership
+from games.go.seki import seki_stones
 from mcts import BatchedSearch, SearchParams, SearchResult, choose_moves
+from mcts.search import MoveFilter
 from zero.gtp.clock import TimeParams
 
 log = logging.getLogger("zero.gtp.protocol")
@@ -38,6 +40,7 @@ class EngineParams:
     seed: int = field(default=0, metadata={"doc": "random seed of search noise, playouts and random_moves (-1 = a fresh one each start)"})
     random_moves: int = field(default=0, metadata={"doc": "the first this many moves of a game are drawn in proportion to visits, never filling an own eye (Leela Zero's --randomcnt: repeated games differ); 0 = always the most visited"})
     threads: int = field(default=0, metadata={"doc": "CPU threads of the network (torch) and Numba; 0 = the cores this process may use (its affinity)"})
+    ponder: bool = field(default=True, metadata={"doc": "after genmove, search on while the opponent thinks, until the next command (needs search.reuse_tree)"})
 
     def validate(self) -> None:
         if self.visits < 1:
@@ -67,7 +70,8 @@ class GtpConfig:
     """Settings of `zero gtp` (and of our side in `zero match`): the [gtp], [search] and [time] tables."""
 
     gtp: EngineParams = field(default_factory=EngineParams, metadata={"doc": "play: visits, resignation, scoring"})
-    search: SearchParams = field(default_factory=lambda: SearchParams(simulations=400), metadata={"doc": "PUCT search constants"})
+    search: SearchParams = field(default_factory=lambda: SearchParams(simulations=400, reuse_tree=True),
+                                 metadata={"doc": "PUCT search constants (reuse_tree: keep the subtree of the moves played between searches)"})
     time: TimeParams = field(default_factory=TimeParams, metadata={"doc": "time management under time_settings"})
 
 
@@ -86,6 +90,9 @@ class GoPlayer:
         self._search: BatchedSearch | None = None
         self._analysis: BatchedSearch | None = None
         self._evaluator: Any = None
+        self._root: tuple | None = None  # (setup key, moves, player to move) of the position at the tree's root
+        self.reused_visits = 0  # root visits the last search started with (tree reuse, pondering)
+        self._last_search: BatchedSearch | None = None  # the tree the last result came from (variations)
         self.seed = params.seed if params.seed >= 0 else int(np.random.SeedSequence().entropy % 2**31)
         self._rng = np.random.default_rng(self.seed)
 
@@ -100,38 +107,115 @@ class GoPlayer:
         self._rules = rules
         self._evaluator = self.network or RolloutEvaluator(N, rules.komi, self.params.rollouts, seed=self.seed)
         sims = max(self.params.visits, 2)
+        if self.search_params.reuse_tree:  # one tree for play, pondering and analysis: it may grow past one move's visits
+            sims = max(sims, self._tree_cap(N))
         self._search = BatchedSearch(replace_sims(self.search_params, sims), batch_size=1, num_actions=N * N + 1, seed=self.seed)
         self._analysis = None
+        self._root = None
+
+    def _tree_cap(self, N: int) -> int:
+        # cap the tree at ~256 MB: a node costs about 21 bytes per action
+        return max(2, min(self.params.analysis_visits, 256_000_000 // (21 * (N * N + 1))))
 
     def _analysis_search(self, N: int) -> BatchedSearch:
+        if self.search_params.reuse_tree:
+            assert self._search is not None
+            return self._search
         if self._analysis is None:
-            # cap the tree at ~256 MB: a node costs about 21 bytes per action
-            cap = max(2, min(self.params.analysis_visits, 256_000_000 // (21 * (N * N + 1))))
-            self._analysis = BatchedSearch(replace_sims(self.search_params, cap), batch_size=1, num_actions=N * N + 1, seed=self.seed)
+            self._analysis = BatchedSearch(replace_sims(self.search_params, self._tree_cap(N)), batch_size=1,
+                                           num_actions=N * N + 1, seed=self.seed)
         return self._analysis
+
+    # -- tree reuse and pondering --
+
+    @staticmethod
+    def _setup_key(game: GoGame) -> tuple:
+        return (game.rules, tuple(game.setup_stones[BLACK]), tuple(game.setup_stones[WHITE]), game.resigned)
+
+    def start_from(self, game: GoGame, *, reuse: bool = True) -> int:
+        """Root the tree at ``game``: keep the subtree of the moves played since its root (search.reuse_tree), else start afresh.
+
+        Returns the root visits kept (also in ``reused_visits``). ``reuse=False`` (a filtered analysis) starts
+        afresh and marks the tree as not reusable afterwards.
+        """
+        self._prepare(game.rules)
+        search = self._search
+        assert search is not None
+        if not (reuse and self.search_params.reuse_tree and self._descend(game)):
+            search.reset()
+        self._root = (self._setup_key(game), list(game.moves), game.to_move) if reuse else None
+        self._last_search = search
+        self.reused_visits = int(search.tree.root_visits()[0])
+        return self.reused_visits
+
+    def _descend(self, game: GoGame) -> bool:
+        """Follow the moves played since the tree's root down the tree (keep_subtree); False if the tree does not lead there."""
+        if self._root is None:
+            return False
+        key, moves, color = self._root
+        if key != self._setup_key(game) or game.moves[: len(moves)] != moves:
+            return False
+        tree = self._search.tree
+        for c, a in game.moves[len(moves):]:  # once per move played, not per node
+            if c != color or not tree.keep_subtree(0, a):
+                return False
+            color = 3 - c
+        return color == game.to_move and tree.node_count[0] > 0
+
+    def variations(self, actions: list[int]) -> list[tuple[list[int], list[int]]]:
+        """(moves, visits) of the line from each root move in ``actions`` by most visits, in the tree of the last search."""
+        if self._last_search is None or not actions:
+            return [([a], [0]) for a in actions]
+        moves, visits, length = self._last_search.variations(np.zeros(len(actions), np.int32), np.array(actions, np.int32))
+        return [(moves[k, : length[k]].tolist() or [a], visits[k, : length[k]].tolist() or [0]) for k, a in enumerate(actions)]
+
+    def tree_visits(self) -> int:
+        """Visits below the current root of the play tree (tests, logs)."""
+        return 0 if self._search is None else int(self._search.tree.root_visits()[0])
+
+    def ponder(self, game: GoGame, interrupted: Callable[[], bool], chunk: float = 0.05) -> None:
+        """Search ``game`` (the opponent to move) until ``interrupted()`` or the tree is full; the next search reuses it."""
+        if not (self.params.ponder and self.search_params.reuse_tree) or game.is_over:
+            return
+        self.start_from(game)
+        search = self._search
+        assert search is not None
+        batch = GoSearchBatch([game])
+        cap = search.params.simulations
+        while not interrupted():
+            result = search.run(batch, self._evaluator, add_noise=False, simulations=cap, max_seconds=chunk)
+            if result.simulations[0] >= cap or result.terminal[0] or search.tree.node_count[0] >= search.tree.capacity:
+                return
 
     # -- search --
 
     def search(self, game: GoGame, *, seconds: float | None = None, visits: int | None = None) -> SearchResult:
         """One fresh search of ``game`` (no noise) up to ``visits`` or ``seconds``."""
-        self._prepare(game.rules)
+        self.start_from(game)
         assert self._search is not None
-        self._search.reset()
         target = min(visits or self.params.visits, self._search.params.simulations)
         return self._search.run(GoSearchBatch([game]), self._evaluator, add_noise=False, simulations=target, max_seconds=seconds)
 
-    def analyze(self, game: GoGame, interval: float, stop: Callable[[float], bool]):
-        """Yield a SearchResult every ``interval`` seconds until ``stop(wait)`` is true or the tree is full."""
+    def analyze(self, game: GoGame, interval: float, stop: Callable[[float], bool], move_filter: MoveFilter | None = None):
+        """Yield a SearchResult every ``interval`` seconds until ``stop(wait)`` is true or the tree is full.
+
+        Starts from the reused tree (search.reuse_tree) unless ``move_filter`` (allow/avoid) is given.
+        """
         self._prepare(game.rules)
         search = self._analysis_search(game.size)
-        search.reset()
+        if search is self._search:
+            self.start_from(game, reuse=move_filter is None)
+        else:
+            search.reset()
+        self._last_search = search
         batch = GoSearchBatch([game])
         cap = search.params.simulations
         done = 0
         while True:
             start = time.perf_counter()
             target = cap
-            result = search.run(batch, self._evaluator, add_noise=False, simulations=target, max_seconds=max(interval, 0.01))
+            result = search.run(batch, self._evaluator, add_noise=False, simulations=target, max_seconds=max(interval, 0.01),
+                                move_filter=move_filter)
             done = int(result.simulations[0])
             yield result
             if done >= cap or bool(result.terminal[0]):
@@ -207,16 +291,21 @@ class GoPlayer:
         return playout_ownership(game, self.params.ownership_playouts, int(self._rng.integers(2**31)))
 
     def dead_stones(self, game: GoGame) -> list[int]:
-        """Flat indices of the stones estimated dead."""
+        """Flat indices of the stones estimated dead (never stones in seki: playouts and nets misjudge those)."""
         stones = game.stones().reshape(-1)
         own = self.ownership(game)
+        in_seki = set(seki_stones(game))
         dead: list[int] = []
         for chain in game.chains():
             color = stones[chain[0]]
             sign = 1.0 if color == BLACK else -1.0
-            if float(np.mean(own[chain])) * sign < -self.params.dead_threshold:
+            if chain[0] not in in_seki and float(np.mean(own[chain])) * sign < -self.params.dead_threshold:
                 dead.extend(chain)
         return sorted(dead)
+
+    def seki_stones(self, game: GoGame, dead: list[int] | None = None) -> list[int]:
+        """Flat indices of the stones alive in seki once the dead stones are off (games.go.seki)."""
+        return seki_stones(game, self.dead_stones(game) if dead is None else dead)
 
     def final_score(self, game: GoGame, dead: list[int] | None = None) -> float:
         """Tromp-Taylor area (black - white - komi) after removing the dead stones."""

@@ -306,11 +306,19 @@ class GtpEngine:
             stdout.flush()
 
         while not self.quit_requested:
+            if lines.empty():
+                try:
+                    self.idle(lambda: not lines.empty())
+                except Exception:  # pondering is a bonus: a failure there must not end the session
+                    log.exception("idle work failed")
             raw = lines.get()
             if raw is None:
                 break
             self.handle_line(raw, write)
         return 0
+
+    def idle(self, interrupted: Callable[[], bool]) -> None:
+        """Work between commands (pondering); must return soon after ``interrupted()`` turns true. Nothing here."""
 
     # -- the protocol's own commands --
 
