@@ -36,6 +36,7 @@ class EngineParams:
     dead_threshold: float = field(default=0.4, metadata={"doc": "a chain is dead when the opponent owns its points by more than this on average"})
     seed: int = field(default=0, metadata={"doc": "random seed of search noise, playouts and random_moves (-1 = a fresh one each start)"})
     random_moves: int = field(default=0, metadata={"doc": "the first this many moves of a game are drawn in proportion to visits, never filling an own eye (Leela Zero's --randomcnt: repeated games differ); 0 = always the most visited"})
+    random_play: bool = field(default=False, metadata={"doc": "play uniformly among legal moves that do not fill an own eye, passing when none is left (the ladder's bottom rung; ignores the search)"})
 
     def validate(self) -> None:
         if self.visits < 1:
@@ -142,10 +143,14 @@ class GoPlayer:
         pass_a = N * N
         visits = result.visits[0].astype(np.int64)
         legal = game.legal_mask()
+        own_eyes = game.own_eye_mask()
+        if self.params.random_play and not cleanup:
+            moves = np.flatnonzero(legal & ~own_eyes.astype(bool))
+            moves = moves[moves != pass_a]
+            return int(self._rng.choice(moves)) if moves.size else pass_a
         order = [a for a in np.argsort(-visits, kind="stable") if visits[a] > 0 and legal[a]]
         stones = game.stones().reshape(-1)
         me = game.to_move
-        own_eyes = game.own_eye_mask()
         candidates = [a for a in order if not own_eyes[a]]
         dead_opponent: list[int] = []
         if cleanup:
