@@ -256,14 +256,14 @@ class BatchedSearch:
         _kernels.expand_roots(empty, priors, values, np.ascontiguousarray(legal, np.bool_), terminal,
                               np.ascontiguousarray(terminal_value, np.float32), self.tree.node_count, *self.tree.node_arrays())
 
-    def _add_root_noise(self, noise: np.ndarray) -> None:
-        """P(root, a) <- (1 - eps) P + eps * Dir(alpha) over the legal moves, once per root where ``noise[b]`` (AlphaGo Zero)."""
+    def _add_root_noise(self, noisy: np.ndarray) -> None:
+        """P(root, a) <- (1 - eps) P + eps * Dir(alpha) over the legal moves, once per root where ``noisy[b]`` (AlphaGo Zero)."""
         eps = self.params.dirichlet_epsilon
         if eps == 0:
             return
         tree = self.tree
         for b in range(self.batch_size):  # once per move, not per step
-            if not noise[b] or self._noised[b] or tree.node_count[b] == 0 or tree.terminal[b, ROOT]:
+            if not noisy[b] or self._noised[b] or tree.node_count[b] == 0 or tree.terminal[b, ROOT]:
                 continue
             legal = np.flatnonzero(tree.legal[b, ROOT])
             if legal.size == 0:
