@@ -65,10 +65,10 @@ class Samples:
 def to_samples(records: list[GameRecord], with_ownership: bool) -> Samples | None:
     """The full-search positions of ``records`` as samples (value, ownership for the side to move); None if there are none.
 
-    Resigned games have no final ownership; their samples use the ownership of the
-    last position scored as it stands would be wrong, so they get a zero target
-    (neither owns), which the ownership loss treats as "no information" only
-    approximately; records with ownership are the majority once the net is decent.
+    Resigned games have no final ownership (scoring the last position as it stands would
+    guess it): give them with ``with_ownership=False``, and the replay marks their samples
+    as having no ownership target, which the ownership loss masks out (selfplay.learner
+    splits the records that way); a record without ownership here gets zeros.
     """
     planes, policy, value, ownership = [], [], [], []
     for record in records:

@@ -189,3 +189,27 @@ def test_gumbel_self_play_plays_the_chosen_move_and_trains_on_the_improved_polic
             assert (slot.policy[-1] > 0).sum() == legal.sum() > 4
             checked += 1
     assert checked >= 20
+
+
+def test_ownership_target_for_played_out_games_and_masked_for_resigned_ones(tmp_path):
+    from selfplay.learner import Learner
+    from selfplay.rundir import RunDir
+    from zero.config import load_config
+
+    config = load_config("configs/tiny.toml")
+    run_dir = RunDir(tmp_path)
+    run_dir.create()
+    learner = Learner(config, run_dir, train=False)
+    worker = _worker("go", RolloutEvaluator(5, 2.5, rollouts=1, seed=4), games=2, resign_threshold=-1.0)
+    played_out = worker.play(1)[0]
+    # the same positions, as if the game had ended by resignation: no final ownership
+    resigned = type(played_out)(**{**played_out.__dict__, "final_ownership": None, "resigned": True})
+    learner.add_records([played_out, resigned])
+    n = played_out.num_samples
+    replay = learner.replay
+    assert replay.total_added == 2 * n
+    has = replay._has_ownership[: 2 * n]
+    assert has[:n].all() and not has[n:].any()  # masked, not a guessed all-zero "nobody owns it" target
+    sign = np.where(played_out.to_move[played_out.is_full_search] == 0, 1, -1)
+    expected = sign[:, None] * played_out.final_ownership.reshape(1, -1)
+    np.testing.assert_array_equal(replay._ownership[:n], expected)
