@@ -14,6 +14,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "config": ("zero.commands.config", "print the effective, commented config"),
     "gtp": ("zero.commands.gtp", "run the GTP engine on stdin/stdout"),
     "match": ("zero.commands.match", "play games between two GTP engines"),
+    "plot": ("zero.commands.plot", "PNG of a run's Elo and losses over minutes and games"),
     "ladder": ("zero.commands.ladder", "rate a model against random, MCTS and GNU Go levels (anchored Elo)"),
 }
 BENCHMARKS: dict[str, tuple[str, str]] = {
