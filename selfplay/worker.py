@@ -189,11 +189,12 @@ class SelfPlayWorker:
         game = slot.game
         if resigned_by >= 0:
             result = -1.0 if resigned_by == 0 else 1.0
-            ownership = None
+            ownership = margin = None
             self.adapter.resign(game, resigned_by)
         else:
             result = float(self.adapter.result(game))
             ownership = self.adapter.final_ownership(game)
+            margin = self.adapter.final_margin(game)
         record = GameRecord(
             planes=np.stack(slot.planes),
             policy=np.stack(slot.policy).astype(np.float32),
@@ -203,6 +204,7 @@ class SelfPlayWorker:
             is_full_search=np.asarray(slot.full, bool),
             result=result,
             final_ownership=ownership,
+            final_margin=margin,
             resigned=resigned_by >= 0,
             resign_disabled=slot.resign_disabled,
             would_have_resigned=slot.would_have_resigned,
