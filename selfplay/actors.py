@@ -23,7 +23,7 @@ class SelfPlayActor:
         import torch
 
         from selfplay.builders import build_evaluator, build_worker
-        from zero.config import config_from_mapping
+        from selfplay.config import config_from_mapping
 
         torch.set_num_threads(1)  # one CPU per actor: Ray reserves worker_cpus each
         self.config = config_from_mapping(config_mapping)
@@ -70,7 +70,7 @@ def arena_task(
     import torch
 
     from selfplay.arena import evaluate_version
-    from zero.config import config_from_mapping
+    from selfplay.config import config_from_mapping
 
     torch.set_num_threads(1)
     config = config_from_mapping(config_mapping)

@@ -136,7 +136,7 @@ def strength_report(config, checkpoint: str, *, games: int, simulations: int, se
     """A checkpoint's results against the uniform random player and the random-rollout MCTS baseline at equal simulations."""
     import dataclasses
 
-    from zero.inference import NetworkEvaluator
+    from zero.nn.inference import NetworkEvaluator
 
     from selfplay.builders import build_adapter, game_shape
 
@@ -236,9 +236,9 @@ def main(argv: list[str] | None = None) -> int:
     import json
     import sys
 
-    from zero.checkpoint import CheckpointError
-    from zero.configlib import ConfigError
-    from zero.config import load_config
+    from zero.nn.checkpoint import CheckpointError
+    from zero.common.configlib import ConfigError
+    from selfplay.config import load_config
 
     parser = argparse.ArgumentParser(prog="python3 -m selfplay.arena", description=main.__doc__)
     parser.add_argument("--config", required=True)

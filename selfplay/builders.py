@@ -12,7 +12,7 @@ def build_adapter(config) -> GameAdapter:
 
 
 def game_shape(adapter: GameAdapter):
-    from zero.network import GameShape
+    from zero.nn.network import GameShape
 
     c, h, w = adapter.plane_shape
     return GameShape(in_channels=c, board_size=h, num_actions=adapter.num_actions)
@@ -22,7 +22,7 @@ def build_model(config, adapter: GameAdapter | None = None, seed: int | None = N
     """A fresh PolicyValueNet for the config's network and game (seeded when ``seed`` is given)."""
     import torch
 
-    from zero.network import PolicyValueNet
+    from zero.nn.network import PolicyValueNet
 
     adapter = adapter or build_adapter(config)
     if seed is not None:
@@ -32,7 +32,7 @@ def build_model(config, adapter: GameAdapter | None = None, seed: int | None = N
 
 def build_evaluator(config, device: str = "cpu", adapter: GameAdapter | None = None):
     """A NetworkEvaluator with fresh weights (callers load a model version into it), with the run's score utility."""
-    from zero.inference import NetworkEvaluator
+    from zero.nn.inference import NetworkEvaluator
 
     evaluator = NetworkEvaluator(build_model(config, adapter, seed=config.run.seed), device=device)
     evaluator.score_utility_weight = config.selfplay.score_utility_weight

@@ -3,7 +3,7 @@
 Model versions: a version is published every ``run.steps_per_version`` train steps
 (the orchestrator decides); checkpoints carry the step, the version, the optimizer and
 RNG state and the orchestrator's counters (``training_state["run"]``), written
-atomically by zero.checkpoint, so the newest checkpoint is always complete.
+atomically by zero.nn.checkpoint, so the newest checkpoint is always complete.
 """
 
 from __future__ import annotations
@@ -21,9 +21,9 @@ class Learner:
     """Replay + trainer + checkpoints of one run directory; resumes from the latest checkpoint on construction."""
 
     def __init__(self, config, run_dir: RunDir, *, train: bool = True) -> None:
-        from zero.checkpoint import list_checkpoints, load_checkpoint
-        from zero.replay import ReplayBuffer
-        from zero.train import Trainer
+        from zero.nn.checkpoint import list_checkpoints, load_checkpoint
+        from zero.learn.replay import ReplayBuffer
+        from zero.learn.train import Trainer
 
         self.config = config
         self.run_dir = run_dir
@@ -100,12 +100,12 @@ class Learner:
         return dict(self.trainer.train_steps(steps) or {})
 
     def numpy_weights(self) -> dict[str, np.ndarray]:
-        from zero.network import unwrap
+        from zero.nn.network import unwrap
 
         return numpy_weights(unwrap(self.trainer.model).state_dict())
 
     def save_checkpoint(self, *, run_state: dict[str, Any], run_config: dict[str, Any]) -> None:
-        from zero.checkpoint import save_checkpoint
+        from zero.nn.checkpoint import save_checkpoint
 
         self.trainer.model_version = self.version
         state = self.trainer.state_dict(include_model=False)

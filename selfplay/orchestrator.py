@@ -42,8 +42,8 @@ from selfplay.learner import Learner
 from selfplay.records import GameRecord
 from selfplay.resign import ResignCalibrator
 from selfplay.rundir import MetricsLog, RunDir
-from zero.atomic_files import atomic_write_bytes, atomic_write_text
-from zero.config import RunConfig, config_to_mapping, config_to_toml
+from zero.common.atomic_files import atomic_write_bytes, atomic_write_text
+from selfplay.config import RunConfig, config_to_mapping, config_to_toml
 
 
 MAX_FAILURES_IN_A_ROW = 5  # a worker that dies this often without one result is broken, not unlucky

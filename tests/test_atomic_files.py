@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from zero.atomic_files import atomic_write_bytes, atomic_write_text, atomic_write_via
+from zero.common.atomic_files import atomic_write_bytes, atomic_write_text, atomic_write_via
 
 
 def test_write_replaces_the_file_and_creates_missing_folders(tmp_path):

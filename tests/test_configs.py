@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from zero.config import ConfigError, RunConfig, config_to_toml, load_config
+from selfplay.config import ConfigError, RunConfig, config_to_toml, load_config
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIGS = sorted((ROOT / "configs").glob("*.toml"))

@@ -9,7 +9,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 RAY_MODULES = {"selfplay/actors.py", "selfplay/orchestrator.py"}  # the only modules allowed to import ray
-NO_RAY_NO_SGF = ["zero/network.py", "zero/inference.py", "zero/train.py", "zero/replay.py", "zero/checkpoint.py"]
+NO_RAY_NO_SGF = ["zero/nn/network.py", "zero/nn/inference.py", "zero/learn/train.py", "zero/learn/replay.py", "zero/nn/checkpoint.py"]
 
 
 def imported_roots(path: Path) -> set[str]:

@@ -8,8 +8,8 @@ import shutil
 import pytest
 
 from mcts import SearchParams
-from zero.gtp_go import GoGtpEngine
-from zero.gtp_player import EngineParams
+from zero.gtp.engine import GoGtpEngine
+from zero.gtp.player import EngineParams
 
 
 def make_engine(visits: int = 8, **params) -> GoGtpEngine:

@@ -6,7 +6,7 @@ import io
 import threading
 import time
 
-from zero.gtp import parse_reply
+from zero.gtp.protocol import parse_reply
 
 from .analysis_grammar import parse_analysis_line
 from .conftest import make_engine

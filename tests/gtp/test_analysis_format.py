@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from zero.gtp import GtpError
-from zero.gtp_analysis import MoveInfo, kata_line, lz_line, parse_analyze_args, select_moves
+from zero.gtp.protocol import GtpError
+from zero.gtp.analysis import MoveInfo, kata_line, lz_line, parse_analyze_args, select_moves
 
 from .analysis_grammar import parse_analysis_line
 

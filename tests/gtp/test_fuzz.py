@@ -6,7 +6,7 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from zero.gtp import clean_line, parse_reply
+from zero.gtp.protocol import clean_line, parse_reply
 
 from .conftest import make_engine
 

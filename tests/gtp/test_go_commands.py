@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sgfmill import sgf
 
-from zero.gtp import parse_reply
+from zero.gtp.protocol import parse_reply
 
 from .conftest import make_engine
 

@@ -12,9 +12,9 @@ import pytest
 
 from games.go import GoGame, GoRules, from_gtp
 from mcts import SearchParams
-from zero.gtp_player import EngineParams, GoPlayer
-from zero.ladder import (GNUGO_ANCHOR_ELO, LadderError, anchored_rating, expected_score, format_ladder, parse_rungs)
-from zero.match import elo_from_score
+from zero.gtp.player import EngineParams, GoPlayer
+from zero.match.ladder import (GNUGO_ANCHOR_ELO, LadderError, anchored_rating, expected_score, format_ladder, parse_rungs)
+from zero.match.runner import elo_from_score
 
 from .conftest import gnugo_path
 
@@ -85,8 +85,8 @@ def test_random_rung_plays_uniformly_without_filling_its_own_eye():
 @pytest.fixture(scope="module")
 def checkpoint(tmp_path_factory):
     torch = pytest.importorskip("torch")
-    from zero.checkpoint import save_checkpoint
-    from zero.network import GameShape, NetworkConfig, PolicyValueNet
+    from zero.nn.checkpoint import save_checkpoint
+    from zero.nn.network import GameShape, NetworkConfig, PolicyValueNet
 
     torch.manual_seed(0)
     net = PolicyValueNet(NetworkConfig(blocks=1, channels=8, global_pooling_channels=4, ownership_head=True), GameShape(17, 5, 26))
@@ -99,6 +99,7 @@ def ladder(args: list[str]) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "zero.cli", "ladder", *args], capture_output=True, text=True, timeout=600)
 
 
+@pytest.mark.slow
 def test_ladder_random_and_mcts_rungs_end_to_end(checkpoint, tmp_path):
     out = ladder(["--model", str(checkpoint), "--visits", "4", "--games", "2", "--opponents", "random,mcts", "--json",
                   "--sgf-dir", str(tmp_path)])
@@ -114,10 +115,10 @@ def test_ladder_random_and_mcts_rungs_end_to_end(checkpoint, tmp_path):
 
 
 def test_ladder_without_gnugo_says_so(checkpoint, monkeypatch, capsys):
-    import zero.ladder
+    import zero.match.ladder
     from zero.cli import main
 
-    monkeypatch.setattr(zero.ladder, "find_gnugo", lambda: None)
+    monkeypatch.setattr(zero.match.ladder, "find_gnugo", lambda: None)
     with pytest.raises(SystemExit) as exit_info:
         main(["ladder", "--model", str(checkpoint), "--opponents", "random,gnugo:1"])
     err = capsys.readouterr().err

@@ -9,8 +9,8 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from zero.checkpoint import save_checkpoint  # noqa: E402
-from zero.network import GameShape, NetworkConfig, PolicyValueNet  # noqa: E402
+from zero.nn.checkpoint import save_checkpoint  # noqa: E402
+from zero.nn.network import GameShape, NetworkConfig, PolicyValueNet  # noqa: E402
 
 from .analysis_grammar import parse_analysis_line  # noqa: E402
 

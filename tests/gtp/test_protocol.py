@@ -6,7 +6,7 @@ import io
 
 import pytest
 
-from zero.gtp import FLOAT, INT, CommandRegistry, GtpEngine, GtpError, clean_line, parse_reply
+from zero.gtp.protocol import FLOAT, INT, CommandRegistry, GtpEngine, GtpError, clean_line, parse_reply
 
 
 class EchoEngine(GtpEngine):

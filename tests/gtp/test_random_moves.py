@@ -12,7 +12,7 @@ import pytest
 from games.go import GoGame
 from mcts import SearchParams
 from mcts.search import SearchResult
-from zero.gtp_player import EngineParams, GoPlayer
+from zero.gtp.player import EngineParams, GoPlayer
 
 EYE_POSITION = """
 . X . . .

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from zero.gtp_time import Clock, TimeParams, move_budget
+from zero.gtp.clock import Clock, TimeParams, move_budget
 
 PARAMS = TimeParams(margin=0.2, minimum=0.05)
 OVERHEAD = 0.1  # what a move costs beyond the budget (latency); must stay below the margin

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from zero.network import GameShape, NetworkConfig, PolicyValueNet
+from zero.nn.network import GameShape, NetworkConfig, PolicyValueNet
 
 TINY = NetworkConfig(blocks=2, channels=16, global_pooling_every=2, global_pooling_channels=4,
                      policy_channels=4, value_channels=4, value_hidden=16)

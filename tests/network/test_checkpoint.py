@@ -10,11 +10,11 @@ import pytest
 import torch
 
 from netfixtures import GO5, TINY, random_samples, tiny_model
-from zero.checkpoint import CheckpointError, list_checkpoints, load_checkpoint, load_training_state, save_checkpoint
-from zero.inference import NetworkEvaluator
-from zero.network import GameShape, NetworkConfig
-from zero.replay import ReplayBuffer, ReplayConfig
-from zero.train import Trainer, TrainConfig
+from zero.nn.checkpoint import CheckpointError, list_checkpoints, load_checkpoint, load_training_state, save_checkpoint
+from zero.nn.inference import NetworkEvaluator
+from zero.nn.network import GameShape, NetworkConfig
+from zero.learn.replay import ReplayBuffer, ReplayConfig
+from zero.learn.train import Trainer, TrainConfig
 
 
 class _Payload:
@@ -163,7 +163,7 @@ def test_missing_and_empty_locations_are_clear_errors(tmp_path):
 def test_a_crash_mid_save_leaves_the_previous_checkpoint_loadable(tmp_path, monkeypatch):
     model = tiny_model()
     save_checkpoint(tmp_path, model, step=1, model_version=1)
-    import zero.checkpoint as checkpoint
+    import zero.nn.checkpoint as checkpoint
 
     def exploding_save(tensors, filename, metadata=None):
         with open(filename, "wb") as fh:

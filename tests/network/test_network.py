@@ -8,8 +8,8 @@ import torch
 
 from games.go import new_game
 from netfixtures import GO5, TINY, tiny_model
-from zero.inference import NetworkEvaluator, resolve_device
-from zero.network import GameShape, GlobalPoolingBlock, NetworkConfig, PolicyValueNet
+from zero.nn.inference import NetworkEvaluator, resolve_device
+from zero.nn.network import GameShape, GlobalPoolingBlock, NetworkConfig, PolicyValueNet
 
 
 def test_go_heads_have_a_point_per_intersection_plus_pass():

@@ -11,7 +11,7 @@ import torch
 from games.go import BLACK, from_gtp, new_game
 from games.symmetry import inverse_planes, inverse_policy, transform_action
 from netfixtures import GO5, GO9, random_samples
-from zero.replay import ReplayBuffer, ReplayConfig
+from zero.learn.replay import ReplayBuffer, ReplayConfig
 
 # A 9x9 opening with a capture (White's E4 stone is taken by D4... F4 ... E3, E5 surround) so history planes differ.
 MOVES = ["E5", "E4", "D4", "C3", "F4", "G7", "E3", "pass", "C7"]

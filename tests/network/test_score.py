@@ -18,11 +18,11 @@ from selfplay.adapters import make_adapter
 from selfplay.params import SelfPlayParams
 from selfplay.records import to_samples
 from selfplay.worker import SelfPlayWorker
-from zero.checkpoint import load_checkpoint, save_checkpoint
-from zero.inference import NetworkEvaluator, score_utility
-from zero.network import GameShape, NetworkConfig, PolicyValueNet
-from zero.replay import ReplayBuffer, ReplayConfig
-from zero.train import compute_losses
+from zero.nn.checkpoint import load_checkpoint, save_checkpoint
+from zero.nn.inference import NetworkEvaluator, score_utility
+from zero.nn.network import GameShape, NetworkConfig, PolicyValueNet
+from zero.learn.replay import ReplayBuffer, ReplayConfig
+from zero.learn.train import compute_losses
 
 RULES_9X9 = GoRules(size=9, komi=7.5, max_moves=120)
 SCORED = NetworkConfig(blocks=1, channels=16, global_pooling_every=0, policy_channels=4, value_channels=4, value_hidden=16,

@@ -10,9 +10,9 @@ import pytest
 import torch
 
 from netfixtures import GO5, random_samples, tiny_model
-from zero.network import NetworkConfig, PolicyValueNet
-from zero.replay import ReplayBatch, ReplayBuffer, ReplayConfig
-from zero.train import Trainer, TrainConfig, compute_losses
+from zero.nn.network import NetworkConfig, PolicyValueNet
+from zero.learn.replay import ReplayBatch, ReplayBuffer, ReplayConfig
+from zero.learn.train import Trainer, TrainConfig, compute_losses
 
 
 def _replay(n=64, seed=0, one_hot=False) -> ReplayBuffer:

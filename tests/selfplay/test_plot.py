@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from zero.plot import PlotError, curves, plot_run
+from selfplay.plot import PlotError, curves, plot_run
 
 
 def _metrics(path, start=1000.0):

@@ -76,8 +76,8 @@ def test_strength_command_reports_both_opponents_and_refuses_bad_input(tmp_path,
 
     from selfplay.arena import main
     from selfplay.builders import build_adapter, build_model
-    from zero.checkpoint import save_checkpoint
-    from zero.config import load_config
+    from zero.nn.checkpoint import save_checkpoint
+    from selfplay.config import load_config
 
     tiny = str(ROOT / "configs" / "tiny.toml")
     config = load_config(tiny)

@@ -193,7 +193,7 @@ def test_resignation_evidence_survives_a_checkpoint_and_a_resume(tmp_path):
     import torch
 
     from selfplay.orchestrator import RunCounters, _Loop, resign_calibrator
-    from zero.checkpoint import load_training_state
+    from zero.nn.checkpoint import load_training_state
 
     sp = SelfPlayParams(resign_calibrate=True, resign_threshold=-0.5, resign_min_evidence=20, resign_min_moves=0)
     loop = SimpleNamespace(resign=resign_calibrator(sp, {}), counters=RunCounters(games=7))

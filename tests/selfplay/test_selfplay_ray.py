@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from selfplay.rundir import read_metrics
-from zero.config import load_config
+from selfplay.config import load_config
 
 pytestmark = pytest.mark.ray
 
@@ -39,8 +39,8 @@ def test_tiny_run_writes_checkpoints_replay_sgf_metrics_and_elo(ray_address, tmp
     from sgfmill import sgf
 
     from selfplay.orchestrator import run
-    from zero.checkpoint import load_checkpoint
-    from zero.replay import ReplayBuffer
+    from zero.nn.checkpoint import load_checkpoint
+    from zero.learn.replay import ReplayBuffer
 
     config = _tiny("run.max_steps=40", "arena.every_versions=2")
     summary = run(config, tmp_path)
@@ -103,8 +103,8 @@ def _latest_step(run_dir: Path) -> int:
 
 
 def test_resume_after_kill_9_continues_step_version_and_replay(ray_address, tmp_path):
-    from zero.checkpoint import load_checkpoint
-    from zero.replay import ReplayBuffer
+    from zero.nn.checkpoint import load_checkpoint
+    from zero.learn.replay import ReplayBuffer
 
     run_dir = tmp_path / "run"
     command = _train_command(run_dir, ray_address, "run.max_steps=80")
@@ -145,7 +145,7 @@ def _trained_step(run_dir: Path) -> int:
 
 
 def test_sigterm_checkpoints_the_steps_since_the_last_checkpoint_and_stops(ray_address, tmp_path):
-    from zero.checkpoint import load_checkpoint
+    from zero.nn.checkpoint import load_checkpoint
 
     run_dir = tmp_path / "run"
     command = _train_command(run_dir, ray_address, "run.max_steps=100000", "run.checkpoint_every_steps=1000")

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from selfplay.rundir import RunDir, RunDirBusy
-from zero.config import load_config
+from selfplay.config import load_config
 
 ROOT = Path(__file__).resolve().parents[2]
 TINY = ROOT / "configs" / "tiny.toml"

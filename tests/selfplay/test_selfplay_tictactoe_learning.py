@@ -11,7 +11,7 @@ import pytest
 from games.tictactoe import TicTacToe, best_actions
 from selfplay.adapters import make_adapter
 from selfplay.player import BatchSearcher, choose_moves
-from zero.config import load_config
+from selfplay.config import load_config
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -57,7 +57,7 @@ def test_tictactoe_learns_perfect_play_from_nothing(tmp_path):
     import ray
 
     from selfplay.orchestrator import run
-    from zero.inference import NetworkEvaluator
+    from zero.nn.inference import NetworkEvaluator
 
     config = load_config(ROOT / "configs/tictactoe.toml", ["run.progress=false", "arena.every_versions=0"])
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)

@@ -194,7 +194,7 @@ def test_gumbel_self_play_plays_the_chosen_move_and_trains_on_the_improved_polic
 def test_ownership_target_for_played_out_games_and_masked_for_resigned_ones(tmp_path):
     from selfplay.learner import Learner
     from selfplay.rundir import RunDir
-    from zero.config import load_config
+    from selfplay.config import load_config
 
     config = load_config("configs/tiny.toml")
     run_dir = RunDir(tmp_path)

@@ -21,7 +21,7 @@ def run(args: argparse.Namespace) -> int:
     from games.go import _kernels as K
     from games.go.game import zobrist_table
     from games.go.rules import MAX_SIZE, MIN_SIZE
-    from zero.configlib import fail
+    from zero.common.configlib import fail
 
     N = args.size
     if not MIN_SIZE <= N <= MAX_SIZE:

@@ -40,9 +40,9 @@ def run(args: argparse.Namespace) -> int:
     import numpy as np
     import torch
 
-    from zero.configlib import fail
-    from zero.inference import NetworkEvaluator, device_description, resolve_device
-    from zero.network import GameShape, NetworkConfig, PolicyValueNet, count_parameters
+    from zero.common.configlib import fail
+    from zero.nn.inference import NetworkEvaluator, device_description, resolve_device
+    from zero.nn.network import GameShape, NetworkConfig, PolicyValueNet, count_parameters
 
     try:
         device = resolve_device(args.device)
@@ -115,9 +115,9 @@ def run(args: argparse.Namespace) -> int:
 def _bench_training(args, config, shape, device, cuda, sync, timed, log) -> dict:
     import numpy as np
 
-    from zero.network import PolicyValueNet
-    from zero.replay import ReplayBuffer, ReplayConfig
-    from zero.train import Trainer, TrainConfig, premade_batch
+    from zero.nn.network import PolicyValueNet
+    from zero.learn.replay import ReplayBuffer, ReplayConfig
+    from zero.learn.train import Trainer, TrainConfig, premade_batch
 
     n, a, positions = shape.board_size, shape.num_actions, args.replay_positions
     rng = np.random.default_rng(1)

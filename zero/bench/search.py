@@ -50,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
 
     from games.go import GoSearchBatch, new_game
     from mcts import BatchedSearch, SearchParams, UniformEvaluator
-    from zero.configlib import fail
+    from zero.common.configlib import fail
 
     if not 2 <= args.size <= 19:
         fail(f"--size must be in 2..19, got {args.size}")

@@ -48,14 +48,14 @@ def run(args: argparse.Namespace) -> int:
 
     from selfplay.builders import build_adapter, build_model, load_numpy_weights, numpy_weights
     from selfplay.worker import SelfPlayWorker
-    from zero.inference import NetworkEvaluator, device_description
+    from zero.nn.inference import NetworkEvaluator, device_description
 
     if args.threads:
         torch.set_num_threads(args.threads)
     adapter = build_adapter(config)
     network = NetworkEvaluator(build_model(config, adapter, seed=0), device=args.device)
     if args.model:
-        from zero.checkpoint import load_checkpoint
+        from zero.nn.checkpoint import load_checkpoint
 
         ckpt = load_checkpoint(args.model)
         load_numpy_weights(network, numpy_weights(ckpt.state_dict), ckpt.model_version)

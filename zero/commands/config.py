@@ -15,10 +15,10 @@ def add_config_arguments(parser: argparse.ArgumentParser) -> None:
 
 def load_from_args(args: argparse.Namespace):
     """The RunConfig for ``args``; a config problem prints one line naming the field and exits with status 2."""
-    from zero.configlib import ConfigError, fail
+    from zero.common.configlib import ConfigError, fail
 
     try:
-        from zero.config import load_config
+        from selfplay.config import load_config
 
         return load_config(args.config, args.overrides)
     except ConfigError as exc:
@@ -30,7 +30,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from zero.config import config_to_toml
+    from selfplay.config import config_to_toml
 
     config = load_from_args(args)
     print(config_to_toml(config, args.config), end="")

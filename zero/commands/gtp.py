@@ -25,14 +25,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _config_class():
-    from zero.gtp_player import GtpConfig
+    from zero.gtp.player import GtpConfig
 
     return GtpConfig
 
 
 def load_config(args: argparse.Namespace):
     """The GtpConfig of --config plus overrides and flags; a problem exits with a one-line error."""
-    from zero.configlib import ConfigError, apply_overrides, fail, from_mapping, load_toml
+    from zero.common.configlib import ConfigError, apply_overrides, fail, from_mapping, load_toml
 
     try:
         data = load_toml(args.config) if args.config else {}
@@ -56,14 +56,14 @@ def load_config(args: argparse.Namespace):
 
 def build_engine(args: argparse.Namespace):
     """A GoGtpEngine from parsed arguments (loads the network when --model is given)."""
-    from zero.configlib import fail
-    from zero.gtp_go import GoGtpEngine
+    from zero.common.configlib import fail
+    from zero.gtp.engine import GoGtpEngine
 
     config = load_config(args)
     network = None
     if args.model:
-        from zero.checkpoint import CheckpointError
-        from zero.inference import NetworkEvaluator
+        from zero.nn.checkpoint import CheckpointError
+        from zero.nn.inference import NetworkEvaluator
 
         try:
             network = NetworkEvaluator.from_checkpoint(args.model, device=args.device)

@@ -9,7 +9,7 @@ import sys
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from zero.ladder import DEFAULT_OPPONENTS
+    from zero.match.ladder import DEFAULT_OPPONENTS
 
     parser.add_argument("--model", required=True, metavar="CKPT", help="checkpoint file, checkpoints/ directory or run directory")
     parser.add_argument("--visits", type=int, default=200, help="search visits per move of the model (and of the mcts rung)")
@@ -25,9 +25,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from zero.checkpoint import CheckpointError, load_checkpoint
-    from zero.configlib import fail
-    from zero.ladder import LadderError, LadderSettings, find_gnugo, format_ladder, parse_rungs, run_ladder, zero_gtp_command
+    from zero.nn.checkpoint import CheckpointError, load_checkpoint
+    from zero.common.configlib import fail
+    from zero.match.ladder import LadderError, LadderSettings, find_gnugo, format_ladder, parse_rungs, run_ladder, zero_gtp_command
 
     logging.basicConfig(stream=sys.stderr, level=logging.INFO if args.verbose else logging.WARNING, format="%(name)s: %(message)s")
     if args.games < 1:

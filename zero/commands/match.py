@@ -28,8 +28,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from zero.configlib import fail
-    from zero.match import MatchSettings, format_report, match_report, run_match
+    from zero.common.configlib import fail
+    from zero.match.runner import MatchSettings, format_report, match_report, run_match
 
     logging.basicConfig(stream=sys.stderr, level=logging.INFO if args.verbose else logging.WARNING, format="%(name)s: %(message)s")
     if args.games < 1:

@@ -5,9 +5,9 @@ Sections and the layer that owns each one's dataclass:
     [game]      selfplay.params.GameParams     which game (go | tictactoe)
     [go]        games.go.GoRules               board size, komi, superko, move cap
     [search]    mcts.SearchParams              PUCT constants, simulations, noise
-    [network]   zero.network.NetworkConfig     residual tower and heads
-    [train]     zero.train.TrainConfig         optimizer, LR schedule, batch size
-    [replay]    zero.replay.ReplayConfig       replay window and shards
+    [network]   zero.nn.network.NetworkConfig     residual tower and heads
+    [train]     zero.learn.train.TrainConfig         optimizer, LR schedule, batch size
+    [replay]    zero.learn.replay.ReplayConfig       replay window and shards
     [selfplay]  selfplay.params.SelfPlayParams the worker's B games in lockstep
     [run]       selfplay.params.RunParams      workers, train ratio, checkpoints, stopping
     [arena]     selfplay.params.ArenaParams    evaluation every K versions, Elo
@@ -25,10 +25,10 @@ from typing import Any
 from games.go import GoRules
 from mcts import SearchParams
 from selfplay.params import ArenaParams, GameParams, RunParams, SelfPlayParams
-from zero.configlib import ConfigError, apply_overrides, from_mapping, load_toml, to_mapping, to_toml
-from zero.network import NetworkConfig
-from zero.replay import ReplayConfig
-from zero.train import TrainConfig
+from zero.common.configlib import ConfigError, apply_overrides, from_mapping, load_toml, to_mapping, to_toml
+from zero.nn.network import NetworkConfig
+from zero.learn.replay import ReplayConfig
+from zero.learn.train import TrainConfig
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from zero.gtp import parse_color, syntax_error
+from zero.gtp.protocol import parse_color, syntax_error
 
 
 @dataclass(frozen=True)

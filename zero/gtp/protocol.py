@@ -1,7 +1,7 @@
 """GTP version 2 protocol layer: input cleaning, command ids, one typed command registry, replies and streaming (knows nothing about Go; imports no torch/numba).
 
-The Go commands live in ``zero.gtp_go`` (a subclass of :class:`GtpEngine`); the analysis
-line formatting in ``zero.gtp_analysis``. Everything a client can send goes through
+The Go commands live in ``zero.gtp.engine`` (a subclass of :class:`GtpEngine`); the analysis
+line formatting in ``zero.gtp.analysis``. Everything a client can send goes through
 :meth:`GtpEngine.handle_line`, which never raises: every failure becomes a ``?`` reply.
 
 Protocol (GTP 2, section 2 of the specification):
@@ -16,7 +16,7 @@ Protocol (GTP 2, section 2 of the specification):
 * streaming commands (``lz-analyze`` ...) write ``=id`` then lines until the next input
   line arrives, then the closing empty line.
 
-Logs go to the ``zero.gtp`` logger (the CLI sends them to stderr); stdout carries replies only.
+Logs go to the ``zero.gtp.protocol`` logger (the CLI sends them to stderr); stdout carries replies only.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, TextIO
 
-log = logging.getLogger("zero.gtp")
+log = logging.getLogger("zero.gtp.protocol")
 
 # The standard failure messages of GTP 2 (section 6.4 and the command descriptions).
 UNKNOWN_COMMAND = "unknown command"

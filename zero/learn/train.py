@@ -31,10 +31,10 @@ from typing import Any, Literal
 import torch
 from torch.nn import functional as F
 
-from zero.checkpoint import load_checkpoint, save_checkpoint
-from zero.inference import device_description, resolve_autocast_dtype, resolve_device
-from zero.network import NetworkOutput, PolicyValueNet, unwrap
-from zero.replay import PackedBatch, ReplayBatch, ReplayBuffer
+from zero.nn.checkpoint import load_checkpoint, save_checkpoint
+from zero.nn.inference import device_description, resolve_autocast_dtype, resolve_device
+from zero.nn.network import NetworkOutput, PolicyValueNet, unwrap
+from zero.learn.replay import PackedBatch, ReplayBatch, ReplayBuffer
 
 
 @dataclass(frozen=True)

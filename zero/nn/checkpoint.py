@@ -1,4 +1,4 @@
-"""Checkpoints that load without running anyone's code: safetensors weights + JSON metadata + a weights-only training state; imports torch, safetensors and zero.network, never ray or sgfmill.
+"""Checkpoints that load without running anyone's code: safetensors weights + JSON metadata + a weights-only training state; imports torch, safetensors and zero.nn.network, never ray or sgfmill.
 
 Layout of a checkpoint directory (every file written to a temporary name, then
 ``os.replace``d, so a crash never leaves a half-written file under a real name):
@@ -26,8 +26,8 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
-from zero.atomic_files import atomic_write_bytes, atomic_write_via
-from zero.network import GameShape, NetworkConfig, PolicyValueNet, unwrap
+from zero.common.atomic_files import atomic_write_bytes, atomic_write_via
+from zero.nn.network import GameShape, NetworkConfig, PolicyValueNet, unwrap
 
 FORMAT = "zero-checkpoint-1"
 LATEST = "latest"

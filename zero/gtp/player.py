@@ -17,9 +17,9 @@ import numpy as np
 from games.go import BLACK, WHITE, GoGame, GoRules, GoSearchBatch, RolloutEvaluator
 from games.go import _kernels as go_kernels  # playout ownership: no public API for it yet (see report)
 from mcts import BatchedSearch, SearchParams, SearchResult
-from zero.gtp_time import TimeParams
+from zero.gtp.clock import TimeParams
 
-log = logging.getLogger("zero.gtp")
+log = logging.getLogger("zero.gtp.protocol")
 
 
 @dataclass(frozen=True)
@@ -78,7 +78,7 @@ class GoPlayer:
         params.validate()
         self.params = params
         self.search_params = search_params
-        self.network = network  # a zero.inference.NetworkEvaluator, or None for random rollouts
+        self.network = network  # a zero.nn.inference.NetworkEvaluator, or None for random rollouts
         self._rules: GoRules | None = None
         self._search: BatchedSearch | None = None
         self._analysis: BatchedSearch | None = None

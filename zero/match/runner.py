@@ -24,9 +24,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from zero.atomic_files import atomic_write_bytes
+from zero.common.atomic_files import atomic_write_bytes
 
-log = logging.getLogger("zero.match")
+log = logging.getLogger("zero.match.runner")
 
 Z95 = 1.959963984540054  # two-sided 95% normal quantile
 
@@ -260,7 +260,7 @@ def _dead_list(client: GtpClient, size: int) -> set[int] | None:
 def play_game(index: int, black: tuple[str, GtpClient], white: tuple[str, GtpClient], settings: MatchSettings) -> GameRecord:
     """Play one refereed game between two started engines (labels "A"/"B") and write its SGF."""
     from games.go import BLACK, WHITE, GoGame, GoRules
-    from zero.gtp_player import EngineParams, GoPlayer, score_without
+    from zero.gtp.player import EngineParams, GoPlayer, score_without
 
     from mcts import SearchParams
 

@@ -21,7 +21,7 @@ import sys
 from dataclasses import dataclass
 from typing import Any
 
-from zero.match import MatchSettings, format_elo, match_report, run_match
+from zero.match.runner import MatchSettings, format_elo, match_report, run_match
 
 GNUGO_ANCHOR_LEVEL = 10
 GNUGO_ANCHOR_ELO = 1800.0  # CGOS: GNU Go 3.7/3.8 level 10 on 9x9 is the 1800 anchor

@@ -16,15 +16,15 @@ import numpy as np
 from games.go import BLACK, WHITE, CoordinateError, GoGame, GoRules, IllegalMoveError, SgfError, to_gtp
 from games.go.coords import OffBoardError, from_gtp
 from mcts import SearchParams, SearchResult
-from zero.gtp import (
+from zero.gtp.protocol import (
     CANNOT_UNDO, COLOR, FLOAT, ILLEGAL_MOVE, INT, STRING, UNACCEPTABLE_SIZE, Arg, CommandRegistry, GtpEngine, GtpError,
     syntax_error,
 )
-from zero.gtp_analysis import AnalyzeOptions, MoveInfo, kata_line, lz_line, parse_analyze_args, select_moves
-from zero.gtp_player import RESIGN, EngineParams, GoPlayer
-from zero.gtp_time import Clock, TimeParams, move_budget
+from zero.gtp.analysis import AnalyzeOptions, MoveInfo, kata_line, lz_line, parse_analyze_args, select_moves
+from zero.gtp.player import RESIGN, EngineParams, GoPlayer
+from zero.gtp.clock import Clock, TimeParams, move_budget
 
-log = logging.getLogger("zero.gtp")
+log = logging.getLogger("zero.gtp.protocol")
 
 COLORS = {"b": BLACK, "w": WHITE}
 
@@ -241,7 +241,7 @@ class GoGtpEngine(GtpEngine):
         N = self.game.size
         stones = self.game.stones().reshape(-1)
         dead = set(self.player.dead_stones(self.game))
-        from zero.gtp_player import chains
+        from zero.gtp.player import chains
 
         lines = []
         for chain in chains(stones, N):

@@ -1,4 +1,4 @@
-"""The network as the search's Evaluator: numpy planes in, priors and values out, on CPU or CUDA; imports torch and zero.network, never ray or sgfmill.
+"""The network as the search's Evaluator: numpy planes in, priors and values out, on CPU or CUDA; imports torch and zero.nn.network, never ray or sgfmill.
 
 On CUDA the model runs in channels-last memory format under bf16 autocast (fp16 where
 bf16 is unsupported), optionally through ``torch.compile``; on the CPU it runs in
@@ -19,7 +19,7 @@ from typing import Literal
 import numpy as np
 import torch
 
-from zero.network import GameShape, NetworkConfig, PolicyValueNet, unwrap
+from zero.nn.network import GameShape, NetworkConfig, PolicyValueNet, unwrap
 
 Precision = Literal["auto", "float32", "bfloat16", "float16"]
 
@@ -97,7 +97,7 @@ class NetworkEvaluator:
     def from_checkpoint(cls, path: str, *, expected_shape: GameShape | None = None, **kwargs) -> "NetworkEvaluator":
         """An evaluator for the checkpoint at ``path`` (a file, a directory with a ``latest`` pointer, or a run
         directory); CheckpointError if it was trained for another game than ``expected_shape``."""
-        from zero.checkpoint import load_checkpoint
+        from zero.nn.checkpoint import load_checkpoint
 
         ckpt = load_checkpoint(path, expected_shape=expected_shape)
         evaluator = cls(ckpt.build_model(), **kwargs)

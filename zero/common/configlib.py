@@ -1,6 +1,6 @@
 """Strict loading of frozen parameter dataclasses from TOML: unknown keys, wrong types and bad values fail naming the field.
 
-Parameter dataclasses live in the layer they configure (``mcts``, ``games``, ``zero.network``...)
+Parameter dataclasses live in the layer they configure (``mcts``, ``games``, ``zero.nn.network``...)
 and document each field with ``field(default=..., metadata={"doc": "one line"})``;
 this module only reads them, so lower layers never import it.
 A dataclass may define ``validate(self) -> None`` raising ``ValueError`` for impossible values.
