@@ -75,3 +75,15 @@ def arena_task(
     torch.set_num_threads(1)
     config = config_from_mapping(config_mapping)
     return evaluate_version(config, new_version, new_weights, previous_version, previous_weights, seed=seed)
+
+
+@ray.remote(num_cpus=1, max_retries=0)
+def gnugo_rung_task(config_mapping: dict[str, Any], version: int, weights: dict[str, np.ndarray], seed: int) -> dict[str, Any]:
+    """The periodic ladder rung: the network of ``version`` against GNU Go (selfplay.arena.gnugo_rung)."""
+    import torch
+
+    from selfplay.arena import gnugo_rung
+    from selfplay.config import config_from_mapping
+
+    torch.set_num_threads(1)
+    return gnugo_rung(config_from_mapping(config_mapping), version, weights, seed=seed)

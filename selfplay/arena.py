@@ -156,6 +156,44 @@ def strength_report(config, checkpoint: str, *, games: int, simulations: int, se
             "vs_random": vs_random.as_dict(), "vs_mcts_baseline": vs_mcts.as_dict()}
 
 
+def gnugo_rung(config, version: int, weights, *, seed: int = 0) -> dict[str, Any]:
+    """The run's periodic ladder rung: model ``version`` (numpy ``weights``) against GNU Go level ``arena.gnugo_level``.
+
+    The weights go into a temporary checkpoint that `zero gtp --model` loads (so the rung runs wherever
+    the task runs); the match is `zero.match` with simple ko, colours alternating. Returns the rung's
+    wins, win rate with its 95% interval and Elo difference, plus the anchored rating (GNU Go level 10
+    = 1800) when the level's rating is known; LadderError when GNU Go is missing.
+    """
+    import tempfile
+
+    import torch
+
+    from selfplay.builders import build_model
+    from zero.match.ladder import anchored_rating, find_gnugo, parse_rungs, zero_gtp_command
+    from zero.match.runner import MatchSettings, match_report, run_match
+    from zero.nn.checkpoint import save_checkpoint
+
+    arena = config.arena
+    rung = parse_rungs(f"gnugo:{arena.gnugo_level}", visits=arena.gnugo_visits, gnugo=find_gnugo())[0]
+    model = build_model(config)
+    model.load_state_dict({k: torch.from_numpy(np.array(v)) for k, v in weights.items()})
+    with tempfile.TemporaryDirectory(prefix="zero-rung-") as tmp:
+        save_checkpoint(tmp, model, step=0, model_version=version)
+        engine = zero_gtp_command("--model", tmp, "--visits", str(arena.gnugo_visits), "--device", "cpu", "gtp.random_moves=8")
+        settings = MatchSettings(engine_a=engine, engine_b=rung.command, games=arena.gnugo_games, size=config.go.size,
+                                 komi=config.go.komi, name_a=f"v{version}", name_b=rung.name, superko="simple")
+        report = match_report(run_match(settings), settings)
+    s = report["summary"]
+    out = {"version": version, "rung": rung.name, "visits": arena.gnugo_visits, "games": s["games"], "wins": s["wins"],
+           "losses": s["losses"], "draws": s["draws"], "win_rate": s["win_rate"], "win_rate_low": s["win_rate_low"],
+           "win_rate_high": s["win_rate_high"], "elo": s["elo"], "illegal_moves": len(report["illegal_moves"]),
+           "anchored_elo": None, "anchored_low": None, "anchored_high": None}
+    if rung.rating is not None and s["games"]:
+        rated = anchored_rating([(s["win_rate"], s["games"], rung.rating)])
+        out.update(anchored_elo=rated["elo"], anchored_low=rated["elo_low"], anchored_high=rated["elo_high"])
+    return out
+
+
 def evaluate_version(config, new_version: int, new_weights, previous_version: int, previous_weights, *, seed: int = 0) -> dict[str, Any]:
     """The arena's job for one version: vs the previous version (if any) and vs the random-rollout MCTS baseline."""
     import dataclasses

@@ -123,8 +123,16 @@ class ArenaParams:
     simulations: int = field(default=64, metadata={"doc": "simulations per move for both sides (equal simulations)"})
     baseline_rollouts: int = field(default=1, metadata={"doc": "random rollouts per leaf of the MCTS baseline"})
     temperature_moves: int = field(default=2, metadata={"doc": "opening moves sampled (temperature 1) so games differ"})
+    gnugo_level: int = field(default=-1, metadata={"doc": "a ladder rung during the run: games against GNU Go at this level (0-10) through the match referee; -1 = off (GNU Go level 10 gives the anchored Elo)"})
+    gnugo_every_versions: int = field(default=10, metadata={"doc": "play the GNU Go rung every K model versions"})
+    gnugo_games: int = field(default=20, metadata={"doc": "games per GNU Go rung, colours alternating"})
+    gnugo_visits: int = field(default=200, metadata={"doc": "search visits per move of our engine in the GNU Go rung"})
 
     def validate(self) -> None:
+        if not -1 <= self.gnugo_level <= 10:
+            raise ValueError(f"gnugo_level must be in 0..10, or -1 for off, got {self.gnugo_level}")
+        if self.gnugo_every_versions < 1 or self.gnugo_games < 1 or self.gnugo_visits < 1:
+            raise ValueError("gnugo_every_versions must be >= 1 (and gnugo_games, gnugo_visits too)")
         if self.every_versions < 0:
             raise ValueError(f"every_versions must be >= 0, got {self.every_versions}")
         if self.games < 1:

@@ -4,7 +4,8 @@ Read from ``metrics.jsonl``: the x axes are minutes since the run's first record
 self-play games finished by then (the ``games`` total of ``selfplay`` records; a train record gets
 the run's game count of the last self-play record before it). Elo: the arena's rating against the
 random-rollout MCTS baseline (fixed at 0) per evaluated version, and, where a record of
-kind ``ladder`` carries ``anchored_elo``, the rating anchored at GNU Go level 10 = 1800.
+kind ``ladder`` (the run's GNU Go rung, ``arena.gnugo_level``) carries ``anchored_elo``, the rating
+anchored at GNU Go level 10 = 1800, else the Elo difference against that GNU Go level.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ def curves(records: list[dict[str, Any]]) -> dict[str, Any]:
         i = bisect.bisect_right(game_times, t)
         return game_totals[i - 1] if i else 0
 
-    out: dict[str, Any] = {"elo": [], "anchored": [], **{k: [] for k in LOSSES}}
+    out: dict[str, Any] = {"elo": [], "anchored": [], "ladder": [], "ladder_rung": "", **{k: [] for k in LOSSES}}
     for r in sorted(timed, key=lambda r: r["time"]):
         point = ((r["time"] - start) / 60.0, games_at(r["time"]))
         kind = r.get("kind", "train")
@@ -44,6 +45,9 @@ def curves(records: list[dict[str, Any]]) -> dict[str, Any]:
             out["elo"].append((*point, float(r["vs_baseline"]["elo"])))
         elif kind == "ladder" and r.get("anchored_elo") is not None:
             out["anchored"].append((*point, float(r["anchored_elo"])))
+        elif kind == "ladder" and r.get("elo") is not None:
+            out["ladder"].append((*point, float(r["elo"])))
+            out["ladder_rung"] = r.get("rung", "GNU Go")
         elif kind == "train":
             for key in LOSSES:
                 if isinstance(r.get(key), (int, float)):
@@ -68,13 +72,14 @@ def plot_run(run_dir: str | Path, output: str | Path | None = None) -> Path:
     fig, axes = plt.subplots(2, 2, figsize=(11, 7), constrained_layout=True)
     for col, (index, label) in enumerate(((0, "wall-clock minutes"), (1, "self-play games"))):
         ax = axes[0, col]
-        for key, name, style in (("elo", "Elo vs random-rollout MCTS (= 0)", "o-"), ("anchored", "Elo anchored (GNU Go 10 = 1800)", "s-")):
+        for key, name, style in (("elo", "Elo vs random-rollout MCTS (= 0)", "o-"), ("anchored", "Elo anchored (GNU Go 10 = 1800)", "s-"),
+                                 ("ladder", f"Elo difference vs {series['ladder_rung']}", "^-")):
             if series[key]:
                 ax.plot([p[index] for p in series[key]], [p[2] for p in series[key]], style, label=name)
         ax.set_xlabel(label)
         ax.set_ylabel("Elo")
         ax.grid(alpha=0.3)
-        if series["elo"] or series["anchored"]:
+        if series["elo"] or series["anchored"] or series["ladder"]:
             ax.legend(fontsize=8)
         ax = axes[1, col]
         for key in LOSSES:

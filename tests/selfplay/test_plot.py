@@ -17,7 +17,8 @@ def _metrics(path, start=1000.0):
         {"time": start + 120, "kind": "arena", "version": 5, "vs_baseline": {"elo": 120.0, "score": 0.66}},
         {"time": start + 150, "kind": "selfplay", "worker": 0, "games": 30},  # an older total arriving late
         {"time": start + 180, "step": 50, "loss": 4.5, "policy_loss": 3.7, "value_loss": 0.8, "ownership_loss": 0.5},
-        {"time": start + 240, "kind": "ladder", "anchored_elo": 900.0},
+        {"time": start + 240, "kind": "ladder", "rung": "gnugo:10", "elo": -900.0, "anchored_elo": 900.0},
+        {"time": start + 300, "kind": "ladder", "rung": "gnugo:1", "elo": -150.0, "anchored_elo": None},
     ]
     path.write_text("\n".join(json.dumps(r) for r in rows) + "\n{truncated")
     return rows
@@ -30,6 +31,7 @@ def test_curves_put_elo_and_losses_on_minutes_and_games(tmp_path):
     series = curves(read_metrics(tmp_path / "metrics.jsonl"))
     assert series["elo"] == [(2.0, 40, 120.0)]
     assert series["anchored"] == [(4.0, 40, 900.0)]
+    assert series["ladder"] == [(5.0, 40, -150.0)] and series["ladder_rung"] == "gnugo:1"
     assert series["loss"] == [(0.5, 16, 5.0), (3.0, 40, 4.5)]  # the games total never goes back
     assert [p[2] for p in series["value_loss"]] == [0.9, 0.8]
 
