@@ -5,8 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from mcts import BatchedSearch, SearchParams, Tree
-from mcts import _gumbel_kernels
+from mcts import BatchedSearch, SearchParams, Tree, _gumbel_kernels
 
 
 class Bandit:

@@ -9,20 +9,20 @@ import json
 import numpy as np
 import pytest
 import torch
+from netfixtures import GO5, TINY, random_samples, tiny_model
 from safetensors.torch import load_file, save_file
 
 from games.go import GoGame, GoRules
 from mcts import SearchParams, UniformEvaluator
-from netfixtures import GO5, TINY, random_samples, tiny_model
 from selfplay.adapters import make_adapter
 from selfplay.params import SelfPlayParams
 from selfplay.records import to_samples
 from selfplay.worker import SelfPlayWorker
+from zero.learn.replay import ReplayBuffer, ReplayConfig
+from zero.learn.train import compute_losses
 from zero.nn.checkpoint import load_checkpoint, save_checkpoint
 from zero.nn.inference import NetworkEvaluator, score_utility
 from zero.nn.network import GameShape, NetworkConfig, PolicyValueNet
-from zero.learn.replay import ReplayBuffer, ReplayConfig
-from zero.learn.train import compute_losses
 
 RULES_9X9 = GoRules(size=9, komi=7.5, max_moves=120)
 SCORED = NetworkConfig(blocks=1, channels=16, global_pooling_every=0, policy_channels=4, value_channels=4, value_hidden=16,
@@ -154,7 +154,7 @@ def test_score_utility_is_bounded_and_monotone_and_added_to_the_value():
 
 def test_checkpoints_from_before_the_score_head_still_load(tmp_path):
     path = save_checkpoint(tmp_path, tiny_model(), step=1, model_version=1)
-    header = json.loads(open(path.with_suffix(".json")).read())
+    header = json.loads(path.with_suffix(".json").read_text())
     header["network"].pop("score_head")  # what a checkpoint written before the head holds
     save_file(load_file(str(path)), str(path), metadata={"zero": json.dumps(header)})
     ckpt = load_checkpoint(tmp_path)

@@ -25,9 +25,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from zero.nn.checkpoint import CheckpointError, load_checkpoint
     from zero.common.configlib import fail
-    from zero.match.ladder import LadderError, LadderSettings, find_gnugo, format_ladder, parse_rungs, run_ladder, zero_gtp_command
+    from zero.match.ladder import (
+        LadderError,
+        LadderSettings,
+        find_gnugo,
+        format_ladder,
+        parse_rungs,
+        run_ladder,
+        zero_gtp_command,
+    )
+    from zero.nn.checkpoint import CheckpointError, load_checkpoint
 
     logging.basicConfig(stream=sys.stderr, level=logging.INFO if args.verbose else logging.WARNING, format="%(name)s: %(message)s")
     if args.games < 1:

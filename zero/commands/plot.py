@@ -11,8 +11,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from zero.common.configlib import fail
     from selfplay.plot import PlotError, plot_run
+    from zero.common.configlib import fail
 
     try:
         import matplotlib  # noqa: F401
