@@ -14,7 +14,7 @@ import bisect
 from pathlib import Path
 from typing import Any
 
-LOSSES = ("loss", "policy_loss", "value_loss", "ownership_loss")
+LOSSES = ("loss", "policy_loss", "value_loss", "ownership_loss", "score_loss")
 
 
 class PlotError(ValueError):
@@ -81,6 +81,8 @@ def plot_run(run_dir: str | Path, output: str | Path | None = None) -> Path:
         ax.grid(alpha=0.3)
         if series["elo"] or series["anchored"] or series["ladder"]:
             ax.legend(fontsize=8)
+        else:
+            ax.text(0.5, 0.5, "no arena or ladder result yet", ha="center", va="center", transform=ax.transAxes)
         ax = axes[1, col]
         for key in LOSSES:
             if series[key]:
