@@ -2,7 +2,8 @@
 
 Weights travel as a dict of numpy arrays put in the object store once per model
 version (``ray.put`` in the orchestrator); a task receives the ObjectRef as a
-top-level argument, so Ray hands it the arrays without another copy per task.
+top-level argument, so Ray hands it the arrays without another copy per task. The run
+config crosses as the frozen RunConfig itself (validated once, where the command loaded it).
 """
 
 from __future__ import annotations
@@ -14,19 +15,20 @@ from typing import Any
 import numpy as np
 import ray
 
+from selfplay.config import RunConfig
+
 
 @ray.remote(max_restarts=-1, max_task_retries=0)
 class SelfPlayActor:
     """Wraps selfplay.worker.SelfPlayWorker; restarted by Ray if its process dies (the games it had in flight are lost)."""
 
-    def __init__(self, config_mapping: dict[str, Any], worker_index: int, seed: int) -> None:
+    def __init__(self, config: RunConfig, worker_index: int, seed: int) -> None:
         import torch
 
         from selfplay.builders import build_evaluator, build_worker
-        from selfplay.config import config_from_mapping
 
         torch.set_num_threads(1)  # one CPU per actor: Ray reserves worker_cpus each
-        self.config = config_from_mapping(config_mapping)
+        self.config = config
         self.worker_index = worker_index
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -59,7 +61,7 @@ class SelfPlayActor:
 
 @ray.remote(num_cpus=1, max_retries=0)
 def arena_task(
-    config_mapping: dict[str, Any],
+    config: RunConfig,
     new_version: int,
     new_weights: dict[str, np.ndarray],
     previous_version: int,
@@ -70,10 +72,8 @@ def arena_task(
     import torch
 
     from selfplay.arena import evaluate_version
-    from selfplay.config import config_from_mapping
 
     torch.set_num_threads(1)
-    config = config_from_mapping(config_mapping)
     return evaluate_version(config, new_version, new_weights, previous_version, previous_weights, seed=seed)
 
 

@@ -88,10 +88,10 @@ class GoAdapter:
             game.resign(BLACK if player == 0 else WHITE)
 
     def to_sgf(self, game, names: tuple[str, str] = ("", "")) -> bytes:
-        from games.go import BLACK, WHITE
+        from games.go import BLACK, WHITE, game_to_sgf
 
         game.player_names = {BLACK: names[0], WHITE: names[1]}
-        text = game.to_sgf()
+        text = game_to_sgf(game)
         return text.encode("utf-8") if isinstance(text, str) else bytes(text)
 
     def baseline_evaluator(self, rollouts: int, seed: int):

@@ -159,39 +159,41 @@ def strength_report(config, checkpoint: str, *, games: int, simulations: int, se
 def gnugo_rung(config, version: int, weights, *, seed: int = 0) -> dict[str, Any]:
     """The run's periodic ladder rung: model ``version`` (numpy ``weights``) against GNU Go level ``arena.gnugo_level``.
 
-    The weights go into a temporary checkpoint that `zero gtp --model` loads (so the rung runs wherever
-    the task runs); the match is `zero.match` with simple ko, colours alternating. Returns the rung's
-    wins, win rate with its 95% interval and Elo difference, plus the anchored rating (GNU Go level 10
-    = 1800) when the level's rating is known; LadderError when GNU Go is missing.
+    The weights go into a temporary checkpoint, and `zero ladder --opponents gnugo:L --json` plays the
+    rung (a command, so this layer does not import zero.match, which sits above it): simple ko, colours
+    alternating. Returns the rung's wins, win rate with its 95% interval and Elo difference, plus the
+    anchored rating (GNU Go level 10 = 1800) when the level's rating is known; RuntimeError with the
+    ladder's one-line message when it fails (GNU Go missing, for one).
     """
+    import json
+    import subprocess
+    import sys
     import tempfile
 
     import torch
 
     from selfplay.builders import build_model
-    from zero.match.ladder import anchored_rating, find_gnugo, parse_rungs, zero_gtp_command
-    from zero.match.runner import MatchSettings, match_report, run_match
     from zero.nn.checkpoint import save_checkpoint
 
     arena = config.arena
-    rung = parse_rungs(f"gnugo:{arena.gnugo_level}", visits=arena.gnugo_visits, gnugo=find_gnugo())[0]
     model = build_model(config)
     model.load_state_dict({k: torch.from_numpy(np.array(v)) for k, v in weights.items()})
     with tempfile.TemporaryDirectory(prefix="zero-rung-") as tmp:
         save_checkpoint(tmp, model, step=0, model_version=version)
-        engine = zero_gtp_command("--model", tmp, "--visits", str(arena.gnugo_visits), "--device", "cpu", "gtp.random_moves=8")
-        settings = MatchSettings(engine_a=engine, engine_b=rung.command, games=arena.gnugo_games, size=config.go.size,
-                                 komi=config.go.komi, name_a=f"v{version}", name_b=rung.name, superko="simple")
-        report = match_report(run_match(settings), settings)
-    s = report["summary"]
-    out = {"version": version, "rung": rung.name, "visits": arena.gnugo_visits, "games": s["games"], "wins": s["wins"],
-           "losses": s["losses"], "draws": s["draws"], "win_rate": s["win_rate"], "win_rate_low": s["win_rate_low"],
-           "win_rate_high": s["win_rate_high"], "elo": s["elo"], "illegal_moves": len(report["illegal_moves"]),
-           "anchored_elo": None, "anchored_low": None, "anchored_high": None}
-    if rung.rating is not None and s["games"]:
-        rated = anchored_rating([(s["win_rate"], s["games"], rung.rating)])
-        out.update(anchored_elo=rated["elo"], anchored_low=rated["elo_low"], anchored_high=rated["elo_high"])
-    return out
+        command = [sys.executable, "-m", "zero.cli", "ladder", "--model", tmp, "--opponents", f"gnugo:{arena.gnugo_level}",
+                   "--games", str(arena.gnugo_games), "--visits", str(arena.gnugo_visits), "--komi", f"{config.go.komi:g}",
+                   "--json"]
+        done = subprocess.run(command, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        lines = done.stderr.strip().splitlines()
+        raise RuntimeError(f"zero ladder failed: {lines[-1] if lines else f'exit status {done.returncode}'}")
+    ladder = json.loads(done.stdout)
+    row, anchored = ladder["rungs"][0], ladder["anchored"]
+    keys = ("rung", "games", "wins", "losses", "draws", "win_rate", "win_rate_low", "win_rate_high", "elo")
+    return {"version": version, "visits": arena.gnugo_visits, **{k: row[k] for k in keys},
+            "illegal_moves": len(row["illegal_moves"]), "anchored_elo": anchored["elo"],
+            "anchored_low": anchored["elo_low"] if anchored["games"] else None,
+            "anchored_high": anchored["elo_high"] if anchored["games"] else None}
 
 
 def evaluate_version(config, new_version: int, new_weights, previous_version: int, previous_weights, *, seed: int = 0) -> dict[str, Any]:

@@ -185,7 +185,7 @@ class _Loop:
         run = config.run
         self.actors = [
             SelfPlayActor.options(num_cpus=run.worker_cpus, num_gpus=run.worker_gpus).remote(
-                self.config_mapping, i, run.seed + 1000 * (i + 1) + 17 * learner.version
+                self.config, i, run.seed + 1000 * (i + 1) + 17 * learner.version
             )
             for i in range(run.num_workers)
         ]
@@ -421,7 +421,7 @@ class _Loop:
         if every and self.version % every == 0:
             prev_version, prev_ref = self.previous
             ref = arena_task.options(num_cpus=self.arena_cpus).remote(
-                self.config_mapping, self.version, self.weights_ref, prev_version, prev_ref,
+                self.config, self.version, self.weights_ref, prev_version, prev_ref,
                 self.config.run.seed + self.version,
             )
             self.arena_in_flight[ref] = self.version

@@ -86,3 +86,15 @@ def test_bad_config_stops_train_with_one_line_and_starts_nothing(tmp_path):
     lines = out.stderr.strip().splitlines()
     assert len(lines) == 1 and "run.num_workers" in lines[0]
     assert not (tmp_path / "r").exists()
+
+
+def test_the_run_config_crosses_process_boundaries_as_the_frozen_object():
+    """Ray pickles the RunConfig itself to the actors (validated once, where it was loaded): it round-trips equal and stays frozen."""
+    import dataclasses
+    import pickle
+
+    config = load_config(ROOT / "configs" / "tiny.toml", ["search.simulations=7"])
+    again = pickle.loads(pickle.dumps(config))
+    assert again == config and again.search.simulations == 7
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        again.search.simulations = 8

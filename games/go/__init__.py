@@ -18,7 +18,9 @@ pass = N*N, or GTP vertices like ``"D4"`` / ``"pass"``)::
     game.area_score()        # Tromp-Taylor black - white - komi;  game.ownership() int8[N, N] (+1 black)
     game.planes()            # float32[17, N, N] AlphaGo Zero planes of the current position
     game.diagram(); GoGame.from_diagram("X O .\\n...", to_move="W")
-    game.to_sgf(); GoGame.from_sgf(text)   # SgfError on malformed records
+    game.chains()            # lists of flat points;  game.area_score(dead=points) with dead stones taken off
+    game_to_sgf(game); game_from_sgf(text)   # SgfError on malformed records
+    playout_ownership(game, playouts, seed)  # float32[N*N] mean owner after light playouts (games.go.playouts)
 
 Errors: an illegal move raises IllegalMoveError (``.reason`` as above); a malformed vertex raises
 CoordinateError; a malformed SGF raises SgfError; none of them changes the game.
@@ -36,7 +38,8 @@ Modules in dependency order:
   _kernels   Numba board: chains with pseudo-liberties, captures, ko, legality, hash, area, playouts, planes
   _replay_kernels  Numba leaf replay for the search: paths, planes, legal masks with a superko hash filter
   game       GoGame: checked moves, superko, passes, undo, scoring, planes
-  sgf        SGF read/write via sgfmill
+  sgf        SGF read/write via sgfmill (game_to_sgf, game_from_sgf)
+  playouts   light random playouts: ownership estimates, the playout benchmark
   search     GoSearchBatch and RolloutEvaluator for mcts
 """
 
@@ -44,7 +47,8 @@ from games.go.coords import CoordinateError, from_gtp, to_gtp
 from games.go.game import BLACK, EMPTY, WHITE, GoGame, IllegalMoveError, parse_color
 from games.go.rules import GoRules
 from games.go.search import GoSearchBatch, RolloutEvaluator
-from games.go.sgf import SgfError
+from games.go.playouts import bench_playouts, playout_ownership
+from games.go.sgf import SgfError, game_from_sgf, game_to_sgf
 
 
 def new_game(size: int = 9, komi: float = 7.5, superko: str = "positional", max_moves: int = 0) -> GoGame:
@@ -55,4 +59,5 @@ def new_game(size: int = 9, komi: float = 7.5, superko: str = "positional", max_
 __all__ = [
     "BLACK", "WHITE", "EMPTY", "GoGame", "GoRules", "GoSearchBatch", "RolloutEvaluator", "IllegalMoveError",
     "CoordinateError", "SgfError", "new_game", "parse_color", "from_gtp", "to_gtp",
+    "game_to_sgf", "game_from_sgf", "playout_ownership", "bench_playouts",
 ]

@@ -8,6 +8,7 @@ move validates it and raises (IllegalMoveError / CoordinateError) without changi
 from __future__ import annotations
 
 import functools
+from collections.abc import Iterable
 
 import numpy as np
 
@@ -298,9 +299,30 @@ class GoGame:
         K.area_owner(self.size, self.color, owner)
         return owner.reshape(self.size, self.size)
 
-    def area_score(self) -> float:
-        """Tromp-Taylor area: black stones and empty regions reaching only black, minus white's, minus komi."""
-        return float(K.area_diff(self.size, self.color)) - self.komi
+    def area_score(self, dead: Iterable[int] = ()) -> float:
+        """Tromp-Taylor area: black stones and empty regions reaching only black, minus white's, minus komi.
+
+        ``dead``: flat points whose stones are taken off the board before counting (the dead
+        stones agreed or estimated at the end of a game); the game itself is not changed.
+        """
+        color = self.color
+        points = np.asarray(list(dead), np.int64)
+        if points.size:
+            color = color.copy()
+            color[_padded(points, self.size)] = EMPTY
+        return float(K.area_diff(self.size, color)) - self.komi
+
+    def chains(self) -> list[list[int]]:
+        """Every chain (stones of one colour connected by lines) as a list of flat points, ascending, in the order of
+        each chain's first point; read from the board's own chain links."""
+        N = self.size
+        points = np.arange(N * N)
+        padded = _padded(points, N)
+        occupied = self.color[padded] != EMPTY
+        groups: dict[int, list[int]] = {}
+        for point, head in zip(points[occupied].tolist(), self.chain[K.HEAD, padded[occupied]].tolist()):
+            groups.setdefault(head, []).append(point)
+        return list(groups.values())
 
     def winner(self) -> int | None:
         """BLACK, WHITE or None (a draw, or a game not over), by resignation or area score."""
@@ -378,16 +400,7 @@ class GoGame:
     def __repr__(self) -> str:
         return f"GoGame(size={self.size}, komi={self.komi}, move={self.move_number}, to_move={COLOR_NAMES[self.to_move]})"
 
-    # ---- SGF -------------------------------------------------------------------------------
-    def to_sgf(self) -> str:
-        """The game record as SGF FF[4] text."""
-        from games.go.sgf import game_to_sgf
 
-        return game_to_sgf(self)
-
-    @classmethod
-    def from_sgf(cls, data: str | bytes, **rule_fields) -> "GoGame":
-        """A game replayed from SGF text (main line); ``rule_fields`` override SZ/KM/RU-derived rules."""
-        from games.go.sgf import game_from_sgf
-
-        return game_from_sgf(data, **rule_fields)
+def _padded(points: np.ndarray, size: int) -> np.ndarray:
+    """Padded indices (games.go._kernels layout) of flat points ``a = y*N + x``."""
+    return (points // size + 1) * (size + 1) + points % size + 1

@@ -9,7 +9,9 @@ import sys
 import numpy as np
 import pytest
 
-from games.go import BLACK, WHITE, GoGame, GoSearchBatch, IllegalMoveError, RolloutEvaluator, SgfError, new_game
+from games.go import (
+    BLACK, WHITE, GoGame, GoSearchBatch, IllegalMoveError, RolloutEvaluator, SgfError, game_from_sgf, game_to_sgf, new_game,
+)
 from games.go import coords
 
 
@@ -52,23 +54,23 @@ def test_sgf_round_trip_keeps_setup_players_moves_and_result():
     game.player_names = {BLACK: "alice", WHITE: "bob"}
     for vertex in ("C3", "D2", "pass", "B2", "pass", "pass"):
         game.play(vertex)
-    text = game.to_sgf()
+    text = game_to_sgf(game)
     assert "AB[bb]" in text and "AW[dc]" in text and "PB[alice]" in text and "KM[6]" in text
-    again = GoGame.from_sgf(text)
+    again = game_from_sgf(text)
     assert again.moves == game.moves and again.komi == 6 and again.player_names == game.player_names
     assert np.array_equal(again.stones(), game.stones()) and again.result() == game.result()
     resigned = new_game(9)
     resigned.play("E5")
     resigned.resign()
-    assert "RE[B+R]" in resigned.to_sgf() and GoGame.from_sgf(resigned.to_sgf()).result() == "B+R"
+    assert "RE[B+R]" in game_to_sgf(resigned) and game_from_sgf(game_to_sgf(resigned)).result() == "B+R"
 
 
 def test_sgf_rules_and_bad_records():
-    assert GoGame.from_sgf("(;GM[1]FF[4]SZ[13]KM[0.5]RU[Chinese (simple ko)];B[dd])").rules.superko == "simple"
-    assert GoGame.from_sgf("(;SZ[13]KM[7];B[dd])").rules.komi == 7
+    assert game_from_sgf("(;GM[1]FF[4]SZ[13]KM[0.5]RU[Chinese (simple ko)];B[dd])").rules.superko == "simple"
+    assert game_from_sgf("(;SZ[13]KM[7];B[dd])").rules.komi == 7
     for bad in ("not sgf", "(;SZ[9]KM[abc])", "(;SZ[25])", "(;SZ[9];B[ee];W[ee])"):
         with pytest.raises(SgfError):
-            GoGame.from_sgf(bad)
+            game_from_sgf(bad)
 
 
 def test_illegal_moves_change_nothing():
@@ -140,22 +142,22 @@ def test_setup_refuses_occupied_points_and_non_indices():
 
 def test_sgf_setup_and_off_board_errors_are_clear():
     with pytest.raises(SgfError, match="both in AB and AW"):
-        GoGame.from_sgf("(;SZ[9]AB[aa]AW[aa])")
+        game_from_sgf("(;SZ[9]AB[aa]AW[aa])")
     for text, where in (("(;SZ[9];B[ee];W[jj])", "node 2"), ("(;SZ[9]AB[jj])", r"setup stones \(AB/AW\)")):
         with pytest.raises(SgfError, match=rf"SGF {where}: .*off the 9x9 board"):
-            GoGame.from_sgf(text)
+            game_from_sgf(text)
 
 
 def test_sgf_handicap_game_starts_with_white_to_move():
-    game = GoGame.from_sgf("(;FF[4]SZ[13]HA[2]KM[0.5]AB[dd][jj]PL[W];W[cc](;B[dc];W[cd])(;B[aa]))")
+    game = game_from_sgf("(;FF[4]SZ[13]HA[2]KM[0.5]AB[dd][jj]PL[W];W[cc](;B[dc];W[cd])(;B[aa]))")
     assert game.to_move == BLACK and game.moves[0] == (WHITE, coords.from_gtp("C11", 13))
     while game.moves:
         game.undo()
     assert game.to_move == WHITE  # the position before move 1: White (PL[W]) to play
-    text = game.to_sgf()
-    assert "PL[W]" in text and GoGame.from_sgf(text).to_move == WHITE
-    assert GoGame.from_sgf("(;SZ[9]AB[cc][gg];W[ee])").to_sgf().count("PL[W]") == 1  # no PL: the first mover
-    assert GoGame.from_sgf("(;SZ[9];B[ee])").to_sgf().count("PL[") == 0
+    text = game_to_sgf(game)
+    assert "PL[W]" in text and game_from_sgf(text).to_move == WHITE
+    assert game_to_sgf(game_from_sgf("(;SZ[9]AB[cc][gg];W[ee])")).count("PL[W]") == 1  # no PL: the first mover
+    assert game_to_sgf(game_from_sgf("(;SZ[9];B[ee])")).count("PL[") == 0
 
 
 def test_rules_refuse_infinite_komi():
@@ -170,3 +172,36 @@ def test_bench_board_refuses_nan_seconds():
     out = subprocess.run([sys.executable, "-m", "zero.cli", "bench", "board", "--seconds", "nan"],
                          capture_output=True, text=True, timeout=60)
     assert out.returncode == 2 and out.stderr.startswith("zero: error: --seconds") and out.stdout == ""
+
+
+def test_chains_come_from_the_board_and_dead_stones_leave_the_count():
+    game = GoGame.from_diagram("""
+        X X . O .
+        . X . O .
+        . . . . .
+        O . . X X
+        . . . . .""", komi=0.5)
+    assert sorted(game.chains()) == [[0, 1, 6], [3, 8], [15], [18, 19]]
+    without = GoGame.from_diagram("""
+        X X . O .
+        . X . O .
+        . . . . .
+        . . . X X
+        . . . . .""", komi=0.5)
+    assert game.area_score(dead=[15]) == without.area_score() != game.area_score()
+    assert game.stones()[3, 0] == WHITE  # the game itself keeps the stone
+
+
+def test_playout_ownership_sees_a_lone_stone_die_in_a_living_group():
+    from games.go import playout_ownership
+
+    game = GoGame.from_diagram("""
+        . X . X .
+        X X X X X
+        X . O . X
+        X X X X X
+        . X . X .""", to_move="W", komi=0.5)
+    own = playout_ownership(game, 64, seed=3)
+    assert own.shape == (25,) and np.all(np.abs(own) <= 1)
+    assert np.array_equal(own, playout_ownership(game, 64, seed=3))  # a seed fixes the playouts
+    assert own[12] > 0.9 and own[6] > 0.9  # the white stone dies, black owns its point and keeps its own

@@ -9,7 +9,7 @@ import sys
 import pytest
 from sgfmill import sgf
 
-from games.go import GoGame
+from games.go import game_from_sgf
 
 from .conftest import gnugo_path
 
@@ -33,7 +33,7 @@ def test_full_game_against_gnugo(tmp_path):
     text = open(game["sgf_path"], "rb").read()
     record = sgf.Sgf_game.from_bytes(text)
     assert record.get_size() == 9 and len(record.get_main_sequence()) == game["moves"] + 1
-    replayed = GoGame.from_sgf(text)
+    replayed = game_from_sgf(text)
     assert replayed.move_number == game["moves"]
     # GNU Go's own final_score of the finished position agrees with our area count
     gnugo_score = game["engine_scores"]["B"]

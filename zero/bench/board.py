@@ -18,8 +18,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from games.go import _kernels as K
-    from games.go.game import zobrist_table
+    from games.go.playouts import bench_playouts
     from games.go.rules import MAX_SIZE, MIN_SIZE
     from zero.common.configlib import fail
 
@@ -28,20 +27,18 @@ def run(args: argparse.Namespace) -> int:
         fail(f"--size must be in {MIN_SIZE}..{MAX_SIZE}, got {N}")
     if not args.seconds > 0 or not math.isfinite(args.seconds):  # NaN would measure forever
         fail(f"--seconds must be > 0, got {args.seconds}")
-    zobrist = zobrist_table(N)
-    max_moves = 3 * N * N  # the playout's own safety limit (simple-ko cycles)
-    K.bench_playouts(N, 4, max_moves, zobrist, args.seed)  # compile or load the cached kernels
+    bench_playouts(N, 4, args.seed)  # compile or load the cached kernels
     chunk = max(1, 20000 // (N * N))  # ~0.1 s per kernel call on 9x9
     playouts = moves = black_wins = 0
     start = time.perf_counter()
     cpu_start = time.process_time()
     seed = args.seed
     while True:
-        m, bw = K.bench_playouts(N, chunk, max_moves, zobrist, seed)
+        m, bw = bench_playouts(N, chunk, seed)
         seed += 1
         playouts += chunk
-        moves += int(m)
-        black_wins += int(bw)
+        moves += m
+        black_wins += bw
         elapsed = time.perf_counter() - start
         if elapsed >= args.seconds:
             break

@@ -11,7 +11,7 @@ import argparse
 import time
 
 from zero.bench import report
-from zero.commands.config import add_config_arguments
+from zero.args import add_config_arguments
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -39,7 +39,7 @@ class _RecordingEvaluator:
 
 
 def run(args: argparse.Namespace) -> int:
-    from zero.commands.config import load_from_args
+    from zero.args import load_from_args
 
     config = load_from_args(args)
     config = _sgf_off(config)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from zero.commands.config import add_config_arguments, load_from_args
+from zero.args import add_config_arguments, load_from_args
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from games.go import BLACK, WHITE, CoordinateError, GoGame, GoRules, IllegalMoveError, SgfError, to_gtp
+from games.go import BLACK, WHITE, CoordinateError, GoGame, GoRules, IllegalMoveError, SgfError, game_from_sgf, game_to_sgf, to_gtp
 from games.go.coords import OffBoardError, from_gtp
 from mcts import SearchParams, SearchResult
 from zero.gtp.protocol import (
@@ -239,12 +239,9 @@ class GoGtpEngine(GtpEngine):
         if status == "seki":
             return ""
         N = self.game.size
-        stones = self.game.stones().reshape(-1)
         dead = set(self.player.dead_stones(self.game))
-        from zero.gtp.player import chains
-
         lines = []
-        for chain in chains(stones, N):
+        for chain in self.game.chains():
             if (chain[0] in dead) == (status == "dead"):
                 lines.append(" ".join(to_gtp(a, N) for a in sorted(chain)))
         return "\n".join(lines)
@@ -329,7 +326,7 @@ class GoGtpEngine(GtpEngine):
         try:
             with open(path, "rb") as fh:
                 data = fh.read(10_000_000)
-            game = GoGame.from_sgf(data, superko=self.superko)
+            game = game_from_sgf(data, superko=self.superko)
         except (OSError, SgfError, ValueError) as exc:
             log.info("loadsgf %s: %s", path, exc)
             raise GtpError("cannot load file") from None
@@ -344,7 +341,7 @@ class GoGtpEngine(GtpEngine):
 
     @registry.command("printsgf")
     def cmd_printsgf(self) -> str:
-        return self.game.to_sgf().strip()
+        return game_to_sgf(self.game).strip()
 
     # -- analysis --
 

@@ -15,7 +15,7 @@ from typing import Any, Callable
 import numpy as np
 
 from games.go import BLACK, WHITE, GoGame, GoRules, GoSearchBatch, RolloutEvaluator
-from games.go import _kernels as go_kernels  # playout ownership: no public API for it yet (see report)
+from games.go.playouts import playout_ownership
 from mcts import BatchedSearch, SearchParams, SearchResult
 from zero.gtp.clock import TimeParams
 
@@ -212,7 +212,7 @@ class GoPlayer:
         stones = game.stones().reshape(-1)
         own = self.ownership(game)
         dead: list[int] = []
-        for chain in chains(stones, N):
+        for chain in game.chains():
             color = stones[chain[0]]
             sign = 1.0 if color == BLACK else -1.0
             if float(np.mean(own[chain])) * sign < -self.params.dead_threshold:
@@ -221,7 +221,7 @@ class GoPlayer:
 
     def final_score(self, game: GoGame, dead: list[int] | None = None) -> float:
         """Tromp-Taylor area (black - white - komi) after removing the dead stones."""
-        return score_without(game, self.dead_stones(game) if dead is None else dead)
+        return game.area_score(dead=self.dead_stones(game) if dead is None else dead)
 
 
 def replace_sims(params: SearchParams, sims: int) -> SearchParams:
@@ -231,6 +231,7 @@ def replace_sims(params: SearchParams, sims: int) -> SearchParams:
 
 
 def neighbours(a: int, N: int) -> list[int]:
+    """The on-board neighbours of flat point ``a`` on an N x N board."""
     x, y = a % N, a // N
     out = []
     if x > 0:
@@ -242,53 +243,3 @@ def neighbours(a: int, N: int) -> list[int]:
     if y < N - 1:
         out.append(a + N)
     return out
-
-
-def chains(stones: np.ndarray, N: int) -> list[list[int]]:
-    """Connected groups of stones (each a list of flat indices) of a flat int8[N*N] board."""
-    seen = np.zeros(N * N, bool)
-    out = []
-    for a in range(N * N):
-        if stones[a] == 0 or seen[a]:
-            continue
-        group, stack = [], [a]
-        seen[a] = True
-        while stack:
-            p = stack.pop()
-            group.append(p)
-            for q in neighbours(p, N):
-                if not seen[q] and stones[q] == stones[a]:
-                    seen[q] = True
-                    stack.append(q)
-        out.append(group)
-    return out
-
-
-def score_without(game: GoGame, dead: list[int]) -> float:
-    """Area score (black - white - komi) of ``game``'s position with ``dead`` stones taken off, by the Go engine's scorer."""
-    stones = game.stones().reshape(-1).copy()
-    stones[list(dead)] = 0
-    board = GoGame(game.rules)
-    board.setup(np.flatnonzero(stones == BLACK).tolist(), np.flatnonzero(stones == WHITE).tolist())
-    return board.area_score()
-
-
-def playout_ownership(game: GoGame, playouts: int, seed: int) -> np.ndarray:
-    """Mean Tromp-Taylor owner (+1 Black) of each point after ``playouts`` light random playouts from ``game``."""
-    N = game.size
-    K = go_kernels
-    total = np.zeros(N * N, np.float64)
-    owner = np.empty(N * N, np.int8)
-    rng = K.make_rng(seed) if hasattr(K, "make_rng") else None  # the kernel API changed once; accept both
-    if rng is None:
-        K.seed_rng(seed)
-    passes = 0  # even after two passes the playouts go on: that is how dead stones get captured
-    for _ in range(playouts):
-        color, chain, empties, meta = game.color.copy(), game.chain.copy(), game.empties.copy(), game.meta.copy()
-        if rng is None:
-            K.playout(N, game.to_move, passes, 3 * N * N, color, chain, empties, meta, game.zobrist)
-        else:
-            K.playout(N, game.to_move, passes, 3 * N * N, color, chain, empties, meta, game.zobrist, rng)
-        K.area_owner(N, color, owner)
-        total += owner
-    return (total / playouts).astype(np.float32)

@@ -260,7 +260,7 @@ def _dead_list(client: GtpClient, size: int) -> set[int] | None:
 def play_game(index: int, black: tuple[str, GtpClient], white: tuple[str, GtpClient], settings: MatchSettings) -> GameRecord:
     """Play one refereed game between two started engines (labels "A"/"B") and write its SGF."""
     from games.go import BLACK, WHITE, GoGame, GoRules
-    from zero.gtp.player import EngineParams, GoPlayer, score_without
+    from zero.gtp.player import EngineParams, GoPlayer
 
     from mcts import SearchParams
 
@@ -297,7 +297,7 @@ def play_game(index: int, black: tuple[str, GtpClient], white: tuple[str, GtpCli
                 dead = estimator.dead_stones(game)
         if rec.reason != reason:  # the cleanup phase ended by resignation, illegal move or an engine error
             return _finish(rec, game, black, white, settings, winner_color)
-        score = score_without(game, dead)
+        score = game.area_score(dead=dead)
         rec.our_score = score
         for lab, c in (black, white):
             ok, body = c.send("final_score")
@@ -370,7 +370,9 @@ def _write_sgf(game: Any, rec: GameRecord, settings: MatchSettings) -> str:
     """SGF of the game with our result and notes; written atomically."""
     from sgfmill import sgf
 
-    text = game.to_sgf()
+    from games.go import game_to_sgf
+
+    text = game_to_sgf(game)
     record = sgf.Sgf_game.from_string(text)
     root = record.get_root()
     root.set("RE", rec.result)
