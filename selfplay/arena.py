@@ -91,6 +91,10 @@ def play_match(
                 visits = _without_own_eye_moves(adapter, boards, visits)
             temperature = np.full(count, 1.0 if move < temperature_moves else 0.0)
             actions = choose_moves(visits, temperature, rng)
+            if outcome.chosen_action is not None:  # Gumbel root: its choice where it survived the eye filter
+                chosen = outcome.chosen_action
+                kept = (chosen >= 0) & (visits[np.arange(count), np.maximum(chosen, 0)] > 0)
+                actions = np.where((temperature == 0) & kept, chosen, actions).astype(np.int32)
             for game, action in zip(boards, actions):
                 if action != NO_ACTION and not adapter.is_over(game):
                     adapter.play(game, int(action))

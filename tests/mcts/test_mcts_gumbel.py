@@ -128,3 +128,15 @@ def test_gumbel_root_works_at_four_simulations_on_go_and_rejects_tree_reuse():
         SearchParams(root="gumbel", reuse_tree=True).validate()
     with pytest.raises(ValueError, match="root must be"):
         SearchParams(root="sideways").validate()
+
+
+def test_gtp_player_plays_the_gumbel_choice_where_visits_tie():
+    from games.go import GoGame, GoRules
+    from zero.gtp.player import EngineParams, GoPlayer
+
+    player = GoPlayer(EngineParams(visits=16, resign_threshold=0.0, seed=2), SearchParams(simulations=16, root="gumbel", gumbel_considered=4))
+    game = GoGame(GoRules(size=9, komi=7.5))
+    result = player.search(game)
+    top = np.flatnonzero(result.visits[0] == result.visits[0].max())
+    assert len(top) == 2  # (16, 4): the last two actions get 6 visits each
+    assert player.choose_move(game, result) == result.chosen_action[0]

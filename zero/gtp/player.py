@@ -149,6 +149,10 @@ class GoPlayer:
             moves = moves[moves != pass_a]
             return int(self._rng.choice(moves)) if moves.size else pass_a
         order = [a for a in np.argsort(-visits, kind="stable") if visits[a] > 0 and legal[a]]
+        if result.chosen_action is not None and result.chosen_action[0] in order:
+            # Gumbel root: sequential halving's choice first (the top actions can tie on visits)
+            order.remove(result.chosen_action[0])
+            order.insert(0, int(result.chosen_action[0]))
         stones = game.stones().reshape(-1)
         me = game.to_move
         candidates = [a for a in order if not own_eyes[a]]
