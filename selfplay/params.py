@@ -31,7 +31,7 @@ class SelfPlayParams:
     playout_cap_randomization: bool = field(default=False, metadata={"doc": "KataGo: most moves use a fast search; only full-search moves become training targets"})
     full_search_probability: float = field(default=0.25, metadata={"doc": "chance that a move step uses the full simulation count (with playout_cap_randomization)"})
     fast_simulations: int = field(default=16, metadata={"doc": "simulations of a fast move step (with playout_cap_randomization)"})
-    score_utility_weight: float = field(default=0.0, metadata={"doc": "search utility = value + w * (2/pi) atan(score / score_utility_scale) with the network's score head (KataGo); 0 = value only"})
+    score_utility_weight: float = field(default=0.0, metadata={"doc": "search utility = (1 - w) * value + w * (2/pi) atan(score / score_utility_scale) with the network's score head (KataGo's score utility, mixed so it stays in [-1, 1]); 0 = value only"})
     score_utility_scale: float = field(default=5.0, metadata={"doc": "points of predicted margin at which the score utility is half its bound"})
     sgf_fraction: float = field(default=0.05, metadata={"doc": "fraction of finished games also written as SGF under sgf/ (Go only)"})
     device: str = field(default="cpu", metadata={"doc": "device of each worker's network copy: cpu, cuda or auto"})
@@ -61,8 +61,8 @@ class SelfPlayParams:
             raise ValueError(f"full_search_probability must be in (0, 1], got {self.full_search_probability}")
         if self.fast_simulations < 1:
             raise ValueError(f"fast_simulations must be >= 1, got {self.fast_simulations}")
-        if self.score_utility_weight < 0:
-            raise ValueError(f"score_utility_weight must be >= 0, got {self.score_utility_weight}")
+        if not 0.0 <= self.score_utility_weight < 1.0:
+            raise ValueError(f"score_utility_weight must be in [0, 1), got {self.score_utility_weight}")
         if self.score_utility_scale <= 0:
             raise ValueError(f"score_utility_scale must be > 0, got {self.score_utility_scale}")
         if not 0.0 <= self.sgf_fraction <= 1.0:

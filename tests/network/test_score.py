@@ -148,8 +148,10 @@ def test_score_utility_is_bounded_and_monotone_and_added_to_the_value():
     assert evaluator.evaluate(planes)[1] == pytest.approx(raw_value)  # weight 0: the value alone
     evaluator.score_utility_weight = 0.2
     _, utility = evaluator.evaluate(planes)
-    np.testing.assert_allclose(utility, raw_value + 0.2 * score_utility(score, 5.0), rtol=1e-5, atol=1e-6)
-    assert np.all(np.abs(utility) <= 1.2)
+    np.testing.assert_allclose(utility, 0.8 * raw_value + 0.2 * score_utility(score, 5.0), rtol=1e-5, atol=1e-6)
+    assert np.all(np.abs(utility) <= 1.0)  # never beyond a terminal win or loss
+    # monotone in the predicted score at a fixed value
+    assert np.all(np.diff(0.8 * 0.3 + 0.2 * score_utility(np.linspace(-80, 80, 50), 5.0)) > 0)
 
 
 def test_checkpoints_from_before_the_score_head_still_load(tmp_path):

@@ -7,8 +7,10 @@ float32. Outputs are always float32 numpy arrays. Weights are swapped in place
 the self-play worker receives a new model version.
 
 Score utility (KataGo, Wu 2019 section 4): with a score head and ``score_utility_weight``
-w > 0, ``evaluate`` returns value + w * score_utility(score, scale) instead of the value,
-so that the search still prefers the larger margin once every move wins (or loses).
+w > 0, ``evaluate`` returns (1 - w) * value + w * score_utility(score, scale) instead of the
+value, so that the search still prefers the larger margin once every move wins (or loses).
+KataGo adds the two; the convex mix keeps the utility in [-1, 1], where the search's terminal
+values (+-1, the game's result) stay the best and worst a leaf can be worth.
 """
 
 from __future__ import annotations
@@ -84,7 +86,7 @@ class NetworkEvaluator:
         self.num_actions = self.shape.num_actions
         self.has_ownership = model.config.ownership_head
         self.has_score = model.config.score_head
-        self.score_utility_weight = 0.0  # w: search utility = value + w * score_utility(score, scale); 0 = value only
+        self.score_utility_weight = 0.0  # w: search utility = (1 - w) value + w score_utility(score, scale); 0 = value only
         self.score_utility_scale = 5.0  # points at which the utility reaches (2/pi) atan(1) = 0.5
         self.model_version = 0
         model = model.to(self.device).eval()
@@ -145,8 +147,8 @@ class NetworkEvaluator:
         priors, value, _, score = self._run(planes, legal)
         values = value.cpu().numpy()
         if self.score_utility_weight > 0 and score is not None:
-            bonus = self.score_utility_weight * score_utility(score.cpu().numpy(), self.score_utility_scale)
-            values = (values + bonus).astype(np.float32)
+            w = self.score_utility_weight
+            values = ((1.0 - w) * values + w * score_utility(score.cpu().numpy(), self.score_utility_scale)).astype(np.float32)
         return priors.cpu().numpy(), values
 
     def evaluate_with_ownership(
