@@ -45,3 +45,15 @@ def test_plot_writes_a_png_and_refuses_a_directory_without_metrics(tmp_path):
     assert not list(tmp_path.glob("*.tmp.png"))
     with pytest.raises(PlotError, match="no such file"):
         plot_run(tmp_path / "elsewhere")
+
+
+def test_zero_plot_command(tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    from zero.cli import main
+
+    _metrics(tmp_path / "metrics.jsonl")
+    assert main(["plot", str(tmp_path), "-o", str(tmp_path / "p.png")]) == 0
+    assert capsys.readouterr().out.strip() == str(tmp_path / "p.png") and (tmp_path / "p.png").stat().st_size > 10_000
+    with pytest.raises(SystemExit) as exit_info:
+        main(["plot", str(tmp_path / "missing")])
+    assert exit_info.value.code == 2 and "no such file" in capsys.readouterr().err
