@@ -1,13 +1,12 @@
 """Batched PUCT search over flat arrays; sees only action indices, legal masks and the SearchGame/Evaluator protocols (never imports games, torch or ray)."""
 
 from mcts.evaluators import UniformEvaluator
-from mcts.interface import Evaluator, PlayableGame, SearchGame
-from mcts.params import PlayerParams, SearchParams
-from mcts.player import Player
-from mcts.search import BatchedSearch, SearchResult, visit_policy
+from mcts.interface import Evaluator, SearchGame
+from mcts.params import SearchParams
+from mcts.search import BatchedSearch, SearchResult, choose_moves, visit_policy
 from mcts.tree import NO_ACTION, NO_PARENT, ROOT, UNVISITED, Tree
 
 __all__ = [
-    "BatchedSearch", "Evaluator", "NO_ACTION", "NO_PARENT", "PlayableGame", "Player", "PlayerParams", "ROOT",
-    "SearchGame", "SearchParams", "SearchResult", "Tree", "UNVISITED", "UniformEvaluator", "visit_policy",
+    "BatchedSearch", "Evaluator", "NO_ACTION", "NO_PARENT", "ROOT", "SearchGame", "SearchParams", "SearchResult",
+    "Tree", "UNVISITED", "UniformEvaluator", "choose_moves", "visit_policy",
 ]

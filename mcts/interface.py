@@ -42,11 +42,3 @@ class SearchGame(Protocol):
         game result for the player to move there and is only meaningful where terminal.
         """
         ...
-
-
-class PlayableGame(SearchGame, Protocol):
-    """A SearchGame whose B positions can be advanced by one move each (the player's adapter)."""
-
-    def play(self, actions: np.ndarray) -> None:
-        """Play ``actions[b]`` (int32[B]) in game b; NO_ACTION (-1) leaves a finished game as it is."""
-        ...

@@ -51,17 +51,3 @@ class SearchParams:
             raise ValueError("reuse_tree must be false with root = gumbel (each move's sequential halving starts from a fresh root)")
         if self.dirichlet_alpha < 0:
             raise ValueError(f"dirichlet_alpha must be >= 0 (0 = scaled), got {self.dirichlet_alpha}")
-
-
-@dataclass(frozen=True)
-class PlayerParams:
-    """How the player turns a search into a move."""
-
-    temperature: float = field(default=1.0, metadata={"doc": "self-play: visit-count temperature for the opening moves"})
-    temperature_moves: int = field(default=30, metadata={"doc": "self-play: moves played at that temperature, then the most visited move"})
-
-    def validate(self) -> None:
-        if self.temperature < 0:
-            raise ValueError(f"temperature must be >= 0, got {self.temperature}")
-        if self.temperature_moves < 0:
-            raise ValueError(f"temperature_moves must be >= 0, got {self.temperature_moves}")

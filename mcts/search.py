@@ -46,6 +46,11 @@ class SearchResult:
 
 def visit_policy(visits: np.ndarray, temperature: float) -> np.ndarray:
     """float32[B, A] from visit counts int[B, A]: N^(1/T) / sum; T == 0 -> one-hot on the first most-visited; rows without visits stay 0."""
+    return _visit_distribution(visits, temperature).astype(np.float32)
+
+
+def _visit_distribution(visits: np.ndarray, temperature: float) -> np.ndarray:
+    """float64 visit_policy (the sampler draws from it without a float32 round trip)."""
     if temperature < 0:
         raise ValueError(f"temperature must be >= 0, got {temperature}")
     visits = np.asarray(visits)
@@ -55,14 +60,32 @@ def visit_policy(visits: np.ndarray, temperature: float) -> np.ndarray:
         best = np.argmax(visits, axis=-1)
         rows = np.flatnonzero(has)
         out[rows, best[rows]] = 1.0
-        return out.astype(np.float32)
+        return out
     # log space so that a small T does not overflow N^(1/T)
     logits = np.log(np.maximum(visits, 1).astype(np.float64)) / temperature
     logits -= logits.max(axis=-1, keepdims=True)
     weights = np.where(visits > 0, np.exp(logits), 0.0)
     total = weights.sum(axis=-1, keepdims=True)
     np.divide(weights, total, out=out, where=total > 0)
-    return out.astype(np.float32)
+    return out
+
+
+def choose_moves(visits: np.ndarray, temperature: np.ndarray | float, rng: np.random.Generator) -> np.ndarray:
+    """int32[B]: per root, a move drawn from N^(1/T) (visit_policy) where temperature[b] > 0, else the most visited
+    (ties broken at random); NO_ACTION where nothing was visited. The project's one temperature sampler (self-play,
+    arena, the GTP engine's random_moves)."""
+    visits = np.asarray(visits)
+    b, a = visits.shape
+    temperature = np.broadcast_to(np.asarray(temperature, np.float64), (b,))
+    actions = np.full(b, NO_ACTION, np.int32)
+    for i in np.flatnonzero(visits.max(axis=1) > 0):  # once per game per move
+        if temperature[i] > 0:
+            p = _visit_distribution(visits[i : i + 1], float(temperature[i]))[0]
+            actions[i] = rng.choice(a, p=p / p.sum())
+        else:
+            best = np.flatnonzero(visits[i] == visits[i].max())
+            actions[i] = best[0] if best.size == 1 else rng.choice(best)
+    return actions
 
 
 class BatchedSearch:

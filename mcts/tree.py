@@ -47,7 +47,7 @@ class Tree:
     children_virtual: np.ndarray  # int32[B, M, A]  selections in flight through the edge (0 between steps)
 
     @classmethod
-    def allocate(cls, batch_size: int, capacity: int, num_actions: int) -> "Tree":
+    def allocate(cls, batch_size: int, capacity: int, num_actions: int) -> Tree:
         """Empty trees; rows are written only when a node is created, so allocation is cheap."""
         if batch_size < 1 or capacity < 2 or num_actions < 1:
             raise ValueError(f"batch_size, capacity, num_actions must be >= 1, 2, 1; got {batch_size}, {capacity}, {num_actions}")

@@ -17,14 +17,14 @@ against the previous evaluated version.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from mcts import NO_ACTION
-from selfplay.player import BatchSearcher, choose_moves
+from mcts import NO_ACTION, choose_moves
+from selfplay.player import BatchSearcher
+from zero.common.stats import elo_clipped
 
 
 @dataclass(frozen=True)
@@ -44,14 +44,7 @@ class MatchResult:
         return (self.wins + 0.5 * self.draws) / max(self.games, 1)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"wins": self.wins, "losses": self.losses, "draws": self.draws, "score": self.score, "elo": elo_difference(self.score, self.games)}
-
-
-def elo_difference(score: float, games: int) -> float:
-    """Elo difference implied by a score in [0, 1] over ``games`` games (clipped so 0% and 100% stay finite)."""
-    eps = 1.0 / (2 * max(games, 1))
-    s = min(max(score, eps), 1 - eps)
-    return 400.0 * math.log10(s / (1 - s))
+        return {"wins": self.wins, "losses": self.losses, "draws": self.draws, "score": self.score, "elo": elo_clipped(self.score, self.games)}
 
 
 def play_match(
@@ -140,9 +133,8 @@ def strength_report(config, checkpoint: str, *, games: int, simulations: int, se
     """A checkpoint's results against the uniform random player and the random-rollout MCTS baseline at equal simulations."""
     import dataclasses
 
-    from zero.nn.inference import NetworkEvaluator
-
     from selfplay.builders import build_adapter, game_shape
+    from zero.nn.inference import NetworkEvaluator
 
     adapter = build_adapter(config)
     params = dataclasses.replace(config.search, simulations=max(simulations, 1), reuse_tree=False)
@@ -258,7 +250,7 @@ class EloTable:
         return self.table()
 
     @classmethod
-    def from_dict(cls, data: dict | None) -> "EloTable":
+    def from_dict(cls, data: dict | None) -> EloTable:
         table = cls()
         for version, row in (data or {}).items():
             table.rows[int(version)] = dict(row)
@@ -280,9 +272,9 @@ def main(argv: list[str] | None = None) -> int:
     import json
     import sys
 
-    from zero.nn.checkpoint import CheckpointError
-    from zero.common.configlib import ConfigError
     from selfplay.config import load_config
+    from zero.common.configlib import ConfigError
+    from zero.nn.checkpoint import CheckpointError
 
     parser = argparse.ArgumentParser(prog="python3 -m selfplay.arena", description=main.__doc__)
     parser.add_argument("--config", required=True)

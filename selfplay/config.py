@@ -26,9 +26,9 @@ from games.go import GoRules
 from mcts import SearchParams
 from selfplay.params import ArenaParams, GameParams, RunParams, SelfPlayParams
 from zero.common.configlib import ConfigError, apply_overrides, from_mapping, load_toml, to_mapping, to_toml
-from zero.nn.network import NetworkConfig
 from zero.learn.replay import ReplayConfig
 from zero.learn.train import TrainConfig
+from zero.nn.network import NetworkConfig
 
 
 @dataclass(frozen=True)

@@ -21,9 +21,9 @@ class Learner:
     """Replay + trainer + checkpoints of one run directory; resumes from the latest checkpoint on construction."""
 
     def __init__(self, config, run_dir: RunDir, *, train: bool = True) -> None:
-        from zero.nn.checkpoint import list_checkpoints, load_checkpoint
         from zero.learn.replay import ReplayBuffer
         from zero.learn.train import Trainer
+        from zero.nn.checkpoint import list_checkpoints
 
         self.config = config
         self.run_dir = run_dir
@@ -45,16 +45,8 @@ class Learner:
         self.training = train
         self.version = 0
         if list_checkpoints(run_dir.checkpoints):
-            ckpt = load_checkpoint(run_dir.checkpoints, expected_config=config.network, expected_shape=shape)
-            self.trainer.model.load_state_dict(ckpt.state_dict)
-            state = ckpt.load_training_state()
-            if state is not None:
-                self.trainer.load_state_dict(state)
-                self.resume_state = dict(state.get("run_state") or {})
-            else:
-                self.trainer.step = ckpt.step
-            self.version = ckpt.model_version
-            self.trainer.model_version = self.version
+            self.resume_state = self.trainer.load_checkpoint(run_dir.checkpoints)
+            self.version = self.trainer.model_version
 
     # ---- facts --------------------------------------------------------------------
     @property
@@ -105,19 +97,8 @@ class Learner:
         return numpy_weights(unwrap(self.trainer.model).state_dict())
 
     def save_checkpoint(self, *, run_state: dict[str, Any], run_config: dict[str, Any]) -> None:
-        from zero.nn.checkpoint import save_checkpoint
-
-        self.trainer.model_version = self.version
-        state = self.trainer.state_dict(include_model=False)
-        state["run_state"] = run_state
-        save_checkpoint(
-            self.run_dir.checkpoints,
-            self.trainer.model,
-            step=self.step,
-            model_version=self.version,
-            run_config=run_config,
-            training_state=state,
-            keep_last=3,
+        self.trainer.save_checkpoint(
+            self.run_dir.checkpoints, model_version=self.version, run_config=run_config, run_state=run_state, keep_last=3
         )
 
     def close(self) -> None:

@@ -38,13 +38,13 @@ import ray
 
 from selfplay.actors import SelfPlayActor, arena_task, gnugo_rung_task
 from selfplay.arena import EloTable
+from selfplay.config import RunConfig, config_to_mapping, config_to_toml
 from selfplay.learner import Learner
 from selfplay.records import GameRecord
 from selfplay.resign import ResignCalibrator
-from selfplay.rundir import MetricsLog, RunDir
+from selfplay.rundir import RunDir
 from zero.common.atomic_files import atomic_write_bytes, atomic_write_text
-from selfplay.config import RunConfig, config_to_mapping, config_to_toml
-
+from zero.common.metrics import MetricsLog
 
 MAX_FAILURES_IN_A_ROW = 5  # a worker that dies this often without one result is broken, not unlucky
 MAX_UNAVAILABLE_S = 300.0  # a worker restarting for longer than this is broken
@@ -73,7 +73,7 @@ class RunCounters:
         return {k: (dict(v) if isinstance(v, dict) else v) for k, v in self.__dict__.items()}
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any] | None) -> "RunCounters":
+    def from_dict(cls, data: dict[str, Any] | None) -> RunCounters:
         known = {k: v for k, v in (data or {}).items() if k in cls.__dataclass_fields__}
         return cls(**known)
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mcts import NO_ACTION, BatchedSearch, SearchParams
+from mcts import BatchedSearch, SearchParams
 
 
 @dataclass(frozen=True)
@@ -82,21 +82,3 @@ class BatchSearcher:
     def advance(self, actions: np.ndarray) -> None:
         """``actions[b]`` was played in game b (NO_ACTION = a new game starts there): reuse or reset each tree."""
         self.search.advance(np.asarray(actions, np.int32))
-
-
-def choose_moves(visits: np.ndarray, temperature: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """int32[B]: sample from N^(1/T) where temperature[b] > 0, else the most visited (ties broken at random); NO_ACTION without visits."""
-    b, a = visits.shape
-    actions = np.full(b, NO_ACTION, np.int32)
-    for i in range(b):  # once per game per move
-        v = visits[i].astype(np.float64)
-        if v.max() <= 0:
-            continue
-        t = float(temperature[i])
-        if t > 0:
-            weights = np.where(v > 0, np.exp(np.log(np.maximum(v, 1)) / t - np.log(v.max()) / t), 0.0)
-            actions[i] = rng.choice(a, p=weights / weights.sum())
-        else:
-            best = np.flatnonzero(v == v.max())
-            actions[i] = best[0] if best.size == 1 else rng.choice(best)
-    return actions

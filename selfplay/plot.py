@@ -57,7 +57,7 @@ def curves(records: list[dict[str, Any]]) -> dict[str, Any]:
 
 def plot_run(run_dir: str | Path, output: str | Path | None = None) -> Path:
     """Write the PNG (default RUN_DIR/progress.png) and return its path; PlotError when there is nothing to plot."""
-    from selfplay.rundir import read_metrics
+    from zero.common.metrics import read_metrics
 
     run_dir = Path(run_dir)
     metrics = run_dir / "metrics.jsonl"

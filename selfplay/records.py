@@ -68,11 +68,13 @@ class Samples:
 def to_samples(records: list[GameRecord], with_ownership: bool) -> Samples | None:
     """The full-search positions of ``records`` as samples (value, ownership for the side to move); None if there are none.
 
-    Resigned games have no final ownership (scoring the last position as it stands would
-    guess it): give them with ``with_ownership=False``, and the replay marks their samples
-    as having no ownership target, which the ownership loss masks out (selfplay.learner
-    splits the records that way); a record without ownership here gets zeros.
+    ``with_ownership`` needs every record to have a final ownership: resigned games have
+    none (scoring the last position as it stands would be wrong), so the learner adds them
+    without an ownership target, apart from the scored ones. The score target (the final
+    margin) is NaN for them: the replay stores it as "no score target".
     """
+    if with_ownership and any(r.final_ownership is None for r in records):
+        raise ValueError("with_ownership needs a final_ownership in every record (resigned games have none)")
     planes, policy, value, ownership, score = [], [], [], [], []
     for record in records:
         keep = record.is_full_search
@@ -84,9 +86,7 @@ def to_samples(records: list[GameRecord], with_ownership: bool) -> Samples | Non
         value.append(sign * np.float32(record.result))
         score.append(sign * np.float32(np.nan if record.final_margin is None else record.final_margin))
         if with_ownership:
-            h, w = record.planes.shape[2:]
-            final = record.final_ownership if record.final_ownership is not None else np.zeros((h, w), np.int8)
-            ownership.append((sign[:, None, None] * final[None].astype(np.float32)).astype(np.int8))
+            ownership.append((sign[:, None, None] * record.final_ownership[None].astype(np.float32)).astype(np.int8))
     if not planes:
         return None
     return Samples(

@@ -1,14 +1,11 @@
-"""The run directory layout (runs/<name>/: config.toml, checkpoints/, replay/, sgf/, tensorboard/, metrics.jsonl) and the metrics log; no torch, no ray."""
+"""The run directory layout (runs/<name>/: config.toml, checkpoints/, replay/, sgf/, tensorboard/, metrics.jsonl) and the run lock; the metrics log is zero.common.metrics; no torch, no ray."""
 
 from __future__ import annotations
 
 import fcntl
-import json
 import os
-import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 CONFIG_SNAPSHOT = "config.toml"
 LOCK_FILE = ".lock"  # held (flock) by the process running in the directory; the kernel drops it when that process dies
@@ -44,7 +41,7 @@ class RunDir:
     def metrics(self) -> Path:
         return self.root / "metrics.jsonl"
 
-    def create(self) -> "RunDir":
+    def create(self) -> RunDir:
         """Make the folders; RunDirError (one line) where that is impossible (a file in the way, no permission)."""
         try:
             for path in (self.root, self.checkpoints, self.replay, self.sgf, self.tensorboard):
@@ -56,7 +53,7 @@ class RunDir:
     def exists(self) -> bool:
         return self.config.exists()
 
-    def lock(self) -> "RunLock":
+    def lock(self) -> RunLock:
         """Claim the directory for this process; raises RunDirBusy if another process holds it."""
         return RunLock(self.root / LOCK_FILE)
 
@@ -92,45 +89,3 @@ class RunLock:
             fcntl.flock(self._fd, fcntl.LOCK_UN)
             os.close(self._fd)
             self._fd = -1
-
-
-class MetricsLog:
-    """Appends one JSON object per line to metrics.jsonl (a torn last line after kill -9 is skipped by readers)."""
-
-    def __init__(self, path: Path | str) -> None:
-        self.path = Path(path)
-
-    def write(self, kind: str, **values: Any) -> None:
-        record = {"time": round(time.time(), 3), "kind": kind, **values}
-        line = json.dumps(record, default=_jsonable) + "\n"
-        with open(self.path, "a", encoding="utf-8") as fh:
-            fh.write(line)
-            fh.flush()
-
-
-def read_metrics(path: Path | str) -> list[dict[str, Any]]:
-    """Every complete line of a metrics.jsonl file (lines that do not parse are skipped)."""
-    out = []
-    try:
-        with open(path, encoding="utf-8") as fh:
-            for line in fh:
-                try:
-                    out.append(json.loads(line))
-                except json.JSONDecodeError:
-                    continue
-    except FileNotFoundError:
-        pass
-    return out
-
-
-def _jsonable(value: Any) -> Any:
-    try:
-        import numpy as np
-
-        if isinstance(value, np.generic):
-            return value.item()
-        if isinstance(value, np.ndarray):
-            return value.tolist()
-    except ImportError:  # pragma: no cover
-        pass
-    return str(value)

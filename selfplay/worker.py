@@ -30,10 +30,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from mcts import NO_ACTION
+from mcts import NO_ACTION, choose_moves
 from selfplay.adapters import GameAdapter
 from selfplay.params import SelfPlayParams
-from selfplay.player import BatchSearcher, CountingEvaluator, choose_moves
+from selfplay.player import BatchSearcher, CountingEvaluator
 from selfplay.records import GameRecord
 
 

@@ -80,18 +80,20 @@ def import_edges(root: Path) -> list[Edge]:
     modules = project_modules(root)
     edges: list[Edge] = []
     for module, path in modules.items():
-        is_package = path.name == "__init__.py"
-
-        def visit(node: ast.AST, in_function: bool) -> None:
-            for child in ast.iter_child_nodes(node):
-                nested = in_function or isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda))
-                if isinstance(child, (ast.Import, ast.ImportFrom)):
-                    for target in _targets(child, module, is_package, modules):
-                        edges.append(Edge(module, target, child.lineno, nested))
-                visit(child, nested)
-
-        visit(ast.parse(path.read_text(), str(path)), False)
+        _collect(ast.parse(path.read_text(), str(path)), module, path.name == "__init__.py", modules, False, edges)
     return edges
+
+
+def _collect(
+    node: ast.AST, module: str, is_package: bool, modules: dict[str, Path], in_function: bool, edges: list[Edge]
+) -> None:
+    """Append the imports under ``node`` of ``module`` to ``edges`` (``in_function`` once inside a def or lambda)."""
+    for child in ast.iter_child_nodes(node):
+        nested = in_function or isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda))
+        if isinstance(child, (ast.Import, ast.ImportFrom)):
+            for target in _targets(child, module, is_package, modules):
+                edges.append(Edge(module, target, child.lineno, nested))
+        _collect(child, module, is_package, modules, nested, edges)
 
 
 def cycles(edges: list[Edge], *, include_function_level: bool) -> list[list[str]]:

@@ -6,7 +6,6 @@ import ast
 from pathlib import Path
 
 import pytest
-
 from import_graph import Edge, cycles, import_edges, private_reaches, project_modules
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -45,9 +45,9 @@ Modules in dependency order:
 
 from games.go.coords import CoordinateError, from_gtp, to_gtp
 from games.go.game import BLACK, EMPTY, WHITE, GoGame, IllegalMoveError, parse_color
+from games.go.playouts import bench_playouts, playout_ownership
 from games.go.rules import GoRules
 from games.go.search import GoSearchBatch, RolloutEvaluator
-from games.go.playouts import bench_playouts, playout_ownership
 from games.go.sgf import SgfError, game_from_sgf, game_to_sgf
 
 

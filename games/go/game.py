@@ -42,7 +42,7 @@ def parse_color(color: int | str) -> int:
     raise ValueError(f"color must be 'black' or 'white', got {color!r}")
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def zobrist_table(size: int) -> np.ndarray:
     """Zobrist keys int64[P, 3] for a size x size padded board (fixed seed: hashes are reproducible)."""
     P = (size + 2) * (size + 1) + 1
@@ -81,7 +81,7 @@ class GoGame:
 
     # ---- construction helpers -------------------------------------------------------------
     @classmethod
-    def from_diagram(cls, diagram: str, to_move: int | str = BLACK, rules: GoRules | None = None, **rule_fields) -> "GoGame":
+    def from_diagram(cls, diagram: str, to_move: int | str = BLACK, rules: GoRules | None = None, **rule_fields) -> GoGame:
         """A game whose start position is an `X O .` diagram (setup stones), with ``to_move`` to play."""
         rows = parse_diagram(diagram)
         size = len(rows)
@@ -125,7 +125,7 @@ class GoGame:
         P = self.color.shape[0]
         return np.empty(P, np.int8), np.empty((4, P), np.int32), np.empty((2, P), np.int32), np.empty(K.META_SIZE, np.int64)
 
-    def copy(self) -> "GoGame":
+    def copy(self) -> GoGame:
         """An independent deep copy (history and undo stack included)."""
         other = GoGame.__new__(GoGame)
         other.__dict__.update(self.__dict__)

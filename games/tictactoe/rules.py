@@ -46,7 +46,7 @@ class TicTacToe:
         self.to_move = to_move
 
     @classmethod
-    def from_diagram(cls, diagram: str, to_move: int | None = None) -> "TicTacToe":
+    def from_diagram(cls, diagram: str, to_move: int | None = None) -> TicTacToe:
         """Parse three rows of X/O/. ; the player to move defaults to X when both have as many stones, else O."""
         symbols = [c for c in diagram if c in "XO."]
         if len(symbols) != 9:
@@ -59,7 +59,7 @@ class TicTacToe:
     def diagram(self) -> str:
         return "\n".join(" ".join(_SYMBOLS[int(c)] for c in self.board[r * 3:(r + 1) * 3]) for r in range(3))
 
-    def copy(self) -> "TicTacToe":
+    def copy(self) -> TicTacToe:
         return TicTacToe(self.board.copy(), self.to_move)
 
     def winner(self) -> int:

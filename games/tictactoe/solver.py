@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 
 import numpy as np
 
 from games.tictactoe.rules import TicTacToe
 
 
-@lru_cache(maxsize=None)
+@cache
 def _value(board: bytes, to_move: int) -> int:
     position = TicTacToe(np.frombuffer(board, np.int8), to_move)
     if position.is_over():

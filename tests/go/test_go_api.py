@@ -10,9 +10,18 @@ import numpy as np
 import pytest
 
 from games.go import (
-    BLACK, WHITE, GoGame, GoSearchBatch, IllegalMoveError, RolloutEvaluator, SgfError, game_from_sgf, game_to_sgf, new_game,
+    BLACK,
+    WHITE,
+    GoGame,
+    GoSearchBatch,
+    IllegalMoveError,
+    RolloutEvaluator,
+    SgfError,
+    coords,
+    game_from_sgf,
+    game_to_sgf,
+    new_game,
 )
-from games.go import coords
 
 
 def test_coordinate_systems_agree():

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from zero.gtp.protocol import GtpError
+from games.go import BLACK, WHITE
 from zero.gtp.analysis import MoveInfo, kata_line, lz_line, parse_analyze_args, select_moves
+from zero.gtp.protocol import GtpError
 
 from .analysis_grammar import parse_analysis_line
 
@@ -43,11 +44,11 @@ def test_select_moves_orders_by_visits_and_fills_min_moves_by_prior():
     "tokens,color,interval,ownership",
     [
         ([], None, 1.0, False),
-        (["b"], "b", 1.0, False),
-        (["W", "50"], "w", 0.5, False),
+        (["b"], BLACK, 1.0, False),
+        (["W", "50"], WHITE, 0.5, False),
         (["25"], None, 0.25, False),
-        (["black", "interval", "10", "ownership", "true"], "b", 0.1, True),
-        (["w", "100", "allow", "b", "D4,E5", "1", "minmoves", "2"], "w", 1.0, False),
+        (["black", "interval", "10", "ownership", "true"], BLACK, 0.1, True),
+        (["w", "100", "allow", "b", "D4,E5", "1", "minmoves", "2"], WHITE, 1.0, False),
     ],
 )
 def test_analyze_arguments(tokens, color, interval, ownership):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
 from sgfmill import sgf
 
 from zero.gtp.protocol import parse_reply

@@ -12,16 +12,9 @@ import pytest
 
 from games.go import GoGame, GoRules, from_gtp
 from mcts import SearchParams
+from zero.common.stats import anchored_rating, elo_from_score, expected_score
 from zero.gtp.player import EngineParams, GoPlayer
-from zero.match.ladder import (
-    GNUGO_ANCHOR_ELO,
-    LadderError,
-    anchored_rating,
-    expected_score,
-    format_ladder,
-    parse_rungs,
-)
-from zero.match.runner import elo_from_score
+from zero.match.ladder import GNUGO_ANCHOR_ELO, LadderError, format_ladder, parse_rungs
 
 from .conftest import gnugo_path
 

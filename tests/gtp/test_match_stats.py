@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from zero.match.runner import elo_from_score, format_elo, summarize, wilson_interval
+from zero.common.stats import elo_from_score, format_elo, summarize, wilson_interval
 
 
 def test_even_score_is_zero_elo_with_symmetric_interval():

@@ -1,16 +1,15 @@
 """The search on Go with the random-rollout evaluator: captures, escapes, and pure MCTS against a uniformly random player."""
 
-import time
 
 import numpy as np
 import pytest
 
 from games.go import BLACK, WHITE, GoGame, GoSearchBatch, RolloutEvaluator, from_gtp, new_game, to_gtp
-from mcts import BatchedSearch, NO_ACTION, Player, SearchParams
+from mcts import NO_ACTION, BatchedSearch, SearchParams
 
 
 class GoGames:
-    """PlayableGame adapter over a list of GoGame: rebuilds the GoSearchBatch after each move."""
+    """A SearchGame over a list of GoGame that can also play one move per game: rebuilds the GoSearchBatch after each move."""
 
     def __init__(self, games: list[GoGame]):
         self.games = games
@@ -91,18 +90,17 @@ def test_pure_mcts_beats_a_uniform_random_player_in_at_least_95_percent_of_40_ga
     for color in (BLACK, WHITE):
         games = [new_game(9, komi=7.5) for _ in range(half)]
         adapter = GoGames(games)
-        player = Player(params, RolloutEvaluator(9, 7.5, rollouts=2, seed=color), batch_size=half,
-                        num_actions=adapter.num_actions, mode="match", seed=color)
-        sides[color] = (games, adapter, player)
-    for color, (games, adapter, player) in sides.items():
+        search = BatchedSearch(params, batch_size=half, num_actions=adapter.num_actions, seed=color)
+        sides[color] = (games, adapter, search, RolloutEvaluator(9, 7.5, rollouts=2, seed=color))
+    for color, (games, adapter, search, evaluator) in sides.items():
         while not all(g.is_over for g in games):
             over = np.array([g.is_over for g in games])
             if games[int(np.argmin(over))].to_move == color:  # games stay in lockstep: same side to move
-                actions, _ = player.choose(adapter)
+                actions = search.run(adapter, evaluator, add_noise=False).best_actions()  # match play: most visited
             else:
                 actions = _random_moves(games, rng)
             actions = np.where(over, NO_ACTION, actions).astype(np.int32)
-            player.record_moves(actions)
+            search.advance(actions)  # every move, ours or the opponent's, advances the reused trees
             adapter.play(actions)
-    wins = {color: sum(g.winner() == color for g in games) for color, (games, _, _) in sides.items()}
+    wins = {color: sum(g.winner() == color for g in games) for color, (games, *_) in sides.items()}
     assert wins[BLACK] + wins[WHITE] >= 0.95 * 2 * half, f"pure MCTS won {wins[BLACK]} as Black, {wins[WHITE]} as White, of {half} each"

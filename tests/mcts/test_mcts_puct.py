@@ -6,8 +6,7 @@ import numpy as np
 import pytest
 
 from games.tictactoe import RolloutEvaluator, TicTacToe, TicTacToeBatch
-from mcts import BatchedSearch, SearchParams, Tree, visit_policy
-from mcts import _kernels
+from mcts import BatchedSearch, SearchParams, Tree, _kernels, visit_policy
 
 
 def _constants(c_init=1.25, c_base=19652.0, fpu=0.25, fpu_root=0.1, virtual_loss=1.0):
@@ -116,7 +115,10 @@ def test_batched_leaves_give_the_tree_that_sequential_backups_of_the_same_leaves
             seq.children_virtual[b, n, a] += 1
             seq.node_virtual[b, n] += 1
             n = seq.children_index[b, n, a]
-        one = lambda x: np.array([x], np.int32)
+
+        def one(x):
+            return np.array([x], np.int32)
+
         _kernels.expand_and_backup(1, one(b), one(node), one(action), one(slot), *inputs, seq.node_count, *seq.node_arrays())
     for name in tree.__dataclass_fields__:
         a, s = getattr(tree, name), getattr(seq, name)

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from games.tictactoe import RolloutEvaluator, TicTacToe, TicTacToeBatch, best_actions, cell, solve
-from mcts import BatchedSearch, NO_ACTION, Player, PlayerParams, SearchParams, UniformEvaluator
+from mcts import NO_ACTION, BatchedSearch, SearchParams, UniformEvaluator, choose_moves
 
 WIN_IN_ONE = """
 X X .
@@ -134,37 +134,41 @@ def test_match_player_never_loses_to_the_perfect_solver():
     games = 8
     positions = [TicTacToe() for _ in range(games)]
     player_is_x = np.array([b % 2 == 0 for b in range(games)])
-    player = Player(SearchParams(simulations=2000), RolloutEvaluator(rollouts=4), batch_size=games, num_actions=9, mode="match")
+    search = BatchedSearch(SearchParams(simulations=2000), batch_size=games, num_actions=9)
+    evaluator = RolloutEvaluator(rollouts=4)
     batch = TicTacToeBatch(positions)
     while not all(p.is_over() for p in batch.positions):
         to_move_x = np.array([p.to_move == 1 for p in batch.positions])
-        actions, _ = player.choose(batch)
+        actions = search.run(batch, evaluator, add_noise=False).best_actions()  # match play: most visited
         for b, pos in enumerate(batch.positions):
             if pos.is_over():
                 actions[b] = NO_ACTION
             elif to_move_x[b] != player_is_x[b]:
                 actions[b] = rng.choice(best_actions(pos))
-        player.record_moves(actions)
+        search.advance(actions)
         batch.play(actions)
     for b, pos in enumerate(batch.positions):
         assert pos.winner() != (2 if player_is_x[b] else 1), f"game {b} lost:\n{pos.diagram()}"
     assert solve(TicTacToe()) == 0
 
 
-def test_selfplay_player_samples_early_then_plays_greedily():
-    params = PlayerParams(temperature=1.0, temperature_moves=1)
+def test_the_temperature_sampler_samples_early_then_plays_greedily():
+    """choose_moves, the one sampler of self-play, the arena and GTP random_moves: T = 1 draws from the visits, T = 0 takes the most visited."""
     first_moves = set()
     for seed in range(6):
-        player = Player(SearchParams(simulations=200), UniformEvaluator(9), batch_size=1, num_actions=9,
-                        mode="selfplay", player_params=params, seed=seed)
-        actions, result = player.play(TicTacToeBatch([TicTacToe()]))
+        rng = np.random.default_rng(seed)
+        search = BatchedSearch(SearchParams(simulations=200), batch_size=1, num_actions=9, seed=seed)
+        result = search.run(TicTacToeBatch([TicTacToe()]), UniformEvaluator(9), add_noise=True)
+        actions = choose_moves(result.visits, np.array([1.0]), rng)  # move 1: sampled
         first_moves.add(int(actions[0]))
         assert result.visits[0, actions[0]] > 0
-        game = TicTacToeBatch([TicTacToe.from_diagram(WIN_IN_ONE)])
-        actions, result = player.play(game)  # move 2: greedy
+        search.reset()
+        result = search.run(TicTacToeBatch([TicTacToe.from_diagram(WIN_IN_ONE)]), UniformEvaluator(9), add_noise=True)
+        actions = choose_moves(result.visits, np.array([0.0]), rng)  # move 2: greedy
         assert actions[0] == result.best_actions()[0]
     assert len(first_moves) > 1
-    match = Player(SearchParams(simulations=200), UniformEvaluator(9), batch_size=1, num_actions=9, mode="match")
-    a1, _ = match.choose(TicTacToeBatch([TicTacToe()]))
-    a2, _ = match.choose(TicTacToeBatch([TicTacToe()]))
-    assert a1 == a2
+    visits = np.array([[0, 3, 3, 1], [0, 0, 0, 0]])
+    assert set(choose_moves(visits, 0.0, np.random.default_rng(1))[:1].tolist()) <= {1, 2}  # ties broken at random
+    assert choose_moves(visits, 1.0, np.random.default_rng(1))[1] == NO_ACTION  # nothing visited
+    drawn = [choose_moves(visits[:1], 1.0, np.random.default_rng(s))[0] for s in range(700)]
+    assert drawn.count(3) / 700 == pytest.approx(1 / 7, abs=0.04) and 0 not in drawn  # N^(1/T) with T = 1

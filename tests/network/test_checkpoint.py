@@ -8,13 +8,13 @@ import pickle
 import numpy as np
 import pytest
 import torch
-
 from netfixtures import GO5, TINY, random_samples, tiny_model
+
+from zero.learn.replay import ReplayBuffer, ReplayConfig
+from zero.learn.train import TrainConfig, Trainer
 from zero.nn.checkpoint import CheckpointError, list_checkpoints, load_checkpoint, load_training_state, save_checkpoint
 from zero.nn.inference import NetworkEvaluator
 from zero.nn.network import GameShape, NetworkConfig
-from zero.learn.replay import ReplayBuffer, ReplayConfig
-from zero.learn.train import Trainer, TrainConfig
 
 
 class _Payload:
@@ -45,7 +45,7 @@ def _trainer(tmp_path, seed=0) -> Trainer:
 def test_round_trip_restores_bit_identical_weights_and_outputs(tmp_path):
     trainer = _trainer(tmp_path)
     trainer.train_steps(3)  # non-trivial weights and batch-norm statistics
-    path = trainer.save_checkpoint(tmp_path, run_config={"game": {"name": "go", "size": 5}})
+    path = trainer.save_checkpoint(tmp_path, model_version=1, run_config={"game": {"name": "go", "size": 5}})
     ckpt = load_checkpoint(tmp_path)  # the directory: follows 'latest'
     assert ckpt.path == path and ckpt.step == 3 and ckpt.model_version == 1
     assert ckpt.run_config == {"game": {"name": "go", "size": 5}}
@@ -63,10 +63,10 @@ def test_resume_through_a_checkpoint_matches_training_straight_through(tmp_path)
     straight.train_steps(6)
     first = _trainer(tmp_path)
     first.train_steps(3)
-    first.save_checkpoint(tmp_path)
+    first.save_checkpoint(tmp_path, model_version=1, run_state={"games": 12})
     resumed = _trainer(tmp_path, seed=0)
     resumed.model.load_state_dict(tiny_model(seed=42).state_dict())  # start from different weights on purpose
-    resumed.load_checkpoint(tmp_path)
+    assert resumed.load_checkpoint(tmp_path) == {"games": 12}  # the caller's run state comes back
     assert resumed.step == 3 and resumed.model_version == 1
     resumed.train_steps(3)
     for k, v in straight.model.state_dict().items():

@@ -5,12 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-
 from netfixtures import GO9, random_samples, tiny_model
+
+from zero.learn.replay import ReplayBuffer, ReplayConfig
+from zero.learn.train import TrainConfig, Trainer
 from zero.nn.inference import NetworkEvaluator
 from zero.nn.network import NetworkConfig, PolicyValueNet
-from zero.learn.replay import ReplayBuffer, ReplayConfig
-from zero.learn.train import Trainer, TrainConfig
 
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU (run on the GPU machine)")
 

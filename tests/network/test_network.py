@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from netfixtures import GO5, TINY, tiny_model
 
 from games.go import new_game
-from netfixtures import GO5, TINY, tiny_model
 from zero.nn.inference import NetworkEvaluator, resolve_device
 from zero.nn.network import GameShape, GlobalPoolingBlock, NetworkConfig, PolicyValueNet
 

@@ -7,10 +7,10 @@ import os
 import numpy as np
 import pytest
 import torch
+from netfixtures import GO5, GO9, random_samples
 
 from games.go import BLACK, from_gtp, new_game
 from games.symmetry import inverse_planes, inverse_policy, transform_action
-from netfixtures import GO5, GO9, random_samples
 from zero.learn.replay import ReplayBuffer, ReplayConfig
 
 # A 9x9 opening with a capture (White's E4 stone is taken by D4... F4 ... E3, E5 surround) so history planes differ.

@@ -8,11 +8,11 @@ import math
 import numpy as np
 import pytest
 import torch
-
 from netfixtures import GO5, random_samples, tiny_model
-from zero.nn.network import NetworkConfig, PolicyValueNet
+
 from zero.learn.replay import ReplayBatch, ReplayBuffer, ReplayConfig
-from zero.learn.train import Trainer, TrainConfig, compute_losses
+from zero.learn.train import TrainConfig, Trainer, compute_losses
+from zero.nn.network import NetworkConfig, PolicyValueNet
 
 
 def _replay(n=64, seed=0, one_hot=False) -> ReplayBuffer:
@@ -94,6 +94,7 @@ def test_metrics_go_to_jsonl_and_tensorboard(tmp_path):
     trainer.close()
     lines = [json.loads(line) for line in (tmp_path / "metrics.jsonl").read_text().splitlines()]
     assert [r["step"] for r in lines] == [5, 10]
+    assert all(r["kind"] == "train" and r["time"] > 0 for r in lines)  # the one metrics.jsonl schema (zero.common.metrics)
     for key in ("loss", "policy_loss", "value_loss", "ownership_loss", "policy_entropy", "value_accuracy", "lr", "samples_per_s"):
         assert math.isfinite(lines[-1][key]), key
     assert 0 <= lines[-1]["value_accuracy"] <= 1

@@ -25,7 +25,7 @@ def _metrics(path, start=1000.0):
 
 
 def test_curves_put_elo_and_losses_on_minutes_and_games(tmp_path):
-    from selfplay.rundir import read_metrics
+    from zero.common.metrics import read_metrics
 
     _metrics(tmp_path / "metrics.jsonl")
     series = curves(read_metrics(tmp_path / "metrics.jsonl"))

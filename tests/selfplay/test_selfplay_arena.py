@@ -10,7 +10,8 @@ import pytest
 from games.tictactoe import TicTacToe, best_actions, solve
 from mcts import SearchParams
 from selfplay.adapters import make_adapter
-from selfplay.arena import EloTable, RandomMoveEvaluator, elo_difference, play_match
+from selfplay.arena import EloTable, RandomMoveEvaluator, play_match
+from zero.common.stats import elo_clipped
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -53,22 +54,22 @@ def test_random_player_loses_as_either_colour():
 
 
 def test_elo_difference_is_antisymmetric_and_finite_at_the_extremes():
-    assert elo_difference(0.5, 10) == 0.0
-    assert elo_difference(0.75, 20) == pytest.approx(-elo_difference(0.25, 20))
-    assert elo_difference(0.75, 20) == pytest.approx(400 * np.log10(3))
-    assert np.isfinite(elo_difference(1.0, 20)) and elo_difference(1.0, 20) > elo_difference(0.95, 20)
+    assert elo_clipped(0.5, 10) == 0.0
+    assert elo_clipped(0.75, 20) == pytest.approx(-elo_clipped(0.25, 20))
+    assert elo_clipped(0.75, 20) == pytest.approx(400 * np.log10(3))
+    assert np.isfinite(elo_clipped(1.0, 20)) and elo_clipped(1.0, 20) > elo_clipped(0.95, 20)
 
 
 def test_elo_table_chains_through_previous_versions_and_survives_a_round_trip():
     table = EloTable()
     def match(score):
-        return {"score": score, "elo": elo_difference(score, 20)}
+        return {"score": score, "elo": elo_clipped(score, 20)}
     table.add({"version": 5, "vs_baseline": match(0.75), "previous": 0, "vs_previous": match(0.9)})
     table.add({"version": 10, "vs_baseline": match(0.9), "previous": 5, "vs_previous": match(0.75)})
     rows = EloTable.from_dict(table.as_dict()).rows
-    assert rows[5]["chained"] == pytest.approx(elo_difference(0.75, 20))  # version 0 was never rated
-    assert rows[10]["chained"] == pytest.approx(rows[5]["chained"] + elo_difference(0.75, 20))
-    assert table.latest() == pytest.approx(elo_difference(0.9, 20))
+    assert rows[5]["chained"] == pytest.approx(elo_clipped(0.75, 20))  # version 0 was never rated
+    assert rows[10]["chained"] == pytest.approx(rows[5]["chained"] + elo_clipped(0.75, 20))
+    assert table.latest() == pytest.approx(elo_clipped(0.9, 20))
 
 
 def test_strength_command_reports_both_opponents_and_refuses_bad_input(tmp_path, capsys):
@@ -76,8 +77,8 @@ def test_strength_command_reports_both_opponents_and_refuses_bad_input(tmp_path,
 
     from selfplay.arena import main
     from selfplay.builders import build_adapter, build_model
-    from zero.nn.checkpoint import save_checkpoint
     from selfplay.config import load_config
+    from zero.nn.checkpoint import save_checkpoint
 
     tiny = str(ROOT / "configs" / "tiny.toml")
     config = load_config(tiny)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from selfplay_fakes import BlackDespairs
 
 from games.go import BLACK, GoGame, GoRules, GoSearchBatch
 from mcts import SearchParams
@@ -13,7 +14,6 @@ from selfplay.params import SelfPlayParams
 from selfplay.records import GameRecord
 from selfplay.resign import ResignCalibrator
 from selfplay.worker import SelfPlayWorker
-from selfplay_fakes import BlackDespairs
 
 RULES_5X5 = GoRules(size=5, komi=2.5, max_moves=60)
 PASS_5X5 = 25

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from selfplay.rundir import RunDir, RunDirBusy
 from selfplay.config import load_config
+from selfplay.rundir import RunDir, RunDirBusy
 
 ROOT = Path(__file__).resolve().parents[2]
 TINY = ROOT / "configs" / "tiny.toml"

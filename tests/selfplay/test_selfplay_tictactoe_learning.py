@@ -9,9 +9,10 @@ import numpy as np
 import pytest
 
 from games.tictactoe import TicTacToe, best_actions
+from mcts import choose_moves
 from selfplay.adapters import make_adapter
-from selfplay.player import BatchSearcher, choose_moves
 from selfplay.config import load_config
+from selfplay.player import BatchSearcher
 
 ROOT = Path(__file__).resolve().parents[2]
 

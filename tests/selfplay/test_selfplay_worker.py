@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
+from selfplay_fakes import BlackDespairs
 
 from games.go import BLACK, GoGame, GoRules, RolloutEvaluator
-from games.tictactoe import TicTacToe, TicTacToeBatch
 from games.tictactoe import RolloutEvaluator as TicTacToeRollouts
+from games.tictactoe import TicTacToe, TicTacToeBatch
 from mcts import SearchParams
 from selfplay.adapters import make_adapter
 from selfplay.params import SelfPlayParams
 from selfplay.records import to_samples
 from selfplay.worker import SelfPlayWorker
-from selfplay_fakes import BlackDespairs
 
 RULES_5X5 = GoRules(size=5, komi=2.5, max_moves=40)
 
@@ -80,6 +82,10 @@ def test_samples_give_value_and_ownership_to_the_side_to_move():
         assert samples.value[t] == sign * record.result
         np.testing.assert_array_equal(samples.ownership[t], sign * record.final_ownership)
     assert set(np.unique(samples.planes)) <= {0, 1}
+    resigned = dataclasses.replace(record, final_ownership=None, resigned=True)  # a resigned game has no final ownership
+    with pytest.raises(ValueError, match="final_ownership"):
+        to_samples([record, resigned], with_ownership=True)
+    assert to_samples([resigned], with_ownership=False).ownership is None
 
 
 def test_despairing_black_resigns_at_once_unless_the_game_is_played_out():

@@ -3,8 +3,17 @@
 import numpy as np
 import pytest
 
-from games.tictactoe import IllegalMoveError, TicTacToe, TicTacToeBatch, action_values, best_actions, cell, cell_name, solve
-from games.tictactoe import RolloutEvaluator
+from games.tictactoe import (
+    IllegalMoveError,
+    RolloutEvaluator,
+    TicTacToe,
+    TicTacToeBatch,
+    action_values,
+    best_actions,
+    cell,
+    cell_name,
+    solve,
+)
 from games.tictactoe._kernels import O, X
 
 

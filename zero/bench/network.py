@@ -101,7 +101,7 @@ def run(args: argparse.Namespace) -> int:
     log(f"network {config.blocks}x{config.channels} ({result['parameters']:,} params) on {result['device']}, {args.size}x{args.size}")
     for b in batch_sizes:
         planes = (rng.random((b, 17, args.size, args.size)) < 0.3).astype(np.float32)
-        per_call = timed(lambda: evaluator.evaluate(planes), seconds, args.min_calls)  # evaluate() returns numpy: synchronous
+        per_call = timed(lambda planes=planes: evaluator.evaluate(planes), seconds, args.min_calls)  # evaluate() returns numpy: synchronous
         result["evals_per_s"][str(b)] = b / per_call
         log(f"  inference batch {b:5d}: {b / per_call:12.1f} evals/s ({per_call * 1e3:.2f} ms/call)")
 
@@ -115,9 +115,9 @@ def run(args: argparse.Namespace) -> int:
 def _bench_training(args, config, shape, device, cuda, sync, timed, log) -> dict:
     import numpy as np
 
-    from zero.nn.network import PolicyValueNet
     from zero.learn.replay import ReplayBuffer, ReplayConfig
-    from zero.learn.train import Trainer, TrainConfig, premade_batch
+    from zero.learn.train import TrainConfig, Trainer, premade_batch
+    from zero.nn.network import PolicyValueNet
 
     n, a, positions = shape.board_size, shape.num_actions, args.replay_positions
     rng = np.random.default_rng(1)

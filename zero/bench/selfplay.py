@@ -10,8 +10,8 @@ from __future__ import annotations
 import argparse
 import time
 
-from zero.bench import report
 from zero.args import add_config_arguments
+from zero.bench import report
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

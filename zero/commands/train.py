@@ -23,8 +23,8 @@ def run(args: argparse.Namespace, *, selfplay_only: bool = False) -> int:
     from selfplay.orchestrator import WorkerFailure
     from selfplay.orchestrator import run as run_training
     from selfplay.rundir import RunDirError
-    from zero.nn.checkpoint import CheckpointError
     from zero.common.configlib import fail
+    from zero.nn.checkpoint import CheckpointError
 
     try:
         summary = run_training(config, run_dir, address=args.address, selfplay_only=selfplay_only, source=args.config)

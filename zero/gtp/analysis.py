@@ -43,7 +43,7 @@ class MoveInfo:
 class AnalyzeOptions:
     """Arguments of lz-analyze / kata-analyze / *-genmove_analyze."""
 
-    color: str | None = None  # 'b' / 'w' or None for the side to move
+    color: int | None = None  # games.go BLACK / WHITE, or None for the side to move
     interval: float = 1.0  # seconds between output lines (given in centiseconds)
     min_moves: int = 0
     max_moves: int = 0  # 0 = no limit

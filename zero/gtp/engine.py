@@ -13,20 +13,40 @@ from typing import Any
 
 import numpy as np
 
-from games.go import BLACK, WHITE, CoordinateError, GoGame, GoRules, IllegalMoveError, SgfError, game_from_sgf, game_to_sgf, to_gtp
+from games.go import (
+    BLACK,
+    WHITE,
+    CoordinateError,
+    GoGame,
+    GoRules,
+    IllegalMoveError,
+    SgfError,
+    game_from_sgf,
+    game_to_sgf,
+    to_gtp,
+)
 from games.go.coords import OffBoardError, from_gtp
 from mcts import SearchParams, SearchResult
+from zero.gtp.analysis import AnalyzeOptions, MoveInfo, kata_line, lz_line, parse_analyze_args, select_moves
+from zero.gtp.clock import Clock, TimeParams, move_budget
+from zero.gtp.player import RESIGN, EngineParams, GoPlayer
 from zero.gtp.protocol import (
-    CANNOT_UNDO, COLOR, FLOAT, ILLEGAL_MOVE, INT, STRING, UNACCEPTABLE_SIZE, Arg, CommandRegistry, GtpEngine, GtpError,
+    CANNOT_UNDO,
+    COLOR,
+    FLOAT,
+    ILLEGAL_MOVE,
+    INT,
+    STRING,
+    UNACCEPTABLE_SIZE,
+    Arg,
+    CommandRegistry,
+    GtpEngine,
+    GtpError,
     syntax_error,
 )
-from zero.gtp.analysis import AnalyzeOptions, MoveInfo, kata_line, lz_line, parse_analyze_args, select_moves
-from zero.gtp.player import RESIGN, EngineParams, GoPlayer
-from zero.gtp.clock import Clock, TimeParams, move_budget
 
 log = logging.getLogger("zero.gtp.protocol")
 
-COLORS = {"b": BLACK, "w": WHITE}
 
 
 def _parse_vertex(token: str, engine: Any) -> int:
@@ -120,7 +140,7 @@ class GoGtpEngine(GtpEngine):
     def cmd_play(self, color: str, a: int) -> str:
         game = self.game.copy()
         try:
-            game.play(a, COLORS[color])
+            game.play(a, color)
         except IllegalMoveError as exc:
             log.info("%s", exc)
             raise GtpError(ILLEGAL_MOVE) from None
@@ -138,15 +158,15 @@ class GoGtpEngine(GtpEngine):
 
     @registry.command("genmove", COLOR)
     def cmd_genmove(self, color: str) -> str:
-        return self._genmove(COLORS[color], play=True)
+        return self._genmove(color, play=True)
 
     @registry.command("reg_genmove", COLOR)
     def cmd_reg_genmove(self, color: str) -> str:
-        return self._genmove(COLORS[color], play=False)
+        return self._genmove(color, play=False)
 
     @registry.command("kgs-genmove_cleanup", COLOR)
     def cmd_genmove_cleanup(self, color: str) -> str:
-        return self._genmove(COLORS[color], play=True, cleanup=True)
+        return self._genmove(color, play=True, cleanup=True)
 
     def _position_for(self, color: int) -> GoGame:
         """The game with ``color`` to move (GTP lets a client ask either colour)."""
@@ -316,7 +336,7 @@ class GoGtpEngine(GtpEngine):
 
     @registry.command("time_left", COLOR, FLOAT, INT)
     def cmd_time_left(self, color: str, seconds: float, stones: int) -> str:
-        self.clocks[COLORS[color]].update(seconds, stones)
+        self.clocks[color].update(seconds, stones)
         return ""
 
     # -- SGF --
@@ -373,7 +393,7 @@ class GoGtpEngine(GtpEngine):
 
     def _analyze(self, tokens: list[str], kata: bool) -> Iterator[str]:
         opts = parse_analyze_args(tokens)
-        game = self._position_for(COLORS[opts.color] if opts.color else self.game.to_move)
+        game = self._position_for(opts.color if opts.color else self.game.to_move)
 
         def lines() -> Iterator[str]:
             for result in self.player.analyze(game, opts.interval, self.wait_for_input):
@@ -393,7 +413,7 @@ class GoGtpEngine(GtpEngine):
 
     def _genmove_analyze(self, tokens: list[str], kata: bool) -> Iterator[str]:
         opts = parse_analyze_args(tokens)
-        color = COLORS[opts.color] if opts.color else self.game.to_move
+        color = opts.color if opts.color else self.game.to_move
 
         def lines() -> Iterator[str]:
             steps = self._genmove_steps(color, play=True, cleanup=False, interval=max(opts.interval, 0.01))

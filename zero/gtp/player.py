@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
-from games.go import BLACK, WHITE, GoGame, GoRules, GoSearchBatch, RolloutEvaluator
+from games.go import BLACK, GoGame, GoRules, GoSearchBatch, RolloutEvaluator
 from games.go.playouts import playout_ownership
-from mcts import BatchedSearch, SearchParams, SearchResult
+from mcts import BatchedSearch, SearchParams, SearchResult, choose_moves
 from zero.gtp.clock import TimeParams
 
 log = logging.getLogger("zero.gtp.protocol")
@@ -167,8 +168,9 @@ class GoPlayer:
             return pass_a
         if game.move_number < self.params.random_moves and not cleanup:
             moves = [a for a in candidates if a != pass_a] or candidates
-            weights = visits[moves].astype(np.float64)
-            return int(self._rng.choice(moves, p=weights / weights.sum()))
+            allowed = np.zeros_like(visits)
+            allowed[moves] = visits[moves]
+            return int(choose_moves(allowed[None], 1.0, self._rng)[0])  # in proportion to visits
         best = int(candidates[0])
         q = result.q[0][best]
         winrate = (float(q) + 1.0) / 2.0 if np.isfinite(q) else 0.5
@@ -212,7 +214,6 @@ class GoPlayer:
 
     def dead_stones(self, game: GoGame) -> list[int]:
         """Flat indices of the stones estimated dead."""
-        N = game.size
         stones = game.stones().reshape(-1)
         own = self.ownership(game)
         dead: list[int] = []

@@ -110,14 +110,14 @@ def _parse_bool(token: str, _engine: Any) -> bool:
     raise syntax_error(f"{token!r} is not a boolean")
 
 
-def parse_color(token: str) -> str:
-    """'b'/'black'/'w'/'white' (any case) -> 'b' or 'w'; anything else is a syntax error."""
-    lowered = token.lower()
-    if lowered in ("b", "black"):
-        return "b"
-    if lowered in ("w", "white"):
-        return "w"
-    raise syntax_error(f"{token!r} is not a color")
+def parse_color(token: str) -> int:
+    """'b'/'black'/'w'/'white' (any case) -> games.go BLACK or WHITE, the project's one player encoding; anything else is a syntax error."""
+    from games.go import parse_color as go_parse_color  # here, so that GTP clients (zero match) start without numba
+
+    try:
+        return go_parse_color(token)
+    except ValueError:
+        raise syntax_error(f"{token!r} is not a color") from None
 
 
 INT = Arg("int", _parse_int)

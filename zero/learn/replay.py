@@ -82,7 +82,7 @@ class ReplayBatch:
     score: torch.Tensor | None = None
     has_score: torch.Tensor | None = None
 
-    def to(self, device: torch.device, non_blocking: bool = True) -> "ReplayBatch":
+    def to(self, device: torch.device, non_blocking: bool = True) -> ReplayBatch:
         """Move to ``device``; planes become float32 there (uint8 travels 4x cheaper)."""
         return ReplayBatch(
             self.planes.to(device, non_blocking=non_blocking).float(),
@@ -111,7 +111,7 @@ class PackedBatch:
     score: torch.Tensor
     has_score: torch.Tensor
 
-    def pin_memory(self) -> "PackedBatch":
+    def pin_memory(self) -> PackedBatch:
         """Page-locked copies, so the host-to-device copy can overlap the device's work."""
         return PackedBatch(*(t.pin_memory() for t in (self.planes, self.policy, self.value, self.ownership, self.has_ownership,
                                                        self.syms, self.score, self.has_score)))
@@ -334,7 +334,7 @@ class ReplayBuffer:
     def _delete_old_shards(self) -> None:
         files = self._shard_files()
         oldest_kept = self.total_added - self.capacity
-        for (start, path), (next_start, _) in zip(files, files[1:]):
+        for (_, path), (next_start, _) in zip(files, files[1:]):
             if next_start <= oldest_kept:  # every position of this shard left the ring
                 path.unlink(missing_ok=True)
 

@@ -10,7 +10,7 @@ Loss (Silver et al. 2017, Methods, "Optimization"; Wu 2019 for the ownership ter
 One step reads top to bottom in ``_step``: LR from the schedule, forward under
 autocast, backward (with a GradScaler for fp16), gradient clipping, optimizer step,
 metric sums kept on the device (no host sync per step). Every ``log_every`` steps
-the sums become one record: to ``<run_dir>/metrics.jsonl``, to TensorBoard under
+the sums become one record: to ``<run_dir>/metrics.jsonl`` (kind "train", zero.common.metrics), to TensorBoard under
 ``<run_dir>/tensorboard`` and to the tqdm bar. Sampling runs one batch ahead on a
 background thread so the input pipeline overlaps the device's work: the thread only
 picks positions and copies their stored bytes (pinned for CUDA); unpacking the bits and
@@ -31,10 +31,11 @@ from typing import Any, Literal
 import torch
 from torch.nn import functional as F
 
+from zero.common.metrics import MetricsLog
+from zero.learn.replay import PackedBatch, ReplayBatch, ReplayBuffer
 from zero.nn.checkpoint import load_checkpoint, save_checkpoint
 from zero.nn.inference import device_description, resolve_autocast_dtype, resolve_device
 from zero.nn.network import NetworkOutput, PolicyValueNet, unwrap
-from zero.learn.replay import PackedBatch, ReplayBatch, ReplayBuffer
 
 
 @dataclass(frozen=True)
@@ -291,8 +292,7 @@ class Trainer:
         if self.run_dir is None:
             return
         self.run_dir.mkdir(parents=True, exist_ok=True)
-        with open(self.run_dir / "metrics.jsonl", "a") as fh:
-            fh.write(json.dumps({"time": time.time(), **record}) + "\n")
+        MetricsLog(self.run_dir / "metrics.jsonl").write("train", **record)
         if self._writer is None:
             from torch.utils.tensorboard import SummaryWriter
 
@@ -338,29 +338,42 @@ class Trainer:
         if state.get("replay_rng") and self.replay is not None:
             self.replay.rng.bit_generator.state = json.loads(state["replay_rng"])
 
-    def save_checkpoint(self, directory: str | Path, *, run_config: dict[str, Any] | None = None, keep_last: int = 5) -> Path:
-        """Publish a new model version: weights + metadata + resume state, atomically; returns the weights path."""
-        self.model_version += 1
+    def save_checkpoint(
+        self,
+        directory: str | Path,
+        *,
+        model_version: int,
+        run_config: dict[str, Any] | None = None,
+        run_state: dict[str, Any] | None = None,
+        keep_last: int = 5,
+    ) -> Path:
+        """Publish model version ``model_version``: weights + metadata + resume state (+ the caller's ``run_state``), atomically; returns the weights path."""
+        self.model_version = model_version
+        state = self.state_dict(include_model=False)
+        if run_state is not None:
+            state["run_state"] = run_state
         return save_checkpoint(
             directory,
             self.model,
             step=self.step,
             model_version=self.model_version,
             run_config=run_config,
-            training_state=self.state_dict(include_model=False),
+            training_state=state,
             keep_last=keep_last,
         )
 
-    def load_checkpoint(self, path: str | Path) -> None:
-        """Resume from a checkpoint written by save_checkpoint (its architecture must match this trainer's model)."""
+    def load_checkpoint(self, path: str | Path) -> dict[str, Any]:
+        """Resume from a checkpoint written by save_checkpoint (its architecture must match this trainer's model);
+        returns the ``run_state`` saved with it ({} if none)."""
         net = unwrap(self.model)
         ckpt = load_checkpoint(path, expected_config=net.config, expected_shape=net.shape)
         net.load_state_dict(ckpt.state_dict)
         state = ckpt.load_training_state()
-        if state is not None:
-            self.load_state_dict(state)
-        else:
+        if state is None:
             self.step, self.model_version = ckpt.step, ckpt.model_version
+            return {}
+        self.load_state_dict(state)
+        return dict(state.get("run_state") or {})
 
     def describe(self) -> str:
         return f"{device_description(self.device)}, autocast {self.autocast_dtype or 'off'}"

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import collections
 import logging
-import math
 import os
 import queue
 import shlex
@@ -25,66 +24,10 @@ from pathlib import Path
 from typing import Any
 
 from zero.common.atomic_files import atomic_write_bytes
+from zero.common.stats import format_elo, summarize
+from zero.gtp.protocol import parse_reply
 
 log = logging.getLogger("zero.match.runner")
-
-Z95 = 1.959963984540054  # two-sided 95% normal quantile
-
-
-# --- statistics --------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class MatchSummary:
-    """Score of player A over n games (draws count half) with 95% intervals."""
-
-    games: int
-    wins: int
-    losses: int
-    draws: int
-    win_rate: float  # (wins + draws/2) / games; nan when no game was played
-    win_rate_low: float  # Wilson score interval, 95%
-    win_rate_high: float
-    elo: float | None  # Elo difference A - B; None when unbounded (score 0 or 1)
-    elo_low: float | None  # Elo of win_rate_low; None = -inf
-    elo_high: float | None  # Elo of win_rate_high; None = +inf
-
-
-def wilson_interval(score: float, n: int, z: float = Z95) -> tuple[float, float]:
-    """Wilson score interval for a proportion ``score`` observed over ``n`` trials."""
-    if n <= 0:
-        return 0.0, 1.0
-    denom = 1.0 + z * z / n
-    centre = (score + z * z / (2 * n)) / denom
-    half = z * math.sqrt(score * (1.0 - score) / n + z * z / (4 * n * n)) / denom
-    low, high = max(0.0, centre - half), min(1.0, centre + half)
-    # at 0% or 100% the matching bound is exactly 0 or 1 (rounding must not make it finite)
-    return (0.0 if score <= 0.0 else low), (1.0 if score >= 1.0 else high)
-
-
-def elo_from_score(score: float) -> float | None:
-    """Elo difference whose expected score is ``score`` (logistic, 400 points per factor 10); None at 0 or 1."""
-    if score <= 0.0 or score >= 1.0:
-        return None
-    return -400.0 * math.log10(1.0 / score - 1.0)
-
-
-def summarize(wins: int, losses: int, draws: int = 0) -> MatchSummary:
-    """Summary of a match from player A's wins, losses and draws."""
-    n = wins + losses + draws
-    if n == 0:
-        return MatchSummary(0, 0, 0, 0, float("nan"), 0.0, 1.0, None, None, None)
-    score = (wins + 0.5 * draws) / n
-    low, high = wilson_interval(score, n)
-    return MatchSummary(n, wins, losses, draws, score, low, high, elo_from_score(score), elo_from_score(low), elo_from_score(high))
-
-
-def format_elo(value: float | None, unbounded_sign: int) -> str:
-    """Elo for a table: '+123', or '+inf'/'-inf' where the value is unbounded."""
-    if value is None:
-        return "+inf" if unbounded_sign > 0 else "-inf"
-    return f"{value:+.0f}"
-
 
 # --- GTP client --------------------------------------------------------------------------
 
@@ -154,12 +97,11 @@ class GtpClient:
             if line.strip() == "" and lines:
                 break
             lines.append(line)
-        head = lines[0]
-        if head[:1] not in ("=", "?"):
-            raise GtpClientError(f"{self.name}: not a GTP reply to {command!r}: {head!r}")
-        first = head[1:].lstrip("0123456789").strip()
-        body = "\n".join([first] + lines[1:]).strip()
-        return head[0] == "=", body
+        try:
+            ok, _, body = parse_reply("\n".join(lines) + "\n\n")  # the one GTP reply parser (zero.gtp.protocol)
+        except ValueError:
+            raise GtpClientError(f"{self.name}: not a GTP reply to {command!r}: {lines[0]!r}") from None
+        return ok, body.strip()
 
     def ask(self, command: str, timeout: float | None = None) -> str:
         """Send a command that must succeed; GtpClientError with the engine's message otherwise."""
@@ -194,7 +136,7 @@ class GtpClient:
 
 
 @dataclass
-class GameRecord:
+class MatchGame:
     """One refereed game: who played which colour, how it ended, the scores everyone reported."""
 
     index: int
@@ -257,14 +199,13 @@ def _dead_list(client: GtpClient, size: int) -> set[int] | None:
         return None
 
 
-def play_game(index: int, black: tuple[str, GtpClient], white: tuple[str, GtpClient], settings: MatchSettings) -> GameRecord:
+def play_game(index: int, black: tuple[str, GtpClient], white: tuple[str, GtpClient], settings: MatchSettings) -> MatchGame:
     """Play one refereed game between two started engines (labels "A"/"B") and write its SGF."""
     from games.go import BLACK, WHITE, GoGame, GoRules
+    from mcts import SearchParams
     from zero.gtp.player import EngineParams, GoPlayer
 
-    from mcts import SearchParams
-
-    rec = GameRecord(index, black[0], white[0])
+    rec = MatchGame(index, black[0], white[0])
     rules = GoRules(size=settings.size, komi=settings.komi, max_moves=settings.max_moves, superko=settings.superko)
     game = GoGame(rules)
     game.player_names = {BLACK: _label_name(black[0], settings), WHITE: _label_name(white[0], settings)}
@@ -310,8 +251,8 @@ def play_game(index: int, black: tuple[str, GtpClient], white: tuple[str, GtpCli
     return _finish(rec, game, black, white, settings, winner_color)
 
 
-def _finish(rec: GameRecord, game: Any, black: tuple[str, GtpClient], white: tuple[str, GtpClient],
-            settings: MatchSettings, winner_color: int | None) -> GameRecord:
+def _finish(rec: MatchGame, game: Any, black: tuple[str, GtpClient], white: tuple[str, GtpClient],
+            settings: MatchSettings, winner_color: int | None) -> MatchGame:
     from games.go import BLACK
 
     if not rec.result:
@@ -324,7 +265,7 @@ def _finish(rec: GameRecord, game: Any, black: tuple[str, GtpClient], white: tup
     return rec
 
 
-def _play_until_end(index: int, game: Any, clients: dict, rec: GameRecord, settings: MatchSettings, command: str) -> int | None:
+def _play_until_end(index: int, game: Any, clients: dict, rec: MatchGame, settings: MatchSettings, command: str) -> int | None:
     """Ask for moves with ``command`` until two passes or the move cap; sets rec.reason and returns the winner on a forfeit."""
     from games.go import BLACK, IllegalMoveError, from_gtp, to_gtp
 
@@ -366,7 +307,7 @@ def _label_name(label: str, settings: MatchSettings) -> str:
     return settings.name_a if label == "A" else settings.name_b
 
 
-def _write_sgf(game: Any, rec: GameRecord, settings: MatchSettings) -> str:
+def _write_sgf(game: Any, rec: MatchGame, settings: MatchSettings) -> str:
     """SGF of the game with our result and notes; written atomically."""
     from sgfmill import sgf
 
@@ -389,11 +330,11 @@ def _write_sgf(game: Any, rec: GameRecord, settings: MatchSettings) -> str:
     return str(path)
 
 
-def run_match(settings: MatchSettings, progress: Any = None) -> list[GameRecord]:
+def run_match(settings: MatchSettings, progress: Any = None) -> list[MatchGame]:
     """Play ``settings.games`` games, alternating colours (A is Black in even games), ``parallel`` at a time."""
     lock = threading.Lock()
     next_game = iter(range(settings.games))
-    records: list[GameRecord] = []
+    records: list[MatchGame] = []
 
     def worker(slot: int) -> None:
         a = GtpClient(settings.engine_a, name=settings.name_a, timeout=settings.timeout)
@@ -409,7 +350,7 @@ def run_match(settings: MatchSettings, progress: Any = None) -> list[GameRecord]
                     rec = play_game(i, black, white, settings)
                 except GtpClientError as exc:  # an engine died during set-up or scoring
                     log.warning("game %d: %s", i, exc)
-                    rec = GameRecord(i, black[0], white[0], reason="engine error", result="void")
+                    rec = MatchGame(i, black[0], white[0], reason="engine error", result="void")
                     a.close(), b.close()
                     a = GtpClient(settings.engine_a, name=settings.name_a, timeout=settings.timeout)
                     b = GtpClient(settings.engine_b, name=settings.name_b, timeout=settings.timeout)
@@ -427,7 +368,7 @@ def run_match(settings: MatchSettings, progress: Any = None) -> list[GameRecord]
     return sorted(records, key=lambda r: r.index)
 
 
-def match_report(records: list[GameRecord], settings: MatchSettings) -> dict[str, Any]:
+def match_report(records: list[MatchGame], settings: MatchSettings) -> dict[str, Any]:
     """Wins by colour, A's win rate with a 95% interval, Elo difference and scoring disagreements."""
     wins = sum(r.winner == "A" for r in records)
     losses = sum(r.winner == "B" for r in records)

@@ -96,7 +96,7 @@ class NetworkEvaluator:
         self._forward = torch.compile(model, dynamic=True) if compile else model
 
     @classmethod
-    def from_checkpoint(cls, path: str, *, expected_shape: GameShape | None = None, **kwargs) -> "NetworkEvaluator":
+    def from_checkpoint(cls, path: str, *, expected_shape: GameShape | None = None, **kwargs) -> NetworkEvaluator:
         """An evaluator for the checkpoint at ``path`` (a file, a directory with a ``latest`` pointer, or a run
         directory); CheckpointError if it was trained for another game than ``expected_shape``."""
         from zero.nn.checkpoint import load_checkpoint

@@ -75,7 +75,7 @@ class NetworkConfig:
         return dataclasses.asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict) -> "NetworkConfig":
+    def from_dict(cls, data: dict) -> NetworkConfig:
         """Build from a plain dict (e.g. checkpoint metadata); unknown keys are an error naming them."""
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(data) - known)
