@@ -9,6 +9,7 @@ config crosses as the frozen RunConfig itself (validated once, where the command
 from __future__ import annotations
 
 import os
+import sys
 import warnings
 from typing import Any
 
@@ -16,6 +17,15 @@ import numpy as np
 import ray
 
 from selfplay.config import RunConfig
+
+
+def worker_threads(worker_cpus: float) -> int:
+    """Torch threads of one actor: the whole CPUs Ray reserves for it (W workers given C/W CPUs each use C/W threads), at least 1.
+
+    More threads than reserved CPUs oversubscribe the cores: spinning OpenMP threads then slow every process
+    on the machine many times over (the go9_cpu note measured 40x).
+    """
+    return max(1, int(worker_cpus))
 
 
 @ray.remote(max_restarts=-1, max_task_retries=0)
@@ -27,20 +37,25 @@ class SelfPlayActor:
 
         from selfplay.builders import build_evaluator, build_worker
 
-        torch.set_num_threads(1)  # one CPU per actor: Ray reserves worker_cpus each
         self.config = config
+        torch.set_num_threads(worker_threads(config.run.worker_cpus))
         self.worker_index = worker_index
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             restarted = ray.get_runtime_context().was_current_actor_reconstructed
         if restarted:
             seed = seed + 7919 * (os.getpid() % 1000 + 1)  # a restarted worker must not replay the same games
-        self.evaluator = build_evaluator(self.config, device=self.config.selfplay.device)
+        self.evaluator = build_evaluator(self.config, device=assigned_device(self.config.selfplay.device))
+        print(f"self-play worker {worker_index}: network on {self.evaluator.describe()}", file=sys.stderr, flush=True)
         self.worker = build_worker(self.config, self.evaluator, seed=seed)
         self.version = -1
 
     def pid(self) -> int:
         return os.getpid()
+
+    def node_id(self) -> str:
+        """The Ray node this actor runs on (hex id, as in ray.nodes())."""
+        return ray.get_runtime_context().get_node_id()
 
     def play(self, version: int, weights: dict[str, np.ndarray], num_games: int, resign_threshold: float | None = None) -> dict[str, Any]:
         """Load model ``version`` if it is new, play ``num_games`` games; returns records and the worker's counters.
@@ -56,7 +71,18 @@ class SelfPlayActor:
             self.version = version
             self.worker.set_model_version(version)
         records = self.worker.play(num_games)
-        return {"worker": self.worker_index, "pid": os.getpid(), "version": version, "records": records, "stats": self.worker.stats.as_dict()}
+        return {"worker": self.worker_index, "pid": os.getpid(), "node": self.node_id(), "version": version, "records": records,
+                "stats": self.worker.stats.as_dict()}
+
+
+def assigned_device(device: str) -> str:
+    """The device of a network inside a Ray actor or task: ``auto`` is CUDA only when Ray gave this process a GPU share.
+
+    (Ray leaves every GPU visible to a process that asked for none; taking one anyway would
+    crowd the trainer's.)"""
+    if device != "auto":
+        return device
+    return "cuda" if ray.get_gpu_ids() else "cpu"
 
 
 @ray.remote(num_cpus=1, max_retries=0)
@@ -67,23 +93,29 @@ def arena_task(
     previous_version: int,
     previous_weights: dict[str, np.ndarray] | None,
     seed: int,
+    device: str = "cpu",
+    threads: int = 1,
 ) -> dict[str, Any]:
-    """Play the new network against the previous one and against the random-rollout MCTS baseline."""
+    """Play the new network against the previous one and against the random-rollout MCTS baseline.
+
+    ``device``: cpu, cuda (the trainer's GPU, beside it) or auto (CUDA when this task holds a
+    GPU share); ``threads``: torch CPU threads (arena.cpus)."""
     import torch
 
     from selfplay.arena import evaluate_version
 
-    torch.set_num_threads(1)
-    return evaluate_version(config, new_version, new_weights, previous_version, previous_weights, seed=seed)
+    torch.set_num_threads(max(1, threads))
+    result = evaluate_version(config, new_version, new_weights, previous_version, previous_weights, seed=seed,
+                              device=assigned_device(device))
+    return {**result, "threads": torch.get_num_threads(), "node": ray.get_runtime_context().get_node_id()}
 
 
 @ray.remote(num_cpus=1, max_retries=0)
-def gnugo_rung_task(config_mapping: dict[str, Any], version: int, weights: dict[str, np.ndarray], seed: int) -> dict[str, Any]:
+def gnugo_rung_task(config: RunConfig, version: int, weights: dict[str, np.ndarray], seed: int) -> dict[str, Any]:
     """The periodic ladder rung: the network of ``version`` against GNU Go (selfplay.arena.gnugo_rung)."""
     import torch
 
     from selfplay.arena import gnugo_rung
-    from selfplay.config import config_from_mapping
 
     torch.set_num_threads(1)
-    return gnugo_rung(config_from_mapping(config_mapping), version, weights, seed=seed)
+    return gnugo_rung(config, version, weights, seed=seed)

@@ -192,8 +192,9 @@ def gnugo_rung(config, version: int, weights, *, seed: int = 0) -> dict[str, Any
             "anchored_high": anchored["elo_high"] if anchored["games"] else None}
 
 
-def evaluate_version(config, new_version: int, new_weights, previous_version: int, previous_weights, *, seed: int = 0) -> dict[str, Any]:
-    """The arena's job for one version: vs the previous version (if any) and vs the random-rollout MCTS baseline."""
+def evaluate_version(config, new_version: int, new_weights, previous_version: int, previous_weights, *, seed: int = 0,
+                     device: str = "cpu") -> dict[str, Any]:
+    """The arena's job for one version: vs the previous version (if any) and vs the random-rollout MCTS baseline; networks on ``device``."""
     import dataclasses
 
     from selfplay.builders import build_adapter, build_evaluator, load_numpy_weights
@@ -201,15 +202,15 @@ def evaluate_version(config, new_version: int, new_weights, previous_version: in
     adapter = build_adapter(config)
     arena = config.arena
     params = dataclasses.replace(config.search, simulations=arena.simulations, reuse_tree=False)
-    new = build_evaluator(config, device="cpu", adapter=adapter)
+    new = build_evaluator(config, device=device, adapter=adapter)
     load_numpy_weights(new, new_weights, new_version)
-    out: dict[str, Any] = {"version": new_version, "games": arena.games, "simulations": arena.simulations}
+    out: dict[str, Any] = {"version": new_version, "games": arena.games, "simulations": arena.simulations, "device": device}
     baseline = adapter.baseline_evaluator(arena.baseline_rollouts, seed)
     vs_base = play_match(adapter, params, new, baseline, games=arena.games, simulations=arena.simulations,
                          temperature_moves=arena.temperature_moves, seed=seed)
     out["vs_baseline"] = vs_base.as_dict()
     if previous_weights is not None and previous_version != new_version:
-        old = build_evaluator(config, device="cpu", adapter=adapter)
+        old = build_evaluator(config, device=device, adapter=adapter)
         load_numpy_weights(old, previous_weights, previous_version)
         vs_prev = play_match(adapter, params, new, old, games=arena.games, simulations=arena.simulations,
                              temperature_moves=arena.temperature_moves, seed=seed + 1)

@@ -22,22 +22,33 @@ at once, so ``kill -9`` loses at most the games in flight and the steps since th
 checkpoint (Ctrl-C and SIGTERM write a checkpoint first). The trainer gets the CPU threads the
 local workers leave free. A worker actor that dies is restarted by Ray
 (max_restarts=-1); its lost task is resubmitted.
+
+On a cluster (selfplay.cluster): every ``FOLLOW_CLUSTER_S`` the loop reads which nodes are
+alive; a dead node's workers are dropped with their games in flight (a ``node_lost``
+record), and the pool is refilled to ``run.num_workers``, or with "auto" to what the live
+nodes hold (``workers`` records), so the worker count comes back when a node joins. A
+worker that keeps failing is retired; the run stops only when no worker is left to retire to.
 """
 
 from __future__ import annotations
 
+import math
 import os
 import signal
+import sys
 import threading
 import time
+from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import ray
+from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
 from selfplay.actors import SelfPlayActor, arena_task, gnugo_rung_task
 from selfplay.arena import EloTable
+from selfplay.cluster import TrainerSeat, WorkerPool, alive_nodes
 from selfplay.config import RunConfig, config_to_mapping, config_to_toml
 from selfplay.learner import Learner
 from selfplay.records import GameRecord
@@ -50,6 +61,7 @@ MAX_FAILURES_IN_A_ROW = 5  # a worker that dies this often without one result is
 MAX_UNAVAILABLE_S = 300.0  # a worker restarting for longer than this is broken
 RESTART_BACKOFF_S = 1.0  # pause before sending a task to a worker that just died
 CALIBRATOR_STATE = "resign_calibrator"  # key of the ResignCalibrator's evidence in a checkpoint's run state
+FOLLOW_CLUSTER_S = 2.0  # how often the loop checks for nodes lost and capacity gained
 
 
 class WorkerFailure(RuntimeError):
@@ -81,11 +93,12 @@ class RunCounters:
 def _share_cores_with_workers(config: RunConfig) -> None:
     """Give the trainer the cores the local workers leave free: oversubscribed OpenMP threads spin and slow
     everything down many times over (measured: 40x on the 2-core dev machine)."""
-    import math
-
     import torch
 
-    free = (os.cpu_count() or 1) - math.ceil(config.run.num_workers * config.run.worker_cpus)
+    if config.run.num_workers == "auto":  # the workers leave the trainer its seat on this node
+        free = max(1, math.floor(config.run.trainer_cpus))
+    else:
+        free = (os.cpu_count() or 1) - math.ceil(config.run.num_workers * config.run.worker_cpus)
     torch.set_num_threads(max(1, min(torch.get_num_threads(), free)))
 
 
@@ -100,7 +113,8 @@ def start_ray(address: str | None, num_cpus: int | None = None) -> None:
         path = os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH", "")) if p)
         ray.init(address=address, log_to_driver=True, runtime_env={"env_vars": {"PYTHONPATH": path}})
     else:
-        ray.init(num_cpus=num_cpus, include_dashboard=False, log_to_driver=True)
+        # "local": a new in-process cluster even where `ray start` left its address in /tmp/ray (ray.init() would join that one)
+        ray.init(address="local", num_cpus=num_cpus, include_dashboard=False, log_to_driver=True)
 
 
 def run(
@@ -124,6 +138,8 @@ def _run_locked(config: RunConfig, rd: RunDir, address: str | None, selfplay_onl
     atomic_write_text(rd.config, config_to_toml(config, source))
     _share_cores_with_workers(config)
     learner = Learner(config, rd, train=not selfplay_only)
+    if not selfplay_only:
+        print(f"zero: trainer on {learner.trainer.describe()}", file=sys.stderr, flush=True)
     counters = RunCounters.from_dict(learner.resume_state)
     metrics = MetricsLog(rd.metrics)
     elo = EloTable.from_dict(counters.elo)
@@ -182,21 +198,12 @@ class _Loop:
         self.elo: EloTable = elo
         self.selfplay_only = selfplay_only
         self.config_mapping = config_to_mapping(config)
-        run = config.run
-        self.actors = [
-            SelfPlayActor.options(num_cpus=run.worker_cpus, num_gpus=run.worker_gpus).remote(
-                self.config, i, run.seed + 1000 * (i + 1) + 17 * learner.version
-            )
-            for i in range(run.num_workers)
-        ]
-        # An arena task asks for a CPU of its own only where the workers leave one free: with every CPU reserved
-        # (2 workers on a 2-core laptop) a task asking for one would never be scheduled.
-        free_cpus = ray.cluster_resources().get("CPU", 0) - run.num_workers * run.worker_cpus
-        self.arena_cpus = 1 if free_cpus >= 1 else 0
         self.in_flight: dict[Any, int] = {}  # ObjectRef -> worker index
-        self.failures_in_a_row = [0] * run.num_workers  # a worker that never succeeds stops the run
-        self.unavailable_in_a_row = [0] * run.num_workers
-        self.retry_after = [0.0] * run.num_workers  # monotonic time before which worker i gets no new task
+        self.failures_in_a_row: dict[int, int] = defaultdict(int)  # a worker that never succeeds is retired
+        self.unavailable_in_a_row: dict[int, int] = defaultdict(int)
+        self.retry_after: dict[int, float] = defaultdict(float)  # monotonic time before which worker i gets no new task
+        self.pool = self._start_pool()
+        self.next_follow = 0.0  # monotonic time of the next look at the cluster's nodes
         self.arena_in_flight: dict[Any, int] = {}  # ObjectRef -> version evaluated
         self.rung_in_flight: dict[Any, int] = {}  # ObjectRef -> version playing the GNU Go rung
         self.version = learner.version
@@ -209,6 +216,54 @@ class _Loop:
         self.last_checkpoint_step = learner.step
         self._writer = None  # TensorBoard writer for self-play and arena scalars (the trainer writes its own)
         self.resign = resign_calibrator(config.selfplay, learner.resume_state)
+
+    # ---- the cluster: workers, nodes, the trainer's seat ---------------------------
+    def _start_pool(self) -> WorkerPool:
+        run, arena = self.config.run, self.config.arena
+        seat = None
+        if run.num_workers == "auto":
+            trainer_gpus = run.trainer_gpus if self.learner.trainer.device.type == "cuda" else 0.0
+            seat = TrainerSeat(run.trainer_cpus, trainer_gpus)
+        spare = 0  # an evaluation placed anywhere in the cluster needs room that "auto" would otherwise fill
+        if run.num_workers == "auto" and arena.placement == "cluster" and arena.every_versions:
+            shares = [arena.cpus / run.worker_cpus if run.worker_cpus else 0.0, arena.gpus / run.worker_gpus if run.worker_gpus else 0.0]
+            spare = math.ceil(max(shares) - 1e-9)
+        pool = WorkerPool(self._make_actor, fixed=None if run.num_workers == "auto" else run.num_workers,
+                          worker_cpus=run.worker_cpus, worker_gpus=run.worker_gpus, seat=seat, spare_workers=spare)
+        added = pool.fill(alive_nodes())
+        self.metrics.write("workers", count=len(pool), added=added, lost=[], requested=run.num_workers)
+        return pool
+
+    def _make_actor(self, index: int):
+        run = self.config.run
+        return SelfPlayActor.options(num_cpus=run.worker_cpus, num_gpus=run.worker_gpus, scheduling_strategy="SPREAD").remote(
+            self.config, index, run.seed + 1000 * (index + 1) + 17 * self.learner.version
+        )
+
+    def _follow_cluster(self) -> None:
+        """Drop the workers of nodes that died (their games in flight are lost) and refill the pool to the capacity there is."""
+        self.next_follow = time.monotonic() + FOLLOW_CLUSTER_S
+        nodes = alive_nodes()
+        self.pool.learn_nodes()
+        lost = self.pool.drop_lost(nodes)
+        for node, workers in lost.items():
+            tasks = [ref for ref, w in self.in_flight.items() if w in workers]
+            for ref in tasks:
+                del self.in_flight[ref]
+            self.metrics.write("node_lost", node=node, workers=workers, tasks_lost=len(tasks), workers_left=len(self.pool))
+            self.progress.write(f"node {node[:12]} lost with workers {workers}; {len(self.pool)} workers go on")
+        added = self.pool.fill(nodes)
+        if lost or added:
+            gone = sorted(w for workers in lost.values() for w in workers)
+            self.metrics.write("workers", count=len(self.pool), added=added, lost=gone, requested=self.config.run.num_workers)
+
+    def _give_up_on(self, worker: int, reason: str) -> None:
+        """A worker that keeps failing is retired; the run stops only when it was the last one."""
+        if len(self.pool) <= 1:
+            raise WorkerFailure(reason)
+        self.pool.retire(worker)
+        self.metrics.write("worker_retired", worker=worker, reason=reason[:500], workers_left=len(self.pool))
+        self.progress.write(f"{reason}; retired, {len(self.pool)} workers go on")
 
     # ---- stopping -------------------------------------------------------------------
     def _done(self) -> bool:
@@ -231,14 +286,14 @@ class _Loop:
         return self.config.run.train_samples_per_new_sample * self.counters.positions - self.counters.samples_trained
 
     def _can_submit(self) -> bool:
-        cap = self.config.run.num_workers * self.config.run.tasks_in_flight_per_worker
+        cap = len(self.pool) * self.config.run.tasks_in_flight_per_worker
         if len(self.in_flight) >= cap:
             return False
         lag = self._train_debt() / max(self.config.run.train_samples_per_new_sample, 1e-9)
         return lag < self.config.run.max_train_lag
 
     def _submit(self) -> None:
-        per_worker = {i: 0 for i in range(len(self.actors))}
+        per_worker = {i: 0 for i in self.pool.actors}
         for w in self.in_flight.values():
             per_worker[w] += 1
         now = time.monotonic()
@@ -248,7 +303,7 @@ class _Loop:
             if now < self.retry_after[i]:  # restarting: give Ray a moment before the next task
                 continue
             threshold = self.resign.threshold if self.resign is not None else None
-            ref = self.actors[i].play.remote(self.version, self.weights_ref, self.config.selfplay.games_per_task, threshold)
+            ref = self.pool.actors[i].play.remote(self.version, self.weights_ref, self.config.selfplay.games_per_task, threshold)
             self.in_flight[ref] = i
             per_worker[i] += 1
 
@@ -267,6 +322,8 @@ class _Loop:
 
     def _loop(self) -> None:
         while not self._done():
+            if time.monotonic() >= self.next_follow:
+                self._follow_cluster()
             self._submit()
             waiting = list(self.in_flight) + list(self.arena_in_flight) + list(self.rung_in_flight)
             debt = self._train_debt()
@@ -308,30 +365,39 @@ class _Loop:
         worker = self.in_flight.pop(ref)
         try:
             result = ray.get(ref)
-        except ray.exceptions.ActorUnavailableError as exc:
+        except ray.exceptions.RayActorError as exc:
+            self._follow_cluster()  # a node that died takes its workers with it: not their failure
+            if worker in self.pool.actors:
+                self._worker_died(worker, exc)
+            return
+        self._collect_result(worker, result)
+
+    def _worker_died(self, worker: int, exc: ray.exceptions.RayActorError) -> None:
+        self.retry_after[worker] = time.monotonic() + RESTART_BACKOFF_S
+        if isinstance(exc, ray.exceptions.ActorUnavailableError):
             # The actor is restarting (its process died): not a new failure; retry shortly, but not forever.
-            self.retry_after[worker] = time.monotonic() + RESTART_BACKOFF_S
             self.unavailable_in_a_row[worker] += 1
             if self.unavailable_in_a_row[worker] == 1:  # first sign of this restart: its task's games are lost
                 self.counters.worker_restarts += 1
                 self.metrics.write("worker_lost", worker=worker, error=type(exc).__name__, message="restarting")
                 self.progress.write(f"self-play worker {worker} died; Ray restarts it and the run goes on")
             if self.unavailable_in_a_row[worker] * RESTART_BACKOFF_S > MAX_UNAVAILABLE_S:
-                raise WorkerFailure(f"self-play worker {worker} unavailable for over {MAX_UNAVAILABLE_S:.0f}s: {exc}") from None
+                self._give_up_on(worker, f"self-play worker {worker} unavailable for over {MAX_UNAVAILABLE_S:.0f}s: {exc}")
             return
-        except ray.exceptions.RayActorError as exc:
-            self.counters.worker_restarts += 1
-            self.failures_in_a_row[worker] += 1
-            self.retry_after[worker] = time.monotonic() + RESTART_BACKOFF_S
-            first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            self.metrics.write("worker_lost", worker=worker, error=type(exc).__name__, message=first_line[:500])
-            if self.failures_in_a_row[worker] >= MAX_FAILURES_IN_A_ROW:
-                raise WorkerFailure(
-                    f"self-play worker {worker} failed {MAX_FAILURES_IN_A_ROW} times in a row; last error: {first_line[:300]}"
-                ) from None
-            self.progress.write(f"self-play worker {worker} died ({type(exc).__name__}); Ray restarts it and the run goes on")
+        self.counters.worker_restarts += 1
+        self.failures_in_a_row[worker] += 1
+        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        self.metrics.write("worker_lost", worker=worker, error=type(exc).__name__, message=first_line[:500])
+        if self.failures_in_a_row[worker] >= MAX_FAILURES_IN_A_ROW:
+            self._give_up_on(
+                worker, f"self-play worker {worker} failed {MAX_FAILURES_IN_A_ROW} times in a row; last error: {first_line[:300]}"
+            )
             return
+        self.progress.write(f"self-play worker {worker} died ({type(exc).__name__}); Ray restarts it and the run goes on")
+
+    def _collect_result(self, worker: int, result: dict[str, Any]) -> None:
         self.failures_in_a_row[worker] = self.unavailable_in_a_row[worker] = 0
+        self.pool.seen_on(worker, result.get("node"))
         records: list[GameRecord] = result["records"]
         added = self.learner.add_records(records)
         self.learner.flush()  # on disk at once (atomic shard): kill -9 then loses only the games in flight
@@ -352,6 +418,7 @@ class _Loop:
             "selfplay",
             worker=worker,
             pid=result["pid"],
+            node=result.get("node"),
             version=result["version"],
             games=self.counters.games,
             positions=self.counters.positions,
@@ -420,16 +487,18 @@ class _Loop:
         every = self.config.arena.every_versions
         if every and self.version % every == 0:
             prev_version, prev_ref = self.previous
-            ref = arena_task.options(num_cpus=self.arena_cpus).remote(
+            options, device = self._arena_placement()
+            ref = arena_task.options(**options).remote(
                 self.config, self.version, self.weights_ref, prev_version, prev_ref,
-                self.config.run.seed + self.version,
+                self.config.run.seed + self.version, device, max(1, math.floor(self.config.arena.cpus)),
             )
             self.arena_in_flight[ref] = self.version
             self.previous = (self.version, self.weights_ref)
         arena = self.config.arena
         if arena.gnugo_level >= 0 and self.version % arena.gnugo_every_versions == 0 and not self.rung_in_flight:
-            ref = gnugo_rung_task.options(num_cpus=self.arena_cpus).remote(
-                self.config_mapping, self.version, self.weights_ref, self.config.run.seed + self.version)
+            options, _ = self._arena_placement()  # where the arena plays; the rung's engines run on the CPU
+            ref = gnugo_rung_task.options(**options).remote(self.config, self.version, self.weights_ref,
+                                                             self.config.run.seed + self.version)
             self.rung_in_flight[ref] = self.version
 
     def _collect_rung(self, ref) -> None:
@@ -447,6 +516,19 @@ class _Loop:
             self._scalar("ladder/anchored_elo", result["anchored_elo"])
         self.progress.write(f"ladder: version {version} vs {result['rung']}: {result['wins']}/{result['games']} won"
                             + (f", anchored Elo {result['anchored_elo']:.0f}" if result["anchored_elo"] is not None else ""))
+
+    def _arena_placement(self) -> tuple[dict[str, Any], str]:
+        """Ray options and device of an evaluation task (arena.placement).
+
+        trainer: pinned to the driver's node, on the trainer's device, inside the trainer's share
+        (no CPU of its own: with every CPU held by workers such a task would never start);
+        cluster: anywhere with arena.cpus CPUs and arena.gpus GPU, on CUDA when it holds a share."""
+        arena = self.config.arena
+        if arena.placement == "cluster":
+            return {"num_cpus": arena.cpus, "num_gpus": arena.gpus}, "auto"
+        node = ray.get_runtime_context().get_node_id()
+        strategy = NodeAffinitySchedulingStrategy(node, soft=False)
+        return {"num_cpus": 0, "num_gpus": 0, "scheduling_strategy": strategy}, self.learner.trainer.device.type
 
     def _collect_arena(self, ref) -> None:
         version = self.arena_in_flight.pop(ref)
@@ -509,11 +591,7 @@ class _Loop:
             self._writer.close()
         self.progress.close()
         self.learner.close()
-        for actor in self.actors:
-            try:
-                ray.kill(actor)
-            except Exception:  # already gone
-                pass
+        self.pool.close()
 
 
 class _Progress:

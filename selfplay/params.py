@@ -77,9 +77,11 @@ class RunParams:
 
     name: str = field(default="run", metadata={"doc": "run name; the run directory is runs/<name> unless --run-dir is given"})
     seed: int = field(default=0, metadata={"doc": "base seed; worker i plays with seed + 1000 * (i + 1)"})
-    num_workers: int = field(default=2, metadata={"doc": "self-play worker actors"})
-    worker_cpus: float = field(default=1.0, metadata={"doc": "CPUs Ray reserves for each worker actor"})
-    worker_gpus: float = field(default=0.0, metadata={"doc": "GPU share Ray reserves for each worker actor (e.g. 0.25)"})
+    num_workers: int | Literal["auto"] = field(default=2, metadata={"doc": "self-play worker actors, or \"auto\": as many as the cluster's nodes hold (worker_cpus / worker_gpus each) once the trainer's share is set aside, growing when a node joins"})
+    worker_cpus: float = field(default=1.0, metadata={"doc": "CPUs Ray reserves for each worker actor (its torch threads: at least 1)"})
+    worker_gpus: float = field(default=0.0, metadata={"doc": "GPU share Ray reserves for each worker actor (e.g. 0.25); selfplay.device auto uses CUDA only with a share"})
+    trainer_cpus: float = field(default=1.0, metadata={"doc": "with num_workers = \"auto\": CPUs of the driver's node Ray keeps for the trainer (no worker is placed on them)"})
+    trainer_gpus: float = field(default=0.25, metadata={"doc": "with num_workers = \"auto\" and the trainer on CUDA: share of the driver's GPU Ray keeps for the trainer"})
     tasks_in_flight_per_worker: int = field(default=1, metadata={"doc": "cap on self-play tasks queued per worker"})
     train_samples_per_new_sample: float = field(default=4.0, metadata={"doc": "training samples drawn per new self-play position (0 = self-play only)"})
     max_train_lag: int = field(default=2000, metadata={"doc": "positions the trainer may owe before self-play tasks wait for it"})
@@ -94,10 +96,14 @@ class RunParams:
     def validate(self) -> None:
         if not self.name or "/" in self.name:
             raise ValueError(f"name must be a non-empty name without '/', got {self.name!r}")
-        if self.num_workers < 1:
-            raise ValueError(f"num_workers must be >= 1, got {self.num_workers}")
+        if self.num_workers != "auto" and self.num_workers < 1:
+            raise ValueError(f"num_workers must be >= 1 or \"auto\", got {self.num_workers}")
         if self.worker_cpus < 0 or self.worker_gpus < 0:
             raise ValueError("worker_cpus must be >= 0 (and worker_gpus too)")
+        if self.num_workers == "auto" and self.worker_cpus == 0 and self.worker_gpus == 0:
+            raise ValueError("num_workers: \"auto\" counts workers by worker_cpus or worker_gpus; set one of them > 0")
+        if self.trainer_cpus < 0 or self.trainer_gpus < 0:
+            raise ValueError("trainer_cpus must be >= 0 (and trainer_gpus too)")
         if self.tasks_in_flight_per_worker < 1:
             raise ValueError(f"tasks_in_flight_per_worker must be >= 1, got {self.tasks_in_flight_per_worker}")
         if self.train_samples_per_new_sample < 0:
@@ -127,12 +133,17 @@ class ArenaParams:
     gnugo_every_versions: int = field(default=10, metadata={"doc": "play the GNU Go rung every K model versions"})
     gnugo_games: int = field(default=20, metadata={"doc": "games per GNU Go rung, colours alternating"})
     gnugo_visits: int = field(default=200, metadata={"doc": "search visits per move of our engine in the GNU Go rung"})
+    placement: Literal["trainer", "cluster"] = field(default="trainer", metadata={"doc": "where an evaluation runs: trainer = on the driver's node and the trainer's device (its GPU when it trains on one); cluster = a task on any node with arena.cpus CPUs and arena.gpus GPU"})
+    cpus: float = field(default=1.0, metadata={"doc": "torch threads of an evaluation on the CPU (at least 1); with placement = cluster also the CPUs Ray reserves for it"})
+    gpus: float = field(default=0.0, metadata={"doc": "with placement = cluster: GPU share Ray reserves for an evaluation (it then runs on CUDA)"})
 
     def validate(self) -> None:
         if not -1 <= self.gnugo_level <= 10:
             raise ValueError(f"gnugo_level must be in 0..10, or -1 for off, got {self.gnugo_level}")
         if self.gnugo_every_versions < 1 or self.gnugo_games < 1 or self.gnugo_visits < 1:
             raise ValueError("gnugo_every_versions must be >= 1 (and gnugo_games, gnugo_visits too)")
+        if self.cpus < 0 or self.gpus < 0:
+            raise ValueError("cpus must be >= 0 (and gpus too)")
         if self.every_versions < 0:
             raise ValueError(f"every_versions must be >= 0, got {self.every_versions}")
         if self.games < 1:

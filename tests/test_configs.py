@@ -98,3 +98,26 @@ def test_the_run_config_crosses_process_boundaries_as_the_frozen_object():
     assert again == config and again.search.simulations == 7
     with pytest.raises(dataclasses.FrozenInstanceError):
         again.search.simulations = 8
+
+
+@pytest.mark.parametrize(
+    ("override", "named"),
+    [
+        ("search.simulations=800", "gtp.visits"),  # zero gtp searches gtp.visits: a simulations count would be ignored
+        ("gtp.resign_threshold=0.1", "gtp.resign_winrate"),  # the GTP win rate is not self-play's value threshold
+    ],
+)
+def test_zero_gtp_refuses_settings_it_would_ignore_or_misread(override, named, capsys):
+    import argparse
+
+    from zero.commands.gtp import add_arguments, load_gtp_config
+
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    with pytest.raises(SystemExit) as exit_info:
+        load_gtp_config(parser.parse_args([override]))
+    err = capsys.readouterr().err.strip()
+    assert exit_info.value.code == 2 and len(err.splitlines()) == 1
+    assert err.startswith(f"zero: error: {override.split('=')[0]}:") and named in err
+    config = load_gtp_config(parser.parse_args(["gtp.visits=800", "gtp.resign_winrate=0.1"]))
+    assert config.gtp.visits == 800 and config.gtp.resign_winrate == 0.1

@@ -1,1 +1,1 @@
-"""zero: the CLI, configuration, network, training, replay, checkpoints and GTP; import submodules directly (this file stays empty on purpose)."""
+"""zero: the learning layers below selfplay (common, nn, learn) and the GTP engine, matches and CLI above it (gtp, match, args, bench, commands, cli); a docstring only, so importing zero.nn.network loads no CLI and no Ray."""

@@ -22,6 +22,7 @@ BENCHMARKS: dict[str, tuple[str, str]] = {
     "search": ("zero.bench.search", "batched search simulations per second"),
     "network": ("zero.bench.network", "network evaluations and training samples per second"),
     "selfplay": ("zero.bench.selfplay", "self-play games, positions and evaluations per second"),
+    "learner": ("zero.bench.learner", "new samples per second one trainer takes in at the train ratio; weights broadcast time"),
 }
 
 

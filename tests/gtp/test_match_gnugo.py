@@ -18,7 +18,7 @@ pytestmark = [pytest.mark.gnugo, pytest.mark.slow]
 
 def test_full_game_against_gnugo(tmp_path):
     gnugo = gnugo_path()
-    ours = f"{sys.executable} -m zero.cli gtp --visits 64 --seed 3 gtp.resign_threshold=0"
+    ours = f"{sys.executable} -m zero.cli gtp --visits 64 --seed 3 gtp.resign_winrate=0"
     theirs = f"{gnugo} --mode gtp --level 1 --chinese-rules"
     out = subprocess.run(
         [sys.executable, "-m", "zero.cli", "match", ours, theirs, "--games", "1", "--sgf-dir", str(tmp_path), "--json"],

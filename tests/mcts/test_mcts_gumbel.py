@@ -134,7 +134,7 @@ def test_gtp_player_plays_the_gumbel_choice_where_visits_tie():
     from games.go import GoGame, GoRules
     from zero.gtp.player import EngineParams, GoPlayer
 
-    player = GoPlayer(EngineParams(visits=16, resign_threshold=0.0, seed=2), SearchParams(simulations=16, root="gumbel", gumbel_considered=4))
+    player = GoPlayer(EngineParams(visits=16, resign_winrate=0.0, seed=2), SearchParams(simulations=16, root="gumbel", gumbel_considered=4))
     game = GoGame(GoRules(size=9, komi=7.5))
     result = player.search(game)
     top = np.flatnonzero(result.visits[0] == result.visits[0].max())

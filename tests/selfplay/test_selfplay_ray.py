@@ -26,7 +26,7 @@ def ray_address():
     """One small local Ray cluster for every test of this module; subprocesses join it with --address."""
     import ray
 
-    info = ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    info = ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False)  # never a `ray start` cluster
     yield info.address_info["address"]
     ray.shutdown()
 

@@ -61,7 +61,7 @@ def test_tictactoe_learns_perfect_play_from_nothing(tmp_path):
     from zero.nn.inference import NetworkEvaluator
 
     config = load_config(ROOT / "configs/tictactoe.toml", ["run.progress=false", "arena.every_versions=0"])
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False)
     try:
         summary = run(config, tmp_path)
     finally:

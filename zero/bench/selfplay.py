@@ -8,6 +8,8 @@ order). 1.0 means the search costs nothing next to the network.
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import sys
 import time
 
 from zero.args import add_config_arguments
@@ -19,6 +21,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seconds", type=float, default=20.0, help="timed self-play duration after warm-up (default 20)")
     parser.add_argument("--warmup-steps", type=int, default=3, help="move steps before timing (JIT, cuDNN autotune)")
     parser.add_argument("--device", default="auto", help="device of the network: auto (CUDA when present), cpu, cuda")
+    parser.add_argument("--precision", choices=("auto", "float32", "bfloat16", "float16"), default="auto",
+                        help="network precision: auto = bf16 on CUDA and on CPUs with native bf16 once a model version passes the fidelity check, else float32")
     parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (0 = leave torch's default)")
     parser.add_argument("--model", metavar="CKPT", help="use this checkpoint's weights (default: a fresh network)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
@@ -53,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
     if args.threads:
         torch.set_num_threads(args.threads)
     adapter = build_adapter(config)
-    network = NetworkEvaluator(build_model(config, adapter, seed=0), device=args.device)
+    network = NetworkEvaluator(build_model(config, adapter, seed=0), device=args.device, precision=args.precision)
     if args.model:
         from zero.nn.checkpoint import load_checkpoint
 
@@ -96,6 +100,9 @@ def run(args: argparse.Namespace) -> int:
     result = {
         "config": args.config,
         "device": device_description(network.device),
+        "precision": network.precision,  # after the run: auto's choice once the fidelity check has spoken
+        "memory_format": network.memory_format,
+        "fidelity": None if network.fidelity is None else dataclasses.asdict(network.fidelity),
         "games_in_parallel": config.selfplay.games_in_parallel,
         "simulations": config.search.simulations,
         "seconds": round(elapsed, 3),
@@ -109,11 +116,10 @@ def run(args: argparse.Namespace) -> int:
         "mean_eval_batch": sum(sizes) / max(len(sizes), 1),
         "network_share_of_selfplay_time": worker.evaluator.seconds / max(worker.stats.seconds, 1e-9),
     }
+    print(f"bench selfplay: network on {network.describe()}", file=sys.stderr, flush=True)
     report(result, args.json)
     return 0
 
 
 def _sgf_off(config):
-    import dataclasses
-
     return dataclasses.replace(config, selfplay=dataclasses.replace(config.selfplay, sgf_fraction=0.0))

@@ -19,9 +19,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--superko", choices=("positional", "simple"), default="positional",
                         help="ko rule the engine plays and accepts (simple: as GNU Go)")
     parser.add_argument("--device", default="auto", help="network device: auto, cpu or cuda")
+    parser.add_argument("--precision", choices=("auto", "float32", "bfloat16", "float16"), default="auto",
+                        help="network precision: auto = bf16 on CUDA and on CPUs with native bf16 (checked against float32), else float32")
     parser.add_argument("--seed", type=int, help="random seed (overrides gtp.seed)")
     parser.add_argument("--verbose", "-v", action="store_true", help="log every command's details to stderr")
-    parser.add_argument("overrides", nargs="*", metavar="KEY=VALUE", help="overrides such as gtp.resign_threshold=0.1 or search.c_init=1.5")
+    parser.add_argument("overrides", nargs="*", metavar="KEY=VALUE", help="overrides such as gtp.resign_winrate=0.1 or search.c_init=1.5")
+
+
+# Keys that mean something else (or nothing) to `zero gtp`: refused with the setting to use instead.
+RETIRED_KEYS = (
+    ("search", "simulations", "zero gtp searches gtp.visits per move (or --visits); set that instead"),
+    ("gtp", "resign_threshold", "renamed gtp.resign_winrate (a win rate in [0, 1); selfplay.resign_threshold is a value in [-1, 1])"),
+)
 
 
 def _config_class():
@@ -30,13 +39,16 @@ def _config_class():
     return GtpConfig
 
 
-def load_config(args: argparse.Namespace):
+def load_gtp_config(args: argparse.Namespace):
     """The GtpConfig of --config plus overrides and flags; a problem exits with a one-line error."""
     from zero.common.configlib import ConfigError, apply_overrides, fail, from_mapping, load_toml
 
     try:
         data = load_toml(args.config) if args.config else {}
         data = apply_overrides(data, list(args.overrides or []))
+        for section, key, message in RETIRED_KEYS:
+            if isinstance(data.get(section), dict) and key in data[section]:
+                fail(f"{section}.{key}: {message}")
         config = from_mapping(_config_class(), data)
     except ConfigError as exc:
         fail(str(exc))
@@ -59,16 +71,17 @@ def build_engine(args: argparse.Namespace):
     from zero.common.configlib import fail
     from zero.gtp.engine import GoGtpEngine
 
-    config = load_config(args)
+    config = load_gtp_config(args)
     network = None
     if args.model:
         from zero.nn.checkpoint import CheckpointError
         from zero.nn.inference import NetworkEvaluator
 
         try:
-            network = NetworkEvaluator.from_checkpoint(args.model, device=args.device)
+            network = NetworkEvaluator.from_checkpoint(args.model, device=args.device, precision=args.precision)
         except (CheckpointError, OSError, ValueError) as exc:
             fail(f"--model {args.model}: {exc}")
+        print(f"zero gtp: network on {network.describe()}", file=sys.stderr, flush=True)
     if not 2 <= args.size <= 19:
         fail(f"--size must be in 2..19, got {args.size}")
     if not math.isfinite(args.komi) or abs(args.komi) > 1000:  # the range the GTP komi command accepts

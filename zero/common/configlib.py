@@ -128,6 +128,9 @@ def _coerce(hint: Any, value: Any, where: str) -> Any:
                 return _coerce(arg, value, where)
             except ConfigError as exc:
                 errors.append(str(exc))
+        if len(errors) > 1:  # e.g. int | Literal["auto"]: name every accepted form
+            accepted = " or ".join(_describe(arg) for arg in args if arg is not type(None))
+            raise ConfigError(f"{where}: expected {accepted}, got {value!r}")
         raise ConfigError(errors[0] if errors else f"{where}: bad value {value!r}")
     if origin in (tuple, list):
         if not isinstance(value, (list, tuple)):
@@ -155,6 +158,14 @@ def _coerce(hint: Any, value: Any, where: str) -> Any:
             raise ConfigError(f"{where}: expected a string, got {value!r}")
         return value
     raise ConfigError(f"{where}: unsupported field type {hint!r}")
+
+
+def _describe(hint: Any) -> str:
+    """What a value of type ``hint`` looks like, for error messages."""
+    if get_origin(hint) is Literal:
+        return " or ".join(repr(choice) for choice in get_args(hint))
+    names = {bool: "true or false", int: "an integer", float: "a number", str: "a string"}
+    return names.get(hint, "a table" if dataclasses.is_dataclass(hint) else repr(hint))
 
 
 def _emit(obj: Any, prefix: str, lines: list[str]) -> None:

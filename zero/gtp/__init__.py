@@ -1,1 +1,1 @@
-"""zero.gtp.protocol: the GTP engine (protocol, Go commands, player, clock, analysis output); imports games, mcts, zero.common and zero.nn."""
+"""zero.gtp: the GTP engine (protocol, Go commands, player, clock, analysis output); imports games.go and mcts (the network comes in as an mcts Evaluator)."""

@@ -31,7 +31,7 @@ class EngineParams:
     move_time: float = field(default=0.0, metadata={"doc": "seconds per move when the client sets no time control (0 = visits only)"})
     analysis_visits: int = field(default=20000, metadata={"doc": "most visits one lz-/kata-analyze run accumulates"})
     rollouts: int = field(default=1, metadata={"doc": "light playouts per leaf without a network"})
-    resign_threshold: float = field(default=0.05, metadata={"doc": "resign when the best move's win rate is below this (0 = never)"})
+    resign_winrate: float = field(default=0.05, metadata={"doc": "resign when the best move's win rate is below this (0 = never)"})
     resign_min_move: int = field(default=20, metadata={"doc": "never resign before this move number"})
     ownership_playouts: int = field(default=200, metadata={"doc": "playouts for dead-stone estimation without an ownership head"})
     dead_threshold: float = field(default=0.4, metadata={"doc": "a chain is dead when the opponent owns its points by more than this on average"})
@@ -48,8 +48,8 @@ class EngineParams:
             raise ValueError("analysis_visits: must be >= 1")
         if self.rollouts < 1:
             raise ValueError("rollouts: must be >= 1")
-        if not 0.0 <= self.resign_threshold < 1.0:
-            raise ValueError("resign_threshold: must be in [0, 1)")
+        if not 0.0 <= self.resign_winrate < 1.0:
+            raise ValueError("resign_winrate: must be in [0, 1)")
         if self.ownership_playouts < 1:
             raise ValueError("ownership_playouts: must be >= 1")
         if not 0.0 < self.dead_threshold < 1.0:
@@ -175,9 +175,9 @@ class GoPlayer:
         q = result.q[0][best]
         winrate = (float(q) + 1.0) / 2.0 if np.isfinite(q) else 0.5
         if (
-            self.params.resign_threshold > 0
+            self.params.resign_winrate > 0
             and game.move_number >= self.params.resign_min_move
-            and winrate < self.params.resign_threshold
+            and winrate < self.params.resign_winrate
             and not cleanup
         ):
             return RESIGN

@@ -1,1 +1,1 @@
-"""zero.learn: the replay window and the trainer; imports zero.nn and zero.common, never ray."""
+"""zero.learn: the replay window and the trainer; imports games.symmetry, zero.common and zero.nn, never ray."""

@@ -34,7 +34,7 @@ from torch.nn import functional as F
 from zero.common.metrics import MetricsLog
 from zero.learn.replay import PackedBatch, ReplayBatch, ReplayBuffer
 from zero.nn.checkpoint import load_checkpoint, save_checkpoint
-from zero.nn.inference import device_description, resolve_autocast_dtype, resolve_device
+from zero.nn.inference import device_description, resolve_device, resolve_precision
 from zero.nn.network import NetworkOutput, PolicyValueNet, unwrap
 
 
@@ -60,7 +60,7 @@ class TrainConfig:
     ownership_loss_weight: float = field(default=0.5, metadata={"doc": "weight of the ownership loss (mean over points)"})
     score_loss_weight: float = field(default=0.5, metadata={"doc": "weight of the score loss: Huber on the margin divided by the board's points, where the game was scored"})
     amp: Literal["auto", "off", "bfloat16", "float16"] = field(
-        default="auto", metadata={"doc": "mixed precision: auto = bf16 (or fp16) on CUDA, off on CPU"}
+        default="auto", metadata={"doc": "mixed precision: auto = bf16 (or fp16) on CUDA and on CPUs with native bf16 (amx_bf16/avx512_bf16), off on other CPUs"}
     )
     device: str = field(default="auto", metadata={"doc": "auto, cpu or cuda[:i]"})
     compile: bool = field(default=False, metadata={"doc": "run the training forward pass through torch.compile"})
@@ -156,10 +156,11 @@ class Trainer:
         self.config = config
         self.replay = replay
         self.device = resolve_device(config.device)
-        self.autocast_dtype = resolve_autocast_dtype(self.device, "float32" if config.amp == "off" else config.amp)
+        self.precision = resolve_precision(self.device, "float32" if config.amp == "off" else config.amp)
+        self.autocast_dtype = self.precision.autocast_dtype
         torch.manual_seed(seed)
         model = model.to(self.device)
-        if self.device.type == "cuda":
+        if self.precision.channels_last:
             model = model.to(memory_format=torch.channels_last)
         self.model = model
         self._forward = torch.compile(model) if config.compile else model
@@ -233,7 +234,7 @@ class Trainer:
         """One optimizer step on ``batch`` (CPU or device tensors); returns a metric record when one is due, else None."""
         batch = batch.to(self.device)
         planes = batch.planes
-        if self.device.type == "cuda":
+        if self.precision.channels_last:
             planes = planes.contiguous(memory_format=torch.channels_last)
         cfg = self.config
         lr = cfg.lr_at(self.step)
@@ -376,7 +377,7 @@ class Trainer:
         return dict(state.get("run_state") or {})
 
     def describe(self) -> str:
-        return f"{device_description(self.device)}, autocast {self.autocast_dtype or 'off'}"
+        return f"{device_description(self.device)}, {self.precision.describe()}"
 
 
 def premade_batch(replay: ReplayBuffer, batch_size: int, device: torch.device) -> ReplayBatch:

@@ -1,1 +1,1 @@
-"""zero.match.runner: matches between GTP engines refereed by our rules engine; imports games, mcts, zero.common and zero.gtp."""
+"""zero.match: matches between GTP engines refereed by our rules engine; imports games.go, mcts, zero.common and zero.gtp."""

@@ -1,8 +1,13 @@
 """The network as the search's Evaluator: numpy planes in, priors and values out, on CPU or CUDA; imports torch and zero.nn.network, never ray or sgfmill.
 
-On CUDA the model runs in channels-last memory format under bf16 autocast (fp16 where
-bf16 is unsupported), optionally through ``torch.compile``; on the CPU it runs in
-float32. Outputs are always float32 numpy arrays. Weights are swapped in place
+``precision="auto"`` picks, once per evaluator (see ``resolve_precision``): on CUDA,
+bf16 autocast (fp16 where bf16 is unsupported) in channels-last memory format; on a CPU
+with native bf16 instructions (``amx_bf16`` or ``avx512_bf16`` among its flags: read,
+never guessed), bf16 autocast in channels-last; on any other CPU, float32 (bf16 there is
+emulated and slower); batches under CPU_MIN_REDUCED_BATCH stay float32 there. A reduced precision chosen by ``auto`` on the CPU must pass a
+fidelity check against float32 on the first positions each model version evaluates
+(``measure_fidelity``); a version that fails runs in float32 and says so on stderr.
+Optionally the model runs through ``torch.compile``. Outputs are always float32 numpy arrays. Weights are swapped in place
 (``load_state_dict``) so a compiled graph and the evaluator object stay valid when
 the self-play worker receives a new model version.
 
@@ -16,6 +21,9 @@ values (+-1, the game's result) stay the best and worst a leaf can be worth.
 from __future__ import annotations
 
 import contextlib
+import copy
+import sys
+from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
@@ -24,6 +32,24 @@ import torch
 from zero.nn.network import GameShape, NetworkConfig, PolicyValueNet, unwrap
 
 Precision = Literal["auto", "float32", "bfloat16", "float16"]
+PRECISIONS = ("auto", "float32", "bfloat16", "float16")
+
+NATIVE_BF16_FLAGS = ("amx_bf16", "avx512_bf16")  # CPU flags (Linux /proc/cpuinfo names) of hardware bf16 matmul
+
+# The fidelity bar a reduced precision must clear against float32 on the same weights and positions.
+FIDELITY_MIN_TOP1_AGREEMENT = 0.99  # fraction of positions whose most likely (legal) move is the same
+# The automatic check counts a float32 near-tie as agreement: the reduced precision's top move has at least
+# (1 - FIDELITY_TIE) of float32's top prior by float32's own priors. On go9_cpu's trained net every strict
+# disagreement was such a tie (<= 0.4% of the prior apart, 4 of 512 self-play positions): on a sample of a few
+# hundred positions a strict 99% bar would pass or fail such a net by chance, version after version.
+FIDELITY_TIE = 0.01
+FIDELITY_MAX_MEAN_VALUE_DIFF = 0.02  # mean |value_bf16 - value_float32| over the positions, value in [-1, 1]
+FIDELITY_POSITIONS = 128  # positions an auto evaluator checks per model version before trusting bf16
+FIDELITY_ROWS_PER_CALL = 16  # at most this many of them from one call: the sample spans several search steps
+# Under auto on the CPU, smaller batches run in float32: bf16 autocast's per-call casts cost more than its faster
+# matmuls save there (measured on an EPYC with avx512_bf16, go9_cpu's 3x32 net: 0.5x float32's evals/s at batch 1,
+# 0.9x at 4, 1.2x at 16, 1.4-1.5x at 64-128; the 6x96 net gains at every size).
+CPU_MIN_REDUCED_BATCH = 16
 
 
 def score_utility(score: np.ndarray, scale: float) -> np.ndarray:
@@ -44,17 +70,127 @@ def resolve_device(name: str) -> torch.device:
     return torch.device(name)
 
 
-def resolve_autocast_dtype(device: torch.device, precision: str) -> torch.dtype | None:
-    """The autocast dtype for ``precision`` on ``device`` (None = plain float32); ``auto`` = bf16 on CUDA when supported, else fp16; float32 on CPU."""
-    if precision == "float32" or (precision == "auto" and device.type != "cuda"):
-        return None
+def cpu_flags() -> frozenset[str]:
+    """The CPU's feature flags as the kernel reports them (the ``flags`` line of /proc/cpuinfo); empty where unreadable (not Linux)."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("flags"):
+                    return frozenset(line.partition(":")[2].split())
+    except OSError:
+        pass
+    return frozenset()
+
+
+def cpu_native_bf16() -> str | None:
+    """The flag that shows this CPU computes bf16 natively (``amx_bf16`` or ``avx512_bf16``), or None: bf16 would be emulated."""
+    flags = cpu_flags()
+    return next((flag for flag in NATIVE_BF16_FLAGS if flag in flags), None)
+
+
+_DTYPE_NAMES = {None: "float32", torch.bfloat16: "bfloat16", torch.float16: "float16"}
+
+
+@dataclass(frozen=True)
+class PrecisionChoice:
+    """What a network runs in: the autocast dtype (None = plain float32), the memory format, and why."""
+
+    autocast_dtype: torch.dtype | None
+    channels_last: bool
+    reason: str  # e.g. "auto: the CPU has avx512_bf16"
+
+    @property
+    def precision(self) -> str:
+        """float32, bfloat16 or float16 (the ``precision`` JSON key of the benchmarks)."""
+        return _DTYPE_NAMES[self.autocast_dtype]
+
+    @property
+    def memory_format(self) -> str:
+        """channels_last or contiguous (the ``memory_format`` JSON key)."""
+        return "channels_last" if self.channels_last else "contiguous"
+
+    def describe(self) -> str:
+        return f"precision {self.precision}, memory format {self.memory_format} ({self.reason})"
+
+
+def resolve_precision(device: torch.device, precision: str, channels_last: bool | None = None) -> PrecisionChoice:
+    """The precision and memory format for ``precision`` on ``device``; ``channels_last=None`` = channels-last whenever autocast is on.
+
+    ``auto``: CUDA -> bf16 (fp16 where unsupported); a CPU with a flag in NATIVE_BF16_FLAGS -> bf16; other CPUs -> float32.
+    """
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
     if precision == "auto":
-        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
-    if precision == "bfloat16":
-        return torch.bfloat16
-    if precision == "float16":
-        return torch.float16
-    raise ValueError(f"precision must be auto, float32, bfloat16 or float16, got {precision!r}")
+        if device.type == "cuda":
+            dtype = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+            reason = "auto: CUDA"
+        elif (flag := cpu_native_bf16()) is not None:
+            dtype, reason = torch.bfloat16, f"auto: the CPU has {flag}"
+        else:
+            dtype, reason = None, f"auto: the CPU has none of {', '.join(NATIVE_BF16_FLAGS)} (bf16 would be emulated)"
+    else:
+        dtype = {"float32": None, "bfloat16": torch.bfloat16, "float16": torch.float16}[precision]
+        reason = "requested"
+    return PrecisionChoice(dtype, dtype is not None if channels_last is None else channels_last, reason)
+
+
+def resolve_autocast_dtype(device: torch.device, precision: str) -> torch.dtype | None:
+    """The autocast dtype of ``resolve_precision(device, precision)`` (None = plain float32)."""
+    return resolve_precision(device, precision).autocast_dtype
+
+
+@dataclass(frozen=True)
+class Fidelity:
+    """A reduced precision against float32 on the same weights and positions."""
+
+    positions: int
+    top1_agreement: float  # fraction of positions with the same most likely (legal) move (strict)
+    top1_agreement_within_ties: float  # ... counting float32 near-ties (FIDELITY_TIE) as agreement: what passed checks
+    mean_value_diff: float  # mean |value difference|
+
+    @property
+    def passed(self) -> bool:
+        return self.top1_agreement_within_ties >= FIDELITY_MIN_TOP1_AGREEMENT and self.mean_value_diff <= FIDELITY_MAX_MEAN_VALUE_DIFF
+
+    def describe(self) -> str:
+        return (
+            f"top-1 agreement {self.top1_agreement_within_ties:.4f} counting near-ties, {self.top1_agreement:.4f} strict "
+            f"(need >= {FIDELITY_MIN_TOP1_AGREEMENT}), mean |value diff| {self.mean_value_diff:.4f} "
+            f"(need <= {FIDELITY_MAX_MEAN_VALUE_DIFF}) on {self.positions} positions"
+        )
+
+
+def _compare(reference, reduced, legal: torch.Tensor | None) -> tuple[int, int, float]:
+    """(positions whose top-1 legal move agrees, ... or is a float32 near-tie, sum of |value differences|) of two
+    NetworkOutputs; ``reduced`` may cover only the first rows of ``reference``."""
+    rows = len(reduced.value)
+    a, b = reference.policy_logits[:rows].float(), reduced.policy_logits.float()
+    if legal is not None:
+        a, b = a.masked_fill(~legal[:rows], float("-inf")), b.masked_fill(~legal[:rows], float("-inf"))
+    best, chosen = a.argmax(dim=1), b.argmax(dim=1)
+    # float32's prior of the reduced top move over float32's top prior, from the logits: exp(a[chosen] - a[best])
+    ratio = torch.exp(a.gather(1, chosen[:, None]) - a.gather(1, best[:, None])).squeeze(1)
+    values = float((reference.value[:rows].float() - reduced.value.float()).abs().sum())
+    return int((best == chosen).sum()), int((ratio >= 1 - FIDELITY_TIE).sum()), values
+
+
+def measure_fidelity(
+    model: PolicyValueNet, planes: np.ndarray, legal: np.ndarray | None = None, *, precision: str = "bfloat16", channels_last: bool = True
+) -> Fidelity:
+    """``precision`` (with ``channels_last``) against float32 for ``model`` on ``planes`` float32[L,C,H,W] (legal bool[L,A] optional), on the CPU."""
+    choice = resolve_precision(torch.device("cpu"), precision, channels_last)
+    model = model.eval()
+    x = torch.from_numpy(np.ascontiguousarray(planes, dtype=np.float32))
+    mask = None if legal is None else torch.from_numpy(np.asarray(legal, dtype=bool))
+    reduced_model = copy.deepcopy(model).to(memory_format=torch.channels_last) if choice.channels_last else model
+    xr = x.contiguous(memory_format=torch.channels_last) if choice.channels_last else x
+    with torch.inference_mode():
+        reference = model(x)
+        with torch.autocast("cpu", dtype=choice.autocast_dtype or torch.bfloat16, enabled=choice.autocast_dtype is not None):
+            reduced = reduced_model(xr)
+    agree, agree_within_ties, value_diff = _compare(reference, reduced, mask)
+    n = max(len(x), 1)
+    return Fidelity(len(x), agree / n, agree_within_ties / n, value_diff / n)
 
 
 def device_description(device: torch.device) -> str:
@@ -77,10 +213,16 @@ class NetworkEvaluator:
         *,
         device: str = "auto",
         precision: Precision = "auto",
+        channels_last: bool | None = None,
         compile: bool = False,
     ) -> None:
         self.device = resolve_device(device)
-        self.autocast_dtype = resolve_autocast_dtype(self.device, precision)
+        self.choice = resolve_precision(self.device, precision, channels_last)
+        # auto's reduced precision on the CPU is trusted per model version only after the fidelity check
+        self._check_fidelity = precision == "auto" and self.device.type == "cpu" and self.choice.autocast_dtype is not None
+        self._min_reduced_batch = CPU_MIN_REDUCED_BATCH if self._check_fidelity else 1
+        self._checked: list[tuple[int, int, float, int]] = []  # _compare's counts and the positions, per checked batch
+        self.fidelity: Fidelity | None = None  # the current version's result, once checked
         self.shape: GameShape = model.shape
         self.config: NetworkConfig = model.config
         self.num_actions = self.shape.num_actions
@@ -90,10 +232,30 @@ class NetworkEvaluator:
         self.score_utility_scale = 5.0  # points at which the utility reaches (2/pi) atan(1) = 0.5
         self.model_version = 0
         model = model.to(self.device).eval()
-        if self.device.type == "cuda":
+        if self.choice.channels_last:
             model = model.to(memory_format=torch.channels_last)
         self._module = model  # the plain module: weights are copied into it in place
         self._forward = torch.compile(model, dynamic=True) if compile else model
+
+    @property
+    def autocast_dtype(self) -> torch.dtype | None:
+        """The autocast dtype the next call runs in (None = float32, also while auto checks a version or after it failed)."""
+        if self._check_fidelity and (self.fidelity is None or not self.fidelity.passed):
+            return None
+        return self.choice.autocast_dtype
+
+    @property
+    def precision(self) -> str:
+        return _DTYPE_NAMES[self.autocast_dtype]
+
+    @property
+    def memory_format(self) -> str:
+        return self.choice.memory_format
+
+    def describe(self) -> str:
+        """One line for the logs: device, precision, memory format and why."""
+        check = f" for batches of {self._min_reduced_batch}+ after a fidelity check per model version" if self._check_fidelity else ""
+        return f"{device_description(self.device)}, {self.choice.describe()}{check}"
 
     @classmethod
     def from_checkpoint(cls, path: str, *, expected_shape: GameShape | None = None, **kwargs) -> NetworkEvaluator:
@@ -111,12 +273,13 @@ class NetworkEvaluator:
         unwrap(self._module).load_state_dict(state)
         if model_version is not None:
             self.model_version = model_version
+        self._checked, self.fidelity = [], None  # new weights: check the reduced precision again
 
     def state_dict(self) -> dict[str, torch.Tensor]:
         return unwrap(self._module).state_dict()
 
-    def _autocast(self):
-        if self.autocast_dtype is None:
+    def _autocast(self, batch: int):
+        if self.autocast_dtype is None or batch < self._min_reduced_batch:
             return contextlib.nullcontext()
         return torch.autocast(self.device.type, dtype=self.autocast_dtype)
 
@@ -129,18 +292,41 @@ class NetworkEvaluator:
             raise ValueError(f"legal must have shape [{planes.shape[0]}, {self.num_actions}], got {list(np.shape(legal))}")
         x = torch.from_numpy(np.ascontiguousarray(planes, dtype=np.float32))
         if self.device.type == "cuda":
-            x = x.pin_memory().to(self.device, non_blocking=True).contiguous(memory_format=torch.channels_last)
-        with torch.inference_mode(), self._autocast():
-            out = self._forward(x)
+            x = x.pin_memory().to(self.device, non_blocking=True)
+        if self.choice.channels_last:
+            x = x.contiguous(memory_format=torch.channels_last)
+        mask = None if legal is None else torch.from_numpy(np.asarray(legal, dtype=bool)).to(self.device)
+        with torch.inference_mode():
+            with self._autocast(len(x)):
+                out = self._forward(x)
+            if self._check_fidelity and self.fidelity is None:
+                with torch.autocast(self.device.type, dtype=self.choice.autocast_dtype):
+                    self._record_fidelity(out, self._forward(x[:FIDELITY_ROWS_PER_CALL]), mask)
             logits = out.policy_logits.float()
-            if legal is not None:
-                mask = torch.from_numpy(np.asarray(legal, dtype=bool)).to(self.device)
+            if mask is not None:
                 logits = logits.masked_fill(~mask, float("-inf"))
             priors = torch.softmax(logits, dim=1).nan_to_num_(0.0)  # a row with no legal move -> zeros
             value = out.value.float()
             ownership = out.ownership.float() if out.ownership is not None else None
             score = out.score.float() if out.score is not None else None
         return priors, value, ownership, score
+
+    def _record_fidelity(self, reference, reduced, mask: torch.Tensor | None) -> None:
+        """Add (the first rows of) one batch to this version's fidelity check; after FIDELITY_POSITIONS positions, decide,
+        and say so if the reduced precision failed."""
+        self._checked.append((*_compare(reference, reduced, mask), len(reduced.value)))
+        positions = sum(row[-1] for row in self._checked)
+        if positions < FIDELITY_POSITIONS:
+            return
+        agree, agree_within_ties, value_diff = (sum(row[i] for row in self._checked) / positions for i in range(3))
+        self.fidelity = Fidelity(positions, agree, agree_within_ties, value_diff)
+        if not self.fidelity.passed:
+            print(
+                f"precision auto: model version {self.model_version} fails the {self.choice.precision} fidelity check "
+                f"({self.fidelity.describe()}); it runs in float32",
+                file=sys.stderr,
+                flush=True,
+            )
 
     def evaluate(self, planes: np.ndarray, legal: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """planes float32[L,C,H,W] (optional legal bool[L,A]) -> (priors float32[L,A] summing to 1, values float32[L])."""

@@ -1,0 +1,235 @@
+"""bf16 against float32: the fidelity bar on positions from real self-play, auto's choice and fallback, and checkpoints and training across precisions."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from netfixtures import random_samples, tiny_model
+
+from zero.learn.replay import ReplayBatch
+from zero.learn.train import TrainConfig, Trainer
+from zero.nn import inference
+from zero.nn.checkpoint import load_checkpoint, save_checkpoint
+from zero.nn.inference import (
+    FIDELITY_MAX_MEAN_VALUE_DIFF,
+    FIDELITY_MIN_TOP1_AGREEMENT,
+    FIDELITY_POSITIONS,
+    FIDELITY_ROWS_PER_CALL,
+    NetworkEvaluator,
+    measure_fidelity,
+    resolve_precision,
+)
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"  # written by fixtures/make_fidelity_fixture.py
+
+
+def fixture_net():
+    return load_checkpoint(FIXTURES / "fidelity_go9").build_model().eval()
+
+
+def fixture_planes() -> np.ndarray:
+    """float32 [L, 17, 9, 9]: positions the trained go9_cpu net evaluated in its own self-play."""
+    packed = np.load(FIXTURES / "fidelity_go9_positions.npz")["planes"]
+    return np.unpackbits(packed, axis=-1, count=9).astype(np.float32)
+
+
+def empty_points_and_pass(planes: np.ndarray) -> np.ndarray:
+    """bool [L, 82]: the points no stone occupies (planes 0 and 8 hold the current stones), and pass."""
+    occupied = (planes[:, 0] + planes[:, 8]).reshape(len(planes), -1) > 0
+    return np.concatenate([~occupied, np.ones((len(planes), 1), bool)], axis=1)
+
+
+def with_cpu_flags(monkeypatch, *flags: str) -> None:
+    monkeypatch.setattr(inference, "cpu_flags", lambda: frozenset(flags))
+
+
+def test_the_fixture_spans_self_play():
+    planes = fixture_planes()
+    steps = np.load(FIXTURES / "fidelity_go9_positions.npz")["steps"]
+    stones = planes[:, [0, 8]].sum(axis=(1, 2, 3))
+    assert len(planes) >= 256 and set(np.unique(planes)) <= {0.0, 1.0}
+    assert stones.min() == 0 and stones.max() >= 40 and steps.max() - steps.min() >= 60  # openings to late middle games
+
+
+@pytest.mark.parametrize("masked", [False, True])
+def test_bf16_channels_last_matches_float32_on_self_play_positions(masked):
+    planes = fixture_planes()
+    legal = empty_points_and_pass(planes) if masked else None
+    fidelity = measure_fidelity(fixture_net(), planes, legal, precision="bfloat16", channels_last=True)
+    assert fidelity.positions == len(planes)
+    assert fidelity.top1_agreement >= FIDELITY_MIN_TOP1_AGREEMENT, fidelity.describe()  # the bar without tie tolerance
+    assert fidelity.mean_value_diff <= FIDELITY_MAX_MEAN_VALUE_DIFF, fidelity.describe()
+    assert fidelity.passed and fidelity.top1_agreement_within_ties >= fidelity.top1_agreement
+
+
+class _AddConstant(torch.nn.Module):
+    def __init__(self, offset: float) -> None:
+        super().__init__()
+        self.offset = offset
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + self.offset
+
+
+def failing_net(offset: float = 64.0):
+    """The fixture net with an extra layer after its tower: add ``offset``, then a 1x1 convolution that is the
+    identity minus ``offset``. The same function in float32, but autocast feeds that convolution bf16 (8
+    significant bits), which rounds the features to ~offset/128 and loses the detail the heads read."""
+    net = fixture_net()
+    channels = net.config.channels
+    conv = torch.nn.Conv2d(channels, channels, 1)
+    with torch.no_grad():
+        conv.weight.copy_(torch.eye(channels)[:, :, None, None])
+        conv.bias.fill_(-offset)
+    net.tower.append(torch.nn.Sequential(_AddConstant(offset), conv))
+    return net.eval()
+
+
+def test_the_failing_net_is_the_same_function_in_float32():
+    planes = torch.from_numpy(fixture_planes()[:64])
+    with torch.inference_mode():
+        a, b = fixture_net()(planes), failing_net()(planes)
+    torch.testing.assert_close(a.policy_logits, b.policy_logits, atol=1e-3, rtol=1e-3)
+    torch.testing.assert_close(a.value, b.value, atol=1e-4, rtol=1e-4)
+
+
+def test_the_fidelity_check_fails_a_net_whose_features_bf16_cannot_resolve():
+    fidelity = measure_fidelity(failing_net(), fixture_planes())
+    assert not fidelity.passed and fidelity.top1_agreement_within_ties < FIDELITY_MIN_TOP1_AGREEMENT
+
+
+def test_auto_picks_float32_on_a_cpu_without_native_bf16_and_says_so(monkeypatch):
+    with_cpu_flags(monkeypatch, "sse2", "avx2", "avx512f")
+    choice = resolve_precision(torch.device("cpu"), "auto")
+    assert (choice.autocast_dtype, choice.precision, choice.memory_format) == (None, "float32", "contiguous")
+    assert "none of amx_bf16, avx512_bf16" in choice.describe()
+    evaluator = NetworkEvaluator(fixture_net(), device="cpu")
+    evaluator.evaluate(fixture_planes()[:64])
+    assert evaluator.precision == "float32" and "precision float32" in evaluator.describe() and evaluator.fidelity is None
+
+
+@pytest.mark.parametrize("flag", ["amx_bf16", "avx512_bf16"])
+def test_auto_picks_bf16_channels_last_where_the_cpu_has_it(monkeypatch, flag):
+    with_cpu_flags(monkeypatch, "avx512f", flag)
+    choice = resolve_precision(torch.device("cpu"), "auto")
+    assert (choice.autocast_dtype, choice.memory_format) == (torch.bfloat16, "channels_last") and flag in choice.reason
+
+
+def test_auto_trusts_bf16_after_a_version_passes_and_checks_again_on_new_weights(monkeypatch, capsys):
+    with_cpu_flags(monkeypatch, "avx512_bf16")
+    planes = fixture_planes()
+    net = fixture_net()
+    evaluator = NetworkEvaluator(fixture_net(), device="cpu")
+    reference = NetworkEvaluator(fixture_net(), device="cpu", precision="float32")
+    calls = FIDELITY_POSITIONS // FIDELITY_ROWS_PER_CALL
+    for i in range(calls):  # each call contributes its first rows: the sample spans the fixture's self-play steps
+        assert evaluator.precision == "float32"  # not checked yet: float32 answers
+        batch = planes[i * len(planes) // calls:][:64]
+        priors, values = evaluator.evaluate(batch)
+        expected_priors, expected_values = reference.evaluate(batch)
+        np.testing.assert_allclose(priors, expected_priors, atol=1e-5)
+        np.testing.assert_allclose(values, expected_values, atol=1e-5)
+    assert evaluator.fidelity is not None and evaluator.fidelity.passed and evaluator.precision == "bfloat16"
+    evaluator.load_state_dict(net.state_dict(), model_version=3)
+    assert evaluator.fidelity is None and evaluator.precision == "float32"
+    assert capsys.readouterr().err == ""
+
+
+def test_auto_falls_back_to_float32_for_a_net_that_fails_and_says_so(monkeypatch, capsys):
+    with_cpu_flags(monkeypatch, "avx512_bf16")
+    net = failing_net()
+    evaluator = NetworkEvaluator(net, device="cpu")
+    evaluator.model_version = 7
+    planes = fixture_planes()
+    for start in range(0, len(planes), 32):  # self-play sized batches: the verdict comes once enough were seen
+        evaluator.evaluate(planes[start:start + 32])
+    assert evaluator.fidelity is not None and not evaluator.fidelity.passed
+    assert evaluator.precision == "float32"
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "model version 7 fails the bfloat16 fidelity check" in err[0] and "runs in float32" in err[0]
+    reference = NetworkEvaluator(net, device="cpu", precision="float32")
+    np.testing.assert_allclose(evaluator.evaluate(planes[:64])[0], reference.evaluate(planes[:64])[0], atol=1e-5)
+
+
+def test_a_checkpoint_from_a_bf16_training_run_loads_in_float32_with_the_same_moves(tmp_path, monkeypatch):
+    with_cpu_flags(monkeypatch, "avx512_bf16")
+    planes = fixture_planes()
+    trainer = Trainer(fixture_net().train(), TrainConfig(batch_size=64, lr=0.001, device="cpu", amp="auto", prefetch=False, log_every=10**9))
+    assert trainer.autocast_dtype == torch.bfloat16 and trainer.precision.channels_last
+    rng = np.random.default_rng(0)
+    for _ in range(3):
+        pick = rng.choice(len(planes), 64, replace=False)
+        with torch.no_grad():
+            target = torch.softmax(fixture_net()(torch.from_numpy(planes[pick])).policy_logits, dim=1)
+        trainer.train_on_batch(ReplayBatch(torch.from_numpy(planes[pick]), target, torch.zeros(64), torch.zeros(64, 9, 9),
+                                           torch.zeros(64, dtype=torch.bool)))
+    path = save_checkpoint(tmp_path, trainer.model, step=3, model_version=1)
+    loaded = NetworkEvaluator.from_checkpoint(str(path), device="cpu", precision="float32")
+    assert loaded.precision == "float32" and loaded.memory_format == "contiguous"
+    trained = {k: v.detach().clone() for k, v in trainer.model.state_dict().items()}
+    assert all(v.dtype != torch.bfloat16 for v in load_checkpoint(path).state_dict.values())
+    for key, value in load_checkpoint(path).state_dict.items():
+        torch.testing.assert_close(value, trained[key], rtol=0, atol=0)
+    bf16 = NetworkEvaluator(load_checkpoint(path).build_model(), device="cpu", precision="bfloat16", channels_last=True)
+    legal = empty_points_and_pass(planes)
+    p32, v32 = loaded.evaluate(planes, legal)
+    p16, v16 = bf16.evaluate(planes, legal)
+    assert np.mean(p32.argmax(1) == p16.argmax(1)) >= FIDELITY_MIN_TOP1_AGREEMENT
+    assert np.mean(np.abs(v32 - v16)) <= FIDELITY_MAX_MEAN_VALUE_DIFF
+
+
+def test_bf16_training_follows_the_float32_loss_curve():
+    """Same initial weights, same fixed batches, 80 steps: bf16 autocast's loss tracks float32's (measured: within 9%) and falls as far."""
+    planes, policy, value, ownership = random_samples(256, one_hot=True, seed=3)
+    losses = {}
+    for amp in ("off", "bfloat16"):
+        trainer = Trainer(tiny_model(seed=1), TrainConfig(batch_size=64, lr=0.01, device="cpu", amp=amp, prefetch=False, log_every=10),
+                          seed=0)
+        curve = []
+        for step in range(80):
+            rows = slice(64 * (step % 4), 64 * (step % 4 + 1))
+            batch = ReplayBatch(torch.from_numpy(planes[rows]), torch.from_numpy(policy[rows]), torch.from_numpy(value[rows]),
+                                torch.from_numpy(ownership[rows]).float(), torch.ones(64, dtype=torch.bool))
+            record = trainer.train_on_batch(batch)
+            if record:
+                curve.append(record["loss"])
+        losses[amp] = np.array(curve)
+    f32, bf16 = losses["off"], losses["bfloat16"]
+    assert len(f32) == 8 and f32[-1] < 0.2 * f32[0] and bf16[-1] < 0.2 * bf16[0]  # both learn (memorise the fixed batches)
+    assert np.max(np.abs(bf16 - f32) / f32) < 0.15, (f32, bf16)
+
+
+def test_bench_network_reports_precision_memory_format_and_roofline(monkeypatch, capsys):
+    import argparse
+
+    from zero.bench import network as bench
+
+    with_cpu_flags(monkeypatch)
+    parser = argparse.ArgumentParser()
+    bench.add_arguments(parser)
+    argv = ["--size", "5", "--device", "cpu", "--batch-sizes", "1,4", "--blocks", "1", "--channels", "8", "--seconds", "0",
+            "--min-calls", "1", "--no-train", "--rounds", "1", "--matmul-size", "64", "--variants", "float32,bfloat16+cl", "--json"]
+    assert bench.run(parser.parse_args(argv)) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert (result["precision"], result["memory_format"], result["cpu_bf16"]) == ("float32", "contiguous", None)
+    assert set(result["variants"]) == {"float32", "bfloat16+cl"} and set(result["variants"]["float32"]) == {"1", "4"}
+    assert set(result["peak_gflops"]) == {"float32", "bfloat16"} and all(v > 0 for v in result["peak_gflops"].values())
+    flops = result["flops_per_eval"]
+    assert flops > 2 * 9 * 17 * 8 * 25  # at least the stem's 3x3 conv
+    for name, rates in result["variants"].items():
+        peak = result["peak_gflops"][name.split("+")[0]]
+        for b, rate in rates.items():
+            assert result["roofline"][name][b] == pytest.approx(rate * flops / 1e9 / peak)
+
+
+def test_training_config_names_bf16_for_auto_on_a_native_bf16_cpu(monkeypatch):
+    with_cpu_flags(monkeypatch, "amx_bf16")
+    trainer = Trainer(tiny_model(), dataclasses.replace(TrainConfig(), device="cpu", prefetch=False))
+    assert trainer.autocast_dtype == torch.bfloat16 and "amx_bf16" in trainer.describe()
+    with_cpu_flags(monkeypatch)
+    assert Trainer(tiny_model(), TrainConfig(device="cpu", prefetch=False)).autocast_dtype is None
