@@ -12,6 +12,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from mcts._gumbel_kernels import select_root_action
+
 # Sentinels (mirrored by name in mcts.tree).
 UNVISITED = -1  # children_index of an edge whose child node does not exist yet
 NO_PARENT = -1  # parent of a root
@@ -24,7 +26,9 @@ C_BASE = 1
 FPU_REDUCTION = 2
 FPU_ROOT_REDUCTION = 3
 VIRTUAL_LOSS = 4
-NUM_CONSTANTS = 5
+GUMBEL_C_VISIT = 5  # sigma's c_visit (Gumbel root only)
+GUMBEL_C_SCALE = 6  # sigma's c_scale (Gumbel root only)
+NUM_CONSTANTS = 7
 
 
 @njit(cache=True, inline="always")
@@ -133,8 +137,9 @@ def _revert_virtual(b, path, depth, children_index, children_virtual, node_virtu
 @njit(cache=True)
 def select_leaves(target_visits, leaves_per_tree, constants, node_count, children_index, legal,
                   children_prior, children_visits, children_value_sum, children_virtual,
-                  node_visits, node_value_sum, node_virtual, terminal,
-                  leaf_tree, leaf_node, leaf_action, leaf_slot, eval_root, eval_paths, eval_length):
+                  node_visits, node_value_sum, node_virtual, terminal, raw_value,
+                  leaf_tree, leaf_node, leaf_action, leaf_slot, eval_root, eval_paths, eval_length,
+                  gumbel_root, root_scores, considered_visits, start_visits):
     """Select up to ``leaves_per_tree`` leaves in each of the B trees, adding virtual loss on their paths.
 
     A tree takes part when its root exists, is not terminal and has fewer root visits than
@@ -150,9 +155,17 @@ def select_leaves(target_visits, leaves_per_tree, constants, node_count, childre
     (leaf_node = parent of a NEW leaf or the revisited node; leaf_action = edge of a NEW leaf;
     leaf_slot = row in the eval arrays, -1 for a revisit); eval_root int32[K];
     eval_paths int32[K, D]; eval_length int32[K]. Returns (num_leaves, num_new).
-    Tree arrays as in ``puct_scores``; node_count int32[B]; children_index int32[B,M,A]; terminal bool[B,M].
+    Tree arrays as in ``puct_scores``; node_count int32[B]; children_index int32[B,M,A]; terminal bool[B,M];
+    raw_value float32[B,M].
+    Gumbel root (``gumbel_root``): the root's action is not PUCT's but sequential halving's
+    (mcts._gumbel_kernels.select_root_action): simulation k of tree b (k = root visits + in-flight
+    - start_visits[b]) takes among the considered actions (root_scores float64[B,A] = g + logits,
+    -inf outside the sample) one whose visits equal considered_visits[b, k] (int32[B,S]). Below the root: PUCT.
     """
     num_trees = node_count.shape[0]
+    num_actions = legal.shape[2]
+    sigma = np.empty(num_actions, np.float64)
+    last_k = considered_visits.shape[1] - 1
     capacity = node_visits.shape[1]
     max_depth = eval_paths.shape[1]
     num_leaves = 0
@@ -171,8 +184,14 @@ def select_leaves(target_visits, leaves_per_tree, constants, node_count, childre
             while True:
                 if terminal[b, node]:
                     break
-                a = select_child(b, node, constants, legal, children_prior, children_visits, children_value_sum,
-                                 children_virtual, node_visits, node_value_sum, node_virtual)
+                if gumbel_root and node == ROOT:
+                    k = min(max(node_visits[b, ROOT] - 1 + node_virtual[b, ROOT] - start_visits[b], 0), last_k)
+                    a = select_root_action(considered_visits[b, k], root_scores[b], raw_value[b, ROOT], legal[b, ROOT],
+                                           children_prior[b, ROOT], children_visits[b, ROOT], children_virtual[b, ROOT],
+                                           children_value_sum[b, ROOT], constants[GUMBEL_C_VISIT], constants[GUMBEL_C_SCALE], sigma)
+                else:
+                    a = select_child(b, node, constants, legal, children_prior, children_visits, children_value_sum,
+                                     children_virtual, node_visits, node_value_sum, node_virtual)
                 if a == NO_ACTION:
                     break  # no legal move: valued like a terminal node, with its stored value
                 child = children_index[b, node, a]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal
 
 
 @dataclass(frozen=True)
@@ -19,6 +20,10 @@ class SearchParams:
     dirichlet_epsilon: float = field(default=0.25, metadata={"doc": "weight of Dirichlet noise in the root priors when noise is on (AlphaGo Zero: 0.25)"})
     dirichlet_alpha_scale: float = field(default=10.83, metadata={"doc": "alpha = scale / legal moves at the root (KataGo 10.83; 0.03 on 19x19)"})
     dirichlet_alpha: float = field(default=0.0, metadata={"doc": "fixed Dirichlet alpha; 0 = use dirichlet_alpha_scale / legal moves"})
+    root: Literal["puct", "gumbel"] = field(default="puct", metadata={"doc": "root action choice: puct (AlphaZero) or gumbel (Danihelka et al. 2022: Gumbel-top-m, sequential halving, improved policy target; for 4-32 simulations)"})
+    gumbel_considered: int = field(default=16, metadata={"doc": "gumbel root: m, the actions sampled without replacement by Gumbel-top-m (paper: 16)"})
+    gumbel_c_visit: float = field(default=50.0, metadata={"doc": "gumbel root: c_visit of sigma(q) = (c_visit + max N) * c_scale * q (paper and mctx: 50)"})
+    gumbel_c_scale: float = field(default=0.1, metadata={"doc": "gumbel root: c_scale of sigma, on Q rescaled to [0, 1] (mctx's value_scale: 0.1)"})
     reuse_tree: bool = field(default=False, metadata={"doc": "keep the subtree of the played move for the next search (noise re-applied at the new root)"})
 
     def validate(self) -> None:
@@ -36,5 +41,13 @@ class SearchParams:
             raise ValueError(f"dirichlet_epsilon must be in [0, 1], got {self.dirichlet_epsilon}")
         if self.dirichlet_alpha_scale <= 0:
             raise ValueError(f"dirichlet_alpha_scale must be > 0, got {self.dirichlet_alpha_scale}")
+        if self.root not in ("puct", "gumbel"):
+            raise ValueError(f"root must be puct or gumbel, got {self.root!r}")
+        if self.gumbel_considered < 1:
+            raise ValueError(f"gumbel_considered must be >= 1, got {self.gumbel_considered}")
+        if self.gumbel_c_visit < 0 or self.gumbel_c_scale < 0:
+            raise ValueError("gumbel_c_visit must be >= 0 (and gumbel_c_scale too)")
+        if self.root == "gumbel" and self.reuse_tree:
+            raise ValueError("reuse_tree must be false with root = gumbel (each move's sequential halving starts from a fresh root)")
         if self.dirichlet_alpha < 0:
             raise ValueError(f"dirichlet_alpha must be >= 0 (0 = scaled), got {self.dirichlet_alpha}")

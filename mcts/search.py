@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mcts import _kernels
+from mcts import _gumbel_kernels, _kernels
 from mcts.interface import Evaluator, SearchGame
 from mcts.params import SearchParams
 from mcts.tree import NO_ACTION, ROOT, UNVISITED, Tree
@@ -32,6 +32,10 @@ class SearchResult:
     terminal: np.ndarray  # bool[B]       root is a finished game (no visits, no move)
     simulations: np.ndarray  # int32[B]   visits below each root (including reused ones)
     q_lcb: np.ndarray | None = None  # float32[B, A]  lower confidence bound on Q (see value_lcb), NaN where N == 0
+    # Gumbel root only (None with PUCT): softmax(logits + sigma(completed Q)), the policy target, and the
+    # action sequential halving ends on, the move to play (NO_ACTION for an empty or terminal root).
+    improved_policy: np.ndarray | None = None  # float32[B, A]
+    chosen_action: np.ndarray | None = None  # int32[B]
 
     def policy(self, temperature: float) -> np.ndarray:
         """float32[B, A]: the visit policy N^(1/T) normalised; T = 0 puts all mass on the most visited action."""
@@ -157,6 +161,13 @@ class BatchedSearch:
         self._constants[_kernels.FPU_REDUCTION] = params.fpu_reduction
         self._constants[_kernels.FPU_ROOT_REDUCTION] = params.fpu_root_reduction
         self._constants[_kernels.VIRTUAL_LOSS] = params.virtual_loss
+        self._constants[_kernels.GUMBEL_C_VISIT] = params.gumbel_c_visit
+        self._constants[_kernels.GUMBEL_C_SCALE] = params.gumbel_c_scale
+        self._gumbel = params.root == "gumbel"
+        # Gumbel root: g + logits of the sampled actions, the visit schedule and the visits each search started from
+        self._root_scores = np.full((batch_size, num_actions if self._gumbel else 1), _gumbel_kernels.NOT_CONSIDERED)
+        self._considered_visits = np.zeros((batch_size, params.simulations if self._gumbel else 1), np.int32)
+        self._start_visits = np.zeros(batch_size, np.int32)
         leaves = batch_size * (max_leaves_per_step or params.leaves_per_step)
         depth = self.tree.capacity  # a path is never longer than the number of nodes
         self._leaf_tree = np.zeros(leaves, np.int32)
@@ -193,15 +204,21 @@ class BatchedSearch:
 
     # ---- the search ----------------------------------------------------------------------
 
-    def run(self, game: SearchGame, evaluator: Evaluator, *, add_noise: bool, simulations: int | np.ndarray | None = None,
-            max_seconds: float | None = None, leaves_per_step: int | None = None,
-            move_filter: MoveFilter | None = None) -> SearchResult:
+    def run(self, game: SearchGame, evaluator: Evaluator, *, add_noise: bool | np.ndarray,
+            simulations: int | np.ndarray | None = None, max_seconds: float | None = None,
+            leaves_per_step: int | None = None, move_filter: MoveFilter | None = None) -> SearchResult:
         """Search the B roots of ``game`` until each has ``simulations`` visits (default params.simulations; one per tree
-        when an int[B] array; 0 = leave that tree alone) or time runs out; ``move_filter`` restricts the moves of new nodes."""
+        when an int[B] array; 0 = leave that tree alone) or time runs out; ``move_filter`` restricts the moves of new nodes.
+
+        ``simulations`` and ``add_noise`` may be given per root (int[B], bool[B]: KataGo's playout cap drawn per
+        game). Noise: Dirichlet in the priors (PUCT root) or Gumbel noise in the root's sample (Gumbel root; without
+        noise the sample is the top-m priors).
+        """
         target = self.params.simulations if simulations is None else simulations
         targets = np.broadcast_to(np.asarray(target, np.int32), (self.batch_size,)).copy()
         if targets.min() < 0 or targets.max() > self.params.simulations or (np.ndim(target) == 0 and targets[0] < 1):
             raise ValueError(f"simulations must be in 1..{self.params.simulations} (the tree capacity), got {target}")
+        noise = np.broadcast_to(np.asarray(add_noise, np.bool_), (self.batch_size,))
         leaves = self.params.leaves_per_step if leaves_per_step is None else leaves_per_step
         if not 1 <= leaves <= self._leaf_tree.shape[0] // self.batch_size:
             raise ValueError(f"leaves_per_step must be in 1..{self._leaf_tree.shape[0] // self.batch_size}, got {leaves}")
@@ -210,19 +227,17 @@ class BatchedSearch:
         deadline = None if max_seconds is None else time.perf_counter() + max_seconds
         self._move_filter = move_filter
         self._expand_roots(game, evaluator)
-        if add_noise:
-            self._add_root_noise()
+        if self._gumbel:
+            self._sample_gumbel_roots(noise, targets)
+        elif noise.any():
+            self._add_root_noise(noise)
+        targets = targets.astype(np.int32)
         tree = self.tree
         timing = self.timing
         clock = time.perf_counter
         while True:
             t0 = clock()
-            num_leaves, num_new = _kernels.select_leaves(
-                targets, leaves, self._constants, tree.node_count, tree.children_index, tree.legal,
-                tree.children_prior, tree.children_visits, tree.children_value_sum, tree.children_virtual,
-                tree.node_visits, tree.node_value_sum, tree.node_virtual, tree.terminal,
-                self._leaf_tree, self._leaf_node, self._leaf_action, self._leaf_slot,
-                self._eval_root, self._eval_paths, self._eval_length)
+            num_leaves, num_new = self._select_leaves(targets, leaves)
             t1 = clock()
             timing["select"] += t1 - t0
             if num_leaves == 0:
@@ -253,6 +268,40 @@ class BatchedSearch:
             logits = np.log(np.maximum(tree.children_prior[b, ROOT, legal].astype(np.float64), 1e-30)) / float(temperature[b])
             weights = np.exp(logits - logits.max())
             tree.children_prior[b, ROOT, legal] = (weights / weights.sum()).astype(np.float32)
+
+    def _select_leaves(self, targets: np.ndarray, leaves: int) -> tuple[int, int]:
+        tree = self.tree
+        return _kernels.select_leaves(
+            targets, leaves, self._constants, tree.node_count, tree.children_index, tree.legal,
+            tree.children_prior, tree.children_visits, tree.children_value_sum, tree.children_virtual,
+            tree.node_visits, tree.node_value_sum, tree.node_virtual, tree.terminal, tree.raw_value,
+            self._leaf_tree, self._leaf_node, self._leaf_action, self._leaf_slot,
+            self._eval_root, self._eval_paths, self._eval_length,
+            self._gumbel, self._root_scores, self._considered_visits, self._start_visits)
+
+    def _sample_gumbel_roots(self, noise: np.ndarray, targets: np.ndarray) -> None:
+        """Gumbel-top-m of each root (Danihelka et al. 2022): scores g + logits for the m sampled actions, and its visit schedule.
+
+        g ~ Gumbel(0, 1) from the tree's own generator where ``noise[b]``, else 0 (the top-m priors); m =
+        min(gumbel_considered, legal actions); the schedule covers this search's ``targets[b]`` simulations.
+        """
+        tree = self.tree
+        m_max = self.params.gumbel_considered
+        self._start_visits[:] = tree.root_visits()
+        for b in range(self.batch_size):  # once per move, not per step
+            self._root_scores[b] = _gumbel_kernels.NOT_CONSIDERED
+            if tree.node_count[b] == 0 or tree.terminal[b, ROOT] or targets[b] == 0:
+                continue
+            legal = np.flatnonzero(tree.legal[b, ROOT])
+            if legal.size == 0:
+                continue
+            logits = np.log(np.maximum(tree.children_prior[b, ROOT, legal].astype(np.float64), 1e-30))
+            if noise[b]:
+                logits = logits + self._rngs[b].gumbel(size=legal.size)
+            m = min(m_max, legal.size)
+            top = np.argsort(-logits, kind="stable")[:m]
+            self._root_scores[b, legal[top]] = logits[top]
+            _gumbel_kernels.considered_visit_sequence(m, int(targets[b]), self._considered_visits[b])
 
     def _evaluate_new_leaves(self, game: SearchGame, evaluator: Evaluator, num_new: int):
         num_actions = self.num_actions
@@ -301,14 +350,14 @@ class BatchedSearch:
         _kernels.expand_roots(empty, priors, values, np.ascontiguousarray(legal, np.bool_), terminal,
                               np.ascontiguousarray(terminal_value, np.float32), self.tree.node_count, *self.tree.node_arrays())
 
-    def _add_root_noise(self) -> None:
-        """P(root, a) <- (1 - eps) P + eps * Dir(alpha) over the legal moves, once per root (AlphaGo Zero)."""
+    def _add_root_noise(self, noisy: np.ndarray) -> None:
+        """P(root, a) <- (1 - eps) P + eps * Dir(alpha) over the legal moves, once per root where ``noisy[b]`` (AlphaGo Zero)."""
         eps = self.params.dirichlet_epsilon
         if eps == 0:
             return
         tree = self.tree
         for b in range(self.batch_size):  # once per move, not per step
-            if self._noised[b] or tree.node_count[b] == 0 or tree.terminal[b, ROOT]:
+            if not noisy[b] or self._noised[b] or tree.node_count[b] == 0 or tree.terminal[b, ROOT]:
                 continue
             legal = np.flatnonzero(tree.legal[b, ROOT])
             if legal.size == 0:
@@ -338,11 +387,19 @@ class BatchedSearch:
         pv = np.empty((self.batch_size, min(tree.capacity, 64)), np.int32)
         pv_length = np.zeros(self.batch_size, np.int32)
         _kernels.principal_variations(tree.node_count, tree.children_index, tree.children_visits, pv, pv_length)
+        improved = chosen = None
+        if self._gumbel:
+            improved = np.zeros((self.batch_size, self.num_actions), np.float32)
+            chosen = np.zeros(self.batch_size, np.int32)
+            _gumbel_kernels.root_outputs(tree.node_count, tree.terminal, tree.raw_value, tree.legal, tree.children_prior,
+                                         tree.children_visits, tree.children_value_sum, self._root_scores,
+                                         self.params.gumbel_c_visit, self.params.gumbel_c_scale, improved, chosen)
         return SearchResult(
             visits=visits, q=q, prior=prior, root_value=root_value.astype(np.float32),
             principal_variation=pv, pv_length=pv_length,
             terminal=has_root & tree.terminal[:, ROOT], simulations=tree.root_visits(),
-            q_lcb=np.where(has_root[:, None], q_lcb, np.nan).astype(np.float32))
+            q_lcb=np.where(has_root[:, None], q_lcb, np.nan).astype(np.float32),
+            improved_policy=improved, chosen_action=chosen)
 
     def variations(self, trees: np.ndarray, actions: np.ndarray, max_length: int = 64) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """For each (tree, root move) pair: the line that starts with the move and follows the most visits.

@@ -112,3 +112,14 @@ def arena_task(
     result = evaluate_version(config, new_version, new_weights, previous_version, previous_weights, seed=seed,
                               device=assigned_device(device))
     return {**result, "threads": torch.get_num_threads(), "node": ray.get_runtime_context().get_node_id()}
+
+
+@ray.remote(num_cpus=1, max_retries=0)
+def gnugo_rung_task(config: RunConfig, version: int, weights: dict[str, np.ndarray], seed: int) -> dict[str, Any]:
+    """The periodic ladder rung: the network of ``version`` against GNU Go (selfplay.arena.gnugo_rung)."""
+    import torch
+
+    from selfplay.arena import gnugo_rung
+
+    torch.set_num_threads(1)
+    return gnugo_rung(config, version, weights, seed=seed)

@@ -24,6 +24,7 @@ class GameAdapter(Protocol):
     def to_move(self, game) -> int: ...  # 0 or 1
     def result(self, game) -> float: ...  # finished game: +1 player 0 won, -1 lost, 0 draw
     def final_ownership(self, game) -> np.ndarray | None: ...  # int8[H, W] for player 0
+    def final_margin(self, game) -> float | None: ...  # finished game: area margin for player 0 (Go: Tromp-Taylor, komi included)
     def resign(self, game, player: int) -> None: ...
     def to_sgf(self, game, names: tuple[str, str] = ("", "")) -> bytes | None: ...
     def baseline_evaluator(self, rollouts: int, seed: int): ...  # random-rollout evaluator
@@ -73,6 +74,9 @@ class GoAdapter:
 
     def final_ownership(self, game) -> np.ndarray:
         return np.asarray(game.ownership(), np.int8)
+
+    def final_margin(self, game) -> float:
+        return float(game.area_score())  # black - white - komi
 
     def own_eye_moves(self, game) -> np.ndarray:
         return game.own_eye_mask()
@@ -129,6 +133,9 @@ class TicTacToeAdapter:
         return 1.0 if winner == 1 else (-1.0 if winner == 2 else 0.0)
 
     def final_ownership(self, game) -> None:
+        return None
+
+    def final_margin(self, game) -> None:
         return None
 
     def own_eye_moves(self, game) -> None:

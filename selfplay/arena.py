@@ -84,6 +84,10 @@ def play_match(
                 visits = _without_own_eye_moves(adapter, boards, visits)
             temperature = np.full(count, 1.0 if move < temperature_moves else 0.0)
             actions = choose_moves(visits, temperature, rng)
+            if outcome.chosen_action is not None:  # Gumbel root: its choice where it survived the eye filter
+                chosen = outcome.chosen_action
+                kept = (chosen >= 0) & (visits[np.arange(count), np.maximum(chosen, 0)] > 0)
+                actions = np.where((temperature == 0) & kept, chosen, actions).astype(np.int32)
             for game, action in zip(boards, actions):
                 if action != NO_ACTION and not adapter.is_over(game):
                     adapter.play(game, int(action))
@@ -146,6 +150,46 @@ def strength_report(config, checkpoint: str, *, games: int, simulations: int, se
     return {"checkpoint": checkpoint, "model_version": net.model_version, "games": games, "simulations": simulations,
             "baseline_rollouts": config.arena.baseline_rollouts,
             "vs_random": vs_random.as_dict(), "vs_mcts_baseline": vs_mcts.as_dict()}
+
+
+def gnugo_rung(config, version: int, weights, *, seed: int = 0) -> dict[str, Any]:
+    """The run's periodic ladder rung: model ``version`` (numpy ``weights``) against GNU Go level ``arena.gnugo_level``.
+
+    The weights go into a temporary checkpoint, and `zero ladder --opponents gnugo:L --json` plays the
+    rung (a command, so this layer does not import zero.match, which sits above it): simple ko, colours
+    alternating. Returns the rung's wins, win rate with its 95% interval and Elo difference, plus the
+    anchored rating (GNU Go level 10 = 1800) when the level's rating is known; RuntimeError with the
+    ladder's one-line message when it fails (GNU Go missing, for one).
+    """
+    import json
+    import subprocess
+    import sys
+    import tempfile
+
+    import torch
+
+    from selfplay.builders import build_model
+    from zero.nn.checkpoint import save_checkpoint
+
+    arena = config.arena
+    model = build_model(config)
+    model.load_state_dict({k: torch.from_numpy(np.array(v)) for k, v in weights.items()})
+    with tempfile.TemporaryDirectory(prefix="zero-rung-") as tmp:
+        save_checkpoint(tmp, model, step=0, model_version=version)
+        command = [sys.executable, "-m", "zero.cli", "ladder", "--model", tmp, "--opponents", f"gnugo:{arena.gnugo_level}",
+                   "--games", str(arena.gnugo_games), "--visits", str(arena.gnugo_visits), "--komi", f"{config.go.komi:g}",
+                   "--json"]
+        done = subprocess.run(command, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        lines = done.stderr.strip().splitlines()
+        raise RuntimeError(f"zero ladder failed: {lines[-1] if lines else f'exit status {done.returncode}'}")
+    ladder = json.loads(done.stdout)
+    row, anchored = ladder["rungs"][0], ladder["anchored"]
+    keys = ("rung", "games", "wins", "losses", "draws", "win_rate", "win_rate_low", "win_rate_high", "elo")
+    return {"version": version, "visits": arena.gnugo_visits, **{k: row[k] for k in keys},
+            "illegal_moves": len(row["illegal_moves"]), "anchored_elo": anchored["elo"],
+            "anchored_low": anchored["elo_low"] if anchored["games"] else None,
+            "anchored_high": anchored["elo_high"] if anchored["games"] else None}
 
 
 def evaluate_version(config, new_version: int, new_weights, previous_version: int, previous_weights, *, seed: int = 0,

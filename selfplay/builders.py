@@ -31,10 +31,13 @@ def build_model(config, adapter: GameAdapter | None = None, seed: int | None = N
 
 
 def build_evaluator(config, device: str = "cpu", adapter: GameAdapter | None = None):
-    """A NetworkEvaluator with fresh weights (callers load a model version into it)."""
+    """A NetworkEvaluator with fresh weights (callers load a model version into it), with the run's score utility."""
     from zero.nn.inference import NetworkEvaluator
 
-    return NetworkEvaluator(build_model(config, adapter, seed=config.run.seed), device=device)
+    evaluator = NetworkEvaluator(build_model(config, adapter, seed=config.run.seed), device=device)
+    evaluator.score_utility_weight = config.selfplay.score_utility_weight
+    evaluator.score_utility_scale = config.selfplay.score_utility_scale
+    return evaluator
 
 
 def build_worker(config, evaluator, seed: int, adapter: GameAdapter | None = None):

@@ -48,6 +48,10 @@ class RunConfig:
     def validate(self) -> None:
         if self.game.name == "tictactoe" and self.network.ownership_head:
             raise ValueError("network.ownership_head: tic-tac-toe has no ownership target; set it to false")
+        if self.game.name == "tictactoe" and self.network.score_head:
+            raise ValueError("network.score_head: tic-tac-toe has no score target; set it to false")
+        if self.selfplay.score_utility_weight > 0 and not self.network.score_head:
+            raise ValueError("selfplay.score_utility_weight: needs network.score_head = true")
         batch = getattr(self.train, "batch_size", None)
         if batch is not None and self.run.min_replay_positions < batch:
             raise ValueError(

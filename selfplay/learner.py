@@ -82,7 +82,7 @@ class Learner:
             samples = to_samples(group, with_ownership=ownership)
             if samples is None:
                 continue
-            self.replay.add(samples.planes, samples.policy, samples.value, samples.ownership)
+            self.replay.add(samples.planes, samples.policy, samples.value, samples.ownership, score=samples.score)
             added += len(samples)
         return added
 

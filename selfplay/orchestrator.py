@@ -48,7 +48,7 @@ from typing import Any
 import ray
 from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
-from selfplay.actors import SelfPlayActor, arena_task
+from selfplay.actors import SelfPlayActor, arena_task, gnugo_rung_task
 from selfplay.arena import EloTable
 from selfplay.cluster import TrainerSeat, WorkerPool, alive_nodes
 from selfplay.config import RunConfig, config_to_mapping, config_to_toml
@@ -229,6 +229,7 @@ class _Loop:
         self.pool = self._start_pool()
         self.next_follow = 0.0  # monotonic time of the next look at the cluster's nodes
         self.arena_in_flight: dict[Any, int] = {}  # ObjectRef -> version evaluated
+        self.rung_in_flight: dict[Any, int] = {}  # ObjectRef -> version playing the GNU Go rung
         self.version = learner.version
         self.weights_ref = ray.put(learner.numpy_weights())
         self.previous = (self.version, self.weights_ref)  # the version the next evaluation compares against
@@ -371,7 +372,7 @@ class _Loop:
             if time.monotonic() >= self.next_follow:
                 self._follow_cluster()
             self._submit()
-            waiting = list(self.in_flight) + list(self.arena_in_flight)
+            waiting = list(self.in_flight) + list(self.arena_in_flight) + list(self.rung_in_flight)
             debt = self._train_debt()
             batch = self.learner.batch_size
             timeout = 0.0 if debt >= batch else 1.0
@@ -384,6 +385,8 @@ class _Loop:
             for ref in ready:
                 if ref in self.in_flight:
                     self._collect(ref)
+                elif ref in self.rung_in_flight:
+                    self._collect_rung(ref)
                 else:
                     self._collect_arena(ref)
             if self._train_debt() >= batch:
@@ -392,10 +395,18 @@ class _Loop:
     def _finish_arena(self) -> None:
         """Wait for evaluations still running (they are short) so the final checkpoint holds the complete Elo table."""
         deadline = time.monotonic() + 300
-        while self.arena_in_flight and time.monotonic() < deadline:
-            ready, _ = ray.wait(list(self.arena_in_flight), num_returns=1, timeout=max(deadline - time.monotonic(), 0))
+        while (self.arena_in_flight or self.rung_in_flight) and time.monotonic() < deadline:
+            waiting = list(self.arena_in_flight) + list(self.rung_in_flight)
+            ready, _ = ray.wait(waiting, num_returns=1, timeout=max(deadline - time.monotonic(), 0))
             for ref in ready:
-                self._collect_arena(ref)
+                if ref in self.rung_in_flight:
+                    self._collect_rung(ref)
+                else:
+                    self._collect_arena(ref)
+        for ref, version in list(self.rung_in_flight.items()):  # a long GNU Go rung is not worth holding the run's end
+            ray.cancel(ref, force=True)
+            self.metrics.write("ladder_failed", version=version, error="cancelled at the end of the run")
+        self.rung_in_flight.clear()
 
     def _collect(self, ref) -> None:
         worker = self.in_flight.pop(ref)
@@ -536,6 +547,28 @@ class _Loop:
             )
             self.arena_in_flight[ref] = self.version
             self.previous = (self.version, self.weights_ref)
+        arena = self.config.arena
+        if arena.gnugo_level >= 0 and self.version % arena.gnugo_every_versions == 0 and not self.rung_in_flight:
+            options, _ = self._arena_placement()  # where the arena plays; the rung's engines run on the CPU
+            ref = gnugo_rung_task.options(**options).remote(self.config, self.version, self.weights_ref,
+                                                             self.config.run.seed + self.version)
+            self.rung_in_flight[ref] = self.version
+
+    def _collect_rung(self, ref) -> None:
+        """A finished GNU Go rung -> a ``ladder`` metrics record and TensorBoard scalars (anchored Elo when the level is rated)."""
+        version = self.rung_in_flight.pop(ref)
+        try:
+            result = ray.get(ref)
+        except ray.exceptions.RayError as exc:
+            self.metrics.write("ladder_failed", version=version, error=str(exc).strip().splitlines()[-1][:300])
+            return
+        self.metrics.write("ladder", **result)
+        rung = result["rung"].replace(":", "_")
+        self._scalar(f"ladder/win_rate_vs_{rung}", result["win_rate"])
+        if result["anchored_elo"] is not None:
+            self._scalar("ladder/anchored_elo", result["anchored_elo"])
+        self.progress.write(f"ladder: version {version} vs {result['rung']}: {result['wins']}/{result['games']} won"
+                            + (f", anchored Elo {result['anchored_elo']:.0f}" if result["anchored_elo"] is not None else ""))
 
     def _arena_placement(self) -> tuple[dict[str, Any], str]:
         """Ray options and device of an evaluation task (arena.placement).

@@ -31,6 +31,8 @@ class SelfPlayParams:
     playout_cap_randomization: bool = field(default=False, metadata={"doc": "KataGo: most moves use a fast search; only full-search moves become training targets"})
     full_search_probability: float = field(default=0.25, metadata={"doc": "chance that a move step uses the full simulation count (with playout_cap_randomization)"})
     fast_simulations: int = field(default=16, metadata={"doc": "simulations of a fast move step (with playout_cap_randomization)"})
+    score_utility_weight: float = field(default=0.0, metadata={"doc": "search utility = (1 - w) * value + w * (2/pi) atan(score / score_utility_scale) with the network's score head (KataGo's score utility, mixed so it stays in [-1, 1]); 0 = value only"})
+    score_utility_scale: float = field(default=5.0, metadata={"doc": "points of predicted margin at which the score utility is half its bound"})
     sgf_fraction: float = field(default=0.05, metadata={"doc": "fraction of finished games also written as SGF under sgf/ (Go only)"})
     device: str = field(default="cpu", metadata={"doc": "device of each worker's network copy: cpu, cuda or auto"})
 
@@ -59,6 +61,10 @@ class SelfPlayParams:
             raise ValueError(f"full_search_probability must be in (0, 1], got {self.full_search_probability}")
         if self.fast_simulations < 1:
             raise ValueError(f"fast_simulations must be >= 1, got {self.fast_simulations}")
+        if not 0.0 <= self.score_utility_weight < 1.0:
+            raise ValueError(f"score_utility_weight must be in [0, 1), got {self.score_utility_weight}")
+        if self.score_utility_scale <= 0:
+            raise ValueError(f"score_utility_scale must be > 0, got {self.score_utility_scale}")
         if not 0.0 <= self.sgf_fraction <= 1.0:
             raise ValueError(f"sgf_fraction must be in [0, 1], got {self.sgf_fraction}")
         if self.device not in ("cpu", "cuda", "auto"):
@@ -123,11 +129,19 @@ class ArenaParams:
     simulations: int = field(default=64, metadata={"doc": "simulations per move for both sides (equal simulations)"})
     baseline_rollouts: int = field(default=1, metadata={"doc": "random rollouts per leaf of the MCTS baseline"})
     temperature_moves: int = field(default=2, metadata={"doc": "opening moves sampled (temperature 1) so games differ"})
+    gnugo_level: int = field(default=-1, metadata={"doc": "a ladder rung during the run: games against GNU Go at this level (0-10) through the match referee; -1 = off (GNU Go level 10 gives the anchored Elo)"})
+    gnugo_every_versions: int = field(default=10, metadata={"doc": "play the GNU Go rung every K model versions"})
+    gnugo_games: int = field(default=20, metadata={"doc": "games per GNU Go rung, colours alternating"})
+    gnugo_visits: int = field(default=200, metadata={"doc": "search visits per move of our engine in the GNU Go rung"})
     placement: Literal["trainer", "cluster"] = field(default="trainer", metadata={"doc": "where an evaluation runs: trainer = on the driver's node and the trainer's device (its GPU when it trains on one); cluster = a task on any node with arena.cpus CPUs and arena.gpus GPU"})
     cpus: float = field(default=1.0, metadata={"doc": "torch threads of an evaluation on the CPU (at least 1); with placement = cluster also the CPUs Ray reserves for it"})
     gpus: float = field(default=0.0, metadata={"doc": "with placement = cluster: GPU share Ray reserves for an evaluation (it then runs on CUDA)"})
 
     def validate(self) -> None:
+        if not -1 <= self.gnugo_level <= 10:
+            raise ValueError(f"gnugo_level must be in 0..10, or -1 for off, got {self.gnugo_level}")
+        if self.gnugo_every_versions < 1 or self.gnugo_games < 1 or self.gnugo_visits < 1:
+            raise ValueError("gnugo_every_versions must be >= 1 (and gnugo_games, gnugo_visits too)")
         if self.cpus < 0 or self.gpus < 0:
             raise ValueError("cpus must be >= 0 (and gpus too)")
         if self.every_versions < 0:

@@ -18,6 +18,8 @@ class SearchOutcome:
     root_value: np.ndarray  # float32[B]  for the player to move
     planes: np.ndarray  # float32[B, C, H, W]  the roots' input planes (0/1)
     legal: np.ndarray  # bool[B, A]  legal moves at the roots
+    improved_policy: np.ndarray | None = None  # float32[B, A]  Gumbel root: the policy target (None with PUCT)
+    chosen_action: np.ndarray | None = None  # int32[B]  Gumbel root: the move sequential halving chose
 
 
 class CountingEvaluator:
@@ -66,14 +68,16 @@ class BatchSearcher:
         self.batch_size = batch_size
         self.search = BatchedSearch(params, batch_size=batch_size, num_actions=adapter.num_actions, seed=seed)
 
-    def search_games(self, games: list, *, simulations: int, add_noise: bool, evaluator=None) -> SearchOutcome:
-        """Search the current positions of ``games`` (length B); finished games come back with zero visits."""
+    def search_games(self, games: list, *, simulations: int | np.ndarray, add_noise: bool | np.ndarray, evaluator=None) -> SearchOutcome:
+        """Search the current positions of ``games`` (length B); finished games come back with zero visits.
+        ``simulations`` and ``add_noise`` may differ per game (int[B], bool[B])."""
         if len(games) != self.batch_size:
             raise ValueError(f"expected {self.batch_size} games, got {len(games)}")
         batch = _CachedRoots(self.adapter.search_batch(games, no_pass_before=self.no_pass_before))
         result = self.search.run(batch, evaluator or self.evaluator, add_noise=add_noise, simulations=simulations)
         planes, legal, _, _ = batch.root_inputs()
-        return SearchOutcome(visits=result.visits, root_value=result.root_value, planes=planes, legal=legal)
+        return SearchOutcome(visits=result.visits, root_value=result.root_value, planes=planes, legal=legal,
+                             improved_policy=result.improved_policy, chosen_action=result.chosen_action)
 
     def advance(self, actions: np.ndarray) -> None:
         """``actions[b]`` was played in game b (NO_ACTION = a new game starts there): reuse or reset each tree."""

@@ -25,6 +25,7 @@ class GameRecord:
     is_full_search: np.ndarray  # bool[T]  False for playout-cap "fast" moves (not training targets)
     result: float  # +1 first player won, -1 lost, 0 draw
     final_ownership: np.ndarray | None  # int8[H, W]  +1 first player owns, -1 second, 0 neither; None if resigned
+    final_margin: float | None = None  # first player's area margin (Go: Tromp-Taylor, black - white - komi); None if resigned
     resigned: bool = False  # the game ended by resignation
     resign_disabled: bool = False  # one of the games played out to measure false positives
     would_have_resigned: int = -1  # player (0/1) who first fell below the threshold in a resign-disabled game, else -1
@@ -51,12 +52,14 @@ class GameRecord:
 
 @dataclass
 class Samples:
-    """Training samples in the replay contract: planes uint8[S,C,H,W], policy float32[S,A], value float32[S], ownership int8[S,H,W] or None."""
+    """Training samples in the replay contract: planes uint8[S,C,H,W], policy float32[S,A], value float32[S], ownership int8[S,H,W] or None,
+    score float32[S] (final area margin for the side to move; NaN where the game did not end by scoring)."""
 
     planes: np.ndarray
     policy: np.ndarray
     value: np.ndarray
     ownership: np.ndarray | None
+    score: np.ndarray | None = None
 
     def __len__(self) -> int:
         return int(self.planes.shape[0])
@@ -67,11 +70,12 @@ def to_samples(records: list[GameRecord], with_ownership: bool) -> Samples | Non
 
     ``with_ownership`` needs every record to have a final ownership: resigned games have
     none (scoring the last position as it stands would be wrong), so the learner adds them
-    without an ownership target, apart from the scored ones.
+    without an ownership target, apart from the scored ones. The score target (the final
+    margin) is NaN for them: the replay stores it as "no score target".
     """
     if with_ownership and any(r.final_ownership is None for r in records):
         raise ValueError("with_ownership needs a final_ownership in every record (resigned games have none)")
-    planes, policy, value, ownership = [], [], [], []
+    planes, policy, value, ownership, score = [], [], [], [], []
     for record in records:
         keep = record.is_full_search
         if not keep.any():
@@ -80,6 +84,7 @@ def to_samples(records: list[GameRecord], with_ownership: bool) -> Samples | Non
         planes.append(record.planes[keep])
         policy.append(record.policy[keep])
         value.append(sign * np.float32(record.result))
+        score.append(sign * np.float32(np.nan if record.final_margin is None else record.final_margin))
         if with_ownership:
             ownership.append((sign[:, None, None] * record.final_ownership[None].astype(np.float32)).astype(np.int8))
     if not planes:
@@ -89,4 +94,5 @@ def to_samples(records: list[GameRecord], with_ownership: bool) -> Samples | Non
         policy=np.concatenate(policy).astype(np.float32, copy=False),
         value=np.concatenate(value).astype(np.float32, copy=False),
         ownership=np.concatenate(ownership) if with_ownership else None,
+        score=np.concatenate(score).astype(np.float32, copy=False),
     )

@@ -13,11 +13,14 @@ selfplay.resign.ResignCalibrator) and starts off (-1); a game begun while resign
 is played out and counts as a resign-disabled game. ``pass_min_moves`` (Go): the search may
 not pass before that move while a legal move that does not fill the mover's own eye exists,
 so games are played to the end instead of ending by two early passes.
-KataGo playout-cap randomization: a move step is a full search with probability
+KataGo playout-cap randomization: each game's move is a full search with probability
 ``full_search_probability``, else a fast one (``fast_simulations``, no noise) whose
-position is not a training target. The B games search in lockstep, so the draw is per
-step, shared by the B games (KataGo draws per game; the training-target statistics are
-the same).
+position is not a training target. As in KataGo the draw is per game and move: the B
+games of one lockstep step draw independently (the batched search takes a simulation
+count and a noise flag per game).
+Gumbel root (``search.root = "gumbel"``): the move is the one sequential halving chose
+(the Gumbel noise explores, so no temperature), and the policy target is the improved
+policy softmax(logits + sigma(completed Q)) instead of the visit counts.
 """
 
 from __future__ import annotations
@@ -116,23 +119,29 @@ class SelfPlayWorker:
         """One move in each of the B games (one batched search); returns the games that ended."""
         start = time.perf_counter()
         p = self.params
-        full = (not p.playout_cap_randomization) or self.rng.random() < p.full_search_probability
-        simulations = self.search_params.simulations if full else p.fast_simulations
+        full = self.draw_full_searches()
+        simulations = np.where(full, self.search_params.simulations, p.fast_simulations)
         outcome = self.searcher.search_games([s.game for s in self.slots], simulations=simulations, add_noise=full)
         visits = outcome.visits
-        move_numbers = np.array([len(s.moves) for s in self.slots])
-        temperature = np.where(move_numbers < p.temperature_moves, p.temperature, 0.0)
-        actions = choose_moves(visits, temperature, self.rng)
+        if outcome.chosen_action is not None:
+            actions = outcome.chosen_action
+        else:
+            move_numbers = np.array([len(s.moves) for s in self.slots])
+            temperature = np.where(move_numbers < p.temperature_moves, p.temperature, 0.0)
+            actions = choose_moves(visits, temperature, self.rng)
         finished: list[GameRecord] = []
         played = np.full(len(self.slots), NO_ACTION, np.int32)
         for i, slot in enumerate(self.slots):
             player = self.adapter.to_move(slot.game)
             total = visits[i].sum()
             slot.planes.append(outcome.planes[i].astype(np.uint8))
-            slot.policy.append((visits[i] / total).astype(np.float32) if total > 0 else outcome.legal[i] / outcome.legal[i].sum())
+            if outcome.improved_policy is not None and total > 0:
+                slot.policy.append(outcome.improved_policy[i])
+            else:
+                slot.policy.append((visits[i] / total).astype(np.float32) if total > 0 else outcome.legal[i] / outcome.legal[i].sum())
             slot.root_value.append(float(outcome.root_value[i]))
             slot.to_move.append(player)
-            slot.full.append(full)
+            slot.full.append(bool(full[i]))
             resigning = False
             if outcome.root_value[i] < self.resign_threshold and len(slot.moves) >= p.resign_min_moves and self.resign_threshold > -1.0:
                 if slot.resign_disabled:
@@ -159,6 +168,13 @@ class SelfPlayWorker:
         self.stats.seconds += time.perf_counter() - start
         return finished
 
+    def draw_full_searches(self) -> np.ndarray:
+        """bool[B]: which games search with the full simulation count this step (one independent draw per game)."""
+        p = self.params
+        if not p.playout_cap_randomization:
+            return np.ones(len(self.slots), bool)
+        return self.rng.random(len(self.slots)) < p.full_search_probability
+
     def _new_slot(self) -> _Slot:
         return _Slot(game=self.adapter.new_game(), resign_disabled=self._draw_resign_disabled())
 
@@ -173,11 +189,12 @@ class SelfPlayWorker:
         game = slot.game
         if resigned_by >= 0:
             result = -1.0 if resigned_by == 0 else 1.0
-            ownership = None
+            ownership = margin = None
             self.adapter.resign(game, resigned_by)
         else:
             result = float(self.adapter.result(game))
             ownership = self.adapter.final_ownership(game)
+            margin = self.adapter.final_margin(game)
         record = GameRecord(
             planes=np.stack(slot.planes),
             policy=np.stack(slot.policy).astype(np.float32),
@@ -187,6 +204,7 @@ class SelfPlayWorker:
             is_full_search=np.asarray(slot.full, bool),
             result=result,
             final_ownership=ownership,
+            final_margin=margin,
             resigned=resigned_by >= 0,
             resign_disabled=slot.resign_disabled,
             would_have_resigned=slot.would_have_resigned,

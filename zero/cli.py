@@ -15,6 +15,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "gtp": ("zero.commands.gtp", "run the GTP engine on stdin/stdout"),
     "match": ("zero.commands.match", "play games between two GTP engines"),
     "analysis": ("zero.commands.analysis", "KataGo's JSON analysis engine on stdin/stdout"),
+    "plot": ("zero.commands.plot", "PNG of a run's Elo and losses over minutes and games"),
+    "ladder": ("zero.commands.ladder", "rate a model against random, MCTS and GNU Go levels (anchored Elo)"),
 }
 BENCHMARKS: dict[str, tuple[str, str]] = {
     "board": ("zero.bench.board", "light random playouts per second"),

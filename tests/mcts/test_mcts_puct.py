@@ -97,11 +97,7 @@ def test_batched_leaves_give_the_tree_that_sequential_backups_of_the_same_leaves
     tree = search.tree
     before = _copy(tree)
     targets = np.full(2, 400, np.int32)
-    num_leaves, num_new = _kernels.select_leaves(
-        targets, 6, search._constants, tree.node_count, tree.children_index, tree.legal, tree.children_prior,
-        tree.children_visits, tree.children_value_sum, tree.children_virtual, tree.node_visits, tree.node_value_sum,
-        tree.node_virtual, tree.terminal, search._leaf_tree, search._leaf_node, search._leaf_action, search._leaf_slot,
-        search._eval_root, search._eval_paths, search._eval_length)
+    num_leaves, num_new = search._select_leaves(targets, 6)
     assert num_leaves >= 2 and tree.children_virtual.sum() > 0
     leaves = [(int(search._leaf_tree[k]), int(search._leaf_node[k]), int(search._leaf_action[k]), int(search._leaf_slot[k]))
               for k in range(num_leaves)]

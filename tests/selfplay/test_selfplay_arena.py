@@ -145,3 +145,36 @@ def test_match_applies_the_eye_rule_only_to_the_players_asked():
         random_a, random_b = RandomMoveEvaluator(26, True, 1), RandomMoveEvaluator(26, True, 2)
         play_match(adapter, params, random_a, random_b, games=1, simulations=4, keeps_own_eyes=rule)
         assert set(adapter.asked_for) == asked  # A is Black in the single game
+
+
+@pytest.mark.gnugo
+@pytest.mark.slow
+def test_gnugo_rung_plays_a_version_against_gnugo_and_anchors_level_10():
+    import os
+    import shutil
+
+    if not (shutil.which("gnugo") or os.path.exists("/usr/games/gnugo")):
+        if os.environ.get("ZERO_REQUIRE_GNUGO") == "1":
+            pytest.fail("gnugo is required (ZERO_REQUIRE_GNUGO=1) but not installed")
+        pytest.skip("gnugo is not installed")
+    from selfplay.arena import gnugo_rung
+    from selfplay.builders import build_model, numpy_weights
+    from selfplay.config import load_config
+
+    config = load_config("configs/tiny.toml", ["arena.gnugo_level=10", "arena.gnugo_games=2", "arena.gnugo_visits=4"])
+    result = gnugo_rung(config, 7, numpy_weights(build_model(config, seed=0).state_dict()))
+    assert result["version"] == 7 and result["rung"] == "gnugo:10" and result["games"] == 2
+    assert result["wins"] + result["losses"] + result["draws"] == 2 and result["illegal_moves"] == 0
+    if result["wins"] == 0:  # an untrained net: no lower bound; the upper one where 2 log(1 - E) drops by 1.92
+        import math
+
+        p = 1 - math.exp(-1.920729410347062 / 2)
+        assert result["anchored_elo"] is None and result["anchored_low"] is None
+        assert result["anchored_high"] == pytest.approx(1800 + 400 * math.log10(p / (1 - p)), abs=0.5)
+
+
+def test_gnugo_rung_settings_are_validated():
+    from selfplay.config import ConfigError, load_config
+
+    with pytest.raises(ConfigError, match="gnugo_level"):
+        load_config("configs/tiny.toml", ["arena.gnugo_level=11"])

@@ -129,3 +129,93 @@ def test_one_evaluator_call_per_search_step_for_all_games(games):
     # 16 simulations, 4 leaves per step: a handful of calls per move, not one per game or per leaf
     assert worker.evaluator.calls / worker.stats.move_steps < 16
     assert worker.evaluator.evals >= games * 16 * 6 * 0.5  # the calls did carry every game's leaves
+
+
+def test_playout_cap_is_drawn_per_game_and_move_independently():
+    from mcts import UniformEvaluator
+
+    p, games, steps = 0.3, 16, 120
+    worker = _worker("go", UniformEvaluator(26), games=games, simulations=8, playout_cap_randomization=True,
+                     full_search_probability=p, fast_simulations=2, resign_threshold=-1.0, seed=11)
+    draws = []
+    inner = worker.searcher.search_games
+
+    def spy(boards, *, simulations, add_noise, evaluator=None):
+        outcome = inner(boards, simulations=simulations, add_noise=add_noise, evaluator=evaluator)
+        full = np.asarray(add_noise)
+        live = outcome.legal.any(axis=1)
+        # each game searched with its own draw: full searches got 8 simulations, fast ones 2
+        assert (outcome.visits.sum(axis=1)[live] == np.where(full, 8, 2)[live]).all()
+        draws.append(full.copy())
+        return outcome
+
+    worker.searcher.search_games = spy
+    for _ in range(steps):
+        worker.step()
+    draws = np.array(draws)  # [steps, games]
+    n = draws.size
+    assert abs(draws.mean() - p) < 4 * np.sqrt(p * (1 - p) / n)
+    per_game = draws.mean(axis=0)
+    assert (np.abs(per_game - p) < 4 * np.sqrt(p * (1 - p) / steps)).all()
+    # independent across games: one shared draw per step would make every row all-True or all-False
+    unanimous = (draws.all(axis=1) | ~draws.any(axis=1)).mean()
+    assert unanimous < 0.05
+    corr = np.corrcoef(draws.T.astype(float))
+    off_diagonal = corr[~np.eye(games, dtype=bool)]
+    assert abs(off_diagonal.mean()) < 0.05 and np.abs(off_diagonal).max() < 0.45
+
+
+def test_gumbel_self_play_plays_the_chosen_move_and_trains_on_the_improved_policy():
+    adapter = make_adapter("go", RULES_5X5)
+    search = SearchParams(simulations=8, leaves_per_step=2, root="gumbel", gumbel_considered=4)
+    worker = SelfPlayWorker(adapter, search, SelfPlayParams(games_in_parallel=4, resign_threshold=-1.0),
+                            RolloutEvaluator(5, 2.5, rollouts=1, seed=1), seed=3)
+    seen = []
+    inner = worker.searcher.search_games
+
+    def spy(boards, **kwargs):
+        outcome = inner(boards, **kwargs)
+        seen.append(outcome)
+        return outcome
+
+    worker.searcher.search_games = spy
+    checked = 0
+    for _ in range(12):
+        games_before = worker.stats.games
+        worker.step()
+        outcome = seen[-1]
+        if worker.stats.games != games_before:
+            continue  # a slot restarted: its record left with the finished game
+        for i, slot in enumerate(worker.slots):
+            assert slot.moves[-1] == outcome.chosen_action[i]  # the move sequential halving chose ...
+            assert outcome.visits[i, slot.moves[-1]] > 0  # ... among the searched ones
+            np.testing.assert_array_equal(slot.policy[-1], outcome.improved_policy[i])  # the improved policy is the target
+            legal = outcome.legal[i]
+            # softmax(logits + sigma) covers every legal move; 8 simulations' visits cover at most 4 (m = 4)
+            assert (slot.policy[-1] > 0).sum() == legal.sum() > 4
+            checked += 1
+    assert checked >= 20
+
+
+def test_ownership_target_for_played_out_games_and_masked_for_resigned_ones(tmp_path):
+    from selfplay.config import load_config
+    from selfplay.learner import Learner
+    from selfplay.rundir import RunDir
+
+    config = load_config("configs/tiny.toml")
+    run_dir = RunDir(tmp_path)
+    run_dir.create()
+    learner = Learner(config, run_dir, train=False)
+    worker = _worker("go", RolloutEvaluator(5, 2.5, rollouts=1, seed=4), games=2, resign_threshold=-1.0)
+    played_out = worker.play(1)[0]
+    # the same positions, as if the game had ended by resignation: no final ownership
+    resigned = type(played_out)(**{**played_out.__dict__, "final_ownership": None, "resigned": True})
+    learner.add_records([played_out, resigned])
+    n = played_out.num_samples
+    replay = learner.replay
+    assert replay.total_added == 2 * n
+    has = replay._has_ownership[: 2 * n]
+    assert has[:n].all() and not has[n:].any()  # masked, not a guessed all-zero "nobody owns it" target
+    sign = np.where(played_out.to_move[played_out.is_full_search] == 0, 1, -1)
+    expected = sign[:, None] * played_out.final_ownership.reshape(1, -1)
+    np.testing.assert_array_equal(replay._ownership[:n], expected)

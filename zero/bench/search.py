@@ -19,6 +19,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--opening", type=int, default=10, help="random moves played in each game before searching, default 10")
     parser.add_argument("--game", choices=("go", "null"), default="go",
                         help="go: real board replay and planes; null: constant leaf inputs (search cost alone)")
+    parser.add_argument("--root", choices=("puct", "gumbel"), default="puct", help="root action choice (search.root), default puct")
     parser.add_argument("--seed", type=int, default=1, help="seed of the openings and the root noise")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
 
@@ -70,7 +71,7 @@ def run(args: argparse.Namespace) -> int:
     if args.game == "null":
         game = _NullGame(game, args.batch * args.leaves)
     evaluator = UniformEvaluator(game.num_actions)
-    params = SearchParams(simulations=args.simulations, leaves_per_step=args.leaves)
+    params = SearchParams(simulations=args.simulations, leaves_per_step=args.leaves, root=args.root)
     search = BatchedSearch(params, batch_size=args.batch, num_actions=game.num_actions, seed=args.seed)
     search.run(game, evaluator, add_noise=True, simulations=min(args.simulations, 16))  # compile / load kernels
     runs = []
@@ -101,6 +102,7 @@ def run(args: argparse.Namespace) -> int:
         out[key] = round(statistics.median(r[key] for r in runs), 2)
     out["tree_mb"] = round(search.tree.nbytes / 2**20, 1)
     out["threads"] = 1
+    out["root"] = args.root
     out["machine"] = platform.machine()
     report(out, args.json)
     return 0

@@ -1,9 +1,10 @@
-"""Match statistics, the project's one Elo module: Wilson score intervals, Elo from a score, match summaries; stdlib only."""
+"""Match statistics, the project's one Elo module: Wilson score intervals, Elo from a score, match summaries, the maximum-likelihood rating over rated opponents; stdlib only."""
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 Z95 = 1.959963984540054  # two-sided 95% normal quantile
 
@@ -64,3 +65,63 @@ def format_elo(value: float | None, unbounded_sign: int) -> str:
     if value is None:
         return "+inf" if unbounded_sign > 0 else "-inf"
     return f"{value:+.0f}"
+
+
+# --- a rating from several rated opponents (the strength ladder) ------------------------
+
+LOG_LIKELIHOOD_DROP_95 = 1.920729410347062  # chi2(1) 95% quantile / 2
+_ELO_SEARCH_RANGE = 4000.0  # the rating is searched within the opponents' mean rating +- this
+
+
+def expected_score(difference: float) -> float:
+    """Logistic Elo expectation of a player rated ``difference`` points above its opponent (400 per factor 10)."""
+    return 1.0 / (1.0 + 10.0 ** (-difference / 400.0))
+
+
+def _log_likelihood(rating: float, results: list[tuple[float, float, float]]) -> float:
+    """Log-likelihood of ``rating`` given (score, games, opponent rating) triples; draws count as half a win."""
+    total = 0.0
+    for score, games, opponent in results:
+        p = min(max(expected_score(rating - opponent), 1e-300), 1.0 - 1e-16)
+        total += games * (score * math.log(p) + (1.0 - score) * math.log1p(-p))
+    return total
+
+
+def anchored_rating(results: list[tuple[float, int, float]]) -> dict[str, Any]:
+    """Maximum-likelihood rating from (score, games, opponent rating) per rung with a 95% likelihood-ratio interval.
+
+    Returns {"elo", "elo_low", "elo_high", "games"}; "elo" is None without games against a rated rung, a
+    bound is None where the data do not limit it (every game won: no upper bound; every game lost: no lower).
+    """
+    rated = [(s, float(n), r) for s, n, r in results if n > 0]
+    games = int(sum(n for _, n, _ in rated))
+    if not rated:
+        return {"elo": None, "elo_low": None, "elo_high": None, "games": 0}
+    centre = sum(r for _, _, r in rated) / len(rated)
+    lo_edge, hi_edge = centre - _ELO_SEARCH_RANGE, centre + _ELO_SEARCH_RANGE
+    # the log-likelihood is concave in the rating: ternary search for its maximum, then bisect each side
+    a, b = lo_edge, hi_edge
+    for _ in range(200):
+        m1, m2 = a + (b - a) / 3, b - (b - a) / 3
+        if _log_likelihood(m1, rated) < _log_likelihood(m2, rated):
+            a = m1
+        else:
+            b = m2
+    best = (a + b) / 2
+    floor = _log_likelihood(best, rated) - LOG_LIKELIHOOD_DROP_95
+
+    def crossing(inside: float, outside: float) -> float | None:
+        if _log_likelihood(outside, rated) >= floor:
+            return None  # the likelihood never drops enough on this side: unbounded
+        for _ in range(100):
+            mid = (inside + outside) / 2
+            if _log_likelihood(mid, rated) >= floor:
+                inside = mid
+            else:
+                outside = mid
+        return (inside + outside) / 2
+
+    low, high = crossing(best, lo_edge), crossing(best, hi_edge)
+    score_all = sum(s * n for s, n, _ in rated) / games
+    elo = None if score_all in (0.0, 1.0) else best  # all won / all lost: the estimate runs off to the edge
+    return {"elo": elo, "elo_low": low, "elo_high": high, "games": games}

@@ -41,6 +41,7 @@ class EngineParams:
     random_moves: int = field(default=0, metadata={"doc": "the first this many moves of a game are drawn in proportion to visits, never filling an own eye (Leela Zero's --randomcnt: repeated games differ); 0 = always the most visited"})
     threads: int = field(default=0, metadata={"doc": "CPU threads of the network (torch) and Numba; 0 = the cores this process may use (its affinity)"})
     ponder: bool = field(default=True, metadata={"doc": "after genmove, search on while the opponent thinks, until the next command (needs search.reuse_tree)"})
+    random_play: bool = field(default=False, metadata={"doc": "play uniformly among legal moves that do not fill an own eye, passing when none is left (the ladder's bottom rung; ignores the search)"})
 
     def validate(self) -> None:
         if self.visits < 1:
@@ -230,10 +231,18 @@ class GoPlayer:
         pass_a = N * N
         visits = result.visits[0].astype(np.int64)
         legal = game.legal_mask()
+        own_eyes = game.own_eye_mask()
+        if self.params.random_play and not cleanup:
+            moves = np.flatnonzero(legal & ~own_eyes.astype(bool))
+            moves = moves[moves != pass_a]
+            return int(self._rng.choice(moves)) if moves.size else pass_a
         order = [a for a in np.argsort(-visits, kind="stable") if visits[a] > 0 and legal[a]]
+        if result.chosen_action is not None and result.chosen_action[0] in order:
+            # Gumbel root: sequential halving's choice first (the top actions can tie on visits)
+            order.remove(result.chosen_action[0])
+            order.insert(0, int(result.chosen_action[0]))
         stones = game.stones().reshape(-1)
         me = game.to_move
-        own_eyes = game.own_eye_mask()
         candidates = [a for a in order if not own_eyes[a]]
         dead_opponent: list[int] = []
         if cleanup:

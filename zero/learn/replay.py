@@ -5,6 +5,7 @@ Sample contract (what self-play produces, per position):
     policy     float32 [A]                   search visit distribution, sums to 1 (stored float16)
     value      float32                       final result for the player to move: +1 / -1 / 0
     ownership  int8 [H, W] or absent         final owner: +1 player to move, -1 opponent, 0 neither
+    score      float32 or absent (NaN)       final area margin for the player to move (games that ended by scoring)
 
 In memory the window is a ring of ``capacity`` slots; sampling draws from the newest
 ``window_size(total_added)`` positions, which grows with the number of positions ever
@@ -70,13 +71,16 @@ class ReplayConfig:
 
 @dataclass
 class ReplayBatch:
-    """A training batch as CPU torch tensors: planes uint8 [B,C,H,W], policy float32 [B,A], value float32 [B], ownership float32 [B,H,W], has_ownership bool [B]."""
+    """A training batch as CPU torch tensors: planes uint8 [B,C,H,W], policy float32 [B,A], value float32 [B], ownership float32 [B,H,W], has_ownership bool [B],
+    score float32 [B] (final area margin for the side to move, 0 where unknown), has_score bool [B] (None: no score targets)."""
 
     planes: torch.Tensor
     policy: torch.Tensor
     value: torch.Tensor
     ownership: torch.Tensor
     has_ownership: torch.Tensor
+    score: torch.Tensor | None = None
+    has_score: torch.Tensor | None = None
 
     def to(self, device: torch.device, non_blocking: bool = True) -> ReplayBatch:
         """Move to ``device``; planes become float32 there (uint8 travels 4x cheaper)."""
@@ -86,6 +90,8 @@ class ReplayBatch:
             self.value.to(device, non_blocking=non_blocking),
             self.ownership.to(device, non_blocking=non_blocking),
             self.has_ownership.to(device, non_blocking=non_blocking),
+            None if self.score is None else self.score.to(device, non_blocking=non_blocking),
+            None if self.has_score is None else self.has_score.to(device, non_blocking=non_blocking),
         )
 
     def __len__(self) -> int:
@@ -94,7 +100,7 @@ class ReplayBatch:
 
 @dataclass
 class PackedBatch:
-    """A sampled batch as stored (CPU tensors): planes_packed uint8 [B, ceil(C*H*W/8)], policy float16 [B,A], value float32 [B], ownership int8 [B,H*W], has_ownership bool [B], syms int64 [B]."""
+    """A sampled batch as stored (CPU tensors): planes_packed uint8 [B, ceil(C*H*W/8)], policy float16 [B,A], value float32 [B], ownership int8 [B,H*W], has_ownership bool [B], syms int64 [B], score float32 [B], has_score bool [B]."""
 
     planes: torch.Tensor
     policy: torch.Tensor
@@ -102,10 +108,13 @@ class PackedBatch:
     ownership: torch.Tensor
     has_ownership: torch.Tensor
     syms: torch.Tensor
+    score: torch.Tensor
+    has_score: torch.Tensor
 
     def pin_memory(self) -> PackedBatch:
         """Page-locked copies, so the host-to-device copy can overlap the device's work."""
-        return PackedBatch(*(t.pin_memory() for t in (self.planes, self.policy, self.value, self.ownership, self.has_ownership, self.syms)))
+        return PackedBatch(*(t.pin_memory() for t in (self.planes, self.policy, self.value, self.ownership, self.has_ownership,
+                                                       self.syms, self.score, self.has_score)))
 
 
 class ReplayBuffer:
@@ -135,6 +144,8 @@ class ReplayBuffer:
         self._value = np.zeros(cap, np.float32)
         self._ownership = np.zeros((cap, points), np.int8)
         self._has_ownership = np.zeros(cap, bool)
+        self._score = np.zeros(cap, np.float32)  # final area margin for the side to move (score head target)
+        self._has_score = np.zeros(cap, bool)  # False: the game did not end by scoring (resigned), or an older shard
         self.total_added = 0  # positions ever added; slot of position i is i % capacity
         self.directory = Path(directory) if directory is not None else None
         self.corrupt_shards: list[tuple[Path, str]] = []
@@ -152,8 +163,10 @@ class ReplayBuffer:
         return self.config.window_size(self.total_added)
 
     # ---- adding -----------------------------------------------------------------
-    def add(self, planes: np.ndarray, policy: np.ndarray, value: np.ndarray, ownership: np.ndarray | None = None) -> None:
-        """Add a batch of positions: planes 0/1 [B,C,H,W], policy [B,A], value [B], ownership int8 [B,H,W] or None."""
+    def add(self, planes: np.ndarray, policy: np.ndarray, value: np.ndarray, ownership: np.ndarray | None = None, *,
+            score: np.ndarray | None = None) -> None:
+        """Add a batch of positions: planes 0/1 [B,C,H,W], policy [B,A], value [B], ownership int8 [B,H,W] or None,
+        score float32 [B] (final margin for the side to move; NaN = unknown) or None."""
         planes = np.asarray(planes)
         n = planes.shape[0] if planes.ndim == 4 else -1
         c, s, a = self.in_channels, self.board_size, self.num_actions
@@ -173,21 +186,27 @@ class ReplayBuffer:
         packed = np.packbits(planes.reshape(n, -1).astype(bool), axis=1)
         own = np.zeros((n, s * s), np.int8) if ownership is None else ownership.reshape(n, -1).astype(np.int8)
         has = np.full(n, ownership is not None)
-        self._put(packed, policy.astype(np.float16), value, own, has)
+        score = np.full(n, np.nan, np.float32) if score is None else np.asarray(score, np.float32).reshape(-1)
+        if score.shape != (n,):
+            raise ValueError(f"score must have shape [{n}], got {list(score.shape)}")
+        has_score = np.isfinite(score)
+        self._put(packed, policy.astype(np.float16), value, own, has, np.where(has_score, score, 0.0), has_score)
         if self.directory is not None:
             while self.total_added - self._flushed >= self.config.shard_size:
                 self._write_shard(self._flushed, self._flushed + self.config.shard_size)
 
-    def _put(self, packed, policy, value, own, has) -> None:
+    def _put(self, packed, policy, value, own, has, score, has_score) -> None:
         n = len(value)
         if n > self.capacity:  # only the newest capacity positions can survive
             skip = n - self.capacity
             self.total_added += skip
             packed, policy, value, own, has = packed[skip:], policy[skip:], value[skip:], own[skip:], has[skip:]
+            score, has_score = score[skip:], has_score[skip:]
             n = self.capacity
         slots = (self.total_added + np.arange(n)) % self.capacity
         self._planes[slots], self._policy[slots], self._value[slots] = packed, policy, value
         self._ownership[slots], self._has_ownership[slots] = own, has
+        self._score[slots], self._has_score[slots] = score, has_score
         self.total_added += n
 
     # ---- sampling -----------------------------------------------------------------
@@ -217,6 +236,8 @@ class ReplayBuffer:
             torch.from_numpy(self._ownership[slots]),
             torch.from_numpy(self._has_ownership[slots]),
             torch.from_numpy(syms.astype(np.int64)),
+            torch.from_numpy(self._score[slots]),
+            torch.from_numpy(self._has_score[slots]),
         )
 
     def decode(self, packed: PackedBatch, device: str | torch.device = "cpu") -> ReplayBatch:
@@ -244,6 +265,8 @@ class ReplayBuffer:
             packed.value.to(device, non_blocking=non_blocking),
             ownership.reshape(b, s, s).float(),
             packed.has_ownership.to(device, non_blocking=non_blocking),
+            packed.score.to(device, non_blocking=non_blocking),
+            packed.has_score.to(device, non_blocking=non_blocking),
         )
 
     def _device_tables(self, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
@@ -264,6 +287,8 @@ class ReplayBuffer:
             "value": self._value[slots],
             "ownership": self._ownership[slots],
             "has_ownership": self._has_ownership[slots],
+            "score": self._score[slots],
+            "has_score": self._has_score[slots],
         }
 
     # ---- disk -----------------------------------------------------------------
@@ -288,6 +313,8 @@ class ReplayBuffer:
                     value=self._value[slots],
                     ownership=self._ownership[slots],
                     has_ownership=self._has_ownership[slots],
+                    score=self._score[slots],
+                    has_score=self._has_score[slots],
                 )
             os.replace(tmp, path)
         except BaseException:
@@ -317,7 +344,10 @@ class ReplayBuffer:
             try:
                 with np.load(path, allow_pickle=False) as data:
                     arrays = {k: data[k] for k in ("start", "shape", "planes", "policy", "value", "ownership", "has_ownership")}
-                n = len(arrays["value"])
+                    n = len(arrays["value"])
+                    # shards written before the score head have no score: those positions have no score target
+                    arrays["score"] = data["score"] if "score" in data.files else np.zeros(n, np.float32)
+                    arrays["has_score"] = data["has_score"] if "has_score" in data.files else np.zeros(n, bool)
                 if not np.array_equal(arrays["shape"], expected):
                     raise ValueError(f"shard is for (channels, size, actions) = {arrays['shape'].tolist()}, expected {expected.tolist()}")
                 if int(arrays["start"]) != start:
@@ -327,6 +357,8 @@ class ReplayBuffer:
                     or arrays["policy"].shape != (n, self.num_actions)
                     or arrays["ownership"].shape != (n, self.board_size**2)
                     or arrays["has_ownership"].shape != (n,)
+                    or arrays["score"].shape != (n,)
+                    or arrays["has_score"].shape != (n,)
                 ):
                     raise ValueError("array shapes do not match each other")
             except Exception as exc:  # zipfile.BadZipFile, EOFError, ValueError, KeyError, OSError...
@@ -339,6 +371,8 @@ class ReplayBuffer:
                 arrays["value"].astype(np.float32),
                 arrays["ownership"].astype(np.int8),
                 arrays["has_ownership"].astype(bool),
+                arrays["score"].astype(np.float32),
+                arrays["has_score"].astype(bool),
             )
         self._flushed = self.total_added
         if self.corrupt_shards:  # one warning, however many shards: the list is in corrupt_shards

@@ -4,6 +4,7 @@ Loss (Silver et al. 2017, Methods, "Optimization"; Wu 2019 for the ownership ter
     l = -pi . log p            policy cross-entropy against the search's visit distribution
       + w_v (z - v)^2          value MSE against the game result (player to move)
       + w_o BCE(owner)         per-point ownership, mean over points (KataGo), where present
+      + w_s Huber(s/P, z_s/P)  score: final area margin z_s (player to move) over the board's P points, where scored
     L2 regularisation is the optimizer's weight decay (on conv/linear weights, not on
     batch-norm scales or biases).
 One step reads top to bottom in ``_step``: LR from the schedule, forward under
@@ -73,6 +74,7 @@ class TrainConfig:
     grad_clip: float = field(default=5.0, metadata={"doc": "clip the global gradient norm to this; 0 = off"})
     value_loss_weight: float = field(default=1.0, metadata={"doc": "weight of the value MSE in the loss"})
     ownership_loss_weight: float = field(default=0.5, metadata={"doc": "weight of the ownership loss (mean over points)"})
+    score_loss_weight: float = field(default=0.5, metadata={"doc": "weight of the score loss: Huber on the margin divided by the board's points, where the game was scored"})
     amp: Literal["auto", "off", "bfloat16", "float16"] = field(
         default="auto", metadata={"doc": "mixed precision: auto = bf16 (or fp16) on CUDA and on CPUs with native bf16 (amx_bf16/avx512_bf16), off on other CPUs"}
     )
@@ -98,7 +100,7 @@ class TrainConfig:
             raise ValueError(f"lr_min_ratio must be in [0, 1], got {self.lr_min_ratio}")
         if not 0 <= self.momentum < 1:
             raise ValueError(f"momentum must be in [0, 1), got {self.momentum}")
-        for name in ("weight_decay", "grad_clip", "value_loss_weight", "ownership_loss_weight"):
+        for name in ("weight_decay", "grad_clip", "value_loss_weight", "ownership_loss_weight", "score_loss_weight"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
         if self.optimizer not in ("sgd", "adamw"):
@@ -145,6 +147,12 @@ def compute_losses(out: NetworkOutput, batch: ReplayBatch) -> dict[str, torch.Te
         ).mean(dim=(1, 2))
         mask = batch.has_ownership.float()
         losses["ownership_loss"] = (per_point * mask).sum() / mask.sum().clamp(min=1)
+    if out.score is not None and batch.score is not None:
+        # in units of the board's points, so one weight suits every board size; resigned games are masked out
+        points = float(batch.planes.shape[-2] * batch.planes.shape[-1])
+        per_sample = F.huber_loss(out.score.float() / points, batch.score / points, reduction="none", delta=0.25)
+        mask = batch.has_score.float()
+        losses["score_loss"] = (per_sample * mask).sum() / mask.sum().clamp(min=1)
     return losses
 
 
@@ -257,6 +265,8 @@ class Trainer:
         loss = losses["policy_loss"] + cfg.value_loss_weight * losses["value_loss"]
         if "ownership_loss" in losses:
             loss = loss + cfg.ownership_loss_weight * losses["ownership_loss"]
+        if "score_loss" in losses:
+            loss = loss + cfg.score_loss_weight * losses["score_loss"]
         if not bool(torch.isfinite(loss)):  # stop before the backward pass: no nan reaches the weights or the optimizer
             raise TrainingDiverged(divergence_message(self.step + 1, {**losses, "loss": loss}))
         self.optimizer.zero_grad(set_to_none=True)
@@ -288,7 +298,7 @@ class Trainer:
         sums = {k: float(v) for k, v in self._sums.items()}
         steps = max(self._interval_steps, 1)
         record: dict[str, float] = {"step": self.step, "lr": lr}
-        for key in ("loss", "policy_loss", "value_loss", "ownership_loss", "policy_entropy", "grad_norm"):
+        for key in ("loss", "policy_loss", "value_loss", "ownership_loss", "score_loss", "policy_entropy", "grad_norm"):
             if key in sums:
                 record[key] = sums[key] / steps
         if sums.get("value_decisive"):  # undefined when every game in the interval was a draw: left out

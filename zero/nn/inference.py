@@ -10,6 +10,12 @@ fidelity check against float32 on the first positions each model version evaluat
 Optionally the model runs through ``torch.compile``. Outputs are always float32 numpy arrays. Weights are swapped in place
 (``load_state_dict``) so a compiled graph and the evaluator object stay valid when
 the self-play worker receives a new model version.
+
+Score utility (KataGo, Wu 2019 section 4): with a score head and ``score_utility_weight``
+w > 0, ``evaluate`` returns (1 - w) * value + w * score_utility(score, scale) instead of the
+value, so that the search still prefers the larger margin once every move wins (or loses).
+KataGo adds the two; the convex mix keeps the utility in [-1, 1], where the search's terminal
+values (+-1, the game's result) stay the best and worst a leaf can be worth.
 """
 
 from __future__ import annotations
@@ -44,6 +50,13 @@ FIDELITY_ROWS_PER_CALL = 16  # at most this many of them from one call: the samp
 # matmuls save there (measured on an EPYC with avx512_bf16, go9_cpu's 3x32 net: 0.5x float32's evals/s at batch 1,
 # 0.9x at 4, 1.2x at 16, 1.4-1.5x at 64-128; the 6x96 net gains at every size).
 CPU_MIN_REDUCED_BATCH = 16
+
+
+def score_utility(score: np.ndarray, scale: float) -> np.ndarray:
+    """(2/pi) atan(score / scale): the bounded, increasing utility of a predicted margin, in (-1, 1) (KataGo's score utility)."""
+    if scale <= 0:
+        raise ValueError(f"scale must be > 0, got {scale}")
+    return (2.0 / np.pi) * np.arctan(np.asarray(score, np.float64) / scale)
 
 
 def resolve_device(name: str) -> torch.device:
@@ -214,6 +227,9 @@ class NetworkEvaluator:
         self.config: NetworkConfig = model.config
         self.num_actions = self.shape.num_actions
         self.has_ownership = model.config.ownership_head
+        self.has_score = model.config.score_head
+        self.score_utility_weight = 0.0  # w: search utility = (1 - w) value + w score_utility(score, scale); 0 = value only
+        self.score_utility_scale = 5.0  # points at which the utility reaches (2/pi) atan(1) = 0.5
         self.model_version = 0
         model = model.to(self.device).eval()
         if self.choice.channels_last:
@@ -292,7 +308,8 @@ class NetworkEvaluator:
             priors = torch.softmax(logits, dim=1).nan_to_num_(0.0)  # a row with no legal move -> zeros
             value = out.value.float()
             ownership = out.ownership.float() if out.ownership is not None else None
-        return priors, value, ownership
+            score = out.score.float() if out.score is not None else None
+        return priors, value, ownership, score
 
     def _record_fidelity(self, reference, reduced, mask: torch.Tensor | None) -> None:
         """Add (the first rows of) one batch to this version's fidelity check; after FIDELITY_POSITIONS positions, decide,
@@ -313,8 +330,12 @@ class NetworkEvaluator:
 
     def evaluate(self, planes: np.ndarray, legal: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """planes float32[L,C,H,W] (optional legal bool[L,A]) -> (priors float32[L,A] summing to 1, values float32[L])."""
-        priors, value, _ = self._run(planes, legal)
-        return priors.cpu().numpy(), value.cpu().numpy()
+        priors, value, _, score = self._run(planes, legal)
+        values = value.cpu().numpy()
+        if self.score_utility_weight > 0 and score is not None:
+            w = self.score_utility_weight
+            values = ((1.0 - w) * values + w * score_utility(score.cpu().numpy(), self.score_utility_scale)).astype(np.float32)
+        return priors.cpu().numpy(), values
 
     def evaluate_with_ownership(
         self, planes: np.ndarray, legal: np.ndarray | None = None
@@ -322,5 +343,12 @@ class NetworkEvaluator:
         """Like evaluate, plus ownership float32[L,H,W] in [-1,1] (+1 = the player to move owns the point)."""
         if not self.has_ownership:
             raise ValueError("this network has no ownership head (network.ownership_head = false)")
-        priors, value, ownership = self._run(planes, legal)
+        priors, value, ownership, _ = self._run(planes, legal)
         return priors.cpu().numpy(), value.cpu().numpy(), ownership.cpu().numpy()
+
+    def evaluate_with_score(self, planes: np.ndarray, legal: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Like evaluate (raw value, no utility), plus the predicted final area margin float32[L] for the player to move."""
+        if not self.has_score:
+            raise ValueError("this network has no score head (network.score_head = false)")
+        priors, value, _, score = self._run(planes, legal)
+        return priors.cpu().numpy(), value.cpu().numpy(), score.cpu().numpy()

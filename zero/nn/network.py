@@ -9,6 +9,8 @@ Shapes, for a batch of B positions of a game with C input planes on an H x W boa
 - ``value``: float32 [B] in [-1, 1], for the player to move (tanh)
 - ``ownership``: float32 [B, H, W] in [-1, 1] (+1 = the player to move owns the point),
   or None when the head is off
+- ``score``: float32 [B], the predicted final area margin in points for the player to
+  move (KataGo's score mean), or None when the head is off
 
 Architecture (Silver et al. 2017, "Mastering the game of Go without human knowledge",
 Methods; Wu 2019, "Accelerating Self-Play Learning in Go", KataGo, sections 3.3 and 4):
@@ -20,7 +22,9 @@ lets the network see whole-board facts (ko fights, who is ahead) early.
 The heads are fully convolutional plus pooled features, so one config serves any
 board size: policy = a 1x1 conv per point plus a pass logit from pooled features
 (no pass logit when ``A == H*W``, e.g. tic-tac-toe); value = pooled features through
-a hidden layer and tanh; ownership = a 1x1 conv per point and tanh.
+a hidden layer and tanh; ownership = a 1x1 conv per point and tanh; score = the same
+pooled features through its own hidden layer, linear, in units of board points
+(N*N; the output times N*N is the margin in points).
 """
 
 from __future__ import annotations
@@ -51,6 +55,9 @@ class NetworkConfig:
     value_hidden: int = field(default=128, metadata={"doc": "width of the value head's hidden layer"})
     ownership_head: bool = field(
         default=True, metadata={"doc": "predict the final owner of every point (KataGo auxiliary target)"}
+    )
+    score_head: bool = field(
+        default=False, metadata={"doc": "predict the final area margin for the player to move (KataGo's score head; off in checkpoints from before it)"}
     )
 
     def validate(self) -> None:
@@ -112,6 +119,7 @@ class NetworkOutput(NamedTuple):
     value: torch.Tensor  # float [B], tanh, for the player to move
     ownership: torch.Tensor | None  # float [B, H, W], tanh, +1 = player to move; None without the head
     ownership_logits: torch.Tensor | None  # float [B, H, W], pre-tanh (used by the loss)
+    score: torch.Tensor | None = None  # float [B], final area margin in points for the player to move; None without the head
 
 
 def global_pool(x: torch.Tensor) -> torch.Tensor:
@@ -179,6 +187,9 @@ class PolicyValueNet(nn.Module):
             nn.Linear(2 * config.value_channels, config.value_hidden), nn.ReLU(), nn.Linear(config.value_hidden, 1)
         )
         self.ownership_conv = nn.Conv2d(config.value_channels, 1, 1) if config.ownership_head else None
+        self.score_fc = nn.Sequential(
+            nn.Linear(2 * config.value_channels, config.value_hidden), nn.ReLU(), nn.Linear(config.value_hidden, 1)
+        ) if config.score_head else None
 
     def forward(self, planes: torch.Tensor) -> NetworkOutput:
         # Under autocast (bf16/fp16) only the residual tower runs in reduced precision: the stem and the heads
@@ -197,11 +208,14 @@ class PolicyValueNet(nn.Module):
         if self.policy_pass is not None:
             logits = torch.cat([logits, self.policy_pass(global_pool(p))], dim=1)
         v = F.relu(self.value_conv(x))
-        value = torch.tanh(self.value_fc(global_pool(v))).squeeze(1)
+        pooled = global_pool(v)
+        value = torch.tanh(self.value_fc(pooled)).squeeze(1)
+        points = self.shape.board_size * self.shape.board_size
+        score = self.score_fc(pooled).squeeze(1) * points if self.score_fc is not None else None
         if self.ownership_conv is None:
-            return NetworkOutput(logits, value, None, None)
+            return NetworkOutput(logits, value, None, None, score)
         own_logits = self.ownership_conv(v).squeeze(1)
-        return NetworkOutput(logits, value, torch.tanh(own_logits), own_logits)
+        return NetworkOutput(logits, value, torch.tanh(own_logits), own_logits, score)
 
 
 def unwrap(model: nn.Module) -> nn.Module:

@@ -1,0 +1,134 @@
+"""`zero ladder`: rungs, the anchored maximum-likelihood rating and its interval, the random rung, and a short ladder end to end."""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from games.go import GoGame, GoRules, from_gtp
+from mcts import SearchParams
+from zero.common.stats import anchored_rating, elo_from_score, expected_score
+from zero.gtp.player import EngineParams, GoPlayer
+from zero.match.ladder import GNUGO_ANCHOR_ELO, LadderError, format_ladder, parse_rungs
+
+from .conftest import gnugo_path
+
+
+def test_one_rung_rating_is_the_anchor_plus_the_match_elo():
+    # a single rated opponent: the maximum-likelihood rating is the logit of the observed score
+    out = anchored_rating([(0.76, 100, GNUGO_ANCHOR_ELO)])
+    assert out["elo"] == pytest.approx(GNUGO_ANCHOR_ELO + elo_from_score(0.76), abs=0.5)
+    assert out["elo_low"] < out["elo"] < out["elo_high"]
+    # more games, narrower interval
+    wide = anchored_rating([(0.76, 25, GNUGO_ANCHOR_ELO)])
+    assert wide["elo_high"] - wide["elo_low"] > out["elo_high"] - out["elo_low"]
+
+
+def test_several_rungs_rating_solves_the_score_equation():
+    rungs = [(0.9, 40, 1400.0), (0.3, 40, 1800.0), (0.55, 20, 1600.0)]
+    out = anchored_rating(rungs)
+    # at the maximum: observed score = expected score, summed over games
+    residual = sum(n * (s - expected_score(out["elo"] - r)) for s, n, r in rungs)
+    assert abs(residual) < 1e-3
+    assert 1600 < out["elo"] < 1800
+    # the likelihood at each interval bound is 1.92 below the maximum
+    def ll(x):
+        return sum(n * (s * math.log(expected_score(x - r)) + (1 - s) * math.log(1 - expected_score(x - r))) for s, n, r in rungs)
+    assert ll(out["elo"]) - ll(out["elo_low"]) == pytest.approx(1.9207, abs=1e-3)
+    assert ll(out["elo"]) - ll(out["elo_high"]) == pytest.approx(1.9207, abs=1e-3)
+
+
+def test_all_won_or_all_lost_leaves_one_side_unbounded():
+    won = anchored_rating([(1.0, 20, GNUGO_ANCHOR_ELO)])
+    assert won["elo"] is None and won["elo_high"] is None and won["elo_low"] > GNUGO_ANCHOR_ELO
+    lost = anchored_rating([(0.0, 20, GNUGO_ANCHOR_ELO)])
+    assert lost["elo"] is None and lost["elo_low"] is None and lost["elo_high"] < GNUGO_ANCHOR_ELO
+    assert anchored_rating([])["games"] == 0
+
+
+def test_rungs_parse_and_bad_rungs_are_one_line_errors():
+    rungs = parse_rungs("random, mcts,gnugo:1,gnugo:10", visits=50, gnugo="/usr/games/gnugo")
+    assert [r.name for r in rungs] == ["random", "mcts", "gnugo:1", "gnugo:10"]
+    assert [r.rating for r in rungs] == [None, None, None, GNUGO_ANCHOR_ELO]
+    assert "--level 1 " in rungs[2].command and "--visits 50" in rungs[1].command
+    with pytest.raises(LadderError, match="unknown rung 'leela'"):
+        parse_rungs("random,leela", visits=50, gnugo=None)
+    with pytest.raises(LadderError, match="GNU Go is not installed"):
+        parse_rungs("random,gnugo:1", visits=50, gnugo=None)
+    with pytest.raises(LadderError, match="level must be 0..10"):
+        parse_rungs("gnugo:11", visits=50, gnugo="/usr/games/gnugo")
+
+
+def test_random_rung_plays_uniformly_without_filling_its_own_eye():
+    player = GoPlayer(EngineParams(visits=1, random_play=True, seed=3), SearchParams(simulations=2))
+    game = GoGame(GoRules(size=5, komi=0.5))
+    # Black stones around A1: B1 and A2 make A1 a single-point eye of Black
+    for move, color in (("B1", "b"), ("E5", "w"), ("A2", "b"), ("E4", "w")):
+        game.play(from_gtp(move, 5), color)
+    seen = []
+    for _ in range(400):
+        a = player.choose_move(game, player.search(game))
+        assert a != from_gtp("A1", 5), "filled its own eye"
+        seen.append(a)
+    counts = np.bincount(seen, minlength=26)
+    legal = game.legal_mask() & ~game.own_eye_mask()
+    legal[-1] = False
+    assert set(np.flatnonzero(counts)) == set(np.flatnonzero(legal))  # every candidate drawn, nothing else
+    assert counts[legal].min() > 400 / legal.sum() / 3  # roughly uniform
+
+
+@pytest.fixture(scope="module")
+def checkpoint(tmp_path_factory):
+    torch = pytest.importorskip("torch")
+    from zero.nn.checkpoint import save_checkpoint
+    from zero.nn.network import GameShape, NetworkConfig, PolicyValueNet
+
+    torch.manual_seed(0)
+    net = PolicyValueNet(NetworkConfig(blocks=1, channels=8, global_pooling_channels=4, ownership_head=True), GameShape(17, 5, 26))
+    directory = tmp_path_factory.mktemp("ckpt")
+    save_checkpoint(directory, net, step=1, model_version=1)
+    return directory
+
+
+def ladder(args: list[str]) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "zero.cli", "ladder", *args], check=False, capture_output=True, text=True, timeout=600)
+
+
+@pytest.mark.slow
+def test_ladder_random_and_mcts_rungs_end_to_end(checkpoint, tmp_path):
+    out = ladder(["--model", str(checkpoint), "--visits", "4", "--games", "2", "--opponents", "random,mcts", "--json",
+                  "--sgf-dir", str(tmp_path)])
+    assert out.returncode == 0, out.stderr
+    result = json.loads(out.stdout)
+    assert result["size"] == 5  # the network's board
+    assert [r["rung"] for r in result["rungs"]] == ["random", "mcts"]
+    for r in result["rungs"]:
+        assert r["games"] == 2 and r["wins"] + r["losses"] + r["draws"] == 2 and r["illegal_moves"] == []
+    assert result["anchored"]["games"] == 0  # no rated rung played
+    assert len(list((tmp_path / "random").glob("*.sgf"))) == 2
+    assert "anchored rating: none" in format_ladder(result)
+
+
+def test_ladder_without_gnugo_says_so(checkpoint, monkeypatch, capsys):
+    import zero.match.ladder
+    from zero.cli import main
+
+    monkeypatch.setattr(zero.match.ladder, "find_gnugo", lambda: None)
+    with pytest.raises(SystemExit) as exit_info:
+        main(["ladder", "--model", str(checkpoint), "--opponents", "random,gnugo:1"])
+    err = capsys.readouterr().err
+    assert exit_info.value.code == 2 and err.strip().count("\n") == 0 and "GNU Go is not installed" in err
+
+
+@pytest.mark.gnugo
+@pytest.mark.slow
+def test_ladder_against_the_gnugo_anchor(checkpoint):
+    gnugo_path()
+    out = ladder(["--model", str(checkpoint), "--visits", "4", "--games", "2", "--opponents", "gnugo:10"])
+    assert out.returncode == 0, out.stderr
+    assert "gnugo:10" in out.stdout and "anchored rating (gnugo:10 = 1800)" in out.stdout and "2 games on rated rungs" in out.stdout

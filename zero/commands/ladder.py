@@ -1,0 +1,69 @@
+"""`zero ladder`: a model against uniform random, random-rollout MCTS and GNU Go levels, one anchored rating; table or --json (no torch import at module top)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from zero.match.ladder import DEFAULT_OPPONENTS
+
+    parser.add_argument("--model", required=True, metavar="CKPT", help="checkpoint file, checkpoints/ directory or run directory")
+    parser.add_argument("--visits", type=int, default=200, help="search visits per move of the model (and of the mcts rung)")
+    parser.add_argument("--games", "-n", type=int, default=20, help="games per rung (colours alternate)")
+    parser.add_argument("--opponents", default=DEFAULT_OPPONENTS, help=f"comma-separated rungs (default {DEFAULT_OPPONENTS})")
+    parser.add_argument("--komi", type=float, default=7.5, help="komi")
+    parser.add_argument("--parallel", "-p", type=int, default=1, help="games played at the same time")
+    parser.add_argument("--random-moves", type=int, default=8, help="opening moves our engines draw in proportion to visits, so games differ")
+    parser.add_argument("--sgf-dir", default="", help="directory for the games' SGF, one folder per rung")
+    parser.add_argument("--device", default="cpu", help="network device of the model: auto, cpu or cuda")
+    parser.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
+    parser.add_argument("--verbose", "-v", action="store_true", help="log each finished game to stderr")
+
+
+def run(args: argparse.Namespace) -> int:
+    from zero.common.configlib import fail
+    from zero.match.ladder import (
+        LadderError,
+        LadderSettings,
+        find_gnugo,
+        format_ladder,
+        parse_rungs,
+        run_ladder,
+        zero_gtp_command,
+    )
+    from zero.nn.checkpoint import CheckpointError, load_checkpoint
+
+    logging.basicConfig(stream=sys.stderr, level=logging.INFO if args.verbose else logging.WARNING, format="%(name)s: %(message)s")
+    if args.games < 1:
+        fail(f"--games must be >= 1, got {args.games}")
+    if args.visits < 1:
+        fail(f"--visits must be >= 1, got {args.visits}")
+    if args.random_moves < 0:
+        fail(f"--random-moves must be >= 0, got {args.random_moves}")
+    try:
+        rungs = parse_rungs(args.opponents, visits=args.visits, gnugo=find_gnugo(), random_moves=args.random_moves)
+    except LadderError as exc:
+        fail(str(exc))
+    try:
+        size = load_checkpoint(args.model).shape.board_size  # the network fixes the board
+    except (CheckpointError, OSError) as exc:
+        fail(f"--model {args.model}: {exc}")
+    engine = zero_gtp_command("--model", args.model, "--visits", str(args.visits), "--device", args.device,
+                              f"gtp.random_moves={args.random_moves}")
+    settings = LadderSettings(engine=engine, rungs=tuple(rungs), games=args.games, size=size, komi=args.komi,
+                              parallel=args.parallel, sgf_dir=args.sgf_dir)
+
+    def progress(rung, rec) -> None:
+        if args.verbose:
+            print(f"{rung.name} game {rec.index}: {rec.result} ({rec.reason}, {rec.moves} moves)", file=sys.stderr, flush=True)
+
+    try:
+        result = run_ladder(settings, progress)
+    except OSError as exc:
+        fail(f"cannot start an engine: {exc}")
+    print(json.dumps(result) if args.json else format_ladder(result))
+    return 0
