@@ -66,7 +66,9 @@ def transform_action(action: int, size: int, k: int) -> int:
 def _permute_points(policy: np.ndarray, size: int, perm: np.ndarray) -> np.ndarray:
     points = size * size
     if policy.shape[-1] not in (points, points + 1):
-        raise ValueError(f"policy has {policy.shape[-1]} entries; expected {points} or {points + 1} for a {size}x{size} board")
+        raise ValueError(
+            f"policy has {policy.shape[-1]} entries; expected {points} or {points + 1} for a {size}x{size} board"
+        )
     out = np.array(policy, copy=True)
     out[..., :points] = policy[..., perm]
     return out

@@ -7,6 +7,17 @@ from mcts.search import BatchedSearch, SearchResult, choose_moves, visit_policy
 from mcts.tree import NO_ACTION, NO_PARENT, ROOT, UNVISITED, Tree
 
 __all__ = [
-    "BatchedSearch", "Evaluator", "NO_ACTION", "NO_PARENT", "ROOT", "SearchGame", "SearchParams", "SearchResult",
-    "Tree", "UNVISITED", "UniformEvaluator", "choose_moves", "visit_policy",
+    "BatchedSearch",
+    "Evaluator",
+    "NO_ACTION",
+    "NO_PARENT",
+    "ROOT",
+    "SearchGame",
+    "SearchParams",
+    "SearchResult",
+    "Tree",
+    "UNVISITED",
+    "UniformEvaluator",
+    "choose_moves",
+    "visit_policy",
 ]

@@ -81,7 +81,9 @@ def sigma_completed_q(raw_value, legal, prior, visits, value_sum, c_visit, c_sca
 
 
 @njit(cache=True)
-def select_root_action(considered_visit, scores, raw_value, legal, prior, visits, virtual, value_sum, c_visit, c_scale, sigma):
+def select_root_action(
+    considered_visit, scores, raw_value, legal, prior, visits, virtual, value_sum, c_visit, c_scale, sigma
+):
     """The root action of one simulation: argmax of scores + sigma among considered actions with N + in-flight == considered_visit.
 
     scores float64[A]: g + logits for the Gumbel-top-m actions, NOT_CONSIDERED elsewhere; virtual int32[A]
@@ -112,8 +114,20 @@ def select_root_action(considered_visit, scores, raw_value, legal, prior, visits
 
 
 @njit(cache=True)
-def root_outputs(node_count, terminal, raw_value, legal, children_prior, children_visits, children_value_sum,
-                 scores, c_visit, c_scale, improved_policy, chosen):
+def root_outputs(
+    node_count,
+    terminal,
+    raw_value,
+    legal,
+    children_prior,
+    children_visits,
+    children_value_sum,
+    scores,
+    c_visit,
+    c_scale,
+    improved_policy,
+    chosen,
+):
     """After the search: the improved policy softmax(logits + sigma(completed Q)) float32[B, A] and the chosen action int32[B].
 
     Chosen: among the considered actions with the most visits, the argmax of g + logits + sigma (the
@@ -128,8 +142,16 @@ def root_outputs(node_count, terminal, raw_value, legal, children_prior, childre
         chosen[b] = -1
         if node_count[b] == 0 or terminal[b, 0]:
             continue
-        sigma_completed_q(raw_value[b, 0], legal[b, 0], children_prior[b, 0], children_visits[b, 0],
-                          children_value_sum[b, 0], c_visit, c_scale, sigma)
+        sigma_completed_q(
+            raw_value[b, 0],
+            legal[b, 0],
+            children_prior[b, 0],
+            children_visits[b, 0],
+            children_value_sum[b, 0],
+            c_visit,
+            c_scale,
+            sigma,
+        )
         top = -np.inf
         for a in range(num_actions):
             if legal[b, 0, a] and children_prior[b, 0, a] > 0.0:
@@ -148,6 +170,10 @@ def root_outputs(node_count, terminal, raw_value, legal, children_prior, childre
                 most = max(most, children_visits[b, 0, a])
         best_score = -np.inf
         for a in range(num_actions):
-            if scores[b, a] != NOT_CONSIDERED and children_visits[b, 0, a] == most and scores[b, a] + sigma[a] > best_score:
+            if (
+                scores[b, a] != NOT_CONSIDERED
+                and children_visits[b, 0, a] == most
+                and scores[b, a] + sigma[a] > best_score
+            ):
                 best_score = scores[b, a] + sigma[a]
                 chosen[b] = a

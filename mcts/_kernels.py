@@ -40,8 +40,20 @@ def _exploration(b, node, constants, node_visits, node_virtual):
 
 
 @njit(cache=True)
-def puct_scores(b, node, constants, legal, children_prior, children_visits, children_value_sum,
-                children_virtual, node_visits, node_value_sum, node_virtual, out):
+def puct_scores(
+    b,
+    node,
+    constants,
+    legal,
+    children_prior,
+    children_visits,
+    children_value_sum,
+    children_virtual,
+    node_visits,
+    node_value_sum,
+    node_virtual,
+    out,
+):
     """PUCT score of every action at node ``node`` of tree ``b`` into ``out`` (float64[A]); illegal -> -inf.
 
     score(a) = Q(a) + c(s) * P(a) * sqrt(N(s)) / (1 + N(a))      (AlphaZero, Silver et al. 2018)
@@ -79,8 +91,19 @@ def puct_scores(b, node, constants, legal, children_prior, children_visits, chil
 
 
 @njit(cache=True)
-def select_child(b, node, constants, legal, children_prior, children_visits, children_value_sum,
-                 children_virtual, node_visits, node_value_sum, node_virtual):
+def select_child(
+    b,
+    node,
+    constants,
+    legal,
+    children_prior,
+    children_visits,
+    children_value_sum,
+    children_virtual,
+    node_visits,
+    node_value_sum,
+    node_virtual,
+):
     """argmax over a of ``puct_scores`` (first on ties) in one pass; NO_ACTION if no legal action.
 
     Every unvisited edge gets the same FPU value, so among them the highest prior wins and the
@@ -118,7 +141,9 @@ def select_child(b, node, constants, legal, children_prior, children_visits, chi
     parent_q = node_value_sum[b, node] / max(node_visits[b, node], 1)
     fpu = parent_q - reduction * np.sqrt(visited_mass)
     unvisited_score = fpu + explore * best_unvisited_prior / (1.0 + 0.0)
-    if unvisited_score > best_visited_score or (unvisited_score == best_visited_score and best_unvisited < best_visited):
+    if unvisited_score > best_visited_score or (
+        unvisited_score == best_visited_score and best_unvisited < best_visited
+    ):
         return best_unvisited
     return best_visited
 
@@ -135,11 +160,34 @@ def _revert_virtual(b, path, depth, children_index, children_virtual, node_virtu
 
 
 @njit(cache=True)
-def select_leaves(target_visits, leaves_per_tree, constants, node_count, children_index, legal,
-                  children_prior, children_visits, children_value_sum, children_virtual,
-                  node_visits, node_value_sum, node_virtual, terminal, raw_value,
-                  leaf_tree, leaf_node, leaf_action, leaf_slot, eval_root, eval_paths, eval_length,
-                  gumbel_root, root_scores, considered_visits, start_visits):
+def select_leaves(
+    target_visits,
+    leaves_per_tree,
+    constants,
+    node_count,
+    children_index,
+    legal,
+    children_prior,
+    children_visits,
+    children_value_sum,
+    children_virtual,
+    node_visits,
+    node_value_sum,
+    node_virtual,
+    terminal,
+    raw_value,
+    leaf_tree,
+    leaf_node,
+    leaf_action,
+    leaf_slot,
+    eval_root,
+    eval_paths,
+    eval_length,
+    gumbel_root,
+    root_scores,
+    considered_visits,
+    start_visits,
+):
     """Select up to ``leaves_per_tree`` leaves in each of the B trees, adding virtual loss on their paths.
 
     A tree takes part when its root exists, is not terminal and has fewer root visits than
@@ -186,12 +234,33 @@ def select_leaves(target_visits, leaves_per_tree, constants, node_count, childre
                     break
                 if gumbel_root and node == ROOT:
                     k = min(max(node_visits[b, ROOT] - 1 + node_virtual[b, ROOT] - start_visits[b], 0), last_k)
-                    a = select_root_action(considered_visits[b, k], root_scores[b], raw_value[b, ROOT], legal[b, ROOT],
-                                           children_prior[b, ROOT], children_visits[b, ROOT], children_virtual[b, ROOT],
-                                           children_value_sum[b, ROOT], constants[GUMBEL_C_VISIT], constants[GUMBEL_C_SCALE], sigma)
+                    a = select_root_action(
+                        considered_visits[b, k],
+                        root_scores[b],
+                        raw_value[b, ROOT],
+                        legal[b, ROOT],
+                        children_prior[b, ROOT],
+                        children_visits[b, ROOT],
+                        children_virtual[b, ROOT],
+                        children_value_sum[b, ROOT],
+                        constants[GUMBEL_C_VISIT],
+                        constants[GUMBEL_C_SCALE],
+                        sigma,
+                    )
                 else:
-                    a = select_child(b, node, constants, legal, children_prior, children_visits, children_value_sum,
-                                     children_virtual, node_visits, node_value_sum, node_virtual)
+                    a = select_child(
+                        b,
+                        node,
+                        constants,
+                        legal,
+                        children_prior,
+                        children_visits,
+                        children_value_sum,
+                        children_virtual,
+                        node_visits,
+                        node_value_sum,
+                        node_virtual,
+                    )
                 if a == NO_ACTION:
                     break  # no legal move: valued like a terminal node, with its stored value
                 child = children_index[b, node, a]
@@ -233,9 +302,30 @@ def select_leaves(target_visits, leaves_per_tree, constants, node_count, childre
 
 
 @njit(cache=True)
-def _init_node(b, node, parent_node, action, value, is_terminal, legal_row, prior_row,
-               parent, action_from_parent, terminal, raw_value, node_visits, node_value_sum, node_value_sq_sum, node_virtual,
-               children_index, legal, children_prior, children_visits, children_value_sum, children_virtual):
+def _init_node(
+    b,
+    node,
+    parent_node,
+    action,
+    value,
+    is_terminal,
+    legal_row,
+    prior_row,
+    parent,
+    action_from_parent,
+    terminal,
+    raw_value,
+    node_visits,
+    node_value_sum,
+    node_value_sq_sum,
+    node_virtual,
+    children_index,
+    legal,
+    children_prior,
+    children_visits,
+    children_value_sum,
+    children_virtual,
+):
     """Write node ``node`` of tree ``b``: its scalars and its child rows (priors masked and normalised over legal moves)."""
     num_actions = legal.shape[2]
     parent[b, node] = parent_node
@@ -270,8 +360,20 @@ def _init_node(b, node, parent_node, action, value, is_terminal, legal_row, prio
 
 
 @njit(cache=True)
-def _backup(b, node, value, parent, action_from_parent, node_visits, node_value_sum, node_value_sq_sum, node_virtual,
-            children_visits, children_value_sum, children_virtual):
+def _backup(
+    b,
+    node,
+    value,
+    parent,
+    action_from_parent,
+    node_visits,
+    node_value_sum,
+    node_value_sq_sum,
+    node_virtual,
+    children_visits,
+    children_value_sum,
+    children_virtual,
+):
     """Add one visit of ``value`` (for the player to move at ``node``) to the node and every edge above it, flipping sign per ply and removing the virtual visits.
 
     ``node_value_sq_sum`` gains value**2 on every node of the path (the square needs no sign flip):
@@ -298,11 +400,33 @@ def _backup(b, node, value, parent, action_from_parent, node_visits, node_value_
 
 
 @njit(cache=True)
-def expand_and_backup(num_leaves, leaf_tree, leaf_node, leaf_action, leaf_slot,
-                      eval_priors, eval_values, eval_legal, eval_terminal, eval_terminal_value,
-                      node_count, parent, action_from_parent, terminal, raw_value,
-                      node_visits, node_value_sum, node_value_sq_sum, node_virtual,
-                      children_index, legal, children_prior, children_visits, children_value_sum, children_virtual):
+def expand_and_backup(
+    num_leaves,
+    leaf_tree,
+    leaf_node,
+    leaf_action,
+    leaf_slot,
+    eval_priors,
+    eval_values,
+    eval_legal,
+    eval_terminal,
+    eval_terminal_value,
+    node_count,
+    parent,
+    action_from_parent,
+    terminal,
+    raw_value,
+    node_visits,
+    node_value_sum,
+    node_value_sq_sum,
+    node_virtual,
+    children_index,
+    legal,
+    children_prior,
+    children_visits,
+    children_value_sum,
+    children_virtual,
+):
     """Create the node of every NEW leaf (in leaf order) and back up every leaf's value to its root.
 
     A terminal NEW leaf is valued by ``eval_terminal_value`` (the game result), never by the
@@ -321,22 +445,74 @@ def expand_and_backup(num_leaves, leaf_tree, leaf_node, leaf_action, leaf_slot,
             node_count[b] += 1
             is_terminal = eval_terminal[slot]
             value = eval_terminal_value[slot] if is_terminal else eval_values[slot]
-            _init_node(b, node, p, a, value, is_terminal, eval_legal[slot], eval_priors[slot],
-                       parent, action_from_parent, terminal, raw_value, node_visits, node_value_sum, node_value_sq_sum, node_virtual,
-                       children_index, legal, children_prior, children_visits, children_value_sum, children_virtual)
+            _init_node(
+                b,
+                node,
+                p,
+                a,
+                value,
+                is_terminal,
+                eval_legal[slot],
+                eval_priors[slot],
+                parent,
+                action_from_parent,
+                terminal,
+                raw_value,
+                node_visits,
+                node_value_sum,
+                node_value_sq_sum,
+                node_virtual,
+                children_index,
+                legal,
+                children_prior,
+                children_visits,
+                children_value_sum,
+                children_virtual,
+            )
             children_index[b, p, a] = node
         else:
             node = leaf_node[k]
             value = raw_value[b, node]
-        _backup(b, node, value, parent, action_from_parent, node_visits, node_value_sum, node_value_sq_sum, node_virtual,
-                children_visits, children_value_sum, children_virtual)
+        _backup(
+            b,
+            node,
+            value,
+            parent,
+            action_from_parent,
+            node_visits,
+            node_value_sum,
+            node_value_sq_sum,
+            node_virtual,
+            children_visits,
+            children_value_sum,
+            children_virtual,
+        )
 
 
 @njit(cache=True)
-def expand_roots(trees, priors, values, root_legal, root_terminal, root_terminal_value,
-                 node_count, parent, action_from_parent, terminal, raw_value,
-                 node_visits, node_value_sum, node_value_sq_sum, node_virtual,
-                 children_index, legal, children_prior, children_visits, children_value_sum, children_virtual):
+def expand_roots(
+    trees,
+    priors,
+    values,
+    root_legal,
+    root_terminal,
+    root_terminal_value,
+    node_count,
+    parent,
+    action_from_parent,
+    terminal,
+    raw_value,
+    node_visits,
+    node_value_sum,
+    node_value_sq_sum,
+    node_virtual,
+    children_index,
+    legal,
+    children_prior,
+    children_visits,
+    children_value_sum,
+    children_virtual,
+):
     """Create the root (node 0, one visit) of each tree in ``trees`` (int32[R]).
 
     priors float32[R,A] and values float32[R] belong to ``trees`` in order (rows of terminal roots are
@@ -346,9 +522,30 @@ def expand_roots(trees, priors, values, root_legal, root_terminal, root_terminal
         b = trees[r]
         is_terminal = root_terminal[b]
         value = root_terminal_value[b] if is_terminal else values[r]
-        _init_node(b, ROOT, NO_PARENT, NO_ACTION, value, is_terminal, root_legal[b], priors[r],
-                   parent, action_from_parent, terminal, raw_value, node_visits, node_value_sum, node_value_sq_sum, node_virtual,
-                   children_index, legal, children_prior, children_visits, children_value_sum, children_virtual)
+        _init_node(
+            b,
+            ROOT,
+            NO_PARENT,
+            NO_ACTION,
+            value,
+            is_terminal,
+            root_legal[b],
+            priors[r],
+            parent,
+            action_from_parent,
+            terminal,
+            raw_value,
+            node_visits,
+            node_value_sum,
+            node_value_sq_sum,
+            node_virtual,
+            children_index,
+            legal,
+            children_prior,
+            children_visits,
+            children_value_sum,
+            children_virtual,
+        )
         node_count[b] = 1
         node_visits[b, ROOT] = 1
         node_value_sum[b, ROOT] = value
@@ -356,9 +553,26 @@ def expand_roots(trees, priors, values, root_legal, root_terminal, root_terminal
 
 
 @njit(cache=True)
-def keep_subtree(b, new_root, new_index, node_count, parent, action_from_parent, terminal, raw_value,
-                 node_visits, node_value_sum, node_value_sq_sum, node_virtual,
-                 children_index, legal, children_prior, children_visits, children_value_sum, children_virtual):
+def keep_subtree(
+    b,
+    new_root,
+    new_index,
+    node_count,
+    parent,
+    action_from_parent,
+    terminal,
+    raw_value,
+    node_visits,
+    node_value_sum,
+    node_value_sq_sum,
+    node_virtual,
+    children_index,
+    legal,
+    children_prior,
+    children_visits,
+    children_value_sum,
+    children_virtual,
+):
     """Make node ``new_root`` of tree ``b`` the root, keeping its subtree renumbered 0..K-1 in creation order.
 
     Works in place: a parent is always created before its children, so kept nodes only move to

@@ -77,7 +77,9 @@ def norm_to_t(z: float, n: np.ndarray) -> np.ndarray:
     return np.sqrt(n * np.expm1(z * z * (n - 1.5) / ((n - 1) * (n - 1))))
 
 
-def value_lcb(visits: np.ndarray, value_sum: np.ndarray, value_sq_sum: np.ndarray, stdevs: float = LCB_STDEVS) -> np.ndarray:
+def value_lcb(
+    visits: np.ndarray, value_sum: np.ndarray, value_sq_sum: np.ndarray, stdevs: float = LCB_STDEVS
+) -> np.ndarray:
     """float64 lower confidence bound on the mean value W / N from N, W and the sum of squared values (any shape).
 
     LCB = mean - t(stdevs, N) * sqrt(variance / N) with variance = sum of squares / N - mean^2 (at least 1e-8);
@@ -146,8 +148,15 @@ class BatchedSearch:
     in a tree depends on the other trees, so B searches together equal B searches alone.
     """
 
-    def __init__(self, params: SearchParams, *, batch_size: int, num_actions: int, seed: int = 0,
-                 max_leaves_per_step: int | None = None) -> None:
+    def __init__(
+        self,
+        params: SearchParams,
+        *,
+        batch_size: int,
+        num_actions: int,
+        seed: int = 0,
+        max_leaves_per_step: int | None = None,
+    ) -> None:
         params.validate()
         self.params = params
         self.batch_size = batch_size
@@ -204,9 +213,17 @@ class BatchedSearch:
 
     # ---- the search ----------------------------------------------------------------------
 
-    def run(self, game: SearchGame, evaluator: Evaluator, *, add_noise: bool | np.ndarray,
-            simulations: int | np.ndarray | None = None, max_seconds: float | None = None,
-            leaves_per_step: int | None = None, move_filter: MoveFilter | None = None) -> SearchResult:
+    def run(
+        self,
+        game: SearchGame,
+        evaluator: Evaluator,
+        *,
+        add_noise: bool | np.ndarray,
+        simulations: int | np.ndarray | None = None,
+        max_seconds: float | None = None,
+        leaves_per_step: int | None = None,
+        move_filter: MoveFilter | None = None,
+    ) -> SearchResult:
         """Search the B roots of ``game`` until each has ``simulations`` visits (default params.simulations; one per tree
         when an int[B] array; 0 = leave that tree alone) or time runs out; ``move_filter`` restricts the moves of new nodes.
 
@@ -221,7 +238,9 @@ class BatchedSearch:
         noise = np.broadcast_to(np.asarray(add_noise, np.bool_), (self.batch_size,))
         leaves = self.params.leaves_per_step if leaves_per_step is None else leaves_per_step
         if not 1 <= leaves <= self._leaf_tree.shape[0] // self.batch_size:
-            raise ValueError(f"leaves_per_step must be in 1..{self._leaf_tree.shape[0] // self.batch_size}, got {leaves}")
+            raise ValueError(
+                f"leaves_per_step must be in 1..{self._leaf_tree.shape[0] // self.batch_size}, got {leaves}"
+            )
         if game.num_actions != self.num_actions:
             raise ValueError(f"game has {game.num_actions} actions, the search was built for {self.num_actions}")
         deadline = None if max_seconds is None else time.perf_counter() + max_seconds
@@ -245,8 +264,19 @@ class BatchedSearch:
             priors, values, legal, terminal, terminal_value = self._evaluate_new_leaves(game, evaluator, num_new)
             t2 = clock()
             _kernels.expand_and_backup(
-                num_leaves, self._leaf_tree, self._leaf_node, self._leaf_action, self._leaf_slot,
-                priors, values, legal, terminal, terminal_value, tree.node_count, *tree.node_arrays())
+                num_leaves,
+                self._leaf_tree,
+                self._leaf_node,
+                self._leaf_action,
+                self._leaf_slot,
+                priors,
+                values,
+                legal,
+                terminal,
+                terminal_value,
+                tree.node_count,
+                *tree.node_arrays(),
+            )
             t3 = clock()
             timing["expand"] += t3 - t2
             timing["step"] += t3 - t0
@@ -263,21 +293,46 @@ class BatchedSearch:
     def temper_root_priors(self, temperature: np.ndarray) -> None:
         """P(root, a) <- P^(1/T) renormalised over the legal moves, T = temperature[b] > 0 per tree (KataGo's rootPolicyTemperature; T > 1 widens)."""
         tree = self.tree
-        for b in np.flatnonzero((np.asarray(temperature) != 1.0) & (tree.node_count > 0)):  # once per root, not per step
+        for b in np.flatnonzero(
+            (np.asarray(temperature) != 1.0) & (tree.node_count > 0)
+        ):  # once per root, not per step
             legal = tree.legal[b, ROOT]
-            logits = np.log(np.maximum(tree.children_prior[b, ROOT, legal].astype(np.float64), 1e-30)) / float(temperature[b])
+            logits = np.log(np.maximum(tree.children_prior[b, ROOT, legal].astype(np.float64), 1e-30)) / float(
+                temperature[b]
+            )
             weights = np.exp(logits - logits.max())
             tree.children_prior[b, ROOT, legal] = (weights / weights.sum()).astype(np.float32)
 
     def _select_leaves(self, targets: np.ndarray, leaves: int) -> tuple[int, int]:
         tree = self.tree
         return _kernels.select_leaves(
-            targets, leaves, self._constants, tree.node_count, tree.children_index, tree.legal,
-            tree.children_prior, tree.children_visits, tree.children_value_sum, tree.children_virtual,
-            tree.node_visits, tree.node_value_sum, tree.node_virtual, tree.terminal, tree.raw_value,
-            self._leaf_tree, self._leaf_node, self._leaf_action, self._leaf_slot,
-            self._eval_root, self._eval_paths, self._eval_length,
-            self._gumbel, self._root_scores, self._considered_visits, self._start_visits)
+            targets,
+            leaves,
+            self._constants,
+            tree.node_count,
+            tree.children_index,
+            tree.legal,
+            tree.children_prior,
+            tree.children_visits,
+            tree.children_value_sum,
+            tree.children_virtual,
+            tree.node_visits,
+            tree.node_value_sum,
+            tree.node_virtual,
+            tree.terminal,
+            tree.raw_value,
+            self._leaf_tree,
+            self._leaf_node,
+            self._leaf_action,
+            self._leaf_slot,
+            self._eval_root,
+            self._eval_paths,
+            self._eval_length,
+            self._gumbel,
+            self._root_scores,
+            self._considered_visits,
+            self._start_visits,
+        )
 
     def _sample_gumbel_roots(self, noise: np.ndarray, targets: np.ndarray) -> None:
         """Gumbel-top-m of each root (Danihelka et al. 2022): scores g + logits for the m sampled actions, and its visit schedule.
@@ -307,14 +362,23 @@ class BatchedSearch:
         num_actions = self.num_actions
         if num_new == 0:
             empty = np.zeros(0, np.float32)
-            return np.zeros((0, num_actions), np.float32), empty, np.zeros((0, num_actions), np.bool_), np.zeros(0, np.bool_), empty
+            return (
+                np.zeros((0, num_actions), np.float32),
+                empty,
+                np.zeros((0, num_actions), np.bool_),
+                np.zeros(0, np.bool_),
+                empty,
+            )
         t0 = time.perf_counter()
         planes, legal, terminal, terminal_value = game.leaf_inputs(
-            self._eval_root[:num_new], self._eval_paths[:num_new], self._eval_length[:num_new])
+            self._eval_root[:num_new], self._eval_paths[:num_new], self._eval_length[:num_new]
+        )
         t1 = time.perf_counter()
         self.timing["leaf_inputs"] += t1 - t0
         if self._move_filter is not None:
-            legal = self._move_filter.apply(np.asarray(legal, np.bool_), self._eval_root[:num_new], self._eval_length[:num_new])
+            legal = self._move_filter.apply(
+                np.asarray(legal, np.bool_), self._eval_root[:num_new], self._eval_length[:num_new]
+            )
         terminal = np.asarray(terminal, np.bool_)
         if terminal.any():  # terminal leaves are valued by the game: do not spend network capacity on them
             live = np.flatnonzero(~terminal)
@@ -327,8 +391,13 @@ class BatchedSearch:
         else:
             priors, values = evaluator.evaluate(planes)
         self.timing["evaluate"] += time.perf_counter() - t1
-        return (np.ascontiguousarray(priors, np.float32), np.ascontiguousarray(values, np.float32),
-                np.ascontiguousarray(legal, np.bool_), terminal, np.ascontiguousarray(terminal_value, np.float32))
+        return (
+            np.ascontiguousarray(priors, np.float32),
+            np.ascontiguousarray(values, np.float32),
+            np.ascontiguousarray(legal, np.bool_),
+            terminal,
+            np.ascontiguousarray(terminal_value, np.float32),
+        )
 
     def _expand_roots(self, game: SearchGame, evaluator: Evaluator) -> None:
         empty = np.flatnonzero(self.tree.node_count == 0).astype(np.int32)
@@ -347,8 +416,16 @@ class BatchedSearch:
             rows = np.flatnonzero(~terminal[empty])
             priors[rows] = p
             values[rows] = v
-        _kernels.expand_roots(empty, priors, values, np.ascontiguousarray(legal, np.bool_), terminal,
-                              np.ascontiguousarray(terminal_value, np.float32), self.tree.node_count, *self.tree.node_arrays())
+        _kernels.expand_roots(
+            empty,
+            priors,
+            values,
+            np.ascontiguousarray(legal, np.bool_),
+            terminal,
+            np.ascontiguousarray(terminal_value, np.float32),
+            self.tree.node_count,
+            *self.tree.node_arrays(),
+        )
 
     def _add_root_noise(self, noisy: np.ndarray) -> None:
         """P(root, a) <- (1 - eps) P + eps * Dir(alpha) over the legal moves, once per root where ``noisy[b]`` (AlphaGo Zero)."""
@@ -379,7 +456,9 @@ class BatchedSearch:
         visits = np.where(has_root[:, None], tree.children_visits[:, ROOT, :], 0).astype(np.int32)
         with np.errstate(invalid="ignore", divide="ignore"):
             q = np.where(visits > 0, tree.children_value_sum[:, ROOT, :] / visits, np.nan).astype(np.float32)
-            root_value = np.where(has_root, tree.node_value_sum[:, ROOT] / np.maximum(tree.node_visits[:, ROOT], 1), 0.0)
+            root_value = np.where(
+                has_root, tree.node_value_sum[:, ROOT] / np.maximum(tree.node_visits[:, ROOT], 1), 0.0
+            )
         prior = np.where(has_root[:, None], tree.children_prior[:, ROOT, :], 0.0).astype(np.float32)
         child = tree.children_index[:, ROOT, :]
         child_sq = np.take_along_axis(tree.node_value_sq_sum, np.maximum(child, 0), axis=1)
@@ -391,17 +470,37 @@ class BatchedSearch:
         if self._gumbel:
             improved = np.zeros((self.batch_size, self.num_actions), np.float32)
             chosen = np.zeros(self.batch_size, np.int32)
-            _gumbel_kernels.root_outputs(tree.node_count, tree.terminal, tree.raw_value, tree.legal, tree.children_prior,
-                                         tree.children_visits, tree.children_value_sum, self._root_scores,
-                                         self.params.gumbel_c_visit, self.params.gumbel_c_scale, improved, chosen)
+            _gumbel_kernels.root_outputs(
+                tree.node_count,
+                tree.terminal,
+                tree.raw_value,
+                tree.legal,
+                tree.children_prior,
+                tree.children_visits,
+                tree.children_value_sum,
+                self._root_scores,
+                self.params.gumbel_c_visit,
+                self.params.gumbel_c_scale,
+                improved,
+                chosen,
+            )
         return SearchResult(
-            visits=visits, q=q, prior=prior, root_value=root_value.astype(np.float32),
-            principal_variation=pv, pv_length=pv_length,
-            terminal=has_root & tree.terminal[:, ROOT], simulations=tree.root_visits(),
+            visits=visits,
+            q=q,
+            prior=prior,
+            root_value=root_value.astype(np.float32),
+            principal_variation=pv,
+            pv_length=pv_length,
+            terminal=has_root & tree.terminal[:, ROOT],
+            simulations=tree.root_visits(),
             q_lcb=np.where(has_root[:, None], q_lcb, np.nan).astype(np.float32),
-            improved_policy=improved, chosen_action=chosen)
+            improved_policy=improved,
+            chosen_action=chosen,
+        )
 
-    def variations(self, trees: np.ndarray, actions: np.ndarray, max_length: int = 64) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def variations(
+        self, trees: np.ndarray, actions: np.ndarray, max_length: int = 64
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """For each (tree, root move) pair: the line that starts with the move and follows the most visits.
 
         Returns (moves int32[K, D], visits int32[K, D] of each edge taken, length int32[K]) with D = max_length;
@@ -412,6 +511,14 @@ class BatchedSearch:
         moves = np.empty((trees.size, max_length), np.int32)
         visits = np.empty((trees.size, max_length), np.int32)
         length = np.empty(trees.size, np.int32)
-        _kernels.move_variations(self.tree.node_count, self.tree.children_index, self.tree.children_visits,
-                                 trees, actions, moves, visits, length)
+        _kernels.move_variations(
+            self.tree.node_count,
+            self.tree.children_index,
+            self.tree.children_visits,
+            trees,
+            actions,
+            moves,
+            visits,
+            length,
+        )
         return moves, visits, length

@@ -51,7 +51,9 @@ class Tree:
     def allocate(cls, batch_size: int, capacity: int, num_actions: int) -> Tree:
         """Empty trees; rows are written only when a node is created, so allocation is cheap."""
         if batch_size < 1 or capacity < 2 or num_actions < 1:
-            raise ValueError(f"batch_size, capacity, num_actions must be >= 1, 2, 1; got {batch_size}, {capacity}, {num_actions}")
+            raise ValueError(
+                f"batch_size, capacity, num_actions must be >= 1, 2, 1; got {batch_size}, {capacity}, {num_actions}"
+            )
         b, m, a = batch_size, capacity, num_actions
         return cls(
             node_count=np.zeros(b, np.int32),
@@ -90,10 +92,20 @@ class Tree:
     def node_arrays(self) -> tuple[np.ndarray, ...]:
         """The arrays in the order the kernels take them after node_count (parent ... children_virtual)."""
         return (
-            self.parent, self.action_from_parent, self.terminal, self.raw_value,
-            self.node_visits, self.node_value_sum, self.node_value_sq_sum, self.node_virtual,
-            self.children_index, self.legal, self.children_prior,
-            self.children_visits, self.children_value_sum, self.children_virtual,
+            self.parent,
+            self.action_from_parent,
+            self.terminal,
+            self.raw_value,
+            self.node_visits,
+            self.node_value_sum,
+            self.node_value_sq_sum,
+            self.node_virtual,
+            self.children_index,
+            self.legal,
+            self.children_prior,
+            self.children_visits,
+            self.children_value_sum,
+            self.children_virtual,
         )
 
     def reset(self, trees: np.ndarray | None = None) -> None:
@@ -136,19 +148,34 @@ class Tree:
                 for a in np.flatnonzero(idx != UNVISITED):
                     c = int(idx[a])
                     assert n < c < count, f"tree {b} node {n}: child {c} out of order"
-                    assert self.parent[b, c] == n and self.action_from_parent[b, c] == a, f"tree {b} node {c}: wrong parent link"
-                    assert self.children_visits[b, n, a] == self.node_visits[b, c], f"tree {b} edge {n}/{a}: N differs from the child's"
+                    assert self.parent[b, c] == n and self.action_from_parent[b, c] == a, (
+                        f"tree {b} node {c}: wrong parent link"
+                    )
+                    assert self.children_visits[b, n, a] == self.node_visits[b, c], (
+                        f"tree {b} edge {n}/{a}: N differs from the child's"
+                    )
                     assert np.isclose(self.children_value_sum[b, n, a], -self.node_value_sum[b, c], atol=1e-3), (
-                        f"tree {b} edge {n}/{a}: W is not minus the child's value sum")
-                unexplored = (idx == UNVISITED)
-                assert not self.children_visits[b, n][unexplored].any(), f"tree {b} node {n}: visits on an edge without child"
+                        f"tree {b} edge {n}/{a}: W is not minus the child's value sum"
+                    )
+                unexplored = idx == UNVISITED
+                assert not self.children_visits[b, n][unexplored].any(), (
+                    f"tree {b} node {n}: visits on an edge without child"
+                )
                 n_visits = max(int(self.node_visits[b, n]), 1)
                 assert self.node_value_sq_sum[b, n] >= self.node_value_sum[b, n] ** 2 / n_visits - 1e-3, (
-                    f"tree {b} node {n}: sum of squares below (sum)^2 / N")
-                assert self.node_value_sq_sum[b, n] <= n_visits + 1e-3, f"tree {b} node {n}: sum of squares above N (values are in [-1, 1])"
-                own = 0 if n == ROOT and self.node_visits[b, n] == 0 else self.node_visits[b, n] - self.children_visits[b, n].sum()
+                    f"tree {b} node {n}: sum of squares below (sum)^2 / N"
+                )
+                assert self.node_value_sq_sum[b, n] <= n_visits + 1e-3, (
+                    f"tree {b} node {n}: sum of squares above N (values are in [-1, 1])"
+                )
+                own = (
+                    0
+                    if n == ROOT and self.node_visits[b, n] == 0
+                    else self.node_visits[b, n] - self.children_visits[b, n].sum()
+                )
                 assert own >= 1 or self.terminal[b, n], f"tree {b} node {n}: visits do not add up"
                 if not self.terminal[b, n]:
                     assert own == 1, f"tree {b} node {n}: N(s) != 1 + sum N(s, a)"
-                    assert np.isclose(self.node_value_sum[b, n], self.raw_value[b, n] + self.children_value_sum[b, n].sum(), atol=1e-3), (
-                        f"tree {b} node {n}: value sum != own value + children's")
+                    assert np.isclose(
+                        self.node_value_sum[b, n], self.raw_value[b, n] + self.children_value_sum[b, n].sum(), atol=1e-3
+                    ), f"tree {b} node {n}: value sum != own value + children's"

@@ -56,7 +56,9 @@ class SelfPlayHost:
         """The Ray node this actor runs on (hex id, as in ray.nodes())."""
         return ray.get_runtime_context().get_node_id()
 
-    def play(self, version: int, weights: dict[str, np.ndarray], num_games: int, resign_threshold: float | None = None) -> dict[str, Any]:
+    def play(
+        self, version: int, weights: dict[str, np.ndarray], num_games: int, resign_threshold: float | None = None
+    ) -> dict[str, Any]:
         """Load model ``version`` if it is new, play ``num_games`` games; returns records and the worker's counters.
 
         ``resign_threshold`` (when not None) is the calibrated threshold the run sets (selfplay.resign).
@@ -70,8 +72,14 @@ class SelfPlayHost:
             self.version = version
             self.worker.set_model_version(version)
         records = self.worker.play(num_games)
-        return {"worker": self.worker_index, "pid": os.getpid(), "node": self.node_id(), "version": version, "records": records,
-                "stats": self.worker.stats.as_dict()}
+        return {
+            "worker": self.worker_index,
+            "pid": os.getpid(),
+            "node": self.node_id(),
+            "version": version,
+            "records": records,
+            "stats": self.worker.stats.as_dict(),
+        }
 
 
 def assigned_device(device: str) -> str:
@@ -109,8 +117,9 @@ def arena_task(
     from selfplay.arena import evaluate_version
 
     torch.set_num_threads(max(1, threads))
-    result = evaluate_version(config, new_version, new_weights, previous_version, previous_weights, seed=seed,
-                              device=assigned_device(device))
+    result = evaluate_version(
+        config, new_version, new_weights, previous_version, previous_weights, seed=seed, device=assigned_device(device)
+    )
     return {**result, "threads": torch.get_num_threads(), "node": ray.get_runtime_context().get_node_id()}
 
 

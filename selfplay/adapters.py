@@ -24,11 +24,15 @@ class GameAdapter(Protocol):
     def to_move(self, game) -> int: ...  # 0 or 1
     def result(self, game) -> float: ...  # finished game: +1 player 0 won, -1 lost, 0 draw
     def final_ownership(self, game) -> np.ndarray | None: ...  # int8[H, W] for player 0
-    def final_margin(self, game) -> float | None: ...  # finished game: area margin for player 0 (Go: Tromp-Taylor, komi included)
+    def final_margin(
+        self, game
+    ) -> float | None: ...  # finished game: area margin for player 0 (Go: Tromp-Taylor, komi included)
     def resign(self, game, player: int) -> None: ...
     def to_sgf(self, game, names: tuple[str, str] = ("", "")) -> bytes | None: ...
     def baseline_evaluator(self, rollouts: int, seed: int): ...  # random-rollout evaluator
-    def own_eye_moves(self, game) -> np.ndarray | None: ...  # bool[A] moves filling the mover's own eye (None: no such notion)
+    def own_eye_moves(
+        self, game
+    ) -> np.ndarray | None: ...  # bool[A] moves filling the mover's own eye (None: no such notion)
 
 
 class GoAdapter:

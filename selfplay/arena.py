@@ -44,7 +44,13 @@ class MatchResult:
         return (self.wins + 0.5 * self.draws) / max(self.games, 1)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"wins": self.wins, "losses": self.losses, "draws": self.draws, "score": self.score, "elo": elo_clipped(self.score, self.games)}
+        return {
+            "wins": self.wins,
+            "losses": self.losses,
+            "draws": self.draws,
+            "score": self.score,
+            "elo": elo_clipped(self.score, self.games),
+        }
 
 
 def play_match(
@@ -142,14 +148,37 @@ def strength_report(config, checkpoint: str, *, games: int, simulations: int, se
     net = NetworkEvaluator.from_checkpoint(checkpoint, expected_shape=game_shape(adapter), device="cpu")
     has_pass = adapter.num_actions == adapter.plane_shape[1] * adapter.plane_shape[2] + 1
     random_player = RandomMoveEvaluator(adapter.num_actions, has_pass, seed)
-    vs_random = play_match(adapter, params, net, random_player, games=games, simulations=simulations,
-                           simulations_b=1, seed=seed, keeps_own_eyes=(True, False))
+    vs_random = play_match(
+        adapter,
+        params,
+        net,
+        random_player,
+        games=games,
+        simulations=simulations,
+        simulations_b=1,
+        seed=seed,
+        keeps_own_eyes=(True, False),
+    )
     baseline = adapter.baseline_evaluator(config.arena.baseline_rollouts, seed)
-    vs_mcts = play_match(adapter, params, net, baseline, games=games, simulations=simulations,
-                         temperature_moves=config.arena.temperature_moves, seed=seed + 1)
-    return {"checkpoint": checkpoint, "model_version": net.model_version, "games": games, "simulations": simulations,
-            "baseline_rollouts": config.arena.baseline_rollouts,
-            "vs_random": vs_random.as_dict(), "vs_mcts_baseline": vs_mcts.as_dict()}
+    vs_mcts = play_match(
+        adapter,
+        params,
+        net,
+        baseline,
+        games=games,
+        simulations=simulations,
+        temperature_moves=config.arena.temperature_moves,
+        seed=seed + 1,
+    )
+    return {
+        "checkpoint": checkpoint,
+        "model_version": net.model_version,
+        "games": games,
+        "simulations": simulations,
+        "baseline_rollouts": config.arena.baseline_rollouts,
+        "vs_random": vs_random.as_dict(),
+        "vs_mcts_baseline": vs_mcts.as_dict(),
+    }
 
 
 def gnugo_rung(config, version: int, weights, *, seed: int = 0) -> dict[str, Any]:
@@ -176,9 +205,23 @@ def gnugo_rung(config, version: int, weights, *, seed: int = 0) -> dict[str, Any
     model.load_state_dict({k: torch.from_numpy(np.array(v)) for k, v in weights.items()})
     with tempfile.TemporaryDirectory(prefix="zero-rung-") as tmp:
         save_checkpoint(tmp, model, step=0, model_version=version)
-        command = [sys.executable, "-m", "zero.cli", "ladder", "--model", tmp, "--opponents", f"gnugo:{arena.gnugo_level}",
-                   "--games", str(arena.gnugo_games), "--visits", str(arena.gnugo_visits), "--komi", f"{config.go.komi:g}",
-                   "--json"]
+        command = [
+            sys.executable,
+            "-m",
+            "zero.cli",
+            "ladder",
+            "--model",
+            tmp,
+            "--opponents",
+            f"gnugo:{arena.gnugo_level}",
+            "--games",
+            str(arena.gnugo_games),
+            "--visits",
+            str(arena.gnugo_visits),
+            "--komi",
+            f"{config.go.komi:g}",
+            "--json",
+        ]
         done = subprocess.run(command, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         lines = done.stderr.strip().splitlines()
@@ -186,14 +229,27 @@ def gnugo_rung(config, version: int, weights, *, seed: int = 0) -> dict[str, Any
     ladder = json.loads(done.stdout)
     row, anchored = ladder["rungs"][0], ladder["anchored"]
     keys = ("rung", "games", "wins", "losses", "draws", "win_rate", "win_rate_low", "win_rate_high", "elo")
-    return {"version": version, "visits": arena.gnugo_visits, **{k: row[k] for k in keys},
-            "illegal_moves": len(row["illegal_moves"]), "anchored_elo": anchored["elo"],
-            "anchored_low": anchored["elo_low"] if anchored["games"] else None,
-            "anchored_high": anchored["elo_high"] if anchored["games"] else None}
+    return {
+        "version": version,
+        "visits": arena.gnugo_visits,
+        **{k: row[k] for k in keys},
+        "illegal_moves": len(row["illegal_moves"]),
+        "anchored_elo": anchored["elo"],
+        "anchored_low": anchored["elo_low"] if anchored["games"] else None,
+        "anchored_high": anchored["elo_high"] if anchored["games"] else None,
+    }
 
 
-def evaluate_version(config, new_version: int, new_weights, previous_version: int, previous_weights, *, seed: int = 0,
-                     device: str = "cpu") -> dict[str, Any]:
+def evaluate_version(
+    config,
+    new_version: int,
+    new_weights,
+    previous_version: int,
+    previous_weights,
+    *,
+    seed: int = 0,
+    device: str = "cpu",
+) -> dict[str, Any]:
     """The arena's job for one version: vs the previous version (if any) and vs the random-rollout MCTS baseline; networks on ``device``."""
     import dataclasses
 
@@ -204,16 +260,37 @@ def evaluate_version(config, new_version: int, new_weights, previous_version: in
     params = dataclasses.replace(config.search, simulations=arena.simulations, reuse_tree=False)
     new = build_evaluator(config, device=device, adapter=adapter)
     load_numpy_weights(new, new_weights, new_version)
-    out: dict[str, Any] = {"version": new_version, "games": arena.games, "simulations": arena.simulations, "device": device}
+    out: dict[str, Any] = {
+        "version": new_version,
+        "games": arena.games,
+        "simulations": arena.simulations,
+        "device": device,
+    }
     baseline = adapter.baseline_evaluator(arena.baseline_rollouts, seed)
-    vs_base = play_match(adapter, params, new, baseline, games=arena.games, simulations=arena.simulations,
-                         temperature_moves=arena.temperature_moves, seed=seed)
+    vs_base = play_match(
+        adapter,
+        params,
+        new,
+        baseline,
+        games=arena.games,
+        simulations=arena.simulations,
+        temperature_moves=arena.temperature_moves,
+        seed=seed,
+    )
     out["vs_baseline"] = vs_base.as_dict()
     if previous_weights is not None and previous_version != new_version:
         old = build_evaluator(config, device=device, adapter=adapter)
         load_numpy_weights(old, previous_weights, previous_version)
-        vs_prev = play_match(adapter, params, new, old, games=arena.games, simulations=arena.simulations,
-                             temperature_moves=arena.temperature_moves, seed=seed + 1)
+        vs_prev = play_match(
+            adapter,
+            params,
+            new,
+            old,
+            games=arena.games,
+            simulations=arena.simulations,
+            temperature_moves=arena.temperature_moves,
+            seed=seed + 1,
+        )
         out["previous"] = previous_version
         out["vs_previous"] = vs_prev.as_dict()
     return out
@@ -227,7 +304,10 @@ class EloTable:
 
     def add(self, result: dict[str, Any]) -> None:
         version = int(result["version"])
-        row: dict[str, Any] = {"vs_baseline": result["vs_baseline"]["elo"], "score_vs_baseline": result["vs_baseline"]["score"]}
+        row: dict[str, Any] = {
+            "vs_baseline": result["vs_baseline"]["elo"],
+            "score_vs_baseline": result["vs_baseline"]["score"],
+        }
         chained = row["vs_baseline"]
         if "vs_previous" in result:
             prev = int(result["previous"])
@@ -282,8 +362,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model", required=True, help="checkpoint file, checkpoints/ directory or run directory")
     parser.add_argument("--games", type=int, default=100)
     parser.add_argument("--simulations", type=int, default=0, help="default: the config's arena.simulations")
-    parser.add_argument("overrides", nargs="*", metavar="key=value",
-                        help="config overrides, e.g. arena.baseline_rollouts=8 for a stronger baseline")
+    parser.add_argument(
+        "overrides",
+        nargs="*",
+        metavar="key=value",
+        help="config overrides, e.g. arena.baseline_rollouts=8 for a stronger baseline",
+    )
     args = parser.parse_args(argv)
     if args.games < 1 or args.simulations < 0:
         parser.error("--games must be at least 1 and --simulations at least 0")

@@ -50,7 +50,10 @@ def workers_per_node(
     counts = {}
     for node, resources in nodes.items():
         held = (reserved or {}).get(node, {})
-        fits = [math.floor((resources.get(name, 0.0) - held.get(name, 0.0)) / amount + EPS) for name, amount in demand.items()]
+        fits = [
+            math.floor((resources.get(name, 0.0) - held.get(name, 0.0)) / amount + EPS)
+            for name, amount in demand.items()
+        ]
         counts[node] = max(0, min(fits))
     return counts
 
@@ -74,7 +77,9 @@ class TrainerSeat:
         self._actor = None
         if self.cpus > 0 or self.gpus > 0:
             self._actor = _Seat.options(
-                num_cpus=self.cpus, num_gpus=self.gpus, scheduling_strategy=NodeAffinitySchedulingStrategy(self.node, soft=False)
+                num_cpus=self.cpus,
+                num_gpus=self.gpus,
+                scheduling_strategy=NodeAffinitySchedulingStrategy(self.node, soft=False),
             ).remote()
             try:
                 ray.get(self._actor.ready.remote(), timeout=SEAT_TIMEOUT_S)
@@ -132,8 +137,12 @@ class WorkerPool:
         """How many workers the pool should hold on the cluster ``nodes``."""
         if self.fixed is not None:
             return max(0, self.fixed - self.retired)
-        per_node = workers_per_node(nodes, worker_cpus=self.worker_cpus, worker_gpus=self.worker_gpus,
-                                    reserved=self.seat.reserved() if self.seat else None)
+        per_node = workers_per_node(
+            nodes,
+            worker_cpus=self.worker_cpus,
+            worker_gpus=self.worker_gpus,
+            reserved=self.seat.reserved() if self.seat else None,
+        )
         return max(0, sum(per_node.values()) - self.spare_workers - self.retired)
 
     def fill(self, nodes: dict[str, dict[str, float]]) -> list[int]:
@@ -217,7 +226,9 @@ def time_broadcast(config, weights: dict, rounds: int) -> tuple[float, float]:
             t0 = time.perf_counter()
             ref = ray.put(weights)
             put = time.perf_counter() - t0
-            load = ray.get(receiver.load.remote([ref], version))  # in a list: the actor fetches it itself, inside the timing
+            load = ray.get(
+                receiver.load.remote([ref], version)
+            )  # in a list: the actor fetches it itself, inside the timing
             if version > 1:  # the first round warms the actor up
                 puts.append(put)
                 loads.append(load)

@@ -37,12 +37,16 @@ class RunConfig:
 
     game: GameParams = field(default_factory=GameParams, metadata={"doc": "which game the run learns"})
     go: GoRules = field(default_factory=GoRules, metadata={"doc": "Go rules (ignored for other games)"})
-    search: SearchParams = field(default_factory=SearchParams, metadata={"doc": "batched PUCT search used by self-play"})
+    search: SearchParams = field(
+        default_factory=SearchParams, metadata={"doc": "batched PUCT search used by self-play"}
+    )
     network: NetworkConfig = field(default_factory=NetworkConfig, metadata={"doc": "policy-value network architecture"})
     train: TrainConfig = field(default_factory=TrainConfig, metadata={"doc": "trainer: optimizer, schedule, batch"})
     replay: ReplayConfig = field(default_factory=ReplayConfig, metadata={"doc": "replay window of recent positions"})
     selfplay: SelfPlayParams = field(default_factory=SelfPlayParams, metadata={"doc": "self-play workers"})
-    run: RunParams = field(default_factory=RunParams, metadata={"doc": "the run loop: workers, ratio, checkpoints, stopping"})
+    run: RunParams = field(
+        default_factory=RunParams, metadata={"doc": "the run loop: workers, ratio, checkpoints, stopping"}
+    )
     arena: ArenaParams = field(default_factory=ArenaParams, metadata={"doc": "evaluation during the run (Elo table)"})
 
     def validate(self) -> None:

@@ -104,7 +104,11 @@ class Learner:
     def save_checkpoint(self, *, run_state: dict[str, Any], run_config: dict[str, Any]) -> None:
         """A new checkpoint (the newest 3 kept); TrainingDiverged, and nothing written, if the weights are not finite."""
         self.trainer.save_checkpoint(
-            self.run_dir.checkpoints, model_version=self.version, run_config=run_config, run_state=run_state, keep_last=3
+            self.run_dir.checkpoints,
+            model_version=self.version,
+            run_config=run_config,
+            run_state=run_state,
+            keep_last=3,
         )
 
     def close(self) -> None:

@@ -152,7 +152,9 @@ def run(
         lock.release()
 
 
-def _run_locked(config: RunConfig, rd: RunDir, address: str | None, selfplay_only: bool, source: str | None) -> dict[str, Any]:
+def _run_locked(
+    config: RunConfig, rd: RunDir, address: str | None, selfplay_only: bool, source: str | None
+) -> dict[str, Any]:
     resume = plan_resume(config, rd)  # a config that does not fit the run stops here, before anything is written
     for warning in resume.warnings:
         print(f"zero: warning: {warning}", file=sys.stderr, flush=True)
@@ -163,8 +165,12 @@ def _run_locked(config: RunConfig, rd: RunDir, address: str | None, selfplay_onl
         print(f"zero: trainer on {learner.trainer.describe()}", file=sys.stderr, flush=True)
     counters = RunCounters.from_dict(learner.resume_state)
     if learner.resumed_from is not None:
-        print(f"resuming {rd.root} from step {learner.step}, version {learner.version}, {counters.games} games, "
-              f"{learner.replay_size} replay positions", file=sys.stderr, flush=True)
+        print(
+            f"resuming {rd.root} from step {learner.step}, version {learner.version}, {counters.games} games, "
+            f"{learner.replay_size} replay positions",
+            file=sys.stderr,
+            flush=True,
+        )
     metrics = MetricsLog(rd.metrics)
     elo = EloTable.from_dict(counters.elo)
     start_ray(address)
@@ -195,8 +201,9 @@ def resign_calibrator(sp, resume_state: dict[str, Any]) -> ResignCalibrator | No
     """The run's ResignCalibrator with the evidence a resumed checkpoint kept (None without ``resign_calibrate``)."""
     if not sp.resign_calibrate:
         return None
-    calibrator = ResignCalibrator(sp.resign_threshold, sp.resign_false_positive_target, sp.resign_min_evidence,
-                                  sp.resign_min_moves)
+    calibrator = ResignCalibrator(
+        sp.resign_threshold, sp.resign_false_positive_target, sp.resign_min_evidence, sp.resign_min_moves
+    )
     calibrator.load_state_dict(resume_state.get(CALIBRATOR_STATE))
     return calibrator
 
@@ -236,8 +243,11 @@ class _Loop:
         self.started = time.monotonic()
         self.last_losses: dict[str, float] = {}
         self.samples_per_s = 0.0
-        self.progress = _Progress(config.run.progress, config.run.max_steps if not selfplay_only else config.run.max_games,
-                                  initial=counters.games if selfplay_only else learner.step)  # where the run stands
+        self.progress = _Progress(
+            config.run.progress,
+            config.run.max_steps if not selfplay_only else config.run.max_games,
+            initial=counters.games if selfplay_only else learner.step,
+        )  # where the run stands
         self.last_checkpoint_step = learner.step
         self._writer = None  # TensorBoard writer for self-play and arena scalars (the trainer writes its own)
         self.resign = resign_calibrator(config.selfplay, learner.resume_state)
@@ -251,19 +261,28 @@ class _Loop:
             seat = TrainerSeat(run.trainer_cpus, trainer_gpus)
         spare = 0  # an evaluation placed anywhere in the cluster needs room that "auto" would otherwise fill
         if run.num_workers == "auto" and arena.placement == "cluster" and arena.every_versions:
-            shares = [arena.cpus / run.worker_cpus if run.worker_cpus else 0.0, arena.gpus / run.worker_gpus if run.worker_gpus else 0.0]
+            shares = [
+                arena.cpus / run.worker_cpus if run.worker_cpus else 0.0,
+                arena.gpus / run.worker_gpus if run.worker_gpus else 0.0,
+            ]
             spare = math.ceil(max(shares) - 1e-9)
-        pool = WorkerPool(self._make_actor, fixed=None if run.num_workers == "auto" else run.num_workers,
-                          worker_cpus=run.worker_cpus, worker_gpus=run.worker_gpus, seat=seat, spare_workers=spare)
+        pool = WorkerPool(
+            self._make_actor,
+            fixed=None if run.num_workers == "auto" else run.num_workers,
+            worker_cpus=run.worker_cpus,
+            worker_gpus=run.worker_gpus,
+            seat=seat,
+            spare_workers=spare,
+        )
         added = pool.fill(alive_nodes())
         self.metrics.write("workers", count=len(pool), added=added, lost=[], requested=run.num_workers)
         return pool
 
     def _make_actor(self, index: int):
         run = self.config.run
-        return SelfPlayActor.options(num_cpus=run.worker_cpus, num_gpus=run.worker_gpus, scheduling_strategy="SPREAD").remote(
-            self.config, index, run.seed + 1000 * (index + 1) + 17 * self.learner.version
-        )
+        return SelfPlayActor.options(
+            num_cpus=run.worker_cpus, num_gpus=run.worker_gpus, scheduling_strategy="SPREAD"
+        ).remote(self.config, index, run.seed + 1000 * (index + 1) + 17 * self.learner.version)
 
     def _follow_cluster(self) -> None:
         """Drop the workers of nodes that died (their games in flight are lost) and refill the pool to the capacity there is."""
@@ -275,12 +294,16 @@ class _Loop:
             tasks = [ref for ref, w in self.in_flight.items() if w in workers]
             for ref in tasks:
                 del self.in_flight[ref]
-            self.metrics.write("node_lost", node=node, workers=workers, tasks_lost=len(tasks), workers_left=len(self.pool))
+            self.metrics.write(
+                "node_lost", node=node, workers=workers, tasks_lost=len(tasks), workers_left=len(self.pool)
+            )
             self.progress.write(f"node {node[:12]} lost with workers {workers}; {len(self.pool)} workers go on")
         added = self.pool.fill(nodes)
         if lost or added:
             gone = sorted(w for workers in lost.values() for w in workers)
-            self.metrics.write("workers", count=len(self.pool), added=added, lost=gone, requested=self.config.run.num_workers)
+            self.metrics.write(
+                "workers", count=len(self.pool), added=added, lost=gone, requested=self.config.run.num_workers
+            )
 
     def _give_up_on(self, worker: int, reason: str) -> None:
         """A worker that keeps failing is retired; the run stops only when it was the last one."""
@@ -328,7 +351,9 @@ class _Loop:
             if now < self.retry_after[i]:  # restarting: give Ray a moment before the next task
                 continue
             threshold = self.resign.threshold if self.resign is not None else None
-            ref = self.pool.actors[i].play.remote(self.version, self.weights_ref, self.config.selfplay.games_per_task, threshold)
+            ref = self.pool.actors[i].play.remote(
+                self.version, self.weights_ref, self.config.selfplay.games_per_task, threshold
+            )
             self.in_flight[ref] = i
             per_worker[i] += 1
 
@@ -434,7 +459,9 @@ class _Loop:
                 self.metrics.write("worker_lost", worker=worker, error=type(exc).__name__, message="restarting")
                 self.progress.write(f"self-play worker {worker} died; Ray restarts it and the run goes on")
             if self.unavailable_in_a_row[worker] * RESTART_BACKOFF_S > MAX_UNAVAILABLE_S:
-                self._give_up_on(worker, f"self-play worker {worker} unavailable for over {MAX_UNAVAILABLE_S:.0f}s: {exc}")
+                self._give_up_on(
+                    worker, f"self-play worker {worker} unavailable for over {MAX_UNAVAILABLE_S:.0f}s: {exc}"
+                )
             return
         self.counters.worker_restarts += 1
         self.failures_in_a_row[worker] += 1
@@ -442,10 +469,13 @@ class _Loop:
         self.metrics.write("worker_lost", worker=worker, error=type(exc).__name__, message=first_line[:500])
         if self.failures_in_a_row[worker] >= MAX_FAILURES_IN_A_ROW:
             self._give_up_on(
-                worker, f"self-play worker {worker} failed {MAX_FAILURES_IN_A_ROW} times in a row; last error: {first_line[:300]}"
+                worker,
+                f"self-play worker {worker} failed {MAX_FAILURES_IN_A_ROW} times in a row; last error: {first_line[:300]}",
             )
             return
-        self.progress.write(f"self-play worker {worker} died ({type(exc).__name__}); Ray restarts it and the run goes on")
+        self.progress.write(
+            f"self-play worker {worker} died ({type(exc).__name__}); Ray restarts it and the run goes on"
+        )
 
     def _collect_result(self, worker: int, result: dict[str, Any]) -> None:
         self.failures_in_a_row[worker] = self.unavailable_in_a_row[worker] = 0
@@ -478,7 +508,9 @@ class _Loop:
             results=[r.result for r in records],
             ended=[_how_ended(r) for r in records],
             resign_false_positive_rate=self._false_positive_rate(),
-            resign_threshold=self.resign.threshold if self.resign is not None else self.config.selfplay.resign_threshold,
+            resign_threshold=self.resign.threshold
+            if self.resign is not None
+            else self.config.selfplay.resign_threshold,
             worker_evals_per_s=stats["evals"] / max(stats["seconds"], 1e-9),
             worker_positions_per_s=stats["positions"] / max(stats["seconds"], 1e-9),
         )
@@ -542,16 +574,23 @@ class _Loop:
             prev_version, prev_ref = self.previous
             options, device = self._arena_placement()
             ref = arena_task.options(**options).remote(
-                self.config, self.version, self.weights_ref, prev_version, prev_ref,
-                self.config.run.seed + self.version, device, max(1, math.floor(self.config.arena.cpus)),
+                self.config,
+                self.version,
+                self.weights_ref,
+                prev_version,
+                prev_ref,
+                self.config.run.seed + self.version,
+                device,
+                max(1, math.floor(self.config.arena.cpus)),
             )
             self.arena_in_flight[ref] = self.version
             self.previous = (self.version, self.weights_ref)
         arena = self.config.arena
         if arena.gnugo_level >= 0 and self.version % arena.gnugo_every_versions == 0 and not self.rung_in_flight:
             options, _ = self._arena_placement()  # where the arena plays; the rung's engines run on the CPU
-            ref = gnugo_rung_task.options(**options).remote(self.config, self.version, self.weights_ref,
-                                                             self.config.run.seed + self.version)
+            ref = gnugo_rung_task.options(**options).remote(
+                self.config, self.version, self.weights_ref, self.config.run.seed + self.version
+            )
             self.rung_in_flight[ref] = self.version
 
     def _collect_rung(self, ref) -> None:
@@ -567,8 +606,10 @@ class _Loop:
         self._scalar(f"ladder/win_rate_vs_{rung}", result["win_rate"])
         if result["anchored_elo"] is not None:
             self._scalar("ladder/anchored_elo", result["anchored_elo"])
-        self.progress.write(f"ladder: version {version} vs {result['rung']}: {result['wins']}/{result['games']} won"
-                            + (f", anchored Elo {result['anchored_elo']:.0f}" if result["anchored_elo"] is not None else ""))
+        self.progress.write(
+            f"ladder: version {version} vs {result['rung']}: {result['wins']}/{result['games']} won"
+            + (f", anchored Elo {result['anchored_elo']:.0f}" if result["anchored_elo"] is not None else "")
+        )
 
     def _arena_placement(self) -> tuple[dict[str, Any], str]:
         """Ray options and device of an evaluation task (arena.placement).
@@ -672,4 +713,3 @@ class _Progress:
     def close(self) -> None:
         if self.bar is not None:
             self.bar.close()
-

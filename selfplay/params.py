@@ -17,23 +17,70 @@ class GameParams:
 class SelfPlayParams:
     """How one self-play worker plays its B games in lockstep (AlphaGo Zero, with KataGo's options)."""
 
-    games_in_parallel: int = field(default=16, metadata={"doc": "B: games each worker plays in lockstep through one batched search"})
-    games_per_task: int = field(default=8, metadata={"doc": "finished games a worker returns per task (the unit of work in flight)"})
-    temperature_moves: int = field(default=8, metadata={"doc": "opening moves sampled from the visit distribution; later moves take the most visited"})
-    temperature: float = field(default=1.0, metadata={"doc": "temperature for the opening moves (1 = proportional to visits)"})
-    resign_threshold: float = field(default=-0.9, metadata={"doc": "resign when the root value for the side to move is below this (-1 disables)"})
-    resign_playout_fraction: float = field(default=0.1, metadata={"doc": "fraction of games that never resign, to measure resignation false positives"})
+    games_in_parallel: int = field(
+        default=16, metadata={"doc": "B: games each worker plays in lockstep through one batched search"}
+    )
+    games_per_task: int = field(
+        default=8, metadata={"doc": "finished games a worker returns per task (the unit of work in flight)"}
+    )
+    temperature_moves: int = field(
+        default=8,
+        metadata={"doc": "opening moves sampled from the visit distribution; later moves take the most visited"},
+    )
+    temperature: float = field(
+        default=1.0, metadata={"doc": "temperature for the opening moves (1 = proportional to visits)"}
+    )
+    resign_threshold: float = field(
+        default=-0.9, metadata={"doc": "resign when the root value for the side to move is below this (-1 disables)"}
+    )
+    resign_playout_fraction: float = field(
+        default=0.1, metadata={"doc": "fraction of games that never resign, to measure resignation false positives"}
+    )
     resign_min_moves: int = field(default=10, metadata={"doc": "no resignation before this many moves"})
-    resign_calibrate: bool = field(default=False, metadata={"doc": "AlphaGo Zero: the run sets the threshold from played-out games so that false positives stay under resign_false_positive_target; resign_threshold is then the most aggressive allowed, and resignation is off until there is evidence"})
-    resign_false_positive_target: float = field(default=0.05, metadata={"doc": "with resign_calibrate: highest share of played-out games the eventual winner would have resigned"})
-    resign_min_evidence: int = field(default=50, metadata={"doc": "with resign_calibrate: played-out games needed before resignation turns on"})
-    pass_min_moves: int = field(default=0, metadata={"doc": "Go self-play: no pass before this many moves while a legal move that does not fill the mover's own eye exists (0 = off)"})
-    playout_cap_randomization: bool = field(default=False, metadata={"doc": "KataGo: most moves use a fast search; only full-search moves become training targets"})
-    full_search_probability: float = field(default=0.25, metadata={"doc": "chance that a move step uses the full simulation count (with playout_cap_randomization)"})
-    fast_simulations: int = field(default=16, metadata={"doc": "simulations of a fast move step (with playout_cap_randomization)"})
-    score_utility_weight: float = field(default=0.0, metadata={"doc": "search utility = (1 - w) * value + w * (2/pi) atan(score / score_utility_scale) with the network's score head (KataGo's score utility, mixed so it stays in [-1, 1]); 0 = value only"})
-    score_utility_scale: float = field(default=5.0, metadata={"doc": "points of predicted margin at which the score utility is half its bound"})
-    sgf_fraction: float = field(default=0.05, metadata={"doc": "fraction of finished games also written as SGF under sgf/ (Go only)"})
+    resign_calibrate: bool = field(
+        default=False,
+        metadata={
+            "doc": "AlphaGo Zero: the run sets the threshold from played-out games so that false positives stay under resign_false_positive_target; resign_threshold is then the most aggressive allowed, and resignation is off until there is evidence"
+        },
+    )
+    resign_false_positive_target: float = field(
+        default=0.05,
+        metadata={
+            "doc": "with resign_calibrate: highest share of played-out games the eventual winner would have resigned"
+        },
+    )
+    resign_min_evidence: int = field(
+        default=50, metadata={"doc": "with resign_calibrate: played-out games needed before resignation turns on"}
+    )
+    pass_min_moves: int = field(
+        default=0,
+        metadata={
+            "doc": "Go self-play: no pass before this many moves while a legal move that does not fill the mover's own eye exists (0 = off)"
+        },
+    )
+    playout_cap_randomization: bool = field(
+        default=False,
+        metadata={"doc": "KataGo: most moves use a fast search; only full-search moves become training targets"},
+    )
+    full_search_probability: float = field(
+        default=0.25,
+        metadata={"doc": "chance that a move step uses the full simulation count (with playout_cap_randomization)"},
+    )
+    fast_simulations: int = field(
+        default=16, metadata={"doc": "simulations of a fast move step (with playout_cap_randomization)"}
+    )
+    score_utility_weight: float = field(
+        default=0.0,
+        metadata={
+            "doc": "search utility = (1 - w) * value + w * (2/pi) atan(score / score_utility_scale) with the network's score head (KataGo's score utility, mixed so it stays in [-1, 1]); 0 = value only"
+        },
+    )
+    score_utility_scale: float = field(
+        default=5.0, metadata={"doc": "points of predicted margin at which the score utility is half its bound"}
+    )
+    sgf_fraction: float = field(
+        default=0.05, metadata={"doc": "fraction of finished games also written as SGF under sgf/ (Go only)"}
+    )
     device: str = field(default="cpu", metadata={"doc": "device of each worker's network copy: cpu, cuda or auto"})
 
     def validate(self) -> None:
@@ -75,21 +122,57 @@ class SelfPlayParams:
 class RunParams:
     """The training run: workers, the balance between self-play and training, checkpoints, stopping."""
 
-    name: str = field(default="run", metadata={"doc": "run name; the run directory is runs/<name> unless --run-dir is given"})
+    name: str = field(
+        default="run", metadata={"doc": "run name; the run directory is runs/<name> unless --run-dir is given"}
+    )
     seed: int = field(default=0, metadata={"doc": "base seed; worker i plays with seed + 1000 * (i + 1)"})
-    num_workers: int | Literal["auto"] = field(default=2, metadata={"doc": "self-play worker actors, or \"auto\": as many as the cluster's nodes hold (worker_cpus / worker_gpus each) once the trainer's share is set aside, growing when a node joins"})
-    worker_cpus: float = field(default=1.0, metadata={"doc": "CPUs Ray reserves for each worker actor (its torch threads: at least 1)"})
-    worker_gpus: float = field(default=0.0, metadata={"doc": "GPU share Ray reserves for each worker actor (e.g. 0.25); selfplay.device auto uses CUDA only with a share"})
-    trainer_cpus: float = field(default=1.0, metadata={"doc": "with num_workers = \"auto\": CPUs of the driver's node Ray keeps for the trainer (no worker is placed on them)"})
-    trainer_gpus: float = field(default=0.25, metadata={"doc": "with num_workers = \"auto\" and the trainer on CUDA: share of the driver's GPU Ray keeps for the trainer"})
+    num_workers: int | Literal["auto"] = field(
+        default=2,
+        metadata={
+            "doc": "self-play worker actors, or \"auto\": as many as the cluster's nodes hold (worker_cpus / worker_gpus each) once the trainer's share is set aside, growing when a node joins"
+        },
+    )
+    worker_cpus: float = field(
+        default=1.0, metadata={"doc": "CPUs Ray reserves for each worker actor (its torch threads: at least 1)"}
+    )
+    worker_gpus: float = field(
+        default=0.0,
+        metadata={
+            "doc": "GPU share Ray reserves for each worker actor (e.g. 0.25); selfplay.device auto uses CUDA only with a share"
+        },
+    )
+    trainer_cpus: float = field(
+        default=1.0,
+        metadata={
+            "doc": 'with num_workers = "auto": CPUs of the driver\'s node Ray keeps for the trainer (no worker is placed on them)'
+        },
+    )
+    trainer_gpus: float = field(
+        default=0.25,
+        metadata={
+            "doc": 'with num_workers = "auto" and the trainer on CUDA: share of the driver\'s GPU Ray keeps for the trainer'
+        },
+    )
     tasks_in_flight_per_worker: int = field(default=1, metadata={"doc": "cap on self-play tasks queued per worker"})
-    train_samples_per_new_sample: float = field(default=4.0, metadata={"doc": "training samples drawn per new self-play position (0 = self-play only)"})
-    max_train_lag: int = field(default=2000, metadata={"doc": "positions the trainer may owe before self-play tasks wait for it"})
-    min_replay_positions: int = field(default=1000, metadata={"doc": "positions in the replay window before training starts"})
-    steps_per_version: int = field(default=100, metadata={"doc": "train steps between weight publications (one model version each)"})
-    checkpoint_every_steps: int = field(default=500, metadata={"doc": "train steps between checkpoints (also written at the end of the run)"})
+    train_samples_per_new_sample: float = field(
+        default=4.0, metadata={"doc": "training samples drawn per new self-play position (0 = self-play only)"}
+    )
+    max_train_lag: int = field(
+        default=2000, metadata={"doc": "positions the trainer may owe before self-play tasks wait for it"}
+    )
+    min_replay_positions: int = field(
+        default=1000, metadata={"doc": "positions in the replay window before training starts"}
+    )
+    steps_per_version: int = field(
+        default=100, metadata={"doc": "train steps between weight publications (one model version each)"}
+    )
+    checkpoint_every_steps: int = field(
+        default=500, metadata={"doc": "train steps between checkpoints (also written at the end of the run)"}
+    )
     max_steps: int = field(default=0, metadata={"doc": "stop after this many train steps in total (0 = no limit)"})
-    max_minutes: float = field(default=0.0, metadata={"doc": "stop after this many minutes of this invocation (0 = no limit)"})
+    max_minutes: float = field(
+        default=0.0, metadata={"doc": "stop after this many minutes of this invocation (0 = no limit)"}
+    )
     max_games: int = field(default=0, metadata={"doc": "stop after this many self-play games in total (0 = no limit)"})
     progress: bool = field(default=True, metadata={"doc": "show a tqdm progress display"})
 
@@ -97,11 +180,11 @@ class RunParams:
         if not self.name or "/" in self.name:
             raise ValueError(f"name must be a non-empty name without '/', got {self.name!r}")
         if self.num_workers != "auto" and self.num_workers < 1:
-            raise ValueError(f"num_workers must be >= 1 or \"auto\", got {self.num_workers}")
+            raise ValueError(f'num_workers must be >= 1 or "auto", got {self.num_workers}')
         if self.worker_cpus < 0 or self.worker_gpus < 0:
             raise ValueError("worker_cpus must be >= 0 (and worker_gpus too)")
         if self.num_workers == "auto" and self.worker_cpus == 0 and self.worker_gpus == 0:
-            raise ValueError("num_workers: \"auto\" counts workers by worker_cpus or worker_gpus; set one of them > 0")
+            raise ValueError('num_workers: "auto" counts workers by worker_cpus or worker_gpus; set one of them > 0')
         if self.trainer_cpus < 0 or self.trainer_gpus < 0:
             raise ValueError("trainer_cpus must be >= 0 (and trainer_gpus too)")
         if self.tasks_in_flight_per_worker < 1:
@@ -129,13 +212,31 @@ class ArenaParams:
     simulations: int = field(default=64, metadata={"doc": "simulations per move for both sides (equal simulations)"})
     baseline_rollouts: int = field(default=1, metadata={"doc": "random rollouts per leaf of the MCTS baseline"})
     temperature_moves: int = field(default=2, metadata={"doc": "opening moves sampled (temperature 1) so games differ"})
-    gnugo_level: int = field(default=-1, metadata={"doc": "a ladder rung during the run: games against GNU Go at this level (0-10) through the match referee; -1 = off (GNU Go level 10 gives the anchored Elo)"})
+    gnugo_level: int = field(
+        default=-1,
+        metadata={
+            "doc": "a ladder rung during the run: games against GNU Go at this level (0-10) through the match referee; -1 = off (GNU Go level 10 gives the anchored Elo)"
+        },
+    )
     gnugo_every_versions: int = field(default=10, metadata={"doc": "play the GNU Go rung every K model versions"})
     gnugo_games: int = field(default=20, metadata={"doc": "games per GNU Go rung, colours alternating"})
     gnugo_visits: int = field(default=200, metadata={"doc": "search visits per move of our engine in the GNU Go rung"})
-    placement: Literal["trainer", "cluster"] = field(default="trainer", metadata={"doc": "where an evaluation runs: trainer = on the driver's node and the trainer's device (its GPU when it trains on one); cluster = a task on any node with arena.cpus CPUs and arena.gpus GPU"})
-    cpus: float = field(default=1.0, metadata={"doc": "torch threads of an evaluation on the CPU (at least 1); with placement = cluster also the CPUs Ray reserves for it"})
-    gpus: float = field(default=0.0, metadata={"doc": "with placement = cluster: GPU share Ray reserves for an evaluation (it then runs on CUDA)"})
+    placement: Literal["trainer", "cluster"] = field(
+        default="trainer",
+        metadata={
+            "doc": "where an evaluation runs: trainer = on the driver's node and the trainer's device (its GPU when it trains on one); cluster = a task on any node with arena.cpus CPUs and arena.gpus GPU"
+        },
+    )
+    cpus: float = field(
+        default=1.0,
+        metadata={
+            "doc": "torch threads of an evaluation on the CPU (at least 1); with placement = cluster also the CPUs Ray reserves for it"
+        },
+    )
+    gpus: float = field(
+        default=0.0,
+        metadata={"doc": "with placement = cluster: GPU share Ray reserves for an evaluation (it then runs on CUDA)"},
+    )
 
     def validate(self) -> None:
         if not -1 <= self.gnugo_level <= 10:

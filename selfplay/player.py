@@ -61,14 +61,18 @@ class _CachedRoots:
 class BatchSearcher:
     """A BatchedSearch of fixed batch size B over lists of B game objects, one move at a time."""
 
-    def __init__(self, adapter, params: SearchParams, evaluator, *, batch_size: int, seed: int = 0, no_pass_before: int = 0) -> None:
+    def __init__(
+        self, adapter, params: SearchParams, evaluator, *, batch_size: int, seed: int = 0, no_pass_before: int = 0
+    ) -> None:
         self.adapter = adapter
         self.no_pass_before = no_pass_before
         self.evaluator = evaluator
         self.batch_size = batch_size
         self.search = BatchedSearch(params, batch_size=batch_size, num_actions=adapter.num_actions, seed=seed)
 
-    def search_games(self, games: list, *, simulations: int | np.ndarray, add_noise: bool | np.ndarray, evaluator=None) -> SearchOutcome:
+    def search_games(
+        self, games: list, *, simulations: int | np.ndarray, add_noise: bool | np.ndarray, evaluator=None
+    ) -> SearchOutcome:
         """Search the current positions of ``games`` (length B); finished games come back with zero visits.
         ``simulations`` and ``add_noise`` may differ per game (int[B], bool[B])."""
         if len(games) != self.batch_size:
@@ -76,8 +80,14 @@ class BatchSearcher:
         batch = _CachedRoots(self.adapter.search_batch(games, no_pass_before=self.no_pass_before))
         result = self.search.run(batch, evaluator or self.evaluator, add_noise=add_noise, simulations=simulations)
         planes, legal, _, _ = batch.root_inputs()
-        return SearchOutcome(visits=result.visits, root_value=result.root_value, planes=planes, legal=legal,
-                             improved_policy=result.improved_policy, chosen_action=result.chosen_action)
+        return SearchOutcome(
+            visits=result.visits,
+            root_value=result.root_value,
+            planes=planes,
+            legal=legal,
+            improved_policy=result.improved_policy,
+            chosen_action=result.chosen_action,
+        )
 
     def advance(self, actions: np.ndarray) -> None:
         """``actions[b]`` was played in game b (NO_ACTION = a new game starts there): reuse or reset each tree."""

@@ -72,8 +72,11 @@ def plot_run(run_dir: str | Path, output: str | Path | None = None) -> Path:
     fig, axes = plt.subplots(2, 2, figsize=(11, 7), constrained_layout=True)
     for col, (index, label) in enumerate(((0, "wall-clock minutes"), (1, "self-play games"))):
         ax = axes[0, col]
-        for key, name, style in (("elo", "Elo vs random-rollout MCTS (= 0)", "o-"), ("anchored", "Elo anchored (GNU Go 10 = 1800)", "s-"),
-                                 ("ladder", f"Elo difference vs {series['ladder_rung']}", "^-")):
+        for key, name, style in (
+            ("elo", "Elo vs random-rollout MCTS (= 0)", "o-"),
+            ("anchored", "Elo anchored (GNU Go 10 = 1800)", "s-"),
+            ("ladder", f"Elo difference vs {series['ladder_rung']}", "^-"),
+        ):
             if series[key]:
                 ax.plot([p[index] for p in series[key]], [p[2] for p in series[key]], style, label=name)
         ax.set_xlabel(label)

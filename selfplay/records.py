@@ -25,7 +25,9 @@ class GameRecord:
     is_full_search: np.ndarray  # bool[T]  False for playout-cap "fast" moves (not training targets)
     result: float  # +1 first player won, -1 lost, 0 draw
     final_ownership: np.ndarray | None  # int8[H, W]  +1 first player owns, -1 second, 0 neither; None if resigned
-    final_margin: float | None = None  # first player's area margin (Go: Tromp-Taylor, black - white - komi); None if resigned
+    final_margin: float | None = (
+        None  # first player's area margin (Go: Tromp-Taylor, black - white - komi); None if resigned
+    )
     resigned: bool = False  # the game ended by resignation
     resign_disabled: bool = False  # one of the games played out to measure false positives
     would_have_resigned: int = -1  # player (0/1) who first fell below the threshold in a resign-disabled game, else -1

@@ -22,8 +22,15 @@ OFF = -1.0
 class ResignCalibrator:
     """Feeds on finished GameRecords; ``threshold`` is what the workers resign below (-1 = off)."""
 
-    def __init__(self, cap: float, target: float = 0.05, min_evidence: int = 50, min_moves: int = 0, window: int = 500,
-                 min_version: int = 1) -> None:
+    def __init__(
+        self,
+        cap: float,
+        target: float = 0.05,
+        min_evidence: int = 50,
+        min_moves: int = 0,
+        window: int = 500,
+        min_version: int = 1,
+    ) -> None:
         self.cap = float(cap)
         self.target = float(target)
         self.min_evidence = int(min_evidence)
@@ -33,11 +40,16 @@ class ResignCalibrator:
 
     def add(self, record) -> None:
         """Count ``record`` if it was played out (resign-disabled, not resigned) and decisive."""
-        if not record.resign_disabled or record.resigned or record.result == 0 or record.model_version < self.min_version:
+        if (
+            not record.resign_disabled
+            or record.resigned
+            or record.result == 0
+            or record.model_version < self.min_version
+        ):
             return
         winner = 0 if record.result > 0 else 1
-        values = np.asarray(record.root_value)[self.min_moves:]
-        mine = values[np.asarray(record.to_move)[self.min_moves:] == winner]
+        values = np.asarray(record.root_value)[self.min_moves :]
+        mine = values[np.asarray(record.to_move)[self.min_moves :] == winner]
         self.winner_minima.append(float(mine.min()) if mine.size else 1.0)
 
     @property
@@ -52,7 +64,9 @@ class ResignCalibrator:
             return OFF
         minima = np.sort(np.fromiter(self.winner_minima, np.float64, n))
         allowed = int(np.floor(self.target * n + 1e-9))  # false positives tolerated among n games
-        t = float(minima[allowed]) if allowed < n else 1.0  # exactly `allowed` minima lie strictly below minima[allowed] at most
+        t = (
+            float(minima[allowed]) if allowed < n else 1.0
+        )  # exactly `allowed` minima lie strictly below minima[allowed] at most
         return max(OFF, min(self.cap, t))
 
     def false_positive_share(self, threshold: float) -> float | None:

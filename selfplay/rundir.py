@@ -80,7 +80,9 @@ class RunLock:
         except BlockingIOError:
             holder = os.read(self._fd, 32).decode(errors="replace").strip() or "unknown"
             os.close(self._fd)
-            raise RunDirBusy(f"{path.parent}: another zero process (pid {holder}) is running in this run directory") from None
+            raise RunDirBusy(
+                f"{path.parent}: another zero process (pid {holder}) is running in this run directory"
+            ) from None
         os.ftruncate(self._fd, 0)
         os.write(self._fd, str(os.getpid()).encode())
 

@@ -90,7 +90,11 @@ class SelfPlayWorker:
         self.resign_threshold = -1.0 if params.resign_calibrate else params.resign_threshold
         self.evaluator = CountingEvaluator(evaluator)
         self.searcher = BatchSearcher(
-            adapter, search_params, self.evaluator, batch_size=params.games_in_parallel, seed=int(self.rng.integers(2**31)),
+            adapter,
+            search_params,
+            self.evaluator,
+            batch_size=params.games_in_parallel,
+            seed=int(self.rng.integers(2**31)),
             no_pass_before=params.pass_min_moves,
         )
         self.model_version = model_version
@@ -138,12 +142,18 @@ class SelfPlayWorker:
             if outcome.improved_policy is not None and total > 0:
                 slot.policy.append(outcome.improved_policy[i])
             else:
-                slot.policy.append((visits[i] / total).astype(np.float32) if total > 0 else outcome.legal[i] / outcome.legal[i].sum())
+                slot.policy.append(
+                    (visits[i] / total).astype(np.float32) if total > 0 else outcome.legal[i] / outcome.legal[i].sum()
+                )
             slot.root_value.append(float(outcome.root_value[i]))
             slot.to_move.append(player)
             slot.full.append(bool(full[i]))
             resigning = False
-            if outcome.root_value[i] < self.resign_threshold and len(slot.moves) >= p.resign_min_moves and self.resign_threshold > -1.0:
+            if (
+                outcome.root_value[i] < self.resign_threshold
+                and len(slot.moves) >= p.resign_min_moves
+                and self.resign_threshold > -1.0
+            ):
                 if slot.resign_disabled:
                     if slot.would_have_resigned < 0:
                         slot.would_have_resigned = player

@@ -17,7 +17,12 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-PACKAGES = ("games", "mcts", "zero", "selfplay")  # the project's top-level packages (tests/ and configs/ are not code layers)
+PACKAGES = (
+    "games",
+    "mcts",
+    "zero",
+    "selfplay",
+)  # the project's top-level packages (tests/ and configs/ are not code layers)
 
 
 @dataclass(frozen=True)
@@ -39,11 +44,7 @@ def module_name(root: Path, path: Path) -> str:
 
 def project_modules(root: Path) -> dict[str, Path]:
     """Dotted name -> file of every module of the project's packages."""
-    return {
-        module_name(root, path): path
-        for package in PACKAGES
-        for path in sorted((root / package).rglob("*.py"))
-    }
+    return {module_name(root, path): path for package in PACKAGES for path in sorted((root / package).rglob("*.py"))}
 
 
 def _absolute(module: str, is_package: bool, level: int, name: str | None) -> str:

@@ -65,7 +65,11 @@ def test_config_error_names_the_field(override, field):
 
 def _zero(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "zero.cli", *args], cwd=cwd, capture_output=True, text=True, timeout=120,
+        [sys.executable, "-m", "zero.cli", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
         env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
     )
 
@@ -81,7 +85,9 @@ def test_zero_config_prints_the_commented_effective_config(tmp_path):
 
 
 def test_bad_config_stops_train_with_one_line_and_starts_nothing(tmp_path):
-    out = _zero("train", "--config", str(ROOT / "configs/tiny.toml"), "run.num_workers=zero", "--run-dir", "r", cwd=tmp_path)
+    out = _zero(
+        "train", "--config", str(ROOT / "configs/tiny.toml"), "run.num_workers=zero", "--run-dir", "r", cwd=tmp_path
+    )
     assert out.returncode == 2
     lines = out.stderr.strip().splitlines()
     assert len(lines) == 1 and "run.num_workers" in lines[0]
@@ -161,12 +167,18 @@ def test_zero_config_refuses_nan_lr_with_one_line(tmp_path):
     assert len(lines) == 1 and "train.lr" in lines[0]
 
 
-@pytest.mark.parametrize("args", [["--time", "nan"], ["--time", "inf"], ["gtp.move_time=nan"], ["time.margin=inf"],
-                                  ["search.c_init=nan"]])
+@pytest.mark.parametrize(
+    "args", [["--time", "nan"], ["--time", "inf"], ["gtp.move_time=nan"], ["time.margin=inf"], ["search.c_init=nan"]]
+)
 def test_zero_gtp_refuses_non_finite_times_with_one_line(tmp_path, args):
     out = subprocess.run(
-        [sys.executable, "-m", "zero.cli", "gtp", *args], cwd=tmp_path, capture_output=True, text=True, timeout=120,
-        input="genmove b\nquit\n", env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
+        [sys.executable, "-m", "zero.cli", "gtp", *args],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        input="genmove b\nquit\n",
+        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
     )
     assert out.returncode == 2 and out.stdout == ""
     lines = out.stderr.strip().splitlines()

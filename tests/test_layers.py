@@ -139,7 +139,11 @@ def test_zero_package_init_imports_nothing() -> None:
 
 
 def test_every_module_opens_with_a_docstring() -> None:
-    missing = [module for module, path in project_modules(ROOT).items() if ast.get_docstring(ast.parse(path.read_text())) is None]
+    missing = [
+        module
+        for module, path in project_modules(ROOT).items()
+        if ast.get_docstring(ast.parse(path.read_text())) is None
+    ]
     assert missing == []
 
 

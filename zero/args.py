@@ -7,7 +7,9 @@ import argparse
 
 def add_config_arguments(parser: argparse.ArgumentParser) -> None:
     """The --config FILE and key=value override arguments shared by train, selfplay, config and bench selfplay."""
-    parser.add_argument("--config", metavar="FILE", help="TOML run config (e.g. configs/go9_cpu.toml); defaults when omitted")
+    parser.add_argument(
+        "--config", metavar="FILE", help="TOML run config (e.g. configs/go9_cpu.toml); defaults when omitted"
+    )
     parser.add_argument(
         "overrides", nargs="*", metavar="KEY=VALUE", help="overrides such as search.simulations=64 or run.num_workers=4"
     )

@@ -23,8 +23,14 @@ BENCHMARKS: dict[str, tuple[str, str]] = {
     "search": ("zero.bench.search", "batched search simulations per second"),
     "network": ("zero.bench.network", "network evaluations and training samples per second"),
     "selfplay": ("zero.bench.selfplay", "self-play games, positions and evaluations per second"),
-    "learner": ("zero.bench.learner", "new samples per second one trainer takes in at the train ratio; weights broadcast time"),
-    "gtp": ("zero.bench.gtp", "GTP move time: ms per genmove, visits/s, efficiency against the raw network; start-up time"),
+    "learner": (
+        "zero.bench.learner",
+        "new samples per second one trainer takes in at the train ratio; weights broadcast time",
+    ),
+    "gtp": (
+        "zero.bench.gtp",
+        "GTP move time: ms per genmove, visits/s, efficiency against the raw network; start-up time",
+    ),
 }
 
 

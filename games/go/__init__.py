@@ -59,7 +59,23 @@ def new_game(size: int = 9, komi: float = 7.5, superko: str = "positional", max_
 
 
 __all__ = [
-    "BLACK", "WHITE", "EMPTY", "GoGame", "GoRules", "GoSearchBatch", "RolloutEvaluator", "IllegalMoveError",
-    "CoordinateError", "SgfError", "new_game", "parse_color", "from_gtp", "to_gtp", "NO_MOVE_LIMIT",
-    "game_to_sgf", "game_from_sgf", "playout_ownership", "bench_playouts",
+    "BLACK",
+    "WHITE",
+    "EMPTY",
+    "GoGame",
+    "GoRules",
+    "GoSearchBatch",
+    "RolloutEvaluator",
+    "IllegalMoveError",
+    "CoordinateError",
+    "SgfError",
+    "new_game",
+    "parse_color",
+    "from_gtp",
+    "to_gtp",
+    "NO_MOVE_LIMIT",
+    "game_to_sgf",
+    "game_from_sgf",
+    "playout_ownership",
+    "bench_playouts",
 ]

@@ -275,7 +275,10 @@ def move_verdict(N, a, c, color, chain, meta, zobrist, superko, sorted_hashes, n
 def legal_mask(N, c, color, chain, meta, zobrist, superko, sorted_hashes, n_sorted, extra, n_extra, out):
     """Fill out bool[N*N+1] with the legal moves of colour c (pass, the last entry, is always legal)."""
     for a in range(N * N):
-        out[a] = move_verdict(N, a, c, color, chain, meta, zobrist, superko, sorted_hashes, n_sorted, extra, n_extra) == LEGAL
+        out[a] = (
+            move_verdict(N, a, c, color, chain, meta, zobrist, superko, sorted_hashes, n_sorted, extra, n_extra)
+            == LEGAL
+        )
     out[N * N] = True
 
 

@@ -136,8 +136,16 @@ def leaf_legal_mask(N, c, color, chain, meta, zobrist, superko, bits, sorted_has
             cr = color[p + 1]
             cd = color[p + W]
             free = (cu == EMPTY) | (cl == EMPTY) | (cr == EMPTY) | (cd == EMPTY)
-            stone = ((cu == BLACK) | (cu == WHITE) | (cl == BLACK) | (cl == WHITE)
-                     | (cr == BLACK) | (cr == WHITE) | (cd == BLACK) | (cd == WHITE))
+            stone = (
+                (cu == BLACK)
+                | (cu == WHITE)
+                | (cl == BLACK)
+                | (cl == WHITE)
+                | (cr == BLACK)
+                | (cr == WHITE)
+                | (cd == BLACK)
+                | (cd == WHITE)
+            )
             out[base + x] = (color[p] == EMPTY) & free & (stone ^ True)
     # Pass 2: points next to stones, the ko point, and the hash check of moves that may repeat a position.
     for y in range(N):
@@ -240,11 +248,33 @@ def _write_planes(N, k, ring, root_hist, n_root_hist, to_move, out):
 
 
 @njit(cache=True)
-def replay_leaves(N, root_index, paths, path_length,
-                  r_color, r_chain, r_empties, r_meta, r_to_move, r_passes, r_moves,
-                  r_hist, r_nhist, r_hashes, r_nhash, r_filter,
-                  superko, komi, max_moves, zobrist,
-                  out_planes, out_legal, out_terminal, out_value, no_pass_before=0):
+def replay_leaves(
+    N,
+    root_index,
+    paths,
+    path_length,
+    r_color,
+    r_chain,
+    r_empties,
+    r_meta,
+    r_to_move,
+    r_passes,
+    r_moves,
+    r_hist,
+    r_nhist,
+    r_hashes,
+    r_nhash,
+    r_filter,
+    superko,
+    komi,
+    max_moves,
+    zobrist,
+    out_planes,
+    out_legal,
+    out_terminal,
+    out_value,
+    no_pass_before=0,
+):
     """Replay ``paths[l, :path_length[l]]`` from root ``root_index[l]`` for every leaf l in one call.
 
     Roots (B of them): r_color int8[B,P], r_chain int32[B,4,P], r_empties int32[B,2,P], r_meta int64[B,8],
@@ -306,8 +336,9 @@ def replay_leaves(N, root_index, paths, path_length,
             _copy1(r_filter[b], bits)
             for i in range(k):
                 _filter_add(path_hashes[i], bits)
-        leaf_legal_mask(N, c, lcolor, lchain, lmeta, zobrist, superko, bits, r_hashes[b], r_nhash[b],
-                        path_hashes, k, out_legal[l])
+        leaf_legal_mask(
+            N, c, lcolor, lchain, lmeta, zobrist, superko, bits, r_hashes[b], r_nhash[b], path_hashes, k, out_legal[l]
+        )
         if moves < no_pass_before and out_legal[l, pass_move]:
             for a in range(pass_move):
                 if out_legal[l, a] and not _own_eye(N, (a // N + 1) * (N + 1) + a % N + 1, c, lcolor):

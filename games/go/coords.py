@@ -58,7 +58,12 @@ def from_gtp(vertex: str, size: int) -> int:
     text = vertex.strip().upper()
     if text == "PASS":
         return size * size
-    if len(text) < 2 or not ("A" <= text[0] <= "Z") or text[0] == "I" or not (text[1:].isascii() and text[1:].isdigit()):
+    if (
+        len(text) < 2
+        or not ("A" <= text[0] <= "Z")
+        or text[0] == "I"
+        or not (text[1:].isascii() and text[1:].isdigit())
+    ):
         raise CoordinateError(f"malformed vertex {vertex!r}: expected a letter A-T (no I) and a row number, or 'pass'")
     x = "ABCDEFGHJKLMNOPQRSTUVWXYZ".index(text[0])
     row = int(text[1:])

@@ -85,7 +85,9 @@ class GoGame:
 
     # ---- construction helpers -------------------------------------------------------------
     @classmethod
-    def from_diagram(cls, diagram: str, to_move: int | str = BLACK, rules: GoRules | None = None, **rule_fields) -> GoGame:
+    def from_diagram(
+        cls, diagram: str, to_move: int | str = BLACK, rules: GoRules | None = None, **rule_fields
+    ) -> GoGame:
         """A game whose start position is an `X O .` diagram (setup stones), with ``to_move`` to play."""
         rows = parse_diagram(diagram)
         size = len(rows)
@@ -120,14 +122,22 @@ class GoGame:
         if any(chain[K.LIBS, h] == 0 for h in heads):
             raise ValueError("setup position has a chain without liberties")
         self.color, self.chain, self.empties, self.meta = color, chain, empties, meta
-        self.setup_stones = {BLACK: self.setup_stones[BLACK] + list(black), WHITE: self.setup_stones[WHITE] + list(white)}
+        self.setup_stones = {
+            BLACK: self.setup_stones[BLACK] + list(black),
+            WHITE: self.setup_stones[WHITE] + list(white),
+        }
         self.positions = [stones]
         self.hashes = [int(meta[K.HASH])]
         self._sorted_hashes = np.array(self.hashes, np.int64)
 
     def _fresh_arrays(self):
         P = self.color.shape[0]
-        return np.empty(P, np.int8), np.empty((4, P), np.int32), np.empty((2, P), np.int32), np.empty(K.META_SIZE, np.int64)
+        return (
+            np.empty(P, np.int8),
+            np.empty((4, P), np.int32),
+            np.empty((2, P), np.int32),
+            np.empty(K.META_SIZE, np.int64),
+        )
 
     def copy(self) -> GoGame:
         """An independent deep copy (history and undo stack included)."""
@@ -181,9 +191,20 @@ class GoGame:
         if a == self.pass_action:
             return None
         c = self.to_move if color is None else parse_color(color)
-        code = K.move_verdict(self.size, a, c, self.color, self.chain, self.meta, self.zobrist,
-                              self.rules.superko == "positional", self._sorted_hashes, len(self._sorted_hashes),
-                              self._sorted_hashes, 0)
+        code = K.move_verdict(
+            self.size,
+            a,
+            c,
+            self.color,
+            self.chain,
+            self.meta,
+            self.zobrist,
+            self.rules.superko == "positional",
+            self._sorted_hashes,
+            len(self._sorted_hashes),
+            self._sorted_hashes,
+            0,
+        )
         return REASONS.get(int(code))
 
     def is_legal(self, move: int | str, color: int | str | None = None) -> bool:
@@ -199,7 +220,9 @@ class GoGame:
         reason = self.verdict(a, c)
         if reason is not None:
             raise IllegalMoveError(reason, f"illegal move {to_gtp(a, self.size)} for {COLOR_NAMES[c]}: {reason}")
-        self._undo.append((self.color.copy(), self.chain.copy(), self.empties.copy(), self.meta.copy(), self.to_move, self.passes))
+        self._undo.append(
+            (self.color.copy(), self.chain.copy(), self.empties.copy(), self.meta.copy(), self.to_move, self.passes)
+        )
         captured = 0
         if a == self.pass_action:
             self.passes += 1
@@ -247,8 +270,20 @@ class GoGame:
         if self.resigned is not None or len(self.moves) >= self.rules.move_limit:
             return out
         c = self.to_move if color is None else parse_color(color)
-        K.legal_mask(N, c, self.color, self.chain, self.meta, self.zobrist, self.rules.superko == "positional",
-                     self._sorted_hashes, len(self._sorted_hashes), self._sorted_hashes, 0, out)
+        K.legal_mask(
+            N,
+            c,
+            self.color,
+            self.chain,
+            self.meta,
+            self.zobrist,
+            self.rules.superko == "positional",
+            self._sorted_hashes,
+            len(self._sorted_hashes),
+            self._sorted_hashes,
+            0,
+            out,
+        )
         return out
 
     def legal_moves(self, color: int | str | None = None) -> list[int]:
@@ -349,7 +384,7 @@ class GoGame:
     def planes(self) -> np.ndarray:
         """float32[17, N, N] AlphaGo Zero input planes of the current position (see the project conventions)."""
         N = self.size
-        hist = np.stack(self.positions[-K.HISTORY:])
+        hist = np.stack(self.positions[-K.HISTORY :])
         out = np.empty((K.NUM_PLANES, N, N), np.float32)
         K.write_planes(N, hist, len(hist) - 1, len(hist), self.to_move, out)
         return out
@@ -365,7 +400,9 @@ class GoGame:
         color, chain, empties, meta = self._fresh_arrays()
         stones = np.empty(N * N, np.int8)
         K._stones_of(N, self.color, stones)
-        K.set_position(N, stones, self.meta[K.KO], self.meta[BLACK], self.meta[WHITE], color, chain, empties, meta, self.zobrist)
+        K.set_position(
+            N, stones, self.meta[K.KO], self.meta[BLACK], self.meta[WHITE], color, chain, empties, meta, self.zobrist
+        )
         errors = []
         if not np.array_equal(color, self.color):
             errors.append("colours differ from the position list")
@@ -402,7 +439,9 @@ class GoGame:
         return errors
 
     def __repr__(self) -> str:
-        return f"GoGame(size={self.size}, komi={self.komi}, move={self.move_number}, to_move={COLOR_NAMES[self.to_move]})"
+        return (
+            f"GoGame(size={self.size}, komi={self.komi}, move={self.move_number}, to_move={COLOR_NAMES[self.to_move]})"
+        )
 
 
 def _padded(points: np.ndarray, size: int) -> np.ndarray:

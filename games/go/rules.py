@@ -24,7 +24,8 @@ class GoRules:
         metadata={"doc": "repetition rule: 'positional' (no earlier board position may recur) or 'simple' (ko only)"},
     )
     max_moves: int = field(
-        default=0, metadata={"doc": "self-play games end (scored by area) after this many moves incl. passes; 0 = 2*size*size"}
+        default=0,
+        metadata={"doc": "self-play games end (scored by area) after this many moves incl. passes; 0 = 2*size*size"},
     )
 
     def validate(self) -> None:

@@ -48,8 +48,8 @@ class GoSearchBatch:
         self.num_hashes = np.empty(B, np.int32)  # [B]
         self.resigned = np.array([g.resigned or 0 for g in games], np.int8)  # [B] colour that resigned, 0 = none
         for b, g in enumerate(games):
-            recent = g.positions[-K.HISTORY:]
-            self.history[b, K.HISTORY - len(recent):] = recent
+            recent = g.positions[-K.HISTORY :]
+            self.history[b, K.HISTORY - len(recent) :] = recent
             self.num_history[b] = len(recent)
             self.hashes[b, : len(g._sorted_hashes)] = g._sorted_hashes
             self.num_hashes[b] = len(g._sorted_hashes)
@@ -83,11 +83,33 @@ class GoSearchBatch:
         legal = np.empty((L, N * N + 1), np.bool_)
         terminal = np.empty(L, np.bool_)
         value = np.empty(L, np.float32)
-        R.replay_leaves(N, root_index, paths, path_length,
-                        self.color, self.chain, self.empties, self.meta, self.to_move, self.passes, self.moves,
-                        self.history, self.num_history, self.hashes, self.num_hashes, self.hash_filter,
-                        self.rules.superko == "positional", float(self.rules.komi), self.rules.move_limit, self.zobrist,
-                        planes.reshape(L, K.NUM_PLANES, N * N), legal, terminal, value, self.no_pass_before)
+        R.replay_leaves(
+            N,
+            root_index,
+            paths,
+            path_length,
+            self.color,
+            self.chain,
+            self.empties,
+            self.meta,
+            self.to_move,
+            self.passes,
+            self.moves,
+            self.history,
+            self.num_history,
+            self.hashes,
+            self.num_hashes,
+            self.hash_filter,
+            self.rules.superko == "positional",
+            float(self.rules.komi),
+            self.rules.move_limit,
+            self.zobrist,
+            planes.reshape(L, K.NUM_PLANES, N * N),
+            legal,
+            terminal,
+            value,
+            self.no_pass_before,
+        )
         return planes, legal, terminal, value
 
 

@@ -53,8 +53,12 @@ def game_from_sgf(data: str | bytes, **rule_fields) -> GoGame:
     except ValueError as exc:
         raise SgfError(f"malformed SGF: {exc}") from None
     # a record is a game that was played: no move cap refuses its moves
-    fields = {"size": size, "komi": komi, "superko": "simple" if "simple" in ru.lower() else "positional",
-              "max_moves": NO_MOVE_LIMIT}
+    fields = {
+        "size": size,
+        "komi": komi,
+        "superko": "simple" if "simple" in ru.lower() else "positional",
+        "max_moves": NO_MOVE_LIMIT,
+    }
     fields.update(rule_fields)
     try:
         rules = GoRules(**fields)

@@ -5,6 +5,15 @@ from games.tictactoe.search_game import RolloutEvaluator, TicTacToeBatch
 from games.tictactoe.solver import action_values, best_actions, solve
 
 __all__ = [
-    "NUM_ACTIONS", "PLANE_SHAPE", "IllegalMoveError", "RolloutEvaluator", "TicTacToe", "TicTacToeBatch",
-    "action_values", "best_actions", "cell", "cell_name", "solve",
+    "NUM_ACTIONS",
+    "PLANE_SHAPE",
+    "IllegalMoveError",
+    "RolloutEvaluator",
+    "TicTacToe",
+    "TicTacToeBatch",
+    "action_values",
+    "best_actions",
+    "cell",
+    "cell_name",
+    "solve",
 ]

@@ -57,7 +57,7 @@ class TicTacToe:
         return cls(board, to_move)
 
     def diagram(self) -> str:
-        return "\n".join(" ".join(_SYMBOLS[int(c)] for c in self.board[r * 3:(r + 1) * 3]) for r in range(3))
+        return "\n".join(" ".join(_SYMBOLS[int(c)] for c in self.board[r * 3 : (r + 1) * 3]) for r in range(3))
 
     def copy(self) -> TicTacToe:
         return TicTacToe(self.board.copy(), self.to_move)

@@ -36,7 +36,9 @@ class TicTacToeBatch:
         legal = np.empty((n, NUM_ACTIONS), np.bool_)
         terminal = np.empty(n, np.bool_)
         value = np.empty(n, np.float32)
-        _kernels.replay_leaves(self._boards, self._to_move, root_index, paths, path_length, planes, legal, terminal, value)
+        _kernels.replay_leaves(
+            self._boards, self._to_move, root_index, paths, path_length, planes, legal, terminal, value
+        )
         return planes, legal, terminal, value
 
     def play(self, actions: np.ndarray) -> None:

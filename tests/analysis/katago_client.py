@@ -19,8 +19,9 @@ import time
 
 class AnalysisClient:
     def __init__(self, command: list[str]):
-        self.process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                        text=True, bufsize=1)
+        self.process = subprocess.Popen(
+            command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, bufsize=1
+        )
         self._answers: queue.Queue[dict] = queue.Queue()
         self.received: list[dict] = []
         threading.Thread(target=self._read, daemon=True).start()

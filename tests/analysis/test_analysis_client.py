@@ -20,8 +20,18 @@ def test_documented_client_analyses_a_game_and_the_engine_exits_when_input_ends(
         client.send({"id": "v", "action": "query_version"})
         assert client.next_answer()["version"]
         moves = [["B", "E5"], ["W", "C3"], ["B", "G3"], ["W", "C7"]]
-        finals = client.analyse({"id": "game", "moves": moves, "rules": "tromp-taylor", "komi": 7.5, "boardXSize": 9,
-                                 "boardYSize": 9, "analyzeTurns": [0, 2, 4], "includeOwnership": True})
+        finals = client.analyse(
+            {
+                "id": "game",
+                "moves": moves,
+                "rules": "tromp-taylor",
+                "komi": 7.5,
+                "boardXSize": 9,
+                "boardYSize": 9,
+                "analyzeTurns": [0, 2, 4],
+                "includeOwnership": True,
+            }
+        )
         assert sorted(finals) == [0, 2, 4]
         for answer in finals.values():
             assert answer["rootInfo"]["visits"] == 24
@@ -32,10 +42,31 @@ def test_documented_client_analyses_a_game_and_the_engine_exits_when_input_ends(
         client.send({"id": "bad", "moves": [], "rules": "aga", "komi": 7.5, "boardXSize": 9, "boardYSize": 9})
         assert client.next_answer() == {"id": "bad", "field": "rules", "error": client.received[-1]["error"]}
         # The engine keeps serving after the error.
-        assert client.analyse({"id": "after", "moves": [], "rules": "chinese", "komi": 7.5, "boardXSize": 9,
-                               "boardYSize": 9, "maxVisits": 8})[0]["rootInfo"]["visits"] == 8
-        client.send({"id": "queued", "moves": [], "rules": "chinese", "komi": 7.5, "boardXSize": 9, "boardYSize": 9,
-                     "maxVisits": 8})
+        assert (
+            client.analyse(
+                {
+                    "id": "after",
+                    "moves": [],
+                    "rules": "chinese",
+                    "komi": 7.5,
+                    "boardXSize": 9,
+                    "boardYSize": 9,
+                    "maxVisits": 8,
+                }
+            )[0]["rootInfo"]["visits"]
+            == 8
+        )
+        client.send(
+            {
+                "id": "queued",
+                "moves": [],
+                "rules": "chinese",
+                "komi": 7.5,
+                "boardXSize": 9,
+                "boardYSize": 9,
+                "maxVisits": 8,
+            }
+        )
     finally:
         status = client.close()
     assert status == 0
@@ -60,9 +91,13 @@ def _katrain_modules(path: str):
     return KataGoEngine, GameNode, Move
 
 
-@pytest.mark.skipif(not os.environ.get("ZERO_KATRAIN_PATH"), reason=(
-    "KaTrain is not installed here; to run: pip install --no-deps --target /tmp/katrain katrain pysgf 'chardet<6' "
-    "and set ZERO_KATRAIN_PATH=/tmp/katrain"))
+@pytest.mark.skipif(
+    not os.environ.get("ZERO_KATRAIN_PATH"),
+    reason=(
+        "KaTrain is not installed here; to run: pip install --no-deps --target /tmp/katrain katrain pysgf 'chardet<6' "
+        "and set ZERO_KATRAIN_PATH=/tmp/katrain"
+    ),
+)
 def test_katrain_engine_module_drives_zero_analysis_headless():
     KataGoEngine, GameNode, Move = _katrain_modules(os.environ["ZERO_KATRAIN_PATH"])
     logs: list[tuple] = []
@@ -75,8 +110,15 @@ def test_katrain_engine_module_drives_zero_analysis_headless():
             logs.append(("popup", args))
 
     command = f"exec {sys.executable} -m zero.cli analysis"  # exec: terminate() reaches the engine, not a shell
-    config = {"backend": "custom", "altcommand": command, "max_visits": 30, "fast_visits": 10, "_enable_ownership": True,
-              "wide_root_noise": 0.0, "max_time": 30.0}
+    config = {
+        "backend": "custom",
+        "altcommand": command,
+        "max_visits": 30,
+        "fast_visits": 10,
+        "_enable_ownership": True,
+        "wide_root_noise": 0.0,
+        "max_time": 30.0,
+    }
     engine = KataGoEngine(HeadlessKaTrain(), config)
     try:
         root = GameNode(properties={"SZ": 9, "KM": 7.5, "RU": "chinese"})
@@ -98,9 +140,14 @@ def test_katrain_engine_module_drives_zero_analysis_headless():
 def test_bad_settings_stop_the_command_with_one_line_naming_the_field():
     import subprocess
 
-    for override, field in (("analysis.batch_size=0", "batch_size"), ("analysis.colour=1", "analysis.colour"),
-                            ("analysis.report_winrates_as=red", "report_winrates_as")):
-        done = subprocess.run(ENGINE[:4] + [override], input="", capture_output=True, text=True, timeout=120, check=False)
+    for override, field in (
+        ("analysis.batch_size=0", "batch_size"),
+        ("analysis.colour=1", "analysis.colour"),
+        ("analysis.report_winrates_as=red", "report_winrates_as"),
+    ):
+        done = subprocess.run(
+            ENGINE[:4] + [override], input="", capture_output=True, text=True, timeout=120, check=False
+        )
         assert done.returncode != 0 and done.stdout == ""
         lines = done.stderr.strip().splitlines()
         assert len(lines) == 1 and field in lines[0], done.stderr

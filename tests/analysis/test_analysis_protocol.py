@@ -14,8 +14,16 @@ from mcts import SearchParams
 from zero.analysis.engine import AnalysisConfig, AnalysisEngine, AnalysisParams
 
 # The example query of KataGo's docs/Analysis_Engine.md (19x19, a 2-stone handicap, three turns), with few visits.
-DOC_EXAMPLE = {"id": "foo", "initialStones": [["B", "Q4"], ["B", "C4"]], "moves": [["W", "P5"], ["B", "P6"]],
-               "rules": "tromp-taylor", "komi": 7.5, "boardXSize": 19, "boardYSize": 19, "analyzeTurns": [0, 1, 2]}
+DOC_EXAMPLE = {
+    "id": "foo",
+    "initialStones": [["B", "Q4"], ["B", "C4"]],
+    "moves": [["W", "P5"], ["B", "P6"]],
+    "rules": "tromp-taylor",
+    "komi": 7.5,
+    "boardXSize": 19,
+    "boardYSize": 19,
+    "analyzeTurns": [0, 1, 2],
+}
 NINE = {"rules": "chinese", "komi": 7.5, "boardXSize": 9, "boardYSize": 9}
 
 
@@ -84,8 +92,19 @@ def test_doc_example_query_gives_one_answer_per_turn():
 
 
 def test_optional_outputs_ownership_policy_and_pv_visits():
-    answers = serve([{**NINE, "id": "x", "moves": [["B", "E5"], ["W", "C3"]], "maxVisits": 24,
-                      "includeOwnership": True, "includePolicy": True, "includePVVisits": True}])
+    answers = serve(
+        [
+            {
+                **NINE,
+                "id": "x",
+                "moves": [["B", "E5"], ["W", "C3"]],
+                "maxVisits": 24,
+                "includeOwnership": True,
+                "includePolicy": True,
+                "includePVVisits": True,
+            }
+        ]
+    )
     assert len(answers) == 1
     check_answer(answers[0], 9, ownership=True, policy=True, pv_visits=True)
     policy = answers[0]["policy"]
@@ -117,29 +136,35 @@ def test_allow_moves_confines_the_search_and_avoid_moves_excludes():
     assert len(answer["moveInfos"]) > 1
 
 
-@pytest.mark.parametrize("line, field", [
-    ({**NINE, "id": "e", "moves": [], "rules": "japanese"}, "rules"),
-    ({**NINE, "id": "e", "moves": [], "rules": {"ko": "SIMPLE"}}, "rules"),
-    ({**NINE, "id": "e", "moves": [["B", "E5"], ["W", "E5"]]}, "moves"),
-    ({**NINE, "id": "e", "moves": [["X", "E5"]]}, "moves"),
-    ({**NINE, "id": "e", "moves": [["B", "Z99"]]}, "moves"),
-    ({**NINE, "id": "e"}, "moves"),
-    ({"id": "e", "moves": [], "rules": "chinese", "boardXSize": 9}, "boardYSize"),
-    ({**NINE, "id": "e", "moves": [], "boardXSize": 9, "boardYSize": 7}, "boardYSize"),
-    ({**NINE, "id": "e", "moves": [], "boardXSize": 25, "boardYSize": 25}, "boardXSize"),
-    ({**NINE, "id": "e", "moves": [], "komi": 7.3}, "komi"),
-    ({**NINE, "id": "e", "moves": [], "komi": "7.5"}, "komi"),
-    ({**NINE, "id": "e", "moves": [["B", "E5"]], "analyzeTurns": [2]}, "analyzeTurns"),
-    ({**NINE, "id": "e", "moves": [], "maxVisits": 0}, "maxVisits"),
-    ({**NINE, "id": "e", "moves": [], "rootPolicyTemperature": -1}, "rootPolicyTemperature"),
-    ({**NINE, "id": "e", "moves": [], "includeOwnership": "yes"}, "includeOwnership"),
-    ({**NINE, "id": "e", "moves": [], "initialStones": [["B", "E5"], ["W", "E5"]]}, "initialStones"),
-    ({**NINE, "id": "e", "moves": [], "allowMoves": [{"player": "B", "moves": ["E5"]}]}, "allowMoves"),
-    ({**NINE, "id": "e", "moves": [], "avoidMoves": [{"player": "B", "moves": ["E5"], "untilDepth": 0}]}, "avoidMoves"),
-    ({**NINE, "id": "e", "moves": [], "priority": 1.5}, "priority"),
-    ({"id": "e", "action": "dance"}, "action"),
-    ({"id": "e", "action": "terminate"}, "terminateId"),
-])
+@pytest.mark.parametrize(
+    "line, field",
+    [
+        ({**NINE, "id": "e", "moves": [], "rules": "japanese"}, "rules"),
+        ({**NINE, "id": "e", "moves": [], "rules": {"ko": "SIMPLE"}}, "rules"),
+        ({**NINE, "id": "e", "moves": [["B", "E5"], ["W", "E5"]]}, "moves"),
+        ({**NINE, "id": "e", "moves": [["X", "E5"]]}, "moves"),
+        ({**NINE, "id": "e", "moves": [["B", "Z99"]]}, "moves"),
+        ({**NINE, "id": "e"}, "moves"),
+        ({"id": "e", "moves": [], "rules": "chinese", "boardXSize": 9}, "boardYSize"),
+        ({**NINE, "id": "e", "moves": [], "boardXSize": 9, "boardYSize": 7}, "boardYSize"),
+        ({**NINE, "id": "e", "moves": [], "boardXSize": 25, "boardYSize": 25}, "boardXSize"),
+        ({**NINE, "id": "e", "moves": [], "komi": 7.3}, "komi"),
+        ({**NINE, "id": "e", "moves": [], "komi": "7.5"}, "komi"),
+        ({**NINE, "id": "e", "moves": [["B", "E5"]], "analyzeTurns": [2]}, "analyzeTurns"),
+        ({**NINE, "id": "e", "moves": [], "maxVisits": 0}, "maxVisits"),
+        ({**NINE, "id": "e", "moves": [], "rootPolicyTemperature": -1}, "rootPolicyTemperature"),
+        ({**NINE, "id": "e", "moves": [], "includeOwnership": "yes"}, "includeOwnership"),
+        ({**NINE, "id": "e", "moves": [], "initialStones": [["B", "E5"], ["W", "E5"]]}, "initialStones"),
+        ({**NINE, "id": "e", "moves": [], "allowMoves": [{"player": "B", "moves": ["E5"]}]}, "allowMoves"),
+        (
+            {**NINE, "id": "e", "moves": [], "avoidMoves": [{"player": "B", "moves": ["E5"], "untilDepth": 0}]},
+            "avoidMoves",
+        ),
+        ({**NINE, "id": "e", "moves": [], "priority": 1.5}, "priority"),
+        ({"id": "e", "action": "dance"}, "action"),
+        ({"id": "e", "action": "terminate"}, "terminateId"),
+    ],
+)
 def test_a_bad_field_is_an_error_naming_it_and_the_engine_keeps_serving(line, field):
     answers = serve([line, {**NINE, "id": "next", "moves": [], "maxVisits": 4}])
     assert answers[0] == {"id": "e", "field": field, "error": answers[0]["error"]}
@@ -157,8 +182,19 @@ def test_a_line_without_a_usable_id_gets_a_general_error(line):
 
 def test_unknown_fields_and_clipped_visits_are_warnings_and_the_query_runs():
     engine = make_engine(max_visits_limit=20)
-    answers = serve([{**NINE, "id": "w", "moves": [], "maxVisits": 50, "colour": "blue",
-                      "overrideSettings": {"wideRootNoise": 0.0}}], engine)
+    answers = serve(
+        [
+            {
+                **NINE,
+                "id": "w",
+                "moves": [],
+                "maxVisits": 50,
+                "colour": "blue",
+                "overrideSettings": {"wideRootNoise": 0.0},
+            }
+        ],
+        engine,
+    )
     warnings = [a for a in answers if "warning" in a]
     assert {a["field"] for a in warnings} == {"colour", "maxVisits", "overrideSettings"}
     assert all(set(a) == {"id", "field", "warning"} for a in warnings)
@@ -170,9 +206,16 @@ def test_actions_query_version_clear_cache_and_terminate_of_queued_queries():
     version = {"id": "v", "action": "query_version"}
     clear = {"id": "c", "action": "clear_cache"}
     engine = make_engine(batch_size=1)
-    answers = serve([{**NINE, "id": "big", "moves": [], "maxVisits": 30, "analyzeTurns": [0]},
-                     {**NINE, "id": "q", "moves": [["B", "E5"]], "maxVisits": 30, "analyzeTurns": [0, 1]},
-                     version, clear, {"id": "t", "action": "terminate", "terminateId": "q", "turnNumbers": [1]}], engine)
+    answers = serve(
+        [
+            {**NINE, "id": "big", "moves": [], "maxVisits": 30, "analyzeTurns": [0]},
+            {**NINE, "id": "q", "moves": [["B", "E5"]], "maxVisits": 30, "analyzeTurns": [0, 1]},
+            version,
+            clear,
+            {"id": "t", "action": "terminate", "terminateId": "q", "turnNumbers": [1]},
+        ],
+        engine,
+    )
     by_id = {}
     for a in answers:
         by_id.setdefault(a["id"], []).append(a)
@@ -240,7 +283,10 @@ def test_terminate_stops_a_running_search_with_its_partial_result_and_partial_re
 
 def test_queries_of_several_games_share_one_batched_search_and_priority_goes_first():
     engine = make_engine(batch_size=8)
-    games = [{**NINE, "id": f"g{i}", "moves": [["B", m]], "maxVisits": 12 + i} for i, m in enumerate(["E5", "C3", "G7", "D4"])]
+    games = [
+        {**NINE, "id": f"g{i}", "moves": [["B", m]], "maxVisits": 12 + i}
+        for i, m in enumerate(["E5", "C3", "G7", "D4"])
+    ]
     answers = serve(games, engine)
     assert engine.wave_sizes == [4]  # one wave: the four positions searched together
     assert sorted(a["id"] for a in answers) == ["g0", "g1", "g2", "g3"]
@@ -248,15 +294,25 @@ def test_queries_of_several_games_share_one_batched_search_and_priority_goes_fir
         assert a["rootInfo"]["visits"] == 12 + int(a["id"][1])
     # One position per wave: the higher priority is answered first, whatever the arrival order.
     engine = make_engine(batch_size=1)
-    answers = serve([{**NINE, "id": "low", "moves": [], "maxVisits": 4},
-                     {**NINE, "id": "high", "moves": [], "maxVisits": 4, "priority": 5}], engine)
+    answers = serve(
+        [
+            {**NINE, "id": "low", "moves": [], "maxVisits": 4},
+            {**NINE, "id": "high", "moves": [], "maxVisits": 4, "priority": 5},
+        ],
+        engine,
+    )
     assert [a["id"] for a in answers] == ["high", "low"]
 
 
 def test_different_komi_go_to_different_waves():
     engine = make_engine()
-    answers = serve([{**NINE, "id": "a", "moves": [], "maxVisits": 4, "komi": 7.5},
-                     {**NINE, "id": "b", "moves": [], "maxVisits": 4, "komi": 0.5}], engine)
+    answers = serve(
+        [
+            {**NINE, "id": "a", "moves": [], "maxVisits": 4, "komi": 7.5},
+            {**NINE, "id": "b", "moves": [], "maxVisits": 4, "komi": 0.5},
+        ],
+        engine,
+    )
     assert sorted(engine.wave_sizes) == [1, 1] and len(answers) == 2
 
 

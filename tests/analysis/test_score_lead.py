@@ -40,8 +40,10 @@ def test_analysis_reports_the_score_after_each_move_only_with_a_score_head():
 
 
 def test_kata_analyze_adds_score_lead_with_a_score_head():
-    engine = GoGtpEngine(params=EngineParams(visits=30, analysis_visits=200, seed=1),
-                         search_params=SearchParams(simulations=30, leaves_per_step=4))
+    engine = GoGtpEngine(
+        params=EngineParams(visits=30, analysis_visits=200, seed=1),
+        search_params=SearchParams(simulations=30, leaves_per_step=4),
+    )
     engine.handle_line("kata-analyze b 10")  # builds the player's evaluator
     line = engine.handle_line("kata-analyze b 10")
     assert "scoreLead" not in line

@@ -54,12 +54,15 @@ def test_diagram_round_trip_with_coordinates():
 
 
 def test_sgf_round_trip_keeps_setup_players_moves_and_result():
-    game = GoGame.from_diagram("""
+    game = GoGame.from_diagram(
+        """
         . . . . .
         . X . . .
         . . . O .
         . . . . .
-        . . . . .""", komi=6)
+        . . . . .""",
+        komi=6,
+    )
     game.player_names = {BLACK: "alice", WHITE: "bob"}
     for vertex in ("C3", "D2", "pass", "B2", "pass", "pass"):
         game.play(vertex)
@@ -95,12 +98,15 @@ def test_illegal_moves_change_nothing():
 
 
 def test_rollout_evaluator_values_a_won_position():
-    won = GoGame.from_diagram("""
+    won = GoGame.from_diagram(
+        """
         . X . X .
         X X X X X
         . X . X .
         X X X X X
-        . X . X .""", komi=7.5)  # Black owns the board
+        . X . X .""",
+        komi=7.5,
+    )  # Black owns the board
     evaluator = RolloutEvaluator(5, 7.5, rollouts=8, seed=3)
     planes, *_ = GoSearchBatch([won]).root_inputs()
     priors, values = evaluator.evaluate(planes)
@@ -114,8 +120,12 @@ def test_rollout_evaluator_values_a_won_position():
 
 
 def test_bench_board_json():
-    out = subprocess.run([sys.executable, "-m", "zero.cli", "bench", "board", "--size", "5", "--seconds", "0.2", "--json"],
-                         capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-m", "zero.cli", "bench", "board", "--size", "5", "--seconds", "0.2", "--json"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     result = json.loads(out)
     assert result["size"] == 5 and result["playouts_per_s"] > 0 and result["moves_per_s"] > result["playouts_per_s"]
 
@@ -135,7 +145,9 @@ def test_vertices_take_ascii_digits_only():
     for vertex in ("E５", "E４", "E²", "E０"):  # full-width and superscript digits: int() accepts some of them
         with pytest.raises(coords.CoordinateError, match="malformed vertex"):
             game.play(vertex)
-        assert not isinstance(pytest.raises(coords.CoordinateError, coords.from_gtp, vertex, 9).value, coords.OffBoardError)
+        assert not isinstance(
+            pytest.raises(coords.CoordinateError, coords.from_gtp, vertex, 9).value, coords.OffBoardError
+        )
     after = (game.stones(), list(game.moves), game.to_move)
     assert np.array_equal(before[0], after[0]) and before[1:] == after[1:]
 
@@ -146,7 +158,9 @@ def test_setup_refuses_occupied_points_and_non_indices():
     for black, white in (([1], [1]), ([1, 1], []), ([0], []), ([], [0]), ([0.5], []), ([None], []), ([True], [])):
         with pytest.raises(ValueError):
             game.setup(black, white)
-        assert game.setup_stones == {BLACK: [0], WHITE: []} and game.stones().sum() == 1 and not game.consistency_errors()
+        assert (
+            game.setup_stones == {BLACK: [0], WHITE: []} and game.stones().sum() == 1 and not game.consistency_errors()
+        )
 
 
 def test_sgf_setup_and_off_board_errors_are_clear():
@@ -178,25 +192,35 @@ def test_rules_refuse_infinite_komi():
 
 
 def test_bench_board_refuses_nan_seconds():
-    out = subprocess.run([sys.executable, "-m", "zero.cli", "bench", "board", "--seconds", "nan"],
-                         capture_output=True, text=True, timeout=60)
+    out = subprocess.run(
+        [sys.executable, "-m", "zero.cli", "bench", "board", "--seconds", "nan"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert out.returncode == 2 and out.stderr.startswith("zero: error: --seconds") and out.stdout == ""
 
 
 def test_chains_come_from_the_board_and_dead_stones_leave_the_count():
-    game = GoGame.from_diagram("""
+    game = GoGame.from_diagram(
+        """
         X X . O .
         . X . O .
         . . . . .
         O . . X X
-        . . . . .""", komi=0.5)
+        . . . . .""",
+        komi=0.5,
+    )
     assert sorted(game.chains()) == [[0, 1, 6], [3, 8], [15], [18, 19]]
-    without = GoGame.from_diagram("""
+    without = GoGame.from_diagram(
+        """
         X X . O .
         . X . O .
         . . . . .
         . . . X X
-        . . . . .""", komi=0.5)
+        . . . . .""",
+        komi=0.5,
+    )
     assert game.area_score(dead=[15]) == without.area_score() != game.area_score()
     assert game.stones()[3, 0] == WHITE  # the game itself keeps the stone
 
@@ -204,12 +228,16 @@ def test_chains_come_from_the_board_and_dead_stones_leave_the_count():
 def test_playout_ownership_sees_a_lone_stone_die_in_a_living_group():
     from games.go import playout_ownership
 
-    game = GoGame.from_diagram("""
+    game = GoGame.from_diagram(
+        """
         . X . X .
         X X X X X
         X . O . X
         X X X X X
-        . X . X .""", to_move="W", komi=0.5)
+        . X . X .""",
+        to_move="W",
+        komi=0.5,
+    )
     own = playout_ownership(game, 64, seed=3)
     assert own.shape == (25,) and np.all(np.abs(own) <= 1)
     assert np.array_equal(own, playout_ownership(game, 64, seed=3))  # a seed fixes the playouts

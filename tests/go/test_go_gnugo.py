@@ -52,8 +52,13 @@ class GnuGo:
     """A GNU Go GTP process; ``batch`` writes many commands from a thread while reading the replies (no deadlock)."""
 
     def __init__(self, path: str):
-        self.proc = subprocess.Popen([path, "--mode", "gtp", "--chinese-rules", "--level", "0"],
-                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1)
+        self.proc = subprocess.Popen(
+            [path, "--mode", "gtp", "--chinese-rules", "--level", "0"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            bufsize=1,
+        )
 
     def batch(self, commands: list[str]) -> list[str]:
         def write():
@@ -109,22 +114,30 @@ def test_light_playouts_agree_with_gnugo(gnugo, size, games):
         commands = ["clear_board", f"boardsize {size}", "clear_board", f"komi {game.komi}"]
         for colour, action, _, _, _ in steps:
             name = "black" if colour == BLACK else "white"
-            commands += [f"play {name} {to_gtp(action, size)}", f"all_legal {'white' if colour == BLACK else 'black'}",
-                         "list_stones black", "list_stones white"]
+            commands += [
+                f"play {name} {to_gtp(action, size)}",
+                f"all_legal {'white' if colour == BLACK else 'black'}",
+                "list_stones black",
+                "list_stones white",
+            ]
         finished = game.passes >= 2
         if finished:
             commands.append("final_score")
         replies = gnugo.batch(commands)
         for i, (colour, action, legal, black, white) in enumerate(steps):
-            _, gnu_legal, gnu_black, gnu_white = replies[4 + 4 * i: 8 + 4 * i]
-            where = f"{size}x{size} game {seed}, move {i + 1} ({'B' if colour == BLACK else 'W'} {to_gtp(action, size)})"
+            _, gnu_legal, gnu_black, gnu_white = replies[4 + 4 * i : 8 + 4 * i]
+            where = (
+                f"{size}x{size} game {seed}, move {i + 1} ({'B' if colour == BLACK else 'W'} {to_gtp(action, size)})"
+            )
             assert set(gnu_black.split()) == black, f"{where}: black stones differ\n{game.diagram(True)}"
             assert set(gnu_white.split()) == white, f"{where}: white stones differ"
             assert set(gnu_legal.split()) == legal, (
                 f"{where}: legal moves differ: only ours {sorted(legal - set(gnu_legal.split()))}, "
-                f"only GNU Go's {sorted(set(gnu_legal.split()) - legal)}")
+                f"only GNU Go's {sorted(set(gnu_legal.split()) - legal)}"
+            )
         if finished:
             scored += 1
             assert game.area_score() == parse_score(replies[-1]), (
-                f"{size}x{size} game {seed}: area score {game.area_score()} vs GNU Go {replies[-1]}\n{game.diagram(True)}")
+                f"{size}x{size} game {seed}: area score {game.area_score()} vs GNU Go {replies[-1]}\n{game.diagram(True)}"
+            )
     assert scored >= games * 0.9, f"only {scored} of {games} playouts finished by two passes"

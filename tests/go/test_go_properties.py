@@ -36,8 +36,17 @@ def test_incremental_state_equals_rebuild_and_undo_is_exact(data, size):
     for _ in range(data.draw(st.integers(1, 3 * size * size))):
         if game.is_over:
             break
-        snapshots.append((game.color.copy(), game.chain.copy(), game.empties.copy(), game.meta.copy(),
-                          game.to_move, game.passes, game.legal_mask()))
+        snapshots.append(
+            (
+                game.color.copy(),
+                game.chain.copy(),
+                game.empties.copy(),
+                game.meta.copy(),
+                game.to_move,
+                game.passes,
+                game.legal_mask(),
+            )
+        )
         legal = game.legal_moves()
         game.play(legal[data.draw(st.integers(0, len(legal) - 1))] if data.draw(st.integers(0, 20)) else legal[-1])
         assert game.consistency_errors() == []  # chains, pseudo-liberties, hash, empties, stones + captures
@@ -105,7 +114,8 @@ def test_leaf_replay_matches_the_game(data, size, superko):
     for i, (_, p) in enumerate(leaves):
         paths[i, : len(p)] = p
     planes, legal, terminal, value = batch.leaf_inputs(
-        np.array([b for b, _ in leaves], np.int32), paths, np.array([len(p) for _, p in leaves], np.int32))
+        np.array([b for b, _ in leaves], np.int32), paths, np.array([len(p) for _, p in leaves], np.int32)
+    )
     for i, game in enumerate(expected):
         assert np.array_equal(planes[i], game.planes())
         assert terminal[i] == game.is_over

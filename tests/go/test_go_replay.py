@@ -60,10 +60,13 @@ def test_long_paths_on_capture_heavy_boards_match_the_game(superko):
     assert longest > 8  # paths longer than the plane history were replayed
 
 
-@pytest.mark.parametrize("moves, banned, captures", [
-    ([5, 4, 1, 7, 8, 2], 5, True),  # the capturing move at 5 would repeat the position after move 4
-    ([5, 3, 6, 8, 4, 7, 6], 8, False),  # a non-capturing move repeating an earlier position
-])
+@pytest.mark.parametrize(
+    "moves, banned, captures",
+    [
+        ([5, 4, 1, 7, 8, 2], 5, True),  # the capturing move at 5 would repeat the position after move 4
+        ([5, 3, 6, 8, 4, 7, 6], 8, False),  # a non-capturing move repeating an earlier position
+    ],
+)
 def test_superko_bans_at_leaves_whether_the_position_is_in_the_root_history_or_on_the_path(moves, banned, captures):
     game = new_game(3, komi=0.0)
     for a in moves:
@@ -78,7 +81,8 @@ def test_superko_bans_at_leaves_whether_the_position_is_in_the_root_history_or_o
             root.play(a)
         path = np.array([moves[split:] + [0]], np.int32)
         planes, legal, terminal, _ = GoSearchBatch([root]).leaf_inputs(
-            np.zeros(1, np.int32), path, np.array([len(moves) - split], np.int32))
+            np.zeros(1, np.int32), path, np.array([len(moves) - split], np.int32)
+        )
         assert not terminal[0] and not legal[0, banned]
         assert np.array_equal(legal[0], game.legal_mask()) and np.array_equal(planes[0], game.planes())
 

@@ -19,76 +19,100 @@ def same_board(game: GoGame, expected: str) -> bool:
 
 
 def test_corner_capture_of_a_single_stone():
-    game = GoGame.from_diagram("""
+    game = GoGame.from_diagram(
+        """
         . . . . .
         . . . . .
         . . . . .
         X . . . .
-        O . . . .""", to_move="B")
+        O . . . .""",
+        to_move="B",
+    )
     assert game.play("B1") == 1
-    assert same_board(game, """
+    assert same_board(
+        game,
+        """
         . . . . .
         . . . . .
         . . . . .
         X . . . .
-        . X . . .""")
+        . X . . .""",
+    )
     assert game.captures == {BLACK: 0, WHITE: 1}
 
 
 def test_one_move_captures_two_groups_on_the_edge():
-    game = GoGame.from_diagram("""
+    game = GoGame.from_diagram(
+        """
         . . . . .
         . . . . .
         X X . X X
         O O . O O
-        X X . X X""", to_move="B")
+        X X . X X""",
+        to_move="B",
+    )
     assert game.play("C2") == 4
-    assert same_board(game, """
+    assert same_board(
+        game,
+        """
         . . . . .
         . . . . .
         X X . X X
         . . X . .
-        X X . X X""")
+        X X . X X""",
+    )
     assert game.consistency_errors() == []
 
 
 def test_single_and_multi_stone_suicide_are_illegal():
-    game = GoGame.from_diagram("""
+    game = GoGame.from_diagram(
+        """
         O . X . .
         X X . . .
         . . . . .
         . . . . .
-        . . . . O""", to_move="W")
+        . . . . O""",
+        to_move="W",
+    )
     before = game.stones()
     with pytest.raises(IllegalMoveError) as info:
         game.play("B5")  # joins A5: the two stones would have no liberty
     assert info.value.reason == "suicide"
     assert np.array_equal(game.stones(), before) and game.move_number == 0 and game.to_move == WHITE
-    corner = GoGame.from_diagram("""
+    corner = GoGame.from_diagram(
+        """
         . X . . .
         X . . . .
         . . . . .
         . . . . .
-        . . . . .""", to_move="W")
+        . . . . .""",
+        to_move="W",
+    )
     assert corner.verdict("A5") == "suicide"
     assert not corner.legal_mask()[corner.action("A5")]
 
 
 def test_capture_that_looks_like_suicide_is_legal():
-    game = GoGame.from_diagram("""
+    game = GoGame.from_diagram(
+        """
         . X O . .
         X O . . .
         O . . . .
         . . . . .
-        . . . . .""", to_move="W")
+        . . . . .""",
+        to_move="W",
+    )
     assert game.is_legal("A5")
     assert game.play("A5") == 2
-    assert same_board(game, """
+    assert same_board(
+        game,
+        """
         O . O . .
         . O . . .
         O . . . .
         . . . . .
-        . . . . .""")
+        . . . . .""",
+    )
 
 
 KO = """
@@ -125,22 +149,28 @@ def test_passes_clear_the_ko_ban_but_not_superko(superko):
 
 
 def test_snapback():
-    game = GoGame.from_diagram("""
+    game = GoGame.from_diagram(
+        """
         . . . . .
         . . . . .
         O O O O .
         X X X O .
-        . . X O .""", to_move="W")
+        . . X O .""",
+        to_move="W",
+    )
     assert game.play("B1") == 0  # throw-in
     assert game.play("A1") == 1  # Black captures one stone...
     assert game.ko_point is None  # ...into a chain of five, so it is no ko
     assert game.play("B1") == 5  # ...and White captures five
-    assert same_board(game, """
+    assert same_board(
+        game,
+        """
         . . . . .
         . . . . .
         O O O O .
         . . . O .
-        . O . O .""")
+        . O . O .""",
+    )
 
 
 TRIPLE_KO = """
@@ -196,12 +226,15 @@ def test_seki_liberties_are_neutral_and_integer_komi_draws():
 
 
 def test_empty_region_touching_one_colour_is_territory():
-    game = GoGame.from_diagram("""
+    game = GoGame.from_diagram(
+        """
         . . X . .
         . . X . .
         X X X . .
         . . . . .
-        . . . . .""", komi=0)
+        . . . . .""",
+        komi=0,
+    )
     # Black: 5 stones + 4 enclosed points; the outer region touches only black too.
     assert game.area_score() == 25
     game.play("D3", color="white")
@@ -255,8 +288,13 @@ def test_move_limit_ends_the_game():
 def test_rules_validation_names_the_field():
     from games.go import GoRules
 
-    for kwargs, field in (({"size": 1}, "size"), ({"size": 20}, "size"), ({"superko": "situational"}, "superko"),
-                          ({"max_moves": -1}, "max_moves"), ({"komi": float("nan")}, "komi")):
+    for kwargs, field in (
+        ({"size": 1}, "size"),
+        ({"size": 20}, "size"),
+        ({"superko": "situational"}, "superko"),
+        ({"max_moves": -1}, "max_moves"),
+        ({"komi": float("nan")}, "komi"),
+    ):
         with pytest.raises(ValueError, match=f"^{field}"):
             GoRules(**kwargs).validate()
     assert GoRules(size=19).move_limit == 722

@@ -44,8 +44,11 @@ def test_one_eye_each_with_one_shared_liberty_is_seki():
 
 def test_a_capturing_race_that_one_side_wins_is_not_seki():
     # Same shape, but White's group has an extra liberty at A1: Black cannot approach, White can (C2 leaves it two).
-    game = GoGame.from_diagram(TWO_GROUP_SEKI.replace("    O O . X O . . . .\n    O O . X O . . . .",
-                                                      "    O O . X O . . . .\n    . O . X O . . . ."))
+    game = GoGame.from_diagram(
+        TWO_GROUP_SEKI.replace(
+            "    O O . X O . . . .\n    O O . X O . . . .", "    O O . X O . . . .\n    . O . X O . . . ."
+        )
+    )
     assert seki_points(game) == []
 
 

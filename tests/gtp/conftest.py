@@ -15,8 +15,10 @@ from zero.gtp.player import EngineParams
 def make_engine(visits: int = 8, **params) -> GoGtpEngine:
     """A 9x9 engine with a tiny search: replies are quick and deterministic (fixed seed)."""
     settings = {"analysis_visits": 64, "ownership_playouts": 16, "seed": 1, **params}
-    return GoGtpEngine(params=EngineParams(visits=visits, **settings),
-                       search_params=SearchParams(simulations=max(visits, 2), leaves_per_step=4))
+    return GoGtpEngine(
+        params=EngineParams(visits=visits, **settings),
+        search_params=SearchParams(simulations=max(visits, 2), leaves_per_step=4),
+    )
 
 
 @pytest.fixture

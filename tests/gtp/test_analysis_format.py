@@ -21,7 +21,15 @@ INFOS = [
 def test_lz_line_parses_with_integer_fields():
     cands, own = parse_analysis_line(lz_line(INFOS[:2]), kata=False, size=9)
     assert own is None
-    assert cands[0] == {"move": "D4", "visits": 120, "winrate": 5321, "prior": 1234, "lcb": cands[0]["lcb"], "order": 0, "pv": ["D4", "E5", "C3"]}
+    assert cands[0] == {
+        "move": "D4",
+        "visits": 120,
+        "winrate": 5321,
+        "prior": 1234,
+        "lcb": cands[0]["lcb"],
+        "order": 0,
+        "pv": ["D4", "E5", "C3"],
+    }
     assert cands[0]["lcb"] < 5321
     assert cands[1]["pv"] == ["E5"]
 
@@ -56,7 +64,10 @@ def test_analyze_arguments(tokens, color, interval, ownership):
     assert (opts.color, opts.interval, opts.ownership) == (color, interval, ownership)
 
 
-@pytest.mark.parametrize("tokens", [["b", "x"], ["interval"], ["ownership", "maybe"], ["frob", "1"], ["allow", "b", "D4"], ["minmoves", "-1"]])
+@pytest.mark.parametrize(
+    "tokens",
+    [["b", "x"], ["interval"], ["ownership", "maybe"], ["frob", "1"], ["allow", "b", "D4"], ["minmoves", "-1"]],
+)
 def test_bad_analyze_arguments_are_syntax_errors(tokens):
     with pytest.raises(GtpError, match="syntax error"):
         parse_analyze_args(tokens)

@@ -11,13 +11,46 @@ from zero.gtp.protocol import clean_line, parse_reply
 from .conftest import make_engine
 
 VALID = [
-    "protocol_version", "name", "version", "known_command play", "list_commands", "boardsize 9", "boardsize 5",
-    "boardsize 7", "clear_board", "komi 6.5", "komi 0", "play b E5", "play w D4", "play black C3", "play white pass",
-    "play b A1", "play w J9", "genmove b", "genmove w", "undo", "showboard", "final_score", "final_status_list dead",
-    "final_status_list alive", "fixed_handicap 2", "place_free_handicap 3", "set_free_handicap C3 G7",
-    "time_settings 10 5 5", "time_left b 5 0", "kgs-time_settings byoyomi 0 1 1", "printsgf", "reg_genmove b",
-    "kgs-genmove_cleanup w", "lz-analyze 1", "kata-analyze b 1 ownership true", "lz-genmove_analyze w 1",
-    "kata-genmove_analyze b 1", "loadsgf /nonexistent.sgf", "12 play b C4", "play b B2 # comment",
+    "protocol_version",
+    "name",
+    "version",
+    "known_command play",
+    "list_commands",
+    "boardsize 9",
+    "boardsize 5",
+    "boardsize 7",
+    "clear_board",
+    "komi 6.5",
+    "komi 0",
+    "play b E5",
+    "play w D4",
+    "play black C3",
+    "play white pass",
+    "play b A1",
+    "play w J9",
+    "genmove b",
+    "genmove w",
+    "undo",
+    "showboard",
+    "final_score",
+    "final_status_list dead",
+    "final_status_list alive",
+    "fixed_handicap 2",
+    "place_free_handicap 3",
+    "set_free_handicap C3 G7",
+    "time_settings 10 5 5",
+    "time_left b 5 0",
+    "kgs-time_settings byoyomi 0 1 1",
+    "printsgf",
+    "reg_genmove b",
+    "kgs-genmove_cleanup w",
+    "lz-analyze 1",
+    "kata-analyze b 1 ownership true",
+    "lz-genmove_analyze w 1",
+    "kata-genmove_analyze b 1",
+    "loadsgf /nonexistent.sgf",
+    "12 play b C4",
+    "play b B2 # comment",
 ]
 NOISE = "\x00\x01\t\r\x1b\x7f #=?-.0123456789abwABCDEFGHJKLMNOPQRSTZpasxé"
 
@@ -31,12 +64,16 @@ def mutated(draw) -> str:
         if op == 0:
             line = line[:pos] + draw(st.text(NOISE, max_size=3)) + line[pos:]
         elif op == 1:
-            line = line[:pos] + line[pos + draw(st.integers(1, 4)):]
+            line = line[:pos] + line[pos + draw(st.integers(1, 4)) :]
         elif op == 2:
             tokens = line.split(" ")
             line = " ".join(draw(st.permutations(tokens)))
         elif op == 3:
-            line = line + " " + draw(st.sampled_from(["9", "-1", "1e9", "nan", "b", "Z25", "pass", "x" * 50, "99999999999"]))
+            line = (
+                line
+                + " "
+                + draw(st.sampled_from(["9", "-1", "1e9", "nan", "b", "Z25", "pass", "x" * 50, "99999999999"]))
+            )
         else:
             line = draw(st.sampled_from(["", "0 ", "77 "])) + line.upper() if draw(st.booleans()) else line
     return line
@@ -57,8 +94,17 @@ def check_line(engine, line: str) -> None:
     ok, _, body = parse_reply(reply)  # raises on a malformed reply
     if not ok:
         assert engine.state_key() == before, f"{line!r} -> {reply!r} changed the game"
-        assert body in ("unknown command", "syntax error", "illegal move", "cannot undo", "unacceptable size",
-                        "board not empty", "invalid number of stones", "bad vertex list", "cannot load file"), (line, reply)
+        assert body in (
+            "unknown command",
+            "syntax error",
+            "illegal move",
+            "cannot undo",
+            "unacceptable size",
+            "board not empty",
+            "invalid number of stones",
+            "bad vertex list",
+            "cannot load file",
+        ), (line, reply)
 
 
 @settings(max_examples=100, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)

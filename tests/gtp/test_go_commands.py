@@ -56,7 +56,16 @@ def test_suicide_and_ko_are_illegal():
     fails(e, "play w A1", "illegal move")  # suicide in the corner
     # a ko: black captures at E5, white may not retake at once
     e = make_engine()
-    for line in ["play b D5", "play b E6", "play b E4", "play w F6", "play w F4", "play w G5", "play w E5", "play b F5"]:
+    for line in [
+        "play b D5",
+        "play b E6",
+        "play b E4",
+        "play w F6",
+        "play w F4",
+        "play w G5",
+        "play w E5",
+        "play b F5",
+    ]:
         ok(e, line)
     assert e.game.captures[2] == 1
     fails(e, "play w E5", "illegal move")
@@ -281,6 +290,11 @@ def test_gtp_command_line_refuses_a_komi_that_is_not_finite():
     import sys
 
     for komi in ("nan", "inf"):
-        out = subprocess.run([sys.executable, "-m", "zero.cli", "gtp", "--komi", komi], input="quit\n",
-                             capture_output=True, text=True, timeout=120)
+        out = subprocess.run(
+            [sys.executable, "-m", "zero.cli", "gtp", "--komi", komi],
+            input="quit\n",
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert out.returncode == 2 and out.stderr.startswith("zero: error: --komi") and out.stdout == ""

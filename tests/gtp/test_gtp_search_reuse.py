@@ -20,8 +20,10 @@ from .analysis_grammar import parse_analysis_line
 
 def reuse_engine(visits: int = 120, **params) -> GoGtpEngine:
     settings = {"analysis_visits": 5000, "ownership_playouts": 16, "seed": 3, "resign_winrate": 0.0, **params}
-    return GoGtpEngine(params=EngineParams(visits=visits, **settings),
-                       search_params=SearchParams(simulations=visits, leaves_per_step=4, reuse_tree=True))
+    return GoGtpEngine(
+        params=EngineParams(visits=visits, **settings),
+        search_params=SearchParams(simulations=visits, leaves_per_step=4, reuse_tree=True),
+    )
 
 
 def ok(engine: GoGtpEngine, command: str) -> str:
@@ -93,8 +95,10 @@ def test_after_play_of_the_best_reply_the_next_search_starts_with_its_subtree():
 
 
 def test_without_reuse_every_search_starts_afresh():
-    engine = GoGtpEngine(params=EngineParams(visits=60, seed=3, resign_winrate=0.0),
-                         search_params=SearchParams(simulations=60, leaves_per_step=4))
+    engine = GoGtpEngine(
+        params=EngineParams(visits=60, seed=3, resign_winrate=0.0),
+        search_params=SearchParams(simulations=60, leaves_per_step=4),
+    )
     ok(engine, "genmove b")
     ok(engine, "play w C3")
     ok(engine, "genmove b")

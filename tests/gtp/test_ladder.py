@@ -36,9 +36,14 @@ def test_several_rungs_rating_solves_the_score_equation():
     residual = sum(n * (s - expected_score(out["elo"] - r)) for s, n, r in rungs)
     assert abs(residual) < 1e-3
     assert 1600 < out["elo"] < 1800
+
     # the likelihood at each interval bound is 1.92 below the maximum
     def ll(x):
-        return sum(n * (s * math.log(expected_score(x - r)) + (1 - s) * math.log(1 - expected_score(x - r))) for s, n, r in rungs)
+        return sum(
+            n * (s * math.log(expected_score(x - r)) + (1 - s) * math.log(1 - expected_score(x - r)))
+            for s, n, r in rungs
+        )
+
     assert ll(out["elo"]) - ll(out["elo_low"]) == pytest.approx(1.9207, abs=1e-3)
     assert ll(out["elo"]) - ll(out["elo_high"]) == pytest.approx(1.9207, abs=1e-3)
 
@@ -89,20 +94,37 @@ def checkpoint(tmp_path_factory):
     from zero.nn.network import GameShape, NetworkConfig, PolicyValueNet
 
     torch.manual_seed(0)
-    net = PolicyValueNet(NetworkConfig(blocks=1, channels=8, global_pooling_channels=4, ownership_head=True), GameShape(17, 5, 26))
+    net = PolicyValueNet(
+        NetworkConfig(blocks=1, channels=8, global_pooling_channels=4, ownership_head=True), GameShape(17, 5, 26)
+    )
     directory = tmp_path_factory.mktemp("ckpt")
     save_checkpoint(directory, net, step=1, model_version=1)
     return directory
 
 
 def ladder(args: list[str]) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "zero.cli", "ladder", *args], check=False, capture_output=True, text=True, timeout=600)
+    return subprocess.run(
+        [sys.executable, "-m", "zero.cli", "ladder", *args], check=False, capture_output=True, text=True, timeout=600
+    )
 
 
 @pytest.mark.slow
 def test_ladder_random_and_mcts_rungs_end_to_end(checkpoint, tmp_path):
-    out = ladder(["--model", str(checkpoint), "--visits", "4", "--games", "2", "--opponents", "random,mcts", "--json",
-                  "--sgf-dir", str(tmp_path)])
+    out = ladder(
+        [
+            "--model",
+            str(checkpoint),
+            "--visits",
+            "4",
+            "--games",
+            "2",
+            "--opponents",
+            "random,mcts",
+            "--json",
+            "--sgf-dir",
+            str(tmp_path),
+        ]
+    )
     assert out.returncode == 0, out.stderr
     result = json.loads(out.stdout)
     assert result["size"] == 5  # the network's board
@@ -131,4 +153,8 @@ def test_ladder_against_the_gnugo_anchor(checkpoint):
     gnugo_path()
     out = ladder(["--model", str(checkpoint), "--visits", "4", "--games", "2", "--opponents", "gnugo:10"])
     assert out.returncode == 0, out.stderr
-    assert "gnugo:10" in out.stdout and "anchored rating (gnugo:10 = 1800)" in out.stdout and "2 games on rated rungs" in out.stdout
+    assert (
+        "gnugo:10" in out.stdout
+        and "anchored rating (gnugo:10 = 1800)" in out.stdout
+        and "2 games on rated rungs" in out.stdout
+    )

@@ -22,7 +22,9 @@ def test_full_game_against_gnugo(tmp_path):
     theirs = f"{gnugo} --mode gtp --level 1 --chinese-rules"
     out = subprocess.run(
         [sys.executable, "-m", "zero.cli", "match", ours, theirs, "--games", "1", "--sgf-dir", str(tmp_path), "--json"],
-        capture_output=True, text=True, timeout=600,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert out.returncode == 0, out.stderr
     report = json.loads(out.stdout)

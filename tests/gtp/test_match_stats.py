@@ -54,10 +54,16 @@ def test_match_with_an_engine_that_exits_at_once_is_a_one_line_error():
     import sys
 
     engine = f"{sys.executable} -c pass"
-    out = subprocess.run([sys.executable, "-m", "zero.cli", "match", engine, engine, "--games", "2", "--size", "5", "--json"],
-                         capture_output=True, text=True, timeout=120)
+    out = subprocess.run(
+        [sys.executable, "-m", "zero.cli", "match", engine, engine, "--games", "2", "--size", "5", "--json"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert out.returncode == 2 and out.stdout == ""  # no report with a NaN win rate (invalid JSON)
-    assert out.stderr.splitlines()[-1].startswith("zero: error: no game could be played") and "Traceback" not in out.stderr
+    assert (
+        out.stderr.splitlines()[-1].startswith("zero: error: no game could be played") and "Traceback" not in out.stderr
+    )
 
 
 def test_an_engine_that_dies_is_reported_with_its_last_stderr_line():
@@ -106,8 +112,28 @@ def test_the_referees_ko_rule_is_the_one_asked_for(tmp_path, superko, illegal):
     # 2x2: the third Black A1 repeats a whole-board position (positional superko) without retaking a simple ko
     black = f"{sys.executable} {script} A1,B1,A1,A1"
     white = f"{sys.executable} {script} B2,A2,B1"
-    out = subprocess.run([sys.executable, "-m", "zero.cli", "match", black, white, "--games", "1", "--size", "2",
-                          "--komi", "0.5", "--superko", superko, "--json"], capture_output=True, text=True, timeout=120)
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "zero.cli",
+            "match",
+            black,
+            white,
+            "--games",
+            "1",
+            "--size",
+            "2",
+            "--komi",
+            "0.5",
+            "--superko",
+            superko,
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert out.returncode == 0, out.stderr
     game = json.loads(out.stdout)["games_detail"][0]
     assert (game["reason"] == "illegal move") == illegal, game
@@ -124,8 +150,12 @@ def test_an_engine_that_refuses_a_move_the_referee_accepted_forfeits_instead_of_
     script.write_text(SCRIPTED_ENGINE)
     black = f"{sys.executable} {script} C3,D4"
     white = f"{sys.executable} {script} E5 refuse"  # refuses every move it is told of
-    out = subprocess.run([sys.executable, "-m", "zero.cli", "match", black, white, "--games", "1", "--size", "9", "--json"],
-                         capture_output=True, text=True, timeout=120)
+    out = subprocess.run(
+        [sys.executable, "-m", "zero.cli", "match", black, white, "--games", "1", "--size", "9", "--json"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert out.returncode == 0, out.stderr
     game = json.loads(out.stdout)["games_detail"][0]
     assert game["reason"] == "refused move" and game["moves"] == 1
@@ -139,8 +169,13 @@ def test_the_engine_plays_the_ko_rule_it_is_given(superko, last_reply):
 
     moves = ["B A1", "W B2", "B B1", "W A2", "B A1", "W B1", "B A1"]  # the last one repeats a whole-board position
     commands = "".join(f"play {m}\n" for m in moves) + "quit\n"
-    out = subprocess.run([sys.executable, "-m", "zero.cli", "gtp", "--size", "2", "--komi", "0.5", "--superko", superko],
-                         input=commands, capture_output=True, text=True, timeout=60)
+    out = subprocess.run(
+        [sys.executable, "-m", "zero.cli", "gtp", "--size", "2", "--komi", "0.5", "--superko", superko],
+        input=commands,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     replies = [r.strip() for r in out.stdout.split("\n\n") if r.strip()]
     assert replies[:6] == ["="] * 6
     assert replies[6] == last_reply

@@ -25,7 +25,9 @@ ZERO_GTP = f"{sys.executable} -m zero.cli gtp"
 @pytest.fixture(scope="module")
 def checkpoint(tmp_path_factory):
     torch.manual_seed(0)
-    net = PolicyValueNet(NetworkConfig(blocks=1, channels=8, global_pooling_channels=4, ownership_head=True), GameShape(17, 9, 82))
+    net = PolicyValueNet(
+        NetworkConfig(blocks=1, channels=8, global_pooling_channels=4, ownership_head=True), GameShape(17, 9, 82)
+    )
     directory = tmp_path_factory.mktemp("ckpt")
     save_checkpoint(directory, net, step=1, model_version=1)
     return directory
@@ -40,8 +42,14 @@ def _cores(n: int):
 
 
 def _gtp_stderr(args: list[str], preexec_fn=None) -> str:
-    out = subprocess.run([sys.executable, "-m", "zero.cli", "gtp", *args], input="genmove b\nquit\n", capture_output=True,
-                         text=True, timeout=300, preexec_fn=preexec_fn)
+    out = subprocess.run(
+        [sys.executable, "-m", "zero.cli", "gtp", *args],
+        input="genmove b\nquit\n",
+        capture_output=True,
+        text=True,
+        timeout=300,
+        preexec_fn=preexec_fn,
+    )
     assert out.returncode == 0, out.stderr
     assert out.stdout.startswith("= "), out.stdout
     return out.stderr
@@ -52,7 +60,9 @@ def _gtp_stderr(args: list[str], preexec_fn=None) -> str:
 
 def test_threads_one_leaves_torch_with_one_thread(checkpoint):
     stderr = _gtp_stderr(["--model", str(checkpoint), "--visits", "4", "--threads", "1", "--device", "cpu"])
-    assert "threads 1 (torch inter-op 1, numba 1)" in stderr and "precision float32" in stderr and "device cpu" in stderr
+    assert (
+        "threads 1 (torch inter-op 1, numba 1)" in stderr and "precision float32" in stderr and "device cpu" in stderr
+    )
 
 
 def test_default_threads_are_the_cores_of_the_process_affinity(checkpoint):
@@ -60,14 +70,23 @@ def test_default_threads_are_the_cores_of_the_process_affinity(checkpoint):
     assert "threads 1 (torch inter-op 1, numba 1)" in stderr
     stderr = _gtp_stderr(["--model", str(checkpoint), "--visits", "4", "--device", "cpu"], preexec_fn=_cores(2))
     assert "threads 2 (torch inter-op 2, numba 2)" in stderr
-    stderr = _gtp_stderr(["--model", str(checkpoint), "--visits", "4", "--device", "cpu", "gtp.threads=1"], preexec_fn=_cores(2))
+    stderr = _gtp_stderr(
+        ["--model", str(checkpoint), "--visits", "4", "--device", "cpu", "gtp.threads=1"], preexec_fn=_cores(2)
+    )
     assert "threads 1 (torch inter-op 1, numba 1)" in stderr
 
 
 def test_threads_below_one_is_a_one_line_error():
-    out = subprocess.run([sys.executable, "-m", "zero.cli", "gtp", "--threads", "0"], input="quit\n", capture_output=True,
-                         text=True, timeout=60)
-    assert out.returncode == 2 and out.stderr.strip() == "zero: error: --threads must be >= 1, got 0" and out.stdout == ""
+    out = subprocess.run(
+        [sys.executable, "-m", "zero.cli", "gtp", "--threads", "0"],
+        input="quit\n",
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert (
+        out.returncode == 2 and out.stderr.strip() == "zero: error: --threads must be >= 1, got 0" and out.stdout == ""
+    )
 
 
 def test_match_gives_our_engine_its_share_unless_its_command_line_sets_threads():
@@ -98,9 +117,26 @@ for line in sys.stdin:
 
 
 def _match(tmp_path, engine_a: str, engine_b: str, *extra: str, preexec_fn=None) -> dict:
-    out = subprocess.run([sys.executable, "-m", "zero.cli", "match", engine_a, engine_b, "--size", "9", "--json",
-                          "--engine-logs", str(tmp_path / "logs"), *extra],
-                         capture_output=True, text=True, timeout=600, preexec_fn=preexec_fn)
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "zero.cli",
+            "match",
+            engine_a,
+            engine_b,
+            "--size",
+            "9",
+            "--json",
+            "--engine-logs",
+            str(tmp_path / "logs"),
+            *extra,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        preexec_fn=preexec_fn,
+    )
     assert out.returncode == 0, out.stderr
     return json.loads(out.stdout)
 
@@ -113,7 +149,9 @@ def test_match_parallel_two_on_two_cores_gives_each_engine_one_thread(tmp_path, 
     script = tmp_path / "fake.py"
     script.write_text(FAKE_ENGINE)
     ours = f"{ZERO_GTP} --model {checkpoint} --visits 4 --device cpu gtp.resign_winrate=0"
-    report = _match(tmp_path, ours, f"{sys.executable} {script}", "--games", "2", "--parallel", "2", preexec_fn=_cores(2))
+    report = _match(
+        tmp_path, ours, f"{sys.executable} {script}", "--games", "2", "--parallel", "2", preexec_fn=_cores(2)
+    )
     assert report["games"] == 2 and all(g["reason"] != "engine error" for g in report["games_detail"])
     for slot in (0, 1):
         assert "threads 1 (torch inter-op 1, numba 1)" in _log(tmp_path, f"A-slot{slot}")
@@ -133,7 +171,9 @@ def test_match_restarts_an_engine_that_died_between_games(tmp_path):
     script = tmp_path / "fake.py"
     script.write_text(FAKE_ENGINE)
     report = _match(tmp_path, f"{ZERO_GTP} --visits 4", f"{sys.executable} {script} die", "--games", "3")
-    assert report["games"] == 3 and all(g["reason"] == "two passes" for g in report["games_detail"]), report["games_detail"]
+    assert report["games"] == 3 and all(g["reason"] == "two passes" for g in report["games_detail"]), report[
+        "games_detail"
+    ]
     assert _log(tmp_path, "A-slot0").count("zero gtp: ") == 1
     assert _log(tmp_path, "B-slot0").count("fake engine started") == 3  # one process per game: each exits after it
 
@@ -165,8 +205,10 @@ SAVE = """
 
 
 def _genmove(diagram: str, leaves: int, seed: int, visits: int = 800) -> str:
-    engine = GoGtpEngine(params=EngineParams(visits=visits, rollouts=8, resign_winrate=0.0, seed=seed),
-                         search_params=SearchParams(simulations=visits, leaves_per_step=leaves))
+    engine = GoGtpEngine(
+        params=EngineParams(visits=visits, rollouts=8, resign_winrate=0.0, seed=seed),
+        search_params=SearchParams(simulations=visits, leaves_per_step=leaves),
+    )
     engine.game = GoGame.from_diagram(diagram, to_move=BLACK, komi=7.5)
     reply = engine.handle_line("genmove b")
     assert reply is not None and reply.startswith("= ")
@@ -200,8 +242,11 @@ def test_one_network_call_serves_many_visits(checkpoint, leaves, most_calls):
     from zero.nn.inference import NetworkEvaluator
 
     network = _CountingNetwork(NetworkEvaluator.from_checkpoint(str(checkpoint), device="cpu"))
-    engine = GoGtpEngine(params=EngineParams(visits=64, resign_winrate=0.0), network=network,
-                         search_params=SearchParams(simulations=64, leaves_per_step=leaves))
+    engine = GoGtpEngine(
+        params=EngineParams(visits=64, resign_winrate=0.0),
+        network=network,
+        search_params=SearchParams(simulations=64, leaves_per_step=leaves),
+    )
     assert engine.handle_line("genmove b").startswith("= ")
     assert network.positions >= 60  # about one evaluation per visit either way
     assert network.calls <= most_calls
@@ -213,8 +258,10 @@ def test_one_network_call_serves_many_visits(checkpoint, leaves, most_calls):
 
 
 def test_building_the_command_line_imports_no_heavy_module():
-    code = ("import sys, zero.cli; zero.cli.build_parser(); "
-            "print(sorted({'torch', 'numba', 'numpy', 'ray', 'scipy'} & set(sys.modules)))")
+    code = (
+        "import sys, zero.cli; zero.cli.build_parser(); "
+        "print(sorted({'torch', 'numba', 'numpy', 'ray', 'scipy'} & set(sys.modules)))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0 and out.stdout.strip() == "[]", out.stdout + out.stderr
 

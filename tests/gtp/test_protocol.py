@@ -90,7 +90,20 @@ def test_unknown_commands_and_case(engine):
 
 @pytest.mark.parametrize(
     "line",
-    ["add", "add 1", "add 1 2 3", "add x 2", "add -1 2", "add 1.5 2", "add 99999999999 1", "add ١ 2", "half nan", "half inf", "half 1e999", "half 0x10"],
+    [
+        "add",
+        "add 1",
+        "add 1 2 3",
+        "add x 2",
+        "add -1 2",
+        "add 1.5 2",
+        "add 99999999999 1",
+        "add ١ 2",
+        "half nan",
+        "half inf",
+        "half 1e999",
+        "half 0x10",
+    ],
 )
 def test_wrong_argument_counts_and_types_are_syntax_errors(engine, line):
     assert reply(engine, line) == "? syntax error\n\n"

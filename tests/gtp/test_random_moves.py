@@ -28,9 +28,16 @@ def _result(visits: dict[int, int]) -> SearchResult:
     for a, n in visits.items():
         v[0, a] = n
     q = np.where(v > 0, 0.5, np.nan).astype(np.float32)
-    return SearchResult(visits=v, q=q, prior=np.zeros((1, 26), np.float32), root_value=np.zeros(1, np.float32),
-                        principal_variation=np.zeros((1, 1), np.int32), pv_length=np.zeros(1, np.int32),
-                        terminal=np.zeros(1, bool), simulations=v.sum(axis=1).astype(np.int32))
+    return SearchResult(
+        visits=v,
+        q=q,
+        prior=np.zeros((1, 26), np.float32),
+        root_value=np.zeros(1, np.float32),
+        principal_variation=np.zeros((1, 1), np.int32),
+        pv_length=np.zeros(1, np.int32),
+        terminal=np.zeros(1, bool),
+        simulations=v.sum(axis=1).astype(np.int32),
+    )
 
 
 def test_random_moves_are_drawn_in_proportion_to_visits_and_never_fill_an_own_eye():
@@ -44,8 +51,10 @@ def test_random_moves_are_drawn_in_proportion_to_visits_and_never_fill_an_own_ey
     assert {strict.choose_move(game, result) for _ in range(20)} == {12}  # the most visited non-eye move
     game.play("E1")
     game.play("E2")  # move 2: past random_moves=2, the most visited again
-    assert {GoPlayer(EngineParams(random_moves=2, seed=s), SearchParams(simulations=8)).choose_move(game, result)
-            for s in range(10)} == {12}
+    assert {
+        GoPlayer(EngineParams(random_moves=2, seed=s), SearchParams(simulations=8)).choose_move(game, result)
+        for s in range(10)
+    } == {12}
 
 
 def test_seed_minus_one_draws_a_fresh_seed_and_bad_values_are_refused():
@@ -53,7 +62,8 @@ def test_seed_minus_one_draws_a_fresh_seed_and_bad_values_are_refused():
     assert len(seeds) > 1 and all(s >= 0 for s in seeds)
     assert GoPlayer(EngineParams(seed=7), SearchParams(simulations=8)).seed == 7
     for bad in ("gtp.random_moves=-1", "gtp.seed=-2"):
-        out = subprocess.run([sys.executable, "-m", "zero.cli", "gtp", bad], input="quit\n", capture_output=True,
-                             text=True, timeout=60)
+        out = subprocess.run(
+            [sys.executable, "-m", "zero.cli", "gtp", bad], input="quit\n", capture_output=True, text=True, timeout=60
+        )
         assert out.returncode == 2 and len(out.stderr.strip().splitlines()) == 1, out.stderr
         assert bad.split("=")[0].split(".")[1] in out.stderr

@@ -20,8 +20,15 @@ def test_time_settings_meaning():
     assert move_budget(Clock(), 0, 81, PARAMS) is None
 
 
-def play_canadian(main: float, period: float, stones: int, moves: int, params: TimeParams = PARAMS,
-                  overhead: float = OVERHEAD, meter: OverheadMeter | None = None) -> None:
+def play_canadian(
+    main: float,
+    period: float,
+    stones: int,
+    moves: int,
+    params: TimeParams = PARAMS,
+    overhead: float = OVERHEAD,
+    meter: OverheadMeter | None = None,
+) -> None:
     """Play ``moves`` own moves, each costing its budget plus ``overhead`` seconds that the engine does not control
     (search overrun, move choice, replies); the engine measures that overhead as a real one does (OverheadMeter).
     The controller's clock, kept here independently, must never flag."""
@@ -47,7 +54,9 @@ def play_canadian(main: float, period: float, stones: int, moves: int, params: T
         clock.update(period_left, stones_left)
 
 
-@example(main=0.0, period=5.0, stones=16, moves=16)  # the issue's example: flagged at move 15 before the margin per stone
+@example(
+    main=0.0, period=5.0, stones=16, moves=16
+)  # the issue's example: flagged at move 15 before the margin per stone
 @given(
     main=st.floats(0, 60),
     period=st.floats(2, 60),
@@ -62,7 +71,9 @@ def test_canadian_never_loses_on_time(main, period, stones, moves):
 
 @example(main=0.0, period=5.0, stones=16, moves=16, margin=0.2, overhead=0.1)
 @example(main=0.0, period=10.0, stones=10, moves=30, margin=0.0, overhead=0.3)  # overhead the margin does not cover
-@example(main=0.0, period=2.0, stones=1, moves=1, margin=0.0, overhead=0.5)  # found by Hypothesis before the warm-up move
+@example(
+    main=0.0, period=2.0, stones=1, moves=1, margin=0.0, overhead=0.5
+)  # found by Hypothesis before the warm-up move
 @given(
     main=st.floats(0, 60),
     period=st.floats(1, 60),

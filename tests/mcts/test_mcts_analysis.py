@@ -15,7 +15,7 @@ O O .
 
 def test_lcb_is_mean_minus_t_scaled_standard_error():
     values = np.array([1.0, -1.0, 1.0, 1.0, -1.0, 1.0, 1.0, 1.0])  # eight backed-up values of one move
-    n, w, sq = len(values), values.sum(), (values ** 2).sum()
+    n, w, sq = len(values), values.sum(), (values**2).sum()
     mean, var = values.mean(), values.var()
     expected = mean - norm_to_t(5.0, n) * np.sqrt(var / n)
     assert value_lcb(np.array([n]), np.array([w]), np.array([sq]))[0] == pytest.approx(expected)
@@ -47,8 +47,11 @@ def test_search_lcb_matches_the_tree_and_ranks_the_winning_move_first():
     visits = result.visits[0]
     for a in np.flatnonzero(visits):
         child = tree.children_index[0, 0, a]
-        expected = value_lcb(np.array([visits[a]]), np.array([tree.children_value_sum[0, 0, a]]),
-                             np.array([tree.node_value_sq_sum[0, child]]))[0]
+        expected = value_lcb(
+            np.array([visits[a]]),
+            np.array([tree.children_value_sum[0, 0, a]]),
+            np.array([tree.node_value_sq_sum[0, child]]),
+        )[0]
         assert result.q_lcb[0, a] == pytest.approx(expected, abs=1e-5)
         assert result.q_lcb[0, a] <= result.q[0, a] + 1e-6
     assert np.isnan(result.q_lcb[0][visits == 0]).all()
@@ -73,7 +76,7 @@ def test_every_root_move_gets_its_own_variation_following_most_visits():
                 assert move == int(np.argmax(tree.children_visits[0, node]))
             assert line_visits[k, d] == tree.children_visits[0, node, move]
             node = tree.children_index[0, node, move]
-        assert (lines[k, length[k]:] == -1).all()
+        assert (lines[k, length[k] :] == -1).all()
     # A move without visits has an empty variation.
     unvisited = np.flatnonzero(result.visits[0] == 0)
     if unvisited.size:
@@ -92,7 +95,7 @@ def test_allow_filter_confines_the_root_and_avoid_binds_only_until_its_depth():
     avoid[0, 0, cell("c1")] = False
     search, result = _search([WIN_IN_ONE], 200, move_filter=MoveFilter(avoid, np.array([[1, 1]], np.int32)))
     assert result.visits[0, cell("c1")] == 0 and result.visits[0].sum() == 200
-    deeper = search.tree.legal[0, 1:search.tree.node_count[0]]
+    deeper = search.tree.legal[0, 1 : search.tree.node_count[0]]
     assert deeper[:, cell("c1")].any()  # c1 stays legal below the root
 
 

@@ -8,7 +8,9 @@ from zero.cli import main
 
 
 def test_bench_search_prints_one_json_object(capsys):
-    assert main(["bench", "search", "--size", "5", "--batch", "3", "--simulations", "24", "--repeats", "1", "--json"]) == 0
+    assert (
+        main(["bench", "search", "--size", "5", "--batch", "3", "--simulations", "24", "--repeats", "1", "--json"]) == 0
+    )
     out = json.loads(capsys.readouterr().out)
     assert out["size"] == 5 and out["batch"] == 3 and out["simulations"] == 24
     assert out["simulations_per_s"] > 0 and out["steps"] >= 3  # 24 simulations at <= 8 leaves per step

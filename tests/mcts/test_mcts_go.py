@@ -1,6 +1,5 @@
 """The search on Go with the random-rollout evaluator: captures, escapes, and pure MCTS against a uniformly random player."""
 
-
 import numpy as np
 import pytest
 
@@ -33,7 +32,9 @@ class GoGames:
 def _best_move(diagram: str, simulations: int = 1000, rollouts: int = 8) -> tuple[str, object]:
     game = GoGame.from_diagram(diagram, to_move=BLACK, komi=7.5)
     search = BatchedSearch(SearchParams(simulations=simulations), batch_size=1, num_actions=game.num_actions)
-    result = search.run(GoSearchBatch([game]), RolloutEvaluator(game.size, game.komi, rollouts=rollouts, seed=3), add_noise=False)
+    result = search.run(
+        GoSearchBatch([game]), RolloutEvaluator(game.size, game.komi, rollouts=rollouts, seed=3), add_noise=False
+    )
     search.tree.check_consistency()
     return to_gtp(int(result.best_actions()[0]), game.size), result
 
@@ -103,4 +104,6 @@ def test_pure_mcts_beats_a_uniform_random_player_in_at_least_95_percent_of_40_ga
             search.advance(actions)  # every move, ours or the opponent's, advances the reused trees
             adapter.play(actions)
     wins = {color: sum(g.winner() == color for g in games) for color, (games, *_) in sides.items()}
-    assert wins[BLACK] + wins[WHITE] >= 0.95 * 2 * half, f"pure MCTS won {wins[BLACK]} as Black, {wins[WHITE]} as White, of {half} each"
+    assert wins[BLACK] + wins[WHITE] >= 0.95 * 2 * half, (
+        f"pure MCTS won {wins[BLACK]} as Black, {wins[WHITE]} as White, of {half} each"
+    )

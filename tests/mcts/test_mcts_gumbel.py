@@ -19,13 +19,22 @@ class Bandit:
 
     def root_inputs(self):
         b = self.batch_size
-        return (np.zeros((b, 1, 1, 1), np.float32), np.ones((b, self.num_actions), bool), np.zeros(b, bool), np.zeros(b, np.float32))
+        return (
+            np.zeros((b, 1, 1, 1), np.float32),
+            np.ones((b, self.num_actions), bool),
+            np.zeros(b, bool),
+            np.zeros(b, np.float32),
+        )
 
     def leaf_inputs(self, root_index, paths, path_length):
         n = len(root_index)
         # the child's value is for the player to move there: the opponent
-        return (np.zeros((n, 1, 1, 1), np.float32), np.zeros((n, self.num_actions), bool), np.ones(n, bool),
-                -self.q[paths[:n, 0]])
+        return (
+            np.zeros((n, 1, 1, 1), np.float32),
+            np.zeros((n, self.num_actions), bool),
+            np.ones(n, bool),
+            -self.q[paths[:n, 0]],
+        )
 
 
 class FixedPriors:
@@ -54,8 +63,11 @@ def test_visit_allocation_follows_sequential_halving(n, m):
     ranks = np.arange(actions)
     priors = np.exp(-0.05 * ranks)  # better rank, higher prior and higher value: one consistent order
     q = np.linspace(0.9, -0.9, actions)
-    search = BatchedSearch(SearchParams(simulations=n, leaves_per_step=1, root="gumbel", gumbel_considered=m),
-                           batch_size=1, num_actions=actions)
+    search = BatchedSearch(
+        SearchParams(simulations=n, leaves_per_step=1, root="gumbel", gumbel_considered=m),
+        batch_size=1,
+        num_actions=actions,
+    )
     result = search.run(Bandit(q), FixedPriors(priors / priors.sum()), add_noise=False)
     expected = paper_allocation(n, m) + [0] * (actions - m)
     assert sum(expected) == n
@@ -96,8 +108,20 @@ def test_improved_policy_is_softmax_of_logits_plus_sigma_of_completed_q_on_a_han
     scores[0, :4] = np.log(prior[:4])
     improved = np.zeros((1, 5), np.float32)
     chosen = np.zeros(1, np.int32)
-    _gumbel_kernels.root_outputs(tree.node_count, tree.terminal, tree.raw_value, tree.legal, tree.children_prior,
-                                 tree.children_visits, tree.children_value_sum, scores, 50.0, 0.1, improved, chosen)
+    _gumbel_kernels.root_outputs(
+        tree.node_count,
+        tree.terminal,
+        tree.raw_value,
+        tree.legal,
+        tree.children_prior,
+        tree.children_visits,
+        tree.children_value_sum,
+        scores,
+        50.0,
+        0.1,
+        improved,
+        chosen,
+    )
     # by hand: v_mix = (v + sum N * sum_visited(p q) / sum_visited(p)) / (1 + sum N)
     v_mix = (0.1 + 4 * (0.4 * 0.5 + 0.3 * -0.4) / 0.7) / 5
     completed = np.array([0.5, -0.4, v_mix, v_mix])
@@ -115,8 +139,12 @@ def test_gumbel_root_works_at_four_simulations_on_go_and_rejects_tree_reuse():
     from games.go import GoGame, GoRules, GoSearchBatch, RolloutEvaluator
 
     games = [GoGame(GoRules(size=9, komi=7.5)) for _ in range(3)]
-    search = BatchedSearch(SearchParams(simulations=4, leaves_per_step=2, root="gumbel", gumbel_considered=16),
-                           batch_size=3, num_actions=82, seed=5)
+    search = BatchedSearch(
+        SearchParams(simulations=4, leaves_per_step=2, root="gumbel", gumbel_considered=16),
+        batch_size=3,
+        num_actions=82,
+        seed=5,
+    )
     result = search.run(GoSearchBatch(games), RolloutEvaluator(9, 7.5, 1, seed=1), add_noise=True)
     assert result.visits.sum(axis=1).tolist() == [4, 4, 4]
     assert (result.visits > 0).sum(axis=1).tolist() == [4, 4, 4]  # 4 simulations, 4 sampled actions, one each
@@ -134,7 +162,10 @@ def test_gtp_player_plays_the_gumbel_choice_where_visits_tie():
     from games.go import GoGame, GoRules
     from zero.gtp.player import EngineParams, GoPlayer
 
-    player = GoPlayer(EngineParams(visits=16, resign_winrate=0.0, seed=2), SearchParams(simulations=16, root="gumbel", gumbel_considered=4))
+    player = GoPlayer(
+        EngineParams(visits=16, resign_winrate=0.0, seed=2),
+        SearchParams(simulations=16, root="gumbel", gumbel_considered=4),
+    )
     game = GoGame(GoRules(size=9, komi=7.5))
     result = player.search(game)
     top = np.flatnonzero(result.visits[0] == result.visits[0].max())

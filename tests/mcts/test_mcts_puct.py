@@ -11,8 +11,9 @@ from mcts import BatchedSearch, SearchParams, Tree, _kernels, visit_policy
 
 def _constants(c_init=1.25, c_base=19652.0, fpu=0.25, fpu_root=0.1, virtual_loss=1.0):
     out = np.zeros(_kernels.NUM_CONSTANTS)
-    out[[_kernels.C_INIT, _kernels.C_BASE, _kernels.FPU_REDUCTION, _kernels.FPU_ROOT_REDUCTION, _kernels.VIRTUAL_LOSS]] = (
-        c_init, c_base, fpu, fpu_root, virtual_loss)
+    out[
+        [_kernels.C_INIT, _kernels.C_BASE, _kernels.FPU_REDUCTION, _kernels.FPU_ROOT_REDUCTION, _kernels.VIRTUAL_LOSS]
+    ] = (c_init, c_base, fpu, fpu_root, virtual_loss)
     return out
 
 
@@ -33,8 +34,20 @@ def _small_tree():
 
 def _scores(tree, node, constants):
     out = np.empty(tree.num_actions)
-    _kernels.puct_scores(0, node, constants, tree.legal, tree.children_prior, tree.children_visits, tree.children_value_sum,
-                         tree.children_virtual, tree.node_visits, tree.node_value_sum, tree.node_virtual, out)
+    _kernels.puct_scores(
+        0,
+        node,
+        constants,
+        tree.legal,
+        tree.children_prior,
+        tree.children_visits,
+        tree.children_value_sum,
+        tree.children_virtual,
+        tree.node_visits,
+        tree.node_value_sum,
+        tree.node_virtual,
+        out,
+    )
     return out
 
 
@@ -99,11 +112,21 @@ def test_batched_leaves_give_the_tree_that_sequential_backups_of_the_same_leaves
     targets = np.full(2, 400, np.int32)
     num_leaves, num_new = search._select_leaves(targets, 6)
     assert num_leaves >= 2 and tree.children_virtual.sum() > 0
-    leaves = [(int(search._leaf_tree[k]), int(search._leaf_node[k]), int(search._leaf_action[k]), int(search._leaf_slot[k]))
-              for k in range(num_leaves)]
+    leaves = [
+        (int(search._leaf_tree[k]), int(search._leaf_node[k]), int(search._leaf_action[k]), int(search._leaf_slot[k]))
+        for k in range(num_leaves)
+    ]
     inputs = search._evaluate_new_leaves(game, evaluator, num_new)
-    _kernels.expand_and_backup(num_leaves, search._leaf_tree, search._leaf_node, search._leaf_action, search._leaf_slot,
-                               *inputs, tree.node_count, *tree.node_arrays())
+    _kernels.expand_and_backup(
+        num_leaves,
+        search._leaf_tree,
+        search._leaf_node,
+        search._leaf_action,
+        search._leaf_slot,
+        *inputs,
+        tree.node_count,
+        *tree.node_arrays(),
+    )
     tree.check_consistency()  # includes: no virtual visit left anywhere
 
     # Sequential: the same leaves one at a time, each with only its own path in flight.
@@ -119,7 +142,9 @@ def test_batched_leaves_give_the_tree_that_sequential_backups_of_the_same_leaves
         def one(x):
             return np.array([x], np.int32)
 
-        _kernels.expand_and_backup(1, one(b), one(node), one(action), one(slot), *inputs, seq.node_count, *seq.node_arrays())
+        _kernels.expand_and_backup(
+            1, one(b), one(node), one(action), one(slot), *inputs, seq.node_count, *seq.node_arrays()
+        )
     for name in tree.__dataclass_fields__:
         a, s = getattr(tree, name), getattr(seq, name)
         if a.ndim >= 2:  # compare only the rows in use
@@ -143,8 +168,16 @@ def test_visit_policy_temperatures():
         visit_policy(visits, -1.0)
 
 
-@pytest.mark.parametrize("field,value", [("simulations", 0), ("leaves_per_step", 0), ("c_base", 0.0),
-                                         ("dirichlet_epsilon", 1.5), ("dirichlet_alpha", -1.0)])
+@pytest.mark.parametrize(
+    "field,value",
+    [
+        ("simulations", 0),
+        ("leaves_per_step", 0),
+        ("c_base", 0.0),
+        ("dirichlet_epsilon", 1.5),
+        ("dirichlet_alpha", -1.0),
+    ],
+)
 def test_bad_params_are_rejected_naming_the_field(field, value):
     with pytest.raises(ValueError, match=f"^{field}"):
         SearchParams(**{field: value}).validate()
@@ -178,7 +211,17 @@ def test_one_pass_selection_picks_the_argmax_of_the_puct_scores(virtual_loss):
         tree.node_value_sum[0, node] = rng.uniform(-1, 1) * 3
         tree.node_virtual[0, node] = virtual.sum()
         scores = _scores(tree, node, consts)
-        chosen = _kernels.select_child(0, node, consts, tree.legal, tree.children_prior, tree.children_visits,
-                                       tree.children_value_sum, tree.children_virtual, tree.node_visits,
-                                       tree.node_value_sum, tree.node_virtual)
+        chosen = _kernels.select_child(
+            0,
+            node,
+            consts,
+            tree.legal,
+            tree.children_prior,
+            tree.children_visits,
+            tree.children_value_sum,
+            tree.children_virtual,
+            tree.node_visits,
+            tree.node_value_sum,
+            tree.node_virtual,
+        )
         assert chosen == int(np.argmax(scores)), (trial, scores)

@@ -78,9 +78,11 @@ def test_batched_search_equals_the_same_searches_one_at_a_time():
         single_game = TicTacToeBatch([pos])
         first = alone.run(single_game, evaluator, add_noise=True).visits[0]
         assert np.array_equal(first, batched[0][b]), f"game {b}, move 1"
-        alone.advance(moves[b:b + 1])
-        single_game.play(moves[b:b + 1])
-        assert np.array_equal(alone.run(single_game, evaluator, add_noise=True).visits[0], batched[1][b]), f"game {b}, move 2"
+        alone.advance(moves[b : b + 1])
+        single_game.play(moves[b : b + 1])
+        assert np.array_equal(alone.run(single_game, evaluator, add_noise=True).visits[0], batched[1][b]), (
+            f"game {b}, move 2"
+        )
 
 
 def test_noise_changes_the_root_priors_only_with_noise_on_and_alpha_scales_with_legal_moves():

@@ -7,8 +7,15 @@ import torch
 
 from zero.nn.network import GameShape, NetworkConfig, PolicyValueNet
 
-TINY = NetworkConfig(blocks=2, channels=16, global_pooling_every=2, global_pooling_channels=4,
-                     policy_channels=4, value_channels=4, value_hidden=16)
+TINY = NetworkConfig(
+    blocks=2,
+    channels=16,
+    global_pooling_every=2,
+    global_pooling_channels=4,
+    policy_channels=4,
+    value_channels=4,
+    value_hidden=16,
+)
 GO9 = GameShape(in_channels=17, board_size=9, num_actions=82)
 GO5 = GameShape(in_channels=17, board_size=5, num_actions=26)
 

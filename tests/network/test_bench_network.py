@@ -17,14 +17,39 @@ def _run(argv: list[str]) -> int:
 
 
 def test_json_output_has_the_documented_keys(capsys):
-    argv = ["--size", "5", "--device", "cpu", "--batch-sizes", "1,4", "--blocks", "1", "--channels", "8", "--seconds", "0",
-            "--min-calls", "1", "--train-batch", "8", "--train-steps", "1", "--train-rounds", "1", "--replay-positions", "64", "--json"]
+    argv = [
+        "--size",
+        "5",
+        "--device",
+        "cpu",
+        "--batch-sizes",
+        "1,4",
+        "--blocks",
+        "1",
+        "--channels",
+        "8",
+        "--seconds",
+        "0",
+        "--min-calls",
+        "1",
+        "--train-batch",
+        "8",
+        "--train-steps",
+        "1",
+        "--train-rounds",
+        "1",
+        "--replay-positions",
+        "64",
+        "--json",
+    ]
     assert _run(argv) == 0
     out = capsys.readouterr().out
     result = json.loads(out)  # exactly one JSON object, nothing else on stdout
     assert set(result["evals_per_s"]) == {"1", "4"} and all(v > 0 for v in result["evals_per_s"].values())
     assert result["train_samples_per_s"] > 0 and result["train_samples_per_s_premade"] > 0
-    assert result["train_pipeline_ratio"] == pytest.approx(result["train_samples_per_s"] / result["train_samples_per_s_premade"])
+    assert result["train_pipeline_ratio"] == pytest.approx(
+        result["train_samples_per_s"] / result["train_samples_per_s_premade"]
+    )
     assert result["device"].startswith("cpu") and result["network"]["blocks"] == 1
 
 

@@ -39,7 +39,9 @@ def _planes(n=4) -> np.ndarray:
 
 
 def _trainer(tmp_path, seed=0) -> Trainer:
-    replay = ReplayBuffer(ReplayConfig(window=100, growth=False), in_channels=17, board_size=5, num_actions=26, seed=seed)
+    replay = ReplayBuffer(
+        ReplayConfig(window=100, growth=False), in_channels=17, board_size=5, num_actions=26, seed=seed
+    )
     replay.add(*random_samples(32, GO5, seed=seed))
     config = TrainConfig(batch_size=8, lr_schedule="constant", device="cpu", log_every=1000)
     return Trainer(tiny_model(seed=seed), config, replay, seed=seed)
@@ -79,7 +81,9 @@ def test_resume_through_a_checkpoint_matches_training_straight_through(tmp_path)
 def test_keeps_the_last_k_and_points_latest_at_the_newest(tmp_path):
     model = tiny_model()
     for step in (10, 20, 30, 40):
-        save_checkpoint(tmp_path, model, step=step, model_version=step // 10, training_state={"step": step}, keep_last=2)
+        save_checkpoint(
+            tmp_path, model, step=step, model_version=step // 10, training_state={"step": step}, keep_last=2
+        )
     assert [p.name for p in list_checkpoints(tmp_path)] == ["model-00000030.safetensors", "model-00000040.safetensors"]
     assert (tmp_path / "latest").read_text().strip() == "model-00000040"
     assert sorted(p.name for p in tmp_path.glob("train-*.pt")) == ["train-00000030.pt", "train-00000040.pt"]
@@ -147,7 +151,13 @@ def test_a_truncated_weights_file_is_refused(tmp_path, keep):
 
 
 def test_a_truncated_training_state_is_refused(tmp_path):
-    save_checkpoint(tmp_path, tiny_model(), step=1, model_version=1, training_state=_trainer(tmp_path).state_dict(include_model=False))
+    save_checkpoint(
+        tmp_path,
+        tiny_model(),
+        step=1,
+        model_version=1,
+        training_state=_trainer(tmp_path).state_dict(include_model=False),
+    )
     train = tmp_path / "train-00000001.pt"
     assert load_checkpoint(tmp_path).load_training_state()["step"] == 0  # intact, it loads
     data = train.read_bytes()
@@ -237,7 +247,12 @@ def test_loading_a_diverged_checkpoint_is_refused_with_one_line(tmp_path, how):
     assert "refused" in str(info.value) and "diverged" in str(info.value) and "\n" not in str(info.value)
     with pytest.raises(CheckpointError):
         NetworkEvaluator.from_checkpoint(str(tmp_path), device="cpu")
-    out = subprocess.run([sys.executable, "-m", "zero.cli", "gtp", "--model", str(tmp_path)], input="genmove b\nquit\n",
-                         capture_output=True, text=True, timeout=120)
+    out = subprocess.run(
+        [sys.executable, "-m", "zero.cli", "gtp", "--model", str(tmp_path)],
+        input="genmove b\nquit\n",
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert out.returncode == 2 and out.stdout == ""
     assert len(out.stderr.strip().splitlines()) == 1 and "diverged" in out.stderr

@@ -51,7 +51,9 @@ def test_compiled_evaluator_takes_new_weights_in_place():
 def test_cuda_training_steps_with_amp(amp):
     replay = ReplayBuffer(ReplayConfig(window=512, growth=False), in_channels=17, board_size=9, num_actions=82, seed=0)
     replay.add(*random_samples(256, GO9))
-    trainer = Trainer(PolicyValueNet(CONFIG, GO9), TrainConfig(batch_size=64, amp=amp, device="cuda", log_every=5), replay)
+    trainer = Trainer(
+        PolicyValueNet(CONFIG, GO9), TrainConfig(batch_size=64, amp=amp, device="cuda", log_every=5), replay
+    )
     before = {k: v.detach().clone() for k, v in trainer.model.named_parameters()}
     record = trainer.train_steps(10)
     assert record["step"] == 10 and np.isfinite(record["loss"])

@@ -45,7 +45,9 @@ def test_global_pooling_blocks_are_placed_every_k_blocks():
 def test_global_pooling_lets_a_far_stone_change_a_corner_logit():
     """With pooling, a stone in one corner changes the policy in the opposite corner even with a 1-block tower (3x3 convs alone could not reach)."""
     torch.manual_seed(1)
-    model = PolicyValueNet(NetworkConfig(blocks=1, channels=8, global_pooling_every=1, global_pooling_channels=4), GameShape(17, 19, 362)).eval()
+    model = PolicyValueNet(
+        NetworkConfig(blocks=1, channels=8, global_pooling_every=1, global_pooling_channels=4), GameShape(17, 19, 362)
+    ).eval()
     empty = torch.zeros(1, 17, 19, 19)
     stone = empty.clone()
     stone[0, 0, 18, 18] = 1  # T1 (bottom right)
@@ -54,15 +56,21 @@ def test_global_pooling_lets_a_far_stone_change_a_corner_logit():
 
 
 def test_ownership_head_can_be_switched_off():
-    model = PolicyValueNet(NetworkConfig(blocks=1, channels=8, global_pooling_every=0, ownership_head=False), GO5).eval()
+    model = PolicyValueNet(
+        NetworkConfig(blocks=1, channels=8, global_pooling_every=0, ownership_head=False), GO5
+    ).eval()
     out = model(torch.zeros(1, 17, 5, 5))
     assert out.ownership is None and out.ownership_logits is None
 
 
 @pytest.mark.parametrize(
     "kwargs, field",
-    [({"blocks": 0}, "blocks"), ({"channels": 0}, "channels"), ({"global_pooling_every": -1}, "global_pooling_every"),
-     ({"channels": 8, "global_pooling_channels": 8}, "global_pooling_channels")],
+    [
+        ({"blocks": 0}, "blocks"),
+        ({"channels": 0}, "channels"),
+        ({"global_pooling_every": -1}, "global_pooling_every"),
+        ({"channels": 8, "global_pooling_channels": 8}, "global_pooling_channels"),
+    ],
 )
 def test_config_validation_names_the_field(kwargs, field):
     with pytest.raises(ValueError, match=f"^{field}"):
@@ -81,6 +89,7 @@ def test_config_from_dict_rejects_unknown_keys():
 
 
 # ---- evaluator -------------------------------------------------------------------
+
 
 def _positions(n: int) -> np.ndarray:
     """Planes of ``n`` different real 5x5 positions (a few moves each)."""
@@ -124,7 +133,9 @@ def test_evaluator_ownership_is_from_the_player_to_move_and_bounded():
     evaluator = NetworkEvaluator(tiny_model(), device="cpu")
     priors, values, ownership = evaluator.evaluate_with_ownership(_positions(3))
     assert ownership.shape == (3, 5, 5) and np.abs(ownership).max() <= 1
-    no_head = NetworkEvaluator(PolicyValueNet(NetworkConfig(blocks=1, channels=8, global_pooling_every=0, ownership_head=False), GO5))
+    no_head = NetworkEvaluator(
+        PolicyValueNet(NetworkConfig(blocks=1, channels=8, global_pooling_every=0, ownership_head=False), GO5)
+    )
     with pytest.raises(ValueError, match="no ownership head"):
         no_head.evaluate_with_ownership(_positions(1))
 

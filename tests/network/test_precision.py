@@ -110,7 +110,9 @@ def test_auto_picks_float32_on_a_cpu_without_native_bf16_and_says_so(monkeypatch
     assert "none of amx_bf16, avx512_bf16" in choice.describe()
     evaluator = NetworkEvaluator(fixture_net(), device="cpu")
     evaluator.evaluate(fixture_planes()[:64])
-    assert evaluator.precision == "float32" and "precision float32" in evaluator.describe() and evaluator.fidelity is None
+    assert (
+        evaluator.precision == "float32" and "precision float32" in evaluator.describe() and evaluator.fidelity is None
+    )
 
 
 @pytest.mark.parametrize("flag", ["amx_bf16", "avx512_bf16"])
@@ -129,7 +131,7 @@ def test_auto_trusts_bf16_after_a_version_passes_and_checks_again_on_new_weights
     calls = FIDELITY_POSITIONS // FIDELITY_ROWS_PER_CALL
     for i in range(calls):  # each call contributes its first rows: the sample spans the fixture's self-play steps
         assert evaluator.precision == "float32"  # not checked yet: float32 answers
-        batch = planes[i * len(planes) // calls:][:64]
+        batch = planes[i * len(planes) // calls :][:64]
         priors, values = evaluator.evaluate(batch)
         expected_priors, expected_values = reference.evaluate(batch)
         np.testing.assert_allclose(priors, expected_priors, atol=1e-5)
@@ -147,11 +149,13 @@ def test_auto_falls_back_to_float32_for_a_net_that_fails_and_says_so(monkeypatch
     evaluator.model_version = 7
     planes = fixture_planes()
     for start in range(0, len(planes), 32):  # self-play sized batches: the verdict comes once enough were seen
-        evaluator.evaluate(planes[start:start + 32])
+        evaluator.evaluate(planes[start : start + 32])
     assert evaluator.fidelity is not None and not evaluator.fidelity.passed
     assert evaluator.precision == "float32"
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and "model version 7 fails the bfloat16 fidelity check" in err[0] and "runs in float32" in err[0]
+    assert (
+        len(err) == 1 and "model version 7 fails the bfloat16 fidelity check" in err[0] and "runs in float32" in err[0]
+    )
     reference = NetworkEvaluator(net, device="cpu", precision="float32")
     np.testing.assert_allclose(evaluator.evaluate(planes[:64])[0], reference.evaluate(planes[:64])[0], atol=1e-5)
 
@@ -159,15 +163,25 @@ def test_auto_falls_back_to_float32_for_a_net_that_fails_and_says_so(monkeypatch
 def test_a_checkpoint_from_a_bf16_training_run_loads_in_float32_with_the_same_moves(tmp_path, monkeypatch):
     with_cpu_flags(monkeypatch, "avx512_bf16")
     planes = fixture_planes()
-    trainer = Trainer(fixture_net().train(), TrainConfig(batch_size=64, lr=0.001, device="cpu", amp="auto", prefetch=False, log_every=10**9))
+    trainer = Trainer(
+        fixture_net().train(),
+        TrainConfig(batch_size=64, lr=0.001, device="cpu", amp="auto", prefetch=False, log_every=10**9),
+    )
     assert trainer.autocast_dtype == torch.bfloat16 and trainer.precision.channels_last
     rng = np.random.default_rng(0)
     for _ in range(3):
         pick = rng.choice(len(planes), 64, replace=False)
         with torch.no_grad():
             target = torch.softmax(fixture_net()(torch.from_numpy(planes[pick])).policy_logits, dim=1)
-        trainer.train_on_batch(ReplayBatch(torch.from_numpy(planes[pick]), target, torch.zeros(64), torch.zeros(64, 9, 9),
-                                           torch.zeros(64, dtype=torch.bool)))
+        trainer.train_on_batch(
+            ReplayBatch(
+                torch.from_numpy(planes[pick]),
+                target,
+                torch.zeros(64),
+                torch.zeros(64, 9, 9),
+                torch.zeros(64, dtype=torch.bool),
+            )
+        )
     path = save_checkpoint(tmp_path, trainer.model, step=3, model_version=1)
     loaded = NetworkEvaluator.from_checkpoint(str(path), device="cpu", precision="float32")
     assert loaded.precision == "float32" and loaded.memory_format == "contiguous"
@@ -188,19 +202,29 @@ def test_bf16_training_follows_the_float32_loss_curve():
     planes, policy, value, ownership = random_samples(256, one_hot=True, seed=3)
     losses = {}
     for amp in ("off", "bfloat16"):
-        trainer = Trainer(tiny_model(seed=1), TrainConfig(batch_size=64, lr=0.01, device="cpu", amp=amp, prefetch=False, log_every=10),
-                          seed=0)
+        trainer = Trainer(
+            tiny_model(seed=1),
+            TrainConfig(batch_size=64, lr=0.01, device="cpu", amp=amp, prefetch=False, log_every=10),
+            seed=0,
+        )
         curve = []
         for step in range(80):
             rows = slice(64 * (step % 4), 64 * (step % 4 + 1))
-            batch = ReplayBatch(torch.from_numpy(planes[rows]), torch.from_numpy(policy[rows]), torch.from_numpy(value[rows]),
-                                torch.from_numpy(ownership[rows]).float(), torch.ones(64, dtype=torch.bool))
+            batch = ReplayBatch(
+                torch.from_numpy(planes[rows]),
+                torch.from_numpy(policy[rows]),
+                torch.from_numpy(value[rows]),
+                torch.from_numpy(ownership[rows]).float(),
+                torch.ones(64, dtype=torch.bool),
+            )
             record = trainer.train_on_batch(batch)
             if record:
                 curve.append(record["loss"])
         losses[amp] = np.array(curve)
     f32, bf16 = losses["off"], losses["bfloat16"]
-    assert len(f32) == 8 and f32[-1] < 0.2 * f32[0] and bf16[-1] < 0.2 * bf16[0]  # both learn (memorise the fixed batches)
+    assert (
+        len(f32) == 8 and f32[-1] < 0.2 * f32[0] and bf16[-1] < 0.2 * bf16[0]
+    )  # both learn (memorise the fixed batches)
     assert np.max(np.abs(bf16 - f32) / f32) < 0.15, (f32, bf16)
 
 
@@ -212,8 +236,30 @@ def test_bench_network_reports_precision_memory_format_and_roofline(monkeypatch,
     with_cpu_flags(monkeypatch)
     parser = argparse.ArgumentParser()
     bench.add_arguments(parser)
-    argv = ["--size", "5", "--device", "cpu", "--batch-sizes", "1,4", "--blocks", "1", "--channels", "8", "--seconds", "0",
-            "--min-calls", "1", "--no-train", "--rounds", "1", "--matmul-size", "64", "--variants", "float32,bfloat16+cl", "--json"]
+    argv = [
+        "--size",
+        "5",
+        "--device",
+        "cpu",
+        "--batch-sizes",
+        "1,4",
+        "--blocks",
+        "1",
+        "--channels",
+        "8",
+        "--seconds",
+        "0",
+        "--min-calls",
+        "1",
+        "--no-train",
+        "--rounds",
+        "1",
+        "--matmul-size",
+        "64",
+        "--variants",
+        "float32,bfloat16+cl",
+        "--json",
+    ]
     assert bench.run(parser.parse_args(argv)) == 0
     result = json.loads(capsys.readouterr().out)
     assert (result["precision"], result["memory_format"], result["cpu_bf16"]) == ("float32", "contiguous", None)

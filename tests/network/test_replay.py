@@ -19,8 +19,14 @@ MOVES = ["E5", "E4", "D4", "C3", "F4", "G7", "E3", "pass", "C7"]
 
 def _buffer(shape=GO9, tmp=None, **config) -> ReplayBuffer:
     config = {"window": 1000, "growth": False, "shard_size": 64, **config}
-    return ReplayBuffer(ReplayConfig(**config), in_channels=shape.in_channels, board_size=shape.board_size,
-                        num_actions=shape.num_actions, directory=tmp, seed=0)
+    return ReplayBuffer(
+        ReplayConfig(**config),
+        in_channels=shape.in_channels,
+        board_size=shape.board_size,
+        num_actions=shape.num_actions,
+        directory=tmp,
+        seed=0,
+    )
 
 
 def _game_sample(moves: list[int], next_move: int):
@@ -51,7 +57,9 @@ def test_augmented_sample_equals_the_game_played_with_transformed_moves(k):
     buffer.add(planes[None], policy[None], np.array([1.0]), ownership[None])
     batch = buffer.gather(np.array([0]), np.array([k]))
 
-    t_planes, t_policy, t_owner = _game_sample([transform_action(a, 9, k) for a in actions], transform_action(next_move, 9, k))
+    t_planes, t_policy, t_owner = _game_sample(
+        [transform_action(a, 9, k) for a in actions], transform_action(next_move, 9, k)
+    )
     np.testing.assert_array_equal(batch.planes[0].numpy(), t_planes)
     np.testing.assert_array_equal(batch.policy[0].numpy(), t_policy)
     np.testing.assert_array_equal(batch.ownership[0].numpy(), t_owner)
@@ -78,7 +86,7 @@ def test_random_augmentation_keeps_planes_policy_and_ownership_aligned():
     own_stones = planes[:, 0].reshape(64, -1).astype(np.float32)
     policy = np.concatenate([own_stones + 1e-3, np.full((64, 1), 1e-3, np.float32)], axis=1)
     policy /= policy.sum(axis=1, keepdims=True)
-    ownership = (2 * planes[:, 0].astype(np.int8) - 1)
+    ownership = 2 * planes[:, 0].astype(np.int8) - 1
     buffer = _buffer(GO5)
     buffer.add(planes, policy, value, ownership)
     batch = buffer.sample(512)
@@ -141,6 +149,7 @@ def test_config_validation_names_the_field():
 
 
 # ---- shards on disk -------------------------------------------------------------
+
 
 def test_window_survives_save_and_reload_with_identical_contents(tmp_path):
     buffer = _buffer(GO5, tmp_path, window=300, shard_size=64)

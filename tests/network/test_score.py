@@ -25,8 +25,16 @@ from zero.nn.inference import NetworkEvaluator, score_utility
 from zero.nn.network import GameShape, NetworkConfig, PolicyValueNet
 
 RULES_9X9 = GoRules(size=9, komi=7.5, max_moves=120)
-SCORED = NetworkConfig(blocks=1, channels=16, global_pooling_every=0, policy_channels=4, value_channels=4, value_hidden=16,
-                       ownership_head=True, score_head=True)
+SCORED = NetworkConfig(
+    blocks=1,
+    channels=16,
+    global_pooling_every=0,
+    policy_channels=4,
+    value_channels=4,
+    value_hidden=16,
+    ownership_head=True,
+    score_head=True,
+)
 GO9 = GameShape(17, 9, 82)
 
 
@@ -62,8 +70,13 @@ def tromp_taylor_margin(stones: np.ndarray, komi: float) -> float:
 def finished_9x9_games():
     """A fixed set of finished 9x9 self-play games (fixed seeds, played out: no resignation)."""
     adapter = make_adapter("go", RULES_9X9)
-    worker = SelfPlayWorker(adapter, SearchParams(simulations=4, leaves_per_step=2), SelfPlayParams(games_in_parallel=3, resign_threshold=-1.0),
-                            UniformEvaluator(82), seed=7)
+    worker = SelfPlayWorker(
+        adapter,
+        SearchParams(simulations=4, leaves_per_step=2),
+        SelfPlayParams(games_in_parallel=3, resign_threshold=-1.0),
+        UniformEvaluator(82),
+        seed=7,
+    )
     return worker.play(3)[:3]
 
 
@@ -85,8 +98,13 @@ def test_score_target_is_the_tromp_taylor_margin_from_the_player_to_move(finishe
 def test_replay_keeps_scores_masks_resigned_games_and_reads_old_shards(finished_9x9_games, tmp_path):
     played = finished_9x9_games[0]
     resigned = type(played)(**{**played.__dict__, "final_ownership": None, "final_margin": None, "resigned": True})
-    replay = ReplayBuffer(ReplayConfig(window=1000, growth=False, shard_size=10_000), in_channels=17, board_size=9,
-                          num_actions=82, directory=tmp_path)
+    replay = ReplayBuffer(
+        ReplayConfig(window=1000, growth=False, shard_size=10_000),
+        in_channels=17,
+        board_size=9,
+        num_actions=82,
+        directory=tmp_path,
+    )
     for record in (played, resigned):
         s = to_samples([record], with_ownership=record.final_ownership is not None)
         replay.add(s.planes, s.policy, s.value, s.ownership, score=s.score)
@@ -97,16 +115,26 @@ def test_replay_keeps_scores_masks_resigned_games_and_reads_old_shards(finished_
     batch = replay.gather(np.arange(2 * n), np.zeros(2 * n, np.int64))
     assert batch.has_score.tolist() == [True] * n + [False] * n
     replay.flush()
-    again = ReplayBuffer(ReplayConfig(window=1000, growth=False, shard_size=10_000), in_channels=17, board_size=9,
-                         num_actions=82, directory=tmp_path)
+    again = ReplayBuffer(
+        ReplayConfig(window=1000, growth=False, shard_size=10_000),
+        in_channels=17,
+        board_size=9,
+        num_actions=82,
+        directory=tmp_path,
+    )
     np.testing.assert_array_equal(again.window_contents()["score"], contents["score"])
     # a shard written before the score head: its positions load without a score target
     shard = next(tmp_path.glob("shard-*.npz"))
     with np.load(shard) as data:
         old = {k: data[k] for k in data.files if k not in ("score", "has_score")}
     np.savez(shard, **old)
-    older = ReplayBuffer(ReplayConfig(window=1000, growth=False, shard_size=10_000), in_channels=17, board_size=9,
-                         num_actions=82, directory=tmp_path)
+    older = ReplayBuffer(
+        ReplayConfig(window=1000, growth=False, shard_size=10_000),
+        in_channels=17,
+        board_size=9,
+        num_actions=82,
+        directory=tmp_path,
+    )
     assert older.total_added == 2 * n and not older.window_contents()["has_score"].any() and not older.corrupt_shards
 
 
@@ -118,8 +146,10 @@ def test_score_loss_trains_the_head_and_ignores_masked_samples():
     replay.add(planes, policy, value, ownership, score=np.where(value > 0, 30.0, -30.0))
     batch = replay.gather(np.arange(16), np.zeros(16, np.int64))
     assert compute_losses(model(batch.planes.float()), batch)["score_loss"] > 0
-    masked = type(batch)(*[getattr(batch, f) for f in ("planes", "policy", "value", "ownership", "has_ownership", "score")],
-                         torch.zeros(16, dtype=torch.bool))
+    masked = type(batch)(
+        *[getattr(batch, f) for f in ("planes", "policy", "value", "ownership", "has_ownership", "score")],
+        torch.zeros(16, dtype=torch.bool),
+    )
     assert compute_losses(model(batch.planes.float()), masked)["score_loss"] == 0
     opt = torch.optim.Adam(model.parameters(), lr=0.01)
     first = None
@@ -162,7 +192,10 @@ def test_checkpoints_from_before_the_score_head_still_load(tmp_path):
     ckpt = load_checkpoint(tmp_path)
     assert ckpt.network_config.score_head is False and ckpt.network_config == TINY
     evaluator = NetworkEvaluator.from_checkpoint(str(tmp_path), device="cpu")
-    assert not evaluator.has_score and evaluator.evaluate(random_samples(2, GO5)[0].astype(np.float32))[0].shape == (2, 26)
+    assert not evaluator.has_score and evaluator.evaluate(random_samples(2, GO5)[0].astype(np.float32))[0].shape == (
+        2,
+        26,
+    )
     # a network with the head keeps it through a checkpoint
     torch.manual_seed(0)
     save_checkpoint(tmp_path / "scored", PolicyValueNet(SCORED, GO9), step=1, model_version=1)

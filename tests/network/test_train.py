@@ -16,7 +16,9 @@ from zero.nn.network import NetworkConfig, PolicyValueNet
 
 
 def _replay(n=64, seed=0, one_hot=False) -> ReplayBuffer:
-    buffer = ReplayBuffer(ReplayConfig(window=1000, growth=False), in_channels=17, board_size=5, num_actions=26, seed=seed)
+    buffer = ReplayBuffer(
+        ReplayConfig(window=1000, growth=False), in_channels=17, board_size=5, num_actions=26, seed=seed
+    )
     buffer.add(*random_samples(n, GO5, seed=seed, one_hot=one_hot))
     return buffer
 
@@ -36,7 +38,9 @@ def test_overfitting_a_tiny_fixed_batch_drives_the_loss_near_zero():
     buffer = _replay(8, one_hot=True)
     batch = buffer.gather(np.arange(8), np.zeros(8, np.int64))
     config = NetworkConfig(blocks=2, channels=32, global_pooling_every=2, global_pooling_channels=8, value_hidden=32)
-    trainer = Trainer(PolicyValueNet(config, GO5), _config(optimizer="adamw", lr=3e-3, weight_decay=0.0, log_every=10**6), buffer)
+    trainer = Trainer(
+        PolicyValueNet(config, GO5), _config(optimizer="adamw", lr=3e-3, weight_decay=0.0, log_every=10**6), buffer
+    )
     model = trainer.model
     with torch.no_grad():
         first = compute_losses(model.eval()(batch.planes.float()), batch)
@@ -94,8 +98,19 @@ def test_metrics_go_to_jsonl_and_tensorboard(tmp_path):
     trainer.close()
     lines = [json.loads(line) for line in (tmp_path / "metrics.jsonl").read_text().splitlines()]
     assert [r["step"] for r in lines] == [5, 10]
-    assert all(r["kind"] == "train" and r["time"] > 0 for r in lines)  # the one metrics.jsonl schema (zero.common.metrics)
-    for key in ("loss", "policy_loss", "value_loss", "ownership_loss", "policy_entropy", "value_accuracy", "lr", "samples_per_s"):
+    assert all(
+        r["kind"] == "train" and r["time"] > 0 for r in lines
+    )  # the one metrics.jsonl schema (zero.common.metrics)
+    for key in (
+        "loss",
+        "policy_loss",
+        "value_loss",
+        "ownership_loss",
+        "policy_entropy",
+        "value_accuracy",
+        "lr",
+        "samples_per_s",
+    ):
         assert math.isfinite(lines[-1][key]), key
     assert 0 <= lines[-1]["value_accuracy"] <= 1
     assert 0 < lines[-1]["policy_entropy"] <= math.log(26) + 1e-4
@@ -145,7 +160,6 @@ def test_training_without_data_is_a_clear_error():
         Trainer(tiny_model(), _config(), empty).train_steps(1)
 
 
-
 def test_a_non_finite_loss_stops_training_at_once_naming_the_step_and_the_loss():
     from zero.learn.train import TrainingDiverged
 
@@ -166,7 +180,11 @@ def test_a_non_finite_loss_stops_training_at_once_naming_the_step_and_the_loss()
 def test_only_the_non_finite_terms_are_named():
     from zero.learn.train import divergence_message
 
-    losses = {"policy_loss": torch.tensor(2.0), "value_loss": torch.tensor(float("inf")), "loss": torch.tensor(float("inf"))}
+    losses = {
+        "policy_loss": torch.tensor(2.0),
+        "value_loss": torch.tensor(float("inf")),
+        "loss": torch.tensor(float("inf")),
+    }
     assert divergence_message(7, losses) == "training diverged at step 7: value_loss inf"
     losses = {"policy_loss": torch.tensor(3e38), "value_loss": torch.tensor(3e38), "loss": torch.tensor(float("inf"))}
     assert divergence_message(8, losses) == "training diverged at step 8: loss inf"  # finite terms, overflowing sum

@@ -13,8 +13,27 @@ TINY = Path(__file__).resolve().parents[2] / "configs" / "tiny.toml"
 
 
 def test_new_samples_per_s_follows_the_train_ratio(capsys):
-    argv = ["bench", "learner", "--config", str(TINY), "--device", "cpu", "--threads", "1", "--steps", "2", "--games", "2",
-            "--rounds", "1", "--no-broadcast", "--worker-samples-per-s", "50", "--json", "run.train_samples_per_new_sample=4"]
+    argv = [
+        "bench",
+        "learner",
+        "--config",
+        str(TINY),
+        "--device",
+        "cpu",
+        "--threads",
+        "1",
+        "--steps",
+        "2",
+        "--games",
+        "2",
+        "--rounds",
+        "1",
+        "--no-broadcast",
+        "--worker-samples-per-s",
+        "50",
+        "--json",
+        "run.train_samples_per_new_sample=4",
+    ]
     assert main(argv) == 0
     result = json.loads(capsys.readouterr().out)  # exactly one JSON object on stdout
     ingest, train = result["ingest_samples_per_s"], result["train_samples_per_s"]
@@ -36,11 +55,28 @@ def test_worker_evaluations_become_samples_through_the_configs_simulations_and_p
 
 @pytest.mark.ray
 def test_broadcast_is_timed_through_ray_put_and_a_worker_actor(capsys):
-    argv = ["bench", "learner", "--config", str(TINY), "--device", "cpu", "--threads", "1", "--steps", "1", "--games", "2",
-            "--rounds", "1", "--json"]
+    argv = [
+        "bench",
+        "learner",
+        "--config",
+        str(TINY),
+        "--device",
+        "cpu",
+        "--threads",
+        "1",
+        "--steps",
+        "1",
+        "--games",
+        "2",
+        "--rounds",
+        "1",
+        "--json",
+    ]
     assert main(argv) == 0
     result = json.loads(capsys.readouterr().out)
     assert result["broadcast_put_ms"] > 0 and result["broadcast_get_load_ms"] > 0 and result["weights_mb"] > 0
     version_s = 10 * 64 / result["train_samples_per_s"]  # tiny: 10 steps per version, batch 64
     assert result["seconds_per_version"] == pytest.approx(version_s)
-    assert result["broadcast_share"] == pytest.approx((result["broadcast_put_ms"] + result["broadcast_get_load_ms"]) / 1e3 / version_s)
+    assert result["broadcast_share"] == pytest.approx(
+        (result["broadcast_put_ms"] + result["broadcast_get_load_ms"]) / 1e3 / version_s
+    )

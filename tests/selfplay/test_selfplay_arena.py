@@ -37,19 +37,36 @@ SEARCH = SearchParams(simulations=16, leaves_per_step=2)
 
 def test_perfect_player_never_loses_to_random_moves_and_draws_itself():
     adapter = make_adapter("tictactoe")
-    vs_random = play_match(adapter, SEARCH, PerfectEvaluator(), RandomMoveEvaluator(9, has_pass=False, seed=1),
-                           games=20, simulations=16, simulations_b=1, seed=0)
+    vs_random = play_match(
+        adapter,
+        SEARCH,
+        PerfectEvaluator(),
+        RandomMoveEvaluator(9, has_pass=False, seed=1),
+        games=20,
+        simulations=16,
+        simulations_b=1,
+        seed=0,
+    )
     assert vs_random.games == 20 and vs_random.losses == 0 and vs_random.wins >= 10
-    mirror = play_match(adapter, SEARCH, PerfectEvaluator(), PerfectEvaluator(), games=6, simulations=16,
-                        temperature_moves=0, seed=0)
+    mirror = play_match(
+        adapter, SEARCH, PerfectEvaluator(), PerfectEvaluator(), games=6, simulations=16, temperature_moves=0, seed=0
+    )
     assert mirror.draws == 6  # tic-tac-toe is a draw with perfect play, whoever starts
 
 
 def test_random_player_loses_as_either_colour():
     adapter = make_adapter("tictactoe")
     # B (random) plays first in half of the games: a loss-free perfect A means it lost or drew every time
-    result = play_match(adapter, SEARCH, RandomMoveEvaluator(9, False, 2), PerfectEvaluator(), games=10,
-                        simulations=1, simulations_b=16, seed=3)
+    result = play_match(
+        adapter,
+        SEARCH,
+        RandomMoveEvaluator(9, False, 2),
+        PerfectEvaluator(),
+        games=10,
+        simulations=1,
+        simulations_b=16,
+        seed=3,
+    )
     assert result.wins == 0 and result.losses >= 5
 
 
@@ -62,8 +79,10 @@ def test_elo_difference_is_antisymmetric_and_finite_at_the_extremes():
 
 def test_elo_table_chains_through_previous_versions_and_survives_a_round_trip():
     table = EloTable()
+
     def match(score):
         return {"score": score, "elo": elo_clipped(score, 20)}
+
     table.add({"version": 5, "vs_baseline": match(0.75), "previous": 0, "vs_previous": match(0.9)})
     table.add({"version": 10, "vs_baseline": match(0.9), "previous": 5, "vs_previous": match(0.75)})
     rows = EloTable.from_dict(table.as_dict()).rows

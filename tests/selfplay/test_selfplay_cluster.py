@@ -26,7 +26,9 @@ def test_workers_per_node_sets_the_trainer_seat_aside_and_counts_whole_workers()
     # with a GPU share each, a node without a GPU holds none and the seat's share counts
     assert workers_per_node(nodes, worker_cpus=1.0, worker_gpus=0.25, reserved=seat) == {"head": 3, "a": 0, "b": 2}
     assert workers_per_node({"n": {"CPU": 0.9}}, worker_cpus=0.3, worker_gpus=0.0) == {"n": 3}  # 3 x 0.3 fits in 0.9
-    assert workers_per_node({"n": {"CPU": 1.0}}, worker_cpus=1.0, worker_gpus=0.0, reserved={"n": {"CPU": 2.0}}) == {"n": 0}
+    assert workers_per_node({"n": {"CPU": 1.0}}, worker_cpus=1.0, worker_gpus=0.0, reserved={"n": {"CPU": 2.0}}) == {
+        "n": 0
+    }
 
 
 def test_auto_pool_target_leaves_room_for_an_evaluation_in_the_cluster_and_for_retired_workers():
@@ -90,8 +92,23 @@ def test_zero_train_address_fills_every_node_with_auto_workers(cluster, tmp_path
     from zero.cli import main
 
     run_dir = tmp_path / "run"
-    code = main(["train", "--config", str(TINY), "--run-dir", str(run_dir), "--address", cluster.address, "--json",
-                 "run.num_workers=auto", "run.max_steps=20", "arena.every_versions=1", "arena.cpus=2", "run.progress=false"])
+    code = main(
+        [
+            "train",
+            "--config",
+            str(TINY),
+            "--run-dir",
+            str(run_dir),
+            "--address",
+            cluster.address,
+            "--json",
+            "run.num_workers=auto",
+            "run.max_steps=20",
+            "arena.every_versions=1",
+            "arena.cpus=2",
+            "run.progress=false",
+        ]
+    )
     assert code == 0
     assert json.loads(capsys.readouterr().out.strip().splitlines()[-1])["step"] == 20
 
@@ -116,8 +133,12 @@ def test_node_lost_mid_run_is_survived_and_capacity_coming_back_is_refilled(clus
 
     run_dir = tmp_path / "run"
     head = cluster.head_node.node_id
-    start_ray(cluster.address)  # connect from the main thread (the run itself goes in a thread: node surgery needs this one)
-    config = load_config(TINY, ["run.num_workers=auto", "run.max_steps=160", "arena.every_versions=0", "run.progress=false"])
+    start_ray(
+        cluster.address
+    )  # connect from the main thread (the run itself goes in a thread: node surgery needs this one)
+    config = load_config(
+        TINY, ["run.num_workers=auto", "run.max_steps=160", "arena.every_versions=0", "run.progress=false"]
+    )
     outcome: dict[str, object] = {}
 
     def train():
@@ -130,7 +151,9 @@ def test_node_lost_mid_run_is_survived_and_capacity_coming_back_is_refilled(clus
     trainer.start()
     victim_id = _wait_for(lambda: next(iter(_selfplay_nodes(run_dir) - {head}), None), 240, "games from a worker node")
     cluster.remove_node(next(n for n in cluster.worker_nodes if n.node_id == victim_id))
-    _wait_for(lambda: any(m.get("kind") == "node_lost" for m in read_metrics(run_dir / "metrics.jsonl")), 120, "node_lost")
+    _wait_for(
+        lambda: any(m.get("kind") == "node_lost" for m in read_metrics(run_dir / "metrics.jsonl")), 120, "node_lost"
+    )
     added_id = cluster.add_node(num_cpus=WORKER_NODE_CPUS, resources={"node_c": 1}).node_id
     trainer.join(timeout=600)
     assert not trainer.is_alive() and "error" not in outcome, outcome.get("error")

@@ -35,7 +35,9 @@ def _free_port() -> int:
 
 
 def _alive_nodes(address: str, env: dict[str, str]) -> int:
-    probe = f"import ray; ray.init(address={address!r}, log_to_driver=False); print(sum(n['Alive'] for n in ray.nodes()))"
+    probe = (
+        f"import ray; ray.init(address={address!r}, log_to_driver=False); print(sum(n['Alive'] for n in ray.nodes()))"
+    )
     out = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, timeout=120)
     return int(out.stdout.strip().splitlines()[-1]) if out.returncode == 0 and out.stdout.strip() else 0
 
@@ -77,7 +79,15 @@ def ray_cluster():
     env.pop("RAY_ADDRESS", None)
     started: list[subprocess.Popen] = []
     try:
-        head = [*RAY, "start", "--head", f"--port={address.split(':')[1]}", "--num-cpus=2", "--include-dashboard=false", "--block"]
+        head = [
+            *RAY,
+            "start",
+            "--head",
+            f"--port={address.split(':')[1]}",
+            "--num-cpus=2",
+            "--include-dashboard=false",
+            "--block",
+        ]
         started.append(subprocess.Popen(head, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
         deadline = time.monotonic() + 180
         while _alive_nodes(address, env) < 1:
@@ -109,12 +119,29 @@ def ray_cluster():
 def test_readme_cluster_recipe_trains_with_workers_on_both_nodes(ray_cluster, tmp_path):
     address, env = ray_cluster
     run_dir = tmp_path / "run"
-    command = ["zero", "train", "--config", str(ROOT / "configs" / "tiny.toml"), "--address", "auto", "--run-dir", str(run_dir),
-               "--json", "run.num_workers=auto", "run.max_steps=20", "arena.every_versions=0", "run.progress=false"]
+    command = [
+        "zero",
+        "train",
+        "--config",
+        str(ROOT / "configs" / "tiny.toml"),
+        "--address",
+        "auto",
+        "--run-dir",
+        str(run_dir),
+        "--json",
+        "run.num_workers=auto",
+        "run.max_steps=20",
+        "arena.every_versions=0",
+        "run.progress=false",
+    ]
     command = [sys.executable, "-m", "zero.cli", *command[1:]]  # `zero` of this interpreter and this checkout
-    done = subprocess.run(command, cwd=tmp_path, env={**env, "RAY_ADDRESS": address}, capture_output=True, text=True, timeout=600)
+    done = subprocess.run(
+        command, cwd=tmp_path, env={**env, "RAY_ADDRESS": address}, capture_output=True, text=True, timeout=600
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     assert json.loads(done.stdout.strip().splitlines()[-1])["step"] == 20
     metrics = read_metrics(run_dir / "metrics.jsonl")
     assert next(m for m in metrics if m.get("kind") == "workers")["count"] == 2  # 3 CPUs minus the trainer's seat
-    assert len({m["node"] for m in metrics if m.get("kind") == "selfplay"}) == 2  # games from the head and the worker machine
+    assert (
+        len({m["node"] for m in metrics if m.get("kind") == "selfplay"}) == 2
+    )  # games from the head and the worker machine

@@ -99,15 +99,29 @@ def test_worker_plays_games_out_with_pass_min_moves():
             game.play(int(a))
 
 
-def _record(winner_min: float, *, winner: int = 0, disabled: bool = True, resigned: bool = False, length: int = 30,
-            version: int = 1) -> GameRecord:
+def _record(
+    winner_min: float,
+    *,
+    winner: int = 0,
+    disabled: bool = True,
+    resigned: bool = False,
+    length: int = 30,
+    version: int = 1,
+) -> GameRecord:
     to_move = np.arange(length) % 2
     root_value = np.where(to_move == winner, 0.5, -0.5).astype(np.float32)
     root_value[length - 2 if (length - 2) % 2 == winner else length - 1] = winner_min  # the winner's low point, late
     return GameRecord(
-        planes=np.zeros((length, 17, 5, 5), np.uint8), policy=np.zeros((length, 26), np.float32), root_value=root_value,
-        to_move=to_move.astype(np.int8), moves=np.zeros(length, np.int32), is_full_search=np.ones(length, bool),
-        result=1.0 if winner == 0 else -1.0, final_ownership=None, resigned=resigned, resign_disabled=disabled,
+        planes=np.zeros((length, 17, 5, 5), np.uint8),
+        policy=np.zeros((length, 26), np.float32),
+        root_value=root_value,
+        to_move=to_move.astype(np.int8),
+        moves=np.zeros(length, np.int32),
+        is_full_search=np.ones(length, bool),
+        result=1.0 if winner == 0 else -1.0,
+        final_ownership=None,
+        resigned=resigned,
+        resign_disabled=disabled,
         model_version=version,
     )
 
@@ -142,8 +156,14 @@ def test_calibrator_respects_the_cap_and_resign_min_moves():
 
 
 def test_worker_with_calibration_plays_out_until_the_run_sets_a_threshold():
-    worker = _worker(BlackDespairs(26), resign_threshold=-0.9, resign_min_moves=0, resign_playout_fraction=0.0,
-                     temperature_moves=0, resign_calibrate=True)
+    worker = _worker(
+        BlackDespairs(26),
+        resign_threshold=-0.9,
+        resign_min_moves=0,
+        resign_playout_fraction=0.0,
+        temperature_moves=0,
+        resign_calibrate=True,
+    )
     records = worker.play(4)
     assert all(not r.resigned and r.resign_disabled for r in records)  # off: every game is played out, as evidence
     worker.set_resign_threshold(-0.9)
@@ -153,8 +173,14 @@ def test_worker_with_calibration_plays_out_until_the_run_sets_a_threshold():
 
 
 def test_a_threshold_set_before_the_first_move_applies_to_the_first_games():
-    worker = _worker(BlackDespairs(26), resign_threshold=-0.9, resign_min_moves=0, resign_playout_fraction=0.0,
-                     temperature_moves=0, resign_calibrate=True)
+    worker = _worker(
+        BlackDespairs(26),
+        resign_threshold=-0.9,
+        resign_min_moves=0,
+        resign_playout_fraction=0.0,
+        temperature_moves=0,
+        resign_calibrate=True,
+    )
     assert all(slot.resign_disabled for slot in worker.slots)  # built with resignation off
     worker.set_resign_threshold(-0.9)  # a resumed run sends its threshold with the first task
     first = worker.play(4)
@@ -176,8 +202,10 @@ def test_calibrated_run_reports_false_positives_on_the_calibrator_window():
 
     from selfplay.orchestrator import RunCounters, _Loop
 
-    loop = SimpleNamespace(resign=ResignCalibrator(cap=-0.5, target=0.05, min_evidence=20, min_moves=0),
-                           counters=RunCounters(resign_disabled=1000, resign_false_positives=1))
+    loop = SimpleNamespace(
+        resign=ResignCalibrator(cap=-0.5, target=0.05, min_evidence=20, min_moves=0),
+        counters=RunCounters(resign_disabled=1000, resign_false_positives=1),
+    )
     assert _Loop._false_positive_rate(loop) is None  # resignation still off: nothing measured
     for m in np.linspace(-1.0, 1.0, 40):
         loop.resign.add(_record(float(m)))

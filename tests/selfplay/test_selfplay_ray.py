@@ -26,7 +26,9 @@ def ray_address():
     """One small local Ray cluster for every test of this module; subprocesses join it with --address."""
     import ray
 
-    info = ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False)  # never a `ray start` cluster
+    info = ray.init(
+        address="local", num_cpus=2, include_dashboard=False, log_to_driver=False
+    )  # never a `ray start` cluster
     yield info.address_info["address"]
     ray.shutdown()
 
@@ -81,8 +83,20 @@ def test_arena_runs_when_the_workers_reserve_every_cpu(ray_address, tmp_path):
 
 
 def _train_command(run_dir: Path, address: str, *overrides: str) -> list[str]:
-    return [sys.executable, "-m", "zero.cli", "train", "--config", str(TINY), "--run-dir", str(run_dir),
-            "--address", address, "run.progress=false", *overrides]
+    return [
+        sys.executable,
+        "-m",
+        "zero.cli",
+        "train",
+        "--config",
+        str(TINY),
+        "--run-dir",
+        str(run_dir),
+        "--address",
+        address,
+        "run.progress=false",
+        *overrides,
+    ]
 
 
 def _wait_for(predicate, timeout: float, what: str):
@@ -206,23 +220,53 @@ def test_a_diverging_run_stops_at_once_and_latest_stays_finite(ray_address, tmp_
 
     run_dir = tmp_path / "run"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    healthy = subprocess.run(_train_command(run_dir, ray_address, "run.max_steps=20"), cwd=tmp_path, env=env,
-                             capture_output=True, text=True, timeout=300)
+    healthy = subprocess.run(
+        _train_command(run_dir, ray_address, "run.max_steps=20"),
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert healthy.returncode == 0, healthy.stderr[-2000:]
     diverging = subprocess.run(
-        _train_command(run_dir, ray_address, "train.lr=1e30", "train.grad_clip=0", "run.max_steps=40", "run.max_minutes=1",
-                       "run.checkpoint_every_steps=1", "run.steps_per_version=100", "arena.every_versions=100"),
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+        _train_command(
+            run_dir,
+            ray_address,
+            "train.lr=1e30",
+            "train.grad_clip=0",
+            "run.max_steps=40",
+            "run.max_minutes=1",
+            "run.checkpoint_every_steps=1",
+            "run.steps_per_version=100",
+            "arena.every_versions=100",
+        ),
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert diverging.returncode == 2
     lines = _error_lines(diverging.stderr)
     assert len(lines) == 1 and "Traceback" not in diverging.stderr, diverging.stderr[-3000:]
     assert lines[0].startswith("zero: error: training diverged at step 2")  # step 21 or the next few: at once
     assert "latest is still model-00000020" in lines[0]
     assert load_checkpoint(run_dir / "checkpoints").step == 20  # finite, loadable, and what `latest` names
-    assert sorted(p.name for p in (run_dir / "checkpoints").glob("model-*.safetensors"))[-1] == "model-00000020.safetensors"
+    assert (
+        sorted(p.name for p in (run_dir / "checkpoints").glob("model-*.safetensors"))[-1]
+        == "model-00000020.safetensors"
+    )
     assert any(m.get("kind") == "diverged" for m in read_metrics(run_dir / "metrics.jsonl"))
-    gtp = subprocess.run([sys.executable, "-m", "zero.cli", "gtp", "--model", str(run_dir), "--visits", "16"],
-                         input="genmove b\nquit\n", cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    gtp = subprocess.run(
+        [sys.executable, "-m", "zero.cli", "gtp", "--model", str(run_dir), "--visits", "16"],
+        input="genmove b\nquit\n",
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert gtp.returncode == 0 and gtp.stdout.startswith("= "), gtp.stderr[-2000:]
     assert gtp.stdout.split()[1].lower() != "pass"  # the diverged network answered pass on the empty board
 
@@ -238,8 +282,9 @@ def test_a_task_that_raises_stops_the_run_with_one_line_and_a_checkpoint(ray_add
     host = selfplay_fakes.raising_host(fail_on_task=12)
     monkeypatch.setattr(orchestrator, "SelfPlayActor", ray.remote(max_restarts=-1, max_task_retries=0)(host))
     with pytest.raises(orchestrator.WorkerFailure) as info:
-        orchestrator.run(_tiny("run.max_steps=100000", "run.checkpoint_every_steps=1000", "arena.every_versions=0"),
-                         tmp_path)
+        orchestrator.run(
+            _tiny("run.max_steps=100000", "run.checkpoint_every_steps=1000", "arena.every_versions=0"), tmp_path
+        )
     message = str(info.value)
     assert "\n" not in message and "Traceback" not in message
     assert "IllegalMoveError: illegal move C3 for black: occupied" in message
@@ -282,7 +327,11 @@ def _copy_run(finished_run, tmp_path) -> Path:
 
 
 def _contents(run_dir: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(run_dir)): p.read_bytes() for p in sorted(run_dir.rglob("*")) if p.is_file() and p.name != ".lock"}
+    return {
+        str(p.relative_to(run_dir)): p.read_bytes()
+        for p in sorted(run_dir.rglob("*"))
+        if p.is_file() and p.name != ".lock"
+    }
 
 
 @pytest.mark.parametrize("checkpoints", [True, False], ids=["checkpoint", "snapshot-only"])
@@ -292,8 +341,14 @@ def test_a_refused_resume_writes_nothing_and_says_one_line(finished_run, ray_add
         for path in (run_dir / "checkpoints").iterdir():
             path.unlink()
     before = _contents(run_dir)
-    out = subprocess.run(_train_command(run_dir, ray_address, "go.size=9"), cwd=tmp_path, capture_output=True, text=True,
-                         env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=300)
+    out = subprocess.run(
+        _train_command(run_dir, ray_address, "go.size=9"),
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        timeout=300,
+    )
     assert out.returncode == 2
     lines = out.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("zero: error: "), out.stderr[-3000:]  # no shard-warning flood
@@ -301,22 +356,32 @@ def test_a_refused_resume_writes_nothing_and_says_one_line(finished_run, ray_add
     assert _contents(run_dir) == before  # config.toml byte-identical: the run's own snapshot still resumes it
 
 
-def test_a_missing_training_state_falls_back_loudly_and_the_run_says_where_it_resumes(finished_run, ray_address, tmp_path):
+def test_a_missing_training_state_falls_back_loudly_and_the_run_says_where_it_resumes(
+    finished_run, ray_address, tmp_path
+):
     import re
 
     run_dir = _copy_run(finished_run, tmp_path)
     (run_dir / "checkpoints" / "train-00000040.pt").unlink()
-    out = subprocess.run(_train_command(run_dir, ray_address, "run.max_steps=50", "run.progress=true", "arena.every_versions=0"),
-                         cwd=tmp_path,
-                         capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=300)
+    out = subprocess.run(
+        _train_command(run_dir, ray_address, "run.max_steps=50", "run.progress=true", "arena.every_versions=0"),
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        timeout=300,
+    )
     assert out.returncode == 0, out.stderr[-3000:]
     stderr = out.stderr.replace("\r", "\n")
-    assert ("zero: warning: model-00000040.safetensors has no training state (train-00000040.pt is missing): "
-            "resuming from model-00000020, the newest complete checkpoint; its 20 later train steps are lost") in stderr
+    assert (
+        "zero: warning: model-00000040.safetensors has no training state (train-00000040.pt is missing): "
+        "resuming from model-00000020, the newest complete checkpoint; its 20 later train steps are lost"
+    ) in stderr
     resumed = [line for line in stderr.splitlines() if line.startswith("resuming ")]
     assert len(resumed) == 1
-    match = re.fullmatch(rf"resuming {re.escape(str(run_dir))} from step 20, version 2, (\d+) games, (\d+) replay positions",
-                         resumed[0])
+    match = re.fullmatch(
+        rf"resuming {re.escape(str(run_dir))} from step 20, version 2, (\d+) games, (\d+) replay positions", resumed[0]
+    )
     assert match and 0 < int(match.group(1)) < finished_run[1]["games"] and int(match.group(2)) > 0
     bars = re.findall(r"\| *(\d+)/50 \[", stderr)
     assert bars and int(bars[0]) == 20 and int(bars[-1]) == 50  # the bar starts where the run stands
@@ -328,8 +393,14 @@ def test_no_complete_checkpoint_is_refused_with_one_line(finished_run, ray_addre
     for path in (run_dir / "checkpoints").glob("train-*.pt"):
         path.unlink()
     before = _contents(run_dir)
-    out = subprocess.run(_train_command(run_dir, ray_address), cwd=tmp_path, capture_output=True, text=True,
-                         env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=300)
+    out = subprocess.run(
+        _train_command(run_dir, ray_address),
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        timeout=300,
+    )
     assert out.returncode == 2
     lines = out.stderr.strip().splitlines()
     assert len(lines) == 1 and "train-00000040.pt is missing and no older checkpoint is complete" in lines[0]

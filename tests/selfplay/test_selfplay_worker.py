@@ -82,7 +82,9 @@ def test_samples_give_value_and_ownership_to_the_side_to_move():
         assert samples.value[t] == sign * record.result
         np.testing.assert_array_equal(samples.ownership[t], sign * record.final_ownership)
     assert set(np.unique(samples.planes)) <= {0, 1}
-    resigned = dataclasses.replace(record, final_ownership=None, resigned=True)  # a resigned game has no final ownership
+    resigned = dataclasses.replace(
+        record, final_ownership=None, resigned=True
+    )  # a resigned game has no final ownership
     with pytest.raises(ValueError, match="final_ownership"):
         to_samples([record, resigned], with_ownership=True)
     assert to_samples([resigned], with_ownership=False).ownership is None
@@ -90,14 +92,26 @@ def test_samples_give_value_and_ownership_to_the_side_to_move():
 
 def test_despairing_black_resigns_at_once_unless_the_game_is_played_out():
     adapter_actions = 26
-    resigning = _worker("go", BlackDespairs(adapter_actions), resign_threshold=-0.9, resign_min_moves=0,
-                        resign_playout_fraction=0.0, temperature_moves=0)
+    resigning = _worker(
+        "go",
+        BlackDespairs(adapter_actions),
+        resign_threshold=-0.9,
+        resign_min_moves=0,
+        resign_playout_fraction=0.0,
+        temperature_moves=0,
+    )
     records = resigning.play(4)
     for record in records:
         assert record.resigned and record.result == -1.0  # Black resigned: White wins
         assert record.num_positions == 1 and record.final_ownership is None
-    played_out = _worker("go", BlackDespairs(adapter_actions), resign_threshold=-0.9, resign_min_moves=0,
-                         resign_playout_fraction=1.0, temperature_moves=0)
+    played_out = _worker(
+        "go",
+        BlackDespairs(adapter_actions),
+        resign_threshold=-0.9,
+        resign_min_moves=0,
+        resign_playout_fraction=1.0,
+        temperature_moves=0,
+    )
     records = played_out.play(4)
     for record in records:
         assert not record.resigned and record.resign_disabled
@@ -109,8 +123,14 @@ def test_despairing_black_resigns_at_once_unless_the_game_is_played_out():
 
 
 def test_playout_cap_randomization_keeps_only_full_searches_as_targets():
-    worker = _worker("tictactoe", TicTacToeRollouts(seed=5), playout_cap_randomization=True,
-                     full_search_probability=0.5, fast_simulations=2, resign_threshold=-1.0)
+    worker = _worker(
+        "tictactoe",
+        TicTacToeRollouts(seed=5),
+        playout_cap_randomization=True,
+        full_search_probability=0.5,
+        fast_simulations=2,
+        resign_threshold=-1.0,
+    )
     records = worker.play(8)
     flags = np.concatenate([r.is_full_search for r in records])
     assert flags.any() and not flags.all()
@@ -135,8 +155,17 @@ def test_playout_cap_is_drawn_per_game_and_move_independently():
     from mcts import UniformEvaluator
 
     p, games, steps = 0.3, 16, 120
-    worker = _worker("go", UniformEvaluator(26), games=games, simulations=8, playout_cap_randomization=True,
-                     full_search_probability=p, fast_simulations=2, resign_threshold=-1.0, seed=11)
+    worker = _worker(
+        "go",
+        UniformEvaluator(26),
+        games=games,
+        simulations=8,
+        playout_cap_randomization=True,
+        full_search_probability=p,
+        fast_simulations=2,
+        resign_threshold=-1.0,
+        seed=11,
+    )
     draws = []
     inner = worker.searcher.search_games
 
@@ -168,8 +197,13 @@ def test_playout_cap_is_drawn_per_game_and_move_independently():
 def test_gumbel_self_play_plays_the_chosen_move_and_trains_on_the_improved_policy():
     adapter = make_adapter("go", RULES_5X5)
     search = SearchParams(simulations=8, leaves_per_step=2, root="gumbel", gumbel_considered=4)
-    worker = SelfPlayWorker(adapter, search, SelfPlayParams(games_in_parallel=4, resign_threshold=-1.0),
-                            RolloutEvaluator(5, 2.5, rollouts=1, seed=1), seed=3)
+    worker = SelfPlayWorker(
+        adapter,
+        search,
+        SelfPlayParams(games_in_parallel=4, resign_threshold=-1.0),
+        RolloutEvaluator(5, 2.5, rollouts=1, seed=1),
+        seed=3,
+    )
     seen = []
     inner = worker.searcher.search_games
 
@@ -189,7 +223,9 @@ def test_gumbel_self_play_plays_the_chosen_move_and_trains_on_the_improved_polic
         for i, slot in enumerate(worker.slots):
             assert slot.moves[-1] == outcome.chosen_action[i]  # the move sequential halving chose ...
             assert outcome.visits[i, slot.moves[-1]] > 0  # ... among the searched ones
-            np.testing.assert_array_equal(slot.policy[-1], outcome.improved_policy[i])  # the improved policy is the target
+            np.testing.assert_array_equal(
+                slot.policy[-1], outcome.improved_policy[i]
+            )  # the improved policy is the target
             legal = outcome.legal[i]
             # softmax(logits + sigma) covers every legal move; 8 simulations' visits cover at most 4 (m = 4)
             assert (slot.policy[-1] > 0).sum() == legal.sum() > 4

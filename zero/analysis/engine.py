@@ -44,15 +44,36 @@ ENGINE_VERSION = "0.1.0"  # answered to query_version (git_hash: "<omitted>")
 class AnalysisParams:
     """Settings of `zero analysis` (the [analysis] table)."""
 
-    max_visits: int = field(default=500, metadata={"doc": "visits of a query without maxVisits (KataGo's example config: 500)"})
-    max_visits_limit: int = field(default=100_000, metadata={"doc": "most visits a query may ask for (larger maxVisits are clipped with a warning)"})
-    batch_size: int = field(default=16, metadata={"doc": "positions searched together (one network call serves the new leaves of all of them)"})
+    max_visits: int = field(
+        default=500, metadata={"doc": "visits of a query without maxVisits (KataGo's example config: 500)"}
+    )
+    max_visits_limit: int = field(
+        default=100_000,
+        metadata={"doc": "most visits a query may ask for (larger maxVisits are clipped with a warning)"},
+    )
+    batch_size: int = field(
+        default=16,
+        metadata={"doc": "positions searched together (one network call serves the new leaves of all of them)"},
+    )
     report_winrates_as: Literal["black", "white", "side_to_move"] = field(
-        default="black", metadata={"doc": "whose point of view winrates, utilities, scores and ownership take (KataGo's reportAnalysisWinratesAs)"})
-    max_tree_mb: int = field(default=2048, metadata={"doc": "memory the trees of one wave may take (a wave holds fewer positions when their maxVisits are large)"})
-    chunk_seconds: float = field(default=0.2, metadata={"doc": "longest search stretch between two reads of the input (terminate latency)"})
+        default="black",
+        metadata={
+            "doc": "whose point of view winrates, utilities, scores and ownership take (KataGo's reportAnalysisWinratesAs)"
+        },
+    )
+    max_tree_mb: int = field(
+        default=2048,
+        metadata={
+            "doc": "memory the trees of one wave may take (a wave holds fewer positions when their maxVisits are large)"
+        },
+    )
+    chunk_seconds: float = field(
+        default=0.2, metadata={"doc": "longest search stretch between two reads of the input (terminate latency)"}
+    )
     rollouts: int = field(default=1, metadata={"doc": "light playouts per leaf without a network"})
-    ownership_playouts: int = field(default=100, metadata={"doc": "playouts behind includeOwnership without an ownership head"})
+    ownership_playouts: int = field(
+        default=100, metadata={"doc": "playouts behind includeOwnership without an ownership head"}
+    )
     seed: int = field(default=0, metadata={"doc": "seed of the playouts (rollout evaluator, ownership without a head)"})
 
     def validate(self) -> None:
@@ -78,7 +99,9 @@ class AnalysisParams:
 class AnalysisConfig:
     """The [analysis] and [search] tables of `zero analysis` (search.simulations is unused: each wave's trees are sized by its maxVisits)."""
 
-    analysis: AnalysisParams = field(default_factory=AnalysisParams, metadata={"doc": "protocol defaults, batching, reporting"})
+    analysis: AnalysisParams = field(
+        default_factory=AnalysisParams, metadata={"doc": "protocol defaults, batching, reporting"}
+    )
     search: SearchParams = field(default_factory=SearchParams, metadata={"doc": "PUCT search constants"})
 
 
@@ -141,7 +164,9 @@ class AnalysisEngine:
                 log.exception("analysis of %d positions failed", len(wave))
                 self._running = []
                 for turn in wave:
-                    self._write({"id": turn.query_id, "turnNumber": turn.turn_number, "error": f"internal error: {exc}"})
+                    self._write(
+                        {"id": turn.query_id, "turnNumber": turn.turn_number, "error": f"internal error: {exc}"}
+                    )
 
     def _poll(self, block: bool) -> None:
         """Handle the lines that have arrived (waiting for one first when ``block``)."""
@@ -168,8 +193,12 @@ class AnalysisEngine:
     def handle_line(self, line: str) -> Parsed:
         """Check one query line: reply to errors, warnings and actions now, queue its turns."""
         network_size = self.network.shape.board_size if self.network is not None else None
-        parsed = parse_line(line, default_visits=self.params.max_visits, max_visits=self.params.max_visits_limit,
-                            network_size=network_size)
+        parsed = parse_line(
+            line,
+            default_visits=self.params.max_visits,
+            max_visits=self.params.max_visits_limit,
+            network_size=network_size,
+        )
         for reply in parsed.replies:
             self._write(reply)
         if parsed.action is not None:
@@ -195,7 +224,9 @@ class AnalysisEngine:
 
             for turn in [t for t in self._pending if named(t)]:
                 self._pending.remove(turn)
-                self._write({"id": turn.query_id, "isDuringSearch": False, "noResults": True, "turnNumber": turn.turn_number})
+                self._write(
+                    {"id": turn.query_id, "isDuringSearch": False, "noResults": True, "turnNumber": turn.turn_number}
+                )
             for run in self._running:
                 if named(run.turn):
                     run.terminated = True
@@ -233,8 +264,9 @@ class AnalysisEngine:
         N = wave[0].game.size
         A = N * N + 1
         capacity = max(t.max_visits for t in wave)
-        search = BatchedSearch(replace(self.config.search, simulations=capacity), batch_size=B, num_actions=A,
-                               seed=self.params.seed)
+        search = BatchedSearch(
+            replace(self.config.search, simulations=capacity), batch_size=B, num_actions=A, seed=self.params.seed
+        )
         batch = GoSearchBatch([t.game for t in wave])
         evaluator = self._evaluator(N, wave[0].game.komi)
         move_filter = _move_filter(wave, A)
@@ -247,7 +279,9 @@ class AnalysisEngine:
                 extras[b]["score"] = float(lead)
         self._batch, self._scored = batch, scored
         now = time.perf_counter()
-        self._running = [_Running(t, b, now + t.report_every if t.report_every > 0 else float("inf")) for b, t in enumerate(wave)]
+        self._running = [
+            _Running(t, b, now + t.report_every if t.report_every > 0 else float("inf")) for b, t in enumerate(wave)
+        ]
         self.waves += 1
         self.wave_sizes.append(B)
         targets = np.array([t.max_visits for t in wave], np.int32)
@@ -258,15 +292,20 @@ class AnalysisEngine:
                     targets[run.b] = 0
             soonest = min(min(r.next_report, deadlines[r.b]) for r in self._running if not r.done)
             chunk = max(0.01, min(self.params.chunk_seconds, soonest - time.perf_counter()))
-            result = search.run(batch, evaluator, add_noise=False, simulations=targets, max_seconds=chunk,
-                                move_filter=move_filter)
+            result = search.run(
+                batch, evaluator, add_noise=False, simulations=targets, max_seconds=chunk, move_filter=move_filter
+            )
             now = time.perf_counter()
             for run in self._running:
                 if run.done:
                     continue
                 b = run.b
-                finished = (result.simulations[b] >= targets[b] or bool(result.terminal[b]) or now >= deadlines[b]
-                            or search.tree.node_count[b] >= search.tree.capacity)
+                finished = (
+                    result.simulations[b] >= targets[b]
+                    or bool(result.terminal[b])
+                    or now >= deadlines[b]
+                    or search.tree.node_count[b] >= search.tree.capacity
+                )
                 if finished:
                     run.done = True
                     targets[b] = 0  # its tree stops
@@ -305,13 +344,16 @@ class AnalysisEngine:
                 if own is not None:
                     extras[b]["ownership"] = own[k].reshape(-1) * sign
                 else:
-                    extras[b]["ownership"] = playout_ownership(turn.game, self.params.ownership_playouts, self.params.seed + b)
+                    extras[b]["ownership"] = playout_ownership(
+                        turn.game, self.params.ownership_playouts, self.params.seed + b
+                    )
         return extras
 
     # ---- answers ---------------------------------------------------------------------------------
 
-    def _answer(self, turn: Turn, search: BatchedSearch, result: SearchResult, b: int, extras: dict[str, Any],
-                *, during: bool) -> dict[str, Any]:
+    def _answer(
+        self, turn: Turn, search: BatchedSearch, result: SearchResult, b: int, extras: dict[str, Any], *, during: bool
+    ) -> dict[str, Any]:
         game = turn.game
         N = game.size
         sims = int(result.simulations[b])
@@ -335,15 +377,23 @@ class AnalysisEngine:
         q = np.nan_to_num(result.q[b], nan=float(result.root_value[b]))
         moves = sorted(moves.tolist(), key=lambda a: (-int(visits[a]), -float(q[a])))
         lines, line_visits, length = search.variations(np.full(len(moves), b, np.int32), np.array(moves, np.int32))
-        leads = (child_score_leads(self.network, self._batch, np.full(len(moves), b), np.array(moves))
-                 if self._scored and moves else None)
+        leads = (
+            child_score_leads(self.network, self._batch, np.full(len(moves), b), np.array(moves))
+            if self._scored and moves
+            else None
+        )
         infos = []
         for order, a in enumerate(moves):
             q_lcb = float(result.q_lcb[b, a]) if visits[a] > 0 else float(q[a]) - 2.0
             info = {
-                "move": to_gtp(a, N), "visits": int(visits[a]), "winrate": rate((float(q[a]) + 1) / 2),
-                "utility": signed(float(q[a])), "lcb": rate((q_lcb + 1) / 2), "utilityLcb": signed(q_lcb),
-                "prior": float(result.prior[b, a]), "order": order,
+                "move": to_gtp(a, N),
+                "visits": int(visits[a]),
+                "winrate": rate((float(q[a]) + 1) / 2),
+                "utility": signed(float(q[a])),
+                "lcb": rate((q_lcb + 1) / 2),
+                "utilityLcb": signed(q_lcb),
+                "prior": float(result.prior[b, a]),
+                "order": order,
                 "pv": [to_gtp(int(m), N) for m in lines[order, : length[order]]] or [to_gtp(a, N)],
             }
             if leads is not None:  # the network's score after the move (not averaged over the search)
@@ -356,10 +406,14 @@ class AnalysisEngine:
         tree = search.tree
         root_lcb = float(value_lcb(tree.node_visits[b, 0], tree.node_value_sum[b, 0], tree.node_value_sq_sum[b, 0]))
         root = {
-            "visits": sims, "winrate": rate((root_value + 1) / 2), "utility": signed(root_value),
+            "visits": sims,
+            "winrate": rate((root_value + 1) / 2),
+            "utility": signed(root_value),
             "lcb": rate((root_lcb + 1) / 2),
-            "rawWinrate": rate((raw_value + 1) / 2), "currentPlayer": "B" if me == BLACK else "W",
-            "thisHash": _position_hash(game, 0), "symHash": min(_position_hash(game, k) for k in range(NUM_SYMMETRIES)),
+            "rawWinrate": rate((raw_value + 1) / 2),
+            "currentPlayer": "B" if me == BLACK else "W",
+            "thisHash": _position_hash(game, 0),
+            "symHash": min(_position_hash(game, k) for k in range(NUM_SYMMETRIES)),
         }
         if "score" in extras:
             root["scoreLead"] = root["scoreMean"] = signed(extras["score"])
@@ -412,5 +466,7 @@ def _position_hash(game: Any, symmetry: int) -> str:
     stones = game.stones().reshape(-1)[perm]
     ko = game.ko_point
     ko_index = -1 if ko is None else int(np.flatnonzero(perm == ko)[0])
-    digest = hashlib.blake2b(stones.tobytes() + bytes([game.to_move]) + ko_index.to_bytes(4, "little", signed=True), digest_size=16)
+    digest = hashlib.blake2b(
+        stones.tobytes() + bytes([game.to_move]) + ko_index.to_bytes(4, "little", signed=True), digest_size=16
+    )
     return digest.hexdigest().upper()

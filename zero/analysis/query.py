@@ -26,14 +26,36 @@ from games.go.coords import from_gtp
 
 ACTIONS = ("query_version", "clear_cache", "terminate")
 SUPPORTED_RULES = ("tromp-taylor", "chinese")
-QUERY_FIELDS = frozenset((
-    "id", "moves", "initialStones", "initialPlayer", "rules", "komi", "boardXSize", "boardYSize", "analyzeTurns",
-    "maxVisits", "rootPolicyTemperature", "includeOwnership", "includePolicy", "includePVVisits", "allowMoves",
-    "avoidMoves", "priority", "priorities", "reportDuringSearchEvery", "overrideSettings",
-))
+QUERY_FIELDS = frozenset(
+    (
+        "id",
+        "moves",
+        "initialStones",
+        "initialPlayer",
+        "rules",
+        "komi",
+        "boardXSize",
+        "boardYSize",
+        "analyzeTurns",
+        "maxVisits",
+        "rootPolicyTemperature",
+        "includeOwnership",
+        "includePolicy",
+        "includePVVisits",
+        "allowMoves",
+        "avoidMoves",
+        "priority",
+        "priorities",
+        "reportDuringSearchEvery",
+        "overrideSettings",
+    )
+)
 REPORT_VIEWS = {"BLACK": "black", "WHITE": "white", "SIDETOMOVE": "side_to_move"}  # reportAnalysisWinratesAs
-ACTION_FIELDS = {"query_version": {"id", "action"}, "clear_cache": {"id", "action"},
-                 "terminate": {"id", "action", "terminateId", "turnNumbers"}}
+ACTION_FIELDS = {
+    "query_version": {"id", "action"},
+    "clear_cache": {"id", "action"},
+    "terminate": {"id", "action", "terminateId", "turnNumbers"},
+}
 
 
 class FieldError(ValueError):
@@ -71,15 +93,21 @@ class Turn:
     avoid: tuple[MoveRule, ...] = ()
     report_every: float = 0.0  # seconds between partial answers (isDuringSearch true); 0 = none
     max_time: float = 0.0  # seconds of search at most (overrideSettings.maxTime); 0 = visits only
-    report_as: str | None = None  # black | white | side_to_move (overrideSettings.reportAnalysisWinratesAs); None = engine's
+    report_as: str | None = (
+        None  # black | white | side_to_move (overrideSettings.reportAnalysisWinratesAs); None = engine's
+    )
 
     def move_filter_rows(self, num_actions: int) -> tuple[np.ndarray, np.ndarray] | None:
         """(allowed bool[2, A], until_depth int32[2]) for the side to move and its opponent, or None without allow/avoid."""
         return move_filter_rows(self.game.to_move, self.allow, self.avoid, num_actions)
 
 
-def move_filter_rows(to_move: int, allow: tuple[MoveRule, ...] | list[MoveRule], avoid: tuple[MoveRule, ...] | list[MoveRule],
-                     num_actions: int) -> tuple[np.ndarray, np.ndarray] | None:
+def move_filter_rows(
+    to_move: int,
+    allow: tuple[MoveRule, ...] | list[MoveRule],
+    avoid: tuple[MoveRule, ...] | list[MoveRule],
+    num_actions: int,
+) -> tuple[np.ndarray, np.ndarray] | None:
     """One tree's rows of an mcts MoveFilter: (allowed bool[2, A], until_depth int32[2]), row 0 for ``to_move``; None if no rule."""
     if not allow and not avoid:
         return None
@@ -174,12 +202,12 @@ def _player(value: Any, name: str) -> int:
         return BLACK
     if isinstance(value, str) and value.upper() in ("W", "WHITE"):
         return WHITE
-    raise FieldError(name, f"player must be \"B\" or \"W\", got {value!r}")
+    raise FieldError(name, f'player must be "B" or "W", got {value!r}')
 
 
 def _location(value: Any, size: int, name: str) -> int:
     if not isinstance(value, str):
-        raise FieldError(name, f"location must be a string such as \"C4\" or \"pass\", got {value!r}")
+        raise FieldError(name, f'location must be a string such as "C4" or "pass", got {value!r}')
     try:
         return from_gtp(value, size)
     except CoordinateError as exc:
@@ -213,13 +241,18 @@ def _rules(query: dict[str, Any]) -> str:
         raise FieldError("rules", "required field missing")
     rules = query["rules"]
     if not isinstance(rules, str):
-        raise FieldError("rules", f"only the rule names {' and '.join(SUPPORTED_RULES)} are supported, not a rules object")
+        raise FieldError(
+            "rules", f"only the rule names {' and '.join(SUPPORTED_RULES)} are supported, not a rules object"
+        )
     name = rules.lower().replace("_", "-")
     if name in ("tromp-taylor", "trompTaylor".lower()):
         name = "tromp-taylor"
     if name not in SUPPORTED_RULES:
-        raise FieldError("rules", f"rules {rules!r} not supported: this engine scores by area with positional superko "
-                                  f"({', '.join(SUPPORTED_RULES)})")
+        raise FieldError(
+            "rules",
+            f"rules {rules!r} not supported: this engine scores by area with positional superko "
+            f"({', '.join(SUPPORTED_RULES)})",
+        )
     return name
 
 
@@ -245,11 +278,17 @@ def _move_rules(query: dict[str, Any], name: str, size: int) -> tuple[MoveRule, 
     return tuple(rules)
 
 
-def _parse_analysis(query: dict[str, Any], out: Parsed, default_visits: int, max_visits: int,
-                    network_size: int | None) -> list[Turn]:
+def _parse_analysis(
+    query: dict[str, Any], out: Parsed, default_visits: int, max_visits: int, network_size: int | None
+) -> list[Turn]:
     qid = query["id"]
     for name in sorted(set(query) - QUERY_FIELDS):
-        _warn(out, qid, name, "not supported, ignored" if name == "includeMovesOwnership" else "unexpected or unused field")
+        _warn(
+            out,
+            qid,
+            name,
+            "not supported, ignored" if name == "includeMovesOwnership" else "unexpected or unused field",
+        )
     xsize = _size(query, "boardXSize", network_size)
     ysize = _size(query, "boardYSize", network_size)
     if xsize != ysize:
@@ -300,8 +339,9 @@ def _parse_analysis(query: dict[str, Any], out: Parsed, default_visits: int, max
     if not _is_int(priority):
         raise FieldError("priority", f"must be an integer, got {priority!r}")
     priorities = query.get("priorities")
-    if priorities is not None and not (isinstance(priorities, list) and len(priorities) == len(turn_numbers)
-                                       and all(_is_int(p) for p in priorities)):
+    if priorities is not None and not (
+        isinstance(priorities, list) and len(priorities) == len(turn_numbers) and all(_is_int(p) for p in priorities)
+    ):
         raise FieldError("priorities", "must be a list of integers as long as analyzeTurns")
     report_every = query.get("reportDuringSearchEvery", 0.0)
     if not _is_number(report_every) or report_every < 0:
@@ -324,12 +364,24 @@ def _parse_analysis(query: dict[str, Any], out: Parsed, default_visits: int, max
             positions[i + 1] = game.copy()
     turns = []
     for k, t in enumerate(turn_numbers):
-        turns.append(Turn(
-            query_id=qid, turn_number=t, game=positions[t], max_visits=visits,
-            priority=priorities[k] if priorities is not None else priority, root_temperature=float(temperature),
-            include_ownership=flags["includeOwnership"], include_policy=flags["includePolicy"],
-            include_pv_visits=flags["includePVVisits"], allow=allow, avoid=avoid, report_every=float(report_every),
-            max_time=max_time, report_as=report_as))
+        turns.append(
+            Turn(
+                query_id=qid,
+                turn_number=t,
+                game=positions[t],
+                max_visits=visits,
+                priority=priorities[k] if priorities is not None else priority,
+                root_temperature=float(temperature),
+                include_ownership=flags["includeOwnership"],
+                include_policy=flags["includePolicy"],
+                include_pv_visits=flags["includePVVisits"],
+                allow=allow,
+                avoid=avoid,
+                report_every=float(report_every),
+                max_time=max_time,
+                report_as=report_as,
+            )
+        )
     return turns
 
 
@@ -343,7 +395,9 @@ def _override_settings(query: dict[str, Any], out: Parsed) -> tuple[float, str |
         raise FieldError("overrideSettings", f"maxTime must be a number of seconds >= 0, got {max_time!r}")
     view = settings.get("reportAnalysisWinratesAs")
     if view is not None and (not isinstance(view, str) or view.upper() not in REPORT_VIEWS):
-        raise FieldError("overrideSettings", f"reportAnalysisWinratesAs must be BLACK, WHITE or SIDETOMOVE, got {view!r}")
+        raise FieldError(
+            "overrideSettings", f"reportAnalysisWinratesAs must be BLACK, WHITE or SIDETOMOVE, got {view!r}"
+        )
     unused = sorted(set(settings) - {"maxTime", "reportAnalysisWinratesAs"})
     if unused:
         _warn(out, query["id"], "overrideSettings", f"settings not supported, ignored: {', '.join(unused)}")

@@ -23,11 +23,21 @@ from zero.bench import report
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--size", type=int, default=9, help="board size N (2..19), default 9")
-    parser.add_argument("--seconds", type=float, default=5.0, help="measuring time after warm-up (in all, over the rounds), default 5")
+    parser.add_argument(
+        "--seconds", type=float, default=5.0, help="measuring time after warm-up (in all, over the rounds), default 5"
+    )
     parser.add_argument("--seed", type=int, default=1, help="random seed of the playouts")
-    parser.add_argument("--pachi", metavar="BINARY", help="also time this Pachi binary's light playouts, interleaved, and report the ratio")
-    parser.add_argument("--pachi-playouts", type=int, default=0,
-                        help="N of Pachi's N and 2N runs (default: 1.6 million board points' worth, 20000 on 9x9, 4432 on 19x19)")
+    parser.add_argument(
+        "--pachi",
+        metavar="BINARY",
+        help="also time this Pachi binary's light playouts, interleaved, and report the ratio",
+    )
+    parser.add_argument(
+        "--pachi-playouts",
+        type=int,
+        default=0,
+        help="N of Pachi's N and 2N runs (default: 1.6 million board points' worth, 20000 on 9x9, 4432 on 19x19)",
+    )
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds with --pachi (medians reported)")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
 
@@ -61,7 +71,9 @@ def _pachi_seconds(binary: str, N: int, playouts: int) -> tuple[float, float]:
     wall = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if done.returncode != 0 or "= " not in done.stdout:
-        raise RuntimeError(f"{' '.join(argv)} failed (exit {done.returncode}): {done.stderr.strip().splitlines()[-1:] or done.stdout!r}")
+        raise RuntimeError(
+            f"{' '.join(argv)} failed (exit {done.returncode}): {done.stderr.strip().splitlines()[-1:] or done.stdout!r}"
+        )
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     return wall, cpu
 
@@ -77,7 +89,9 @@ def run(args: argparse.Namespace) -> int:
     if not args.seconds > 0 or not math.isfinite(args.seconds):  # NaN would measure forever
         fail(f"--seconds must be > 0, got {args.seconds}")
     if args.rounds < 1 or args.pachi_playouts < 0:
-        fail(f"--rounds must be at least 1 and --pachi-playouts at least 0, got {args.rounds} and {args.pachi_playouts}")
+        fail(
+            f"--rounds must be at least 1 and --pachi-playouts at least 0, got {args.rounds} and {args.pachi_playouts}"
+        )
     bench_playouts(N, 4, args.seed)  # compile or load the cached kernels
     rounds = args.rounds if args.pachi else 1
     pachi_n = args.pachi_playouts or max(100, round(1_620_000 / (N * N)))
@@ -118,12 +132,14 @@ def run(args: argparse.Namespace) -> int:
     if args.pachi:
         ours_wall = [(a[0] + b[0]) / (a[3] + b[3]) for a, b in zip(ours[::2], ours[1::2])]
         ours_cpu = [(a[0] + b[0]) / (a[4] + b[4]) for a, b in zip(ours[::2], ours[1::2])]
-        result.update({
-            "pachi_playouts": pachi_n,
-            "pachi_playouts_per_s": round(statistics.median(pachi_wall), 1),
-            "pachi_playouts_per_cpu_s": round(statistics.median(pachi_cpu), 1),
-            "ratio_wall": round(statistics.median(z / p for z, p in zip(ours_wall, pachi_wall)), 3),
-            "ratio_cpu": round(statistics.median(z / p for z, p in zip(ours_cpu, pachi_cpu)), 3),
-        })
+        result.update(
+            {
+                "pachi_playouts": pachi_n,
+                "pachi_playouts_per_s": round(statistics.median(pachi_wall), 1),
+                "pachi_playouts_per_cpu_s": round(statistics.median(pachi_cpu), 1),
+                "ratio_wall": round(statistics.median(z / p for z, p in zip(ours_wall, pachi_wall)), 3),
+                "ratio_cpu": round(statistics.median(z / p for z, p in zip(ours_cpu, pachi_cpu)), 3),
+            }
+        )
     report(result, args.json)
     return 0

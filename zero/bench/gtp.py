@@ -22,16 +22,35 @@ MIDDLE_GAME_MOVES = 30  # the middle-game position: this many moves of the netwo
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--model", metavar="CKPT", help="checkpoint or run directory (default: an untrained network of --blocks/--channels)")
-    parser.add_argument("--blocks", type=int, help="residual blocks of the untrained network (default: NetworkConfig's)")
+    parser.add_argument(
+        "--model",
+        metavar="CKPT",
+        help="checkpoint or run directory (default: an untrained network of --blocks/--channels)",
+    )
+    parser.add_argument(
+        "--blocks", type=int, help="residual blocks of the untrained network (default: NetworkConfig's)"
+    )
     parser.add_argument("--channels", type=int, help="channels of the untrained network (default: NetworkConfig's)")
-    parser.add_argument("--size", type=int, default=9, help="board size of the untrained network (a checkpoint fixes it)")
+    parser.add_argument(
+        "--size", type=int, default=9, help="board size of the untrained network (a checkpoint fixes it)"
+    )
     parser.add_argument("--visits", default="200,800", help="comma-separated visits per genmove, default 200,800")
-    parser.add_argument("--leaves", default="8", help="comma-separated search.leaves_per_step values to compare (1 = one leaf per network call), default 8")
-    parser.add_argument("--moves", type=int, default=3, help="genmoves timed per position and setting (after one warm-up), default 3")
+    parser.add_argument(
+        "--leaves",
+        default="8",
+        help="comma-separated search.leaves_per_step values to compare (1 = one leaf per network call), default 8",
+    )
+    parser.add_argument(
+        "--moves", type=int, default=3, help="genmoves timed per position and setting (after one warm-up), default 3"
+    )
     parser.add_argument("--threads", type=int, default=0, help="CPU threads (default: the cores this process may use)")
     parser.add_argument("--device", default="auto", help="network device: auto, cpu or cuda")
-    parser.add_argument("--startup-runs", type=int, default=3, help="`zero gtp` launches timed for start-up (after one untimed), 0 = skip")
+    parser.add_argument(
+        "--startup-runs",
+        type=int,
+        default=3,
+        help="`zero gtp` launches timed for start-up (after one untimed), 0 = skip",
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
 
 
@@ -84,7 +103,9 @@ def _network(args: argparse.Namespace):
     try:
         config = NetworkConfig(**overrides)
         config.validate()
-        evaluator = NetworkEvaluator(PolicyValueNet(config, GameShape(17, args.size, args.size * args.size + 1)), device=args.device)
+        evaluator = NetworkEvaluator(
+            PolicyValueNet(config, GameShape(17, args.size, args.size * args.size + 1)), device=args.device
+        )
     except ValueError as exc:
         fail(str(exc))
     torch.manual_seed(0)
@@ -116,7 +137,9 @@ def _startup(args: argparse.Namespace, threads: int) -> dict[str, float]:
     first, ready = [], []
     for run in range(args.startup_runs + 1):
         start = time.perf_counter()
-        proc = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, bufsize=1)
+        proc = subprocess.Popen(
+            command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, bufsize=1
+        )
         assert proc.stdin is not None and proc.stdout is not None
         times = []
         for line in ("name", "clear_board"):
@@ -133,7 +156,10 @@ def _startup(args: argparse.Namespace, threads: int) -> dict[str, float]:
         if run:  # the first launch only warms the disk and Numba caches
             first.append(times[0])
             ready.append(times[1])
-    return {"startup_first_reply_s": round(statistics.median(first), 3), "startup_ready_s": round(statistics.median(ready), 3)}
+    return {
+        "startup_first_reply_s": round(statistics.median(first), 3),
+        "startup_ready_s": round(statistics.median(ready), 3),
+    }
 
 
 def run(args: argparse.Namespace) -> int:
@@ -167,12 +193,19 @@ def run(args: argparse.Namespace) -> int:
     engines = {}
     for visits in visits_list:
         for leaves in leaves_list:
-            engine = GoGtpEngine(params=EngineParams(visits=visits, resign_winrate=0.0, seed=1),
-                                 search_params=SearchParams(simulations=visits, leaves_per_step=leaves), network=recorder,
-                                 size=size)
+            engine = GoGtpEngine(
+                params=EngineParams(visits=visits, resign_winrate=0.0, seed=1),
+                search_params=SearchParams(simulations=visits, leaves_per_step=leaves),
+                network=recorder,
+                size=size,
+            )
             engines[visits, leaves] = engine
-    stats = {(p, v, lv): {"seconds": [], "visits": 0, "evals": 0, "calls": 0, "raw_seconds": 0.0}
-             for p in positions for v in visits_list for lv in leaves_list}
+    stats = {
+        (p, v, lv): {"seconds": [], "visits": 0, "evals": 0, "calls": 0, "raw_seconds": 0.0}
+        for p in positions
+        for v in visits_list
+        for lv in leaves_list
+    }
     for position, moves in positions.items():
         for engine in engines.values():
             engine.handle_line("clear_board")
@@ -207,18 +240,26 @@ def run(args: argparse.Namespace) -> int:
         total = sum(s["seconds"])
         visits_per_s = s["visits"] / total
         raw_evals_per_s = s["evals"] / s["raw_seconds"] if s["raw_seconds"] > 0 else float("nan")
-        rows.append({
-            "position": position, "visits": visits, "leaves_per_step": leaves,
-            "ms_per_genmove": round(1000 * statistics.median(s["seconds"]), 1),
-            "visits_per_s": round(visits_per_s, 1),
-            "mean_eval_batch": round(s["evals"] / max(s["calls"], 1), 2),
-            "raw_evals_per_s": round(raw_evals_per_s, 1),
-            "efficiency": round(visits_per_s / raw_evals_per_s, 3),
-        })
+        rows.append(
+            {
+                "position": position,
+                "visits": visits,
+                "leaves_per_step": leaves,
+                "ms_per_genmove": round(1000 * statistics.median(s["seconds"]), 1),
+                "visits_per_s": round(visits_per_s, 1),
+                "mean_eval_batch": round(s["evals"] / max(s["calls"], 1), 2),
+                "raw_evals_per_s": round(raw_evals_per_s, 1),
+                "efficiency": round(visits_per_s / raw_evals_per_s, 3),
+            }
+        )
     result = {
-        "network": network_name, "size": size, "device": device_description(network.device),
+        "network": network_name,
+        "size": size,
+        "device": device_description(network.device),
         "precision": str(network.autocast_dtype or "torch.float32").removeprefix("torch."),
-        "threads": threads.describe(), "moves_timed": args.moves, "middle_game_moves": MIDDLE_GAME_MOVES,
+        "threads": threads.describe(),
+        "moves_timed": args.moves,
+        "middle_game_moves": MIDDLE_GAME_MOVES,
         "machine": platform.processor() or platform.machine(),
     }
     if args.startup_runs:

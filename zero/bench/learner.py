@@ -36,18 +36,32 @@ from zero.bench import report
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_config_arguments(parser)
-    parser.add_argument("--device", default=None, help="trainer device: auto, cpu, cuda (default: the config's train.device)")
-    parser.add_argument("--batch", type=int, default=None, help="train batch size (default: the config's train.batch_size)")
+    parser.add_argument(
+        "--device", default=None, help="trainer device: auto, cpu, cuda (default: the config's train.device)"
+    )
+    parser.add_argument(
+        "--batch", type=int, default=None, help="train batch size (default: the config's train.batch_size)"
+    )
     parser.add_argument("--steps", type=int, default=5, help="timed train steps (after one warm-up step); default 5")
-    parser.add_argument("--games", type=int, default=8, help="synthetic finished games per ingest round (one task's worth); default 8")
+    parser.add_argument(
+        "--games", type=int, default=8, help="synthetic finished games per ingest round (one task's worth); default 8"
+    )
     parser.add_argument("--rounds", type=int, default=3, help="timed ingest rounds and broadcasts (median); default 3")
     parser.add_argument("--window", type=int, default=20000, help="replay window cap in positions; default 20000")
     parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (0 = torch's default)")
-    parser.add_argument("--worker-samples-per-s", type=float, default=None,
-                        help="one self-play worker's new training samples per second; adds workers_fed")
-    parser.add_argument("--worker-evals-per-s", type=float, default=None,
-                        help="one worker's network evaluations per second (zero bench network/selfplay); "
-                             "its samples per second follow from the config's simulations and playout caps")
+    parser.add_argument(
+        "--worker-samples-per-s",
+        type=float,
+        default=None,
+        help="one self-play worker's new training samples per second; adds workers_fed",
+    )
+    parser.add_argument(
+        "--worker-evals-per-s",
+        type=float,
+        default=None,
+        help="one worker's network evaluations per second (zero bench network/selfplay); "
+        "its samples per second follow from the config's simulations and playout caps",
+    )
     parser.add_argument("--no-broadcast", action="store_true", help="skip the Ray broadcast measurement")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
 
@@ -63,7 +77,9 @@ def run(args: argparse.Namespace) -> int:
     config = load_from_args(args)
     if args.steps < 1 or args.games < 1 or args.rounds < 1 or args.window < 1:
         fail("--steps, --games, --rounds and --window must be >= 1")
-    train = dataclasses.replace(config.train, log_every=10**9, **{k: v for k, v in (("device", args.device), ("batch_size", args.batch)) if v})
+    train = dataclasses.replace(
+        config.train, log_every=10**9, **{k: v for k, v in (("device", args.device), ("batch_size", args.batch)) if v}
+    )
     replay = dataclasses.replace(config.replay, window=max(args.window, train.batch_size), growth=False)
     run_params = dataclasses.replace(config.run, min_replay_positions=train.batch_size)
     config = dataclasses.replace(config, train=train, replay=replay, run=run_params)
@@ -89,8 +105,10 @@ def _measure(config, tmp: Path, args, log) -> dict:
     rng = np.random.default_rng(0)
     records = [_synthetic_game(learner, config, rng) for _ in range(args.games)]
     samples_per_round = sum(int(r.is_full_search.sum()) for r in records)
-    log(f"learner: {config.network.blocks}x{config.network.channels} network on {device_description(device)}, batch "
-        f"{learner.batch_size}, {args.games} games of {records[0].num_positions} positions per ingest round")
+    log(
+        f"learner: {config.network.blocks}x{config.network.channels} network on {device_description(device)}, batch "
+        f"{learner.batch_size}, {args.games} games of {records[0].num_positions} positions per ingest round"
+    )
 
     learner.add_records(records)  # warm-up, and enough samples for a first batch
     while learner.replay_size < learner.batch_size:
@@ -112,7 +130,9 @@ def _measure(config, tmp: Path, args, log) -> dict:
     train = args.steps * learner.batch_size / (time.perf_counter() - t0)
     ratio = config.run.train_samples_per_new_sample
     new_samples = 1.0 / (1.0 / ingest + ratio / train)
-    log(f"  ingest {ingest:.1f} samples/s, train {train:.1f} samples/s, ratio {ratio:g}: {new_samples:.1f} new samples/s")
+    log(
+        f"  ingest {ingest:.1f} samples/s, train {train:.1f} samples/s, ratio {ratio:g}: {new_samples:.1f} new samples/s"
+    )
 
     weights = learner.numpy_weights()
     result = {
@@ -134,10 +154,16 @@ def _measure(config, tmp: Path, args, log) -> dict:
 
         put_s, get_load_s = time_broadcast(config, weights, args.rounds)
         version_s = config.run.steps_per_version * learner.batch_size / train
-        result.update(broadcast_put_ms=put_s * 1e3, broadcast_get_load_ms=get_load_s * 1e3,
-                      seconds_per_version=version_s, broadcast_share=(put_s + get_load_s) / version_s)
-        log(f"  broadcast of {result['weights_mb']:.1f} MB: put {put_s * 1e3:.1f} ms, get + load on a worker "
-            f"{get_load_s * 1e3:.1f} ms; one version every {version_s:.1f} s of training")
+        result.update(
+            broadcast_put_ms=put_s * 1e3,
+            broadcast_get_load_ms=get_load_s * 1e3,
+            seconds_per_version=version_s,
+            broadcast_share=(put_s + get_load_s) / version_s,
+        )
+        log(
+            f"  broadcast of {result['weights_mb']:.1f} MB: put {put_s * 1e3:.1f} ms, get + load on a worker "
+            f"{get_load_s * 1e3:.1f} ms; one version every {version_s:.1f} s of training"
+        )
     worker = args.worker_samples_per_s
     if args.worker_evals_per_s:
         result["worker_evals_per_s"] = args.worker_evals_per_s

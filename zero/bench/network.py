@@ -27,29 +27,75 @@ import time
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--size", type=int, default=9, help="board size N (Go planes: 17 x N x N, N*N+1 actions); default 9")
+    parser.add_argument(
+        "--size", type=int, default=9, help="board size N (Go planes: 17 x N x N, N*N+1 actions); default 9"
+    )
     parser.add_argument("--device", default="auto", help="auto (CUDA when present), cpu or cuda[:i]")
-    parser.add_argument("--batch-sizes", default="1,64,128,256", help="inference batch sizes, comma-separated (go9_cpu's self-play: 128 = 32 games x 4 leaves)")
-    parser.add_argument("--config", metavar="FILE", help="take the network from this run config's [network] table (e.g. configs/go9_cpu.toml)")
-    parser.add_argument("--precision", choices=("auto", "float32", "bfloat16", "float16"), default="auto",
-                        help="precision of the headline figures and training: auto = bf16 on CUDA and on CPUs with native bf16, else float32")
-    parser.add_argument("--variants", default="float32,float32+cl,bfloat16,bfloat16+cl",
-                        help="inference variants compared side by side: precision[+cl][+compile], comma-separated; '' = none")
-    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds over the variants (the best round is kept)")
-    parser.add_argument("--matmul-size", type=int, default=1024, help="side of the square matmul that measures the peak (the 1x1 conv has half as many channels)")
+    parser.add_argument(
+        "--batch-sizes",
+        default="1,64,128,256",
+        help="inference batch sizes, comma-separated (go9_cpu's self-play: 128 = 32 games x 4 leaves)",
+    )
+    parser.add_argument(
+        "--config",
+        metavar="FILE",
+        help="take the network from this run config's [network] table (e.g. configs/go9_cpu.toml)",
+    )
+    parser.add_argument(
+        "--precision",
+        choices=("auto", "float32", "bfloat16", "float16"),
+        default="auto",
+        help="precision of the headline figures and training: auto = bf16 on CUDA and on CPUs with native bf16, else float32",
+    )
+    parser.add_argument(
+        "--variants",
+        default="float32,float32+cl,bfloat16,bfloat16+cl",
+        help="inference variants compared side by side: precision[+cl][+compile], comma-separated; '' = none",
+    )
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="interleaved rounds over the variants (the best round is kept)"
+    )
+    parser.add_argument(
+        "--matmul-size",
+        type=int,
+        default=1024,
+        help="side of the square matmul that measures the peak (the 1x1 conv has half as many channels)",
+    )
     parser.add_argument("--blocks", type=int, default=None, help="residual blocks (default: NetworkConfig's)")
     parser.add_argument("--channels", type=int, default=None, help="channels per block (default: NetworkConfig's)")
-    parser.add_argument("--seconds", type=float, default=None, help="minimum timed seconds per inference batch size (default 0.5 CPU, 2 CUDA)")
-    parser.add_argument("--min-calls", type=int, default=3, help="minimum timed calls per measurement (the median is reported)")
+    parser.add_argument(
+        "--seconds",
+        type=float,
+        default=None,
+        help="minimum timed seconds per inference batch size (default 0.5 CPU, 2 CUDA)",
+    )
+    parser.add_argument(
+        "--min-calls", type=int, default=3, help="minimum timed calls per measurement (the median is reported)"
+    )
     parser.add_argument("--train-batch", type=int, default=256, help="training batch size")
-    parser.add_argument("--train-steps", type=int, default=None, help="steps per timed training round (default 2 CPU, 50 CUDA)")
-    parser.add_argument("--train-rounds", type=int, default=6, help="rounds of premade and replay training, alternating order (median)")
-    parser.add_argument("--replay-positions", type=int, default=16384, help="random positions in the benchmark's replay window")
+    parser.add_argument(
+        "--train-steps", type=int, default=None, help="steps per timed training round (default 2 CPU, 50 CUDA)"
+    )
+    parser.add_argument(
+        "--train-rounds", type=int, default=6, help="rounds of premade and replay training, alternating order (median)"
+    )
+    parser.add_argument(
+        "--replay-positions", type=int, default=16384, help="random positions in the benchmark's replay window"
+    )
     parser.add_argument("--no-train", action="store_true", help="skip the training measurements")
-    parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice); 1 is steadier on a shared machine")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="torch CPU threads (default: torch's choice); 1 is steadier on a shared machine",
+    )
     parser.add_argument("--compile", action="store_true", help="use torch.compile for inference and training")
-    parser.add_argument("--clock", choices=("wall", "cpu"), default="wall",
-                        help="wall time, or this process's CPU time (steadier on a shared machine; CPU device only): rates are then per CPU-second")
+    parser.add_argument(
+        "--clock",
+        choices=("wall", "cpu"),
+        default="wall",
+        help="wall time, or this process's CPU time (steadier on a shared machine; CPU device only): rates are then per CPU-second",
+    )
     parser.add_argument("--json", action="store_true", help="print exactly one JSON object on stdout")
 
 
@@ -139,16 +185,24 @@ def run(args: argparse.Namespace) -> int:
         "flops_per_eval": _flops_per_eval(model, shape, device),
         "evals_per_s": {},
     }
-    log(f"network {config.blocks}x{config.channels} ({result['parameters']:,} params, {result['flops_per_eval'] / 1e6:.1f} MFLOP/eval) "
-        f"on {result['device']}, {args.size}x{args.size}; {choice.describe()}")
+    log(
+        f"network {config.blocks}x{config.channels} ({result['parameters']:,} params, {result['flops_per_eval'] / 1e6:.1f} MFLOP/eval) "
+        f"on {result['device']}, {args.size}x{args.size}; {choice.describe()}"
+    )
     all_planes = {b: (rng.random((b, 17, args.size, args.size)) < 0.3).astype(np.float32) for b in batch_sizes}
     for b in batch_sizes:
         planes = all_planes[b]
-        per_call = timed(lambda planes=planes: evaluator.evaluate(planes), seconds, args.min_calls)  # evaluate() returns numpy: synchronous
+        per_call = timed(
+            lambda planes=planes: evaluator.evaluate(planes), seconds, args.min_calls
+        )  # evaluate() returns numpy: synchronous
         result["evals_per_s"][str(b)] = b / per_call
         log(f"  inference batch {b:5d}: {b / per_call:12.1f} evals/s ({per_call * 1e3:.2f} ms/call)")
     if variants:
-        result.update(_bench_variants(args, variants, config, shape, device, all_planes, seconds, timed, result["flops_per_eval"], log))
+        result.update(
+            _bench_variants(
+                args, variants, config, shape, device, all_planes, seconds, timed, result["flops_per_eval"], log
+            )
+        )
 
     if not args.no_train:
         result.update(_bench_training(args, config, shape, device, cuda, sync, timed, log, clock))
@@ -214,7 +268,9 @@ def _bench_variants(args, variants, config, shape, device, all_planes, seconds, 
     for name, precision, channels_last, compile in variants:
         model = PolicyValueNet(config, shape)
         model.load_state_dict(weights)
-        evaluators[name] = NetworkEvaluator(model, device=str(device), precision=precision, channels_last=channels_last, compile=compile)
+        evaluators[name] = NetworkEvaluator(
+            model, device=str(device), precision=precision, channels_last=channels_last, compile=compile
+        )
     best: dict[str, dict[str, float]] = {name: {} for name in evaluators}
     peaks: list[dict[str, float]] = []
     for _ in range(args.rounds):
@@ -225,7 +281,8 @@ def _bench_variants(args, variants, config, shape, device, all_planes, seconds, 
                 best[name][str(b)] = max(best[name].get(str(b), 0.0), rate)
     peak = {k: max(p[k] for p in peaks) for k in peaks[0]}
     roofline = {
-        name: {b: rate * flops / 1e9 / peak[name.split("+")[0]] for b, rate in rates.items()} for name, rates in best.items()
+        name: {b: rate * flops / 1e9 / peak[name.split("+")[0]] for b, rate in rates.items()}
+        for name, rates in best.items()
     }
     log("  peak (matmul " + str(args.matmul_size) + "): " + ", ".join(f"{k} {v:.1f} GFLOP/s" for k, v in peak.items()))
     log(f"  {'batch':>6s} " + " ".join(f"{name:>22s}" for name in best))
@@ -244,17 +301,24 @@ def _bench_training(args, config, shape, device, cuda, sync, timed, log, clock) 
 
     n, a, positions = shape.board_size, shape.num_actions, args.replay_positions
     rng = np.random.default_rng(1)
-    replay = ReplayBuffer(ReplayConfig(window=positions, growth=False), in_channels=17, board_size=n, num_actions=a, seed=0)
+    replay = ReplayBuffer(
+        ReplayConfig(window=positions, growth=False), in_channels=17, board_size=n, num_actions=a, seed=0
+    )
     chunk = 4096
     for start in range(0, positions, chunk):
         m = min(chunk, positions - start)
         policy = rng.dirichlet(np.full(a, 0.3), size=m).astype(np.float32)
         replay.add(
-            rng.random((m, 17, n, n)) < 0.3, policy, rng.choice([-1.0, 1.0], m), rng.integers(-1, 2, (m, n, n)).astype(np.int8)
+            rng.random((m, 17, n, n)) < 0.3,
+            policy,
+            rng.choice([-1.0, 1.0], m),
+            rng.integers(-1, 2, (m, n, n)).astype(np.int8),
         )
     steps = args.train_steps if args.train_steps is not None else (50 if cuda else 2)
     amp = {"float32": "off"}.get(args.precision, args.precision)
-    train_config = TrainConfig(batch_size=args.train_batch, device=str(device), compile=args.compile, amp=amp, log_every=10**9)
+    train_config = TrainConfig(
+        batch_size=args.train_batch, device=str(device), compile=args.compile, amp=amp, log_every=10**9
+    )
     trainer = Trainer(PolicyValueNet(config, shape), train_config, replay, seed=0)
     fixed = premade_batch(replay, args.train_batch, device)
 
@@ -281,8 +345,10 @@ def _bench_training(args, config, shape, device, cuda, sync, timed, log, clock) 
     premade_sps = samples / statistics.median(premade_times)
     replay_sps = samples / statistics.median(replay_times)
     sample_s = timed(lambda: replay.sample(args.train_batch), 0.2, 5)
-    log(f"  training batch {args.train_batch}: {replay_sps:.1f} samples/s with replay sampling, {premade_sps:.1f} on a premade batch "
-        f"(ratio {replay_sps / premade_sps:.3f}); one replay.sample = {sample_s * 1e3:.2f} ms")
+    log(
+        f"  training batch {args.train_batch}: {replay_sps:.1f} samples/s with replay sampling, {premade_sps:.1f} on a premade batch "
+        f"(ratio {replay_sps / premade_sps:.3f}); one replay.sample = {sample_s * 1e3:.2f} ms"
+    )
     return {
         "train_batch": args.train_batch,
         "train_steps_per_round": steps,

@@ -15,11 +15,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--batch", type=int, default=64, help="games searched together (B), default 64")
     parser.add_argument("--simulations", type=int, default=800, help="simulations per move, default 800")
     parser.add_argument("--leaves", type=int, default=8, help="leaves per tree per step (virtual loss), default 8")
-    parser.add_argument("--repeats", type=int, default=3, help="searches measured after a warm-up one; the median is reported")
-    parser.add_argument("--opening", type=int, default=10, help="random moves played in each game before searching, default 10")
-    parser.add_argument("--game", choices=("go", "null"), default="go",
-                        help="go: real board replay and planes; null: constant leaf inputs (search cost alone)")
-    parser.add_argument("--root", choices=("puct", "gumbel"), default="puct", help="root action choice (search.root), default puct")
+    parser.add_argument(
+        "--repeats", type=int, default=3, help="searches measured after a warm-up one; the median is reported"
+    )
+    parser.add_argument(
+        "--opening", type=int, default=10, help="random moves played in each game before searching, default 10"
+    )
+    parser.add_argument(
+        "--game",
+        choices=("go", "null"),
+        default="go",
+        help="go: real board replay and planes; null: constant leaf inputs (search cost alone)",
+    )
+    parser.add_argument(
+        "--root", choices=("puct", "gumbel"), default="puct", help="root action choice (search.root), default puct"
+    )
     parser.add_argument("--seed", type=int, default=1, help="seed of the openings and the root noise")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
 
@@ -86,18 +96,26 @@ def run(args: argparse.Namespace) -> int:
         sims = int(result.simulations.sum())
         t = search.timing
         python = t["step"] - t["select"] - t["leaf_inputs"] - t["evaluate"] - t["expand"]
-        runs.append({
-            "simulations_per_s": sims / elapsed,
-            "us_per_simulation": elapsed / sims * 1e6,
-            "steps": search.steps,
-            "python_us_per_step": python / search.steps * 1e6,
-            "select_us_per_sim": t["select"] / sims * 1e6,
-            "leaf_inputs_us_per_sim": t["leaf_inputs"] / sims * 1e6,
-            "evaluate_us_per_sim": t["evaluate"] / sims * 1e6,
-            "expand_us_per_sim": t["expand"] / sims * 1e6,
-        })
-    out = {"size": args.size, "batch": args.batch, "simulations": args.simulations, "leaves": args.leaves,
-           "game": args.game, "repeats": args.repeats}
+        runs.append(
+            {
+                "simulations_per_s": sims / elapsed,
+                "us_per_simulation": elapsed / sims * 1e6,
+                "steps": search.steps,
+                "python_us_per_step": python / search.steps * 1e6,
+                "select_us_per_sim": t["select"] / sims * 1e6,
+                "leaf_inputs_us_per_sim": t["leaf_inputs"] / sims * 1e6,
+                "evaluate_us_per_sim": t["evaluate"] / sims * 1e6,
+                "expand_us_per_sim": t["expand"] / sims * 1e6,
+            }
+        )
+    out = {
+        "size": args.size,
+        "batch": args.batch,
+        "simulations": args.simulations,
+        "leaves": args.leaves,
+        "game": args.game,
+        "repeats": args.repeats,
+    }
     for key in runs[0]:
         out[key] = round(statistics.median(r[key] for r in runs), 2)
     out["tree_mb"] = round(search.tree.nbytes / 2**20, 1)

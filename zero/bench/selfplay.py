@@ -18,11 +18,17 @@ from zero.bench import report
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_config_arguments(parser)
-    parser.add_argument("--seconds", type=float, default=20.0, help="timed self-play duration after warm-up (default 20)")
+    parser.add_argument(
+        "--seconds", type=float, default=20.0, help="timed self-play duration after warm-up (default 20)"
+    )
     parser.add_argument("--warmup-steps", type=int, default=3, help="move steps before timing (JIT, cuDNN autotune)")
     parser.add_argument("--device", default="auto", help="device of the network: auto (CUDA when present), cpu, cuda")
-    parser.add_argument("--precision", choices=("auto", "float32", "bfloat16", "float16"), default="auto",
-                        help="network precision: auto = bf16 on CUDA and on CPUs with native bf16 once a model version passes the fidelity check, else float32")
+    parser.add_argument(
+        "--precision",
+        choices=("auto", "float32", "bfloat16", "float16"),
+        default="auto",
+        help="network precision: auto = bf16 on CUDA and on CPUs with native bf16 once a model version passes the fidelity check, else float32",
+    )
     parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (0 = leave torch's default)")
     parser.add_argument("--model", metavar="CKPT", help="use this checkpoint's weights (default: a fresh network)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
@@ -67,7 +73,12 @@ def run(args: argparse.Namespace) -> int:
     worker = SelfPlayWorker(adapter, config.search, config.selfplay, recorder, seed=0)
     for _ in range(args.warmup_steps):
         worker.step()
-    steps0, positions0, games0, evals0 = worker.stats.move_steps, worker.stats.positions, worker.stats.games, worker.evaluator.evals
+    steps0, positions0, games0, evals0 = (
+        worker.stats.move_steps,
+        worker.stats.positions,
+        worker.stats.games,
+        worker.evaluator.evals,
+    )
     # Raw network throughput at the same batch sizes: after every self-play move step, the network is
     # called back to back on 0/1 planes of exactly the sizes that step produced. Interleaving keeps both
     # measurements under the same load on a shared machine.

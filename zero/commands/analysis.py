@@ -8,12 +8,20 @@ import sys
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--model", metavar="CKPT", help="network checkpoint (file, checkpoint directory or run directory); without it: random rollouts")
+    parser.add_argument(
+        "--model",
+        metavar="CKPT",
+        help="network checkpoint (file, checkpoint directory or run directory); without it: random rollouts",
+    )
     parser.add_argument("--config", metavar="FILE", help="TOML with optional [analysis] and [search] tables")
     parser.add_argument("--device", default="auto", help="network device: auto, cpu or cuda")
     parser.add_argument("--verbose", "-v", action="store_true", help="log details to stderr")
-    parser.add_argument("overrides", nargs="*", metavar="KEY=VALUE",
-                        help="overrides such as analysis.max_visits=200 or analysis.batch_size=32")
+    parser.add_argument(
+        "overrides",
+        nargs="*",
+        metavar="KEY=VALUE",
+        help="overrides such as analysis.max_visits=200 or analysis.batch_size=32",
+    )
 
 
 def load_config(args: argparse.Namespace):
@@ -54,6 +62,7 @@ def build_engine(args: argparse.Namespace):
 
 
 def run(args: argparse.Namespace) -> int:
-    logging.basicConfig(stream=sys.stderr, level=logging.INFO if args.verbose else logging.WARNING,
-                        format="%(name)s: %(message)s")
+    logging.basicConfig(
+        stream=sys.stderr, level=logging.INFO if args.verbose else logging.WARNING, format="%(name)s: %(message)s"
+    )
     return build_engine(args).serve(sys.stdin, sys.stdout)

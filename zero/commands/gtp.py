@@ -18,27 +18,52 @@ import threading
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--model", metavar="CKPT", help="network checkpoint (file or run directory); without it: random-rollout MCTS")
+    parser.add_argument(
+        "--model", metavar="CKPT", help="network checkpoint (file or run directory); without it: random-rollout MCTS"
+    )
     parser.add_argument("--config", metavar="FILE", help="TOML with optional [gtp], [search] and [time] tables")
     parser.add_argument("--visits", type=int, help="search visits per move (overrides gtp.visits)")
-    parser.add_argument("--time", type=float, metavar="SECONDS", help="seconds per move when the client sets no time control")
+    parser.add_argument(
+        "--time", type=float, metavar="SECONDS", help="seconds per move when the client sets no time control"
+    )
     parser.add_argument("--size", type=int, default=9, help="initial board size (a network fixes it)")
     parser.add_argument("--komi", type=float, default=7.5, help="initial komi")
-    parser.add_argument("--superko", choices=("positional", "simple"), default="positional",
-                        help="ko rule the engine plays and accepts (simple: as GNU Go)")
+    parser.add_argument(
+        "--superko",
+        choices=("positional", "simple"),
+        default="positional",
+        help="ko rule the engine plays and accepts (simple: as GNU Go)",
+    )
     parser.add_argument("--device", default="auto", help="network device: auto, cpu or cuda")
-    parser.add_argument("--precision", choices=("auto", "float32", "bfloat16", "float16"), default="auto",
-                        help="network precision: auto = bf16 on CUDA and on CPUs with native bf16 (checked against float32), else float32")
+    parser.add_argument(
+        "--precision",
+        choices=("auto", "float32", "bfloat16", "float16"),
+        default="auto",
+        help="network precision: auto = bf16 on CUDA and on CPUs with native bf16 (checked against float32), else float32",
+    )
     parser.add_argument("--seed", type=int, help="random seed (overrides gtp.seed)")
-    parser.add_argument("--threads", type=int, help="CPU threads of the network and Numba (overrides gtp.threads; default: the cores this process may use)")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        help="CPU threads of the network and Numba (overrides gtp.threads; default: the cores this process may use)",
+    )
     parser.add_argument("--verbose", "-v", action="store_true", help="log every command's details to stderr")
-    parser.add_argument("overrides", nargs="*", metavar="KEY=VALUE", help="overrides such as gtp.resign_winrate=0.1 or search.c_init=1.5")
+    parser.add_argument(
+        "overrides",
+        nargs="*",
+        metavar="KEY=VALUE",
+        help="overrides such as gtp.resign_winrate=0.1 or search.c_init=1.5",
+    )
 
 
 # Keys that mean something else (or nothing) to `zero gtp`: refused with the setting to use instead.
 RETIRED_KEYS = (
     ("search", "simulations", "zero gtp searches gtp.visits per move (or --visits); set that instead"),
-    ("gtp", "resign_threshold", "renamed gtp.resign_winrate (a win rate in [0, 1); selfplay.resign_threshold is a value in [-1, 1])"),
+    (
+        "gtp",
+        "resign_threshold",
+        "renamed gtp.resign_winrate (a win rate in [0, 1); selfplay.resign_threshold is a value in [-1, 1])",
+    ),
 )
 
 
@@ -52,7 +77,12 @@ def load_gtp_config(args: argparse.Namespace):
     """The GtpConfig of --config plus overrides and flags; a problem exits with a one-line error."""
     from zero.common.configlib import ConfigError, apply_overrides, fail, from_mapping, load_toml
 
-    flags = {"visits": args.visits, "move_time": args.time, "seed": args.seed, "threads": args.threads}  # flags win over --config and key=value
+    flags = {
+        "visits": args.visits,
+        "move_time": args.time,
+        "seed": args.seed,
+        "threads": args.threads,
+    }  # flags win over --config and key=value
     try:
         data = load_toml(args.config) if args.config else {}
         data = apply_overrides(data, list(args.overrides or []))
@@ -102,8 +132,15 @@ def build_engine(args: argparse.Namespace):
         except (CheckpointError, OSError, ValueError) as exc:
             fail(f"--model {args.model}: {exc}")
         warm_up(network, config.search.leaves_per_step)
-    engine = GoGtpEngine(params=config.gtp, search_params=config.search, time_params=config.time, network=network,
-                         size=args.size, komi=args.komi, superko=args.superko)
+    engine = GoGtpEngine(
+        params=config.gtp,
+        search_params=config.search,
+        time_params=config.time,
+        network=network,
+        size=args.size,
+        komi=args.komi,
+        superko=args.superko,
+    )
     print(f"zero gtp: {describe_engine(network, threads, config)}", file=sys.stderr, flush=True)
     return engine
 
@@ -183,8 +220,9 @@ def _starting_engine_class():
 
 
 def run(args: argparse.Namespace) -> int:
-    logging.basicConfig(stream=sys.stderr, level=logging.INFO if args.verbose else logging.WARNING,
-                        format="%(name)s: %(message)s")
+    logging.basicConfig(
+        stream=sys.stderr, level=logging.INFO if args.verbose else logging.WARNING, format="%(name)s: %(message)s"
+    )
     check_arguments(args)
     front = _starting_engine_class()(_EngineLoader(args))
     return front.serve(sys.stdin, sys.stdout)

@@ -11,13 +11,24 @@ import sys
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     from zero.match.ladder import DEFAULT_OPPONENTS
 
-    parser.add_argument("--model", required=True, metavar="CKPT", help="checkpoint file, checkpoints/ directory or run directory")
-    parser.add_argument("--visits", type=int, default=200, help="search visits per move of the model (and of the mcts rung)")
+    parser.add_argument(
+        "--model", required=True, metavar="CKPT", help="checkpoint file, checkpoints/ directory or run directory"
+    )
+    parser.add_argument(
+        "--visits", type=int, default=200, help="search visits per move of the model (and of the mcts rung)"
+    )
     parser.add_argument("--games", "-n", type=int, default=20, help="games per rung (colours alternate)")
-    parser.add_argument("--opponents", default=DEFAULT_OPPONENTS, help=f"comma-separated rungs (default {DEFAULT_OPPONENTS})")
+    parser.add_argument(
+        "--opponents", default=DEFAULT_OPPONENTS, help=f"comma-separated rungs (default {DEFAULT_OPPONENTS})"
+    )
     parser.add_argument("--komi", type=float, default=7.5, help="komi")
     parser.add_argument("--parallel", "-p", type=int, default=1, help="games played at the same time")
-    parser.add_argument("--random-moves", type=int, default=8, help="opening moves our engines draw in proportion to visits, so games differ")
+    parser.add_argument(
+        "--random-moves",
+        type=int,
+        default=8,
+        help="opening moves our engines draw in proportion to visits, so games differ",
+    )
     parser.add_argument("--sgf-dir", default="", help="directory for the games' SGF, one folder per rung")
     parser.add_argument("--device", default="cpu", help="network device of the model: auto, cpu or cuda")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
@@ -37,7 +48,9 @@ def run(args: argparse.Namespace) -> int:
     )
     from zero.nn.checkpoint import CheckpointError, load_checkpoint
 
-    logging.basicConfig(stream=sys.stderr, level=logging.INFO if args.verbose else logging.WARNING, format="%(name)s: %(message)s")
+    logging.basicConfig(
+        stream=sys.stderr, level=logging.INFO if args.verbose else logging.WARNING, format="%(name)s: %(message)s"
+    )
     if args.games < 1:
         fail(f"--games must be >= 1, got {args.games}")
     if args.visits < 1:
@@ -52,14 +65,32 @@ def run(args: argparse.Namespace) -> int:
         size = load_checkpoint(args.model).shape.board_size  # the network fixes the board
     except (CheckpointError, OSError) as exc:
         fail(f"--model {args.model}: {exc}")
-    engine = zero_gtp_command("--model", args.model, "--visits", str(args.visits), "--device", args.device,
-                              f"gtp.random_moves={args.random_moves}")
-    settings = LadderSettings(engine=engine, rungs=tuple(rungs), games=args.games, size=size, komi=args.komi,
-                              parallel=args.parallel, sgf_dir=args.sgf_dir)
+    engine = zero_gtp_command(
+        "--model",
+        args.model,
+        "--visits",
+        str(args.visits),
+        "--device",
+        args.device,
+        f"gtp.random_moves={args.random_moves}",
+    )
+    settings = LadderSettings(
+        engine=engine,
+        rungs=tuple(rungs),
+        games=args.games,
+        size=size,
+        komi=args.komi,
+        parallel=args.parallel,
+        sgf_dir=args.sgf_dir,
+    )
 
     def progress(rung, rec) -> None:
         if args.verbose:
-            print(f"{rung.name} game {rec.index}: {rec.result} ({rec.reason}, {rec.moves} moves)", file=sys.stderr, flush=True)
+            print(
+                f"{rung.name} game {rec.index}: {rec.result} ({rec.reason}, {rec.moves} moves)",
+                file=sys.stderr,
+                flush=True,
+            )
 
     try:
         result = run_ladder(settings, progress)

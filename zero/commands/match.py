@@ -11,24 +11,44 @@ import sys
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("engine_a", metavar="ENGINE_A", help="GTP command of engine A, e.g. 'zero gtp --visits 200'")
-    parser.add_argument("engine_b", metavar="ENGINE_B", help="GTP command of engine B, e.g. 'gnugo --mode gtp --level 1'")
-    parser.add_argument("--games", "-n", type=int, default=2, help="number of games (colours alternate, A is Black first)")
+    parser.add_argument(
+        "engine_b", metavar="ENGINE_B", help="GTP command of engine B, e.g. 'gnugo --mode gtp --level 1'"
+    )
+    parser.add_argument(
+        "--games", "-n", type=int, default=2, help="number of games (colours alternate, A is Black first)"
+    )
     parser.add_argument("--size", type=int, default=9, help="board size")
     parser.add_argument("--komi", type=float, default=7.5, help="komi")
     parser.add_argument("--parallel", "-p", type=int, default=1, help="games played at the same time")
-    parser.add_argument("--threads", type=int, default=0,
-                        help="CPU threads of each engine (default: the cores split over the games played at once; "
-                             "an engine command that sets its own threads keeps them)")
-    parser.add_argument("--max-moves", type=int, default=0,
-                        help="the referee's move cap, scored by area when reached (0 = none: every legal move is accepted)")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=0,
+        help="CPU threads of each engine (default: the cores split over the games played at once; "
+        "an engine command that sets its own threads keeps them)",
+    )
+    parser.add_argument(
+        "--max-moves",
+        type=int,
+        default=0,
+        help="the referee's move cap, scored by area when reached (0 = none: every legal move is accepted)",
+    )
     parser.add_argument("--sgf-dir", default="", help="directory for one SGF per game")
-    parser.add_argument("--engine-logs", default="", metavar="DIR",
-                        help="append each engine's stderr to DIR/A-slot0.log, DIR/B-slot0.log, ... (default: keep only its last lines, for errors)")
+    parser.add_argument(
+        "--engine-logs",
+        default="",
+        metavar="DIR",
+        help="append each engine's stderr to DIR/A-slot0.log, DIR/B-slot0.log, ... (default: keep only its last lines, for errors)",
+    )
     parser.add_argument("--name-a", default="", help="display name of A")
     parser.add_argument("--name-b", default="", help="display name of B")
     parser.add_argument("--timeout", type=float, default=600.0, help="seconds any single GTP command may take")
-    parser.add_argument("--superko", choices=("positional", "simple"), default="positional",
-                        help="the referee's ko rule (GNU Go plays simple ko: with positional superko it can lose by an illegal move)")
+    parser.add_argument(
+        "--superko",
+        choices=("positional", "simple"),
+        default="positional",
+        help="the referee's ko rule (GNU Go plays simple ko: with positional superko it can lose by an illegal move)",
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
     parser.add_argument("--verbose", "-v", action="store_true", help="log each finished game to stderr")
 
@@ -37,7 +57,9 @@ def run(args: argparse.Namespace) -> int:
     from zero.common.configlib import fail
     from zero.match.runner import MatchSettings, format_report, match_report, run_match
 
-    logging.basicConfig(stream=sys.stderr, level=logging.INFO if args.verbose else logging.WARNING, format="%(name)s: %(message)s")
+    logging.basicConfig(
+        stream=sys.stderr, level=logging.INFO if args.verbose else logging.WARNING, format="%(name)s: %(message)s"
+    )
     if args.games < 1:
         fail(f"--games must be >= 1, got {args.games}")
     if not 2 <= args.size <= 19:
@@ -50,10 +72,19 @@ def run(args: argparse.Namespace) -> int:
         if not shlex.split(cmd):
             fail("engine commands must not be empty")
     settings = MatchSettings(
-        engine_a=args.engine_a, engine_b=args.engine_b, games=args.games, size=args.size, komi=args.komi,
-        parallel=args.parallel, max_moves=args.max_moves, sgf_dir=args.sgf_dir,
-        name_a=args.name_a or shlex.split(args.engine_a)[0], name_b=args.name_b or shlex.split(args.engine_b)[0],
-        timeout=args.timeout, superko=args.superko, threads=args.threads,
+        engine_a=args.engine_a,
+        engine_b=args.engine_b,
+        games=args.games,
+        size=args.size,
+        komi=args.komi,
+        parallel=args.parallel,
+        max_moves=args.max_moves,
+        sgf_dir=args.sgf_dir,
+        name_a=args.name_a or shlex.split(args.engine_a)[0],
+        name_b=args.name_b or shlex.split(args.engine_b)[0],
+        timeout=args.timeout,
+        superko=args.superko,
+        threads=args.threads,
         engine_log_dir=args.engine_logs,
     )
 

@@ -10,9 +10,13 @@ from zero.args import add_config_arguments, load_from_args
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_config_arguments(parser)
-    parser.add_argument("--run-dir", metavar="DIR", help="run directory (default runs/<run.name>); an existing one is resumed")
     parser.add_argument(
-        "--address", metavar="ADDR", help="join an existing Ray cluster (e.g. auto or HEAD_IP:6379) instead of starting one"
+        "--run-dir", metavar="DIR", help="run directory (default runs/<run.name>); an existing one is resumed"
+    )
+    parser.add_argument(
+        "--address",
+        metavar="ADDR",
+        help="join an existing Ray cluster (e.g. auto or HEAD_IP:6379) instead of starting one",
     )
     parser.add_argument("--json", action="store_true", help="print a JSON summary at the end")
 
@@ -36,5 +40,7 @@ def run(args: argparse.Namespace, *, selfplay_only: bool = False) -> int:
     else:
         what = "games" if selfplay_only else "train steps"
         done = summary["games"] if selfplay_only else summary["step"]
-        print(f"zero: run {summary['run_dir']}: {done} {what}, model version {summary['version']}, {summary['games']} games")
+        print(
+            f"zero: run {summary['run_dir']}: {done} {what}, model version {summary['version']}, {summary['games']} games"
+        )
     return 0

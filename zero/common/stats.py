@@ -57,7 +57,9 @@ def summarize(wins: int, losses: int, draws: int = 0) -> MatchSummary:
         return MatchSummary(0, 0, 0, 0, float("nan"), 0.0, 1.0, None, None, None)
     score = (wins + 0.5 * draws) / n
     low, high = wilson_interval(score, n)
-    return MatchSummary(n, wins, losses, draws, score, low, high, elo_from_score(score), elo_from_score(low), elo_from_score(high))
+    return MatchSummary(
+        n, wins, losses, draws, score, low, high, elo_from_score(score), elo_from_score(low), elo_from_score(high)
+    )
 
 
 def format_elo(value: float | None, unbounded_sign: int) -> str:

@@ -42,7 +42,9 @@ class AnalyzeOptions:
     max_moves: int = 0  # 0 = no limit
     ownership: bool = False
     extra: dict[str, str] = field(default_factory=dict)  # recognised keys we accept but ignore (ownershipStdev ...)
-    allow: list[tuple[int, str, int]] = field(default_factory=list)  # (color BLACK/WHITE, comma-separated vertices, until depth)
+    allow: list[tuple[int, str, int]] = field(
+        default_factory=list
+    )  # (color BLACK/WHITE, comma-separated vertices, until depth)
     avoid: list[tuple[int, str, int]] = field(default_factory=list)
     pv_visits: bool = False  # kata-analyze pvVisits true: each pv is followed by pvVisits
 
@@ -59,7 +61,10 @@ def parse_analyze_args(tokens: list[str]) -> AnalyzeOptions:
         i += 1
     while i < len(tokens):
         key = tokens[i]
-        if key in ("allow", "avoid"):  # allow|avoid COLOR VERTICES UNTILDEPTH (KataGo's GTP extensions); vertices checked by the engine
+        if key in (
+            "allow",
+            "avoid",
+        ):  # allow|avoid COLOR VERTICES UNTILDEPTH (KataGo's GTP extensions); vertices checked by the engine
             if i + 3 >= len(tokens):
                 raise syntax_error(f"{key} needs color, vertices and depth")
             color = parse_color(tokens[i + 1])

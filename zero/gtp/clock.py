@@ -26,8 +26,12 @@ class TimeParams:
 
     margin: float = field(default=0.5, metadata={"doc": "seconds kept back per move for latency and overhead"})
     minimum: float = field(default=0.05, metadata={"doc": "shortest thinking time per move in seconds"})
-    min_moves_left: int = field(default=20, metadata={"doc": "never plan for fewer remaining own moves than this in main time"})
-    byo_share: float = field(default=0.8, metadata={"doc": "fraction of a byo-yomi period (or Canadian share) spent per move"})
+    min_moves_left: int = field(
+        default=20, metadata={"doc": "never plan for fewer remaining own moves than this in main time"}
+    )
+    byo_share: float = field(
+        default=0.8, metadata={"doc": "fraction of a byo-yomi period (or Canadian share) spent per move"}
+    )
 
     def validate(self) -> None:
         if self.margin < 0:
@@ -103,7 +107,7 @@ class OverheadMeter:
 
     def record(self, budget: float, elapsed: float) -> None:
         """One move: ``budget`` seconds planned, ``elapsed`` seconds from the command to the reply."""
-        self._overruns = [*self._overruns[-(self.WINDOW - 1):], max(0.0, elapsed - budget)]
+        self._overruns = [*self._overruns[-(self.WINDOW - 1) :], max(0.0, elapsed - budget)]
 
     def __len__(self) -> int:
         return len(self._overruns)
@@ -114,7 +118,9 @@ class OverheadMeter:
         return max(self._overruns, default=0.0)
 
 
-def move_budget(clock: Clock, moves_played: int, board_points: int, params: TimeParams, overhead: float = 0.0) -> float | None:
+def move_budget(
+    clock: Clock, moves_played: int, board_points: int, params: TimeParams, overhead: float = 0.0
+) -> float | None:
     """Seconds to think for the next move, or None when there is no time limit.
 
     ``overhead``: the engine's measured overhead per move (OverheadMeter.estimate), kept back with the margin."""

@@ -54,7 +54,6 @@ from zero.gtp.protocol import (
 log = logging.getLogger("zero.gtp.protocol")
 
 
-
 def _parse_vertex(token: str, engine: Any) -> int:
     """GTP vertex -> flat index (pass = N*N) on the engine's current board."""
     try:
@@ -82,9 +81,14 @@ def fixed_handicap_points(size: int, stones: int) -> list[int]:
     bl, tr, tl, br = at(lo, hi), at(hi, lo), at(lo, lo), at(hi, hi)
     left, right, bottom, top, centre = at(lo, mid), at(hi, mid), at(mid, hi), at(mid, lo), at(mid, mid)
     table = {
-        2: [bl, tr], 3: [bl, tr, tl], 4: [bl, tr, tl, br], 5: [bl, tr, tl, br, centre],
-        6: [bl, tr, tl, br, left, right], 7: [bl, tr, tl, br, left, right, centre],
-        8: [bl, tr, tl, br, left, right, bottom, top], 9: [bl, tr, tl, br, left, right, bottom, top, centre],
+        2: [bl, tr],
+        3: [bl, tr, tl],
+        4: [bl, tr, tl, br],
+        5: [bl, tr, tl, br, centre],
+        6: [bl, tr, tl, br, left, right],
+        7: [bl, tr, tl, br, left, right, centre],
+        8: [bl, tr, tl, br, left, right, bottom, top],
+        9: [bl, tr, tl, br, left, right, bottom, top, centre],
     }
     return table[stones]
 
@@ -94,9 +98,17 @@ class GoGtpEngine(GtpEngine):
 
     registry = CommandRegistry(GtpEngine.registry)
 
-    def __init__(self, *, params: EngineParams | None = None, search_params: SearchParams | None = None,
-                 time_params: TimeParams | None = None, network: Any | None = None, size: int = 9, komi: float = 7.5,
-                 superko: str = "positional") -> None:
+    def __init__(
+        self,
+        *,
+        params: EngineParams | None = None,
+        search_params: SearchParams | None = None,
+        time_params: TimeParams | None = None,
+        network: Any | None = None,
+        size: int = 9,
+        komi: float = 7.5,
+        superko: str = "positional",
+    ) -> None:
         super().__init__()
         self.params = params or EngineParams()
         self.time_params = time_params or TimeParams()
@@ -109,13 +121,24 @@ class GoGtpEngine(GtpEngine):
         self.clocks = {BLACK: Clock(), WHITE: Clock()}
         self.overhead = OverheadMeter()  # kept across games: what a move costs beyond its thinking budget
         self._budget: float | None = None  # thinking budget of the last search
-        self._ponder_game: GoGame | None = None  # the position after our last genmove, to ponder on until the next command
+        self._ponder_game: GoGame | None = (
+            None  # the position after our last genmove, to ponder on until the next command
+        )
 
     def state_key(self) -> tuple:
         """Everything a command may change (for tests: unchanged after every ``?`` reply)."""
         g = self.game
-        return (g.size, g.komi, tuple(g.moves), g.to_move, g.resigned, tuple(map(tuple, g.setup_stones.values())),
-                g.stones().tobytes(), repr(self.time_settings), repr(self.clocks))
+        return (
+            g.size,
+            g.komi,
+            tuple(g.moves),
+            g.to_move,
+            g.resigned,
+            tuple(map(tuple, g.setup_stones.values())),
+            g.stones().tobytes(),
+            repr(self.time_settings),
+            repr(self.clocks),
+        )
 
     # -- board set-up --
 
@@ -188,8 +211,13 @@ class GoGtpEngine(GtpEngine):
     def _think(self, color: int, interval: float | None = None) -> Iterator[SearchResult]:
         """Search for ``color`` within the clock; yields intermediate results every ``interval`` seconds, then the last."""
         game = self._position_for(color)
-        budget = move_budget(self.clocks[color], game.move_number, game.size * game.size, self.time_params,
-                             overhead=self.overhead.estimate)
+        budget = move_budget(
+            self.clocks[color],
+            game.move_number,
+            game.size * game.size,
+            self.time_params,
+            overhead=self.overhead.estimate,
+        )
         if budget is None and self.params.move_time > 0:
             budget = self.params.move_time
         self._budget = budget
@@ -220,7 +248,9 @@ class GoGtpEngine(GtpEngine):
                 move = value
         return move
 
-    def _genmove_steps(self, color: int, *, play: bool, cleanup: bool, interval: float | None) -> Iterator[tuple[str, Any]]:
+    def _genmove_steps(
+        self, color: int, *, play: bool, cleanup: bool, interval: float | None
+    ) -> Iterator[tuple[str, Any]]:
         """Yields ("search", (result, game)) while thinking, then ("move", vertex | "resign")."""
         game = self._position_for(color)
         if game.verdict(game.pass_action) == "game over":  # move limit reached or resigned: nothing to play
@@ -262,8 +292,10 @@ class GoGtpEngine(GtpEngine):
         g = self.game
         caps = g.captures
         side = "Black" if g.to_move == BLACK else "White"
-        return (f"\n{g.diagram(coordinates=True)}\n{side} to move, move {g.move_number}, komi {g.komi:g}, "
-                f"captured: black {caps[BLACK]} white {caps[WHITE]}")
+        return (
+            f"\n{g.diagram(coordinates=True)}\n{side} to move, move {g.move_number}, komi {g.komi:g}, "
+            f"captured: black {caps[BLACK]} white {caps[WHITE]}"
+        )
 
     @registry.command("final_score")
     def cmd_final_score(self) -> str:
@@ -313,7 +345,9 @@ class GoGtpEngine(GtpEngine):
         except GtpError:
             points = []
         centre = (N - 1) / 2
-        others = sorted((a for a in range(N * N) if a not in points), key=lambda a: (abs(a % N - centre) + abs(a // N - centre), a))
+        others = sorted(
+            (a for a in range(N * N) if a not in points), key=lambda a: (abs(a % N - centre) + abs(a // N - centre), a)
+        )
         points = (points + others)[:stones]
         self._place_handicap(points)
         return " ".join(to_gtp(a, N) for a in points)
@@ -400,8 +434,17 @@ class GoGtpEngine(GtpEngine):
             q = float(result.q[0][a]) if v > 0 else float(result.root_value[0])
             q_lcb = float(result.q_lcb[0][a]) if v > 0 and result.q_lcb is not None else q - 2.0
             pv, pv_visits = lines.get(a, ([a], [0]))
-            infos.append(MoveInfo(to_gtp(a, N), v, (q + 1.0) / 2.0, float(prior[a]) / total_prior,
-                                  tuple(to_gtp(int(m), N) for m in pv), lcb=(q_lcb + 1.0) / 2.0, pv_visits=tuple(pv_visits)))
+            infos.append(
+                MoveInfo(
+                    to_gtp(a, N),
+                    v,
+                    (q + 1.0) / 2.0,
+                    float(prior[a]) / total_prior,
+                    tuple(to_gtp(int(m), N) for m in pv),
+                    lcb=(q_lcb + 1.0) / 2.0,
+                    pv_visits=tuple(pv_visits),
+                )
+            )
         shown = select_moves(infos, opts)
         if shown and has_score_head(self.player._evaluator):  # the network's score after each move, one call
             actions = np.array([from_gtp(m.move, N) for m in shown])
@@ -422,6 +465,7 @@ class GoGtpEngine(GtpEngine):
 
     def _move_filter(self, opts: AnalyzeOptions, game: GoGame) -> MoveFilter | None:
         """The search filter of the allow/avoid options (vertices checked here: a bad one is a syntax error)."""
+
         def rules(entries: list[tuple[int, str, int]]) -> list[MoveRule]:
             out = []
             for color, vertices, depth in entries:

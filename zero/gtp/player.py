@@ -29,19 +29,52 @@ log = logging.getLogger("zero.gtp.protocol")
 class EngineParams:
     """How the GTP engine plays (search limits, resignation, scoring)."""
 
-    visits: int = field(default=400, metadata={"doc": "search visits per genmove (an upper bound also under time control)"})
-    move_time: float = field(default=0.0, metadata={"doc": "seconds per move when the client sets no time control (0 = visits only)"})
+    visits: int = field(
+        default=400, metadata={"doc": "search visits per genmove (an upper bound also under time control)"}
+    )
+    move_time: float = field(
+        default=0.0, metadata={"doc": "seconds per move when the client sets no time control (0 = visits only)"}
+    )
     analysis_visits: int = field(default=20000, metadata={"doc": "most visits one lz-/kata-analyze run accumulates"})
     rollouts: int = field(default=1, metadata={"doc": "light playouts per leaf without a network"})
-    resign_winrate: float = field(default=0.05, metadata={"doc": "resign when the best move's win rate is below this (0 = never)"})
+    resign_winrate: float = field(
+        default=0.05, metadata={"doc": "resign when the best move's win rate is below this (0 = never)"}
+    )
     resign_min_move: int = field(default=20, metadata={"doc": "never resign before this move number"})
-    ownership_playouts: int = field(default=200, metadata={"doc": "playouts for dead-stone estimation without an ownership head"})
-    dead_threshold: float = field(default=0.4, metadata={"doc": "a chain is dead when the opponent owns its points by more than this on average"})
-    seed: int = field(default=0, metadata={"doc": "random seed of search noise, playouts and random_moves (-1 = a fresh one each start)"})
-    random_moves: int = field(default=0, metadata={"doc": "the first this many moves of a game are drawn in proportion to visits, never filling an own eye (Leela Zero's --randomcnt: repeated games differ); 0 = always the most visited"})
-    threads: int = field(default=0, metadata={"doc": "CPU threads of the network (torch) and Numba; 0 = the cores this process may use (its affinity)"})
-    ponder: bool = field(default=True, metadata={"doc": "after genmove, search on while the opponent thinks, until the next command (needs search.reuse_tree)"})
-    random_play: bool = field(default=False, metadata={"doc": "play uniformly among legal moves that do not fill an own eye, passing when none is left (the ladder's bottom rung; ignores the search)"})
+    ownership_playouts: int = field(
+        default=200, metadata={"doc": "playouts for dead-stone estimation without an ownership head"}
+    )
+    dead_threshold: float = field(
+        default=0.4, metadata={"doc": "a chain is dead when the opponent owns its points by more than this on average"}
+    )
+    seed: int = field(
+        default=0,
+        metadata={"doc": "random seed of search noise, playouts and random_moves (-1 = a fresh one each start)"},
+    )
+    random_moves: int = field(
+        default=0,
+        metadata={
+            "doc": "the first this many moves of a game are drawn in proportion to visits, never filling an own eye (Leela Zero's --randomcnt: repeated games differ); 0 = always the most visited"
+        },
+    )
+    threads: int = field(
+        default=0,
+        metadata={
+            "doc": "CPU threads of the network (torch) and Numba; 0 = the cores this process may use (its affinity)"
+        },
+    )
+    ponder: bool = field(
+        default=True,
+        metadata={
+            "doc": "after genmove, search on while the opponent thinks, until the next command (needs search.reuse_tree)"
+        },
+    )
+    random_play: bool = field(
+        default=False,
+        metadata={
+            "doc": "play uniformly among legal moves that do not fill an own eye, passing when none is left (the ladder's bottom rung; ignores the search)"
+        },
+    )
 
     def validate(self) -> None:
         if self.visits < 1:
@@ -71,8 +104,10 @@ class GtpConfig:
     """Settings of `zero gtp` (and of our side in `zero match`): the [gtp], [search] and [time] tables."""
 
     gtp: EngineParams = field(default_factory=EngineParams, metadata={"doc": "play: visits, resignation, scoring"})
-    search: SearchParams = field(default_factory=lambda: SearchParams(simulations=400, reuse_tree=True),
-                                 metadata={"doc": "PUCT search constants (reuse_tree: keep the subtree of the moves played between searches)"})
+    search: SearchParams = field(
+        default_factory=lambda: SearchParams(simulations=400, reuse_tree=True),
+        metadata={"doc": "PUCT search constants (reuse_tree: keep the subtree of the moves played between searches)"},
+    )
     time: TimeParams = field(default_factory=TimeParams, metadata={"doc": "time management under time_settings"})
 
 
@@ -108,9 +143,13 @@ class GoPlayer:
         self._rules = rules
         self._evaluator = self.network or RolloutEvaluator(N, rules.komi, self.params.rollouts, seed=self.seed)
         sims = max(self.params.visits, 2)
-        if self.search_params.reuse_tree:  # one tree for play, pondering and analysis: it may grow past one move's visits
+        if (
+            self.search_params.reuse_tree
+        ):  # one tree for play, pondering and analysis: it may grow past one move's visits
             sims = max(sims, self._tree_cap(N))
-        self._search = BatchedSearch(replace_sims(self.search_params, sims), batch_size=1, num_actions=N * N + 1, seed=self.seed)
+        self._search = BatchedSearch(
+            replace_sims(self.search_params, sims), batch_size=1, num_actions=N * N + 1, seed=self.seed
+        )
         self._analysis = None
         self._root = None
 
@@ -123,8 +162,9 @@ class GoPlayer:
             assert self._search is not None
             return self._search
         if self._analysis is None:
-            self._analysis = BatchedSearch(replace_sims(self.search_params, self._tree_cap(N)), batch_size=1,
-                                           num_actions=N * N + 1, seed=self.seed)
+            self._analysis = BatchedSearch(
+                replace_sims(self.search_params, self._tree_cap(N)), batch_size=1, num_actions=N * N + 1, seed=self.seed
+            )
         return self._analysis
 
     # -- tree reuse and pondering --
@@ -157,7 +197,7 @@ class GoPlayer:
         if key != self._setup_key(game) or game.moves[: len(moves)] != moves:
             return False
         tree = self._search.tree
-        for c, a in game.moves[len(moves):]:  # once per move played, not per node
+        for c, a in game.moves[len(moves) :]:  # once per move played, not per node
             if c != color or not tree.keep_subtree(0, a):
                 return False
             color = 3 - c
@@ -167,8 +207,13 @@ class GoPlayer:
         """(moves, visits) of the line from each root move in ``actions`` by most visits, in the tree of the last search."""
         if self._last_search is None or not actions:
             return [([a], [0]) for a in actions]
-        moves, visits, length = self._last_search.variations(np.zeros(len(actions), np.int32), np.array(actions, np.int32))
-        return [(moves[k, : length[k]].tolist() or [a], visits[k, : length[k]].tolist() or [0]) for k, a in enumerate(actions)]
+        moves, visits, length = self._last_search.variations(
+            np.zeros(len(actions), np.int32), np.array(actions, np.int32)
+        )
+        return [
+            (moves[k, : length[k]].tolist() or [a], visits[k, : length[k]].tolist() or [0])
+            for k, a in enumerate(actions)
+        ]
 
     def tree_visits(self) -> int:
         """Visits below the current root of the play tree (tests, logs)."""
@@ -195,9 +240,13 @@ class GoPlayer:
         self.start_from(game)
         assert self._search is not None
         target = min(visits or self.params.visits, self._search.params.simulations)
-        return self._search.run(GoSearchBatch([game]), self._evaluator, add_noise=False, simulations=target, max_seconds=seconds)
+        return self._search.run(
+            GoSearchBatch([game]), self._evaluator, add_noise=False, simulations=target, max_seconds=seconds
+        )
 
-    def analyze(self, game: GoGame, interval: float, stop: Callable[[float], bool], move_filter: MoveFilter | None = None):
+    def analyze(
+        self, game: GoGame, interval: float, stop: Callable[[float], bool], move_filter: MoveFilter | None = None
+    ):
         """Yield a SearchResult every ``interval`` seconds until ``stop(wait)`` is true or the tree is full.
 
         Starts from the reused tree (search.reuse_tree) unless ``move_filter`` (allow/avoid) is given.
@@ -215,8 +264,14 @@ class GoPlayer:
         while True:
             start = time.perf_counter()
             target = cap
-            result = search.run(batch, self._evaluator, add_noise=False, simulations=target, max_seconds=max(interval, 0.01),
-                                move_filter=move_filter)
+            result = search.run(
+                batch,
+                self._evaluator,
+                add_noise=False,
+                simulations=target,
+                max_seconds=max(interval, 0.01),
+                move_filter=move_filter,
+            )
             done = int(result.simulations[0])
             yield result
             if done >= cap or bool(result.terminal[0]):

@@ -41,9 +41,15 @@ _SHARD = re.compile(r"^shard-(\d{12})\.npz$")
 class ReplayConfig:
     """Size and growth of the replay window and how it is sharded on disk."""
 
-    window: int = field(default=500_000, metadata={"doc": "most recent positions kept and sampled from (the maximum when growing)"})
-    growth: bool = field(default=True, metadata={"doc": "grow the window with the positions seen so far, as KataGo does"})
-    growth_min: int = field(default=100_000, metadata={"doc": "KataGo's c: window size while few positions have been seen"})
+    window: int = field(
+        default=500_000, metadata={"doc": "most recent positions kept and sampled from (the maximum when growing)"}
+    )
+    growth: bool = field(
+        default=True, metadata={"doc": "grow the window with the positions seen so far, as KataGo does"}
+    )
+    growth_min: int = field(
+        default=100_000, metadata={"doc": "KataGo's c: window size while few positions have been seen"}
+    )
     growth_alpha: float = field(default=0.75, metadata={"doc": "KataGo's alpha: exponent of the window's growth"})
     growth_beta: float = field(default=0.4, metadata={"doc": "KataGo's beta: scale of the window's growth"})
     shard_size: int = field(default=16_384, metadata={"doc": "positions per shard file on disk"})
@@ -113,8 +119,21 @@ class PackedBatch:
 
     def pin_memory(self) -> PackedBatch:
         """Page-locked copies, so the host-to-device copy can overlap the device's work."""
-        return PackedBatch(*(t.pin_memory() for t in (self.planes, self.policy, self.value, self.ownership, self.has_ownership,
-                                                       self.syms, self.score, self.has_score)))
+        return PackedBatch(
+            *(
+                t.pin_memory()
+                for t in (
+                    self.planes,
+                    self.policy,
+                    self.value,
+                    self.ownership,
+                    self.has_ownership,
+                    self.syms,
+                    self.score,
+                    self.has_score,
+                )
+            )
+        )
 
 
 class ReplayBuffer:
@@ -135,7 +154,9 @@ class ReplayBuffer:
         self.in_channels, self.board_size, self.num_actions = in_channels, board_size, num_actions
         points = board_size * board_size
         if num_actions not in (points, points + 1):
-            raise ValueError(f"num_actions must be {points} or {points + 1} for a {board_size}x{board_size} board, got {num_actions}")
+            raise ValueError(
+                f"num_actions must be {points} or {points + 1} for a {board_size}x{board_size} board, got {num_actions}"
+            )
         self.plane_bits = in_channels * points
         self.capacity = config.window
         cap = self.capacity
@@ -163,8 +184,15 @@ class ReplayBuffer:
         return self.config.window_size(self.total_added)
 
     # ---- adding -----------------------------------------------------------------
-    def add(self, planes: np.ndarray, policy: np.ndarray, value: np.ndarray, ownership: np.ndarray | None = None, *,
-            score: np.ndarray | None = None) -> None:
+    def add(
+        self,
+        planes: np.ndarray,
+        policy: np.ndarray,
+        value: np.ndarray,
+        ownership: np.ndarray | None = None,
+        *,
+        score: np.ndarray | None = None,
+    ) -> None:
         """Add a batch of positions: planes 0/1 [B,C,H,W], policy [B,A], value [B], ownership int8 [B,H,W] or None,
         score float32 [B] (final margin for the side to move; NaN = unknown) or None."""
         planes = np.asarray(planes)
@@ -343,13 +371,18 @@ class ReplayBuffer:
         for start, path in self._shard_files():
             try:
                 with np.load(path, allow_pickle=False) as data:
-                    arrays = {k: data[k] for k in ("start", "shape", "planes", "policy", "value", "ownership", "has_ownership")}
+                    arrays = {
+                        k: data[k]
+                        for k in ("start", "shape", "planes", "policy", "value", "ownership", "has_ownership")
+                    }
                     n = len(arrays["value"])
                     # shards written before the score head have no score: those positions have no score target
                     arrays["score"] = data["score"] if "score" in data.files else np.zeros(n, np.float32)
                     arrays["has_score"] = data["has_score"] if "has_score" in data.files else np.zeros(n, bool)
                 if not np.array_equal(arrays["shape"], expected):
-                    raise ValueError(f"shard is for (channels, size, actions) = {arrays['shape'].tolist()}, expected {expected.tolist()}")
+                    raise ValueError(
+                        f"shard is for (channels, size, actions) = {arrays['shape'].tolist()}, expected {expected.tolist()}"
+                    )
                 if int(arrays["start"]) != start:
                     raise ValueError(f"shard says it starts at {int(arrays['start'])}, its name says {start}")
                 if (

@@ -59,10 +59,13 @@ class TrainConfig:
     """Optimizer, schedule, loss weights and logging of the trainer."""
 
     batch_size: int = field(default=256, metadata={"doc": "positions per optimizer step"})
-    optimizer: Literal["sgd", "adamw"] = field(default="sgd", metadata={"doc": "sgd (with momentum, as AlphaGo Zero) or adamw"})
+    optimizer: Literal["sgd", "adamw"] = field(
+        default="sgd", metadata={"doc": "sgd (with momentum, as AlphaGo Zero) or adamw"}
+    )
     lr: float = field(default=0.02, metadata={"doc": "peak learning rate"})
     lr_schedule: Literal["constant", "step", "cosine"] = field(
-        default="step", metadata={"doc": "constant, step (x lr_step_gamma every lr_step_every steps) or cosine to lr_min_ratio*lr"}
+        default="step",
+        metadata={"doc": "constant, step (x lr_step_gamma every lr_step_every steps) or cosine to lr_min_ratio*lr"},
     )
     lr_warmup_steps: int = field(default=0, metadata={"doc": "linear warm-up from 0 to lr over this many steps"})
     lr_step_every: int = field(default=200_000, metadata={"doc": "step schedule: steps between LR drops"})
@@ -70,13 +73,25 @@ class TrainConfig:
     lr_total_steps: int = field(default=500_000, metadata={"doc": "cosine schedule: steps from peak to the minimum"})
     lr_min_ratio: float = field(default=0.01, metadata={"doc": "cosine schedule: final LR as a fraction of lr"})
     momentum: float = field(default=0.9, metadata={"doc": "SGD momentum (Nesterov off); AdamW beta1"})
-    weight_decay: float = field(default=1e-4, metadata={"doc": "L2 / decoupled weight decay on conv and linear weights"})
+    weight_decay: float = field(
+        default=1e-4, metadata={"doc": "L2 / decoupled weight decay on conv and linear weights"}
+    )
     grad_clip: float = field(default=5.0, metadata={"doc": "clip the global gradient norm to this; 0 = off"})
     value_loss_weight: float = field(default=1.0, metadata={"doc": "weight of the value MSE in the loss"})
-    ownership_loss_weight: float = field(default=0.5, metadata={"doc": "weight of the ownership loss (mean over points)"})
-    score_loss_weight: float = field(default=0.5, metadata={"doc": "weight of the score loss: Huber on the margin divided by the board's points, where the game was scored"})
+    ownership_loss_weight: float = field(
+        default=0.5, metadata={"doc": "weight of the ownership loss (mean over points)"}
+    )
+    score_loss_weight: float = field(
+        default=0.5,
+        metadata={
+            "doc": "weight of the score loss: Huber on the margin divided by the board's points, where the game was scored"
+        },
+    )
     amp: Literal["auto", "off", "bfloat16", "float16"] = field(
-        default="auto", metadata={"doc": "mixed precision: auto = bf16 (or fp16) on CUDA and on CPUs with native bf16 (amx_bf16/avx512_bf16), off on other CPUs"}
+        default="auto",
+        metadata={
+            "doc": "mixed precision: auto = bf16 (or fp16) on CUDA and on CPUs with native bf16 (amx_bf16/avx512_bf16), off on other CPUs"
+        },
     )
     device: str = field(default="auto", metadata={"doc": "auto, cpu or cuda[:i]"})
     compile: bool = field(default=False, metadata={"doc": "run the training forward pass through torch.compile"})

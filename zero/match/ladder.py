@@ -75,8 +75,10 @@ def parse_rungs(text: str, *, visits: int, gnugo: str | None, random_moves: int 
             if not level.isdigit() or not 0 <= int(level) <= 10:
                 raise LadderError(f"--opponents: {name!r}: the GNU Go level must be 0..10")
             if gnugo is None:
-                raise LadderError("GNU Go is not installed (not on PATH, not /usr/games/gnugo): apt-get install gnugo, "
-                                  "or leave the gnugo rungs out of --opponents")
+                raise LadderError(
+                    "GNU Go is not installed (not on PATH, not /usr/games/gnugo): apt-get install gnugo, "
+                    "or leave the gnugo rungs out of --opponents"
+                )
             name = f"gnugo:{int(level)}"
             command = shlex.join([gnugo, "--mode", "gtp", "--level", str(int(level)), "--chinese-rules"])
         else:
@@ -106,32 +108,54 @@ def run_ladder(settings: LadderSettings, progress: Any = None) -> dict[str, Any]
     rows = []
     for rung in settings.rungs:
         match = MatchSettings(
-            engine_a=settings.engine, engine_b=rung.command, games=settings.games, size=settings.size,
-            komi=settings.komi, parallel=settings.parallel, max_moves=settings.max_moves,
+            engine_a=settings.engine,
+            engine_b=rung.command,
+            games=settings.games,
+            size=settings.size,
+            komi=settings.komi,
+            parallel=settings.parallel,
+            max_moves=settings.max_moves,
             sgf_dir=os.path.join(settings.sgf_dir, rung.name.replace(":", "_")) if settings.sgf_dir else "",
-            name_a=settings.name, name_b=rung.name, timeout=settings.timeout, superko="simple",
+            name_a=settings.name,
+            name_b=rung.name,
+            timeout=settings.timeout,
+            superko="simple",
         )
         records = run_match(match, (lambda rec, r=rung: progress(r, rec)) if progress else None)
         report = match_report(records, match)
         rows.append(rung_row(rung, report))
     rated = [(r["win_rate"], r["games"], r["rating"]) for r in rows if r["rating"] is not None and r["games"] > 0]
-    return {"engine": settings.engine, "size": settings.size, "komi": settings.komi, "games_per_rung": settings.games,
-            "anchor": {"rung": f"gnugo:{GNUGO_ANCHOR_LEVEL}", "elo": GNUGO_ANCHOR_ELO},
-            "rungs": rows, "anchored": anchored_rating(rated)}
+    return {
+        "engine": settings.engine,
+        "size": settings.size,
+        "komi": settings.komi,
+        "games_per_rung": settings.games,
+        "anchor": {"rung": f"gnugo:{GNUGO_ANCHOR_LEVEL}", "elo": GNUGO_ANCHOR_ELO},
+        "rungs": rows,
+        "anchored": anchored_rating(rated),
+    }
 
 
 def rung_row(rung: Rung, report: dict[str, Any]) -> dict[str, Any]:
     """One line of the ladder: the rung, its rating, and the model's results against it."""
     s = report["summary"]
-    return {"rung": rung.name, "command": rung.command, "rating": rung.rating, **s,
-            "illegal_moves": report["illegal_moves"], "score_disagreements": report["score_disagreements"],
-            "void_games": sum(g["result"] == "void" for g in report["games_detail"])}
+    return {
+        "rung": rung.name,
+        "command": rung.command,
+        "rating": rung.rating,
+        **s,
+        "illegal_moves": report["illegal_moves"],
+        "score_disagreements": report["score_disagreements"],
+        "void_games": sum(g["result"] == "void" for g in report["games_detail"]),
+    }
 
 
 def format_ladder(result: dict[str, Any]) -> str:
     """The table printed by `zero ladder`."""
-    lines = [f"ladder on {result['size']}x{result['size']}, komi {result['komi']:g}, {result['games_per_rung']} games per rung",
-             f"{'rung':12s}{'wins':>6s}{'games':>7s}{'win rate':>10s}{'95% CI':>15s}{'Elo diff':>10s}{'95% CI':>17s}"]
+    lines = [
+        f"ladder on {result['size']}x{result['size']}, komi {result['komi']:g}, {result['games_per_rung']} games per rung",
+        f"{'rung':12s}{'wins':>6s}{'games':>7s}{'win rate':>10s}{'95% CI':>15s}{'Elo diff':>10s}{'95% CI':>17s}",
+    ]
     for r in result["rungs"]:
         if r["games"]:
             rate = f"{100 * r['win_rate']:.1f}%"
@@ -151,5 +175,7 @@ def format_ladder(result: dict[str, Any]) -> str:
         low = "-inf" if a["elo_low"] is None else f"{a['elo_low']:.0f}"
         high = "+inf" if a["elo_high"] is None else f"{a['elo_high']:.0f}"
         centre = "unbounded" if a["elo"] is None else f"{a['elo']:.0f}"
-        lines.append(f"anchored rating ({anchor}): {centre} (95% CI {low} to {high}, {a['games']} games on rated rungs)")
+        lines.append(
+            f"anchored rating ({anchor}): {centre} (95% CI {low} to {high}, {a['games']} games on rated rungs)"
+        )
     return "\n".join(lines)

@@ -41,8 +41,15 @@ class GtpClientError(RuntimeError):
 class GtpClient:
     """One GTP engine subprocess; ``send`` returns (success, body) of one command."""
 
-    def __init__(self, command: str | list[str], *, name: str = "", stderr_path: str | None = None, timeout: float = 600.0,
-                 env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        command: str | list[str],
+        *,
+        name: str = "",
+        stderr_path: str | None = None,
+        timeout: float = 600.0,
+        env: dict[str, str] | None = None,
+    ) -> None:
         self.argv = shlex.split(command) if isinstance(command, str) else list(command)
         self.name = name or os.path.basename(self.argv[0])
         self.timeout = timeout
@@ -56,7 +63,9 @@ class GtpClient:
         threading.Thread(target=self._read, daemon=True, name=f"gtp-client-{self.name}").start()
         self._stderr_reader = None
         if self.proc.stderr is not None:
-            self._stderr_reader = threading.Thread(target=self._read_stderr, daemon=True, name=f"gtp-stderr-{self.name}")
+            self._stderr_reader = threading.Thread(
+                target=self._read_stderr, daemon=True, name=f"gtp-stderr-{self.name}"
+            )
             self._stderr_reader.start()
 
     def _read(self) -> None:
@@ -178,7 +187,9 @@ class MatchSettings:
     timeout: float = 600.0  # seconds any single GTP command may take
     superko: str = "positional"  # the referee's ko rule; "simple" for engines such as GNU Go that play only simple ko
     threads: int = 0  # CPU threads of each engine; 0 = this process's cores split over the games played at once
-    engine_log_dir: str = ""  # each engine's stderr appended to <dir>/<A|B>-slot<k>.log; "" = only its last lines kept for errors
+    engine_log_dir: str = (
+        ""  # each engine's stderr appended to <dir>/<A|B>-slot<k>.log; "" = only its last lines kept for errors
+    )
 
 
 def engine_threads(settings: MatchSettings) -> int:
@@ -193,7 +204,8 @@ def engine_argv(command: str, threads: int) -> list[str]:
     """The engine's argv; our own ``zero gtp`` gets ``--threads`` appended unless its command line sets threads."""
     argv = shlex.split(command)
     is_zero_gtp = (os.path.basename(argv[0]) == "zero" and argv[1:2] == ["gtp"]) or any(
-        argv[i] == "zero.cli" and argv[i + 1 : i + 2] == ["gtp"] for i in range(len(argv)))
+        argv[i] == "zero.cli" and argv[i + 1 : i + 2] == ["gtp"] for i in range(len(argv))
+    )
     sets_threads = any(tok == "--threads" or tok.startswith(("--threads=", "gtp.threads=")) for tok in argv)
     return argv + ["--threads", str(threads)] if is_zero_gtp and not sets_threads else argv
 
@@ -208,8 +220,13 @@ def start_engine(command: str, name: str, settings: MatchSettings, log_name: str
     if settings.engine_log_dir and log_name:
         Path(settings.engine_log_dir).mkdir(parents=True, exist_ok=True)
         stderr_path = str(Path(settings.engine_log_dir) / f"{log_name}.log")
-    return GtpClient(engine_argv(command, threads), name=name, timeout=settings.timeout, env=thread_environment(threads),
-                     stderr_path=stderr_path)
+    return GtpClient(
+        engine_argv(command, threads),
+        name=name,
+        timeout=settings.timeout,
+        env=thread_environment(threads),
+        stderr_path=stderr_path,
+    )
 
 
 def _parse_score(text: str) -> float | None:
@@ -243,8 +260,9 @@ def referee_rules(settings: MatchSettings):
     """The referee's rules: the match's board, komi and ko rule; a move cap only where --max-moves sets one."""
     from games.go import NO_MOVE_LIMIT, GoRules
 
-    return GoRules(size=settings.size, komi=settings.komi, max_moves=settings.max_moves or NO_MOVE_LIMIT,
-                   superko=settings.superko)
+    return GoRules(
+        size=settings.size, komi=settings.komi, max_moves=settings.max_moves or NO_MOVE_LIMIT, superko=settings.superko
+    )
 
 
 def new_game(client: GtpClient, settings: MatchSettings) -> None:
@@ -254,7 +272,9 @@ def new_game(client: GtpClient, settings: MatchSettings) -> None:
     client.ask(f"komi {settings.komi:g}")
 
 
-def play_game(index: int, black: tuple[str, GtpClient], white: tuple[str, GtpClient], settings: MatchSettings) -> MatchGame:
+def play_game(
+    index: int, black: tuple[str, GtpClient], white: tuple[str, GtpClient], settings: MatchSettings
+) -> MatchGame:
     """Play one refereed game between two engines set up by ``new_game`` (labels "A"/"B") and write its SGF."""
     from games.go import BLACK, WHITE, GoGame
     from mcts import SearchParams
@@ -276,7 +296,9 @@ def play_game(index: int, black: tuple[str, GtpClient], white: tuple[str, GtpCli
         else:
             rec.dead_disagreement = True
             dead = None
-            if game.passes >= 2 and all(c.send("known_command kgs-genmove_cleanup")[1] == "true" for _, c in (black, white)):
+            if game.passes >= 2 and all(
+                c.send("known_command kgs-genmove_cleanup")[1] == "true" for _, c in (black, white)
+            ):
                 # play it out: both engines capture what they call dead, then nothing is dead (Tromp-Taylor)
                 game.passes = 0
                 winner_color = _play_until_end(index, game, clients, rec, settings, "kgs-genmove_cleanup")
@@ -301,8 +323,14 @@ def play_game(index: int, black: tuple[str, GtpClient], white: tuple[str, GtpCli
     return _finish(rec, game, black, white, settings, winner_color)
 
 
-def _finish(rec: MatchGame, game: Any, black: tuple[str, GtpClient], white: tuple[str, GtpClient],
-            settings: MatchSettings, winner_color: int | None) -> MatchGame:
+def _finish(
+    rec: MatchGame,
+    game: Any,
+    black: tuple[str, GtpClient],
+    white: tuple[str, GtpClient],
+    settings: MatchSettings,
+    winner_color: int | None,
+) -> MatchGame:
     from games.go import BLACK
 
     if not rec.result:
@@ -315,7 +343,9 @@ def _finish(rec: MatchGame, game: Any, black: tuple[str, GtpClient], white: tupl
     return rec
 
 
-def _play_until_end(index: int, game: Any, clients: dict, rec: MatchGame, settings: MatchSettings, command: str) -> int | None:
+def _play_until_end(
+    index: int, game: Any, clients: dict, rec: MatchGame, settings: MatchSettings, command: str
+) -> int | None:
     """Ask for moves with ``command`` until two passes or the move cap; sets rec.reason and returns the winner on a forfeit."""
     from games.go import BLACK, IllegalMoveError, from_gtp, to_gtp
 
@@ -419,7 +449,10 @@ def run_match(settings: MatchSettings, progress: Any = None) -> list[MatchGame]:
                 try:
                     a = ready(a, settings.engine_a, settings.name_a, f"A-slot{slot}")
                     b = ready(b, settings.engine_b, settings.name_b, f"B-slot{slot}")
-                    black, white = ((labels[0], a if labels[0] == "A" else b), (labels[1], b if labels[0] == "A" else a))
+                    black, white = (
+                        (labels[0], a if labels[0] == "A" else b),
+                        (labels[1], b if labels[0] == "A" else a),
+                    )
                     rec = play_game(i, black, white, settings)
                 except GtpClientError as exc:  # an engine failed its set-up twice, or died or hung during scoring
                     log.warning("game %d: %s", i, exc)
@@ -456,8 +489,14 @@ def match_report(records: list[MatchGame], settings: MatchSettings) -> dict[str,
         "B_white_wins": sum(r.winner == "B" and r.white == "B" for r in records),
     }
     return {
-        "engine_a": settings.engine_a, "engine_b": settings.engine_b, "name_a": settings.name_a, "name_b": settings.name_b,
-        "size": settings.size, "komi": settings.komi, "games": len(records), **by_colour,
+        "engine_a": settings.engine_a,
+        "engine_b": settings.engine_b,
+        "name_a": settings.name_a,
+        "name_b": settings.name_b,
+        "size": settings.size,
+        "komi": settings.komi,
+        "games": len(records),
+        **by_colour,
         "summary": asdict(summary),
         "illegal_moves": [r.illegal for r in records if r.illegal],
         "score_disagreements": sum(bool(r.disagreements) for r in records),
@@ -477,10 +516,16 @@ def format_report(report: dict[str, Any]) -> str:
         f"draws {s['draws']}",
     ]
     if s["games"]:
-        lines.append(f"{a} win rate {100 * s['win_rate']:.1f}% (95% CI {100 * s['win_rate_low']:.1f}-{100 * s['win_rate_high']:.1f}%)")
-        lines.append(f"Elo {a} - {b}: {format_elo(s['elo'], 1 if s['win_rate'] >= 0.5 else -1)} "
-                     f"(95% CI {format_elo(s['elo_low'], -1)} to {format_elo(s['elo_high'], 1)})")
-    lines.append(f"illegal moves: {len(report['illegal_moves'])}; final_score disagreements: {report['score_disagreements']}")
+        lines.append(
+            f"{a} win rate {100 * s['win_rate']:.1f}% (95% CI {100 * s['win_rate_low']:.1f}-{100 * s['win_rate_high']:.1f}%)"
+        )
+        lines.append(
+            f"Elo {a} - {b}: {format_elo(s['elo'], 1 if s['win_rate'] >= 0.5 else -1)} "
+            f"(95% CI {format_elo(s['elo_low'], -1)} to {format_elo(s['elo_high'], 1)})"
+        )
+    lines.append(
+        f"illegal moves: {len(report['illegal_moves'])}; final_score disagreements: {report['score_disagreements']}"
+    )
     for text in report["illegal_moves"]:
         lines.append(f"  {text}")
     return "\n".join(lines)

@@ -62,7 +62,9 @@ def network_problems(model: torch.nn.Module) -> list[str]:
         return [f"nan or inf in the weights ({describe_names(bad)})"]
     shape = net.shape
     param = next(net.parameters())
-    probe = torch.zeros(2, shape.in_channels, shape.board_size, shape.board_size, device=param.device, dtype=param.dtype)
+    probe = torch.zeros(
+        2, shape.in_channels, shape.board_size, shape.board_size, device=param.device, dtype=param.dtype
+    )
     probe[1] = 1
     was_training = net.training
     net.eval()
@@ -175,7 +177,12 @@ def resolve_checkpoint_path(path: str | Path) -> Path:
     """A weights file for ``path``: the file itself, or for a directory the one its ``latest`` names (else the
     newest); a run directory stands for its ``checkpoints/``."""
     path = Path(path)
-    if path.is_dir() and not (path / LATEST).exists() and not list_checkpoints(path) and (path / "checkpoints").is_dir():
+    if (
+        path.is_dir()
+        and not (path / LATEST).exists()
+        and not list_checkpoints(path)
+        and (path / "checkpoints").is_dir()
+    ):
         path = path / "checkpoints"
     if path.is_dir():
         pointer = path / LATEST
@@ -205,7 +212,9 @@ def load_checkpoint(
     try:
         state = load_file(str(weights), device="cpu")
     except (SafetensorError, OSError, ValueError) as exc:
-        raise CheckpointError(f"{weights}: cannot read the weights (truncated or corrupt safetensors file: {exc})") from None
+        raise CheckpointError(
+            f"{weights}: cannot read the weights (truncated or corrupt safetensors file: {exc})"
+        ) from None
     try:
         config = NetworkConfig.from_dict(metadata["network"])
         shape = GameShape(**metadata["shape"])
@@ -238,8 +247,12 @@ def load_training_state(path: str | Path) -> dict[str, Any]:
     except Exception as exc:  # torch raises UnpicklingError, RuntimeError, EOFError... depending on the damage
         text = str(exc)
         if "Weights only load failed" in text:
-            culprit = next((line.strip() for line in text.splitlines() if "GLOBAL" in line or "Unsupported" in line), "")
-            reason = f"it holds objects that could run code when unpickled ({culprit or 'not plain tensors and containers'})"
+            culprit = next(
+                (line.strip() for line in text.splitlines() if "GLOBAL" in line or "Unsupported" in line), ""
+            )
+            reason = (
+                f"it holds objects that could run code when unpickled ({culprit or 'not plain tensors and containers'})"
+            )
         else:
             reason = f"truncated or not a torch.save file ({type(exc).__name__}: {text.strip().splitlines()[0] if text.strip() else ''})"
         raise CheckpointError(f"{path}: refused to load the training state: {reason}") from None
@@ -261,7 +274,9 @@ def _read_metadata(weights: Path) -> dict[str, Any]:
     except json.JSONDecodeError as exc:
         raise CheckpointError(f"{weights}: checkpoint metadata is not valid JSON: {exc}") from None
     if not isinstance(metadata, dict) or metadata.get("format") != FORMAT:
-        raise CheckpointError(f"{weights}: unknown checkpoint format {metadata.get('format') if isinstance(metadata, dict) else metadata!r}")
+        raise CheckpointError(
+            f"{weights}: unknown checkpoint format {metadata.get('format') if isinstance(metadata, dict) else metadata!r}"
+        )
     return metadata
 
 
@@ -295,7 +310,7 @@ def _describe(obj: NetworkConfig | GameShape) -> str:
 def _prune(directory: Path, keep_last: int) -> None:
     for weights in list_checkpoints(directory)[:-keep_last]:
         stem = weights.stem
-        for path in (weights, weights.with_suffix(".json"), directory / f"train-{stem[len('model-'):]}.pt"):
+        for path in (weights, weights.with_suffix(".json"), directory / f"train-{stem[len('model-') :]}.pt"):
             _remove_quietly(path)
 
 

@@ -64,7 +64,9 @@ def resolve_device(name: str) -> torch.device:
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if name.startswith("cuda") and not torch.cuda.is_available():
-        raise ValueError(f"device {name!r} requested but torch sees no CUDA GPU (torch {torch.__version__}); use --device cpu or auto")
+        raise ValueError(
+            f"device {name!r} requested but torch sees no CUDA GPU (torch {torch.__version__}); use --device cpu or auto"
+        )
     if name != "cpu" and not name.startswith("cuda"):
         raise ValueError(f"device must be auto, cpu or cuda[:i], got {name!r}")
     return torch.device(name)
@@ -150,7 +152,10 @@ class Fidelity:
 
     @property
     def passed(self) -> bool:
-        return self.top1_agreement_within_ties >= FIDELITY_MIN_TOP1_AGREEMENT and self.mean_value_diff <= FIDELITY_MAX_MEAN_VALUE_DIFF
+        return (
+            self.top1_agreement_within_ties >= FIDELITY_MIN_TOP1_AGREEMENT
+            and self.mean_value_diff <= FIDELITY_MAX_MEAN_VALUE_DIFF
+        )
 
     def describe(self) -> str:
         return (
@@ -175,7 +180,12 @@ def _compare(reference, reduced, legal: torch.Tensor | None) -> tuple[int, int, 
 
 
 def measure_fidelity(
-    model: PolicyValueNet, planes: np.ndarray, legal: np.ndarray | None = None, *, precision: str = "bfloat16", channels_last: bool = True
+    model: PolicyValueNet,
+    planes: np.ndarray,
+    legal: np.ndarray | None = None,
+    *,
+    precision: str = "bfloat16",
+    channels_last: bool = True,
 ) -> Fidelity:
     """``precision`` (with ``channels_last``) against float32 for ``model`` on ``planes`` float32[L,C,H,W] (legal bool[L,A] optional), on the CPU."""
     choice = resolve_precision(torch.device("cpu"), precision, channels_last)
@@ -186,7 +196,9 @@ def measure_fidelity(
     xr = x.contiguous(memory_format=torch.channels_last) if choice.channels_last else x
     with torch.inference_mode():
         reference = model(x)
-        with torch.autocast("cpu", dtype=choice.autocast_dtype or torch.bfloat16, enabled=choice.autocast_dtype is not None):
+        with torch.autocast(
+            "cpu", dtype=choice.autocast_dtype or torch.bfloat16, enabled=choice.autocast_dtype is not None
+        ):
             reduced = reduced_model(xr)
     agree, agree_within_ties, value_diff = _compare(reference, reduced, mask)
     n = max(len(x), 1)
@@ -219,7 +231,9 @@ class NetworkEvaluator:
         self.device = resolve_device(device)
         self.choice = resolve_precision(self.device, precision, channels_last)
         # auto's reduced precision on the CPU is trusted per model version only after the fidelity check
-        self._check_fidelity = precision == "auto" and self.device.type == "cpu" and self.choice.autocast_dtype is not None
+        self._check_fidelity = (
+            precision == "auto" and self.device.type == "cpu" and self.choice.autocast_dtype is not None
+        )
         self._min_reduced_batch = CPU_MIN_REDUCED_BATCH if self._check_fidelity else 1
         self._checked: list[tuple[int, int, float, int]] = []  # _compare's counts and the positions, per checked batch
         self.fidelity: Fidelity | None = None  # the current version's result, once checked
@@ -228,7 +242,9 @@ class NetworkEvaluator:
         self.num_actions = self.shape.num_actions
         self.has_ownership = model.config.ownership_head
         self.has_score = model.config.score_head
-        self.score_utility_weight = 0.0  # w: search utility = (1 - w) value + w score_utility(score, scale); 0 = value only
+        self.score_utility_weight = (
+            0.0  # w: search utility = (1 - w) value + w score_utility(score, scale); 0 = value only
+        )
         self.score_utility_scale = 5.0  # points at which the utility reaches (2/pi) atan(1) = 0.5
         self.model_version = 0
         model = model.to(self.device).eval()
@@ -254,7 +270,11 @@ class NetworkEvaluator:
 
     def describe(self) -> str:
         """One line for the logs: device, precision, memory format and why."""
-        check = f" for batches of {self._min_reduced_batch}+ after a fidelity check per model version" if self._check_fidelity else ""
+        check = (
+            f" for batches of {self._min_reduced_batch}+ after a fidelity check per model version"
+            if self._check_fidelity
+            else ""
+        )
         return f"{device_description(self.device)}, {self.choice.describe()}{check}"
 
     @classmethod
@@ -289,7 +309,9 @@ class NetworkEvaluator:
         if planes.ndim != 4 or planes.shape[1:] != (c, n, n):
             raise ValueError(f"planes must have shape [L, {c}, {n}, {n}], got {list(planes.shape)}")
         if legal is not None and np.shape(legal) != (planes.shape[0], self.num_actions):
-            raise ValueError(f"legal must have shape [{planes.shape[0]}, {self.num_actions}], got {list(np.shape(legal))}")
+            raise ValueError(
+                f"legal must have shape [{planes.shape[0]}, {self.num_actions}], got {list(np.shape(legal))}"
+            )
         x = torch.from_numpy(np.ascontiguousarray(planes, dtype=np.float32))
         if self.device.type == "cuda":
             x = x.pin_memory().to(self.device, non_blocking=True)
@@ -334,7 +356,9 @@ class NetworkEvaluator:
         values = value.cpu().numpy()
         if self.score_utility_weight > 0 and score is not None:
             w = self.score_utility_weight
-            values = ((1.0 - w) * values + w * score_utility(score.cpu().numpy(), self.score_utility_scale)).astype(np.float32)
+            values = ((1.0 - w) * values + w * score_utility(score.cpu().numpy(), self.score_utility_scale)).astype(
+                np.float32
+            )
         return priors.cpu().numpy(), values
 
     def evaluate_with_ownership(
@@ -346,7 +370,9 @@ class NetworkEvaluator:
         priors, value, ownership, _ = self._run(planes, legal)
         return priors.cpu().numpy(), value.cpu().numpy(), ownership.cpu().numpy()
 
-    def evaluate_with_score(self, planes: np.ndarray, legal: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def evaluate_with_score(
+        self, planes: np.ndarray, legal: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Like evaluate (raw value, no utility), plus the predicted final area margin float32[L] for the player to move."""
         if not self.has_score:
             raise ValueError("this network has no score head (network.score_head = false)")

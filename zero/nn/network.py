@@ -57,7 +57,10 @@ class NetworkConfig:
         default=True, metadata={"doc": "predict the final owner of every point (KataGo auxiliary target)"}
     )
     score_head: bool = field(
-        default=False, metadata={"doc": "predict the final area margin for the player to move (KataGo's score head; off in checkpoints from before it)"}
+        default=False,
+        metadata={
+            "doc": "predict the final area margin for the player to move (KataGo's score head; off in checkpoints from before it)"
+        },
     )
 
     def validate(self) -> None:
@@ -119,7 +122,9 @@ class NetworkOutput(NamedTuple):
     value: torch.Tensor  # float [B], tanh, for the player to move
     ownership: torch.Tensor | None  # float [B, H, W], tanh, +1 = player to move; None without the head
     ownership_logits: torch.Tensor | None  # float [B, H, W], pre-tanh (used by the loss)
-    score: torch.Tensor | None = None  # float [B], final area margin in points for the player to move; None without the head
+    score: torch.Tensor | None = (
+        None  # float [B], final area margin in points for the player to move; None without the head
+    )
 
 
 def global_pool(x: torch.Tensor) -> torch.Tensor:
@@ -175,7 +180,9 @@ class PolicyValueNet(nn.Module):
         every = config.global_pooling_every
         self.tower = nn.Sequential(
             *[
-                GlobalPoolingBlock(c, config.global_pooling_channels) if every and (i + 1) % every == 0 else ResidualBlock(c)
+                GlobalPoolingBlock(c, config.global_pooling_channels)
+                if every and (i + 1) % every == 0
+                else ResidualBlock(c)
                 for i in range(config.blocks)
             ]
         )
@@ -187,9 +194,13 @@ class PolicyValueNet(nn.Module):
             nn.Linear(2 * config.value_channels, config.value_hidden), nn.ReLU(), nn.Linear(config.value_hidden, 1)
         )
         self.ownership_conv = nn.Conv2d(config.value_channels, 1, 1) if config.ownership_head else None
-        self.score_fc = nn.Sequential(
-            nn.Linear(2 * config.value_channels, config.value_hidden), nn.ReLU(), nn.Linear(config.value_hidden, 1)
-        ) if config.score_head else None
+        self.score_fc = (
+            nn.Sequential(
+                nn.Linear(2 * config.value_channels, config.value_hidden), nn.ReLU(), nn.Linear(config.value_hidden, 1)
+            )
+            if config.score_head
+            else None
+        )
 
     def forward(self, planes: torch.Tensor) -> NetworkOutput:
         # Under autocast (bf16/fp16) only the residual tower runs in reduced precision: the stem and the heads
