@@ -108,7 +108,7 @@ def test_without_reuse_every_search_starts_afresh():
 def test_gtp_config_reuses_the_tree_and_ponders_by_default():
     from zero.commands.gtp import load_gtp_config
 
-    args = argparse.Namespace(config=None, overrides=[], visits=None, time=None, seed=None)
+    args = argparse.Namespace(config=None, overrides=[], visits=None, time=None, seed=None, threads=None)
     config = load_gtp_config(args)
     assert config.search.reuse_tree and config.gtp.ponder
 

@@ -62,8 +62,11 @@ class FieldError(ValueError):
     """A query field that stops the query: ``field`` names it, the message says why."""
 
     def __init__(self, field_name: str, message: str):
-        super().__init__(message)
+        super().__init__(field_name, message)  # both in args, so the error pickles (crosses processes) whole
         self.field = field_name
+
+    def __str__(self) -> str:
+        return str(self.args[1])
 
 
 @dataclass(frozen=True)
