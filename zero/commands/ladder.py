@@ -73,6 +73,7 @@ def run(args: argparse.Namespace) -> int:
         "--device",
         args.device,
         f"gtp.random_moves={args.random_moves}",
+        "gtp.ponder=false",  # a rung is N visits a move on equal CPU: no search in the opponent's time
     )
     settings = LadderSettings(
         engine=engine,

@@ -69,7 +69,7 @@ def parse_rungs(text: str, *, visits: int, gnugo: str | None, random_moves: int 
             command = zero_gtp_command("--visits", "1", "gtp.random_play=true", "gtp.resign_winrate=0")
         elif name == "mcts":
             # random-rollout MCTS (no network) at the model's visits: the project's baseline
-            command = zero_gtp_command("--visits", str(visits), f"gtp.random_moves={random_moves}")
+            command = zero_gtp_command("--visits", str(visits), f"gtp.random_moves={random_moves}", "gtp.ponder=false")
         elif name.startswith("gnugo:"):
             level = name.split(":", 1)[1]
             if not level.isdigit() or not 0 <= int(level) <= 10:
