@@ -114,26 +114,20 @@ def select_root_action(
 
 
 @njit(cache=True)
-def root_outputs(
-    node_count,
-    terminal,
-    raw_value,
-    legal,
-    children_prior,
-    children_visits,
-    children_value_sum,
-    scores,
-    c_visit,
-    c_scale,
-    improved_policy,
-    chosen,
-):
+def root_outputs(tree, scores, c_visit, c_scale, improved_policy, chosen):
     """After the search: the improved policy softmax(logits + sigma(completed Q)) float32[B, A] and the chosen action int32[B].
 
     Chosen: among the considered actions with the most visits, the argmax of g + logits + sigma (the
     action sequential halving ends on); -1 and a zero policy for an empty or terminal root.
-    Tree arrays as in mcts.tree (node 0 = root); scores float64[B, A] as in select_root_action.
+    ``tree``: mcts._arrays.TreeArrays (node 0 = root); scores float64[B, A] as in select_root_action.
     """
+    node_count = tree.node_count
+    terminal = tree.terminal
+    raw_value = tree.raw_value
+    legal = tree.legal
+    children_prior = tree.children_prior
+    children_visits = tree.children_visits
+    children_value_sum = tree.children_value_sum
     num_trees, num_actions = scores.shape
     sigma = np.empty(num_actions, np.float64)
     for b in range(num_trees):

@@ -1,7 +1,8 @@
 """Numba kernels of the batched PUCT search: PUCT scores, leaf selection with virtual loss, expansion + backup, subtree reuse, principal variation (arrays and scalars only; imports nothing of ours).
 
 Every kernel works on the tree arrays described in ``mcts.tree`` (b = tree in the batch,
-n = node, a = action); shapes and dtypes are repeated in each docstring.
+n = node, a = action), passed as one ``tree`` argument (mcts._arrays.TreeArrays), and the
+leaves of a step as one ``leaves`` argument (LeafBatch); shapes and dtypes are in mcts._arrays.
 Value perspective: a node's ``node_value_sum`` is from the player to move AT that node;
 an edge's ``children_value_sum[b, n, a]`` is from the player to move at the PARENT n,
 so Q(n, a) = W / N needs no sign flip at selection time and backup flips once per ply.
@@ -149,8 +150,11 @@ def select_child(
 
 
 @njit(cache=True)
-def _revert_virtual(b, path, depth, children_index, children_virtual, node_virtual):
+def _revert_virtual(b, path, depth, tree):
     """Undo the virtual visits that a descent along ``path[:depth]`` from the root added."""
+    children_virtual = tree.children_virtual
+    node_virtual = tree.node_virtual
+    children_index = tree.children_index
     node = ROOT
     for d in range(depth):
         a = path[d]
@@ -160,62 +164,55 @@ def _revert_virtual(b, path, depth, children_index, children_virtual, node_virtu
 
 
 @njit(cache=True)
-def select_leaves(
-    target_visits,
-    leaves_per_tree,
-    constants,
-    node_count,
-    children_index,
-    legal,
-    children_prior,
-    children_visits,
-    children_value_sum,
-    children_virtual,
-    node_visits,
-    node_value_sum,
-    node_virtual,
-    terminal,
-    raw_value,
-    leaf_tree,
-    leaf_node,
-    leaf_action,
-    leaf_slot,
-    eval_root,
-    eval_paths,
-    eval_length,
-    gumbel_root,
-    root_scores,
-    considered_visits,
-    start_visits,
-):
+def select_leaves(target_visits, leaves_per_tree, constants, tree, leaves, gumbel):
     """Select up to ``leaves_per_tree`` leaves in each of the B trees, adding virtual loss on their paths.
 
     A tree takes part when its root exists, is not terminal and has fewer root visits than
     ``target_visits[b]`` (int32[B]; root visits = node_visits[b, ROOT] - 1). Descent follows
     the highest PUCT score and ends at
       - an edge with no child yet: a NEW leaf, to be evaluated; its path of actions from the root
-        is written to ``eval_paths[slot, :depth]`` and ``eval_root[slot] = b``;
+        is written to ``leaves.eval_paths[slot, :depth]`` and ``leaves.eval_root[slot] = b``;
       - an existing terminal node (or one without legal moves): a REVISIT, backed up with its stored value.
     A descent that reaches an edge already chosen by an earlier NEW leaf of this step
     (a collision) is undone and dropped, so the step may return fewer leaves than asked;
     the first descent of a tree in a step never collides. NEW leaves stop when the tree is full.
-    Outputs (K = B * leaves_per_tree rows): leaf_tree/leaf_node/leaf_action/leaf_slot int32[K]
-    (leaf_node = parent of a NEW leaf or the revisited node; leaf_action = edge of a NEW leaf;
-    leaf_slot = row in the eval arrays, -1 for a revisit); eval_root int32[K];
-    eval_paths int32[K, D]; eval_length int32[K]. Returns (num_leaves, num_new).
-    Tree arrays as in ``puct_scores``; node_count int32[B]; children_index int32[B,M,A]; terminal bool[B,M];
-    raw_value float32[B,M].
-    Gumbel root (``gumbel_root``): the root's action is not PUCT's but sequential halving's
+    Outputs in ``leaves`` (mcts._arrays.LeafBatch, K = B * leaves_per_tree rows): node = parent of a NEW
+    leaf or the revisited node; action = edge of a NEW leaf; slot = row in the eval arrays, -1 for a
+    revisit. Returns (num_leaves, num_new).
+    Gumbel root (``gumbel.enabled``, mcts._arrays.GumbelRoots): the root's action is not PUCT's but sequential halving's
     (mcts._gumbel_kernels.select_root_action): simulation k of tree b (k = root visits + in-flight
     - start_visits[b]) takes among the considered actions (root_scores float64[B,A] = g + logits,
     -inf outside the sample) one whose visits equal considered_visits[b, k] (int32[B,S]). Below the root: PUCT.
     """
+    node_count = tree.node_count
+    legal = tree.legal
+    node_visits = tree.node_visits
+    terminal = tree.terminal
+    node_virtual = tree.node_virtual
+    raw_value = tree.raw_value
+    children_prior = tree.children_prior
+    children_visits = tree.children_visits
+    children_virtual = tree.children_virtual
+    children_value_sum = tree.children_value_sum
+    children_index = tree.children_index
+    node_value_sum = tree.node_value_sum
+    leaf_eval_paths = leaves.eval_paths
+    leaf_tree = leaves.tree
+    leaf_node = leaves.node
+    leaf_action = leaves.action
+    leaf_slot = leaves.slot
+    leaf_eval_root = leaves.eval_root
+    leaf_eval_length = leaves.eval_length
+    gumbel_considered_visits = gumbel.considered_visits
+    gumbel_enabled = gumbel.enabled
+    gumbel_start_visits = gumbel.start_visits
+    gumbel_root_scores = gumbel.root_scores
     num_trees = node_count.shape[0]
     num_actions = legal.shape[2]
     sigma = np.empty(num_actions, np.float64)
-    last_k = considered_visits.shape[1] - 1
+    last_k = gumbel_considered_visits.shape[1] - 1
     capacity = node_visits.shape[1]
-    max_depth = eval_paths.shape[1]
+    max_depth = leaf_eval_paths.shape[1]
     num_leaves = 0
     num_new = 0
     for b in range(num_trees):
@@ -224,7 +221,7 @@ def select_leaves(
         budget = min(leaves_per_tree, target_visits[b] - (node_visits[b, ROOT] - 1))
         new_here = 0
         for _ in range(budget):
-            path = eval_paths[num_new]
+            path = leaf_eval_paths[num_new]
             node = ROOT
             depth = 0
             is_new = False
@@ -232,11 +229,14 @@ def select_leaves(
             while True:
                 if terminal[b, node]:
                     break
-                if gumbel_root and node == ROOT:
-                    k = min(max(node_visits[b, ROOT] - 1 + node_virtual[b, ROOT] - start_visits[b], 0), last_k)
+                if gumbel_enabled and node == ROOT:
+                    k = min(
+                        max(node_visits[b, ROOT] - 1 + node_virtual[b, ROOT] - gumbel_start_visits[b], 0),
+                        last_k,
+                    )
                     a = select_root_action(
-                        considered_visits[b, k],
-                        root_scores[b],
+                        gumbel_considered_visits[b, k],
+                        gumbel_root_scores[b],
                         raw_value[b, ROOT],
                         legal[b, ROOT],
                         children_prior[b, ROOT],
@@ -281,7 +281,7 @@ def select_leaves(
             if is_new and node_count[b] + new_here >= capacity:
                 collided = True
             if collided:
-                _revert_virtual(b, path, depth, children_index, children_virtual, node_virtual)
+                _revert_virtual(b, path, depth, tree)
                 if is_new:
                     break  # tree full
                 continue
@@ -290,8 +290,8 @@ def select_leaves(
             if is_new:
                 leaf_action[num_leaves] = path[depth - 1]
                 leaf_slot[num_leaves] = num_new
-                eval_root[num_new] = b
-                eval_length[num_new] = depth
+                leaf_eval_root[num_new] = b
+                leaf_eval_length[num_new] = depth
                 num_new += 1
                 new_here += 1
             else:
@@ -301,32 +301,23 @@ def select_leaves(
     return num_leaves, num_new
 
 
-@njit(cache=True)
-def _init_node(
-    b,
-    node,
-    parent_node,
-    action,
-    value,
-    is_terminal,
-    legal_row,
-    prior_row,
-    parent,
-    action_from_parent,
-    terminal,
-    raw_value,
-    node_visits,
-    node_value_sum,
-    node_value_sq_sum,
-    node_virtual,
-    children_index,
-    legal,
-    children_prior,
-    children_visits,
-    children_value_sum,
-    children_virtual,
-):
+@njit(cache=True, inline="always")
+def _init_node(b, node, parent_node, action, value, is_terminal, legal_row, prior_row, tree):
     """Write node ``node`` of tree ``b``: its scalars and its child rows (priors masked and normalised over legal moves)."""
+    legal = tree.legal
+    parent = tree.parent
+    action_from_parent = tree.action_from_parent
+    terminal = tree.terminal
+    raw_value = tree.raw_value
+    node_visits = tree.node_visits
+    node_value_sum = tree.node_value_sum
+    node_value_sq_sum = tree.node_value_sq_sum
+    node_virtual = tree.node_virtual
+    children_index = tree.children_index
+    children_visits = tree.children_visits
+    children_value_sum = tree.children_value_sum
+    children_virtual = tree.children_virtual
+    children_prior = tree.children_prior
     num_actions = legal.shape[2]
     parent[b, node] = parent_node
     action_from_parent[b, node] = action
@@ -359,26 +350,22 @@ def _init_node(
             children_prior[b, node, a] = children_prior[b, node, a] / total if total > 0.0 else 1.0 / count
 
 
-@njit(cache=True)
-def _backup(
-    b,
-    node,
-    value,
-    parent,
-    action_from_parent,
-    node_visits,
-    node_value_sum,
-    node_value_sq_sum,
-    node_virtual,
-    children_visits,
-    children_value_sum,
-    children_virtual,
-):
+@njit(cache=True, inline="always")
+def _backup(b, node, value, tree):
     """Add one visit of ``value`` (for the player to move at ``node``) to the node and every edge above it, flipping sign per ply and removing the virtual visits.
 
     ``node_value_sq_sum`` gains value**2 on every node of the path (the square needs no sign flip):
     with the visits and the value sum it gives each node's value variance, for the LCB.
     """
+    node_visits = tree.node_visits
+    node_value_sum = tree.node_value_sum
+    node_value_sq_sum = tree.node_value_sq_sum
+    parent = tree.parent
+    action_from_parent = tree.action_from_parent
+    children_visits = tree.children_visits
+    children_value_sum = tree.children_value_sum
+    children_virtual = tree.children_virtual
+    node_virtual = tree.node_virtual
     square = value * value
     node_visits[b, node] += 1
     node_value_sum[b, node] += value
@@ -400,41 +387,26 @@ def _backup(
 
 
 @njit(cache=True)
-def expand_and_backup(
-    num_leaves,
-    leaf_tree,
-    leaf_node,
-    leaf_action,
-    leaf_slot,
-    eval_priors,
-    eval_values,
-    eval_legal,
-    eval_terminal,
-    eval_terminal_value,
-    node_count,
-    parent,
-    action_from_parent,
-    terminal,
-    raw_value,
-    node_visits,
-    node_value_sum,
-    node_value_sq_sum,
-    node_virtual,
-    children_index,
-    legal,
-    children_prior,
-    children_visits,
-    children_value_sum,
-    children_virtual,
-):
+def expand_and_backup(num_leaves, leaves, evals, tree):
     """Create the node of every NEW leaf (in leaf order) and back up every leaf's value to its root.
 
-    A terminal NEW leaf is valued by ``eval_terminal_value`` (the game result), never by the
+    A terminal NEW leaf is valued by ``evals.terminal_value`` (the game result), never by the
     evaluator. Leaves are processed one by one in the order selected, so the tree after this
     call equals the tree that sequential search would build from the same leaves.
-    eval_priors float32[E,A], eval_values float32[E], eval_legal bool[E,A], eval_terminal bool[E],
-    eval_terminal_value float32[E] indexed by leaf_slot; other arrays as in select_leaves/_init_node.
+    ``evals`` (mcts._arrays.LeafEvaluations) is indexed by ``leaves.slot``.
     """
+    node_count = tree.node_count
+    children_index = tree.children_index
+    raw_value = tree.raw_value
+    leaf_tree = leaves.tree
+    leaf_slot = leaves.slot
+    leaf_node = leaves.node
+    leaf_action = leaves.action
+    eval_terminal = evals.terminal
+    eval_terminal_value = evals.terminal_value
+    eval_values = evals.values
+    eval_legal = evals.legal
+    eval_priors = evals.priors
     for k in range(num_leaves):
         b = leaf_tree[k]
         slot = leaf_slot[k]
@@ -445,107 +417,30 @@ def expand_and_backup(
             node_count[b] += 1
             is_terminal = eval_terminal[slot]
             value = eval_terminal_value[slot] if is_terminal else eval_values[slot]
-            _init_node(
-                b,
-                node,
-                p,
-                a,
-                value,
-                is_terminal,
-                eval_legal[slot],
-                eval_priors[slot],
-                parent,
-                action_from_parent,
-                terminal,
-                raw_value,
-                node_visits,
-                node_value_sum,
-                node_value_sq_sum,
-                node_virtual,
-                children_index,
-                legal,
-                children_prior,
-                children_visits,
-                children_value_sum,
-                children_virtual,
-            )
+            _init_node(b, node, p, a, value, is_terminal, eval_legal[slot], eval_priors[slot], tree)
             children_index[b, p, a] = node
         else:
             node = leaf_node[k]
             value = raw_value[b, node]
-        _backup(
-            b,
-            node,
-            value,
-            parent,
-            action_from_parent,
-            node_visits,
-            node_value_sum,
-            node_value_sq_sum,
-            node_virtual,
-            children_visits,
-            children_value_sum,
-            children_virtual,
-        )
+        _backup(b, node, value, tree)
 
 
 @njit(cache=True)
-def expand_roots(
-    trees,
-    priors,
-    values,
-    root_legal,
-    root_terminal,
-    root_terminal_value,
-    node_count,
-    parent,
-    action_from_parent,
-    terminal,
-    raw_value,
-    node_visits,
-    node_value_sum,
-    node_value_sq_sum,
-    node_virtual,
-    children_index,
-    legal,
-    children_prior,
-    children_visits,
-    children_value_sum,
-    children_virtual,
-):
+def expand_roots(trees, priors, values, root_legal, root_terminal, root_terminal_value, tree):
     """Create the root (node 0, one visit) of each tree in ``trees`` (int32[R]).
 
     priors float32[R,A] and values float32[R] belong to ``trees`` in order (rows of terminal roots are
     ignored); root_legal bool[B,A], root_terminal bool[B], root_terminal_value float32[B] cover all B trees.
     """
+    node_count = tree.node_count
+    node_visits = tree.node_visits
+    node_value_sum = tree.node_value_sum
+    node_value_sq_sum = tree.node_value_sq_sum
     for r in range(trees.shape[0]):
         b = trees[r]
         is_terminal = root_terminal[b]
         value = root_terminal_value[b] if is_terminal else values[r]
-        _init_node(
-            b,
-            ROOT,
-            NO_PARENT,
-            NO_ACTION,
-            value,
-            is_terminal,
-            root_legal[b],
-            priors[r],
-            parent,
-            action_from_parent,
-            terminal,
-            raw_value,
-            node_visits,
-            node_value_sum,
-            node_value_sq_sum,
-            node_virtual,
-            children_index,
-            legal,
-            children_prior,
-            children_visits,
-            children_value_sum,
-            children_virtual,
-        )
+        _init_node(b, ROOT, NO_PARENT, NO_ACTION, value, is_terminal, root_legal[b], priors[r], tree)
         node_count[b] = 1
         node_visits[b, ROOT] = 1
         node_value_sum[b, ROOT] = value
@@ -553,32 +448,28 @@ def expand_roots(
 
 
 @njit(cache=True)
-def keep_subtree(
-    b,
-    new_root,
-    new_index,
-    node_count,
-    parent,
-    action_from_parent,
-    terminal,
-    raw_value,
-    node_visits,
-    node_value_sum,
-    node_value_sq_sum,
-    node_virtual,
-    children_index,
-    legal,
-    children_prior,
-    children_visits,
-    children_value_sum,
-    children_virtual,
-):
+def keep_subtree(b, new_root, new_index, tree):
     """Make node ``new_root`` of tree ``b`` the root, keeping its subtree renumbered 0..K-1 in creation order.
 
     Works in place: a parent is always created before its children, so kept nodes only move to
     lower indices and one forward pass both marks and copies. new_index: int32[M] scratch.
     Returns the number of kept nodes K (also stored in node_count[b]).
     """
+    node_count = tree.node_count
+    parent = tree.parent
+    action_from_parent = tree.action_from_parent
+    terminal = tree.terminal
+    raw_value = tree.raw_value
+    node_visits = tree.node_visits
+    node_value_sum = tree.node_value_sum
+    node_value_sq_sum = tree.node_value_sq_sum
+    node_virtual = tree.node_virtual
+    legal = tree.legal
+    children_index = tree.children_index
+    children_prior = tree.children_prior
+    children_visits = tree.children_visits
+    children_value_sum = tree.children_value_sum
+    children_virtual = tree.children_virtual
     count = node_count[b]
     for n in range(count):
         new_index[n] = -1
@@ -616,8 +507,11 @@ def keep_subtree(
 
 
 @njit(cache=True)
-def principal_variations(node_count, children_index, children_visits, out, out_length):
+def principal_variations(tree, out, out_length):
     """Most-visited line from each root (first action on ties) into out int32[B, D] (padded NO_ACTION), lengths into out_length int32[B]."""
+    node_count = tree.node_count
+    children_visits = tree.children_visits
+    children_index = tree.children_index
     for b in range(node_count.shape[0]):
         length = 0
         node = ROOT
@@ -641,14 +535,17 @@ def principal_variations(node_count, children_index, children_visits, out, out_l
 
 
 @njit(cache=True)
-def move_variations(node_count, children_index, children_visits, trees, actions, out, out_visits, out_length):
-    """The line that starts with root move ``actions[k]`` of tree ``trees[k]`` and then follows the most visits (first on ties).
+def move_variations(tree, request_tree, actions, out, out_visits, out_length):
+    """The line that starts with root move ``actions[k]`` of tree ``request_tree[k]`` and then follows the most visits (first on ties).
 
     One row per request k: out int32[K, D] (padded NO_ACTION), out_visits int32[K, D] (N of each edge taken),
-    out_length int32[K] (0 when the move has no visits). trees/actions int32[K]; tree arrays as in mcts.tree.
+    out_length int32[K] (0 when the move has no visits). request_tree/actions int32[K].
     """
-    for k in range(trees.shape[0]):
-        b = trees[k]
+    node_count = tree.node_count
+    children_visits = tree.children_visits
+    children_index = tree.children_index
+    for k in range(request_tree.shape[0]):
+        b = request_tree[k]
         a = actions[k]
         length = 0
         node = ROOT

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from mcts import _gumbel_kernels, _kernels
+from mcts._arrays import GumbelRoots, LeafBatch, LeafEvaluations
 from mcts.interface import Evaluator, SearchGame
 from mcts.params import SearchParams
 from mcts.tree import NO_ACTION, ROOT, UNVISITED, Tree
@@ -174,18 +175,23 @@ class BatchedSearch:
         self._constants[_kernels.GUMBEL_C_SCALE] = params.gumbel_c_scale
         self._gumbel = params.root == "gumbel"
         # Gumbel root: g + logits of the sampled actions, the visit schedule and the visits each search started from
-        self._root_scores = np.full((batch_size, num_actions if self._gumbel else 1), _gumbel_kernels.NOT_CONSIDERED)
-        self._considered_visits = np.zeros((batch_size, params.simulations if self._gumbel else 1), np.int32)
-        self._start_visits = np.zeros(batch_size, np.int32)
+        self._gumbel_roots = GumbelRoots(
+            enabled=self._gumbel,
+            root_scores=np.full((batch_size, num_actions if self._gumbel else 1), _gumbel_kernels.NOT_CONSIDERED),
+            considered_visits=np.zeros((batch_size, params.simulations if self._gumbel else 1), np.int32),
+            start_visits=np.zeros(batch_size, np.int32),
+        )
         leaves = batch_size * (max_leaves_per_step or params.leaves_per_step)
         depth = self.tree.capacity  # a path is never longer than the number of nodes
-        self._leaf_tree = np.zeros(leaves, np.int32)
-        self._leaf_node = np.zeros(leaves, np.int32)
-        self._leaf_action = np.zeros(leaves, np.int32)
-        self._leaf_slot = np.zeros(leaves, np.int32)
-        self._eval_root = np.zeros(leaves, np.int32)
-        self._eval_paths = np.zeros((leaves, depth), np.int32)
-        self._eval_length = np.zeros(leaves, np.int32)
+        self._leaves = LeafBatch(
+            tree=np.zeros(leaves, np.int32),
+            node=np.zeros(leaves, np.int32),
+            action=np.zeros(leaves, np.int32),
+            slot=np.zeros(leaves, np.int32),
+            eval_root=np.zeros(leaves, np.int32),
+            eval_paths=np.zeros((leaves, depth), np.int32),
+            eval_length=np.zeros(leaves, np.int32),
+        )
         self._move_filter: MoveFilter | None = None  # of the run in progress
         self.steps = 0  # search steps run so far (for profiling)
         # Seconds spent in each of the four calls of a step and in whole steps (for profiling; reset freely).
@@ -237,9 +243,9 @@ class BatchedSearch:
             raise ValueError(f"simulations must be in 1..{self.params.simulations} (the tree capacity), got {target}")
         noise = np.broadcast_to(np.asarray(add_noise, np.bool_), (self.batch_size,))
         leaves = self.params.leaves_per_step if leaves_per_step is None else leaves_per_step
-        if not 1 <= leaves <= self._leaf_tree.shape[0] // self.batch_size:
+        if not 1 <= leaves <= self._leaves.tree.shape[0] // self.batch_size:
             raise ValueError(
-                f"leaves_per_step must be in 1..{self._leaf_tree.shape[0] // self.batch_size}, got {leaves}"
+                f"leaves_per_step must be in 1..{self._leaves.tree.shape[0] // self.batch_size}, got {leaves}"
             )
         if game.num_actions != self.num_actions:
             raise ValueError(f"game has {game.num_actions} actions, the search was built for {self.num_actions}")
@@ -261,22 +267,9 @@ class BatchedSearch:
             timing["select"] += t1 - t0
             if num_leaves == 0:
                 break
-            priors, values, legal, terminal, terminal_value = self._evaluate_new_leaves(game, evaluator, num_new)
+            evaluations = self._evaluate_new_leaves(game, evaluator, num_new)
             t2 = clock()
-            _kernels.expand_and_backup(
-                num_leaves,
-                self._leaf_tree,
-                self._leaf_node,
-                self._leaf_action,
-                self._leaf_slot,
-                priors,
-                values,
-                legal,
-                terminal,
-                terminal_value,
-                tree.node_count,
-                *tree.node_arrays(),
-            )
+            _kernels.expand_and_backup(num_leaves, self._leaves, evaluations, tree.arrays)
             t3 = clock()
             timing["expand"] += t3 - t2
             timing["step"] += t3 - t0
@@ -304,34 +297,8 @@ class BatchedSearch:
             tree.children_prior[b, ROOT, legal] = (weights / weights.sum()).astype(np.float32)
 
     def _select_leaves(self, targets: np.ndarray, leaves: int) -> tuple[int, int]:
-        tree = self.tree
         return _kernels.select_leaves(
-            targets,
-            leaves,
-            self._constants,
-            tree.node_count,
-            tree.children_index,
-            tree.legal,
-            tree.children_prior,
-            tree.children_visits,
-            tree.children_value_sum,
-            tree.children_virtual,
-            tree.node_visits,
-            tree.node_value_sum,
-            tree.node_virtual,
-            tree.terminal,
-            tree.raw_value,
-            self._leaf_tree,
-            self._leaf_node,
-            self._leaf_action,
-            self._leaf_slot,
-            self._eval_root,
-            self._eval_paths,
-            self._eval_length,
-            self._gumbel,
-            self._root_scores,
-            self._considered_visits,
-            self._start_visits,
+            targets, leaves, self._constants, self.tree.arrays, self._leaves, self._gumbel_roots
         )
 
     def _sample_gumbel_roots(self, noise: np.ndarray, targets: np.ndarray) -> None:
@@ -342,9 +309,9 @@ class BatchedSearch:
         """
         tree = self.tree
         m_max = self.params.gumbel_considered
-        self._start_visits[:] = tree.root_visits()
+        self._gumbel_roots.start_visits[:] = tree.root_visits()
         for b in range(self.batch_size):  # once per move, not per step
-            self._root_scores[b] = _gumbel_kernels.NOT_CONSIDERED
+            self._gumbel_roots.root_scores[b] = _gumbel_kernels.NOT_CONSIDERED
             if tree.node_count[b] == 0 or tree.terminal[b, ROOT] or targets[b] == 0:
                 continue
             legal = np.flatnonzero(tree.legal[b, ROOT])
@@ -355,14 +322,14 @@ class BatchedSearch:
                 logits = logits + self._rngs[b].gumbel(size=legal.size)
             m = min(m_max, legal.size)
             top = np.argsort(-logits, kind="stable")[:m]
-            self._root_scores[b, legal[top]] = logits[top]
-            _gumbel_kernels.considered_visit_sequence(m, int(targets[b]), self._considered_visits[b])
+            self._gumbel_roots.root_scores[b, legal[top]] = logits[top]
+            _gumbel_kernels.considered_visit_sequence(m, int(targets[b]), self._gumbel_roots.considered_visits[b])
 
-    def _evaluate_new_leaves(self, game: SearchGame, evaluator: Evaluator, num_new: int):
+    def _evaluate_new_leaves(self, game: SearchGame, evaluator: Evaluator, num_new: int) -> LeafEvaluations:
         num_actions = self.num_actions
         if num_new == 0:
             empty = np.zeros(0, np.float32)
-            return (
+            return LeafEvaluations(
                 np.zeros((0, num_actions), np.float32),
                 empty,
                 np.zeros((0, num_actions), np.bool_),
@@ -371,13 +338,13 @@ class BatchedSearch:
             )
         t0 = time.perf_counter()
         planes, legal, terminal, terminal_value = game.leaf_inputs(
-            self._eval_root[:num_new], self._eval_paths[:num_new], self._eval_length[:num_new]
+            self._leaves.eval_root[:num_new], self._leaves.eval_paths[:num_new], self._leaves.eval_length[:num_new]
         )
         t1 = time.perf_counter()
         self.timing["leaf_inputs"] += t1 - t0
         if self._move_filter is not None:
             legal = self._move_filter.apply(
-                np.asarray(legal, np.bool_), self._eval_root[:num_new], self._eval_length[:num_new]
+                np.asarray(legal, np.bool_), self._leaves.eval_root[:num_new], self._leaves.eval_length[:num_new]
             )
         terminal = np.asarray(terminal, np.bool_)
         if terminal.any():  # terminal leaves are valued by the game: do not spend network capacity on them
@@ -391,7 +358,7 @@ class BatchedSearch:
         else:
             priors, values = evaluator.evaluate(planes)
         self.timing["evaluate"] += time.perf_counter() - t1
-        return (
+        return LeafEvaluations(
             np.ascontiguousarray(priors, np.float32),
             np.ascontiguousarray(values, np.float32),
             np.ascontiguousarray(legal, np.bool_),
@@ -423,8 +390,7 @@ class BatchedSearch:
             np.ascontiguousarray(legal, np.bool_),
             terminal,
             np.ascontiguousarray(terminal_value, np.float32),
-            self.tree.node_count,
-            *self.tree.node_arrays(),
+            self.tree.arrays,
         )
 
     def _add_root_noise(self, noisy: np.ndarray) -> None:
@@ -465,20 +431,14 @@ class BatchedSearch:
         q_lcb = value_lcb(visits, tree.children_value_sum[:, ROOT, :], np.where(child != UNVISITED, child_sq, 0.0))
         pv = np.empty((self.batch_size, min(tree.capacity, 64)), np.int32)
         pv_length = np.zeros(self.batch_size, np.int32)
-        _kernels.principal_variations(tree.node_count, tree.children_index, tree.children_visits, pv, pv_length)
+        _kernels.principal_variations(tree.arrays, pv, pv_length)
         improved = chosen = None
         if self._gumbel:
             improved = np.zeros((self.batch_size, self.num_actions), np.float32)
             chosen = np.zeros(self.batch_size, np.int32)
             _gumbel_kernels.root_outputs(
-                tree.node_count,
-                tree.terminal,
-                tree.raw_value,
-                tree.legal,
-                tree.children_prior,
-                tree.children_visits,
-                tree.children_value_sum,
-                self._root_scores,
+                tree.arrays,
+                self._gumbel_roots.root_scores,
                 self.params.gumbel_c_visit,
                 self.params.gumbel_c_scale,
                 improved,
@@ -511,14 +471,5 @@ class BatchedSearch:
         moves = np.empty((trees.size, max_length), np.int32)
         visits = np.empty((trees.size, max_length), np.int32)
         length = np.empty(trees.size, np.int32)
-        _kernels.move_variations(
-            self.tree.node_count,
-            self.tree.children_index,
-            self.tree.children_visits,
-            trees,
-            actions,
-            moves,
-            visits,
-            length,
-        )
+        _kernels.move_variations(self.tree.arrays, trees, actions, moves, visits, length)
         return moves, visits, length

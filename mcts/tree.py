@@ -18,10 +18,12 @@ the rows of illegal moves, but the dense rows keep selection a straight scan and
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
 from mcts import _kernels
+from mcts._arrays import TreeArrays
 from mcts._kernels import NO_ACTION, NO_PARENT, ROOT, UNVISITED
 
 __all__ = ["Tree", "UNVISITED", "NO_PARENT", "NO_ACTION", "ROOT"]
@@ -89,24 +91,10 @@ class Tree:
     def nbytes(self) -> int:
         return sum(getattr(self, name).nbytes for name in self.__dataclass_fields__)
 
-    def node_arrays(self) -> tuple[np.ndarray, ...]:
-        """The arrays in the order the kernels take them after node_count (parent ... children_virtual)."""
-        return (
-            self.parent,
-            self.action_from_parent,
-            self.terminal,
-            self.raw_value,
-            self.node_visits,
-            self.node_value_sum,
-            self.node_value_sq_sum,
-            self.node_virtual,
-            self.children_index,
-            self.legal,
-            self.children_prior,
-            self.children_visits,
-            self.children_value_sum,
-            self.children_virtual,
-        )
+    @cached_property
+    def arrays(self) -> TreeArrays:
+        """The arrays as the one ``tree`` argument of the kernels (built once: the kernels modify them in place)."""
+        return TreeArrays(*(getattr(self, name) for name in TreeArrays._fields))
 
     def reset(self, trees: np.ndarray | None = None) -> None:
         """Empty the given trees (all if None); their roots will be expanded by the next search."""
@@ -125,7 +113,7 @@ class Tree:
             self.node_count[tree] = 0
             return False
         scratch = np.empty(self.capacity, np.int32)
-        _kernels.keep_subtree(tree, child, scratch, self.node_count, *self.node_arrays())
+        _kernels.keep_subtree(tree, child, scratch, self.arrays)
         return True
 
     def root_visits(self) -> np.ndarray:

@@ -12,6 +12,8 @@ meta). Two additions:
 
 from __future__ import annotations
 
+from collections import namedtuple
+
 import numpy as np
 from numba import njit
 
@@ -32,6 +34,27 @@ from games.go._kernels import (
     area_owner,
     play_stone,
 )
+
+# The B root positions a search replays paths from (games.go.search.GoSearchBatch builds them; see replay_leaves).
+RootBoards = namedtuple(
+    "RootBoards",
+    (
+        "color",
+        "chain",
+        "empties",
+        "meta",
+        "to_move",
+        "passes",
+        "moves",
+        "history",
+        "num_history",
+        "hashes",
+        "num_hashes",
+        "hash_filter",
+    ),
+)
+# What replay_leaves writes for each leaf.
+LeafInputs = namedtuple("LeafInputs", ("planes", "legal", "terminal", "value"))
 
 FILTER_BITS = 8192
 FILTER_WORDS = FILTER_BITS // 64
@@ -248,48 +271,38 @@ def _write_planes(N, k, ring, root_hist, n_root_hist, to_move, out):
 
 
 @njit(cache=True)
-def replay_leaves(
-    N,
-    root_index,
-    paths,
-    path_length,
-    r_color,
-    r_chain,
-    r_empties,
-    r_meta,
-    r_to_move,
-    r_passes,
-    r_moves,
-    r_hist,
-    r_nhist,
-    r_hashes,
-    r_nhash,
-    r_filter,
-    superko,
-    komi,
-    max_moves,
-    zobrist,
-    out_planes,
-    out_legal,
-    out_terminal,
-    out_value,
-    no_pass_before=0,
-):
+def replay_leaves(N, root_index, paths, path_length, roots, superko, komi, max_moves, no_pass_before, zobrist, out):
     """Replay ``paths[l, :path_length[l]]`` from root ``root_index[l]`` for every leaf l in one call.
 
-    Roots (B of them): r_color int8[B,P], r_chain int32[B,4,P], r_empties int32[B,2,P], r_meta int64[B,8],
-    r_to_move int8[B], r_passes int32[B] (consecutive passes), r_moves int32[B] (moves played),
-    r_hist int8[B,8,N*N] (r_hist[b,7] = current stones, r_hist[b,6] the position before, ...; the last
-    r_nhist[b] entries are valid), r_hashes int64[B,H] (sorted hashes of every earlier position, incl. the
-    current one; r_nhash[b] valid), r_filter int64[B,FILTER_WORDS] (hash_filters of r_hashes).
-    Outputs: out_planes float32[L,17,N*N], out_legal bool[L,N*N+1], out_terminal bool[L], out_value float32[L]
+    Roots: ``roots`` (RootBoards, B of them): color int8[B,P], chain int32[B,4,P], empties int32[B,2,P],
+    meta int64[B,8], to_move int8[B], passes int32[B] (consecutive passes), moves int32[B] (moves played),
+    history int8[B,8,N*N] (history[b,7] = current stones, history[b,6] the position before, ...; the last
+    num_history[b] entries are valid), hashes int64[B,H] (sorted hashes of every earlier position, incl. the
+    current one; num_hashes[b] valid), hash_filter int64[B,FILTER_WORDS] (hash_filters of hashes).
+    Outputs: ``out`` (LeafInputs): planes float32[L,17,N*N], legal bool[L,N*N+1], terminal bool[L], value float32[L]
     (result for the side to move; meaningful where terminal).
     Terminal = two consecutive passes or ``max_moves`` moves played.
     Pass is masked out while fewer than ``no_pass_before`` moves were played and a legal move that
     does not fill the mover's own eye exists (self-play plays games out; 0 = pass always legal).
     """
+    root_color = roots.color
+    root_hash_filter = roots.hash_filter
+    root_to_move = roots.to_move
+    root_passes = roots.passes
+    root_moves = roots.moves
+    root_chain = roots.chain
+    root_meta = roots.meta
+    root_empties = roots.empties
+    root_history = roots.history
+    root_num_history = roots.num_history
+    root_hashes = roots.hashes
+    root_num_hashes = roots.num_hashes
+    out_planes = out.planes
+    out_legal = out.legal
+    out_terminal = out.terminal
+    out_value = out.value
     L = root_index.shape[0]
-    P = r_color.shape[1]
+    P = root_color.shape[1]
     D = paths.shape[1]
     color = np.empty(P, np.int8)
     chain = np.empty((4, P), np.int32)
@@ -297,24 +310,24 @@ def replay_leaves(
     meta = np.empty(META_SIZE, np.int64)
     ring = np.empty((HISTORY, N * N), np.int8)
     path_hashes = np.empty(D + 1, np.int64)
-    bits = np.empty(r_filter.shape[1], np.int64)
+    bits = np.empty(root_hash_filter.shape[1], np.int64)
     owner = np.empty(N * N, np.int8)
     pass_move = N * N
     for l in range(L):
         b = root_index[l]
-        c = r_to_move[b]
-        passes = r_passes[b]
-        moves = r_moves[b]
+        c = root_to_move[b]
+        passes = root_passes[b]
+        moves = root_moves[b]
         k = path_length[l]
         if k == 0:  # the root itself: read its arrays in place
-            lcolor = r_color[b]
-            lchain = r_chain[b]
-            lmeta = r_meta[b]
+            lcolor = root_color[b]
+            lchain = root_chain[b]
+            lmeta = root_meta[b]
         else:
-            _copy1(r_color[b], color)
-            _copy2(r_chain[b], chain)
-            _copy2(r_empties[b], empties)
-            _copy1(r_meta[b], meta)
+            _copy1(root_color[b], color)
+            _copy2(root_chain[b], chain)
+            _copy2(root_empties[b], empties)
+            _copy1(root_meta[b], meta)
             lcolor = color
             lchain = chain
             lmeta = meta
@@ -331,13 +344,25 @@ def replay_leaves(
                 if i + 1 > k - HISTORY:
                     _extract_stones(N, color, ring[(i + 1) % HISTORY])
                 path_hashes[i] = meta[HASH]
-        _write_planes(N, k, ring, r_hist[b], r_nhist[b], c, out_planes[l])
+        _write_planes(N, k, ring, root_history[b], root_num_history[b], c, out_planes[l])
         if superko:
-            _copy1(r_filter[b], bits)
+            _copy1(root_hash_filter[b], bits)
             for i in range(k):
                 _filter_add(path_hashes[i], bits)
         leaf_legal_mask(
-            N, c, lcolor, lchain, lmeta, zobrist, superko, bits, r_hashes[b], r_nhash[b], path_hashes, k, out_legal[l]
+            N,
+            c,
+            lcolor,
+            lchain,
+            lmeta,
+            zobrist,
+            superko,
+            bits,
+            root_hashes[b],
+            root_num_hashes[b],
+            path_hashes,
+            k,
+            out_legal[l],
         )
         if moves < no_pass_before and out_legal[l, pass_move]:
             for a in range(pass_move):

@@ -55,6 +55,7 @@ class GoSearchBatch:
             self.num_hashes[b] = len(g._sorted_hashes)
         self.hash_filter = np.empty((B, R.FILTER_WORDS), np.int64)  # [B, W] Bloom filter of hashes (superko)
         R.hash_filters(self.hashes, self.num_hashes, self.hash_filter)
+        self.roots = R.RootBoards(*(getattr(self, name) for name in R.RootBoards._fields))  # the kernel's view
 
     def __len__(self) -> int:
         return len(self.to_move)
@@ -88,27 +89,13 @@ class GoSearchBatch:
             root_index,
             paths,
             path_length,
-            self.color,
-            self.chain,
-            self.empties,
-            self.meta,
-            self.to_move,
-            self.passes,
-            self.moves,
-            self.history,
-            self.num_history,
-            self.hashes,
-            self.num_hashes,
-            self.hash_filter,
+            self.roots,
             self.rules.superko == "positional",
             float(self.rules.komi),
             self.rules.move_limit,
-            self.zobrist,
-            planes.reshape(L, K.NUM_PLANES, N * N),
-            legal,
-            terminal,
-            value,
             self.no_pass_before,
+            self.zobrist,
+            R.LeafInputs(planes.reshape(L, K.NUM_PLANES, N * N), legal, terminal, value),
         )
         return planes, legal, terminal, value
 

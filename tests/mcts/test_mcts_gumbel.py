@@ -109,13 +109,7 @@ def test_improved_policy_is_softmax_of_logits_plus_sigma_of_completed_q_on_a_han
     improved = np.zeros((1, 5), np.float32)
     chosen = np.zeros(1, np.int32)
     _gumbel_kernels.root_outputs(
-        tree.node_count,
-        tree.terminal,
-        tree.raw_value,
-        tree.legal,
-        tree.children_prior,
-        tree.children_visits,
-        tree.children_value_sum,
+        tree.arrays,
         scores,
         50.0,
         0.1,

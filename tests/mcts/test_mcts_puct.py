@@ -7,6 +7,7 @@ import pytest
 
 from games.tictactoe import RolloutEvaluator, TicTacToe, TicTacToeBatch
 from mcts import BatchedSearch, SearchParams, Tree, _kernels, visit_policy
+from mcts._arrays import LeafBatch
 
 
 def _constants(c_init=1.25, c_base=19652.0, fpu=0.25, fpu_root=0.1, virtual_loss=1.0):
@@ -113,20 +114,16 @@ def test_batched_leaves_give_the_tree_that_sequential_backups_of_the_same_leaves
     num_leaves, num_new = search._select_leaves(targets, 6)
     assert num_leaves >= 2 and tree.children_virtual.sum() > 0
     leaves = [
-        (int(search._leaf_tree[k]), int(search._leaf_node[k]), int(search._leaf_action[k]), int(search._leaf_slot[k]))
+        (
+            int(search._leaves.tree[k]),
+            int(search._leaves.node[k]),
+            int(search._leaves.action[k]),
+            int(search._leaves.slot[k]),
+        )
         for k in range(num_leaves)
     ]
     inputs = search._evaluate_new_leaves(game, evaluator, num_new)
-    _kernels.expand_and_backup(
-        num_leaves,
-        search._leaf_tree,
-        search._leaf_node,
-        search._leaf_action,
-        search._leaf_slot,
-        *inputs,
-        tree.node_count,
-        *tree.node_arrays(),
-    )
+    _kernels.expand_and_backup(num_leaves, search._leaves, inputs, tree.arrays)
     tree.check_consistency()  # includes: no virtual visit left anywhere
 
     # Sequential: the same leaves one at a time, each with only its own path in flight.
@@ -142,9 +139,8 @@ def test_batched_leaves_give_the_tree_that_sequential_backups_of_the_same_leaves
         def one(x):
             return np.array([x], np.int32)
 
-        _kernels.expand_and_backup(
-            1, one(b), one(node), one(action), one(slot), *inputs, seq.node_count, *seq.node_arrays()
-        )
+        single = LeafBatch(one(b), one(node), one(action), one(slot), *search._leaves[4:])
+        _kernels.expand_and_backup(1, single, inputs, seq.arrays)
     for name in tree.__dataclass_fields__:
         a, s = getattr(tree, name), getattr(seq, name)
         if a.ndim >= 2:  # compare only the rows in use
