@@ -41,7 +41,8 @@ LeafBatch = namedtuple("LeafBatch", ("tree", "node", "action", "slot", "eval_roo
 # legal bool[E, A], terminal bool[E], terminal_value float32[E] (the game result where terminal).
 LeafEvaluations = namedtuple("LeafEvaluations", ("priors", "values", "legal", "terminal", "terminal_value"))
 
-# The Gumbel root's state (mcts._gumbel_kernels): enabled bool; root_scores float64[B, A] (g + logits of the
-# sampled actions, NOT_CONSIDERED elsewhere); considered_visits int32[B, S] (the sequential-halving schedule);
-# start_visits int32[B] (root visits when this search began).
-GumbelRoots = namedtuple("GumbelRoots", ("enabled", "root_scores", "considered_visits", "start_visits"))
+# How each root chooses its action besides PUCT. The Gumbel root (mcts._gumbel_kernels): gumbel bool;
+# root_scores float64[B, A] (g + logits of the sampled actions, NOT_CONSIDERED elsewhere); considered_visits
+# int32[B, S] (the sequential-halving schedule); start_visits int32[B] (root visits when this search began).
+# KataGo's forced playouts: forced bool[B], the roots (PUCT, noised) where they apply.
+RootRules = namedtuple("RootRules", ("gumbel", "root_scores", "considered_visits", "start_visits", "forced"))

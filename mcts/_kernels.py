@@ -29,7 +29,8 @@ FPU_ROOT_REDUCTION = 3
 VIRTUAL_LOSS = 4
 GUMBEL_C_VISIT = 5  # sigma's c_visit (Gumbel root only)
 GUMBEL_C_SCALE = 6  # sigma's c_scale (Gumbel root only)
-NUM_CONSTANTS = 7
+FORCED_PLAYOUTS_K = 7  # KataGo's k of forced playouts at the root (0 = off)
+NUM_CONSTANTS = 8
 
 
 @njit(cache=True, inline="always")
@@ -164,7 +165,29 @@ def _revert_virtual(b, path, depth, tree):
 
 
 @njit(cache=True)
-def select_leaves(target_visits, leaves_per_tree, constants, tree, leaves, gumbel):
+def _forced_child(b, k, tree):
+    """The first legal root child with fewer visits (in flight included) than sqrt(k * P * root visits), NO_ACTION if none."""
+    legal = tree.legal
+    children_prior = tree.children_prior
+    children_visits = tree.children_visits
+    children_virtual = tree.children_virtual
+    children_index = tree.children_index
+    total = tree.node_visits[b, ROOT] - 1
+    if total <= 0:
+        return NO_ACTION
+    for a in range(legal.shape[2]):
+        if not legal[b, ROOT, a]:
+            continue
+        in_flight = children_virtual[b, ROOT, a]
+        if children_index[b, ROOT, a] == UNVISITED and in_flight > 0:
+            continue  # its first visit is on its way: forcing it again would collide
+        if children_visits[b, ROOT, a] + in_flight < np.sqrt(k * children_prior[b, ROOT, a] * total):
+            return a
+    return NO_ACTION
+
+
+@njit(cache=True)
+def select_leaves(target_visits, leaves_per_tree, constants, tree, leaves, root_rules):
     """Select up to ``leaves_per_tree`` leaves in each of the B trees, adding virtual loss on their paths.
 
     A tree takes part when its root exists, is not terminal and has fewer root visits than
@@ -179,10 +202,13 @@ def select_leaves(target_visits, leaves_per_tree, constants, tree, leaves, gumbe
     Outputs in ``leaves`` (mcts._arrays.LeafBatch, K = B * leaves_per_tree rows): node = parent of a NEW
     leaf or the revisited node; action = edge of a NEW leaf; slot = row in the eval arrays, -1 for a
     revisit. Returns (num_leaves, num_new).
-    Gumbel root (``gumbel.enabled``, mcts._arrays.GumbelRoots): the root's action is not PUCT's but sequential halving's
+    Roots (``root_rules``, mcts._arrays.RootRules). Gumbel root (``root_rules.gumbel``): the root's action is not PUCT's but sequential halving's
     (mcts._gumbel_kernels.select_root_action): simulation k of tree b (k = root visits + in-flight
     - start_visits[b]) takes among the considered actions (root_scores float64[B,A] = g + logits,
     -inf outside the sample) one whose visits equal considered_visits[b, k] (int32[B,S]). Below the root: PUCT.
+    Forced playouts (KataGo, Wu 2019 section 3.1; ``root_rules.forced[b]`` and constants[FORCED_PLAYOUTS_K] = k > 0):
+    at the root, the first legal child with fewer than sqrt(k * P * root visits) visits (in flight included) is
+    taken before PUCT is asked; a child whose first visit is in flight is not forced again in the same step.
     """
     node_count = tree.node_count
     legal = tree.legal
@@ -203,10 +229,12 @@ def select_leaves(target_visits, leaves_per_tree, constants, tree, leaves, gumbe
     leaf_slot = leaves.slot
     leaf_eval_root = leaves.eval_root
     leaf_eval_length = leaves.eval_length
-    gumbel_considered_visits = gumbel.considered_visits
-    gumbel_enabled = gumbel.enabled
-    gumbel_start_visits = gumbel.start_visits
-    gumbel_root_scores = gumbel.root_scores
+    gumbel_considered_visits = root_rules.considered_visits
+    gumbel = root_rules.gumbel
+    gumbel_start_visits = root_rules.start_visits
+    gumbel_root_scores = root_rules.root_scores
+    forced_roots = root_rules.forced
+    forced_k = constants[FORCED_PLAYOUTS_K]
     num_trees = node_count.shape[0]
     num_actions = legal.shape[2]
     sigma = np.empty(num_actions, np.float64)
@@ -229,7 +257,8 @@ def select_leaves(target_visits, leaves_per_tree, constants, tree, leaves, gumbe
             while True:
                 if terminal[b, node]:
                     break
-                if gumbel_enabled and node == ROOT:
+                a = _forced_child(b, forced_k, tree) if node == ROOT and forced_roots[b] else NO_ACTION
+                if a == NO_ACTION and gumbel and node == ROOT:
                     k = min(
                         max(node_visits[b, ROOT] - 1 + node_virtual[b, ROOT] - gumbel_start_visits[b], 0),
                         last_k,
@@ -247,7 +276,7 @@ def select_leaves(target_visits, leaves_per_tree, constants, tree, leaves, gumbe
                         constants[GUMBEL_C_SCALE],
                         sigma,
                     )
-                else:
+                elif a == NO_ACTION:
                     a = select_child(
                         b,
                         node,

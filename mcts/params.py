@@ -60,6 +60,12 @@ class SearchParams:
         default=0.1,
         metadata={"doc": "gumbel root: c_scale of sigma, on Q rescaled to [0, 1] (mctx's value_scale: 0.1)"},
     )
+    forced_playouts_k: float = field(
+        default=0.0,
+        metadata={
+            "doc": "KataGo's forced playouts at noised PUCT roots (self-play): a child with fewer than sqrt(k * P * total visits) visits is searched first, and the policy target prunes those visits again (KataGo: 2; 0 = off)"
+        },
+    )
     reuse_tree: bool = field(
         default=False,
         metadata={"doc": "keep the subtree of the played move for the next search (noise re-applied at the new root)"},
@@ -90,5 +96,7 @@ class SearchParams:
             raise ValueError(
                 "reuse_tree must be false with root = gumbel (each move's sequential halving starts from a fresh root)"
             )
+        if self.forced_playouts_k < 0:
+            raise ValueError(f"forced_playouts_k must be >= 0 (0 = off), got {self.forced_playouts_k}")
         if self.dirichlet_alpha < 0:
             raise ValueError(f"dirichlet_alpha must be >= 0 (0 = scaled), got {self.dirichlet_alpha}")

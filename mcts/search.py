@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from mcts import _gumbel_kernels, _kernels
-from mcts._arrays import GumbelRoots, LeafBatch, LeafEvaluations
+from mcts._arrays import LeafBatch, LeafEvaluations, RootRules
 from mcts.interface import Evaluator, SearchGame
 from mcts.params import SearchParams
 from mcts.tree import NO_ACTION, ROOT, UNVISITED, Tree
@@ -37,6 +37,9 @@ class SearchResult:
     # action sequential halving ends on, the move to play (NO_ACTION for an empty or terminal root).
     improved_policy: np.ndarray | None = None  # float32[B, A]
     chosen_action: np.ndarray | None = None  # int32[B]
+    # Forced playouts on (search.forced_playouts_k > 0, PUCT root): the visits with the forced ones pruned again
+    # (KataGo's policy target, see BatchedSearch.pruned_visits); equal to ``visits`` at roots without noise.
+    target_visits: np.ndarray | None = None  # float32[B, A]
 
     def policy(self, temperature: float) -> np.ndarray:
         """float32[B, A]: the visit policy N^(1/T) normalised; T = 0 puts all mass on the most visited action."""
@@ -175,11 +178,13 @@ class BatchedSearch:
         self._constants[_kernels.GUMBEL_C_SCALE] = params.gumbel_c_scale
         self._gumbel = params.root == "gumbel"
         # Gumbel root: g + logits of the sampled actions, the visit schedule and the visits each search started from
-        self._gumbel_roots = GumbelRoots(
-            enabled=self._gumbel,
+        self._constants[_kernels.FORCED_PLAYOUTS_K] = params.forced_playouts_k
+        self._root_rules = RootRules(
+            gumbel=self._gumbel,
             root_scores=np.full((batch_size, num_actions if self._gumbel else 1), _gumbel_kernels.NOT_CONSIDERED),
             considered_visits=np.zeros((batch_size, params.simulations if self._gumbel else 1), np.int32),
             start_visits=np.zeros(batch_size, np.int32),
+            forced=np.zeros(batch_size, np.bool_),
         )
         leaves = batch_size * (max_leaves_per_step or params.leaves_per_step)
         depth = self.tree.capacity  # a path is never longer than the number of nodes
@@ -256,6 +261,7 @@ class BatchedSearch:
             self._sample_gumbel_roots(noise, targets)
         elif noise.any():
             self._add_root_noise(noise)
+        self._root_rules.forced[:] = noise & (self.params.forced_playouts_k > 0) & (not self._gumbel)  # self-play roots
         targets = targets.astype(np.int32)
         tree = self.tree
         timing = self.timing
@@ -298,7 +304,7 @@ class BatchedSearch:
 
     def _select_leaves(self, targets: np.ndarray, leaves: int) -> tuple[int, int]:
         return _kernels.select_leaves(
-            targets, leaves, self._constants, self.tree.arrays, self._leaves, self._gumbel_roots
+            targets, leaves, self._constants, self.tree.arrays, self._leaves, self._root_rules
         )
 
     def _sample_gumbel_roots(self, noise: np.ndarray, targets: np.ndarray) -> None:
@@ -309,9 +315,9 @@ class BatchedSearch:
         """
         tree = self.tree
         m_max = self.params.gumbel_considered
-        self._gumbel_roots.start_visits[:] = tree.root_visits()
+        self._root_rules.start_visits[:] = tree.root_visits()
         for b in range(self.batch_size):  # once per move, not per step
-            self._gumbel_roots.root_scores[b] = _gumbel_kernels.NOT_CONSIDERED
+            self._root_rules.root_scores[b] = _gumbel_kernels.NOT_CONSIDERED
             if tree.node_count[b] == 0 or tree.terminal[b, ROOT] or targets[b] == 0:
                 continue
             legal = np.flatnonzero(tree.legal[b, ROOT])
@@ -322,8 +328,8 @@ class BatchedSearch:
                 logits = logits + self._rngs[b].gumbel(size=legal.size)
             m = min(m_max, legal.size)
             top = np.argsort(-logits, kind="stable")[:m]
-            self._gumbel_roots.root_scores[b, legal[top]] = logits[top]
-            _gumbel_kernels.considered_visit_sequence(m, int(targets[b]), self._gumbel_roots.considered_visits[b])
+            self._root_rules.root_scores[b, legal[top]] = logits[top]
+            _gumbel_kernels.considered_visit_sequence(m, int(targets[b]), self._root_rules.considered_visits[b])
 
     def _evaluate_new_leaves(self, game: SearchGame, evaluator: Evaluator, num_new: int) -> LeafEvaluations:
         num_actions = self.num_actions
@@ -438,7 +444,7 @@ class BatchedSearch:
             chosen = np.zeros(self.batch_size, np.int32)
             _gumbel_kernels.root_outputs(
                 tree.arrays,
-                self._gumbel_roots.root_scores,
+                self._root_rules.root_scores,
                 self.params.gumbel_c_visit,
                 self.params.gumbel_c_scale,
                 improved,
@@ -456,7 +462,40 @@ class BatchedSearch:
             q_lcb=np.where(has_root[:, None], q_lcb, np.nan).astype(np.float32),
             improved_policy=improved,
             chosen_action=chosen,
+            target_visits=self.pruned_visits(visits)
+            if self.params.forced_playouts_k > 0 and not self._gumbel
+            else None,
         )
+
+    def pruned_visits(self, visits: np.ndarray) -> np.ndarray:
+        """float32[B, A]: root visits with forced playouts taken off again where they were forced (KataGo's policy target pruning, Wu 2019 section 3.1).
+
+        At a forced root, c* is the most visited child. Every other child c loses up to its forced count
+        sqrt(k * P(c) * total visits), but only as long as its PUCT score with the fewer visits stays below
+        c*'s (so the visits PUCT would have given it anyway stay); a child reduced to one visit or less is
+        dropped. Other roots keep their visits.
+        """
+        tree, params = self.tree, self.params
+        out = visits.astype(np.float32)
+        for b in np.flatnonzero(self._root_rules.forced & (tree.node_count > 0)):  # once per root per move
+            n = visits[b].astype(np.float64)
+            total = n.sum()
+            if total == 0:
+                continue
+            best = int(np.argmax(n))
+            parent_n = float(tree.node_visits[b, ROOT])
+            explore = (np.log((1.0 + parent_n + params.c_base) / params.c_base) + params.c_init) * np.sqrt(parent_n)
+            prior = tree.children_prior[b, ROOT].astype(np.float64)
+            q = np.divide(tree.children_value_sum[b, ROOT], n, out=np.zeros(n.shape), where=n > 0)
+            best_score = q[best] + explore * prior[best] / (1.0 + n[best])
+            gap = best_score - q
+            # PUCT(c) with N' visits stays below c*'s while 1 + N' > explore * P / gap
+            floor = np.divide(explore * prior, gap, out=np.full(n.shape, np.inf), where=gap > 0) - 1.0
+            kept = np.minimum(n, np.maximum(n - np.sqrt(params.forced_playouts_k * prior * total), floor))
+            kept = np.where((kept < n) & (kept <= 1.0), 0.0, kept)
+            kept[best] = n[best]
+            out[b] = kept
+        return out
 
     def variations(
         self, trees: np.ndarray, actions: np.ndarray, max_length: int = 64

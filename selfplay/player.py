@@ -20,6 +20,7 @@ class SearchOutcome:
     legal: np.ndarray  # bool[B, A]  legal moves at the roots
     improved_policy: np.ndarray | None = None  # float32[B, A]  Gumbel root: the policy target (None with PUCT)
     chosen_action: np.ndarray | None = None  # int32[B]  Gumbel root: the move sequential halving chose
+    target_visits: np.ndarray | None = None  # float32[B, A]  forced playouts on: visits with them pruned (KataGo)
 
 
 class CountingEvaluator:
@@ -87,6 +88,7 @@ class BatchSearcher:
             legal=legal,
             improved_policy=result.improved_policy,
             chosen_action=result.chosen_action,
+            target_visits=result.target_visits,
         )
 
     def advance(self, actions: np.ndarray) -> None:

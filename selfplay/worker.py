@@ -126,7 +126,8 @@ class SelfPlayWorker:
         full = self.draw_full_searches()
         simulations = np.where(full, self.search_params.simulations, p.fast_simulations)
         outcome = self.searcher.search_games([s.game for s in self.slots], simulations=simulations, add_noise=full)
-        visits = outcome.visits
+        # KataGo: with forced playouts, both the policy target and the move drawn from it use the pruned visits
+        visits = outcome.visits if outcome.target_visits is None else outcome.target_visits
         if outcome.chosen_action is not None:
             actions = outcome.chosen_action
         else:
