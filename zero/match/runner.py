@@ -347,30 +347,31 @@ def _play_until_end(
     index: int, game: Any, clients: dict, rec: MatchGame, settings: MatchSettings, command: str
 ) -> int | None:
     """Ask for moves with ``command`` until two passes or the move cap; sets rec.reason and returns the winner on a forfeit."""
+    from games import opponent
     from games.go import BLACK, IllegalMoveError, from_gtp, to_gtp
 
     while not game.is_over:
         color = game.to_move
         label, client = clients[color]
-        other_label, other = clients[3 - color]
+        other_label, other = clients[opponent(color)]
         name = "b" if color == BLACK else "w"
         try:
             reply = client.ask(f"{command} {name}", settings.timeout).strip()
         except GtpClientError as exc:
             log.warning("game %d: %s", index, exc)
             rec.reason = "engine error"
-            return 3 - color
+            return opponent(color)
         if reply.lower() == "resign":
             rec.reason = "resignation"
             game.resign(color)
-            return 3 - color
+            return opponent(color)
         try:
             game.play(from_gtp(reply, settings.size), color)
         except (IllegalMoveError, ValueError) as exc:
             rec.illegal = f"{label} played {reply!r}: {exc}"
             rec.reason = "illegal move"
             log.warning("game %d: %s", index, rec.illegal)
-            return 3 - color
+            return opponent(color)
         ok, body = other.send(f"play {name} {to_gtp(game.moves[-1][1], settings.size)}")
         if not ok:
             # The opponent refuses a move the referee accepted: its rules differ from the match's (e.g. positional
