@@ -1,7 +1,8 @@
 """Game adapters: Go and tic-tac-toe behind the one small interface the worker and arena use; imports games (sgfmill only inside to_sgf), never torch or ray.
 
-Players are 0 (first: Black / X) and 1 (second: White / O). ``result`` and
-``final_ownership`` are from player 0's point of view.
+Players are games.players' numbers, the games' own: FIRST_PLAYER = 1 (Black / X) and
+SECOND_PLAYER = 2 (White / O). ``result``, ``final_ownership`` and ``final_margin`` are from
+the first player's point of view.
 """
 
 from __future__ import annotations
@@ -9,6 +10,8 @@ from __future__ import annotations
 from typing import Protocol
 
 import numpy as np
+
+from games import FIRST_PLAYER, SECOND_PLAYER
 
 
 class GameAdapter(Protocol):
@@ -21,13 +24,13 @@ class GameAdapter(Protocol):
     def search_batch(self, games: list, no_pass_before: int = 0): ...  # a SearchGame over the games' current positions
     def play(self, game, action: int) -> None: ...
     def is_over(self, game) -> bool: ...
-    def to_move(self, game) -> int: ...  # 0 or 1
-    def result(self, game) -> float: ...  # finished game: +1 player 0 won, -1 lost, 0 draw
-    def final_ownership(self, game) -> np.ndarray | None: ...  # int8[H, W] for player 0
+    def to_move(self, game) -> int: ...  # FIRST_PLAYER or SECOND_PLAYER
+    def result(self, game) -> float: ...  # finished game: +1 the first player won, -1 lost, 0 draw
+    def final_ownership(self, game) -> np.ndarray | None: ...  # int8[H, W] +1 where the first player owns
     def final_margin(
         self, game
-    ) -> float | None: ...  # finished game: area margin for player 0 (Go: Tromp-Taylor, komi included)
-    def resign(self, game, player: int) -> None: ...
+    ) -> float | None: ...  # finished game: the first player's area margin (Go: Tromp-Taylor, komi included)
+    def resign(self, game, player: int) -> None: ...  # ``player`` (FIRST_PLAYER or SECOND_PLAYER) resigns
     def to_sgf(self, game, names: tuple[str, str] = ("", "")) -> bytes | None: ...
     def baseline_evaluator(self, rollouts: int, seed: int): ...  # random-rollout evaluator
     def own_eye_moves(
@@ -66,9 +69,7 @@ class GoAdapter:
         return bool(game.is_over)
 
     def to_move(self, game) -> int:
-        from games.go import BLACK
-
-        return 0 if game.to_move == BLACK else 1
+        return int(game.to_move)  # BLACK is FIRST_PLAYER, WHITE is SECOND_PLAYER
 
     def result(self, game) -> float:
         from games.go import BLACK, WHITE
@@ -86,10 +87,8 @@ class GoAdapter:
         return game.own_eye_mask()
 
     def resign(self, game, player: int) -> None:
-        from games.go import BLACK, WHITE
-
         if not game.is_over:
-            game.resign(BLACK if player == 0 else WHITE)
+            game.resign(player)  # BLACK / WHITE are the player numbers
 
     def to_sgf(self, game, names: tuple[str, str] = ("", "")) -> bytes:
         from games.go import BLACK, WHITE, game_to_sgf
@@ -130,11 +129,11 @@ class TicTacToeAdapter:
         return bool(game.is_over())
 
     def to_move(self, game) -> int:
-        return 0 if game.to_move == 1 else 1  # X = 1 moves first
+        return int(game.to_move)  # X is FIRST_PLAYER, O is SECOND_PLAYER
 
     def result(self, game) -> float:
         winner = game.winner()
-        return 1.0 if winner == 1 else (-1.0 if winner == 2 else 0.0)
+        return 1.0 if winner == FIRST_PLAYER else (-1.0 if winner == SECOND_PLAYER else 0.0)
 
     def final_ownership(self, game) -> None:
         return None

@@ -99,7 +99,7 @@ def play_match(
                     adapter.play(game, int(action))
             searcher.advance(np.full(count, NO_ACTION, np.int32))  # the other player searches next: fresh trees
             move += 1
-        sign = 1.0 if half == 0 else -1.0  # A is player 0 in half 0
+        sign = 1.0 if half == 0 else -1.0  # A is the first player in half 0 (results are the first player's)
         results.extend(sign * adapter.result(g) for g in boards)
     results = np.asarray(results)
     return MatchResult(wins=int((results > 0).sum()), losses=int((results < 0).sum()), draws=int((results == 0).sum()))

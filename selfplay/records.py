@@ -1,9 +1,10 @@
-"""Self-play game records and their conversion to training samples; numpy only (no torch, ray or sgfmill).
+"""Self-play game records and their conversion to training samples; numpy and games.players only (no torch, ray or sgfmill).
 
 Perspective: ``result`` and ``final_ownership`` are from the FIRST player's point of
 view (Black in Go, X in tic-tac-toe); per-position samples flip them to the player to
 move there, as the training-sample contract requires (value and ownership for the
-side to move).
+side to move). Players are games.players' numbers: FIRST_PLAYER = 1, SECOND_PLAYER = 2,
+NO_PLAYER = 0 for nobody.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+
+from games import FIRST_PLAYER, NO_PLAYER, first_player_sign
 
 
 @dataclass
@@ -20,7 +23,7 @@ class GameRecord:
     planes: np.ndarray  # uint8[T, C, H, W]  input planes of each searched position (all features are 0/1)
     policy: np.ndarray  # float32[T, A]  the search's visit distribution (sums to 1)
     root_value: np.ndarray  # float32[T]  search value for the player to move
-    to_move: np.ndarray  # int8[T]  0 = first player (Black / X), 1 = second player
+    to_move: np.ndarray  # int8[T]  FIRST_PLAYER = 1 (Black / X) or SECOND_PLAYER = 2 (White / O)
     moves: np.ndarray  # int32[T]  action played from each position
     is_full_search: np.ndarray  # bool[T]  False for playout-cap "fast" moves (not training targets)
     result: float  # +1 first player won, -1 lost, 0 draw
@@ -30,7 +33,7 @@ class GameRecord:
     )
     resigned: bool = False  # the game ended by resignation
     resign_disabled: bool = False  # one of the games played out to measure false positives
-    would_have_resigned: int = -1  # player (0/1) who first fell below the threshold in a resign-disabled game, else -1
+    would_have_resigned: int = NO_PLAYER  # who first fell below the threshold in a resign-disabled game (1/2)
     model_version: int = 0
     sgf: bytes | None = None  # SGF text for a sampled fraction of Go games
     extra: dict = field(default_factory=dict)
@@ -46,10 +49,9 @@ class GameRecord:
     @property
     def resign_false_positive(self) -> bool:
         """In a resign-disabled game: the player who would have resigned went on to win (or draw)."""
-        if self.would_have_resigned < 0:
+        if self.would_have_resigned == NO_PLAYER:
             return False
-        sign = 1.0 if self.would_have_resigned == 0 else -1.0
-        return sign * self.result >= 0.0
+        return first_player_sign(self.would_have_resigned) * self.result >= 0.0
 
 
 @dataclass
@@ -82,7 +84,8 @@ def to_samples(records: list[GameRecord], with_ownership: bool) -> Samples | Non
         keep = record.is_full_search
         if not keep.any():
             continue
-        sign = np.where(record.to_move[keep] == 0, 1.0, -1.0).astype(np.float32)  # +1 where the first player moves
+        first = record.to_move[keep] == FIRST_PLAYER
+        sign = np.where(first, 1.0, -1.0).astype(np.float32)  # +1 where the first player moves
         planes.append(record.planes[keep])
         policy.append(record.policy[keep])
         value.append(sign * np.float32(record.result))

@@ -1,4 +1,4 @@
-"""AlphaGo Zero's resignation threshold, calibrated on played-out games; numpy only.
+"""AlphaGo Zero's resignation threshold, calibrated on played-out games; numpy and games.players only.
 
 In a game that was played out (resignation disabled), the eventual winner's lowest root
 value from move ``min_moves`` on is the threshold below which that winner would have
@@ -15,6 +15,8 @@ from __future__ import annotations
 from collections import deque
 
 import numpy as np
+
+from games import FIRST_PLAYER, SECOND_PLAYER
 
 OFF = -1.0
 
@@ -47,7 +49,7 @@ class ResignCalibrator:
             or record.model_version < self.min_version
         ):
             return
-        winner = 0 if record.result > 0 else 1
+        winner = FIRST_PLAYER if record.result > 0 else SECOND_PLAYER
         values = np.asarray(record.root_value)[self.min_moves :]
         mine = values[np.asarray(record.to_move)[self.min_moves :] == winner]
         self.winner_minima.append(float(mine.min()) if mine.size else 1.0)

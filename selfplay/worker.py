@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from games import FIRST_PLAYER, NO_PLAYER
 from mcts import NO_ACTION, choose_moves
 from selfplay.adapters import GameAdapter
 from selfplay.params import SelfPlayParams
@@ -43,7 +44,7 @@ class _Slot:
 
     game: object
     resign_disabled: bool
-    would_have_resigned: int = -1
+    would_have_resigned: int = NO_PLAYER
     planes: list = field(default_factory=list)
     policy: list = field(default_factory=list)
     root_value: list = field(default_factory=list)
@@ -156,7 +157,7 @@ class SelfPlayWorker:
                 and self.resign_threshold > -1.0
             ):
                 if slot.resign_disabled:
-                    if slot.would_have_resigned < 0:
+                    if slot.would_have_resigned == NO_PLAYER:
                         slot.would_have_resigned = player
                 else:
                     resigning = True
@@ -169,7 +170,7 @@ class SelfPlayWorker:
             self.adapter.play(slot.game, int(actions[i]))
             played[i] = actions[i]
             if self.adapter.is_over(slot.game):
-                finished.append(self._finish(i, resigned_by=-1))
+                finished.append(self._finish(i, resigned_by=NO_PLAYER))
                 played[i] = NO_ACTION  # a new game starts in this slot: its tree is reset
         self.searcher.advance(played)
         self.stats.move_steps += 1
@@ -196,10 +197,11 @@ class SelfPlayWorker:
         return bool(disabled)
 
     def _finish(self, index: int, resigned_by: int) -> GameRecord:
+        """The record of slot ``index``'s game, which ``resigned_by`` resigned (NO_PLAYER: it ended on the board)."""
         slot = self.slots[index]
         game = slot.game
-        if resigned_by >= 0:
-            result = -1.0 if resigned_by == 0 else 1.0
+        if resigned_by != NO_PLAYER:
+            result = -1.0 if resigned_by == FIRST_PLAYER else 1.0
             ownership = margin = None
             self.adapter.resign(game, resigned_by)
         else:
@@ -216,7 +218,7 @@ class SelfPlayWorker:
             result=result,
             final_ownership=ownership,
             final_margin=margin,
-            resigned=resigned_by >= 0,
+            resigned=resigned_by != NO_PLAYER,
             resign_disabled=slot.resign_disabled,
             would_have_resigned=slot.would_have_resigned,
             model_version=self.model_version,

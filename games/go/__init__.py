@@ -1,6 +1,6 @@
-"""Go rules for zero: a Numba board engine with a checked game layer; imports nothing outside games.go.
+"""Go rules for zero: a Numba board engine with a checked game layer; imports nothing outside games.go but games.players.
 
-Public API (colours BLACK=1, WHITE=2; points are flat indices ``a = y*N + x`` with y from the top,
+Public API (colours BLACK=1, WHITE=2: games.players' FIRST_PLAYER / SECOND_PLAYER, ``games.opponent(c)``; points are flat indices ``a = y*N + x`` with y from the top,
 pass = N*N, or GTP vertices like ``"D4"`` / ``"pass"``)::
 
     from games.go import GoGame, GoRules, new_game, IllegalMoveError

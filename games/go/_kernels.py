@@ -1,11 +1,12 @@
-"""Numba kernels of the Go board: stones, chains, captures, simple ko, legality, Zobrist hash, area score, light playouts, planes; imports nothing of ours.
+"""Numba kernels of the Go board: stones, chains, captures, simple ko, legality, Zobrist hash, area score, light playouts, planes; imports only games.players (the colour numbers).
 
 Glossary and layout (one board; a batch adds a leading ``[B, ...]`` axis):
   N         board size (2..19); points have flat index ``a = y*N + x`` (y from the top).
   W = N+1   stride of the padded board: ``p = (y+1)*W + x + 1``; one shared wall column and
             a wall row above and below, so the 4 neighbours ``p-W, p-1, p+1, p+W`` and the 4
             diagonals never need bounds checks. ``P = (N+2)*(N+1) + 1`` padded points.
-  color     int8[P]      EMPTY=0 BLACK=1 WHITE=2 WALL=3
+  color     int8[P]      EMPTY=0 BLACK=1 WHITE=2 WALL=3 (BLACK / WHITE are games.players' first / second player;
+                         the opponent of ``c`` is ``3 - c``)
   chain     int32[4, P]  rows HEAD (chain head of a stone), NEXT (circular next-in-chain),
                          LIBS and SIZE (valid on the head only). LIBS is the *pseudo*-liberty
                          count: the number of (stone, adjacent empty point) pairs of the chain.
@@ -27,7 +28,9 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-EMPTY, BLACK, WHITE, WALL = 0, 1, 2, 3
+from games.players import FIRST_PLAYER, NO_PLAYER, SECOND_PLAYER
+
+EMPTY, BLACK, WHITE, WALL = NO_PLAYER, FIRST_PLAYER, SECOND_PLAYER, 3
 HEAD, NEXT, LIBS, SIZE = 0, 1, 2, 3
 LIST, WHERE = 0, 1
 KO, HASH, NUM_EMPTY = 0, 3, 4  # meta[1] and meta[2] hold captured black / white stones

@@ -1,4 +1,4 @@
-"""Every coordinate system of the board in one place, plus `X O .` diagrams; imports nothing of ours.
+"""Every coordinate system of the board in one place, plus `X O .` diagrams; imports only games.players (the colour numbers).
 
 | system        | example (9x9)        | notes                                                  |
 |---------------|----------------------|--------------------------------------------------------|
@@ -11,8 +11,10 @@
 
 from __future__ import annotations
 
+from games.players import FIRST_PLAYER, NO_PLAYER, SECOND_PLAYER
+
 GTP_COLUMNS = "ABCDEFGHJKLMNOPQRST"  # no I
-EMPTY, BLACK, WHITE = 0, 1, 2
+EMPTY, BLACK, WHITE = NO_PLAYER, FIRST_PLAYER, SECOND_PLAYER
 DIAGRAM_CHARS = {".": EMPTY, "+": EMPTY, "X": BLACK, "x": BLACK, "#": BLACK, "O": WHITE, "o": WHITE}
 
 

@@ -1,4 +1,4 @@
-"""The checked Go game: turn, passes, superko, komi, move limit, resignation, undo, scoring, planes; imports only games.go.
+"""The checked Go game: turn, passes, superko, komi, move limit, resignation, undo, scoring, planes; imports only games.go and games.players.
 
 The raw board (stones, chains, simple ko) lives in flat arrays updated by games.go._kernels;
 this layer adds everything that needs the game's history. Every public method that takes a
@@ -15,6 +15,7 @@ import numpy as np
 from games.go import _kernels as K
 from games.go.coords import CoordinateError, OffBoardError, from_gtp, parse_diagram, render_diagram, to_gtp
 from games.go.rules import GoRules
+from games.players import opponent
 
 EMPTY, BLACK, WHITE = K.EMPTY, K.BLACK, K.WHITE
 COLOR_NAMES = {BLACK: "B", WHITE: "W"}
@@ -57,7 +58,7 @@ def zobrist_table(size: int) -> np.ndarray:
 
 
 class GoGame:
-    """One game of Go under ``GoRules``. Colours are BLACK=1 / WHITE=2; moves are flat indices (pass = N*N)
+    """One game of Go under ``GoRules``. Colours are BLACK=1 / WHITE=2 (games.players' first / second player); moves are flat indices (pass = N*N)
     or GTP vertices."""
 
     def __init__(self, rules: GoRules | None = None):
@@ -232,7 +233,7 @@ class GoGame:
             captured = int(K.play_stone(self.size, p, c, self.color, self.chain, self.empties, self.meta, self.zobrist))
             self.passes = 0
         self.moves.append((c, a))
-        self.to_move = 3 - c
+        self.to_move = opponent(c)
         stones = np.empty(self.size * self.size, np.int8)
         K._stones_of(self.size, self.color, stones)
         self.positions.append(stones)
@@ -366,7 +367,7 @@ class GoGame:
     def winner(self) -> int | None:
         """BLACK, WHITE or None (a draw, or a game not over), by resignation or area score."""
         if self.resigned is not None:
-            return 3 - self.resigned
+            return opponent(self.resigned)
         if not self.is_over:
             return None
         score = self.area_score()
@@ -375,7 +376,7 @@ class GoGame:
     def result(self) -> str:
         """SGF-style result: 'B+R', 'W+3.5', '0' (draw); scored by area now even if the game is not over."""
         if self.resigned is not None:
-            return f"{COLOR_NAMES[3 - self.resigned]}+R"
+            return f"{COLOR_NAMES[opponent(self.resigned)]}+R"
         score = self.area_score()
         if score == 0:
             return "0"

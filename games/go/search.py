@@ -10,7 +10,7 @@ import numpy as np
 
 from games.go import _kernels as K
 from games.go import _replay_kernels as R
-from games.go.game import BLACK, GoGame, zobrist_table
+from games.go.game import BLACK, WHITE, GoGame, zobrist_table
 
 
 class GoSearchBatch:
@@ -123,12 +123,13 @@ class RolloutEvaluator:
         N = self.size
         L = planes.shape[0]
         black_to_move = planes[:, 16, 0, 0] > 0.5
-        to_move = np.where(black_to_move, BLACK, 3 - BLACK).astype(np.int8)
+        to_move = np.where(black_to_move, BLACK, WHITE).astype(np.int8)
+        other = np.where(black_to_move, WHITE, BLACK).astype(np.int8)
         own = planes[:, 0].reshape(L, N * N) > 0.5
         opp = planes[:, 8].reshape(L, N * N) > 0.5
         stones = np.zeros((L, N * N), np.int8)
         stones[own] = np.repeat(to_move[:, None], N * N, axis=1)[own]
-        stones[opp] = np.repeat((3 - to_move)[:, None], N * N, axis=1)[opp]
+        stones[opp] = np.repeat(other[:, None], N * N, axis=1)[opp]
         seed = (self._seed * 1_000_003 + self._calls) % (2**31)
         self._calls += 1
         values = K.rollout_values(N, stones, to_move, self.komi, self.rollouts, self.max_moves, self.zobrist, seed)

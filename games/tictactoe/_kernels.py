@@ -1,6 +1,6 @@
-"""Numba kernels of tic-tac-toe: winner, path replay into planes/legal/terminal, random rollouts (arrays and scalars only; imports nothing of ours).
+"""Numba kernels of tic-tac-toe: winner, path replay into planes/legal/terminal, random rollouts (arrays and scalars only; imports only games.players).
 
-board: int8[9]  EMPTY=0 X=1 O=2, cell = y*3 + x (y from the top). X moves first.
+board: int8[9]  EMPTY=0 X=1 O=2 (games.players' nobody, first and second player; the opponent of p is 3 - p), cell = y*3 + x (y from the top). X moves first.
 Planes float32[3, 3, 3]: 0 = stones of the player to move, 1 = the opponent's, 2 = ones if X is to move.
 """
 
@@ -9,9 +9,11 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-EMPTY = 0
-X = 1
-O = 2
+from games.players import FIRST_PLAYER, NO_PLAYER, SECOND_PLAYER
+
+EMPTY = NO_PLAYER
+X = FIRST_PLAYER
+O = SECOND_PLAYER
 LINES = np.array([[0, 1, 2], [3, 4, 5], [6, 7, 8], [0, 3, 6], [1, 4, 7], [2, 5, 8], [0, 4, 8], [2, 4, 6]], np.int64)
 
 

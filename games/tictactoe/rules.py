@@ -1,4 +1,4 @@
-"""Tic-tac-toe positions: checked moves, results and board diagrams (imports only its own kernels).
+"""Tic-tac-toe positions: checked moves, results and board diagrams (imports only its own kernels and games.players).
 
 Cells are actions 0..8, ``cell = y*3 + x`` with y the row from the top. Cell names use a
 column letter a..c and a row digit 1..3 counted from the top: "a1" = 0 (top left), "c3" = 8.
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from games.players import opponent
 from games.tictactoe import _kernels
 from games.tictactoe._kernels import EMPTY, O, X
 
@@ -86,7 +87,7 @@ class TicTacToe:
         if self.board[action] != EMPTY:
             raise IllegalMoveError(f"cell {cell_name(action)} is occupied")
         self.board[action] = self.to_move
-        self.to_move = 3 - self.to_move
+        self.to_move = opponent(self.to_move)
 
     def key(self) -> tuple[bytes, int]:
         """Hashable identity of the position."""

@@ -259,7 +259,8 @@ def test_loadsgf_of_a_game_longer_than_the_self_play_cap(tmp_path):
 
 
 def test_match_referee_has_no_cap_unless_asked():
-    from zero.match.runner import MatchSettings, referee_rules
+    from zero.match.referee import referee_rules
+    from zero.match.settings import MatchSettings
 
     game = random_legal_game(9, 200, seed=3)
     for max_moves, accepted in ((0, 200), (162, 162)):

@@ -69,7 +69,7 @@ def test_match_with_an_engine_that_exits_at_once_is_a_one_line_error():
 def test_an_engine_that_dies_is_reported_with_its_last_stderr_line():
     import sys
 
-    from zero.match.runner import GtpClient, GtpClientError
+    from zero.match.client import GtpClient, GtpClientError
 
     script = "import sys; sys.stdin.readline(); print('engine: error: no such model', file=sys.stderr); sys.exit(2)"
     with GtpClient([sys.executable, "-c", script], name="dying") as engine:

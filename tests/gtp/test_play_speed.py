@@ -15,7 +15,8 @@ from games.go import BLACK, GoGame  # noqa: E402
 from mcts import SearchParams  # noqa: E402
 from zero.gtp.engine import GoGtpEngine  # noqa: E402
 from zero.gtp.player import EngineParams  # noqa: E402
-from zero.match.runner import MatchSettings, engine_argv, engine_threads  # noqa: E402
+from zero.match.client import engine_argv, engine_threads  # noqa: E402
+from zero.match.settings import MatchSettings  # noqa: E402
 from zero.nn.checkpoint import save_checkpoint  # noqa: E402
 from zero.nn.network import GameShape, NetworkConfig, PolicyValueNet  # noqa: E402
 

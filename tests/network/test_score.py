@@ -12,7 +12,7 @@ import torch
 from netfixtures import GO5, TINY, random_samples, tiny_model
 from safetensors.torch import load_file, save_file
 
-from games.go import GoGame, GoRules
+from games.go import BLACK, GoGame, GoRules
 from mcts import SearchParams, UniformEvaluator
 from selfplay.adapters import make_adapter
 from selfplay.params import SelfPlayParams
@@ -90,7 +90,7 @@ def test_score_target_is_the_tromp_taylor_margin_from_the_player_to_move(finishe
         assert record.final_margin == pytest.approx(margin)
         samples = to_samples([record], with_ownership=True)
         keep = record.is_full_search
-        sign = np.where(record.to_move[keep] == 0, 1.0, -1.0)
+        sign = np.where(record.to_move[keep] == BLACK, 1.0, -1.0)
         np.testing.assert_allclose(samples.score, sign * margin)
         assert np.all(np.sign(samples.score) == samples.value)  # the margin's sign is the result (komi 7.5: no draw)
 

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from selfplay_fakes import BlackDespairs
 
+from games import FIRST_PLAYER, SECOND_PLAYER, opponent
 from games.go import BLACK, GoGame, GoRules, GoSearchBatch
 from mcts import SearchParams
 from selfplay.adapters import make_adapter
@@ -50,7 +51,9 @@ def test_pass_stays_legal_when_only_own_eyes_are_left():
     _, legal, _, _ = GoSearchBatch([game], no_pass_before=50).root_inputs()
     assert legal[0, :PASS_5X5].any()  # Black could fill its own eyes (or play into White's) ...
     assert legal[0, PASS_5X5]  # ... yet none of those is a move that does not fill its own eye: pass is allowed
-    game.to_move = 3 - BLACK  # White: its eyes are its own, Black's eyes are not White's: nothing legal but own eyes
+    game.to_move = opponent(
+        BLACK
+    )  # White: its eyes are its own, Black's eyes are not White's: nothing legal but own eyes
     _, legal_w, _, _ = GoSearchBatch([game], no_pass_before=50).root_inputs()
     assert legal_w[0, PASS_5X5]
 
@@ -102,15 +105,15 @@ def test_worker_plays_games_out_with_pass_min_moves():
 def _record(
     winner_min: float,
     *,
-    winner: int = 0,
+    winner: int = FIRST_PLAYER,
     disabled: bool = True,
     resigned: bool = False,
     length: int = 30,
     version: int = 1,
 ) -> GameRecord:
-    to_move = np.arange(length) % 2
+    to_move = np.where(np.arange(length) % 2 == 0, FIRST_PLAYER, SECOND_PLAYER)
     root_value = np.where(to_move == winner, 0.5, -0.5).astype(np.float32)
-    root_value[length - 2 if (length - 2) % 2 == winner else length - 1] = winner_min  # the winner's low point, late
+    root_value[length - 2 if to_move[length - 2] == winner else length - 1] = winner_min  # the winner's low point, late
     return GameRecord(
         planes=np.zeros((length, 17, 5, 5), np.uint8),
         policy=np.zeros((length, 26), np.float32),
@@ -118,7 +121,7 @@ def _record(
         to_move=to_move.astype(np.int8),
         moves=np.zeros(length, np.int32),
         is_full_search=np.ones(length, bool),
-        result=1.0 if winner == 0 else -1.0,
+        result=1.0 if winner == FIRST_PLAYER else -1.0,
         final_ownership=None,
         resigned=resigned,
         resign_disabled=disabled,
@@ -130,10 +133,10 @@ def test_calibrator_is_off_without_evidence_then_keeps_false_positives_under_tar
     cal = ResignCalibrator(cap=-0.5, target=0.05, min_evidence=100, min_moves=0)
     minima = np.linspace(-1.0, 1.0, 200)
     for i, m in enumerate(minima[:99]):
-        cal.add(_record(float(m), winner=i % 2))
+        cal.add(_record(float(m), winner=(FIRST_PLAYER, SECOND_PLAYER)[i % 2]))
     assert cal.threshold == -1.0  # 99 played-out games: not enough evidence, resignation off
     for i, m in enumerate(minima[99:]):
-        cal.add(_record(float(m), winner=i % 2))
+        cal.add(_record(float(m), winner=(FIRST_PLAYER, SECOND_PLAYER)[i % 2]))
     cal.add(_record(-0.99, disabled=False))  # a game that could resign is no evidence
     cal.add(_record(-0.99, resigned=True))
     cal.add(_record(-0.99, version=0))  # nor is a game of the untrained network

@@ -8,9 +8,10 @@ import numpy as np
 import pytest
 from selfplay_fakes import BlackDespairs
 
-from games.go import BLACK, GoGame, GoRules, RolloutEvaluator
+from games import FIRST_PLAYER, NO_PLAYER, SECOND_PLAYER
+from games.go import BLACK, WHITE, GoGame, GoRules, RolloutEvaluator
+from games.tictactoe import O, TicTacToe, TicTacToeBatch, X
 from games.tictactoe import RolloutEvaluator as TicTacToeRollouts
-from games.tictactoe import TicTacToe, TicTacToeBatch
 from mcts import SearchParams
 from selfplay.adapters import make_adapter
 from selfplay.params import SelfPlayParams
@@ -33,7 +34,9 @@ def test_tictactoe_records_replay_to_their_results():
     for record in records:
         game = TicTacToe()
         for t, move in enumerate(record.moves):
-            assert record.to_move[t] == t % 2  # X (player 0) moves first, then turns alternate
+            assert record.to_move[t] == (
+                X if t % 2 == 0 else O
+            )  # X (the first player) moves first, then turns alternate
             planes, legal, _, _ = TicTacToeBatch([game]).root_inputs()
             np.testing.assert_array_equal(record.planes[t], planes[0].astype(np.uint8))
             assert record.policy[t].sum() == pytest.approx(1.0, abs=1e-5)
@@ -64,7 +67,7 @@ def test_go_records_have_tromp_taylor_ownership_and_sgf_that_sgfmill_reads():
         sgf_moves = [node.get_move() for node in parsed.get_main_sequence()[1:]]
         assert len(sgf_moves) == len(record.moves)
         for (colour, point), move, to_move in zip(sgf_moves, record.moves, record.to_move):
-            assert colour == ("b" if to_move == 0 else "w")
+            assert colour == ("b" if to_move == BLACK else "w")
             if point is None:
                 assert move == 25  # pass
             else:
@@ -78,7 +81,7 @@ def test_samples_give_value_and_ownership_to_the_side_to_move():
     samples = to_samples([record], with_ownership=True)
     assert len(samples) == record.num_positions
     for t in range(record.num_positions):
-        sign = 1 if record.to_move[t] == 0 else -1
+        sign = 1 if record.to_move[t] == BLACK else -1
         assert samples.value[t] == sign * record.result
         np.testing.assert_array_equal(samples.ownership[t], sign * record.final_ownership)
     assert set(np.unique(samples.planes)) <= {0, 1}
@@ -88,6 +91,40 @@ def test_samples_give_value_and_ownership_to_the_side_to_move():
     with pytest.raises(ValueError, match="final_ownership"):
         to_samples([record, resigned], with_ownership=True)
     assert to_samples([resigned], with_ownership=False).ownership is None
+
+
+def test_records_use_the_games_player_numbers_and_samples_flip_where_the_second_player_moved():
+    """to_move in a record is the game's own side to move (BLACK then WHITE, X then O), and a sample's sign is +1 exactly there."""
+    cases = [
+        ("go", RolloutEvaluator(5, 2.5, rollouts=1, seed=6), lambda: GoGame(RULES_5X5), (BLACK, WHITE)),
+        ("tictactoe", TicTacToeRollouts(rollouts=2, seed=6), TicTacToe, (X, O)),
+    ]
+    for name, evaluator, new_game, (first, second) in cases:
+        assert (first, second) == (FIRST_PLAYER, SECOND_PLAYER)
+        worker = _worker(name, evaluator, games=2, temperature_moves=4, resign_threshold=-1.0)
+        for record in worker.play(2):
+            game = new_game()
+            for t, move in enumerate(record.moves):
+                assert record.to_move[t] == game.to_move == (first if t % 2 == 0 else second)
+                game.play(int(move))
+            assert record.would_have_resigned == NO_PLAYER
+            samples = to_samples([record], with_ownership=False)
+            black = record.to_move == first
+            np.testing.assert_array_equal(samples.value[black], np.full(black.sum(), record.result, np.float32))
+            np.testing.assert_array_equal(samples.value[~black], np.full((~black).sum(), -record.result, np.float32))
+
+
+def test_adapters_speak_the_games_player_numbers():
+    for name, new_game in (("go", lambda: GoGame(RULES_5X5)), ("tictactoe", TicTacToe)):
+        adapter = make_adapter(name, RULES_5X5)
+        game = new_game()
+        assert adapter.to_move(game) == FIRST_PLAYER
+        adapter.play(game, 4)
+        assert adapter.to_move(game) == SECOND_PLAYER
+    go = make_adapter("go", RULES_5X5)
+    game = GoGame(RULES_5X5)
+    go.resign(game, SECOND_PLAYER)  # White resigns: Black, the first player, wins
+    assert game.winner() == BLACK and go.result(game) == 1.0
 
 
 def test_despairing_black_resigns_at_once_unless_the_game_is_played_out():
@@ -115,7 +152,7 @@ def test_despairing_black_resigns_at_once_unless_the_game_is_played_out():
     records = played_out.play(4)
     for record in records:
         assert not record.resigned and record.resign_disabled
-        assert record.would_have_resigned == 0  # Black fell below the threshold first
+        assert record.would_have_resigned == BLACK  # Black fell below the threshold first
         assert record.resign_false_positive == (record.result >= 0)
     stats = played_out.stats
     assert stats.resign_disabled_games == stats.games
@@ -252,6 +289,6 @@ def test_ownership_target_for_played_out_games_and_masked_for_resigned_ones(tmp_
     assert replay.total_added == 2 * n
     has = replay._has_ownership[: 2 * n]
     assert has[:n].all() and not has[n:].any()  # masked, not a guessed all-zero "nobody owns it" target
-    sign = np.where(played_out.to_move[played_out.is_full_search] == 0, 1, -1)
+    sign = np.where(played_out.to_move[played_out.is_full_search] == BLACK, 1, -1)
     expected = sign[:, None] * played_out.final_ownership.reshape(1, -1)
     np.testing.assert_array_equal(replay._ownership[:n], expected)

@@ -199,6 +199,7 @@ def _synthetic_game(learner, config, rng):
     """A finished game of the config's shape: half the move cap long, random 0/1 planes, Dirichlet visit shares."""
     import numpy as np
 
+    from games import FIRST_PLAYER
     from selfplay.records import GameRecord
 
     c, h, w = learner.adapter.plane_shape
@@ -211,7 +212,7 @@ def _synthetic_game(learner, config, rng):
         planes=(rng.random((t, c, h, w)) < 0.3).astype(np.uint8),
         policy=rng.dirichlet(np.full(a, 0.3), size=t).astype(np.float32),
         root_value=rng.uniform(-1, 1, t).astype(np.float32),
-        to_move=(np.arange(t) % 2).astype(np.int8),
+        to_move=(np.arange(t) % 2 + FIRST_PLAYER).astype(np.int8),  # FIRST_PLAYER, SECOND_PLAYER, ...
         moves=rng.integers(0, a, t).astype(np.int32),
         is_full_search=keep,
         result=1.0,

@@ -55,7 +55,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from zero.common.configlib import fail
-    from zero.match.runner import MatchSettings, format_report, match_report, run_match
+    from zero.match.runner import format_report, match_report, run_match
+    from zero.match.settings import MatchSettings
 
     logging.basicConfig(
         stream=sys.stderr, level=logging.INFO if args.verbose else logging.WARNING, format="%(name)s: %(message)s"

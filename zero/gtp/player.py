@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from games import opponent
 from games.go import BLACK, WHITE, GoGame, GoRules, GoSearchBatch, RolloutEvaluator
 from games.go.playouts import playout_ownership
 from games.go.seki import seki_stones
@@ -200,7 +201,7 @@ class GoPlayer:
         for c, a in game.moves[len(moves) :]:  # once per move played, not per node
             if c != color or not tree.keep_subtree(0, a):
                 return False
-            color = 3 - c
+            color = opponent(c)
         return color == game.to_move and tree.node_count[0] > 0
 
     def variations(self, actions: list[int]) -> list[tuple[list[int], list[int]]]:
@@ -301,7 +302,7 @@ class GoPlayer:
         candidates = [a for a in order if not own_eyes[a]]
         dead_opponent: list[int] = []
         if cleanup:
-            dead_opponent = [a for a in self.dead_stones(game) if stones[a] == 3 - me]
+            dead_opponent = [a for a in self.dead_stones(game) if stones[a] == opponent(me)]
             if dead_opponent:
                 candidates = [a for a in candidates if a != pass_a]
                 if not candidates:

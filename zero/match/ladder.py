@@ -21,7 +21,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from zero.common.stats import anchored_rating, format_elo
-from zero.match.runner import MatchSettings, match_report, run_match
+from zero.match.runner import match_report, run_match
+from zero.match.settings import MatchSettings
 
 GNUGO_ANCHOR_LEVEL = 10
 GNUGO_ANCHOR_ELO = 1800.0  # CGOS: GNU Go 3.7/3.8 level 10 on 9x9 is the 1800 anchor

@@ -1,0 +1,46 @@
+"""What a match is and what one game of it gave: MatchSettings and MatchGame (plain dataclasses; imports nothing of ours)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class MatchGame:
+    """One refereed game: who played which colour, how it ended, the scores everyone reported."""
+
+    index: int
+    black: str  # engine label ("A" or "B")
+    white: str
+    winner: str | None = None  # "A", "B" or None (draw / unfinished)
+    result: str = ""  # SGF RE: B+R, W+3.5, 0, B+F (forfeit after an illegal move) ...
+    reason: str = ""  # two passes | resignation | move cap | illegal move | engine error
+    moves: int = 0
+    our_score: float | None = None  # black - white - komi after dead stones removed
+    engine_scores: dict[str, str] = field(default_factory=dict)  # label -> its final_score reply
+    disagreements: list[str] = field(default_factory=list)  # labels whose final_score disagrees with ours
+    dead_disagreement: bool = False  # the engines' final_status_list dead differed
+    illegal: str = ""  # "A played D4 (occupied)" etc.
+    sgf_path: str = ""
+
+
+@dataclass(frozen=True)
+class MatchSettings:
+    """One match: engines, board, how many games and where the records go."""
+
+    engine_a: str
+    engine_b: str
+    games: int = 2
+    size: int = 9
+    komi: float = 7.5
+    parallel: int = 1
+    max_moves: int = 0  # the referee's move cap; 0 = none, every legal move is accepted (self-play's cap is not a rule)
+    sgf_dir: str = ""
+    name_a: str = "A"
+    name_b: str = "B"
+    timeout: float = 600.0  # seconds any single GTP command may take
+    superko: str = "positional"  # the referee's ko rule; "simple" for engines such as GNU Go that play only simple ko
+    threads: int = 0  # CPU threads of each engine; 0 = this process's cores split over the games played at once
+    engine_log_dir: str = (
+        ""  # each engine's stderr appended to <dir>/<A|B>-slot<k>.log; "" = only its last lines kept for errors
+    )
