@@ -17,7 +17,7 @@ LAYERS = [
     "games",  # rules engines: Go (Numba board, SGF, search adapter) and tic-tac-toe; no search, no torch
     "mcts",  # batched PUCT search over any SearchGame, evaluated by any Evaluator; no game, no torch
     "zero.common",  # config library, atomic files, metrics log, match statistics; no other project package
-    "zero.nn",  # policy-value network, checkpoints, batched inference (torch)
+    "zero.nn",  # policy-value network, checkpoints, batched inference (torch), the shipped networks
     "zero.learn",  # replay window and trainer
     "selfplay",  # workers, arena, learner, the run config, the Ray run (the only ray users)
     "zero.analysis",  # KataGo's JSON analysis protocol and the batched analysis engine
