@@ -62,6 +62,7 @@ def test_rungs_parse_and_bad_rungs_are_one_line_errors():
     assert [r.rating for r in rungs] == [None, None, None, GNUGO_ANCHOR_ELO]
     assert "--level 1 " in rungs[2].command and "--visits 50" in rungs[1].command
     assert "gtp.ponder=false" in rungs[1].command  # equal CPU: our searching rung does not think in GNU Go's time
+    assert all("--model none" in r.command for r in rungs[:2])  # never the shipped network: random and rollout MCTS
     with pytest.raises(LadderError, match="unknown rung 'leela'"):
         parse_rungs("random,leela", visits=50, gnugo=None)
     with pytest.raises(LadderError, match="GNU Go is not installed"):

@@ -1,4 +1,9 @@
-"""`zero gtp`: run the GTP engine on stdin/stdout (network from --model, else random-rollout MCTS); no torch/numba import at module top.
+"""`zero gtp`: run the GTP engine on stdin/stdout (the shipped network of the board size, --model's, or random-rollout MCTS); no torch/numba import at module top.
+
+Which network plays: without --model, the one shipped for the board size (zero.nn.shipped: ``go9`` on
+9x9), and random-rollout MCTS on a size without one (one line on stderr, once per size); ``--model none``
+forces rollouts; ``--model CKPT`` (a shipped name, a checkpoint file, a checkpoint or run directory)
+plays that network and fixes the board size to its own.
 
 Start-up: the flags that need no import are checked first; then the config and the engine (Numba
 board, torch network) are built in a background thread while the protocol loop already runs, so a
@@ -19,7 +24,10 @@ import threading
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--model", metavar="CKPT", help="network checkpoint (file or run directory); without it: random-rollout MCTS"
+        "--model",
+        metavar="CKPT",
+        help="a shipped network (go9), a checkpoint file, a checkpoint or run directory, or none (random-rollout "
+        "MCTS); default: the network shipped for the board size, rollouts on a size without one",
     )
     parser.add_argument("--config", metavar="FILE", help="TOML with optional [gtp], [search] and [time] tables")
     parser.add_argument("--visits", type=int, help="search visits per move (overrides gtp.visits)")
@@ -106,43 +114,91 @@ def check_arguments(args: argparse.Namespace) -> None:
         fail(f"--size must be in 2..19, got {args.size}")
     if not math.isfinite(args.komi) or abs(args.komi) > 1000:  # the range the GTP komi command accepts
         fail(f"--komi must be a number in -1000..1000, got {args.komi}")
-    if args.model and not os.path.exists(args.model):
-        fail(f"--model {args.model}: no such file or directory")
+    if args.model is not None:
+        from zero.nn.shipped import ModelSpecError, resolve_model
+
+        try:
+            resolve_model(args.model)
+        except ModelSpecError as exc:
+            fail(f"--model {exc}")
     if args.threads is not None and args.threads < 1:
         fail(f"--threads must be >= 1, got {args.threads}")
 
 
 def build_engine(args: argparse.Namespace):
-    """A GoGtpEngine from parsed arguments (config, then the network when --model is given); sets the thread counts."""
+    """A GoGtpEngine from parsed arguments (config, then the networks: --model's, the shipped ones or none); sets the thread counts."""
     from zero.common.configlib import fail
     from zero.common.cpu_threads import available_cores, set_threads
+    from zero.nn.shipped import model_label, resolve_model, shipped_names
 
     check_arguments(args)
     config = load_gtp_config(args)
-    threads = set_threads(config.gtp.threads or available_cores(), torch_too=bool(args.model))
+    given = resolve_model(args.model) if args.model is not None else None
+    shipped = args.model is None
+    torch_too = given is not None or (shipped and bool(shipped_names()))
+    threads = set_threads(config.gtp.threads or available_cores(), torch_too=torch_too)
     from zero.gtp.engine import GoGtpEngine
+    from zero.gtp.networks import BoardNetworks
 
-    network = None
-    if args.model:
-        from zero.nn.checkpoint import CheckpointError
-        from zero.nn.inference import NetworkEvaluator
+    def load(path, name: str, is_shipped: bool):
+        return load_network(path, name, args, config.search.leaves_per_step, shipped=is_shipped)
 
+    if given is not None:
+        name = model_label(given)  # a shipped name, or the path as given
         try:
-            network = NetworkEvaluator.from_checkpoint(args.model, device=args.device, precision=args.precision)
-        except (CheckpointError, OSError, ValueError) as exc:
+            networks = BoardNetworks(fixed=load(given, name, name != str(given)))
+        except (OSError, ValueError) as exc:  # CheckpointError is a ValueError
             fail(f"--model {args.model}: {exc}")
-        warm_up(network, config.search.leaves_per_step)
+    elif shipped:
+        networks = BoardNetworks(loader=lambda size: load_shipped(size, load))
+        try:
+            networks.load(args.size)  # the start-up size now, so that the first genmove pays no loading
+        except (OSError, ValueError) as exc:
+            fail(f"the shipped network for {args.size}x{args.size}: {exc}")
+    else:
+        networks = BoardNetworks()
+    size = networks.initial_size(args.size)
+    fallback = networks.falls_back(size)
+    if fallback:
+        networks.mark_noted(size)  # the start-up line says it
     engine = GoGtpEngine(
         params=config.gtp,
         search_params=config.search,
         time_params=config.time,
-        network=network,
-        size=args.size,
+        networks=networks,
+        size=size,
         komi=args.komi,
         superko=args.superko,
     )
-    print(f"zero gtp: {describe_engine(network, threads, config)}", file=sys.stderr, flush=True)
+    note = networks.fallback_note(size) if fallback else None
+    print(f"zero gtp: {describe_engine(networks.load(size), threads, config, note)}", file=sys.stderr, flush=True)
     return engine
+
+
+def load_network(path, name: str, args: argparse.Namespace, leaves_per_step: int, *, shipped: bool):
+    """A LoadedNetwork for the checkpoint at ``path`` on --device at --precision, warmed up; CheckpointError if unusable."""
+    from zero.gtp.networks import LoadedNetwork
+    from zero.nn.checkpoint import load_checkpoint
+    from zero.nn.inference import NetworkEvaluator
+
+    checkpoint = load_checkpoint(path)
+    evaluator = NetworkEvaluator(checkpoint.build_model(), device=args.device, precision=args.precision)
+    evaluator.model_version = checkpoint.model_version
+    warm_up(evaluator, leaves_per_step)
+    return LoadedNetwork(evaluator, name, checkpoint.step, checkpoint.model_version, shipped=shipped)
+
+
+def load_shipped(size: int, load):
+    """The shipped network of board size ``size`` through ``load(path, name, shipped)``, or None where there is none."""
+    from zero.nn.shipped import shipped_model, shipped_name
+
+    path = shipped_model(size)
+    if path is None:
+        return None
+    loaded = load(path, shipped_name(size), True)
+    if loaded.board_size != size:
+        raise ValueError(f"{path}: the network plays {loaded.board_size}x{loaded.board_size}, not {size}x{size}")
+    return loaded
 
 
 def warm_up(network, leaves_per_step: int) -> None:
@@ -155,12 +211,14 @@ def warm_up(network, leaves_per_step: int) -> None:
     network.evaluate(planes)
 
 
-def describe_engine(network, threads, config) -> str:
-    """The start-up line: what plays, on which device, at which precision, with how many threads."""
+def describe_engine(loaded, threads, config, note: str | None = None) -> str:
+    """The start-up line: what plays (a LoadedNetwork, or None and why), on which device, at which precision, with how many threads."""
     search = f"visits {config.gtp.visits}, leaves_per_step {config.search.leaves_per_step}"
-    if network is None:
-        return f"random-rollout MCTS (no network), device cpu, {threads.describe()}, {search}"
-    net = f"{network.config.blocks}x{network.config.channels} v{network.model_version}"
+    if loaded is None:
+        what = note or "random-rollout MCTS (no network)"
+        return f"{what}, device cpu, {threads.describe()}, {search}"
+    network = loaded.evaluator
+    net = f"{loaded.name} {network.config.blocks}x{network.config.channels} step {loaded.step} v{network.model_version}"
     # precision: what the next call runs in (auto on a CPU stays float32 below CPU_MIN_REDUCED_BATCH, as GTP's batches are)
     precision = f"precision {network.precision}, memory format {network.memory_format}"
     return f"network {net}, device {network.device}, {precision}, {threads.describe()}, {search}"

@@ -12,7 +12,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     from zero.match.ladder import DEFAULT_OPPONENTS
 
     parser.add_argument(
-        "--model", required=True, metavar="CKPT", help="checkpoint file, checkpoints/ directory or run directory"
+        "--model",
+        required=True,
+        metavar="CKPT",
+        help="a shipped network (go9), a checkpoint file, checkpoints/ directory or run directory",
     )
     parser.add_argument(
         "--visits", type=int, default=200, help="search visits per move of the model (and of the mcts rung)"
@@ -47,6 +50,7 @@ def run(args: argparse.Namespace) -> int:
         zero_gtp_command,
     )
     from zero.nn.checkpoint import CheckpointError, load_checkpoint
+    from zero.nn.shipped import ModelSpecError, resolve_model
 
     logging.basicConfig(
         stream=sys.stderr, level=logging.INFO if args.verbose else logging.WARNING, format="%(name)s: %(message)s"
@@ -62,7 +66,12 @@ def run(args: argparse.Namespace) -> int:
     except LadderError as exc:
         fail(str(exc))
     try:
-        size = load_checkpoint(args.model).shape.board_size  # the network fixes the board
+        path = resolve_model(args.model)
+        if path is None:
+            raise ModelSpecError("none: the ladder rates a network; the mcts rung is random-rollout MCTS")
+        size = load_checkpoint(path).shape.board_size  # the network fixes the board
+    except ModelSpecError as exc:
+        fail(f"--model {exc}")
     except (CheckpointError, OSError) as exc:
         fail(f"--model {args.model}: {exc}")
     engine = zero_gtp_command(

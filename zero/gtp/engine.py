@@ -35,6 +35,7 @@ from zero.analysis.engine import child_score_leads, has_score_head
 from zero.analysis.query import MoveRule, move_filter_rows
 from zero.gtp.analysis import AnalyzeOptions, MoveInfo, kata_line, lz_line, parse_analyze_args, select_moves
 from zero.gtp.clock import Clock, OverheadMeter, TimeParams, move_budget
+from zero.gtp.networks import BoardNetworks
 from zero.gtp.player import RESIGN, EngineParams, GoPlayer
 from zero.gtp.protocol import (
     CANNOT_UNDO,
@@ -105,18 +106,26 @@ class GoGtpEngine(GtpEngine):
         search_params: SearchParams | None = None,
         time_params: TimeParams | None = None,
         network: Any | None = None,
+        networks: BoardNetworks | None = None,
         size: int = 9,
         komi: float = 7.5,
         superko: str = "positional",
     ) -> None:
+        """``network`` plays its own board size only (None: random-rollout MCTS); ``networks`` instead says which
+        network plays each size (zero.gtp.networks: the shipped ones, rollouts on the other sizes)."""
         super().__init__()
+        if network is not None and networks is not None:
+            raise ValueError("give a network or the networks of each board size, not both")
         self.params = params or EngineParams()
         self.time_params = time_params or TimeParams()
-        self.player = GoPlayer(self.params, search_params or SearchParams(), network)
-        self.network = network
+        self.networks = networks if networks is not None else BoardNetworks.given(network)
+        size = self.networks.initial_size(size)
+        loaded = self.networks.for_size(size)
+        self.network = loaded.evaluator if loaded is not None else None  # the one playing the current board size
+        self.player = GoPlayer(self.params, search_params or SearchParams(), self.network)
         self.superko = superko
         self.komi = float(komi)
-        self.game = GoGame(_engine_rules(network.shape.board_size if network is not None else size, komi, superko))
+        self.game = GoGame(_engine_rules(size, komi, superko))
         self.time_settings = Clock()
         self.clocks = {BLACK: Clock(), WHITE: Clock()}
         self.overhead = OverheadMeter()  # kept across games: what a move costs beyond its thinking budget
@@ -143,12 +152,25 @@ class GoGtpEngine(GtpEngine):
     # -- board set-up --
 
     def _new_game(self, size: int, komi: float) -> None:
+        self._use_network(size)
         self.game = GoGame(_engine_rules(size, komi, self.superko))
         self.clocks = {BLACK: self.time_settings.start(), WHITE: self.time_settings.start()}
 
+    def _use_network(self, size: int) -> None:
+        """Play ``size`` with its network (zero.gtp.networks), or rollouts; a network that fails to load is a ``?`` reply."""
+        try:
+            loaded = self.networks.for_size(size)
+        except (OSError, ValueError) as exc:  # CheckpointError is a ValueError
+            raise GtpError(f"cannot load the network for {size}x{size}: {exc}") from None
+        evaluator = loaded.evaluator if loaded is not None else None
+        if evaluator is not self.network:
+            self.network = evaluator
+            self.player.use_network(evaluator)
+            self._ponder_game = None
+
     @registry.command("boardsize", INT)
     def cmd_boardsize(self, size: int) -> str:
-        if not 2 <= size <= 19 or (self.network is not None and size != self.network.shape.board_size):
+        if not 2 <= size <= 19 or not self.networks.accepts(size):
             raise GtpError(UNACCEPTABLE_SIZE)
         self._new_game(size, self.komi)
         return ""
@@ -165,6 +187,11 @@ class GoGtpEngine(GtpEngine):
         game = _with_rules(self.game, komi=komi)
         self.komi, self.game = komi, game
         return ""
+
+    @registry.command("zero-model")
+    def cmd_zero_model(self) -> str:
+        """The network playing the current board size: name, step, version, tower, board; or ``none (rollouts)``."""
+        return self.networks.describe(self.game.size)
 
     # -- moves --
 
@@ -405,8 +432,9 @@ class GoGtpEngine(GtpEngine):
         except (OSError, SgfError, ValueError) as exc:
             log.info("loadsgf %s: %s", path, exc)
             raise GtpError("cannot load file") from None
-        if self.network is not None and game.size != self.network.shape.board_size:
+        if not self.networks.accepts(game.size):
             raise GtpError(UNACCEPTABLE_SIZE)
+        self._use_network(game.size)
         if move_number is not None:  # the position before move ``move_number`` (1-based)
             while len(game.moves) >= max(move_number, 1):
                 game.undo()

@@ -135,6 +135,16 @@ class GoPlayer:
 
     # -- set-up --
 
+    def use_network(self, network: Any | None) -> None:
+        """Search with ``network`` from now on (None: random rollouts); the tree starts afresh."""
+        self.network = network
+        self._rules = None
+        self._search = None
+        self._analysis = None
+        self._evaluator = None
+        self._root = None
+        self._last_search = None
+
     def _prepare(self, rules: GoRules) -> None:
         if rules == self._rules:
             return

@@ -67,10 +67,14 @@ def parse_rungs(text: str, *, visits: int, gnugo: str | None, random_moves: int 
     for name in names:
         if name == "random":
             # uniform among legal moves that do not fill its own eye; never resigns
-            command = zero_gtp_command("--visits", "1", "gtp.random_play=true", "gtp.resign_winrate=0")
+            command = zero_gtp_command(
+                "--model", "none", "--visits", "1", "gtp.random_play=true", "gtp.resign_winrate=0"
+            )
         elif name == "mcts":
             # random-rollout MCTS (no network) at the model's visits: the project's baseline
-            command = zero_gtp_command("--visits", str(visits), f"gtp.random_moves={random_moves}", "gtp.ponder=false")
+            command = zero_gtp_command(
+                "--model", "none", "--visits", str(visits), f"gtp.random_moves={random_moves}", "gtp.ponder=false"
+            )
         elif name.startswith("gnugo:"):
             level = name.split(":", 1)[1]
             if not level.isdigit() or not 0 <= int(level) <= 10:
