@@ -156,3 +156,42 @@ def test_spend_tracks_our_own_clock_without_time_left():
     assert clock.stones_left == 1
     clock.spend(1.0)  # period completed: fresh period
     assert clock.stones_left == 2 and clock.time_left == pytest.approx(10.0)
+
+
+# --- the play budget: visits without a clock, the clock with one -------------------------------------------
+
+
+def _timed_engine(**params):
+    from mcts import SearchParams
+    from zero.gtp.engine import GoGtpEngine
+    from zero.gtp.player import EngineParams
+
+    settings = {"visits": 8, "analysis_visits": 4000, "ownership_playouts": 16, "seed": 1, "ponder": False, **params}
+    return GoGtpEngine(
+        params=EngineParams(**settings),
+        search_params=SearchParams(simulations=8, leaves_per_step=4, reuse_tree=True),
+    )
+
+
+@pytest.mark.parametrize(
+    "clock", ["time_settings 30 0 0", "kgs-time_settings absolute 30", "kgs-time_settings byoyomi 0 1 3"]
+)
+def test_a_time_control_lets_the_clock_decide_past_the_visits_of_untimed_play(clock):
+    untimed = _timed_engine()
+    assert untimed.handle_line("genmove b").startswith("= ")
+    assert untimed.player.tree_visits() <= 8 + 4  # gtp.visits, give or take one step of leaves
+    timed = _timed_engine()
+    assert timed.handle_line(clock) == "=\n\n"
+    assert timed.handle_line("genmove b").startswith("= ")
+    assert timed._budget is not None and timed._budget >= 0.05
+    assert timed.player.tree_visits() > 8 + 4  # the clock's budget (>= 0.05 s of rollouts), not gtp.visits
+    capped = _timed_engine(timed_visits=16)
+    capped.handle_line(clock)
+    capped.handle_line("genmove b")
+    assert capped.player.tree_visits() <= 16 + 4  # gtp.timed_visits caps a timed search
+
+
+def test_move_time_is_a_time_control_too():
+    engine = _timed_engine(move_time=0.2)
+    assert engine.handle_line("genmove b").startswith("= ")
+    assert engine._budget == 0.2 and engine.player.tree_visits() > 8 + 4

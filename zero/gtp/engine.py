@@ -257,7 +257,11 @@ class GoGtpEngine(GtpEngine):
         from games.go import GoSearchBatch
 
         batch = GoSearchBatch([game])
-        target = min(self.params.visits, search.params.simulations)
+        cap = search.params.simulations  # what the tree holds
+        if budget is None:
+            target = min(self.params.visits, cap)
+        else:  # under a time control the clock decides, up to gtp.timed_visits
+            target = min(self.params.timed_visits or cap, cap)
         while True:
             left = None if deadline is None else max(0.0, deadline - time.perf_counter())
             chunk = step if left is None else (left if step is None else min(step, left))

@@ -31,10 +31,20 @@ class EngineParams:
     """How the GTP engine plays (search limits, resignation, scoring)."""
 
     visits: int = field(
-        default=400, metadata={"doc": "search visits per genmove (an upper bound also under time control)"}
+        default=400,
+        metadata={
+            "doc": "search visits per genmove without a time control (400: about 0.1 s on 2 cores with go9_cpu's 3x32 network, BENCHMARKS.md)"
+        },
     )
     move_time: float = field(
-        default=0.0, metadata={"doc": "seconds per move when the client sets no time control (0 = visits only)"}
+        default=0.0,
+        metadata={"doc": "seconds per move when the client sets no time control (0 = gtp.visits decides)"},
+    )
+    timed_visits: int = field(
+        default=0,
+        metadata={
+            "doc": "most visits per genmove under a time control (time_settings, kgs-time_settings or move_time), where the clock decides; 0 = as many as the tree holds"
+        },
     )
     analysis_visits: int = field(default=20000, metadata={"doc": "most visits one lz-/kata-analyze run accumulates"})
     rollouts: int = field(default=1, metadata={"doc": "light playouts per leaf without a network"})
@@ -82,6 +92,8 @@ class EngineParams:
             raise ValueError("visits: must be >= 1")
         if self.move_time < 0:
             raise ValueError("move_time: must be >= 0")
+        if self.timed_visits < 0:
+            raise ValueError("timed_visits: must be >= 0 (0 = as many as the tree holds)")
         if self.analysis_visits < 1:
             raise ValueError("analysis_visits: must be >= 1")
         if self.rollouts < 1:
@@ -153,7 +165,7 @@ class GoPlayer:
             raise ValueError(f"the network plays {self.network.shape.board_size}x{self.network.shape.board_size} only")
         self._rules = rules
         self._evaluator = self.network or RolloutEvaluator(N, rules.komi, self.params.rollouts, seed=self.seed)
-        sims = max(self.params.visits, 2)
+        sims = max(self.params.visits, self.params.timed_visits, 2)
         if (
             self.search_params.reuse_tree
         ):  # one tree for play, pondering and analysis: it may grow past one move's visits
