@@ -288,3 +288,25 @@ def test_the_real_shipped_go9_plays_a_legal_game_by_default(tmp_path):
         "shipped"
     )
     assert len(game.moves) >= 2
+
+
+# --- the play budget, measured ------------------------------------------------------------------------------
+
+
+def test_bench_gtp_times_a_game_of_the_default_engine(models_dir, tmp_path):
+    import json
+
+    out = subprocess.run(
+        [sys.executable, "-m", "zero.cli", "bench", "gtp", "--blocks", "1", "--channels", "8", "--visits", "8"]
+        + ["--moves", "1", "--startup-runs", "0", "--game-moves", "6", "--threads", "1", "--json"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=gtp_env(models_dir),
+        cwd=tmp_path,
+    )
+    assert out.returncode == 0, out.stderr
+    result = json.loads(out.stdout)
+    assert result["game_model"] == "go9 step 7 version 3, 1x8, 9x9, shipped"  # the default: the shipped network
+    assert result["game_moves"] == 6 and result["game_genmoves"] == 3 and result["game_ended_by"] == "move cap"
+    assert 0 < result["game_genmove_median_s"] <= result["game_genmove_p90_s"] <= result["game_genmove_max_s"]

@@ -1,4 +1,4 @@
-"""`zero bench gtp`: move time of the GTP engine (ms per genmove, visits/s) on an opening and a middle-game position, the network's raw throughput at the batch sizes the search used (same run, interleaved), and start-up time; imports torch and numba only inside run().
+"""`zero bench gtp`: move time of the GTP engine (ms per genmove, visits/s) on an opening and a middle-game position, the network's raw throughput at the batch sizes the search used (same run, interleaved), start-up time, and the reply time of a launched `zero gtp` through a whole game; imports torch and numba only inside run().
 
 efficiency = visits_per_s (genmove through the GTP engine: search, choice, time checks) /
 raw_evals_per_s (the same network called back to back on batches of exactly the sizes that
@@ -25,7 +25,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--model",
         metavar="CKPT",
-        help="checkpoint or run directory (default: an untrained network of --blocks/--channels)",
+        help="a shipped network (go9), checkpoint or run directory (default: an untrained network of --blocks/--channels)",
     )
     parser.add_argument(
         "--blocks", type=int, help="residual blocks of the untrained network (default: NetworkConfig's)"
@@ -50,6 +50,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=int,
         default=3,
         help="`zero gtp` launches timed for start-up (after one untimed), 0 = skip",
+    )
+    parser.add_argument(
+        "--game-moves",
+        type=int,
+        default=0,
+        help="play one game of at most this many moves: a launched `zero gtp` at its defaults (--model if given, "
+        "else the shipped network; --threads) as Black against the ladder's random player; time its genmove "
+        "replies (game_* keys); 0 = skip",
     )
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
 
@@ -92,11 +100,15 @@ def _network(args: argparse.Namespace):
 
     if args.model:
         from zero.nn.checkpoint import CheckpointError
+        from zero.nn.shipped import resolve_model
 
         try:
-            return NetworkEvaluator.from_checkpoint(args.model, device=args.device), args.model
+            path = resolve_model(args.model)
+            if path is None:
+                raise ValueError("none: this benchmark times a network (--blocks/--channels for an untrained one)")
+            return NetworkEvaluator.from_checkpoint(str(path), device=args.device), args.model
         except (CheckpointError, OSError, ValueError) as exc:
-            fail(f"--model {args.model}: {exc}")
+            fail(f"--model {exc}" if str(exc).startswith(args.model) else f"--model {args.model}: {exc}")
     overrides = {k: v for k, v in (("blocks", args.blocks), ("channels", args.channels)) if v is not None}
     if args.channels is not None:  # keep the pooled branch a third of the tower, as in the default
         overrides["global_pooling_channels"] = min(NetworkConfig().global_pooling_channels, max(1, args.channels // 3))
@@ -162,16 +174,77 @@ def _startup(args: argparse.Namespace, threads: int) -> dict[str, float]:
     }
 
 
+def _quantiles(seconds: list[float]) -> dict[str, float]:
+    ordered = sorted(seconds)
+    return {
+        "median_s": round(statistics.median(ordered), 3),
+        "p90_s": round(ordered[int(0.9 * (len(ordered) - 1))], 3),
+        "max_s": round(ordered[-1], 3),
+    }
+
+
+def _game(args: argparse.Namespace, threads: int, size: int) -> dict[str, object]:
+    """One game of a launched `zero gtp` at its default settings (Black) against the ladder's random player
+    (White): the seconds from each ``genmove b`` to its reply, after ``boardsize``/``clear_board`` (engine built)."""
+    from zero.match.client import GtpClient
+
+    ours = [sys.executable, "-m", "zero.cli", "gtp", "--threads", str(threads), "--device", args.device]
+    if args.model:
+        ours += ["--model", args.model]
+    theirs = [sys.executable, "-m", "zero.cli", "gtp", "--model", "none", "--visits", "1", "--threads", "1"]
+    theirs += ["gtp.random_play=true", "gtp.resign_winrate=0", "--seed", "1"]
+    black, white = GtpClient(ours, name="zero gtp"), GtpClient(theirs, name="random")
+    seconds: list[float] = []
+    try:
+        for client in (black, white):
+            client.ask(f"boardsize {size}")
+            client.ask("clear_board")
+        model = black.ask("zero-model")
+        moves, passes, ended = 0, 0, "move cap"
+        while moves < args.game_moves:
+            start = time.perf_counter()
+            move = black.ask("genmove b").strip().lower()
+            seconds.append(time.perf_counter() - start)
+            moves += 1
+            if move == "resign":
+                ended = "resignation"
+                break
+            passes = passes + 1 if move == "pass" else 0
+            white.ask(f"play b {move}")
+            if passes >= 2 or moves >= args.game_moves:
+                ended = "two passes" if passes >= 2 else ended
+                break
+            reply = white.ask("genmove w").strip().lower()
+            moves += 1
+            passes = passes + 1 if reply == "pass" else 0
+            black.ask(f"play w {reply}")
+            if passes >= 2:
+                ended = "two passes"
+                break
+    finally:
+        black.close()
+        white.close()
+    return {
+        "game_model": model,
+        "game_moves": moves,
+        "game_ended_by": ended,
+        "game_genmoves": len(seconds),
+        **{f"game_genmove_{k}": v for k, v in _quantiles(seconds).items()},
+        "game_genmoves_over_1s": sum(s > 1.0 for s in seconds),
+    }
+
+
 def run(args: argparse.Namespace) -> int:
     from zero.common.configlib import fail
-    from zero.common.cpu_threads import available_cores, set_threads
+    from zero.common.cpu_threads import available_cores, passive_openmp_waits, set_threads
 
     visits_list = _int_list(args.visits, "--visits")
     leaves_list = _int_list(args.leaves, "--leaves")
     if args.moves < 1:
         fail(f"--moves must be >= 1, got {args.moves}")
-    if args.threads < 0 or args.startup_runs < 0:
-        fail("--threads and --startup-runs must be >= 0")
+    if args.threads < 0 or args.startup_runs < 0 or args.game_moves < 0:
+        fail("--threads, --startup-runs and --game-moves must be >= 0")
+    passive_openmp_waits()  # as `zero gtp` runs: before torch loads
     threads = set_threads(args.threads or available_cores(), torch_too=True)
 
     import numpy as np
@@ -264,6 +337,8 @@ def run(args: argparse.Namespace) -> int:
     }
     if args.startup_runs:
         result.update(_startup(args, threads.torch_threads))
+    if args.game_moves:
+        result.update(_game(args, threads.torch_threads, size))
     if args.json:
         result["results"] = rows
         report(result, True)

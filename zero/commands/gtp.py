@@ -128,9 +128,10 @@ def check_arguments(args: argparse.Namespace) -> None:
 def build_engine(args: argparse.Namespace):
     """A GoGtpEngine from parsed arguments (config, then the networks: --model's, the shipped ones or none); sets the thread counts."""
     from zero.common.configlib import fail
-    from zero.common.cpu_threads import available_cores, set_threads
+    from zero.common.cpu_threads import available_cores, passive_openmp_waits, set_threads
     from zero.nn.shipped import model_label, resolve_model, shipped_names
 
+    passive_openmp_waits()  # before torch loads: a spinning OpenMP thread on a busy core makes genmove 20x slower
     check_arguments(args)
     config = load_gtp_config(args)
     given = resolve_model(args.model) if args.model is not None else None

@@ -37,6 +37,16 @@ def thread_environment(threads: int, base: dict[str, str] | None = None) -> dict
     return env
 
 
+def passive_openmp_waits() -> None:
+    """Make OpenMP threads sleep, not spin, while they wait (``OMP_WAIT_POLICY=PASSIVE`` unless already set).
+
+    Call before torch is imported: its OpenMP runtime reads the variable once. Spinning threads of the small
+    networks' many short parallel regions cost the whole time slice of a core that another process holds:
+    measured on the 2-core machine at load 5, `zero gtp`'s genmove (400 visits, 2 threads) took 1.7 s median
+    spinning and 0.08 s passive (BENCHMARKS.md)."""
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+
 @dataclass(frozen=True)
 class ThreadSettings:
     """What a process ended up using, for its start-up line on stderr."""
