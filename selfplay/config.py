@@ -79,9 +79,14 @@ def config_to_mapping(config: RunConfig) -> dict[str, Any]:
     return to_mapping(config)
 
 
-def config_to_toml(config: RunConfig, source: str | Path | None = None) -> str:
-    """The full effective config as commented TOML (every field with its doc line); loading it gives ``config`` back."""
+def config_to_toml(config: RunConfig, source: str | Path | None = None, origin: dict[str, Any] | None = None) -> str:
+    """The full effective config as commented TOML (every field with its doc line); loading it gives ``config`` back.
+    ``origin``: the network the run started from (``zero train --init-from``), as comment lines."""
     header = "# zero: effective run config" + (f" (from {source})" if source else " (defaults)")
+    if origin:
+        header += "\n# started from (--init-from): " + " ".join(
+            f"{key}={value}" for key, value in origin.items() if key != "origin"
+        )
     return to_toml(config, header=header)
 
 

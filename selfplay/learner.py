@@ -47,9 +47,12 @@ class Learner:
         self.training = train
         self.version = 0
         self.resumed_from = resume.checkpoint  # None for a fresh run
+        self.origin = resume.origin  # the network the run started from ({}: from scratch), kept in every checkpoint
         if resume.checkpoint is not None:
             self.resume_state = self.trainer.restore(resume.checkpoint, resume.training_state)
             self.version = self.trainer.model_version
+        elif resume.initial is not None:  # --init-from: its weights, a fresh optimizer, step 0, version 0
+            self.trainer.load_weights(resume.initial.state_dict)
 
     # ---- facts --------------------------------------------------------------------
     @property
@@ -109,6 +112,7 @@ class Learner:
             run_config=run_config,
             run_state=run_state,
             keep_last=3,
+            origin=self.origin,
         )
 
     def close(self) -> None:

@@ -16,6 +16,10 @@ Loop (one driver process; the trainer runs here, on the GPU when there is one):
 5. every ``arena.every_versions`` versions, an arena task plays the new network
    against the previous version and the random-rollout MCTS baseline (Elo table).
 
+A new run may start from another network's weights (``init_from``, `zero train --init-from`; checked
+by selfplay.resume): its step-0 checkpoint is written at once, before Ray starts, so the run's version
+0 is that network and a resume finds it; the origin goes into config.toml, metrics.jsonl and every checkpoint.
+
 Resume: the same command on the same run directory reloads the newest complete checkpoint
 (selfplay.resume, which refuses a config that does not fit the run before anything is written)
 and the replay shards, and says so in one line; each collected task's positions are written as an atomic shard
@@ -55,7 +59,7 @@ from selfplay.config import RunConfig, config_to_mapping, config_to_toml
 from selfplay.learner import Learner
 from selfplay.records import GameRecord
 from selfplay.resign import ResignCalibrator
-from selfplay.resume import plan_resume
+from selfplay.resume import describe_origin, plan_resume
 from selfplay.rundir import RunDir
 from zero.common.atomic_files import atomic_write_bytes, atomic_write_text
 from zero.common.metrics import MetricsLog
@@ -142,23 +146,31 @@ def run(
     address: str | None = None,
     selfplay_only: bool = False,
     source: str | None = None,
+    init_from: str | None = None,
 ) -> dict[str, Any]:
-    """Run (or resume) a training run in ``run_dir``; returns a summary. ``selfplay_only`` plays games without training."""
+    """Run (or resume) a training run in ``run_dir``; returns a summary. ``selfplay_only`` plays games without training.
+    ``init_from`` (a shipped name, a checkpoint or a run directory): a new run starting from that network's weights."""
     rd = RunDir(Path(run_dir)).create()
     lock = rd.lock()  # before anything is written: a second process on the same directory stops here
     try:
-        return _run_locked(config, rd, address, selfplay_only, source)
+        return _run_locked(config, rd, address, selfplay_only, source, init_from)
     finally:
         lock.release()
 
 
 def _run_locked(
-    config: RunConfig, rd: RunDir, address: str | None, selfplay_only: bool, source: str | None
+    config: RunConfig,
+    rd: RunDir,
+    address: str | None,
+    selfplay_only: bool,
+    source: str | None,
+    init_from: str | None = None,
 ) -> dict[str, Any]:
-    resume = plan_resume(config, rd)  # a config that does not fit the run stops here, before anything is written
+    # a config that does not fit the run (or the --init-from source) stops here, before anything is written
+    resume = plan_resume(config, rd, init_from=init_from)
     for warning in resume.warnings:
         print(f"zero: warning: {warning}", file=sys.stderr, flush=True)
-    atomic_write_text(rd.config, config_to_toml(config, source))
+    atomic_write_text(rd.config, config_to_toml(config, source, resume.origin))
     _share_cores_with_workers(config)
     learner = Learner(config, rd, train=not selfplay_only, resume=resume)
     if not selfplay_only:
@@ -172,6 +184,14 @@ def _run_locked(
             flush=True,
         )
     metrics = MetricsLog(rd.metrics)
+    if resume.initial is not None:  # version 0 is the source network: checkpointed at once, so a resume finds it
+        learner.save_checkpoint(run_state=counters.as_dict(), run_config=config_to_mapping(config))
+        metrics.write("init_from", **resume.origin)
+        print(
+            f"zero: new run {rd.root} from {describe_origin(resume.origin)}: its weights, a fresh optimizer, step 0",
+            file=sys.stderr,
+            flush=True,
+        )
     elo = EloTable.from_dict(counters.elo)
     start_ray(address)
     previous_handler = _stop_on_sigterm()  # after ray.init, whose own SIGTERM handler exits without a checkpoint

@@ -1,4 +1,4 @@
-"""Where a run resumes from, decided before anything in its directory is written: the newest complete checkpoint, and a config that fits it; torch, no ray.
+"""Where a run resumes from, decided before anything in its directory is written: the newest complete checkpoint, and a config that fits it; or, for a new run started from another network (``zero train --init-from``), that network checked against the config; torch, no ray.
 
 A checkpoint is complete when its training state (``train-*.pt``: optimizer, step, games,
 Elo table, RNG, resignation evidence) is there beside the weights. When the newest one has
@@ -7,31 +7,50 @@ complete it refuses, rather than resume with those counters silently reset.
 A config whose network or game shape differs from the checkpoint's (or, before the first
 checkpoint, from the run's own config.toml, which the replay shards follow) is refused with
 one line, before config.toml or anything else is rewritten.
+
+``--init-from MODEL`` (a shipped name, a checkpoint, a run directory) starts a new run: only into a
+directory that holds no run yet (resuming and starting from another network conflict), only with a
+config whose network and game match the source's (a mismatch names the differing fields), and with the
+source's weights alone: a fresh optimizer, step 0, version 0. The run records its origin (name, path,
+step, version, SHA-256 of the weights file) in config.toml, metrics.jsonl and every checkpoint.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 from selfplay.builders import build_adapter, game_shape
-from selfplay.rundir import RunDir
+from selfplay.rundir import RunDir, RunDirError
 
 
 @dataclass(frozen=True)
 class ResumePoint:
-    """The checkpoint a run continues from (None: a fresh run) and what to tell the user about it."""
+    """The checkpoint a run continues from (None: a fresh run), or the network a new run starts from, and what to
+    tell the user about it."""
 
     checkpoint: Any | None  # zero.nn.checkpoint.Checkpoint
     training_state: dict[str, Any] | None
     warnings: tuple[str, ...] = ()  # loud, one line each: a newer checkpoint passed over
+    initial: Any | None = None  # --init-from: the source Checkpoint whose weights the new run starts from
+    initial_origin: dict[str, Any] | None = None  # --init-from: where they come from (see init_origin)
+
+    @property
+    def origin(self) -> dict[str, Any]:
+        """The network this run started from ({}: from scratch): the source's, or the resumed checkpoint's record."""
+        if self.initial_origin is not None:
+            return dict(self.initial_origin)
+        return dict(self.checkpoint.origin) if self.checkpoint is not None else {}
 
 
-def plan_resume(config, rd: RunDir) -> ResumePoint:
+def plan_resume(config, rd: RunDir, *, init_from: str | None = None) -> ResumePoint:
     """The ResumePoint of ``rd`` for ``config``; CheckpointError (one line) if the config does not fit the run
-    or no complete checkpoint is left. Reads only: nothing is written, no replay shard is opened."""
+    or no complete checkpoint is left. With ``init_from`` (a model spec), a new run from that network (plan_init).
+    Reads only: nothing is written, no replay shard is opened."""
     from zero.nn.checkpoint import CheckpointError, list_checkpoints, load_checkpoint, resolve_checkpoint_path
 
+    if init_from is not None:
+        return plan_init(config, rd, init_from)
     shape = game_shape(build_adapter(config))
     found = list_checkpoints(rd.checkpoints)
     if not found:
@@ -59,6 +78,87 @@ def plan_resume(config, rd: RunDir) -> ResumePoint:
     raise CheckpointError(
         f"{newest}: its training state {missing} is missing and no older checkpoint is complete; resuming would reset "
         "the optimizer, step, games, Elo table, RNG and resignation evidence: restore the file or use a new run directory"
+    )
+
+
+def holds_a_run(rd: RunDir) -> bool:
+    """Whether ``rd`` already holds a run: a config snapshot, a checkpoint or a replay shard."""
+    from zero.nn.checkpoint import list_checkpoints
+
+    return (
+        rd.config.exists()
+        or bool(list_checkpoints(rd.checkpoints))
+        or (rd.replay.is_dir() and any(rd.replay.glob("*.npz")))
+    )
+
+
+def plan_init(config, rd: RunDir, spec: str) -> ResumePoint:
+    """A new run in ``rd`` from the network ``spec`` names; RunDirError if ``rd`` already holds a run,
+    CheckpointError (one line) if ``spec`` names nothing usable or its network or game differs from the config's."""
+    from zero.nn.checkpoint import CheckpointError, load_checkpoint
+    from zero.nn.shipped import ModelSpecError, resolve_model
+
+    if holds_a_run(rd):
+        raise RunDirError(
+            f"{rd.root}: already holds a run; --init-from starts a new one: give a new --run-dir "
+            "(or leave --init-from out to resume this run)"
+        )
+    try:
+        path = resolve_model(spec)
+    except ModelSpecError as exc:
+        raise CheckpointError(f"--init-from {exc}") from None
+    if path is None:
+        raise CheckpointError(
+            "--init-from none: name the network to start from (a shipped name, a checkpoint or a run directory)"
+        )
+    try:
+        source = load_checkpoint(path)
+    except CheckpointError as exc:
+        raise CheckpointError(f"--init-from {spec}: {exc}") from None
+    differences = network_differences(config.network, source.network_config)
+    shape = game_shape(build_adapter(config))
+    if source.shape != shape:
+        differences.append(f"game {_describe(source.shape)} vs {_describe(shape)}")
+    if differences:
+        raise CheckpointError(
+            f"--init-from {spec}: the source's network does not match the config's (source vs config): "
+            f"{'; '.join(differences)}"
+        )
+    return ResumePoint(None, None, initial=source, initial_origin=init_origin(spec, source))
+
+
+def network_differences(config_network, source_network) -> list[str]:
+    """'network.FIELD SOURCE vs CONFIG' for every field of NetworkConfig where the two differ."""
+    return [
+        f"network.{f.name} {getattr(source_network, f.name)!r} vs {getattr(config_network, f.name)!r}"
+        for f in fields(config_network)
+        if getattr(source_network, f.name) != getattr(config_network, f.name)
+    ]
+
+
+def init_origin(spec: str, source) -> dict[str, Any]:
+    """What a run started with --init-from records of its source: name, weights file, step, version, SHA-256
+    (of the weights file: ``sha256sum`` gives the same), and the source's own origin if it had one."""
+    from zero.nn.shipped import file_sha256, model_label
+
+    origin: dict[str, Any] = {
+        "init_from": spec,
+        "name": model_label(source.path),
+        "path": str(source.path.resolve()),
+        "step": source.step,
+        "model_version": source.model_version,
+        "sha256": file_sha256(source.path),
+    }
+    if source.origin:
+        origin["origin"] = dict(source.origin)
+    return origin
+
+
+def describe_origin(origin: dict[str, Any]) -> str:
+    """One line: 'go9 (step 12000, version 120, sha256 0123456789ab...)'."""
+    return (
+        f"{origin.get('name', '?')} (step {origin.get('step', '?')}, version {origin.get('model_version', '?')}, "
+        f"sha256 {str(origin.get('sha256', '?'))[:16]}...)"
     )
 
 

@@ -72,6 +72,44 @@ def test_tiny_run_writes_checkpoints_replay_sgf_metrics_and_elo(ray_address, tmp
     assert list((tmp_path / "tensorboard").iterdir())
 
 
+def test_a_run_started_with_init_from_checkpoints_the_source_at_step_0_then_trains_on(ray_address, tmp_path):
+    import numpy as np
+    import torch
+
+    from selfplay.builders import build_model
+    from selfplay.orchestrator import run
+    from zero.nn.checkpoint import load_checkpoint, save_checkpoint
+    from zero.nn.shipped import file_sha256
+
+    config = _tiny("run.max_steps=20", "arena.every_versions=0")
+    source = save_checkpoint(tmp_path / "source", build_model(config, seed=123), step=40, model_version=4)
+    run_dir = tmp_path / "run"
+    summary = run(config, run_dir, init_from=str(source))
+    assert summary["step"] == 20
+
+    src = load_checkpoint(source)
+    first = load_checkpoint(run_dir / "checkpoints" / "model-00000000.safetensors")
+    last = load_checkpoint(run_dir / "checkpoints")
+    planes = torch.from_numpy((np.random.default_rng(0).random((6, 17, 5, 5)) < 0.3).astype(np.float32))
+
+    def outputs(checkpoint):
+        with torch.no_grad():
+            out = checkpoint.build_model().eval()(planes)
+        return out.policy_logits, out.value, out.ownership
+
+    assert first.step == 0 and first.model_version == 0
+    assert all(torch.equal(a, b) for a, b in zip(outputs(first), outputs(src)))  # before any training step
+    assert last.step == 20 and not torch.equal(outputs(last)[0], outputs(src)[0])  # then it trained
+    origin = first.origin
+    assert origin["path"] == str(source.resolve()) and origin["sha256"] == file_sha256(source)
+    assert origin["step"] == 40 and origin["model_version"] == 4 and last.origin == origin
+    assert [m for m in read_metrics(run_dir / "metrics.jsonl") if m.get("kind") == "init_from"][0]["sha256"] == (
+        origin["sha256"]
+    )
+    assert f"sha256={origin['sha256']}" in (run_dir / "config.toml").read_text()
+    assert load_config(run_dir / "config.toml") == config  # the origin is a comment: the snapshot still reloads
+
+
 def test_arena_runs_when_the_workers_reserve_every_cpu(ray_address, tmp_path):
     from selfplay.orchestrator import run
 

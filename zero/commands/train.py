@@ -1,4 +1,4 @@
-"""`zero train`: a self-play training run (Ray in-process, or --address for a cluster), resumed when the run directory exists; no torch or ray at module top."""
+"""`zero train`: a self-play training run (Ray in-process, or --address for a cluster), resumed when the run directory exists, or started from another network (--init-from); no torch or ray at module top."""
 
 from __future__ import annotations
 
@@ -18,6 +18,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="ADDR",
         help="join an existing Ray cluster (e.g. auto or HEAD_IP:6379) instead of starting one",
     )
+    parser.add_argument(
+        "--init-from",
+        metavar="MODEL",
+        help="start a new run from this network's weights (a shipped name such as go9, a checkpoint or a run "
+        "directory): fresh optimizer, step 0, a run directory that holds no run yet; the config's network must match",
+    )
     parser.add_argument("--json", action="store_true", help="print a JSON summary at the end")
 
 
@@ -32,7 +38,14 @@ def run(args: argparse.Namespace, *, selfplay_only: bool = False) -> int:
     from zero.nn.checkpoint import CheckpointError
 
     try:
-        summary = run_training(config, run_dir, address=args.address, selfplay_only=selfplay_only, source=args.config)
+        summary = run_training(
+            config,
+            run_dir,
+            address=args.address,
+            selfplay_only=selfplay_only,
+            source=args.config,
+            init_from=args.init_from,
+        )
     except (CheckpointError, WorkerFailure, RunDirError, TrainingDiverged) as exc:
         fail(str(exc))
     if args.json:

@@ -382,9 +382,11 @@ class Trainer:
         run_config: dict[str, Any] | None = None,
         run_state: dict[str, Any] | None = None,
         keep_last: int = 5,
+        origin: dict[str, Any] | None = None,
     ) -> Path:
         """Publish model version ``model_version``: weights + metadata + resume state (+ the caller's ``run_state``), atomically; returns the weights path.
-        TrainingDiverged, and nothing written, if the network is not finite (check_weights)."""
+        TrainingDiverged, and nothing written, if the network is not finite (check_weights). ``origin``: the network
+        the run started from, kept in the metadata."""
         self.check_weights()
         self.model_version = model_version
         state = self.state_dict(include_model=False)
@@ -398,6 +400,7 @@ class Trainer:
             run_config=run_config,
             training_state=state,
             keep_last=keep_last,
+            origin=origin,
         )
 
     def load_checkpoint(self, path: str | Path) -> dict[str, Any]:
@@ -416,6 +419,10 @@ class Trainer:
             return {}
         self.load_state_dict(state)
         return dict(state.get("run_state") or {})
+
+    def load_weights(self, state_dict: dict[str, torch.Tensor]) -> None:
+        """Weights only (``zero train --init-from``): the optimizer, step and version stay as they are (fresh)."""
+        unwrap(self.model).load_state_dict(state_dict)
 
     def check_weights(self) -> None:
         """TrainingDiverged if a weight holds a nan or an inf, or the outputs are not finite (weights near overflow)."""

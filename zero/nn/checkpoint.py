@@ -10,7 +10,8 @@ Layout of a checkpoint directory (every file written to a temporary name, then
     latest                       one line: the stem of the newest checkpoint
 
 Metadata: ``{"format", "network": NetworkConfig fields, "shape": GameShape fields,
-"step", "model_version", "run_config"}``. On load the architecture stored in the
+"step", "model_version", "run_config"}``, plus ``"origin"`` in a run started from another network
+(``zero train --init-from``: its name, path, step, version and SHA-256). On load the architecture stored in the
 checkpoint wins; a different architecture passed in explicitly is an error naming both.
 A checkpoint holding a nan or an inf (a diverged network) is never written, and refused on load.
 """
@@ -19,7 +20,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -95,6 +96,7 @@ class Checkpoint:
     model_version: int
     run_config: dict[str, Any]
     state_dict: dict[str, torch.Tensor]
+    origin: dict[str, Any] = field(default_factory=dict)  # the network its run started from ({}: from scratch)
 
     def build_model(self) -> PolicyValueNet:
         """A PolicyValueNet with the checkpoint's architecture and weights (train mode; call .eval() for inference)."""
@@ -126,8 +128,10 @@ def save_checkpoint(
     run_config: dict[str, Any] | None = None,
     training_state: dict[str, Any] | None = None,
     keep_last: int = 5,
+    origin: dict[str, Any] | None = None,
 ) -> Path:
-    """Save weights (+ training state) as checkpoint ``step``, point ``latest`` at it, keep the newest ``keep_last``; returns the weights path."""
+    """Save weights (+ training state) as checkpoint ``step``, point ``latest`` at it, keep the newest ``keep_last``; returns the weights path.
+    ``origin``: where the run started from (``zero train --init-from``), kept in the metadata."""
     if keep_last < 1:
         raise ValueError(f"keep_last must be at least 1, got {keep_last}")
     directory = Path(directory)
@@ -148,6 +152,8 @@ def save_checkpoint(
         "model_version": int(model_version),
         "run_config": run_config or {},
     }
+    if origin:
+        metadata["origin"] = origin
     text = json.dumps(metadata, sort_keys=True)
     stem = f"model-{step:08d}"
     # safetensors refuses shared storage; clone to plain contiguous CPU tensors.
@@ -221,6 +227,7 @@ def load_checkpoint(
         shape.validate()
         step, version = int(metadata["step"]), int(metadata["model_version"])
         run_config = dict(metadata.get("run_config") or {})
+        origin = dict(metadata.get("origin") or {})
     except (KeyError, TypeError, ValueError) as exc:
         raise CheckpointError(f"{weights}: bad checkpoint metadata: {exc}") from None
     if expected_config is not None and expected_config != config:
@@ -232,7 +239,7 @@ def load_checkpoint(
         raise CheckpointError(
             f"{weights}: the checkpoint is for {_describe(shape)} but the game needs {_describe(expected_shape)}"
         )
-    checkpoint = Checkpoint(weights, config, shape, step, version, run_config, state)
+    checkpoint = Checkpoint(weights, config, shape, step, version, run_config, state, origin)
     problems = network_problems(checkpoint.build_model())
     if problems:
         raise CheckpointError(f"{weights}: refused: {'; '.join(problems)}; the network diverged")

@@ -1,0 +1,160 @@
+"""`zero train --init-from MODEL`: a new run from another network's weights (fresh optimizer, step 0), refused into a directory that holds a run or with a network that differs from the config's, and the origin it records; no Ray."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from games.go import GoGame, GoRules  # noqa: E402
+from selfplay.builders import build_model  # noqa: E402
+from selfplay.config import config_to_mapping, config_to_toml, load_config  # noqa: E402
+from selfplay.learner import Learner  # noqa: E402
+from selfplay.resume import plan_resume  # noqa: E402
+from selfplay.rundir import RunDir, RunDirError  # noqa: E402
+from zero.nn import shipped  # noqa: E402
+from zero.nn.checkpoint import CheckpointError, load_checkpoint, save_checkpoint  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[2]
+TINY = ROOT / "configs" / "tiny.toml"
+
+
+def tiny(*overrides: str):
+    return load_config(TINY, ["run.progress=false", "train.device=cpu", *overrides])
+
+
+@pytest.fixture(scope="module")
+def source(tmp_path_factory) -> Path:
+    """A tiny-config network that is not the run's own seed, checkpointed at step 40, version 4."""
+    directory = tmp_path_factory.mktemp("source")
+    return save_checkpoint(directory, build_model(tiny(), seed=123), step=40, model_version=4)
+
+
+def positions(size: int = 5, count: int = 4) -> np.ndarray:
+    """The planes of a few positions of a random game."""
+    rng = np.random.default_rng(0)
+    game = GoGame(GoRules(size=size, komi=2.5))
+    planes = []
+    for _ in range(count):
+        for _ in range(3):
+            legal = np.flatnonzero(game.legal_mask()[: size * size])
+            game.play(int(rng.choice(legal)))
+        planes.append(game.planes())
+    return np.stack(planes).astype(np.float32)
+
+
+def outputs(model, planes: np.ndarray):
+    model = model.float().eval()
+    with torch.no_grad():
+        out = model(torch.from_numpy(planes).contiguous())
+    return [t.clone() for t in (out.policy_logits, out.value, out.ownership) if t is not None]
+
+
+def same_outputs(a, b, planes) -> bool:
+    return all(torch.equal(x, y) for x, y in zip(outputs(a, planes), outputs(b, planes)))
+
+
+def test_a_new_run_starts_from_the_sources_weights_with_a_fresh_optimizer_and_records_its_origin(source, tmp_path):
+    config = tiny()
+    rd = RunDir(tmp_path / "run").create()
+    plan = plan_resume(config, rd, init_from=str(source))
+    learner = Learner(config, rd, resume=plan)
+    assert learner.step == 0 and learner.version == 0 and learner.resumed_from is None
+    assert not learner.trainer.optimizer.state  # no moments carried over: a fresh optimizer
+    planes = positions()
+    src = load_checkpoint(source)
+    trained = learner.trainer.model.state_dict()  # the trainer's copy may be channels-last: compare the weights
+    assert trained.keys() == src.state_dict.keys()
+    assert all(torch.equal(trained[k].contiguous(), src.state_dict[k]) for k in trained)
+    assert not same_outputs(build_model(config, seed=config.run.seed), src.build_model(), planes)  # not a no-op
+
+    origin = plan.origin
+    assert origin["path"] == str(source.resolve()) and origin["init_from"] == str(source)
+    assert origin["step"] == 40 and origin["model_version"] == 4
+    assert origin["sha256"] == shipped.file_sha256(source) and len(origin["sha256"]) == 64
+
+    learner.save_checkpoint(run_state={}, run_config=config_to_mapping(config))  # what the run writes at once
+    first = load_checkpoint(rd.checkpoints)
+    assert first.step == 0 and first.model_version == 0 and first.origin == origin
+    assert same_outputs(first.build_model(), src.build_model(), planes)  # before any training step
+    learner.close()
+
+    resumed = plan_resume(config, rd)  # the same run again, without --init-from: resumes, the origin kept
+    assert resumed.checkpoint is not None and resumed.initial is None and resumed.origin == origin
+    assert "# started from (--init-from): init_from=" in config_to_toml(config, None, resumed.origin)
+    assert config_to_toml(config, None, resumed.origin).count("sha256=" + origin["sha256"]) == 1
+
+
+def test_a_shipped_name_is_a_source_too(source, tmp_path, monkeypatch):
+    models = tmp_path / "models"
+    models.mkdir()
+    shutil.copy(source, models / "go5.safetensors")
+    monkeypatch.setenv(shipped.MODELS_DIR_ENV, str(models))
+    plan = plan_resume(tiny(), RunDir(tmp_path / "run").create(), init_from="go5")
+    assert plan.origin["name"] == "go5" and plan.origin["init_from"] == "go5"
+    assert plan.origin["sha256"] == shipped.file_sha256(source)
+
+
+def test_a_run_directory_that_holds_a_run_is_refused(source, tmp_path):
+    rd = RunDir(tmp_path / "run").create()
+    rd.config.write_text(config_to_toml(tiny()))
+    with pytest.raises(RunDirError, match="already holds a run; --init-from starts a new one"):
+        plan_resume(tiny(), rd, init_from=str(source))
+    rd.config.unlink()
+    save_checkpoint(rd.checkpoints, build_model(tiny(), seed=0), step=20, model_version=2)
+    with pytest.raises(RunDirError, match="already holds a run"):
+        plan_resume(tiny(), rd, init_from=str(source))
+
+
+def test_a_spec_that_names_no_network_is_one_line(tmp_path):
+    rd = RunDir(tmp_path / "run").create()
+    with pytest.raises(CheckpointError, match="^--init-from none: name the network to start from"):
+        plan_resume(tiny(), rd, init_from="none")
+    with pytest.raises(CheckpointError, match="^--init-from go77: no such file or directory, and no shipped network"):
+        plan_resume(tiny(), rd, init_from="go77")
+    with pytest.raises(CheckpointError, match=f"^--init-from {tmp_path}: .*no checkpoint in this directory"):
+        plan_resume(tiny(), rd, init_from=str(tmp_path))
+
+
+def test_a_network_that_differs_from_the_configs_names_the_fields(source, tmp_path):
+    rd = RunDir(tmp_path / "run").create()
+    with pytest.raises(CheckpointError) as err:
+        plan_resume(tiny("network.blocks=2", "network.value_hidden=8"), rd, init_from=str(source))
+    assert str(err.value) == (
+        f"--init-from {source}: the source's network does not match the config's (source vs config): "
+        "network.blocks 1 vs 2; network.value_hidden 16 vs 8"
+    )
+    with pytest.raises(CheckpointError, match=r"game \(planes=17, size=5, actions=26\) vs \(planes=17, size=7"):
+        plan_resume(tiny("go.size=7"), rd, init_from=str(source))
+
+
+def _train(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "zero.cli", "train", "--config", str(TINY), *args],
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=180,
+        cwd=tmp_path,
+    )
+
+
+def test_zero_train_refuses_a_bad_init_from_with_one_line_before_writing_anything(source, tmp_path):
+    run_dir = tmp_path / "run"
+    out = _train(tmp_path, "--run-dir", str(run_dir), "--init-from", str(source), "network.channels=8")
+    lines = out.stderr.strip().splitlines()
+    assert out.returncode == 2 and len(lines) == 1 and lines[0].startswith("zero: error: --init-from"), out.stderr
+    assert "network.channels 16 vs 8" in lines[0] and not (run_dir / "config.toml").exists()
+    (run_dir / "config.toml").write_text(config_to_toml(tiny()))
+    out = _train(tmp_path, "--run-dir", str(run_dir), "--init-from", str(source))
+    assert out.returncode == 2 and out.stderr.strip().splitlines() == [
+        f"zero: error: {run_dir}: already holds a run; --init-from starts a new one: give a new --run-dir "
+        "(or leave --init-from out to resume this run)"
+    ]
