@@ -38,8 +38,10 @@ META_SIZE = 8
 NO_POINT = -1
 # Legality verdicts (index into REASONS in games.go.game).
 LEGAL, OCCUPIED, SUICIDE, KO_BANNED, SUPERKO_BANNED = 0, 1, 2, 3, 4
-NUM_PLANES = 17
+NUM_PLANES = 17  # 8 own + 8 opponent stone planes (this and 7 earlier positions) + the side to move
 HISTORY = 8
+KOMI_PLANE = NUM_PLANES  # index of the optional 18th plane: komi for the side to move / KOMI_SCALE, everywhere
+KOMI_SCALE = 20.0  # KataGo's scale of its komi input
 
 
 @njit(cache=True)
@@ -534,9 +536,10 @@ def rollout_values(N, stones, to_move, komi, rollouts, max_moves, zobrist, seed)
 
 
 @njit(cache=True)
-def write_planes(N, hist, newest, n_valid, to_move, out):
-    """AlphaGo Zero planes into out float32[17, N, N] from hist int8[H, N*N] (0/1/2 stones), where
-    hist[newest] is the current position, hist[newest-1] the one before, ... (n_valid of them)."""
+def write_planes(N, hist, newest, n_valid, to_move, komi, out):
+    """AlphaGo Zero planes into out float32[17 or 18, N, N] from hist int8[H, N*N] (0/1/2 stones), where
+    hist[newest] is the current position, hist[newest-1] the one before, ... (n_valid of them). An 18th
+    plane, when ``out`` has one, holds the komi the side to move receives (negative for Black) / KOMI_SCALE."""
     o = 3 - to_move
     out[:, :, :] = 0.0
     for i in range(min(HISTORY, n_valid)):
@@ -549,6 +552,14 @@ def write_planes(N, hist, newest, n_valid, to_move, out):
                 out[HISTORY + i, a // N, a % N] = 1.0
     if to_move == BLACK:
         out[2 * HISTORY, :, :] = 1.0
+    if out.shape[0] > KOMI_PLANE:
+        out[KOMI_PLANE, :, :] = komi_feature(komi, to_move)
+
+
+@njit(cache=True)
+def komi_feature(komi, to_move):
+    """The komi plane's value: komi from the side to move's view (White receives it), scaled by KOMI_SCALE."""
+    return (komi if to_move == WHITE else -komi) / KOMI_SCALE
 
 
 @njit(cache=True)
