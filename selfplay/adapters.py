@@ -18,9 +18,10 @@ class GameAdapter(Protocol):
     name: str
     num_actions: int  # A
     plane_shape: tuple[int, int, int]  # (C, H, W)
+    constant_planes: int  # the last K of the C planes are constant-valued (Go's komi plane), the others 0/1
     has_ownership: bool  # the game has a final-ownership target
 
-    def new_game(self): ...
+    def new_game(self, rng: np.random.Generator | None = None): ...  # self-play passes its generator (Go: komi draw)
     def search_batch(self, games: list, no_pass_before: int = 0): ...  # a SearchGame over the games' current positions
     def play(self, game, action: int) -> None: ...
     def is_over(self, game) -> bool: ...
@@ -39,28 +40,40 @@ class GameAdapter(Protocol):
 
 
 class GoAdapter:
-    """Go under GoRules through games.go (GoGame, GoSearchBatch, RolloutEvaluator)."""
+    """Go under GoRules through games.go (GoGame, GoSearchBatch, RolloutEvaluator).
+
+    ``komi_plane``: the planes carry the komi (network.komi_input); ``komi_stdev`` > 0: games started with a
+    generator get a komi drawn from a normal around rules.komi, rounded to a half point (KataGo's komi randomisation).
+    """
 
     name = "go"
     has_ownership = True
 
-    def __init__(self, rules) -> None:
+    def __init__(self, rules, komi_plane: bool = False, komi_stdev: float = 0.0) -> None:
         rules.validate()
         self.rules = rules
         n = rules.size
         self.num_actions = n * n + 1
-        self.plane_shape = (17, n, n)
+        self.komi_plane = bool(komi_plane)
+        self.komi_stdev = float(komi_stdev)
+        self.constant_planes = int(self.komi_plane)
+        self.plane_shape = (17 + self.constant_planes, n, n)
 
-    def new_game(self):
+    def new_game(self, rng: np.random.Generator | None = None):
+        from dataclasses import replace
+
         from games.go import GoGame
 
-        return GoGame(self.rules)
+        if rng is None or self.komi_stdev == 0:
+            return GoGame(self.rules)
+        komi = round(2.0 * (self.rules.komi + rng.normal(0.0, self.komi_stdev))) / 2.0
+        return GoGame(replace(self.rules, komi=komi))
 
     def search_batch(self, games: list, no_pass_before: int = 0):
         """``no_pass_before``: no pass before that move while a move that does not fill one's own eye exists."""
         from games.go import GoSearchBatch
 
-        return GoSearchBatch(games, no_pass_before=no_pass_before)
+        return GoSearchBatch(games, no_pass_before=no_pass_before, komi_plane=self.komi_plane)
 
     def play(self, game, action: int) -> None:
         game.play(int(action))
@@ -108,6 +121,7 @@ class TicTacToeAdapter:
 
     name = "tictactoe"
     has_ownership = False
+    constant_planes = 0
 
     def __init__(self) -> None:
         import games.tictactoe as ttt
@@ -116,7 +130,7 @@ class TicTacToeAdapter:
         self.num_actions = ttt.NUM_ACTIONS
         self.plane_shape = tuple(ttt.PLANE_SHAPE)
 
-    def new_game(self):
+    def new_game(self, rng: np.random.Generator | None = None):
         return self._ttt.TicTacToe()
 
     def search_batch(self, games: list, no_pass_before: int = 0):
@@ -154,12 +168,12 @@ class TicTacToeAdapter:
         return self._ttt.RolloutEvaluator(rollouts=rollouts, seed=seed)
 
 
-def make_adapter(name: str, go_rules=None) -> GameAdapter:
-    """The adapter for game ``name`` (``go`` uses ``go_rules``)."""
+def make_adapter(name: str, go_rules=None, *, komi_plane: bool = False, komi_stdev: float = 0.0) -> GameAdapter:
+    """The adapter for game ``name`` (``go`` uses ``go_rules`` and the komi plane and draw, see GoAdapter)."""
     if name == "go":
         from games.go import GoRules
 
-        return GoAdapter(go_rules or GoRules())
+        return GoAdapter(go_rules or GoRules(), komi_plane=komi_plane, komi_stdev=komi_stdev)
     if name == "tictactoe":
         return TicTacToeAdapter()
     raise ValueError(f"game.name must be go or tictactoe, got {name!r}")

@@ -8,7 +8,12 @@ from selfplay.adapters import GameAdapter, make_adapter
 
 
 def build_adapter(config) -> GameAdapter:
-    return make_adapter(config.game.name, config.go)
+    return make_adapter(
+        config.game.name,
+        config.go,
+        komi_plane=config.network.komi_input,
+        komi_stdev=config.selfplay.komi_stdev if config.network.komi_input else 0.0,
+    )
 
 
 def game_shape(adapter: GameAdapter):

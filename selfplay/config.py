@@ -54,6 +54,12 @@ class RunConfig:
             raise ValueError("network.ownership_head: tic-tac-toe has no ownership target; set it to false")
         if self.game.name == "tictactoe" and self.network.score_head:
             raise ValueError("network.score_head: tic-tac-toe has no score target; set it to false")
+        if self.network.komi_input and self.game.name != "go":
+            raise ValueError("network.komi_input: only Go has a komi; set it to false")
+        if self.selfplay.komi_stdev > 0 and not self.network.komi_input:
+            raise ValueError(
+                "selfplay.komi_stdev: a network without network.komi_input cannot see the komi; set it to 0"
+            )
         if self.selfplay.score_utility_weight > 0 and not self.network.score_head:
             raise ValueError("selfplay.score_utility_weight: needs network.score_head = true")
         batch = getattr(self.train, "batch_size", None)

@@ -40,6 +40,7 @@ class Learner:
             num_actions=shape.num_actions,
             directory=run_dir.replay,
             seed=config.run.seed,
+            constant_planes=self.adapter.constant_planes,
         )
         self.resume_state: dict[str, Any] = {}
         model = build_model(config, self.adapter, seed=config.run.seed)
@@ -85,7 +86,14 @@ class Learner:
             samples = to_samples(group, with_ownership=ownership)
             if samples is None:
                 continue
-            self.replay.add(samples.planes, samples.policy, samples.value, samples.ownership, score=samples.score)
+            self.replay.add(
+                samples.planes,
+                samples.policy,
+                samples.value,
+                samples.ownership,
+                score=samples.score,
+                constant=samples.constant,
+            )
             added += len(samples)
         return added
 

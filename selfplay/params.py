@@ -75,6 +75,12 @@ class SelfPlayParams:
             "doc": "search utility = (1 - w) * value + w * (2/pi) atan(score / score_utility_scale) with the network's score head (KataGo's score utility, mixed so it stays in [-1, 1]); 0 = value only"
         },
     )
+    komi_stdev: float = field(
+        default=0.0,
+        metadata={
+            "doc": "Go: each game's komi is drawn around go.komi with this standard deviation, rounded to a half point (KataGo randomises komi; needs network.komi_input); 0 = always go.komi"
+        },
+    )
     score_utility_scale: float = field(
         default=5.0, metadata={"doc": "points of predicted margin at which the score utility is half its bound"}
     )
@@ -110,6 +116,8 @@ class SelfPlayParams:
             raise ValueError(f"fast_simulations must be >= 1, got {self.fast_simulations}")
         if not 0.0 <= self.score_utility_weight < 1.0:
             raise ValueError(f"score_utility_weight must be in [0, 1), got {self.score_utility_weight}")
+        if not 0.0 <= self.komi_stdev <= 100.0:
+            raise ValueError(f"komi_stdev must be in [0, 100], got {self.komi_stdev}")
         if self.score_utility_scale <= 0:
             raise ValueError(f"score_utility_scale must be > 0, got {self.score_utility_scale}")
         if not 0.0 <= self.sgf_fraction <= 1.0:

@@ -20,7 +20,7 @@ from games import FIRST_PLAYER, NO_PLAYER, first_player_sign
 class GameRecord:
     """One finished self-play game, position by position (T positions searched)."""
 
-    planes: np.ndarray  # uint8[T, C, H, W]  input planes of each searched position (all features are 0/1)
+    planes: np.ndarray  # uint8[T, C, H, W]  the 0/1 input planes of each searched position
     policy: np.ndarray  # float32[T, A]  the search's visit distribution (sums to 1)
     root_value: np.ndarray  # float32[T]  search value for the player to move
     to_move: np.ndarray  # int8[T]  FIRST_PLAYER = 1 (Black / X) or SECOND_PLAYER = 2 (White / O)
@@ -37,6 +37,9 @@ class GameRecord:
     model_version: int = 0
     sgf: bytes | None = None  # SGF text for a sampled fraction of Go games
     extra: dict = field(default_factory=dict)
+    constant: np.ndarray | None = (
+        None  # float32[T, K]  the values of the K constant input planes (Go: komi); None: K = 0
+    )
 
     @property
     def num_positions(self) -> int:
@@ -57,13 +60,15 @@ class GameRecord:
 @dataclass
 class Samples:
     """Training samples in the replay contract: planes uint8[S,C,H,W], policy float32[S,A], value float32[S], ownership int8[S,H,W] or None,
-    score float32[S] (final area margin for the side to move; NaN where the game did not end by scoring)."""
+    score float32[S] (final area margin for the side to move; NaN where the game did not end by scoring),
+    constant float32[S,K] (the constant input planes' values, K = 0 for games without any)."""
 
     planes: np.ndarray
     policy: np.ndarray
     value: np.ndarray
     ownership: np.ndarray | None
     score: np.ndarray | None = None
+    constant: np.ndarray | None = None
 
     def __len__(self) -> int:
         return int(self.planes.shape[0])
@@ -79,7 +84,7 @@ def to_samples(records: list[GameRecord], with_ownership: bool) -> Samples | Non
     """
     if with_ownership and any(r.final_ownership is None for r in records):
         raise ValueError("with_ownership needs a final_ownership in every record (resigned games have none)")
-    planes, policy, value, ownership, score = [], [], [], [], []
+    planes, policy, value, ownership, score, constant = [], [], [], [], [], []
     for record in records:
         keep = record.is_full_search
         if not keep.any():
@@ -87,6 +92,8 @@ def to_samples(records: list[GameRecord], with_ownership: bool) -> Samples | Non
         first = record.to_move[keep] == FIRST_PLAYER
         sign = np.where(first, 1.0, -1.0).astype(np.float32)  # +1 where the first player moves
         planes.append(record.planes[keep])
+        count = int(keep.sum())
+        constant.append(np.zeros((count, 0), np.float32) if record.constant is None else record.constant[keep])
         policy.append(record.policy[keep])
         value.append(sign * np.float32(record.result))
         score.append(sign * np.float32(np.nan if record.final_margin is None else record.final_margin))
@@ -100,4 +107,5 @@ def to_samples(records: list[GameRecord], with_ownership: bool) -> Samples | Non
         value=np.concatenate(value).astype(np.float32, copy=False),
         ownership=np.concatenate(ownership) if with_ownership else None,
         score=np.concatenate(score).astype(np.float32, copy=False),
+        constant=np.concatenate(constant).astype(np.float32, copy=False),
     )

@@ -46,6 +46,7 @@ class _Slot:
     resign_disabled: bool
     would_have_resigned: int = NO_PLAYER
     planes: list = field(default_factory=list)
+    constant: list = field(default_factory=list)
     policy: list = field(default_factory=list)
     root_value: list = field(default_factory=list)
     to_move: list = field(default_factory=list)
@@ -140,7 +141,9 @@ class SelfPlayWorker:
         for i, slot in enumerate(self.slots):
             player = self.adapter.to_move(slot.game)
             total = visits[i].sum()
-            slot.planes.append(outcome.planes[i].astype(np.uint8))
+            binary = outcome.planes.shape[1] - self.adapter.constant_planes
+            slot.planes.append(outcome.planes[i, :binary].astype(np.uint8))
+            slot.constant.append(outcome.planes[i, binary:, 0, 0])  # one value per constant plane (komi)
             if outcome.improved_policy is not None and total > 0:
                 slot.policy.append(outcome.improved_policy[i])
             else:
@@ -188,7 +191,7 @@ class SelfPlayWorker:
         return self.rng.random(len(self.slots)) < p.full_search_probability
 
     def _new_slot(self) -> _Slot:
-        return _Slot(game=self.adapter.new_game(), resign_disabled=self._draw_resign_disabled())
+        return _Slot(game=self.adapter.new_game(self.rng), resign_disabled=self._draw_resign_disabled())
 
     def _draw_resign_disabled(self) -> bool:
         disabled = self.rng.random() < self.params.resign_playout_fraction or (
@@ -210,6 +213,7 @@ class SelfPlayWorker:
             margin = self.adapter.final_margin(game)
         record = GameRecord(
             planes=np.stack(slot.planes),
+            constant=np.stack(slot.constant).astype(np.float32),
             policy=np.stack(slot.policy).astype(np.float32),
             root_value=np.asarray(slot.root_value, np.float32),
             to_move=np.asarray(slot.to_move, np.int8),

@@ -35,6 +35,13 @@ def test_go_sizes_follow_the_names():
     assert load_config(ROOT / "configs/tictactoe.toml").game.name == "tictactoe"
 
 
+def test_a_komi_draw_needs_a_network_that_sees_the_komi():
+    with pytest.raises(ConfigError, match="selfplay.komi_stdev"):
+        load_config(ROOT / "configs/go9_cpu.toml", ["selfplay.komi_stdev=2"])
+    config = load_config(ROOT / "configs/go9_cpu.toml", ["selfplay.komi_stdev=2", "network.komi_input=true"])
+    assert config.selfplay.komi_stdev == 2.0 and config.network.komi_input
+
+
 def test_override_changes_only_that_field():
     base = load_config(ROOT / "configs/tiny.toml")
     changed = load_config(ROOT / "configs/tiny.toml", ["search.simulations=32", "run.name=other"])
@@ -53,6 +60,7 @@ def test_override_changes_only_that_field():
         ("game.name=chess", "game.name"),
         ("bogus.key=1", "bogus"),
         ("network.ownership_head=true", "network.ownership_head"),  # tic-tac-toe has no ownership target
+        ("network.komi_input=true", "network.komi_input"),  # tic-tac-toe has no komi
     ],
 )
 def test_config_error_names_the_field(override, field):

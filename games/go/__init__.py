@@ -17,6 +17,7 @@ pass = N*N, or GTP vertices like ``"D4"`` / ``"pass"``)::
     game.own_eye_mask()      # bool[N*N+1] moves that fill the mover's own single-point eye
     game.area_score()        # Tromp-Taylor black - white - komi;  game.ownership() int8[N, N] (+1 black)
     game.planes()            # float32[17, N, N] AlphaGo Zero planes of the current position
+    game.planes(komi_plane=True)  # the same and an 18th: the komi the side to move receives / KOMI_SCALE
     game.diagram(); GoGame.from_diagram("X O .\\n...", to_move="W")
     game.chains()            # lists of flat points;  game.area_score(dead=points) with dead stones taken off
     game_to_sgf(game); game_from_sgf(text)   # SgfError on malformed records
@@ -45,6 +46,7 @@ Modules in dependency order:
   search     GoSearchBatch and RolloutEvaluator for mcts
 """
 
+from games.go._kernels import KOMI_SCALE
 from games.go.coords import CoordinateError, from_gtp, to_gtp
 from games.go.game import BLACK, EMPTY, WHITE, GoGame, IllegalMoveError, parse_color
 from games.go.playouts import bench_playouts, playout_ownership
@@ -59,6 +61,7 @@ def new_game(size: int = 9, komi: float = 7.5, superko: str = "positional", max_
 
 
 __all__ = [
+    "KOMI_SCALE",
     "BLACK",
     "WHITE",
     "EMPTY",

@@ -38,8 +38,10 @@ META_SIZE = 8
 NO_POINT = -1
 # Legality verdicts (index into REASONS in games.go.game).
 LEGAL, OCCUPIED, SUICIDE, KO_BANNED, SUPERKO_BANNED = 0, 1, 2, 3, 4
-NUM_PLANES = 17
+NUM_PLANES = 17  # 8 own + 8 opponent stone planes (this and 7 earlier positions) + the side to move
 HISTORY = 8
+KOMI_PLANE = NUM_PLANES  # index of the optional 18th plane: komi for the side to move / KOMI_SCALE, everywhere
+KOMI_SCALE = 20.0  # KataGo's scale of its komi input
 
 
 @njit(cache=True)
@@ -440,38 +442,227 @@ def playout(N, c, passes, max_moves, color, chain, empties, meta, zobrist, rng):
     """Light playout from the given board with colour c to move and ``passes`` consecutive passes so far:
     uniform among simple-ko-legal moves that do not fill the mover's own single-point eye; pass only
     when none remains. Stops after two consecutive passes or ``max_moves`` moves; returns moves played.
-    rng: uint64[1] xorshift state (see make_rng), advanced in place."""
-    W = N + 1
+    rng: uint64[1] xorshift state (see make_rng), advanced in place.
+
+    The same moves, captures and final arrays as the composition of ``_next_random``, ``_own_eye``,
+    ``legal_simple`` and ``play_stone`` (tests/go/test_go_playouts.py keeps that composition as the
+    reference and compares state for state), written as one function for speed (#12):
+      * no calls in the loop: a Numba call passes each array as several machine words on the stack;
+      * indices are uint64, so Numba emits no negative-index wraparound code at each array access;
+      * ko point, empty count, hash and random state live in locals, written back at the end;
+      * a new stone's neighbours are read once into bit masks (friends, enemies, captures): one
+        predictable branch where there were four unpredictable ones; a lone stone joins a chain (or a
+        lone neighbour joins it) without the relabelling loop."""
+    U = np.uint64
+    W = U(N + 1)
+    ONE = U(1)
+    head = chain[HEAD]
+    nxt = chain[NEXT]
+    libs = chain[LIBS]
+    size = chain[SIZE]
+    elist = empties[LIST]
+    where = empties[WHERE]
+    ko = U(0) if meta[KO] < 0 else U(meta[KO])  # 0 (a wall point) stands for NO_POINT
+    ne = U(meta[NUM_EMPTY])
+    h = meta[HASH]
+    x = rng[0]
+    offs = (U(0) - W, U(0) - ONE, ONE, W)  # the 4 neighbours, added modulo 2**64
     moves = 0
     while passes < 2 and moves < max_moves:
-        n = meta[NUM_EMPTY]
+        o = 3 - c
+        n = ne  # candidates are elist[:n]; a rejected one is swapped behind them (not drawn again this move)
         played = False
-        while n > 0:
-            i = _next_random(rng, n)
-            p = empties[LIST, i]
-            # Fast path, written out: a point with an empty neighbour is legal, not an eye and not the ko point (a ko
-            # point is walled in by the capturer). It spares most candidates the two calls below (~1.2x playouts/s).
-            if (color[p - W] == EMPTY or color[p - 1] == EMPTY or color[p + 1] == EMPTY or color[p + W] == EMPTY) or (
-                not _own_eye(N, p, c, color) and legal_simple(N, p, c, color, chain, meta) == LEGAL
-            ):
-                play_stone(N, p, c, color, chain, empties, meta, zobrist)
+        i = U(0)
+        p = U(0)
+        while n > U(0):
+            # _next_random(rng, n)
+            x ^= x >> U(12)
+            x ^= x << U(25)
+            x ^= x >> U(27)
+            i = (((x * U(0x2545F4914F6CDD1D)) >> U(32)) * n) >> U(32)
+            p = U(elist[i])
+            cn = color[p - W]
+            cw = color[p - ONE]
+            ce = color[p + ONE]
+            cs = color[p + W]
+            # A point with an empty neighbour is legal, not an eye and not the ko point (a ko point is walled in
+            # by the capturer): most candidates stop here.
+            ok = (cn == EMPTY) | (cw == EMPTY) | (ce == EMPTY) | (cs == EMPTY)
+            if not ok and p != ko:
+                # _own_eye: all 4 neighbours c or wall, and fewer than 2 enemy diagonals (a wall diagonal counts 1)
+                eye = (
+                    ((cn == c) | (cn == WALL))
+                    & ((cw == c) | (cw == WALL))
+                    & ((ce == c) | (ce == WALL))
+                    & ((cs == c) | (cs == WALL))
+                )
+                if eye:
+                    d0 = color[p - W - ONE]
+                    d1 = color[p - W + ONE]
+                    d2 = color[p + W - ONE]
+                    d3 = color[p + W + ONE]
+                    bad = (d0 == o) + (d1 == o) + (d2 == o) + (d3 == o)
+                    edge = (d0 == WALL) | (d1 == WALL) | (d2 == WALL) | (d3 == WALL)
+                    eye = bad + edge < 2
+                if not eye:
+                    # legal_simple without an empty neighbour: legal iff a friendly chain keeps a liberty elsewhere
+                    # or p is an enemy chain's last liberty (its pseudo-liberties = its stones adjacent to p)
+                    h0 = U(head[p - W])
+                    h1 = U(head[p - ONE])
+                    h2 = U(head[p + ONE])
+                    h3 = U(head[p + W])
+                    for d in range(4):
+                        q = p + offs[d]
+                        cq = color[q]
+                        if cq == WALL:
+                            continue
+                        hq = U(head[q])
+                        adj = (h0 == hq) + (h1 == hq) + (h2 == hq) + (h3 == hq)
+                        if cq == c:
+                            if libs[hq] > adj:
+                                ok = True
+                                break
+                        elif libs[hq] == adj:
+                            ok = True
+                            break
+            if ok:
                 played = True
                 break
-            # Move the rejected point behind the candidates so it is not drawn again this move.
-            n -= 1
-            q = empties[LIST, n]
-            empties[LIST, i] = q
-            empties[WHERE, q] = i
-            empties[LIST, n] = p
-            empties[WHERE, p] = n
+            n -= ONE
+            q = U(elist[n])
+            elist[i] = q
+            where[q] = i
+            elist[n] = p
+            where[p] = n
         if played:
+            # play_stone; p is elist[i]: take it out of the empty list
             passes = 0
+            ne -= ONE
+            q = U(elist[ne])
+            elist[i] = q
+            where[q] = i
+            color[p] = c
+            h ^= zobrist[p, U(c)]
+            head[p] = p
+            nxt[p] = p
+            size[p] = 1
+            lp = 0
+            friends = 0
+            enemies = 0
+            for d in range(4):
+                q = p + offs[d]
+                cq = color[q]
+                lp += cq == EMPTY
+                friends |= (cq == c) << d
+                enemies |= (cq == o) << d
+                # a neighbouring stone's chain loses a pseudo-liberty (empty and wall points have head 0: -0 there)
+                libs[U(head[q])] -= (cq ^ (cq >> 1)) & 1
+            libs[p] = lp
+            hp = p
+            if friends:
+                for d in range(4):
+                    if friends & (1 << d):
+                        # _merge: the larger chain keeps its head; pseudo-liberties add
+                        a = hp
+                        b = U(head[p + offs[d]])
+                        if a != b:
+                            if size[a] < size[b]:
+                                a, b = b, a
+                            if size[b] == 1:
+                                head[b] = a
+                            else:
+                                s = b
+                                while True:
+                                    head[s] = a
+                                    s = U(nxt[s])
+                                    if s == b:
+                                        break
+                            na = nxt[a]
+                            nxt[a] = nxt[b]
+                            nxt[b] = na
+                            size[a] += size[b]
+                            libs[a] += libs[b]
+                            hp = a
+            caps = 0
+            for d in range(4):
+                caps |= ((enemies >> d) & 1 & (libs[U(head[p + offs[d]])] == 0)) << d
+            captured = 0
+            last = U(0)
+            if caps:
+                for d in range(4):
+                    q = p + offs[d]
+                    if caps & (1 << d) and color[q] == o:  # not already taken from another side
+                        # _remove_chain
+                        hq = U(head[q])
+                        k = 0
+                        s = hq
+                        while True:
+                            color[s] = EMPTY
+                            h ^= zobrist[s, U(o)]
+                            elist[ne] = s
+                            where[s] = ne
+                            ne += ONE
+                            k += 1
+                            s = U(nxt[s])
+                            if s == hq:
+                                break
+                        s = hq
+                        while True:
+                            for e in range(4):
+                                t = s + offs[e]
+                                ct = color[t]
+                                libs[U(head[t])] += (ct ^ (ct >> 1)) & 1
+                            sn = U(nxt[s])
+                            head[s] = 0
+                            nxt[s] = 0
+                            libs[s] = 0
+                            size[s] = 0
+                            s = sn
+                            if s == hq:
+                                break
+                        meta[o] += k
+                        captured += k
+                        last = q
+            if captured == 1 and size[hp] == 1 and libs[hp] == 1:
+                ko = last
+            else:
+                ko = U(0)
         else:
             passes += 1
-            meta[KO] = NO_POINT
+            ko = U(0)
         c = 3 - c
         moves += 1
+    meta[KO] = NO_POINT if ko == U(0) else np.int64(ko)
+    meta[NUM_EMPTY] = np.int64(ne)
+    meta[HASH] = h
+    rng[0] = x
     return moves
+
+
+@njit(cache=True)
+def playout_area_diff(N, color):
+    """area_diff (black area minus white area, no komi), fast at the end of a light playout, where every empty
+    point lies between stones and belongs to the colour of its stone neighbours (neutral if both). Falls back
+    to area_diff's flood fill as soon as an empty point has an empty neighbour."""
+    W = N + 1
+    diff = 0
+    for y in range(N):
+        for x in range(N):
+            p = (y + 1) * W + x + 1
+            cp = color[p]
+            if cp == BLACK:
+                diff += 1
+            elif cp == WHITE:
+                diff -= 1
+            else:
+                seen = 0  # bit k set: a neighbour of colour k
+                for q in (p - W, p - 1, p + 1, p + W):
+                    seen |= 1 << color[q]
+                if seen & (1 << EMPTY):
+                    return area_diff(N, color)
+                seen &= (1 << BLACK) | (1 << WHITE)
+                diff += (seen == 1 << BLACK) - (seen == 1 << WHITE)
+    return diff
 
 
 @njit(cache=True)
@@ -496,7 +687,7 @@ def bench_playouts(N, count, max_moves, zobrist, seed):
         empties[:, :] = empties0
         meta[:] = meta0
         total += playout(N, BLACK, 0, max_moves, color, chain, empties, meta, zobrist, rng)
-        if area_diff(N, color) > 0:
+        if playout_area_diff(N, color) > 0:
             black_wins += 1
     return total, black_wins
 
@@ -526,7 +717,7 @@ def rollout_values(N, stones, to_move, komi, rollouts, max_moves, zobrist, seed)
             empties[:, :] = empties0
             meta[:] = meta0
             playout(N, to_move[l], 0, max_moves, color, chain, empties, meta, zobrist, rng)
-            d = area_diff(N, color) - komi
+            d = playout_area_diff(N, color) - komi
             v = 1.0 if d > 0 else (-1.0 if d < 0 else 0.0)
             total += v if to_move[l] == BLACK else -v
         out[l] = total / rollouts
@@ -534,9 +725,10 @@ def rollout_values(N, stones, to_move, komi, rollouts, max_moves, zobrist, seed)
 
 
 @njit(cache=True)
-def write_planes(N, hist, newest, n_valid, to_move, out):
-    """AlphaGo Zero planes into out float32[17, N, N] from hist int8[H, N*N] (0/1/2 stones), where
-    hist[newest] is the current position, hist[newest-1] the one before, ... (n_valid of them)."""
+def write_planes(N, hist, newest, n_valid, to_move, komi, out):
+    """AlphaGo Zero planes into out float32[17 or 18, N, N] from hist int8[H, N*N] (0/1/2 stones), where
+    hist[newest] is the current position, hist[newest-1] the one before, ... (n_valid of them). An 18th
+    plane, when ``out`` has one, holds the komi the side to move receives (negative for Black) / KOMI_SCALE."""
     o = 3 - to_move
     out[:, :, :] = 0.0
     for i in range(min(HISTORY, n_valid)):
@@ -549,6 +741,14 @@ def write_planes(N, hist, newest, n_valid, to_move, out):
                 out[HISTORY + i, a // N, a % N] = 1.0
     if to_move == BLACK:
         out[2 * HISTORY, :, :] = 1.0
+    if out.shape[0] > KOMI_PLANE:
+        out[KOMI_PLANE, :, :] = komi_feature(komi, to_move)
+
+
+@njit(cache=True)
+def komi_feature(komi, to_move):
+    """The komi plane's value: komi from the side to move's view (White receives it), scaled by KOMI_SCALE."""
+    return (komi if to_move == WHITE else -komi) / KOMI_SCALE
 
 
 @njit(cache=True)

@@ -24,6 +24,7 @@ from games.go._kernels import (
     HEAD,
     HISTORY,
     KO,
+    KOMI_PLANE,
     LIBS,
     META_SIZE,
     NEXT,
@@ -32,6 +33,7 @@ from games.go._kernels import (
     _own_eye,
     _seen,
     area_owner,
+    komi_feature,
     play_stone,
 )
 
@@ -51,6 +53,7 @@ RootBoards = namedtuple(
         "hashes",
         "num_hashes",
         "hash_filter",
+        "komi",
     ),
 )
 # What replay_leaves writes for each leaf.
@@ -243,10 +246,11 @@ def _extract_stones(N, color, out):
 
 
 @njit(cache=True)
-def _write_planes(N, k, ring, root_hist, n_root_hist, to_move, out):
-    """AlphaGo Zero planes into out float32[17, N*N] of the position after path move k, with the path's
+def _write_planes(N, k, ring, root_hist, n_root_hist, to_move, komi, out):
+    """AlphaGo Zero planes into out float32[17 or 18, N*N] of the position after path move k, with the path's
     positions j = 1..k in ring[j % HISTORY] (the last HISTORY of them) and the root's in root_hist[HISTORY-1+j]
-    for j <= 0 (valid for j > -n_root_hist). Every plane is written once; no zeroing pass."""
+    for j <= 0 (valid for j > -n_root_hist); the 18th plane, if any, is the komi plane (games.go._kernels.write_planes).
+    Every plane is written once; no zeroing pass."""
     NN = N * N
     c = np.int8(to_move)
     o = np.int8(3 - to_move)
@@ -268,18 +272,23 @@ def _write_planes(N, k, ring, root_hist, n_root_hist, to_move, out):
     last = out[2 * HISTORY]
     for a in range(NN):
         last[a] = side
+    if out.shape[0] > KOMI_PLANE:
+        value = np.float32(komi_feature(komi, to_move))
+        plane = out[KOMI_PLANE]
+        for a in range(NN):
+            plane[a] = value
 
 
 @njit(cache=True)
-def replay_leaves(N, root_index, paths, path_length, roots, superko, komi, max_moves, no_pass_before, zobrist, out):
+def replay_leaves(N, root_index, paths, path_length, roots, superko, max_moves, no_pass_before, zobrist, out):
     """Replay ``paths[l, :path_length[l]]`` from root ``root_index[l]`` for every leaf l in one call.
 
     Roots: ``roots`` (RootBoards, B of them): color int8[B,P], chain int32[B,4,P], empties int32[B,2,P],
     meta int64[B,8], to_move int8[B], passes int32[B] (consecutive passes), moves int32[B] (moves played),
     history int8[B,8,N*N] (history[b,7] = current stones, history[b,6] the position before, ...; the last
     num_history[b] entries are valid), hashes int64[B,H] (sorted hashes of every earlier position, incl. the
-    current one; num_hashes[b] valid), hash_filter int64[B,FILTER_WORDS] (hash_filters of hashes).
-    Outputs: ``out`` (LeafInputs): planes float32[L,17,N*N], legal bool[L,N*N+1], terminal bool[L], value float32[L]
+    current one; num_hashes[b] valid), hash_filter int64[B,FILTER_WORDS] (hash_filters of hashes), komi float64[B].
+    Outputs: ``out`` (LeafInputs): planes float32[L,17 or 18,N*N] (18: with the komi plane), legal bool[L,N*N+1], terminal bool[L], value float32[L]
     (result for the side to move; meaningful where terminal).
     Terminal = two consecutive passes or ``max_moves`` moves played.
     Pass is masked out while fewer than ``no_pass_before`` moves were played and a legal move that
@@ -301,6 +310,7 @@ def replay_leaves(N, root_index, paths, path_length, roots, superko, komi, max_m
     out_legal = out.legal
     out_terminal = out.terminal
     out_value = out.value
+    root_komi = roots.komi
     L = root_index.shape[0]
     P = root_color.shape[1]
     D = paths.shape[1]
@@ -344,7 +354,7 @@ def replay_leaves(N, root_index, paths, path_length, roots, superko, komi, max_m
                 if i + 1 > k - HISTORY:
                     _extract_stones(N, color, ring[(i + 1) % HISTORY])
                 path_hashes[i] = meta[HASH]
-        _write_planes(N, k, ring, root_history[b], root_num_history[b], c, out_planes[l])
+        _write_planes(N, k, ring, root_history[b], root_num_history[b], c, root_komi[b], out_planes[l])
         if superko:
             _copy1(root_hash_filter[b], bits)
             for i in range(k):
@@ -373,7 +383,7 @@ def replay_leaves(N, root_index, paths, path_length, roots, superko, komi, max_m
         out_terminal[l] = terminal
         value = 0.0
         if terminal:
-            d = area_owner(N, lcolor, owner) - komi
+            d = area_owner(N, lcolor, owner) - root_komi[b]
             value = 1.0 if d > 0 else (-1.0 if d < 0 else 0.0)
             if c == WHITE:
                 value = -value

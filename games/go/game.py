@@ -382,12 +382,13 @@ class GoGame:
             return "0"
         return f"{'B' if score > 0 else 'W'}+{abs(score):g}"
 
-    def planes(self) -> np.ndarray:
-        """float32[17, N, N] AlphaGo Zero input planes of the current position (see the project conventions)."""
+    def planes(self, komi_plane: bool = False) -> np.ndarray:
+        """float32[17, N, N] AlphaGo Zero input planes of the current position (see the project conventions);
+        ``komi_plane`` adds an 18th, the komi the side to move receives / KOMI_SCALE (games.go._kernels.write_planes)."""
         N = self.size
         hist = np.stack(self.positions[-K.HISTORY :])
-        out = np.empty((K.NUM_PLANES, N, N), np.float32)
-        K.write_planes(N, hist, len(hist) - 1, len(hist), self.to_move, out)
+        out = np.empty((K.NUM_PLANES + bool(komi_plane), N, N), np.float32)
+        K.write_planes(N, hist, len(hist) - 1, len(hist), self.to_move, float(self.komi), out)
         return out
 
     def diagram(self, coordinates: bool = False) -> str:

@@ -6,6 +6,8 @@ over the whole batch (no Python per leaf). Values are for the player to move, in
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from games.go import _kernels as K
@@ -16,22 +18,23 @@ from games.go.game import BLACK, WHITE, GoGame, zobrist_table
 class GoSearchBatch:
     """B root positions (copied from GoGame objects; the games are not modified) that the search replays paths from.
 
-    All games must share size, komi and rules. Building costs a few array copies per game, so the
-    search can rebuild it every move. ``no_pass_before`` (self-play): at roots and leaves with fewer
-    moves played, pass is illegal while a legal move that does not fill the mover's own eye exists.
+    All games must share size and rules; komi may differ per game (self-play randomises it). Building costs a
+    few array copies per game, so the search can rebuild it every move. ``no_pass_before`` (self-play): at roots
+    and leaves with fewer moves played, pass is illegal while a legal move that does not fill the mover's own eye
+    exists. ``komi_plane``: the planes get an 18th, the komi for the side to move (a network trained with it).
     """
 
-    def __init__(self, games: list[GoGame], no_pass_before: int = 0):
+    def __init__(self, games: list[GoGame], no_pass_before: int = 0, komi_plane: bool = False):
         if not games:
             raise ValueError("games: need at least one game")
         rules = games[0].rules
-        if any(g.rules != rules for g in games):
-            raise ValueError("games: all games of a batch must share the same rules (size, komi, superko, max_moves)")
+        if any(replace(g.rules, komi=rules.komi) != rules for g in games):
+            raise ValueError("games: all games of a batch must share the same rules (size, superko, max_moves)")
         self.rules = rules
         self.no_pass_before = int(no_pass_before)  # pass illegal before this move while a non-own-eye move exists
         self.size = N = rules.size
         self.num_actions = N * N + 1
-        self.plane_shape = (K.NUM_PLANES, N, N)
+        self.plane_shape = (K.NUM_PLANES + bool(komi_plane), N, N)
         self.zobrist = zobrist_table(N)
         B = len(games)
         self.color = np.stack([g.color for g in games])  # int8[B, P]
@@ -46,6 +49,7 @@ class GoSearchBatch:
         H = max(len(g.hashes) for g in games)
         self.hashes = np.zeros((B, H), np.int64)  # [B, H] sorted hashes of all positions so far
         self.num_hashes = np.empty(B, np.int32)  # [B]
+        self.komi = np.array([g.rules.komi for g in games], np.float64)  # [B]
         self.resigned = np.array([g.resigned or 0 for g in games], np.int8)  # [B] colour that resigned, 0 = none
         for b, g in enumerate(games):
             recent = g.positions[-K.HISTORY :]
@@ -80,7 +84,7 @@ class GoSearchBatch:
         path_length = np.ascontiguousarray(path_length, np.int32)
         L = len(root_index)
         N = self.size
-        planes = np.empty((L, K.NUM_PLANES, N, N), np.float32)
+        planes = np.empty((L, *self.plane_shape), np.float32)
         legal = np.empty((L, N * N + 1), np.bool_)
         terminal = np.empty(L, np.bool_)
         value = np.empty(L, np.float32)
@@ -91,11 +95,10 @@ class GoSearchBatch:
             path_length,
             self.roots,
             self.rules.superko == "positional",
-            float(self.rules.komi),
             self.rules.move_limit,
             self.no_pass_before,
             self.zobrist,
-            R.LeafInputs(planes.reshape(L, K.NUM_PLANES, N * N), legal, terminal, value),
+            R.LeafInputs(planes.reshape(L, self.plane_shape[0], N * N), legal, terminal, value),
         )
         return planes, legal, terminal, value
 

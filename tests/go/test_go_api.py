@@ -130,6 +130,29 @@ def test_bench_board_json():
     assert result["size"] == 5 and result["playouts_per_s"] > 0 and result["moves_per_s"] > result["playouts_per_s"]
 
 
+def test_bench_board_runs_pachi_with_the_given_playout_cap(tmp_path):
+    calls = tmp_path / "calls.txt"
+    fake = tmp_path / "pachi"
+    fake.write_text(
+        f"#!{sys.executable}\nimport sys\nsys.stdin.read()\n"
+        f"open({str(calls)!r}, 'a').write(' '.join(sys.argv[1:]) + '\\n')\nprint('= D4')\n"
+    )
+    fake.chmod(0o755)
+    argv = [sys.executable, "-m", "zero.cli", "bench", "board", "--size", "5", "--seconds", "0.2", "--rounds", "1"]
+    argv += ["--pachi", str(fake), "--pachi-playouts", "100", "--json"]
+    default = json.loads(subprocess.run(argv, capture_output=True, text=True, check=True).stdout)
+    capped = json.loads(
+        subprocess.run([*argv, "--pachi-gamelen", "75"], capture_output=True, text=True, check=True).stdout
+    )
+    assert default["pachi_gamelen"] is None and capped["pachi_gamelen"] == 75 and "ratio_cpu" in capped
+    assert calls.read_text().splitlines() == [
+        "-e montecarlo --nopatterns --nojoseki --nodcnn -t =100 playout=light",
+        "-e montecarlo --nopatterns --nojoseki --nodcnn -t =200 playout=light",
+        "-e montecarlo --nopatterns --nojoseki --nodcnn -t =100 playout=light,gamelen=75",
+        "-e montecarlo --nopatterns --nojoseki --nodcnn -t =200 playout=light,gamelen=75",
+    ]
+
+
 def test_playout_kernel_benchmark(benchmark):
     from games.go import _kernels as K
     from games.go.game import zobrist_table

@@ -110,6 +110,19 @@ def test_a_run_started_with_init_from_checkpoints_the_source_at_step_0_then_trai
     assert load_config(run_dir / "config.toml") == config  # the origin is a comment: the snapshot still reloads
 
 
+def test_a_gnugo_rung_during_the_run_writes_anchored_ladder_records(ray_address, gnugo_path, tmp_path):
+    from selfplay.orchestrator import run
+
+    overrides = ("arena.gnugo_level=0", "arena.gnugo_every_versions=2", "arena.gnugo_games=2", "arena.gnugo_visits=4")
+    run(_tiny("run.max_steps=40", *overrides), tmp_path)
+    rungs = [m for m in read_metrics(tmp_path / "metrics.jsonl") if m.get("kind") == "ladder"]
+    assert rungs, "no GNU Go rung was recorded"
+    assert {r["version"] % 2 for r in rungs} == {0}  # every 2 versions
+    for rung in rungs:
+        assert rung["rung"] == "gnugo:0" and rung["games"] == 2 and rung["wins"] + rung["losses"] + rung["draws"] == 2
+        assert rung["illegal_moves"] == 0 and 0.0 <= rung["win_rate_low"] <= rung["win_rate_high"] <= 1.0
+
+
 def test_arena_runs_when_the_workers_reserve_every_cpu(ray_address, tmp_path):
     from selfplay.orchestrator import run
 

@@ -267,8 +267,8 @@ class AnalysisEngine:
         search = BatchedSearch(
             replace(self.config.search, simulations=capacity), batch_size=B, num_actions=A, seed=self.params.seed
         )
-        batch = GoSearchBatch([t.game for t in wave])
         evaluator = self._evaluator(N, wave[0].game.komi)
+        batch = search_batch(evaluator, [t.game for t in wave])
         move_filter = _move_filter(wave, A)
         search.expand_roots(batch, evaluator, move_filter=move_filter)
         search.temper_root_priors(np.array([t.root_temperature for t in wave]))
@@ -426,6 +426,11 @@ class AnalysisEngine:
         if "policy" in extras:
             answer["policy"] = [round(float(v), 6) for v in extras["policy"]]
         return answer
+
+
+def search_batch(evaluator: Any, games: list) -> GoSearchBatch:
+    """The games as one GoSearchBatch with the planes ``evaluator`` reads (the komi plane for a network with komi input)."""
+    return GoSearchBatch(games, komi_plane=bool(getattr(evaluator, "komi_input", False)))
 
 
 def has_score_head(evaluator: Any) -> bool:

@@ -5,7 +5,9 @@ With ``--pachi BINARY`` the run interleaves rounds of Pachi (``pachi -e montecar
 N over the time difference, which cancels its start-up) with equal rounds of our playouts. Times are both wall
 and CPU (a child's CPU time from getrusage; ours from process_time): on a shared machine the CPU figures are
 the steadier ones. JSON keys added: ``pachi_playouts_per_s``, ``pachi_playouts_per_cpu_s``, ``ratio_wall``,
-``ratio_cpu`` (ours over Pachi's; medians over the rounds).
+``ratio_cpu`` (ours over Pachi's; medians over the rounds), ``pachi_gamelen``. Pachi caps a playout at 400 moves
+by default; ours play on to two passes (at most 3*N*N moves, 455 on average on 19x19), so on 19x19 Pachi's
+playouts are the shorter ones unless ``--pachi-gamelen`` raises its cap.
 """
 
 from __future__ import annotations
@@ -38,6 +40,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=0,
         help="N of Pachi's N and 2N runs (default: 1.6 million board points' worth, 20000 on 9x9, 4432 on 19x19)",
     )
+    parser.add_argument(
+        "--pachi-gamelen",
+        type=int,
+        default=0,
+        help="cap on the moves of Pachi's playouts (its montecarlo engine's gamelen option); default 0: Pachi's own "
+        "cap, 400 moves (b69e3539), which cuts short almost every 19x19 light playout while ours run to the end "
+        "(at most 3*N*N moves); 3*N*N gives both the same cap",
+    )
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds with --pachi (medians reported)")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
 
@@ -61,10 +71,12 @@ def _zero_playouts(N: int, seconds: float, seed: int) -> tuple[int, int, int, fl
     return playouts, moves, black_wins, elapsed, max(time.process_time() - cpu_start, 1e-9)
 
 
-def _pachi_seconds(binary: str, N: int, playouts: int) -> tuple[float, float]:
-    """(wall, CPU) seconds of one Pachi process that plays ``playouts`` light playouts for one move on the empty N x N board."""
+def _pachi_seconds(binary: str, N: int, playouts: int, gamelen: int = 0) -> tuple[float, float]:
+    """(wall, CPU) seconds of one Pachi process that plays ``playouts`` light playouts for one move on the empty N x N board
+    (each playout capped at ``gamelen`` moves when given, else at Pachi's default)."""
     commands = f"boardsize {N}\nclear_board\nkomi 7.5\ngenmove b\nquit\n"
-    argv = [binary, "-e", "montecarlo", "--nopatterns", "--nojoseki", "--nodcnn", "-t", f"={playouts}", "playout=light"]
+    engine = "playout=light" + (f",gamelen={gamelen}" if gamelen else "")
+    argv = [binary, "-e", "montecarlo", "--nopatterns", "--nojoseki", "--nodcnn", "-t", f"={playouts}", engine]
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     done = subprocess.run(argv, input=commands, capture_output=True, text=True, timeout=600, check=False)
@@ -88,9 +100,10 @@ def run(args: argparse.Namespace) -> int:
         fail(f"--size must be in {MIN_SIZE}..{MAX_SIZE}, got {N}")
     if not args.seconds > 0 or not math.isfinite(args.seconds):  # NaN would measure forever
         fail(f"--seconds must be > 0, got {args.seconds}")
-    if args.rounds < 1 or args.pachi_playouts < 0:
+    if args.rounds < 1 or args.pachi_playouts < 0 or args.pachi_gamelen < 0:
         fail(
-            f"--rounds must be at least 1 and --pachi-playouts at least 0, got {args.rounds} and {args.pachi_playouts}"
+            "--rounds must be at least 1, --pachi-playouts and --pachi-gamelen at least 0, got "
+            f"{args.rounds}, {args.pachi_playouts} and {args.pachi_gamelen}"
         )
     bench_playouts(N, 4, args.seed)  # compile or load the cached kernels
     rounds = args.rounds if args.pachi else 1
@@ -102,9 +115,9 @@ def run(args: argparse.Namespace) -> int:
     for _ in range(rounds):
         if args.pachi:
             try:
-                w1, c1 = _pachi_seconds(args.pachi, N, pachi_n)
+                w1, c1 = _pachi_seconds(args.pachi, N, pachi_n, args.pachi_gamelen)
                 ours.append(_zero_playouts(N, args.seconds / (2 * rounds), seed))
-                w2, c2 = _pachi_seconds(args.pachi, N, 2 * pachi_n)
+                w2, c2 = _pachi_seconds(args.pachi, N, 2 * pachi_n, args.pachi_gamelen)
                 ours.append(_zero_playouts(N, args.seconds / (2 * rounds), seed + 10_000))
             except (OSError, RuntimeError, subprocess.TimeoutExpired) as exc:
                 fail(f"--pachi {args.pachi}: {exc}")
@@ -135,6 +148,7 @@ def run(args: argparse.Namespace) -> int:
         result.update(
             {
                 "pachi_playouts": pachi_n,
+                "pachi_gamelen": args.pachi_gamelen or None,  # None: Pachi's default cap (400 moves)
                 "pachi_playouts_per_s": round(statistics.median(pachi_wall), 1),
                 "pachi_playouts_per_cpu_s": round(statistics.median(pachi_cpu), 1),
                 "ratio_wall": round(statistics.median(z / p for z, p in zip(ours_wall, pachi_wall)), 3),

@@ -203,13 +203,15 @@ def _synthetic_game(learner, config, rng):
     from selfplay.records import GameRecord
 
     c, h, w = learner.adapter.plane_shape
+    k = learner.adapter.constant_planes
     a = learner.adapter.num_actions
     t = max(1, getattr(config.go, "max_moves", 2 * h * w) // 2)
     full = config.selfplay.full_search_probability if config.selfplay.playout_cap_randomization else 1.0
     keep = rng.random(t) < full
     keep[0] = True
     return GameRecord(
-        planes=(rng.random((t, c, h, w)) < 0.3).astype(np.uint8),
+        planes=(rng.random((t, c - k, h, w)) < 0.3).astype(np.uint8),
+        constant=rng.uniform(-0.5, 0.5, (t, k)).astype(np.float32),
         policy=rng.dirichlet(np.full(a, 0.3), size=t).astype(np.float32),
         root_value=rng.uniform(-1, 1, t).astype(np.float32),
         to_move=(np.arange(t) % 2 + FIRST_PLAYER).astype(np.int8),  # FIRST_PLAYER, SECOND_PLAYER, ...

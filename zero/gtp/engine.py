@@ -21,7 +21,6 @@ from games.go import (
     CoordinateError,
     GoGame,
     GoRules,
-    GoSearchBatch,
     IllegalMoveError,
     SgfError,
     game_from_sgf,
@@ -31,7 +30,7 @@ from games.go import (
 from games.go.coords import OffBoardError, from_gtp
 from mcts import SearchParams, SearchResult
 from mcts.search import MoveFilter
-from zero.analysis.engine import child_score_leads, has_score_head
+from zero.analysis.engine import child_score_leads, has_score_head, search_batch
 from zero.analysis.query import MoveRule, move_filter_rows
 from zero.gtp.analysis import AnalyzeOptions, MoveInfo, kata_line, lz_line, parse_analyze_args, select_moves
 from zero.gtp.clock import Clock, OverheadMeter, TimeParams, move_budget
@@ -254,9 +253,7 @@ class GoGtpEngine(GtpEngine):
         self.player.start_from(game)  # keeps the subtree of the moves played since the last search (search.reuse_tree)
         search = self.player._search
         assert search is not None
-        from games.go import GoSearchBatch
-
-        batch = GoSearchBatch([game])
+        batch = search_batch(self.player._evaluator, [game])
         cap = search.params.simulations  # what the tree holds
         if budget is None:
             target = min(self.params.visits, cap)
@@ -480,7 +477,8 @@ class GoGtpEngine(GtpEngine):
         shown = select_moves(infos, opts)
         if shown and has_score_head(self.player._evaluator):  # the network's score after each move, one call
             actions = np.array([from_gtp(m.move, N) for m in shown])
-            leads = child_score_leads(self.player._evaluator, GoSearchBatch([game]), np.zeros(len(actions)), actions)
+            evaluator = self.player._evaluator
+            leads = child_score_leads(evaluator, search_batch(evaluator, [game]), np.zeros(len(actions)), actions)
             shown = [replace(m, score_lead=float(lead)) for m, lead in zip(shown, leads)]
         return shown
 

@@ -16,11 +16,12 @@ from typing import Any
 import numpy as np
 
 from games import opponent
-from games.go import BLACK, WHITE, GoGame, GoRules, GoSearchBatch, RolloutEvaluator
+from games.go import BLACK, WHITE, GoGame, GoRules, RolloutEvaluator
 from games.go.playouts import playout_ownership
 from games.go.seki import seki_stones
 from mcts import BatchedSearch, SearchParams, SearchResult, choose_moves
 from mcts.search import MoveFilter
+from zero.analysis.engine import search_batch
 from zero.gtp.clock import TimeParams
 
 log = logging.getLogger("zero.gtp.protocol")
@@ -249,7 +250,7 @@ class GoPlayer:
         self.start_from(game)
         search = self._search
         assert search is not None
-        batch = GoSearchBatch([game])
+        batch = search_batch(self._evaluator, [game])
         cap = search.params.simulations
         while not interrupted():
             result = search.run(batch, self._evaluator, add_noise=False, simulations=cap, max_seconds=chunk)
@@ -264,7 +265,11 @@ class GoPlayer:
         assert self._search is not None
         target = min(visits or self.params.visits, self._search.params.simulations)
         return self._search.run(
-            GoSearchBatch([game]), self._evaluator, add_noise=False, simulations=target, max_seconds=seconds
+            search_batch(self._evaluator, [game]),
+            self._evaluator,
+            add_noise=False,
+            simulations=target,
+            max_seconds=seconds,
         )
 
     def analyze(
@@ -281,7 +286,7 @@ class GoPlayer:
         else:
             search.reset()
         self._last_search = search
-        batch = GoSearchBatch([game])
+        batch = search_batch(self._evaluator, [game])
         cap = search.params.simulations
         done = 0
         while True:
@@ -372,7 +377,7 @@ class GoPlayer:
         """float32[N*N] expected final owner of every point, +1 Black / -1 White."""
         N = game.size
         if self.network is not None and self.network.has_ownership and self.network.shape.board_size == N:
-            _, _, own = self.network.evaluate_with_ownership(game.planes()[None])
+            _, _, own = self.network.evaluate_with_ownership(game.planes(self.network.komi_input)[None])
             sign = 1.0 if game.to_move == BLACK else -1.0
             return (own[0].reshape(-1) * sign).astype(np.float32)
         return playout_ownership(game, self.params.ownership_playouts, int(self._rng.integers(2**31)))

@@ -6,6 +6,8 @@ Sample contract (what self-play produces, per position):
     value      float32                       final result for the player to move: +1 / -1 / 0
     ownership  int8 [H, W] or absent         final owner: +1 player to move, -1 opponent, 0 neither
     score      float32 or absent (NaN)       final area margin for the player to move (games that ended by scoring)
+    constant   float32 [K] (K = constant_planes) the values of the last K input planes, each the same at every point
+                                             (Go's komi plane): stored as one number per plane, not as bits
 
 In memory the window is a ring of ``capacity`` slots; sampling draws from the newest
 ``window_size(total_added)`` positions, which grows with the number of positions ever
@@ -26,7 +28,7 @@ import os
 import re
 import tempfile
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 import numpy as np
@@ -106,7 +108,7 @@ class ReplayBatch:
 
 @dataclass
 class PackedBatch:
-    """A sampled batch as stored (CPU tensors): planes_packed uint8 [B, ceil(C*H*W/8)], policy float16 [B,A], value float32 [B], ownership int8 [B,H*W], has_ownership bool [B], syms int64 [B], score float32 [B], has_score bool [B]."""
+    """A sampled batch as stored (CPU tensors): planes_packed uint8 [B, ceil(C*H*W/8)], policy float16 [B,A], value float32 [B], ownership int8 [B,H*W], has_ownership bool [B], syms int64 [B], score float32 [B], has_score bool [B], constant float32 [B,K]."""
 
     planes: torch.Tensor
     policy: torch.Tensor
@@ -116,24 +118,11 @@ class PackedBatch:
     syms: torch.Tensor
     score: torch.Tensor
     has_score: torch.Tensor
+    constant: torch.Tensor
 
     def pin_memory(self) -> PackedBatch:
         """Page-locked copies, so the host-to-device copy can overlap the device's work."""
-        return PackedBatch(
-            *(
-                t.pin_memory()
-                for t in (
-                    self.planes,
-                    self.policy,
-                    self.value,
-                    self.ownership,
-                    self.has_ownership,
-                    self.syms,
-                    self.score,
-                    self.has_score,
-                )
-            )
-        )
+        return PackedBatch(*(getattr(self, f.name).pin_memory() for f in fields(self)))
 
 
 class ReplayBuffer:
@@ -148,16 +137,23 @@ class ReplayBuffer:
         num_actions: int,
         directory: str | Path | None = None,
         seed: int | None = None,
+        constant_planes: int = 0,
     ) -> None:
+        """``in_channels`` planes per position as the network sees them, of which the last ``constant_planes``
+        are constant-valued (stored as one float each) and the others 0/1 (stored as bits)."""
         config.validate()
+        if not 0 <= constant_planes < in_channels:
+            raise ValueError(f"constant_planes must be in 0..{in_channels - 1}, got {constant_planes}")
         self.config = config
         self.in_channels, self.board_size, self.num_actions = in_channels, board_size, num_actions
+        self.constant_planes = constant_planes
+        self.binary_channels = in_channels - constant_planes
         points = board_size * board_size
         if num_actions not in (points, points + 1):
             raise ValueError(
                 f"num_actions must be {points} or {points + 1} for a {board_size}x{board_size} board, got {num_actions}"
             )
-        self.plane_bits = in_channels * points
+        self.plane_bits = self.binary_channels * points
         self.capacity = config.window
         cap = self.capacity
         self._planes = np.zeros((cap, (self.plane_bits + 7) // 8), np.uint8)  # bit-packed [C*H*W] per slot
@@ -167,6 +163,7 @@ class ReplayBuffer:
         self._has_ownership = np.zeros(cap, bool)
         self._score = np.zeros(cap, np.float32)  # final area margin for the side to move (score head target)
         self._has_score = np.zeros(cap, bool)  # False: the game did not end by scoring (resigned), or an older shard
+        self._constant = np.zeros((cap, constant_planes), np.float32)  # the constant planes' values
         self.total_added = 0  # positions ever added; slot of position i is i % capacity
         self.directory = Path(directory) if directory is not None else None
         self.corrupt_shards: list[tuple[Path, str]] = []
@@ -192,12 +189,14 @@ class ReplayBuffer:
         ownership: np.ndarray | None = None,
         *,
         score: np.ndarray | None = None,
+        constant: np.ndarray | None = None,
     ) -> None:
-        """Add a batch of positions: planes 0/1 [B,C,H,W], policy [B,A], value [B], ownership int8 [B,H,W] or None,
-        score float32 [B] (final margin for the side to move; NaN = unknown) or None."""
+        """Add a batch of positions: planes 0/1 [B,C,H,W] (C = the binary channels), policy [B,A], value [B], ownership
+        int8 [B,H,W] or None, score float32 [B] (final margin for the side to move; NaN = unknown) or None, constant
+        float32 [B,K] (the constant planes' values; required when K = constant_planes > 0)."""
         planes = np.asarray(planes)
         n = planes.shape[0] if planes.ndim == 4 else -1
-        c, s, a = self.in_channels, self.board_size, self.num_actions
+        c, s, a = self.binary_channels, self.board_size, self.num_actions
         if planes.shape != (n, c, s, s):
             raise ValueError(f"planes must have shape [B, {c}, {s}, {s}], got {list(planes.shape)}")
         policy, value = np.asarray(policy, np.float32), np.asarray(value, np.float32).reshape(-1)
@@ -218,23 +217,31 @@ class ReplayBuffer:
         if score.shape != (n,):
             raise ValueError(f"score must have shape [{n}], got {list(score.shape)}")
         has_score = np.isfinite(score)
-        self._put(packed, policy.astype(np.float16), value, own, has, np.where(has_score, score, 0.0), has_score)
+        constant = np.zeros((n, 0), np.float32) if constant is None else np.asarray(constant, np.float32)
+        if constant.shape != (n, self.constant_planes) or not np.isfinite(constant).all():
+            raise ValueError(
+                f"constant must be finite with shape [{n}, {self.constant_planes}], got {list(constant.shape)}"
+            )
+        self._put(
+            packed, policy.astype(np.float16), value, own, has, np.where(has_score, score, 0.0), has_score, constant
+        )
         if self.directory is not None:
             while self.total_added - self._flushed >= self.config.shard_size:
                 self._write_shard(self._flushed, self._flushed + self.config.shard_size)
 
-    def _put(self, packed, policy, value, own, has, score, has_score) -> None:
+    def _put(self, packed, policy, value, own, has, score, has_score, constant) -> None:
         n = len(value)
         if n > self.capacity:  # only the newest capacity positions can survive
             skip = n - self.capacity
             self.total_added += skip
             packed, policy, value, own, has = packed[skip:], policy[skip:], value[skip:], own[skip:], has[skip:]
-            score, has_score = score[skip:], has_score[skip:]
+            score, has_score, constant = score[skip:], has_score[skip:], constant[skip:]
             n = self.capacity
         slots = (self.total_added + np.arange(n)) % self.capacity
         self._planes[slots], self._policy[slots], self._value[slots] = packed, policy, value
         self._ownership[slots], self._has_ownership[slots] = own, has
         self._score[slots], self._has_score[slots] = score, has_score
+        self._constant[slots] = constant
         self.total_added += n
 
     # ---- sampling -----------------------------------------------------------------
@@ -266,6 +273,7 @@ class ReplayBuffer:
             torch.from_numpy(syms.astype(np.int64)),
             torch.from_numpy(self._score[slots]),
             torch.from_numpy(self._has_score[slots]),
+            torch.from_numpy(self._constant[slots]),
         )
 
     def decode(self, packed: PackedBatch, device: str | torch.device = "cpu") -> ReplayBatch:
@@ -278,12 +286,15 @@ class ReplayBuffer:
         device = torch.device(device)
         perms, shifts = self._device_tables(device)
         non_blocking = device.type == "cuda"
-        b, c, s = packed.value.shape[0], self.in_channels, self.board_size
+        b, c, s = packed.value.shape[0], self.binary_channels, self.board_size
         points = s * s
         bits = packed.planes.to(device, non_blocking=non_blocking)
         planes = ((bits[:, :, None] >> shifts) & 1).reshape(b, -1)[:, : self.plane_bits].reshape(b, c, points)
         index = perms[packed.syms.to(device, non_blocking=non_blocking)]  # [B, P]
         planes = planes.gather(2, index[:, None, :].expand(b, c, points)).reshape(b, c, s, s)
+        if self.constant_planes:  # constant planes need no symmetry
+            constant = packed.constant.to(device, non_blocking=non_blocking)
+            planes = torch.cat([planes.float(), constant[:, :, None, None].expand(b, self.constant_planes, s, s)], 1)
         policy = packed.policy.to(device, non_blocking=non_blocking).float()
         policy = torch.cat([policy[:, :points].gather(1, index), policy[:, points:]], dim=1)
         ownership = packed.ownership.to(device, non_blocking=non_blocking).gather(1, index)
@@ -317,6 +328,7 @@ class ReplayBuffer:
             "has_ownership": self._has_ownership[slots],
             "score": self._score[slots],
             "has_score": self._has_score[slots],
+            "constant": self._constant[slots],
         }
 
     # ---- disk -----------------------------------------------------------------
@@ -343,6 +355,7 @@ class ReplayBuffer:
                     has_ownership=self._has_ownership[slots],
                     score=self._score[slots],
                     has_score=self._has_score[slots],
+                    constant=self._constant[slots],
                 )
             os.replace(tmp, path)
         except BaseException:
@@ -379,6 +392,8 @@ class ReplayBuffer:
                     # shards written before the score head have no score: those positions have no score target
                     arrays["score"] = data["score"] if "score" in data.files else np.zeros(n, np.float32)
                     arrays["has_score"] = data["has_score"] if "has_score" in data.files else np.zeros(n, bool)
+                    # shards written before constant planes existed have none (their shape says so)
+                    arrays["constant"] = data["constant"] if "constant" in data.files else np.zeros((n, 0), np.float32)
                 if not np.array_equal(arrays["shape"], expected):
                     raise ValueError(
                         f"shard is for (channels, size, actions) = {arrays['shape'].tolist()}, expected {expected.tolist()}"
@@ -392,6 +407,8 @@ class ReplayBuffer:
                     or arrays["has_ownership"].shape != (n,)
                     or arrays["score"].shape != (n,)
                     or arrays["has_score"].shape != (n,)
+                    or arrays["constant"].shape != (n, self.constant_planes)
+                    or not np.isfinite(arrays["constant"]).all()
                 ):
                     raise ValueError("array shapes do not match each other")
             except Exception as exc:  # zipfile.BadZipFile, EOFError, ValueError, KeyError, OSError...
@@ -406,6 +423,7 @@ class ReplayBuffer:
                 arrays["has_ownership"].astype(bool),
                 arrays["score"].astype(np.float32),
                 arrays["has_score"].astype(bool),
+                arrays["constant"].astype(np.float32),
             )
         self._flushed = self.total_added
         if self.corrupt_shards:  # one warning, however many shards: the list is in corrupt_shards

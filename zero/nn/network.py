@@ -62,6 +62,12 @@ class NetworkConfig:
             "doc": "predict the final area margin for the player to move (KataGo's score head; off in checkpoints from before it)"
         },
     )
+    komi_input: bool = field(
+        default=False,
+        metadata={
+            "doc": "Go: an 18th input plane, the komi the side to move receives (KataGo's komi input), so one network plays any komi"
+        },
+    )
 
     def validate(self) -> None:
         for name in ("blocks", "channels", "policy_channels", "value_channels", "value_hidden"):
