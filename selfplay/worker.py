@@ -138,10 +138,10 @@ class SelfPlayWorker:
             actions = choose_moves(visits, temperature, self.rng)
         finished: list[GameRecord] = []
         played = np.full(len(self.slots), NO_ACTION, np.int32)
+        binary = outcome.planes.shape[1] - self.adapter.constant_planes  # 0/1 planes; the rest are constant (komi)
         for i, slot in enumerate(self.slots):
             player = self.adapter.to_move(slot.game)
             total = visits[i].sum()
-            binary = outcome.planes.shape[1] - self.adapter.constant_planes
             slot.planes.append(outcome.planes[i, :binary].astype(np.uint8))
             slot.constant.append(outcome.planes[i, binary:, 0, 0])  # one value per constant plane (komi)
             if outcome.improved_policy is not None and total > 0:

@@ -28,7 +28,9 @@ class GoSearchBatch:
         if not games:
             raise ValueError("games: need at least one game")
         rules = games[0].rules
-        if any(replace(g.rules, komi=rules.komi) != rules for g in games):
+        if any(
+            g.rules != rules and replace(g.rules, komi=rules.komi) != rules for g in games
+        ):  # per move: cheap test first
             raise ValueError("games: all games of a batch must share the same rules (size, superko, max_moves)")
         self.rules = rules
         self.no_pass_before = int(no_pass_before)  # pass illegal before this move while a non-own-eye move exists
