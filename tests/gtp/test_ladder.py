@@ -136,6 +136,9 @@ def test_ladder_random_and_mcts_rungs_end_to_end(checkpoint, tmp_path):
     assert result["anchored"]["games"] == 0  # no rated rung played
     assert len(list((tmp_path / "random").glob("*.sgf"))) == 2
     assert "anchored rating: none" in format_ladder(result)
+    # each rung reports on stderr as it finishes, with the figures the final JSON holds
+    for r in result["rungs"]:
+        assert f"{r['rung']}: {r['wins']}/2 wins" in out.stderr
 
 
 def test_ladder_without_gnugo_says_so(checkpoint, monkeypatch, capsys):

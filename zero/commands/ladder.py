@@ -36,6 +36,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--device", default="cpu", help="network device of the model: auto, cpu or cuda")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
     parser.add_argument("--verbose", "-v", action="store_true", help="log each finished game to stderr")
+    parser.add_argument(
+        "--no-progress",
+        action="store_true",
+        help="no progress bar and no line per finished rung on stderr (the table or JSON still goes to stdout)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -45,6 +50,7 @@ def run(args: argparse.Namespace) -> int:
         LadderSettings,
         find_gnugo,
         format_ladder,
+        format_rung_line,
         parse_rungs,
         run_ladder,
         zero_gtp_command,
@@ -94,7 +100,10 @@ def run(args: argparse.Namespace) -> int:
         sgf_dir=args.sgf_dir,
     )
 
+    bars = LadderProgress(settings.games, enabled=not args.no_progress)
+
     def progress(rung, rec) -> None:
+        bars.game_done(rung, rec)
         if args.verbose:
             print(
                 f"{rung.name} game {rec.index}: {rec.result} ({rec.reason}, {rec.moves} moves)",
@@ -102,9 +111,48 @@ def run(args: argparse.Namespace) -> int:
                 flush=True,
             )
 
+    def rung_done(row) -> None:
+        bars.close()
+        if not args.no_progress:
+            print(format_rung_line(row), file=sys.stderr, flush=True)
+
     try:
-        result = run_ladder(settings, progress)
+        result = run_ladder(settings, progress, rung_done)
     except OSError as exc:
         fail(f"cannot start an engine: {exc}")
+    finally:
+        bars.close()
     print(json.dumps(result) if args.json else format_ladder(result))
     return 0
+
+
+class LadderProgress:
+    """A tqdm bar per rung on stderr (games played, wins so far); games end on the match's threads, hence the lock."""
+
+    def __init__(self, games_per_rung: int, *, enabled: bool) -> None:
+        import threading
+
+        self.games_per_rung = games_per_rung
+        self.enabled = enabled
+        self.lock = threading.Lock()
+        self.bar = None
+        self.wins = 0
+
+    def game_done(self, rung, rec) -> None:
+        if not self.enabled:
+            return
+        from tqdm import tqdm
+
+        with self.lock:
+            if self.bar is None:
+                self.bar = tqdm(total=self.games_per_rung, desc=rung.name, unit="game", file=sys.stderr, leave=False)
+                self.wins = 0
+            self.wins += rec.winner == "A"  # the model is engine A in every ladder match
+            self.bar.update(1)
+            self.bar.set_postfix(wins=self.wins, refresh=False)
+
+    def close(self) -> None:
+        with self.lock:
+            if self.bar is not None:
+                self.bar.close()
+                self.bar = None

@@ -108,8 +108,12 @@ class LadderSettings:
     name: str = "model"
 
 
-def run_ladder(settings: LadderSettings, progress: Any = None) -> dict[str, Any]:
-    """Play every rung in order; returns {"rungs": [per-rung report], "anchored": anchored_rating(...)}."""
+def run_ladder(settings: LadderSettings, progress: Any = None, rung_done: Any = None) -> dict[str, Any]:
+    """Play every rung in order; returns {"rungs": [per-rung report], "anchored": anchored_rating(...)}.
+
+    ``progress(rung, game_record)`` is called as each game ends (from the match's threads) and
+    ``rung_done(row)`` with each rung's finished row, so a long ladder can report as it goes.
+    """
     rows = []
     for rung in settings.rungs:
         match = MatchSettings(
@@ -129,6 +133,8 @@ def run_ladder(settings: LadderSettings, progress: Any = None) -> dict[str, Any]
         records = run_match(match, (lambda rec, r=rung: progress(r, rec)) if progress else None)
         report = match_report(records, match)
         rows.append(rung_row(rung, report))
+        if rung_done:
+            rung_done(rows[-1])
     rated = [(r["win_rate"], r["games"], r["rating"]) for r in rows if r["rating"] is not None and r["games"] > 0]
     return {
         "engine": settings.engine,
@@ -153,6 +159,16 @@ def rung_row(rung: Rung, report: dict[str, Any]) -> dict[str, Any]:
         "score_disagreements": report["score_disagreements"],
         "void_games": sum(g["result"] == "void" for g in report["games_detail"]),
     }
+
+
+def format_rung_line(row: dict[str, Any]) -> str:
+    """One finished rung in a line (what `zero ladder` reports on stderr as it goes)."""
+    if not row["games"]:
+        return f"{row['rung']}: no games"
+    return (
+        f"{row['rung']}: {row['wins']}/{row['games']} wins ({100 * row['win_rate']:.1f}%, "
+        f"95% CI {100 * row['win_rate_low']:.0f}-{100 * row['win_rate_high']:.0f}%)"
+    )
 
 
 def format_ladder(result: dict[str, Any]) -> str:
