@@ -14,7 +14,8 @@ Loop (one driver process; the trainer runs here, on the GPU when there is one):
    (selfplay.resign) whose threshold goes to the workers with each task (resignation is
    off until it has evidence; the evidence is checkpointed, so a resumed run keeps it);
 5. every ``arena.every_versions`` versions, an arena task plays the new network
-   against the previous version and the random-rollout MCTS baseline (Elo table).
+   against the previous version and the random-rollout MCTS baseline (Elo table), and
+   every ``arena.gnugo_every_versions`` a GNU Go rung gives an anchored Elo (selfplay.evaluations).
 
 A new run may start from another network's weights (``init_from``, `zero train --init-from`; checked
 by selfplay.resume): its step-0 checkpoint is written at once, before Ray starts, so the run's version
@@ -45,18 +46,18 @@ import sys
 import threading
 import time
 from collections import defaultdict
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import ray
-from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
-from selfplay.actors import SelfPlayActor, arena_task, gnugo_rung_task
+from selfplay.actors import SelfPlayActor
 from selfplay.arena import EloTable
 from selfplay.cluster import TrainerSeat, WorkerPool, alive_nodes
 from selfplay.config import RunConfig, config_to_mapping, config_to_toml
+from selfplay.evaluations import RunEvaluations
 from selfplay.learner import Learner
+from selfplay.progress import RunCounters, RunProgress, how_ended
 from selfplay.records import GameRecord
 from selfplay.resign import ResignCalibrator
 from selfplay.resume import describe_origin, plan_resume
@@ -88,28 +89,6 @@ def _error_line(exc: BaseException) -> str:
         name = type(exc).__name__
     first = text.splitlines()[0] if text else ""
     return f"{name}: {first}"[:300] if first else name
-
-
-@dataclass
-class RunCounters:
-    """Totals kept across resumes (saved in every checkpoint's training state)."""
-
-    games: int = 0
-    positions: int = 0  # training positions added to the replay window
-    samples_trained: int = 0  # train steps x batch size
-    resigned: int = 0
-    resign_disabled: int = 0
-    resign_false_positives: int = 0
-    worker_restarts: int = 0
-    elo: dict = field(default_factory=dict)  # version -> {"vs_baseline": ..., "chained": ...}
-
-    def as_dict(self) -> dict[str, Any]:
-        return {k: (dict(v) if isinstance(v, dict) else v) for k, v in self.__dict__.items()}
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any] | None) -> RunCounters:
-        known = {k: v for k, v in (data or {}).items() if k in cls.__dataclass_fields__}
-        return cls(**known)
 
 
 def _share_cores_with_workers(config: RunConfig) -> None:
@@ -228,17 +207,6 @@ def resign_calibrator(sp, resume_state: dict[str, Any]) -> ResignCalibrator | No
     return calibrator
 
 
-def _how_ended(record: GameRecord) -> str:
-    """'resign', 'passes' (the last two moves passed) or 'cap' (move limit, or a game without passes)."""
-    if record.resigned:
-        return "resign"
-    pass_action = record.policy.shape[1] - 1
-    moves = record.moves
-    if len(moves) >= 2 and moves[-1] == pass_action and moves[-2] == pass_action:
-        return "passes"
-    return "cap"
-
-
 class _Loop:
     def __init__(self, config, rd, learner, counters, metrics, elo, selfplay_only) -> None:
         self.config: RunConfig = config
@@ -255,15 +223,12 @@ class _Loop:
         self.retry_after: dict[int, float] = defaultdict(float)  # monotonic time before which worker i gets no new task
         self.pool = self._start_pool()
         self.next_follow = 0.0  # monotonic time of the next look at the cluster's nodes
-        self.arena_in_flight: dict[Any, int] = {}  # ObjectRef -> version evaluated
-        self.rung_in_flight: dict[Any, int] = {}  # ObjectRef -> version playing the GNU Go rung
         self.version = learner.version
         self.weights_ref = ray.put(learner.numpy_weights())
-        self.previous = (self.version, self.weights_ref)  # the version the next evaluation compares against
         self.started = time.monotonic()
         self.last_losses: dict[str, float] = {}
         self.samples_per_s = 0.0
-        self.progress = _Progress(
+        self.progress = RunProgress(
             config.run.progress,
             config.run.max_steps if not selfplay_only else config.run.max_games,
             initial=counters.games if selfplay_only else learner.step,
@@ -271,6 +236,19 @@ class _Loop:
         self.last_checkpoint_step = learner.step
         self._writer = None  # TensorBoard writer for self-play and arena scalars (the trainer writes its own)
         self.resign = resign_calibrator(config.selfplay, learner.resume_state)
+        self.evaluations = RunEvaluations(
+            config,
+            metrics,
+            elo,
+            learner.trainer.device.type,
+            scalar=self._scalar,
+            say=self.progress.write,
+            on_elo=self._keep_elo,
+            first=(self.version, self.weights_ref),
+        )
+
+    def _keep_elo(self, elo: EloTable) -> None:
+        self.counters.elo = elo.as_dict()
 
     # ---- the cluster: workers, nodes, the trainer's seat ---------------------------
     def _start_pool(self) -> WorkerPool:
@@ -398,7 +376,7 @@ class _Loop:
             self.learner.flush()
             kept = "games kept in replay/" if self.selfplay_only else f"checkpoint saved at step {self.learner.step}"
             raise WorkerFailure(f"{exc} ({kept}; details in {self.rd.metrics})") from None
-        self._finish_arena()
+        self.evaluations.finish()
         self._checkpoint()
         self.learner.flush()
         return self._summary()
@@ -417,7 +395,7 @@ class _Loop:
             if time.monotonic() >= self.next_follow:
                 self._follow_cluster()
             self._submit()
-            waiting = list(self.in_flight) + list(self.arena_in_flight) + list(self.rung_in_flight)
+            waiting = list(self.in_flight) + self.evaluations.waiting()
             debt = self._train_debt()
             batch = self.learner.batch_size
             timeout = 0.0 if debt >= batch else 1.0
@@ -430,28 +408,10 @@ class _Loop:
             for ref in ready:
                 if ref in self.in_flight:
                     self._collect(ref)
-                elif ref in self.rung_in_flight:
-                    self._collect_rung(ref)
                 else:
-                    self._collect_arena(ref)
+                    self.evaluations.collect(ref)
             if self._train_debt() >= batch:
                 self._train_chunk()
-
-    def _finish_arena(self) -> None:
-        """Wait for evaluations still running (they are short) so the final checkpoint holds the complete Elo table."""
-        deadline = time.monotonic() + 300
-        while (self.arena_in_flight or self.rung_in_flight) and time.monotonic() < deadline:
-            waiting = list(self.arena_in_flight) + list(self.rung_in_flight)
-            ready, _ = ray.wait(waiting, num_returns=1, timeout=max(deadline - time.monotonic(), 0))
-            for ref in ready:
-                if ref in self.rung_in_flight:
-                    self._collect_rung(ref)
-                else:
-                    self._collect_arena(ref)
-        for ref, version in list(self.rung_in_flight.items()):  # a long GNU Go rung is not worth holding the run's end
-            ray.cancel(ref, force=True)
-            self.metrics.write("ladder_failed", version=version, error="cancelled at the end of the run")
-        self.rung_in_flight.clear()
 
     def _collect(self, ref) -> None:
         worker = self.in_flight.pop(ref)
@@ -526,7 +486,7 @@ class _Loop:
             positions=self.counters.positions,
             game_lengths=[r.num_positions for r in records],
             results=[r.result for r in records],
-            ended=[_how_ended(r) for r in records],
+            ended=[how_ended(r) for r in records],
             resign_false_positive_rate=self._false_positive_rate(),
             resign_threshold=self.resign.threshold
             if self.resign is not None
@@ -589,74 +549,7 @@ class _Loop:
         self.learner.version = self.version
         self.weights_ref = ray.put(self.learner.numpy_weights())
         self.metrics.write("version", version=self.version, step=self.learner.step)
-        every = self.config.arena.every_versions
-        if every and self.version % every == 0:
-            prev_version, prev_ref = self.previous
-            options, device = self._arena_placement()
-            ref = arena_task.options(**options).remote(
-                self.config,
-                self.version,
-                self.weights_ref,
-                prev_version,
-                prev_ref,
-                self.config.run.seed + self.version,
-                device,
-                max(1, math.floor(self.config.arena.cpus)),
-            )
-            self.arena_in_flight[ref] = self.version
-            self.previous = (self.version, self.weights_ref)
-        arena = self.config.arena
-        if arena.gnugo_level >= 0 and self.version % arena.gnugo_every_versions == 0 and not self.rung_in_flight:
-            options, _ = self._arena_placement()  # where the arena plays; the rung's engines run on the CPU
-            ref = gnugo_rung_task.options(**options).remote(
-                self.config, self.version, self.weights_ref, self.config.run.seed + self.version
-            )
-            self.rung_in_flight[ref] = self.version
-
-    def _collect_rung(self, ref) -> None:
-        """A finished GNU Go rung -> a ``ladder`` metrics record and TensorBoard scalars (anchored Elo when the level is rated)."""
-        version = self.rung_in_flight.pop(ref)
-        try:
-            result = ray.get(ref)
-        except ray.exceptions.RayError as exc:
-            self.metrics.write("ladder_failed", version=version, error=str(exc).strip().splitlines()[-1][:300])
-            return
-        self.metrics.write("ladder", **result)
-        rung = result["rung"].replace(":", "_")
-        self._scalar(f"ladder/win_rate_vs_{rung}", result["win_rate"])
-        if result["anchored_elo"] is not None:
-            self._scalar("ladder/anchored_elo", result["anchored_elo"])
-        self.progress.write(
-            f"ladder: version {version} vs {result['rung']}: {result['wins']}/{result['games']} won"
-            + (f", anchored Elo {result['anchored_elo']:.0f}" if result["anchored_elo"] is not None else "")
-        )
-
-    def _arena_placement(self) -> tuple[dict[str, Any], str]:
-        """Ray options and device of an evaluation task (arena.placement).
-
-        trainer: pinned to the driver's node, on the trainer's device, inside the trainer's share
-        (no CPU of its own: with every CPU held by workers such a task would never start);
-        cluster: anywhere with arena.cpus CPUs and arena.gpus GPU, on CUDA when it holds a share."""
-        arena = self.config.arena
-        if arena.placement == "cluster":
-            return {"num_cpus": arena.cpus, "num_gpus": arena.gpus}, "auto"
-        node = ray.get_runtime_context().get_node_id()
-        strategy = NodeAffinitySchedulingStrategy(node, soft=False)
-        return {"num_cpus": 0, "num_gpus": 0, "scheduling_strategy": strategy}, self.learner.trainer.device.type
-
-    def _collect_arena(self, ref) -> None:
-        version = self.arena_in_flight.pop(ref)
-        try:
-            result = ray.get(ref)
-        except ray.exceptions.RayError as exc:
-            self.metrics.write("arena_failed", version=version, error=str(exc).splitlines()[0])
-            return
-        self.elo.add(result)
-        self.counters.elo = self.elo.as_dict()
-        self.metrics.write("arena", **result, elo_table=self.elo.table())
-        self._scalar("arena/elo_vs_baseline", self.elo.rows[version]["vs_baseline"])
-        self._scalar("arena/elo_chained", self.elo.rows[version]["chained"])
-        self.progress.write(self.elo.describe(version))
+        self.evaluations.start(self.version, self.weights_ref)
 
     def _checkpoint(self) -> None:
         if self.selfplay_only:
@@ -706,30 +599,3 @@ class _Loop:
         self.progress.close()
         self.learner.close()
         self.pool.close()
-
-
-class _Progress:
-    """A tqdm bar (train steps, or games for self-play only) with the run's figures as postfix; silent when disabled."""
-
-    def __init__(self, enabled: bool, total: int, initial: int = 0) -> None:
-        self.bar = None
-        if enabled:
-            from tqdm import tqdm
-
-            self.bar = tqdm(total=total or None, initial=initial, unit="step" if total else "it", dynamic_ncols=True)
-
-    def update(self, n: int) -> None:
-        if self.bar is not None:
-            self.bar.update(n)
-
-    def set_postfix(self, values: dict) -> None:
-        if self.bar is not None:
-            self.bar.set_postfix(values, refresh=False)
-
-    def write(self, text: str) -> None:
-        if self.bar is not None:
-            self.bar.write(text)
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()

@@ -191,19 +191,20 @@ def test_a_threshold_set_before_the_first_move_applies_to_the_first_games():
 
 
 def test_how_games_end_is_classified():
-    from selfplay.orchestrator import _how_ended
+    from selfplay.progress import how_ended
 
     r = _record(0.0)
-    assert _how_ended(r) == "cap"
+    assert how_ended(r) == "cap"
     r.moves[-2:] = 25
-    assert _how_ended(r) == "passes"
-    assert _how_ended(_record(0.0, resigned=True)) == "resign"
+    assert how_ended(r) == "passes"
+    assert how_ended(_record(0.0, resigned=True)) == "resign"
 
 
 def test_calibrated_run_reports_false_positives_on_the_calibrator_window():
     from types import SimpleNamespace
 
-    from selfplay.orchestrator import RunCounters, _Loop
+    from selfplay.orchestrator import _Loop
+    from selfplay.progress import RunCounters
 
     loop = SimpleNamespace(
         resign=ResignCalibrator(cap=-0.5, target=0.05, min_evidence=20, min_moves=0),
@@ -223,7 +224,8 @@ def test_resignation_evidence_survives_a_checkpoint_and_a_resume(tmp_path):
 
     import torch
 
-    from selfplay.orchestrator import RunCounters, _Loop, resign_calibrator
+    from selfplay.orchestrator import _Loop, resign_calibrator
+    from selfplay.progress import RunCounters
     from zero.nn.checkpoint import load_training_state
 
     sp = SelfPlayParams(resign_calibrate=True, resign_threshold=-0.5, resign_min_evidence=20, resign_min_moves=0)
