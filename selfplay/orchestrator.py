@@ -64,6 +64,7 @@ from selfplay.resume import describe_origin, plan_resume
 from selfplay.rundir import RunDir
 from zero.common.atomic_files import atomic_write_bytes, atomic_write_text
 from zero.common.metrics import MetricsLog
+from zero.common.provenance import package_version, source_commit
 from zero.learn.train import TrainingDiverged
 
 MAX_FAILURES_IN_A_ROW = 5  # a worker that dies this often without one result is broken, not unlucky
@@ -173,6 +174,17 @@ def _run_locked(
         )
     elo = EloTable.from_dict(counters.elo)
     start_ray(address)
+    resources = ray.cluster_resources()
+    metrics.write(  # what this (re)start ran on: CPU-hours, precision and source for a model card (selfplay.model_card)
+        "start",
+        step=learner.step,
+        resumed=learner.resumed_from is not None,
+        cpus=resources.get("CPU", 0.0),
+        gpus=resources.get("GPU", 0.0),
+        trainer=learner.trainer.describe(),
+        source_commit=source_commit(),
+        package_version=package_version(),
+    )
     previous_handler = _stop_on_sigterm()  # after ray.init, whose own SIGTERM handler exits without a checkpoint
     orchestrator = _Loop(config, rd, learner, counters, metrics, elo, selfplay_only)
     try:

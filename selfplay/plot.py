@@ -1,18 +1,24 @@
-"""`zero plot`: a run's Elo and training losses against wall-clock minutes and self-play games, as one PNG (matplotlib, an optional extra; no torch/ray).
+"""`zero plot`: a run's Elo and training losses against active minutes, CPU-hours and self-play games, as one PNG (matplotlib, an optional extra; no torch/ray).
 
-Read from ``metrics.jsonl``: the x axes are minutes since the run's first record and the
-self-play games finished by then (the ``games`` total of ``selfplay`` records; a train record gets
-the run's game count of the last self-play record before it). Elo: the arena's rating against the
-random-rollout MCTS baseline (fixed at 0) per evaluated version, and, where a record of
-kind ``ladder`` (the run's GNU Go rung, ``arena.gnugo_level``) carries ``anchored_elo``, the rating
-anchored at GNU Go level 10 = 1800, else the Elo difference against that GNU Go level.
+Read from ``metrics.jsonl``. Time counts while the run runs: each ``start`` record (written at
+every start and resume) begins a new stretch, so the hours a killed run sat dead before its resume
+are not counted (a run from before ``start`` records counts them). CPU-hours are those minutes times
+the CPUs the run had (the ``start`` record's ``cpus``, else ``default_cpus``). Games: the ``games``
+total of ``selfplay`` records (a train record gets the count of the last self-play record before it).
+Several run directories are one chained training (each started with ``--init-from`` the one before,
+or resumed): minutes, CPU-hours and games add up across them.
+
+Elo: the arena's rating against the random-rollout MCTS baseline (fixed at 0) per evaluated version,
+and, where a record of kind ``ladder`` (the run's GNU Go rung, ``arena.gnugo_level``) carries
+``anchored_elo``, the rating anchored at GNU Go level 10 = 1800, else the Elo difference against that
+GNU Go level.
 """
 
 from __future__ import annotations
 
 import bisect
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 LOSSES = ("loss", "policy_loss", "value_loss", "ownership_loss", "score_loss")
 
@@ -21,26 +27,52 @@ class PlotError(ValueError):
     """Nothing to plot (no metrics file, no records); one line for the CLI."""
 
 
-def curves(records: list[dict[str, Any]]) -> dict[str, Any]:
-    """The series of a run: {"elo": [(minutes, games, elo)], "anchored": [...], losses: [(minutes, games, value)]}."""
-    timed = [r for r in records if isinstance(r.get("time"), (int, float))]
+class Clock(NamedTuple):
+    """Where a run stands: active minutes, self-play games and CPU-hours (also the offsets of a chained run)."""
+
+    minutes: float = 0.0
+    games: int = 0
+    cpu_hours: float = 0.0
+
+
+START = Clock()  # the beginning of a chain
+
+
+def curves(records: list[dict[str, Any]], default_cpus: float = 1.0, offset: Clock = START) -> dict[str, Any]:
+    """The series of a run: {"elo": [(minutes, games, cpu_hours, elo)], "anchored": [...], losses: [...], "end": Clock}.
+
+    ``offset`` is where the runs before this one in a chain ended."""
+    timed = sorted((r for r in records if isinstance(r.get("time"), (int, float))), key=lambda r: r["time"])
     if not timed:
         raise PlotError("no timed records in metrics.jsonl")
-    start = min(r["time"] for r in timed)
     game_times, game_totals, total = [], [], 0
-    for r in sorted((r for r in timed if r.get("kind") == "selfplay"), key=lambda r: r["time"]):
-        total = max(total, int(r.get("games", 0)))  # the run's running total of finished games
-        game_times.append(r["time"])
-        game_totals.append(total)
+    for r in timed:
+        if r.get("kind") == "selfplay":
+            total = max(total, int(r.get("games", 0)))  # the run's running total of finished games
+            game_times.append(r["time"])
+            game_totals.append(total)
 
     def games_at(t: float) -> int:
         i = bisect.bisect_right(game_times, t)
         return game_totals[i - 1] if i else 0
 
     out: dict[str, Any] = {"elo": [], "anchored": [], "ladder": [], "ladder_rung": "", **{k: [] for k in LOSSES}}
-    for r in sorted(timed, key=lambda r: r["time"]):
-        point = ((r["time"] - start) / 60.0, games_at(r["time"]))
+    seconds = cpu_seconds = 0.0
+    cpus = default_cpus
+    previous = timed[0]["time"]
+    for r in timed:
         kind = r.get("kind", "train")
+        if kind == "start":  # a (re)start: the time since the last record was downtime
+            cpus = float(r.get("cpus") or default_cpus)
+        else:
+            seconds += r["time"] - previous
+            cpu_seconds += (r["time"] - previous) * cpus
+        previous = r["time"]
+        point = (
+            offset.minutes + seconds / 60.0,
+            offset.games + games_at(r["time"]),
+            offset.cpu_hours + cpu_seconds / 3600.0,
+        )
         if kind == "arena" and isinstance(r.get("vs_baseline"), dict) and r["vs_baseline"].get("elo") is not None:
             out["elo"].append((*point, float(r["vs_baseline"]["elo"])))
         elif kind == "ladder" and r.get("anchored_elo") is not None:
@@ -52,33 +84,59 @@ def curves(records: list[dict[str, Any]]) -> dict[str, Any]:
             for key in LOSSES:
                 if isinstance(r.get(key), (int, float)):
                     out[key].append((*point, float(r[key])))
+    out["end"] = Clock(offset.minutes + seconds / 60.0, offset.games + total, offset.cpu_hours + cpu_seconds / 3600.0)
     return out
 
 
-def plot_run(run_dir: str | Path, output: str | Path | None = None) -> Path:
-    """Write the PNG (default RUN_DIR/progress.png) and return its path; PlotError when there is nothing to plot."""
+def chain_curves(run_dirs: list[Path], default_cpus: float) -> dict[str, Any]:
+    """The series of several run directories, one after the other (a chained training), on common axes."""
     from zero.common.metrics import read_metrics
 
-    run_dir = Path(run_dir)
-    metrics = run_dir / "metrics.jsonl"
-    if not metrics.is_file():
-        raise PlotError(f"{metrics}: no such file (is {run_dir} a run directory?)")
-    series = curves(read_metrics(metrics))
+    joined: dict[str, Any] = {"elo": [], "anchored": [], "ladder": [], "ladder_rung": "", **{k: [] for k in LOSSES}}
+    clock, boundaries = START, []
+    for run_dir in run_dirs:
+        metrics = run_dir / "metrics.jsonl"
+        if not metrics.is_file():
+            raise PlotError(f"{metrics}: no such file (is {run_dir} a run directory?)")
+        series = curves(read_metrics(metrics), default_cpus, clock)
+        for key, value in series.items():
+            if isinstance(value, list):
+                joined[key].extend(value)
+        joined["ladder_rung"] = series["ladder_rung"] or joined["ladder_rung"]
+        boundaries.append(clock)
+        clock = series["end"]
+    joined["end"] = clock
+    joined["boundaries"] = boundaries[1:]  # where each run after the first begins
+    return joined
+
+
+def plot_run(
+    run_dir: str | Path | list[str | Path], output: str | Path | None = None, default_cpus: float | None = None
+) -> Path:
+    """Write the PNG (default LAST_RUN_DIR/progress.png) and return its path; PlotError when there is nothing to plot.
+
+    ``run_dir``: one run directory, or several in training order (a chain). ``default_cpus``: the CPUs of a
+    run without a ``start`` record (default: this machine's)."""
+    import os
+
+    run_dirs = [Path(d) for d in (run_dir if isinstance(run_dir, list) else [run_dir])]
+    series = chain_curves(run_dirs, float(default_cpus or os.cpu_count() or 1))
     import matplotlib
 
     matplotlib.use("Agg")
     from matplotlib import pyplot as plt
 
-    fig, axes = plt.subplots(2, 2, figsize=(11, 7), constrained_layout=True)
-    for col, (index, label) in enumerate(((0, "wall-clock minutes"), (1, "self-play games"))):
-        ax = axes[0, col]
+    labels = ("active minutes", "self-play games", "CPU-hours")
+    fig, axes = plt.subplots(2, 3, figsize=(15, 7), constrained_layout=True)
+    for index, label in enumerate(labels):
+        ax = axes[0, index]
         for key, name, style in (
             ("elo", "Elo vs random-rollout MCTS (= 0)", "o-"),
             ("anchored", "Elo anchored (GNU Go 10 = 1800)", "s-"),
             ("ladder", f"Elo difference vs {series['ladder_rung']}", "^-"),
         ):
             if series[key]:
-                ax.plot([p[index] for p in series[key]], [p[2] for p in series[key]], style, label=name)
+                ax.plot([p[index] for p in series[key]], [p[3] for p in series[key]], style, label=name)
         ax.set_xlabel(label)
         ax.set_ylabel("Elo")
         ax.grid(alpha=0.3)
@@ -86,17 +144,23 @@ def plot_run(run_dir: str | Path, output: str | Path | None = None) -> Path:
             ax.legend(fontsize=8)
         else:
             ax.text(0.5, 0.5, "no arena or ladder result yet", ha="center", va="center", transform=ax.transAxes)
-        ax = axes[1, col]
+        ax = axes[1, index]
         for key in LOSSES:
             if series[key]:
-                ax.plot([p[index] for p in series[key]], [p[2] for p in series[key]], label=key)
+                ax.plot([p[index] for p in series[key]], [p[3] for p in series[key]], label=key)
         ax.set_xlabel(label)
         ax.set_ylabel("training loss")
         ax.grid(alpha=0.3)
         if any(series[k] for k in LOSSES):
             ax.legend(fontsize=8)
-    fig.suptitle(f"{run_dir.name}: strength and losses over time")
-    path = Path(output) if output else run_dir / "progress.png"
+        for boundary in series["boundaries"]:
+            for row in (0, 1):
+                axes[row, index].axvline(boundary[index], color="grey", linestyle=":", linewidth=1)
+    names = " -> ".join(d.name for d in run_dirs)
+    fig.suptitle(
+        f"{names}: strength and losses ({series['end'].cpu_hours:.1f} CPU-hours, {series['end'].games:,} games)"
+    )
+    path = Path(output) if output else run_dirs[-1] / "progress.png"
     tmp = path.with_name(path.name + ".tmp.png")
     fig.savefig(tmp, dpi=100)
     plt.close(fig)

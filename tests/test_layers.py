@@ -29,7 +29,12 @@ LAYERS = [
     "zero.cli",  # the `zero` entry point
 ]
 PACKAGE_ROOTS = {"zero"}  # package __init__ files that sit under every layer above and import nothing
-RAY_MODULES = {"selfplay.actors", "selfplay.cluster", "selfplay.evaluations", "selfplay.orchestrator"}  # the only modules allowed to import ray
+RAY_MODULES = {
+    "selfplay.actors",
+    "selfplay.cluster",
+    "selfplay.evaluations",
+    "selfplay.orchestrator",
+}  # the only modules allowed to import ray
 LEARNING_PACKAGES = ("zero.nn", "zero.learn")  # need neither ray nor sgfmill
 
 

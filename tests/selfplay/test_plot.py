@@ -1,4 +1,4 @@
-"""`zero plot RUN_DIR`: the series read from metrics.jsonl (minutes, games, Elo, losses) and the PNG written atomically."""
+"""`zero plot RUN_DIR...`: the series read from metrics.jsonl (active minutes, games, CPU-hours, Elo, losses), chained runs, and the PNG written atomically."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from selfplay.plot import PlotError, curves, plot_run
+from selfplay.plot import Clock, PlotError, chain_curves, curves, plot_run
 
 
 def _metrics(path, start=1000.0):
@@ -24,16 +24,51 @@ def _metrics(path, start=1000.0):
     return rows
 
 
-def test_curves_put_elo_and_losses_on_minutes_and_games(tmp_path):
+def test_curves_put_elo_and_losses_on_minutes_games_and_cpu_hours(tmp_path):
     from zero.common.metrics import read_metrics
 
     _metrics(tmp_path / "metrics.jsonl")
-    series = curves(read_metrics(tmp_path / "metrics.jsonl"))
-    assert series["elo"] == [(2.0, 40, 120.0)]
-    assert series["anchored"] == [(4.0, 40, 900.0)]
-    assert series["ladder"] == [(5.0, 40, -150.0)] and series["ladder_rung"] == "gnugo:1"
-    assert series["loss"] == [(0.5, 16, 5.0), (3.0, 40, 4.5)]  # the games total never goes back
-    assert [p[2] for p in series["value_loss"]] == [0.9, 0.8]
+    series = curves(read_metrics(tmp_path / "metrics.jsonl"), default_cpus=2.0)
+    assert series["elo"] == [(2.0, 40, 2 * 120 / 3600, 120.0)]  # 2 minutes on 2 CPUs
+    assert series["anchored"] == [(4.0, 40, 2 * 240 / 3600, 900.0)]
+    assert series["ladder"] == [(5.0, 40, 2 * 300 / 3600, -150.0)] and series["ladder_rung"] == "gnugo:1"
+    assert [p[:2] for p in series["loss"]] == [(0.5, 16), (3.0, 40)]  # the games total never goes back
+    assert [p[3] for p in series["value_loss"]] == [0.9, 0.8]
+    assert series["end"] == Clock(5.0, 40, 2 * 300 / 3600)
+
+
+def test_a_start_record_sets_the_cpus_and_the_downtime_before_a_resume_is_not_counted(tmp_path):
+    rows = [
+        {"time": 0.0, "kind": "start", "cpus": 4.0},
+        {"time": 600.0, "kind": "selfplay", "games": 10},
+        {"time": 7800.0, "kind": "start", "cpus": 8.0},  # resumed two hours after the run was killed
+        {"time": 8400.0, "kind": "selfplay", "games": 25},
+        {"time": 8400.0, "step": 9, "loss": 3.0},
+    ]
+    series = curves(rows, default_cpus=1.0)
+    assert series["loss"] == [(20.0, 25, 4 * 600 / 3600 + 8 * 600 / 3600, 3.0)]
+    # without the start records the same gap counts (a run from before them), at the default CPUs
+    old = curves([r for r in rows if r.get("kind") != "start"], default_cpus=1.0)
+    assert old["end"].minutes == 130.0 and old["end"].cpu_hours == 7800 / 3600  # from its first record
+
+
+def test_chained_runs_add_up_minutes_games_and_cpu_hours(tmp_path):
+    first, second = tmp_path / "a", tmp_path / "b"
+    for d in (first, second):
+        d.mkdir()
+        _metrics(d / "metrics.jsonl", start=5000.0 if d is second else 1000.0)
+    series = chain_curves([first, second], default_cpus=2.0)
+    one = curves(_metrics(tmp_path / "c.jsonl"), default_cpus=2.0)
+    assert series["end"] == Clock(2 * one["end"].minutes, 2 * one["end"].games, 2 * one["end"].cpu_hours)
+    assert series["boundaries"] == [one["end"]]
+    assert series["elo"][1] == (
+        one["end"].minutes + 2.0,
+        one["end"].games + 40,
+        one["end"].cpu_hours + 2 * 120 / 3600,
+        120.0,
+    )
+    with pytest.raises(PlotError, match="no such file"):
+        chain_curves([first, tmp_path / "missing"], default_cpus=2.0)
 
 
 def test_plot_writes_a_png_and_refuses_a_directory_without_metrics(tmp_path):
@@ -54,6 +89,10 @@ def test_zero_plot_command(tmp_path, capsys):
     _metrics(tmp_path / "metrics.jsonl")
     assert main(["plot", str(tmp_path), "-o", str(tmp_path / "p.png")]) == 0
     assert capsys.readouterr().out.strip() == str(tmp_path / "p.png") and (tmp_path / "p.png").stat().st_size > 10_000
+    (tmp_path / "next").mkdir()
+    _metrics(tmp_path / "next" / "metrics.jsonl")
+    assert main(["plot", str(tmp_path), str(tmp_path / "next"), "--cpus", "2"]) == 0  # a chain: the last one's folder
+    assert capsys.readouterr().out.strip() == str(tmp_path / "next" / "progress.png")
     with pytest.raises(SystemExit) as exit_info:
         main(["plot", str(tmp_path / "missing")])
     assert exit_info.value.code == 2 and "no such file" in capsys.readouterr().err

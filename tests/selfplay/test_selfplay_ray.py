@@ -70,6 +70,9 @@ def test_tiny_run_writes_checkpoints_replay_sgf_metrics_and_elo(ray_address, tmp
     arena = [m for m in metrics if m.get("kind") == "arena"]
     assert all("elo" in m["vs_baseline"] and m["elo_table"] for m in arena)
     assert list((tmp_path / "tensorboard").iterdir())
+    (start,) = [m for m in metrics if m.get("kind") == "start"]  # what the run ran on, for CPU-hours and model cards
+    assert start["step"] == 0 and not start["resumed"] and start["cpus"] > 0 and "precision" in start["trainer"]
+    assert start["source_commit"] is None or len(start["source_commit"]) >= 40
 
 
 def test_a_run_started_with_init_from_checkpoints_the_source_at_step_0_then_trains_on(ray_address, tmp_path):
@@ -202,6 +205,8 @@ def test_resume_after_kill_9_continues_step_version_and_replay(ray_address, tmp_
     checkpoints = [m["step"] for m in metrics if m.get("kind") == "checkpoint"]
     after_kill = [s for s in checkpoints if s > killed.step]
     assert after_kill and after_kill[0] == killed.step + 20  # training picked up where the checkpoint left off
+    starts = [(m["step"], m["resumed"]) for m in metrics if m.get("kind") == "start"]
+    assert starts == [(0, False), (killed.step, True)]  # the plot does not count the time the run lay dead
     assert not list(run_dir.rglob("*.tmp"))  # no half-written file anywhere
 
 
