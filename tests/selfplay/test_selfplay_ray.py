@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -461,3 +462,54 @@ def test_no_complete_checkpoint_is_refused_with_one_line(finished_run, ray_addre
     lines = out.stderr.strip().splitlines()
     assert len(lines) == 1 and "train-00000040.pt is missing and no older checkpoint is complete" in lines[0]
     assert _contents(run_dir) == before
+
+
+def test_zero_export_ships_the_weights_with_a_card_that_sums_a_chain(finished_run, tmp_path, capsys):
+    import shutil
+
+    from zero.cli import main
+    from zero.nn.checkpoint import load_checkpoint, resolve_checkpoint_path
+
+    run_dir, summary = finished_run
+    first, second = tmp_path / "part1", tmp_path / "part2"
+    shutil.copytree(run_dir, first)
+    shutil.copytree(run_dir, second)
+    ladder = tmp_path / "ladder.json"
+    ladder.write_text(
+        json.dumps(
+            {
+                "engine": "zero gtp --model part2 --visits 200",
+                "size": 5,
+                "komi": 7.5,
+                "games_per_rung": 4,
+                "anchor": {"rung": "gnugo:10", "elo": 1800.0},
+                "rungs": [],
+                "anchored": {"games": 0, "elo": None, "elo_low": None, "elo_high": None},
+            }
+        )
+    )
+    out = tmp_path / "models"
+    assert (
+        main(["export", str(first), str(second), "--name", "go5", "--ladder", str(ladder), "--output-dir", str(out)])
+        == 0
+    )
+    shipped = out / "go5.safetensors"
+    source = resolve_checkpoint_path(second / "checkpoints")
+    assert shipped.read_bytes() == source.read_bytes() and load_checkpoint(shipped).step == summary["step"]
+    card = (out / "go5.md").read_text()
+    games = summary["games"]
+    assert f"| train steps | {2 * summary['step']:,} |" in card  # the two parts add up
+    assert f"| self-play games | {2 * games:,} (" in card
+    assert "zero gtp --model part2 --visits 200" in card and "anchored rating: none" in card  # the ladder table
+    assert "| part1 | scratch |" in card and "[run]" in card  # each run; the last run's config
+    (start,) = [m for m in read_metrics(run_dir / "metrics.jsonl") if m.get("kind") == "start"]
+    assert (start["source_commit"] or "not recorded") in card
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as exit_info:
+        main(["export", str(tmp_path / "nothing"), "--name", "go5", "--output-dir", str(out)])
+    assert exit_info.value.code == 2 and "no such file" in capsys.readouterr().err
+    ladder.write_text("{not json")
+    with pytest.raises(SystemExit):
+        main(["export", str(first), "--name", "go5", "--ladder", str(ladder), "--output-dir", str(tmp_path / "x")])
+    assert "not a `zero ladder --json` result" in capsys.readouterr().err
+    assert not (tmp_path / "x").exists()  # a refused export writes nothing
