@@ -16,6 +16,7 @@ from zero.learn.train import TrainConfig, Trainer
 from zero.nn import inference
 from zero.nn.checkpoint import load_checkpoint, save_checkpoint
 from zero.nn.inference import (
+    CPU_MIN_REDUCED_BATCH,
     FIDELITY_MAX_MEAN_VALUE_DIFF,
     FIDELITY_MIN_TOP1_AGREEMENT,
     FIDELITY_POSITIONS,
@@ -137,6 +138,10 @@ def test_auto_trusts_bf16_after_a_version_passes_and_checks_again_on_new_weights
         np.testing.assert_allclose(priors, expected_priors, atol=1e-5)
         np.testing.assert_allclose(values, expected_values, atol=1e-5)
     assert evaluator.fidelity is not None and evaluator.fidelity.passed and evaluator.precision == "bfloat16"
+    # trusted: batches from CPU_MIN_REDUCED_BATCH up run in bf16, smaller ones in float32 (casts cost more there)
+    small, large = planes[: CPU_MIN_REDUCED_BATCH - 1], planes[:CPU_MIN_REDUCED_BATCH]
+    np.testing.assert_allclose(evaluator.evaluate(small)[0], reference.evaluate(small)[0], atol=1e-6)
+    assert np.abs(evaluator.evaluate(large)[0] - reference.evaluate(large)[0]).max() > 1e-5
     evaluator.load_state_dict(net.state_dict(), model_version=3)
     assert evaluator.fidelity is None and evaluator.precision == "float32"
     assert capsys.readouterr().err == ""

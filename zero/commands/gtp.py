@@ -220,7 +220,7 @@ def describe_engine(loaded, threads, config, note: str | None = None) -> str:
         return f"{what}, device cpu, {threads.describe()}, {search}"
     network = loaded.evaluator
     net = f"{loaded.name} {network.config.blocks}x{network.config.channels} step {loaded.step} v{network.model_version}"
-    # precision: what the next call runs in (auto on a CPU stays float32 below CPU_MIN_REDUCED_BATCH, as GTP's batches are)
+    # precision: what the next call runs in (auto on a CPU: float32 until the fidelity check passes, and below CPU_MIN_REDUCED_BATCH)
     precision = f"precision {network.precision}, memory format {network.memory_format}"
     return f"network {net}, device {network.device}, {precision}, {threads.describe()}, {search}"
 

@@ -47,9 +47,10 @@ FIDELITY_MAX_MEAN_VALUE_DIFF = 0.02  # mean |value_bf16 - value_float32| over th
 FIDELITY_POSITIONS = 128  # positions an auto evaluator checks per model version before trusting bf16
 FIDELITY_ROWS_PER_CALL = 16  # at most this many of them from one call: the sample spans several search steps
 # Under auto on the CPU, smaller batches run in float32: bf16 autocast's per-call casts cost more than its faster
-# matmuls save there (measured on an EPYC with avx512_bf16, go9_cpu's 3x32 net: 0.5x float32's evals/s at batch 1,
-# 0.9x at 4, 1.2x at 16, 1.4-1.5x at 64-128; the 6x96 net gains at every size).
-CPU_MIN_REDUCED_BATCH = 16
+# matmuls save there. Measured (zero bench network --clock cpu, one thread, EPYC with avx512_bf16, 2026-12-03):
+# bf16+channels_last against float32 at batch 1 / 4 / 8 / 16: go9_cpu's 3x32 0.63x / 1.39x / 1.32x / 1.31x,
+# 4x48 1.03x / 1.15x / 1.22x / 1.26x; the 6x96 net gains at every size. GTP's 8-leaf batches run in bf16.
+CPU_MIN_REDUCED_BATCH = 4
 
 
 def score_utility(score: np.ndarray, scale: float) -> np.ndarray:
