@@ -168,6 +168,16 @@ def test_match_starts_each_engine_once_for_four_games(tmp_path):
     assert _log(tmp_path, "B-slot0").count("fake engine started") == 1
 
 
+@pytest.mark.parametrize("a_color", ["black", "white"])
+def test_match_can_give_engine_a_one_colour_in_every_game(tmp_path, a_color):
+    script = tmp_path / "fake.py"
+    script.write_text(FAKE_ENGINE)
+    report = _match(
+        tmp_path, f"{ZERO_GTP} --visits 4", f"{sys.executable} {script}", "--games", "3", "--a-color", a_color
+    )
+    assert [g["black"] for g in report["games_detail"]] == ["A" if a_color == "black" else "B"] * 3
+
+
 def test_match_restarts_an_engine_that_died_between_games(tmp_path):
     script = tmp_path / "fake.py"
     script.write_text(FAKE_ENGINE)

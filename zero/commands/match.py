@@ -15,7 +15,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "engine_b", metavar="ENGINE_B", help="GTP command of engine B, e.g. 'gnugo --mode gtp --level 1'"
     )
     parser.add_argument(
-        "--games", "-n", type=int, default=2, help="number of games (colours alternate, A is Black first)"
+        "--games", "-n", type=int, default=2, help="number of games (colours alternate, A is Black first, unless --a-color)"
     )
     parser.add_argument("--size", type=int, default=9, help="board size")
     parser.add_argument("--komi", type=float, default=7.5, help="komi")
@@ -43,6 +43,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--name-a", default="", help="display name of A")
     parser.add_argument("--name-b", default="", help="display name of B")
     parser.add_argument("--timeout", type=float, default=600.0, help="seconds any single GTP command may take")
+    parser.add_argument(
+        "--a-color",
+        choices=("alternate", "black", "white"),
+        default="alternate",
+        help="engine A's colour: alternating (Black first), or Black / White in every game",
+    )
     parser.add_argument(
         "--superko",
         choices=("positional", "simple"),
@@ -85,6 +91,7 @@ def run(args: argparse.Namespace) -> int:
         name_b=args.name_b or shlex.split(args.engine_b)[0],
         timeout=args.timeout,
         superko=args.superko,
+        a_color=args.a_color,
         threads=args.threads,
         engine_log_dir=args.engine_logs,
     )

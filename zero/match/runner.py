@@ -21,8 +21,16 @@ from zero.match.settings import MatchGame, MatchSettings
 log = logging.getLogger(__name__)
 
 
+def a_is_black(settings: MatchSettings, game: int) -> bool:
+    """Whether engine A plays Black in game number ``game``."""
+    if settings.a_color == "alternate":
+        return game % 2 == 0
+    return settings.a_color == "black"
+
+
 def run_match(settings: MatchSettings, progress: Any = None) -> list[MatchGame]:
-    """Play ``settings.games`` games, alternating colours (A is Black in even games), ``parallel`` at a time."""
+    """Play ``settings.games`` games, ``parallel`` at a time; colours alternate (A is Black in even games) unless
+    ``settings.a_color`` fixes A's colour (a position that is a win for one side: 5x5 at komi 24.5)."""
     lock = threading.Lock()
     next_game = iter(range(settings.games))
     records: list[MatchGame] = []
@@ -56,7 +64,7 @@ def run_match(settings: MatchSettings, progress: Any = None) -> list[MatchGame]:
                     i = next(next_game, None)
                 if i is None:
                     return
-                labels = ("A", "B") if i % 2 == 0 else ("B", "A")  # (Black, White)
+                labels = ("A", "B") if a_is_black(settings, i) else ("B", "A")  # (Black, White)
                 try:
                     a = ready(a, settings.engine_a, settings.name_a, f"A-slot{slot}")
                     b = ready(b, settings.engine_b, settings.name_b, f"B-slot{slot}")

@@ -41,6 +41,7 @@ class MatchSettings:
     timeout: float = 600.0  # seconds any single GTP command may take
     superko: str = "positional"  # the referee's ko rule; "simple" for engines such as GNU Go that play only simple ko
     threads: int = 0  # CPU threads of each engine; 0 = this process's cores split over the games played at once
+    a_color: str = "alternate"  # A's colour: "alternate" (Black in even games), "black" or "white" in every game
     engine_log_dir: str = (
         ""  # each engine's stderr appended to <dir>/<A|B>-slot<k>.log; "" = only its last lines kept for errors
     )
