@@ -69,9 +69,11 @@ def model_card(
     config_toml: str,
     picture: str = "",
     notes: str = "",
+    rungs: list[tuple] = (),
 ) -> str:
     """The Markdown card. ``network``: the checkpoint's network config; ``weights``: file, bytes, parameters,
-    step, version, sha256; ``ladders``: (engine command, `zero ladder` table) pairs; ``picture``: the curve's file name."""
+    step, version, sha256; ``ladders``: (engine command, `zero ladder` table) pairs; ``picture``: the curve's file name;
+    ``rungs``: the in-run GNU Go rungs of the chain (selfplay.plot.chain_curves' ``rungs``)."""
     steps = sum(r.steps for r in runs)
     games = sum(r.games for r in runs)
     positions = sum(r.positions for r in runs)
@@ -126,6 +128,18 @@ def model_card(
         )
     for engine, table in ladders:
         lines += [f"`{engine}`", "", "```", table, "```", ""]
+    if rungs:
+        lines += [
+            "## GNU Go rungs during training (`arena.gnugo_level`; a few games each, so wide intervals)",
+            "",
+            "| active minutes | CPU-hours | self-play games | version | rung | won |",
+            "|---|---|---|---|---|---|",
+        ]
+        for minutes, games_so_far, hours_so_far, rung, version, wins, played in rungs:
+            lines.append(
+                f"| {minutes:.0f} | {hours_so_far:.2f} | {games_so_far:,} | {version} | {rung} | {wins}/{played} |"
+            )
+        lines.append("")
     if picture:
         lines += ["## Training curve", "", f"![Elo and losses against CPU-hours]({picture})", ""]
     if notes:

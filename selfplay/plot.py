@@ -56,7 +56,7 @@ def curves(records: list[dict[str, Any]], default_cpus: float = 1.0, offset: Clo
         i = bisect.bisect_right(game_times, t)
         return game_totals[i - 1] if i else 0
 
-    out: dict[str, Any] = {"elo": [], "anchored": [], "ladder": [], "ladder_rung": "", **{k: [] for k in LOSSES}}
+    out: dict[str, Any] = _empty_series()
     seconds = cpu_seconds = 0.0
     cpus = default_cpus
     previous = timed[0]["time"]
@@ -73,6 +73,10 @@ def curves(records: list[dict[str, Any]], default_cpus: float = 1.0, offset: Clo
             offset.games + games_at(r["time"]),
             offset.cpu_hours + cpu_seconds / 3600.0,
         )
+        if kind == "ladder" and r.get("games"):  # every rung, won or not (an Elo needs a win and a loss)
+            out["rungs"].append(
+                (*point, str(r.get("rung", "")), int(r.get("version", -1)), int(r["wins"]), int(r["games"]))
+            )
         if kind == "arena" and isinstance(r.get("vs_baseline"), dict) and r["vs_baseline"].get("elo") is not None:
             out["elo"].append((*point, float(r["vs_baseline"]["elo"])))
         elif kind == "ladder" and r.get("anchored_elo") is not None:
@@ -88,11 +92,17 @@ def curves(records: list[dict[str, Any]], default_cpus: float = 1.0, offset: Clo
     return out
 
 
+def _empty_series() -> dict[str, Any]:
+    """Elo points (arena; rungs with an anchored rating; rungs' Elo difference), every rung as
+    (..., rung, version, wins, games), and the losses: each point starts with (minutes, games, cpu_hours)."""
+    return {"elo": [], "anchored": [], "ladder": [], "ladder_rung": "", "rungs": [], **{k: [] for k in LOSSES}}
+
+
 def chain_curves(run_dirs: list[Path], default_cpus: float) -> dict[str, Any]:
     """The series of several run directories, one after the other (a chained training), on common axes."""
     from zero.common.metrics import read_metrics
 
-    joined: dict[str, Any] = {"elo": [], "anchored": [], "ladder": [], "ladder_rung": "", **{k: [] for k in LOSSES}}
+    joined: dict[str, Any] = _empty_series()
     clock, boundaries = START, []
     for run_dir in run_dirs:
         metrics = run_dir / "metrics.jsonl"
@@ -140,10 +150,17 @@ def plot_run(
         ax.set_xlabel(label)
         ax.set_ylabel("Elo")
         ax.grid(alpha=0.3)
+        if series["rungs"]:  # win rates against the GNU Go rung, 0-100%, on their own axis
+            rates = ax.twinx()
+            for rung in dict.fromkeys(p[3] for p in series["rungs"]):
+                points = [p for p in series["rungs"] if p[3] == rung]
+                rates.plot([p[index] for p in points], [100.0 * p[5] / p[6] for p in points], "d--", color="tab:red")
+                rates.set_ylabel(f"% won vs {rung} (red)")
+            rates.set_ylim(0, 100)
         if series["elo"] or series["anchored"] or series["ladder"]:
-            ax.legend(fontsize=8)
+            ax.legend(fontsize=8, loc="upper left")
         else:
-            ax.text(0.5, 0.5, "no arena or ladder result yet", ha="center", va="center", transform=ax.transAxes)
+            ax.text(0.5, 0.5, "no arena or ladder Elo yet", ha="center", va="center", transform=ax.transAxes)
         ax = axes[1, index]
         for key in LOSSES:
             if series[key]:

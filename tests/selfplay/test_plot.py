@@ -18,7 +18,8 @@ def _metrics(path, start=1000.0):
         {"time": start + 150, "kind": "selfplay", "worker": 0, "games": 30},  # an older total arriving late
         {"time": start + 180, "step": 50, "loss": 4.5, "policy_loss": 3.7, "value_loss": 0.8, "ownership_loss": 0.5},
         {"time": start + 240, "kind": "ladder", "rung": "gnugo:10", "elo": -900.0, "anchored_elo": 900.0},
-        {"time": start + 300, "kind": "ladder", "rung": "gnugo:1", "elo": -150.0, "anchored_elo": None},
+        {"time": start + 300, "kind": "ladder", "rung": "gnugo:1", "version": 9, "wins": 0, "games": 20, "elo": None},
+        {"time": start + 330, "kind": "ladder", "rung": "gnugo:3", "version": 9, "wins": 6, "games": 20, "elo": -147.0},
     ]
     path.write_text("\n".join(json.dumps(r) for r in rows) + "\n{truncated")
     return rows
@@ -31,10 +32,15 @@ def test_curves_put_elo_and_losses_on_minutes_games_and_cpu_hours(tmp_path):
     series = curves(read_metrics(tmp_path / "metrics.jsonl"), default_cpus=2.0)
     assert series["elo"] == [(2.0, 40, 2 * 120 / 3600, 120.0)]  # 2 minutes on 2 CPUs
     assert series["anchored"] == [(4.0, 40, 2 * 240 / 3600, 900.0)]
-    assert series["ladder"] == [(5.0, 40, 2 * 300 / 3600, -150.0)] and series["ladder_rung"] == "gnugo:1"
+    assert series["ladder"] == [(5.5, 40, 2 * 330 / 3600, -147.0)] and series["ladder_rung"] == "gnugo:3"
+    # 0 of 20 has no finite Elo difference, but every rung is kept with its games
+    assert series["rungs"] == [
+        (5.0, 40, 2 * 300 / 3600, "gnugo:1", 9, 0, 20),
+        (5.5, 40, 2 * 330 / 3600, "gnugo:3", 9, 6, 20),
+    ]
     assert [p[:2] for p in series["loss"]] == [(0.5, 16), (3.0, 40)]  # the games total never goes back
     assert [p[3] for p in series["value_loss"]] == [0.9, 0.8]
-    assert series["end"] == Clock(5.0, 40, 2 * 300 / 3600)
+    assert series["end"] == Clock(5.5, 40, 2 * 330 / 3600)
 
 
 def test_a_start_record_sets_the_cpus_and_the_downtime_before_a_resume_is_not_counted(tmp_path):

@@ -47,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from selfplay.model_card import ModelCardError, model_card, summarize_run
-    from selfplay.plot import PlotError, plot_run
+    from selfplay.plot import PlotError, chain_curves, plot_run
     from zero.common.atomic_files import atomic_write_text, atomic_write_via
     from zero.common.configlib import fail
     from zero.match.ladder import format_ladder
@@ -105,7 +105,8 @@ def run(args: argparse.Namespace) -> int:
         "version": checkpoint.model_version,
     }
     network = {k: getattr(checkpoint.network_config, k) for k in checkpoint.network_config.__dataclass_fields__}
-    card = model_card(name, runs, network, weights, ladders, config_toml, picture, notes)
+    rungs = chain_curves(run_dirs, cpus)["rungs"]
+    card = model_card(name, runs, network, weights, ladders, config_toml, picture, notes, rungs)
     atomic_write_text(out / f"{name}.md", card)
     for suffix in (".safetensors", ".json", ".md", "-training.png"):  # package data: readable by everyone
         if (out / f"{name}{suffix}").exists():

@@ -15,7 +15,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "engine_b", metavar="ENGINE_B", help="GTP command of engine B, e.g. 'gnugo --mode gtp --level 1'"
     )
     parser.add_argument(
-        "--games", "-n", type=int, default=2, help="number of games (colours alternate, A is Black first, unless --a-color)"
+        "--games",
+        "-n",
+        type=int,
+        default=2,
+        help="number of games (colours alternate, A is Black first, unless --a-color)",
     )
     parser.add_argument("--size", type=int, default=9, help="board size")
     parser.add_argument("--komi", type=float, default=7.5, help="komi")
