@@ -18,6 +18,7 @@ pass = N*N, or GTP vertices like ``"D4"`` / ``"pass"``)::
     game.area_score()        # Tromp-Taylor black - white - komi;  game.ownership() int8[N, N] (+1 black)
     game.planes()            # float32[17, N, N] AlphaGo Zero planes of the current position
     game.planes(komi_plane=True)  # the same and an 18th: the komi the side to move receives / KOMI_SCALE
+    game.planes(liberty_planes=True)  # + 3 planes after the 17: stones whose chain has 1, 2, 3 liberties
     game.diagram(); GoGame.from_diagram("X O .\\n...", to_move="W")
     game.chains()            # lists of flat points;  game.area_score(dead=points) with dead stones taken off
     game_to_sgf(game); game_from_sgf(text)   # SgfError on malformed records

@@ -40,8 +40,12 @@ NO_POINT = -1
 LEGAL, OCCUPIED, SUICIDE, KO_BANNED, SUPERKO_BANNED = 0, 1, 2, 3, 4
 NUM_PLANES = 17  # 8 own + 8 opponent stone planes (this and 7 earlier positions) + the side to move
 HISTORY = 8
-KOMI_PLANE = NUM_PLANES  # index of the optional 18th plane: komi for the side to move / KOMI_SCALE, everywhere
 KOMI_SCALE = 20.0  # KataGo's scale of its komi input
+# Optional planes after the 17 (network.liberty_input): stones whose chain has exactly 1, 2, 3 liberties
+# (KataGo's liberty features; exact counts, not the board's pseudo-liberties), then the optional komi plane,
+# always last (the replay stores constant planes as the last ones). plane_layout reads the layout from the count.
+LIBERTY_PLANES = 3
+MAX_LIBERTY_FEATURE = LIBERTY_PLANES
 
 
 @njit(cache=True)
@@ -725,10 +729,64 @@ def rollout_values(N, stones, to_move, komi, rollouts, max_moves, zobrist, seed)
 
 
 @njit(cache=True)
+def plane_layout(num_planes):
+    """(first liberty plane or -1, komi plane or -1) of a plane stack of ``num_planes``: 17 = AlphaGo Zero's,
+    18 = + komi, 20 = + the 3 liberty planes, 21 = + liberties + komi; -2, -2 for any other count."""
+    extra = num_planes - NUM_PLANES
+    if extra == 0:
+        return -1, -1
+    if extra == 1:
+        return -1, NUM_PLANES
+    if extra == LIBERTY_PLANES:
+        return NUM_PLANES, -1
+    if extra == LIBERTY_PLANES + 1:
+        return NUM_PLANES, NUM_PLANES + LIBERTY_PLANES
+    return -2, -2
+
+
+@njit(cache=True)
+def write_liberty_planes(N, color, chain, stamp, out, first):
+    """out[first + k - 1] (flat float32[N*N] planes) = 1 at every stone whose chain has exactly k = 1..3
+    liberties, 0 elsewhere. Exact counts: each chain's stones are walked once (NEXT ring) and its empty
+    neighbours counted once each, marked in ``stamp`` int32[P] (scratch, any contents)."""
+    W = N + 1
+    NN = N * N
+    for k in range(LIBERTY_PLANES):
+        plane = out[first + k]
+        for a in range(NN):
+            plane[a] = np.float32(0.0)
+    stamp[:] = -1
+    for a in range(NN):
+        p = (a // N + 1) * W + a % N + 1
+        if color[p] != BLACK and color[p] != WHITE or chain[HEAD, p] != p:
+            continue  # one walk per chain, from its head
+        libs = 0
+        q = p
+        while True:
+            for r in (q - W, q - 1, q + 1, q + W):
+                if color[r] == EMPTY and stamp[r] != p:
+                    stamp[r] = p
+                    libs += 1
+            q = chain[NEXT, q]
+            if q == p:
+                break
+        if libs > MAX_LIBERTY_FEATURE:
+            continue
+        plane = out[first + libs - 1]
+        q = p
+        while True:
+            plane[(q // W - 1) * N + q % W - 1] = np.float32(1.0)
+            q = chain[NEXT, q]
+            if q == p:
+                break
+
+
+@njit(cache=True)
 def write_planes(N, hist, newest, n_valid, to_move, komi, out):
-    """AlphaGo Zero planes into out float32[17 or 18, N, N] from hist int8[H, N*N] (0/1/2 stones), where
-    hist[newest] is the current position, hist[newest-1] the one before, ... (n_valid of them). An 18th
-    plane, when ``out`` has one, holds the komi the side to move receives (negative for Black) / KOMI_SCALE."""
+    """AlphaGo Zero planes into out float32[C, N, N] from hist int8[H, N*N] (0/1/2 stones), where
+    hist[newest] is the current position, hist[newest-1] the one before, ... (n_valid of them). The komi
+    plane, when ``out`` has one (plane_layout), holds the komi the side to move receives (negative for
+    Black) / KOMI_SCALE; liberty planes are the caller's (write_liberty_planes needs the board's chains)."""
     o = 3 - to_move
     out[:, :, :] = 0.0
     for i in range(min(HISTORY, n_valid)):
@@ -741,8 +799,9 @@ def write_planes(N, hist, newest, n_valid, to_move, komi, out):
                 out[HISTORY + i, a // N, a % N] = 1.0
     if to_move == BLACK:
         out[2 * HISTORY, :, :] = 1.0
-    if out.shape[0] > KOMI_PLANE:
-        out[KOMI_PLANE, :, :] = komi_feature(komi, to_move)
+    komi_plane = plane_layout(out.shape[0])[1]
+    if komi_plane >= 0:
+        out[komi_plane, :, :] = komi_feature(komi, to_move)
 
 
 @njit(cache=True)

@@ -24,7 +24,6 @@ from games.go._kernels import (
     HEAD,
     HISTORY,
     KO,
-    KOMI_PLANE,
     LIBS,
     META_SIZE,
     NEXT,
@@ -34,7 +33,9 @@ from games.go._kernels import (
     _seen,
     area_owner,
     komi_feature,
+    plane_layout,
     play_stone,
+    write_liberty_planes,
 )
 
 # The B root positions a search replays paths from (games.go.search.GoSearchBatch builds them; see replay_leaves).
@@ -247,9 +248,9 @@ def _extract_stones(N, color, out):
 
 @njit(cache=True)
 def _write_planes(N, k, ring, root_hist, n_root_hist, to_move, komi, out):
-    """AlphaGo Zero planes into out float32[17 or 18, N*N] of the position after path move k, with the path's
+    """AlphaGo Zero planes (and the komi plane) into out float32[C, N*N] of the position after path move k, with the path's
     positions j = 1..k in ring[j % HISTORY] (the last HISTORY of them) and the root's in root_hist[HISTORY-1+j]
-    for j <= 0 (valid for j > -n_root_hist); the 18th plane, if any, is the komi plane (games.go._kernels.write_planes).
+    for j <= 0 (valid for j > -n_root_hist); the komi plane where plane_layout has one (liberty planes: the caller).
     Every plane is written once; no zeroing pass."""
     NN = N * N
     c = np.int8(to_move)
@@ -272,9 +273,10 @@ def _write_planes(N, k, ring, root_hist, n_root_hist, to_move, komi, out):
     last = out[2 * HISTORY]
     for a in range(NN):
         last[a] = side
-    if out.shape[0] > KOMI_PLANE:
+    komi_plane = plane_layout(out.shape[0])[1]
+    if komi_plane >= 0:
         value = np.float32(komi_feature(komi, to_move))
-        plane = out[KOMI_PLANE]
+        plane = out[komi_plane]
         for a in range(NN):
             plane[a] = value
 
@@ -288,7 +290,7 @@ def replay_leaves(N, root_index, paths, path_length, roots, superko, max_moves, 
     history int8[B,8,N*N] (history[b,7] = current stones, history[b,6] the position before, ...; the last
     num_history[b] entries are valid), hashes int64[B,H] (sorted hashes of every earlier position, incl. the
     current one; num_hashes[b] valid), hash_filter int64[B,FILTER_WORDS] (hash_filters of hashes), komi float64[B].
-    Outputs: ``out`` (LeafInputs): planes float32[L,17 or 18,N*N] (18: with the komi plane), legal bool[L,N*N+1], terminal bool[L], value float32[L]
+    Outputs: ``out`` (LeafInputs): planes float32[L,C,N*N] (C = 17, + 3 liberty planes, + the komi plane: games.go._kernels.plane_layout), legal bool[L,N*N+1], terminal bool[L], value float32[L]
     (result for the side to move; meaningful where terminal).
     Terminal = two consecutive passes or ``max_moves`` moves played.
     Pass is masked out while fewer than ``no_pass_before`` moves were played and a legal move that
@@ -322,6 +324,8 @@ def replay_leaves(N, root_index, paths, path_length, roots, superko, max_moves, 
     path_hashes = np.empty(D + 1, np.int64)
     bits = np.empty(root_hash_filter.shape[1], np.int64)
     owner = np.empty(N * N, np.int8)
+    stamp = np.empty(P, np.int32)
+    liberty_first = plane_layout(out_planes.shape[1])[0]
     pass_move = N * N
     for l in range(L):
         b = root_index[l]
@@ -355,6 +359,8 @@ def replay_leaves(N, root_index, paths, path_length, roots, superko, max_moves, 
                     _extract_stones(N, color, ring[(i + 1) % HISTORY])
                 path_hashes[i] = meta[HASH]
         _write_planes(N, k, ring, root_history[b], root_num_history[b], c, root_komi[b], out_planes[l])
+        if liberty_first >= 0:
+            write_liberty_planes(N, lcolor, lchain, stamp, out_planes[l], liberty_first)
         if superko:
             _copy1(root_hash_filter[b], bits)
             for i in range(k):

@@ -382,13 +382,17 @@ class GoGame:
             return "0"
         return f"{'B' if score > 0 else 'W'}+{abs(score):g}"
 
-    def planes(self, komi_plane: bool = False) -> np.ndarray:
+    def planes(self, komi_plane: bool = False, liberty_planes: bool = False) -> np.ndarray:
         """float32[17, N, N] AlphaGo Zero input planes of the current position (see the project conventions);
-        ``komi_plane`` adds an 18th, the komi the side to move receives / KOMI_SCALE (games.go._kernels.write_planes)."""
+        ``liberty_planes`` adds 3: stones whose chain has exactly 1, 2, 3 liberties; ``komi_plane`` adds the
+        komi the side to move receives / KOMI_SCALE, last (games.go._kernels.plane_layout, write_planes)."""
         N = self.size
         hist = np.stack(self.positions[-K.HISTORY :])
-        out = np.empty((K.NUM_PLANES + bool(komi_plane), N, N), np.float32)
+        out = np.empty((K.NUM_PLANES + K.LIBERTY_PLANES * bool(liberty_planes) + bool(komi_plane), N, N), np.float32)
         K.write_planes(N, hist, len(hist) - 1, len(hist), self.to_move, float(self.komi), out)
+        if liberty_planes:
+            stamp = np.empty(self.color.shape[0], np.int32)
+            K.write_liberty_planes(N, self.color, self.chain, stamp, out.reshape(out.shape[0], N * N), K.NUM_PLANES)
         return out
 
     def diagram(self, coordinates: bool = False) -> str:

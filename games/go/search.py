@@ -21,10 +21,13 @@ class GoSearchBatch:
     All games must share size and rules; komi may differ per game (self-play randomises it). Building costs a
     few array copies per game, so the search can rebuild it every move. ``no_pass_before`` (self-play): at roots
     and leaves with fewer moves played, pass is illegal while a legal move that does not fill the mover's own eye
-    exists. ``komi_plane``: the planes get an 18th, the komi for the side to move (a network trained with it).
+    exists. ``komi_plane``: the planes get the komi for the side to move; ``liberty_planes``: the 3 planes of
+    stones whose chain has 1, 2, 3 liberties (a network trained with them; layout: games.go._kernels.plane_layout).
     """
 
-    def __init__(self, games: list[GoGame], no_pass_before: int = 0, komi_plane: bool = False):
+    def __init__(
+        self, games: list[GoGame], no_pass_before: int = 0, komi_plane: bool = False, liberty_planes: bool = False
+    ):
         if not games:
             raise ValueError("games: need at least one game")
         rules = games[0].rules
@@ -36,7 +39,7 @@ class GoSearchBatch:
         self.no_pass_before = int(no_pass_before)  # pass illegal before this move while a non-own-eye move exists
         self.size = N = rules.size
         self.num_actions = N * N + 1
-        self.plane_shape = (K.NUM_PLANES + bool(komi_plane), N, N)
+        self.plane_shape = (K.NUM_PLANES + K.LIBERTY_PLANES * bool(liberty_planes) + bool(komi_plane), N, N)
         self.zobrist = zobrist_table(N)
         B = len(games)
         self.color = np.stack([g.color for g in games])  # int8[B, P]
@@ -67,7 +70,7 @@ class GoSearchBatch:
         return len(self.to_move)
 
     def root_inputs(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """(planes float32[B,17,N,N], legal bool[B,A], terminal bool[B], terminal_value float32[B]) of the roots."""
+        """(planes float32[B,C,N,N], legal bool[B,A], terminal bool[B], terminal_value float32[B]) of the roots."""
         B = len(self)
         out = self.leaf_inputs(np.arange(B, dtype=np.int32), np.zeros((B, 1), np.int32), np.zeros(B, np.int32))
         planes, legal, terminal, value = out

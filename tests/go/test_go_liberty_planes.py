@@ -1,0 +1,129 @@
+"""The optional liberty planes (KataGo's features): stones whose chain has exactly 1, 2, 3 liberties, checked
+against diagrams and against a flood fill written here; the same planes from the search's leaf replay."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from games.go import GoGame, GoRules
+from games.go._kernels import LIBERTY_PLANES, NUM_PLANES, plane_layout
+from games.go.search import GoSearchBatch
+
+POSITION = """
+X X . O O
+X O O X .
+. X O X X
+O O . X .
+X . . . .
+"""
+# Where the planes are 1, by hand: atari (the X stones at b3 and a1), two liberties (the X corner, the O
+# pair on top, the O wedge in the middle), three (the O pair on row 2); the big X chain has four (no plane).
+ONE_LIBERTY = """
+. . . . .
+. . . . .
+. 1 . . .
+. . . . .
+1 . . . .
+"""
+TWO_LIBERTIES = """
+1 1 . 1 1
+1 1 1 . .
+. . 1 . .
+. . . . .
+. . . . .
+"""
+THREE_LIBERTIES = """
+. . . . .
+. . . . .
+. . . . .
+1 1 . . .
+. . . . .
+"""
+
+
+def grid(text: str) -> np.ndarray:
+    return np.array([[c == "1" for c in row.split()] for row in text.strip().splitlines()], np.float32)
+
+
+def flood_fill_liberties(stones: np.ndarray) -> np.ndarray:
+    """int[N, N]: the liberties of each stone's chain (0 on empty points), by a plain flood fill."""
+    n = stones.shape[0]
+    out = np.zeros((n, n), int)
+    for y in range(n):
+        for x in range(n):
+            if stones[y, x] == 0 or out[y, x]:
+                continue
+            chain, libs, todo = {(y, x)}, set(), [(y, x)]
+            while todo:
+                cy, cx = todo.pop()
+                for ny, nx in ((cy - 1, cx), (cy + 1, cx), (cy, cx - 1), (cy, cx + 1)):
+                    if 0 <= ny < n and 0 <= nx < n:
+                        if stones[ny, nx] == 0:
+                            libs.add((ny, nx))
+                        elif stones[ny, nx] == stones[y, x] and (ny, nx) not in chain:
+                            chain.add((ny, nx))
+                            todo.append((ny, nx))
+            for cy, cx in chain:
+                out[cy, cx] = len(libs)
+    return out
+
+
+def expected_planes(game: GoGame) -> np.ndarray:
+    libs = flood_fill_liberties(game.stones())
+    return np.stack([(libs == k).astype(np.float32) for k in range(1, LIBERTY_PLANES + 1)])
+
+
+def test_the_diagram_position_by_hand():
+    game = GoGame.from_diagram(POSITION, to_move="B")
+    planes = game.planes(liberty_planes=True)
+    assert planes.shape == (NUM_PLANES + LIBERTY_PLANES, 5, 5)
+    assert np.array_equal(planes[:NUM_PLANES], game.planes())  # the AlphaGo Zero planes are unchanged
+    for plane, diagram in zip(planes[NUM_PLANES:], (ONE_LIBERTY, TWO_LIBERTIES, THREE_LIBERTIES)):
+        assert np.array_equal(plane, grid(diagram))
+    assert np.array_equal(planes[NUM_PLANES:], expected_planes(game))  # and the flood fill agrees
+
+
+def test_komi_stays_last_and_the_layout_is_read_from_the_count():
+    game = GoGame.from_diagram(POSITION, to_move="W")
+    both = game.planes(komi_plane=True, liberty_planes=True)
+    assert both.shape[0] == NUM_PLANES + LIBERTY_PLANES + 1
+    assert np.array_equal(both[-1], game.planes(komi_plane=True)[-1])  # the komi plane, last
+    assert np.array_equal(both[:-1], game.planes(liberty_planes=True))
+    assert plane_layout(17) == (-1, -1) and plane_layout(18) == (-1, 17)
+    assert plane_layout(20) == (17, -1) and plane_layout(21) == (17, 20) and plane_layout(19) == (-2, -2)
+
+
+@settings(max_examples=40, deadline=None)
+@given(size=st.integers(2, 9), seed=st.integers(0, 2**31 - 1), moves=st.integers(0, 120))
+def test_random_games_match_a_flood_fill_at_the_game_and_at_search_leaves(size, seed, moves):
+    rng = np.random.default_rng(seed)
+    game = GoGame(GoRules(size=size))
+    for _ in range(moves):
+        legal = [a for a in game.legal_moves() if a != size * size] or [size * size]
+        game.play(int(rng.choice(legal)))
+        if game.is_over:
+            break
+    planes = game.planes(komi_plane=True, liberty_planes=True)
+    assert np.array_equal(planes[NUM_PLANES : NUM_PLANES + LIBERTY_PLANES], expected_planes(game))
+    if game.is_over:
+        return
+    # the search's leaves replay moves on copies of the root board: their planes equal the game's after the moves
+    batch = GoSearchBatch([game], komi_plane=True, liberty_planes=True)
+    assert np.array_equal(batch.root_inputs()[0][0], planes)
+    legal = game.legal_moves()[:3]
+    path = np.full((len(legal), 1), 0, np.int32)
+    path[:, 0] = legal
+    leaves = batch.leaf_inputs(np.zeros(len(legal), np.int32), path, np.ones(len(legal), np.int32))[0]
+    for i, a in enumerate(legal):
+        after = game.copy()
+        after.play(int(a))
+        assert np.array_equal(leaves[i], after.planes(komi_plane=True, liberty_planes=True)), (i, a)
+
+
+@pytest.mark.parametrize("liberties", [False, True])
+def test_plane_count_of_a_search_batch(liberties):
+    batch = GoSearchBatch([GoGame(GoRules(size=9))], komi_plane=False, liberty_planes=liberties)
+    assert batch.plane_shape[0] == NUM_PLANES + LIBERTY_PLANES * liberties
