@@ -42,22 +42,26 @@ class GameAdapter(Protocol):
 class GoAdapter:
     """Go under GoRules through games.go (GoGame, GoSearchBatch, RolloutEvaluator).
 
-    ``komi_plane``: the planes carry the komi (network.komi_input); ``komi_stdev`` > 0: games started with a
+    ``komi_plane``: the planes carry the komi (network.komi_input); ``liberty_planes``: and the 3 liberty planes
+    (network.liberty_input; layout in games.go._kernels.plane_layout); ``komi_stdev`` > 0: games started with a
     generator get a komi drawn from a normal around rules.komi, rounded to a half point (KataGo's komi randomisation).
     """
 
     name = "go"
     has_ownership = True
 
-    def __init__(self, rules, komi_plane: bool = False, komi_stdev: float = 0.0) -> None:
+    def __init__(self, rules, komi_plane: bool = False, komi_stdev: float = 0.0, liberty_planes: bool = False) -> None:
+        from games.go import LIBERTY_PLANES, NUM_PLANES
+
         rules.validate()
         self.rules = rules
         n = rules.size
         self.num_actions = n * n + 1
         self.komi_plane = bool(komi_plane)
         self.komi_stdev = float(komi_stdev)
-        self.constant_planes = int(self.komi_plane)
-        self.plane_shape = (17 + self.constant_planes, n, n)
+        self.liberty_planes = bool(liberty_planes)
+        self.constant_planes = int(self.komi_plane)  # the komi plane, last; liberty planes are 0/1
+        self.plane_shape = (NUM_PLANES + LIBERTY_PLANES * self.liberty_planes + self.constant_planes, n, n)
 
     def new_game(self, rng: np.random.Generator | None = None):
         from dataclasses import replace
@@ -73,7 +77,9 @@ class GoAdapter:
         """``no_pass_before``: no pass before that move while a move that does not fill one's own eye exists."""
         from games.go import GoSearchBatch
 
-        return GoSearchBatch(games, no_pass_before=no_pass_before, komi_plane=self.komi_plane)
+        return GoSearchBatch(
+            games, no_pass_before=no_pass_before, komi_plane=self.komi_plane, liberty_planes=self.liberty_planes
+        )
 
     def play(self, game, action: int) -> None:
         game.play(int(action))
@@ -168,12 +174,16 @@ class TicTacToeAdapter:
         return self._ttt.RolloutEvaluator(rollouts=rollouts, seed=seed)
 
 
-def make_adapter(name: str, go_rules=None, *, komi_plane: bool = False, komi_stdev: float = 0.0) -> GameAdapter:
-    """The adapter for game ``name`` (``go`` uses ``go_rules`` and the komi plane and draw, see GoAdapter)."""
+def make_adapter(
+    name: str, go_rules=None, *, komi_plane: bool = False, komi_stdev: float = 0.0, liberty_planes: bool = False
+) -> GameAdapter:
+    """The adapter for game ``name`` (``go`` uses ``go_rules``, the komi plane and draw, the liberty planes: GoAdapter)."""
     if name == "go":
         from games.go import GoRules
 
-        return GoAdapter(go_rules or GoRules(), komi_plane=komi_plane, komi_stdev=komi_stdev)
+        return GoAdapter(
+            go_rules or GoRules(), komi_plane=komi_plane, komi_stdev=komi_stdev, liberty_planes=liberty_planes
+        )
     if name == "tictactoe":
         return TicTacToeAdapter()
     raise ValueError(f"game.name must be go or tictactoe, got {name!r}")

@@ -12,6 +12,7 @@ def build_adapter(config) -> GameAdapter:
         config.game.name,
         config.go,
         komi_plane=config.network.komi_input,
+        liberty_planes=config.network.liberty_input,
         komi_stdev=config.selfplay.komi_stdev if config.network.komi_input else 0.0,
     )
 

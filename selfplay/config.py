@@ -56,6 +56,8 @@ class RunConfig:
             raise ValueError("network.score_head: tic-tac-toe has no score target; set it to false")
         if self.network.komi_input and self.game.name != "go":
             raise ValueError("network.komi_input: only Go has a komi; set it to false")
+        if self.network.liberty_input and self.game.name != "go":
+            raise ValueError("network.liberty_input: only Go has liberties; set it to false")
         if self.selfplay.komi_stdev > 0 and not self.network.komi_input:
             raise ValueError(
                 "selfplay.komi_stdev: a network without network.komi_input cannot see the komi; set it to 0"

@@ -513,3 +513,27 @@ def test_zero_export_ships_the_weights_with_a_card_that_sums_a_chain(finished_ru
         main(["export", str(first), "--name", "go5", "--ladder", str(ladder), "--output-dir", str(tmp_path / "x")])
     assert "not a `zero ladder --json` result" in capsys.readouterr().err
     assert not (tmp_path / "x").exists()  # a refused export writes nothing
+
+
+def test_a_run_with_liberty_and_komi_planes_trains_and_its_network_plays_gtp(ray_address, tmp_path):
+    from selfplay.orchestrator import run
+    from zero.nn.checkpoint import load_checkpoint
+
+    overrides = ("network.liberty_input=true", "network.komi_input=true", "selfplay.komi_stdev=2")
+    config = _tiny("run.max_steps=20", "arena.every_versions=0", *overrides)
+    run_dir = tmp_path / "run"
+    assert run(config, run_dir)["step"] == 20
+    checkpoint = load_checkpoint(run_dir / "checkpoints")
+    assert checkpoint.shape.in_channels == 17 + 3 + 1 and checkpoint.network_config.liberty_input
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    out = subprocess.run(
+        [sys.executable, "-m", "zero.cli", "gtp", "--model", str(run_dir), "--visits", "8"],
+        input="boardsize 5\nclear_board\nplay b c3\ngenmove w\nquit\n",
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+    )
+    replies = [line for line in out.stdout.splitlines() if line.startswith(("=", "?"))]
+    assert out.returncode == 0 and not any(r.startswith("?") for r in replies), out.stderr[-2000:]
+    assert len(replies) == 5 and replies[3][2:] not in ("", "C3")  # a move on a free point

@@ -429,8 +429,12 @@ class AnalysisEngine:
 
 
 def search_batch(evaluator: Any, games: list) -> GoSearchBatch:
-    """The games as one GoSearchBatch with the planes ``evaluator`` reads (the komi plane for a network with komi input)."""
-    return GoSearchBatch(games, komi_plane=bool(getattr(evaluator, "komi_input", False)))
+    """The games as one GoSearchBatch with the planes ``evaluator`` reads (komi and liberty planes for a network with those inputs)."""
+    return GoSearchBatch(
+        games,
+        komi_plane=bool(getattr(evaluator, "komi_input", False)),
+        liberty_planes=bool(getattr(evaluator, "liberty_input", False)),
+    )
 
 
 def has_score_head(evaluator: Any) -> bool:

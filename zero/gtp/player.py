@@ -377,7 +377,9 @@ class GoPlayer:
         """float32[N*N] expected final owner of every point, +1 Black / -1 White."""
         N = game.size
         if self.network is not None and self.network.has_ownership and self.network.shape.board_size == N:
-            _, _, own = self.network.evaluate_with_ownership(game.planes(self.network.komi_input)[None])
+            _, _, own = self.network.evaluate_with_ownership(
+                game.planes(self.network.komi_input, self.network.liberty_input)[None]
+            )
             sign = 1.0 if game.to_move == BLACK else -1.0
             return (own[0].reshape(-1) * sign).astype(np.float32)
         return playout_ownership(game, self.params.ownership_playouts, int(self._rng.integers(2**31)))

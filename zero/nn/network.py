@@ -62,6 +62,12 @@ class NetworkConfig:
             "doc": "predict the final area margin for the player to move (KataGo's score head; off in checkpoints from before it)"
         },
     )
+    liberty_input: bool = field(
+        default=False,
+        metadata={
+            "doc": "Go: 3 more input planes, stones whose chain has exactly 1, 2, 3 liberties (KataGo's liberty features): tactics the net need not learn from stones alone"
+        },
+    )
     komi_input: bool = field(
         default=False,
         metadata={
