@@ -124,9 +124,10 @@ def model_card(
         )
     lines += ["", "## Ladder", ""]
     if not ladders:
-        lines.append(
-            "Not measured yet: `zero ladder --model " + name + " --games 200 --opponents gnugo:1,gnugo:5,gnugo:10`."
-        )
+        lines += [
+            f"Not measured yet: `zero ladder --model {name} --games 200 --opponents gnugo:1,gnugo:5,gnugo:10`.",
+            "",
+        ]
     for engine, table in ladders:
         lines += [f"`{engine}`", "", "```", table, "```", ""]
     if rungs:
