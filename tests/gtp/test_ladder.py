@@ -163,3 +163,17 @@ def test_ladder_against_the_gnugo_anchor(checkpoint):
         and "anchored rating (gnugo:10 = 1800)" in out.stdout
         and "2 games on rated rungs" in out.stdout
     )
+
+
+def test_every_rung_has_a_move_cap_unless_asked_for_none(monkeypatch):
+    # simple ko (GNU Go's rule, which the ladder plays) allows cycles: an uncapped rung once hung on one game
+    import zero.match.ladder as ladder
+
+    caps = []
+    monkeypatch.setattr(ladder, "run_match", lambda match, progress=None: caps.append(match.max_moves) or [])
+    monkeypatch.setattr(ladder, "match_report", lambda records, match: {"summary": {"games": 0}})
+    monkeypatch.setattr(ladder, "rung_row", lambda rung, report: {"rung": rung.name, "rating": None, "games": 0})
+    rungs = tuple(parse_rungs("random", visits=4, gnugo=None))
+    for max_moves, expected in ((-1, 4 * 81), (0, 0), (50, 50)):
+        ladder.run_ladder(ladder.LadderSettings(engine="zero gtp", rungs=rungs, size=9, max_moves=max_moves))
+        assert caps.pop() == expected

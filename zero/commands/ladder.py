@@ -32,6 +32,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=8,
         help="opening moves our engines draw in proportion to visits, so games differ",
     )
+    parser.add_argument(
+        "--max-moves",
+        type=int,
+        default=-1,
+        help="the referee's move cap, scored by area when reached (default 4 x size^2: simple ko allows cycles; 0 = none)",
+    )
     parser.add_argument("--sgf-dir", default="", help="directory for the games' SGF, one folder per rung")
     parser.add_argument("--device", default="cpu", help="network device of the model: auto, cpu or cuda")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
@@ -98,6 +104,7 @@ def run(args: argparse.Namespace) -> int:
         komi=args.komi,
         parallel=args.parallel,
         sgf_dir=args.sgf_dir,
+        max_moves=args.max_moves,
     )
 
     bars = LadderProgress(settings.games, enabled=not args.no_progress)

@@ -102,10 +102,16 @@ class LadderSettings:
     size: int = 9
     komi: float = 7.5
     parallel: int = 1
-    max_moves: int = 0
+    max_moves: int = -1  # the referee's cap, scored by area when reached; -1 = ladder_move_cap(size), 0 = none
     sgf_dir: str = ""
     timeout: float = 600.0
     name: str = "model"
+
+
+def ladder_move_cap(size: int) -> int:
+    """A rung's move cap: 4 N^2 moves, far past any real game, so that a cycle allowed under simple ko (both
+    sides on GNU Go's rule) cannot hang a ladder; a capped game is scored by area like any other."""
+    return 4 * size * size
 
 
 def run_ladder(settings: LadderSettings, progress: Any = None, rung_done: Any = None) -> dict[str, Any]:
@@ -123,7 +129,7 @@ def run_ladder(settings: LadderSettings, progress: Any = None, rung_done: Any = 
             size=settings.size,
             komi=settings.komi,
             parallel=settings.parallel,
-            max_moves=settings.max_moves,
+            max_moves=ladder_move_cap(settings.size) if settings.max_moves < 0 else settings.max_moves,
             sgf_dir=os.path.join(settings.sgf_dir, rung.name.replace(":", "_")) if settings.sgf_dir else "",
             name_a=settings.name,
             name_b=rung.name,
