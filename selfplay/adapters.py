@@ -51,7 +51,7 @@ class GoAdapter:
     has_ownership = True
 
     def __init__(self, rules, komi_plane: bool = False, komi_stdev: float = 0.0, liberty_planes: bool = False) -> None:
-        from games.go import LIBERTY_PLANES, NUM_PLANES
+        from games.go import num_planes
 
         rules.validate()
         self.rules = rules
@@ -61,7 +61,7 @@ class GoAdapter:
         self.komi_stdev = float(komi_stdev)
         self.liberty_planes = bool(liberty_planes)
         self.constant_planes = int(self.komi_plane)  # the komi plane, last; liberty planes are 0/1
-        self.plane_shape = (NUM_PLANES + LIBERTY_PLANES * self.liberty_planes + self.constant_planes, n, n)
+        self.plane_shape = (num_planes(self.komi_plane, self.liberty_planes), n, n)
 
     def new_game(self, rng: np.random.Generator | None = None):
         from dataclasses import replace

@@ -47,7 +47,7 @@ Modules in dependency order:
   search     GoSearchBatch and RolloutEvaluator for mcts
 """
 
-from games.go._kernels import KOMI_SCALE, LIBERTY_PLANES, NUM_PLANES
+from games.go._kernels import KOMI_SCALE, LIBERTY_PLANES, NUM_PLANES, num_planes
 from games.go.coords import CoordinateError, from_gtp, to_gtp
 from games.go.game import BLACK, EMPTY, WHITE, GoGame, IllegalMoveError, parse_color
 from games.go.playouts import bench_playouts, playout_ownership
@@ -65,6 +65,7 @@ __all__ = [
     "KOMI_SCALE",
     "LIBERTY_PLANES",
     "NUM_PLANES",
+    "num_planes",
     "BLACK",
     "WHITE",
     "EMPTY",

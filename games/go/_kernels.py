@@ -45,7 +45,11 @@ KOMI_SCALE = 20.0  # KataGo's scale of its komi input
 # (KataGo's liberty features; exact counts, not the board's pseudo-liberties), then the optional komi plane,
 # always last (the replay stores constant planes as the last ones). plane_layout reads the layout from the count.
 LIBERTY_PLANES = 3
-MAX_LIBERTY_FEATURE = LIBERTY_PLANES
+
+
+def num_planes(komi_plane: bool = False, liberty_planes: bool = False) -> int:
+    """How many planes a position has with the optional komi and liberty planes (plane_layout reads it back)."""
+    return NUM_PLANES + LIBERTY_PLANES * bool(liberty_planes) + bool(komi_plane)
 
 
 @njit(cache=True)
@@ -770,7 +774,7 @@ def write_liberty_planes(N, color, chain, stamp, out, first):
             q = chain[NEXT, q]
             if q == p:
                 break
-        if libs > MAX_LIBERTY_FEATURE:
+        if libs > LIBERTY_PLANES:
             continue
         plane = out[first + libs - 1]
         q = p

@@ -388,7 +388,7 @@ class GoGame:
         komi the side to move receives / KOMI_SCALE, last (games.go._kernels.plane_layout, write_planes)."""
         N = self.size
         hist = np.stack(self.positions[-K.HISTORY :])
-        out = np.empty((K.NUM_PLANES + K.LIBERTY_PLANES * bool(liberty_planes) + bool(komi_plane), N, N), np.float32)
+        out = np.empty((K.num_planes(komi_plane, liberty_planes), N, N), np.float32)
         K.write_planes(N, hist, len(hist) - 1, len(hist), self.to_move, float(self.komi), out)
         if liberty_planes:
             stamp = np.empty(self.color.shape[0], np.int32)

@@ -39,7 +39,7 @@ class GoSearchBatch:
         self.no_pass_before = int(no_pass_before)  # pass illegal before this move while a non-own-eye move exists
         self.size = N = rules.size
         self.num_actions = N * N + 1
-        self.plane_shape = (K.NUM_PLANES + K.LIBERTY_PLANES * bool(liberty_planes) + bool(komi_plane), N, N)
+        self.plane_shape = (K.num_planes(komi_plane, liberty_planes), N, N)
         self.zobrist = zobrist_table(N)
         B = len(games)
         self.color = np.stack([g.color for g in games])  # int8[B, P]

@@ -40,6 +40,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    import dataclasses
     import hashlib
     import json
     import os
@@ -48,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
 
     from selfplay.model_card import ModelCardError, model_card, summarize_run
     from selfplay.plot import PlotError, chain_curves, plot_run
-    from zero.common.atomic_files import atomic_write_text, atomic_write_via
+    from zero.common.atomic_files import atomic_write_bytes, atomic_write_text, atomic_write_via
     from zero.common.configlib import fail
     from zero.match.ladder import format_ladder
     from zero.nn.checkpoint import CheckpointError, load_checkpoint, resolve_checkpoint_path
@@ -82,7 +83,7 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.output_dir) if args.output_dir else _package_models_dir()
     name = args.name
     data = weights_path.read_bytes()
-    atomic_write_via(out / f"{name}.safetensors", lambda tmp: shutil.copyfile(weights_path, tmp))
+    atomic_write_bytes(out / f"{name}.safetensors", data)  # the bytes hashed below
     atomic_write_via(out / f"{name}.json", lambda tmp: shutil.copyfile(weights_path.with_suffix(".json"), tmp))
     picture = ""
     try:
@@ -104,7 +105,7 @@ def run(args: argparse.Namespace) -> int:
         "step": checkpoint.step,
         "version": checkpoint.model_version,
     }
-    network = {k: getattr(checkpoint.network_config, k) for k in checkpoint.network_config.__dataclass_fields__}
+    network = dataclasses.asdict(checkpoint.network_config)
     rungs = chain_curves(run_dirs, cpus)["rungs"]
     card = model_card(name, runs, network, weights, ladders, config_toml, picture, notes, rungs)
     atomic_write_text(out / f"{name}.md", card)
