@@ -258,13 +258,20 @@ def test_loadsgf_of_a_game_longer_than_the_self_play_cap(tmp_path):
     ok(engine, "play b pass")  # and accepts more moves after it
 
 
-def test_match_referee_has_no_cap_unless_asked():
+def test_match_referee_caps_moves_only_under_simple_ko_unless_asked():
+    # simple ko allows cycles that never end, positional superko does not: only the first gets a default cap
     from zero.match.referee import referee_rules
     from zero.match.settings import MatchSettings
 
-    game = random_legal_game(9, 200, seed=3)
-    for max_moves, accepted in ((0, 200), (162, 162)):
-        referee = GoGame(referee_rules(MatchSettings("a", "b", size=9, max_moves=max_moves)))
+    game = random_legal_game(9, 400, seed=3)
+    assert len(game.moves) > 4 * 81 + 10, "the random game must outlast the simple-ko cap"
+    for superko, max_moves, accepted in (
+        ("positional", -1, len(game.moves)),
+        ("simple", -1, 4 * 81),
+        ("simple", 0, len(game.moves)),
+        ("positional", 162, 162),
+    ):
+        referee = GoGame(referee_rules(MatchSettings("a", "b", size=9, max_moves=max_moves, superko=superko)))
         for colour, a in game.moves:
             if referee.is_over:
                 break

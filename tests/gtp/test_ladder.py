@@ -168,9 +168,15 @@ def test_ladder_against_the_gnugo_anchor(checkpoint):
 def test_every_rung_has_a_move_cap_unless_asked_for_none(monkeypatch):
     # simple ko (GNU Go's rule, which the ladder plays) allows cycles: an uncapped rung once hung on one game
     import zero.match.ladder as ladder
+    from games.go import NO_MOVE_LIMIT
+    from zero.match.referee import referee_rules
+
+    def cap_of(match):
+        rules_cap = referee_rules(match).max_moves
+        return 0 if rules_cap == NO_MOVE_LIMIT else rules_cap
 
     caps = []
-    monkeypatch.setattr(ladder, "run_match", lambda match, progress=None: caps.append(match.max_moves) or [])
+    monkeypatch.setattr(ladder, "run_match", lambda match, progress=None: caps.append(cap_of(match)) or [])
     monkeypatch.setattr(ladder, "match_report", lambda records, match: {"summary": {"games": 0}})
     monkeypatch.setattr(ladder, "rung_row", lambda rung, report: {"rung": rung.name, "rating": None, "games": 0})
     rungs = tuple(parse_rungs("random", visits=4, gnugo=None))

@@ -36,7 +36,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--max-moves",
         type=int,
         default=-1,
-        help="the referee's move cap, scored by area when reached (default 4 x size^2: simple ko allows cycles; 0 = none)",
+        help="the referee's move cap, scored by area when reached (default 4 x size^2: the ladder plays simple ko, "
+        "which allows cycles; 0 = none)",
     )
     parser.add_argument("--sgf-dir", default="", help="directory for the games' SGF, one folder per rung")
     parser.add_argument("--device", default="cpu", help="network device of the model: auto, cpu or cuda")
@@ -73,6 +74,8 @@ def run(args: argparse.Namespace) -> int:
         fail(f"--visits must be >= 1, got {args.visits}")
     if args.random_moves < 0:
         fail(f"--random-moves must be >= 0, got {args.random_moves}")
+    if args.max_moves < -1:
+        fail(f"--max-moves must be >= 0 (0 = no cap; -1 = the default), got {args.max_moves}")
     try:
         rungs = parse_rungs(args.opponents, visits=args.visits, gnugo=find_gnugo(), random_moves=args.random_moves)
     except LadderError as exc:

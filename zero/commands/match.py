@@ -34,8 +34,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--max-moves",
         type=int,
-        default=0,
-        help="the referee's move cap, scored by area when reached (0 = none: every legal move is accepted)",
+        default=-1,
+        help="the referee's move cap, scored by area when reached (default: 4 x size^2 under --superko simple, "
+        "whose cycles could go on for ever, none under positional superko; 0 = none)",
     )
     parser.add_argument("--sgf-dir", default="", help="directory for one SGF per game")
     parser.add_argument(
@@ -75,8 +76,8 @@ def run(args: argparse.Namespace) -> int:
         fail(f"--games must be >= 1, got {args.games}")
     if not 2 <= args.size <= 19:
         fail(f"--size must be in 2..19, got {args.size}")
-    if args.max_moves < 0:
-        fail(f"--max-moves must be >= 0 (0 = no cap), got {args.max_moves}")
+    if args.max_moves < -1:
+        fail(f"--max-moves must be >= 0 (0 = no cap; -1 = the default), got {args.max_moves}")
     if args.threads < 0:
         fail(f"--threads must be >= 1 (0 = a share of the cores), got {args.threads}")
     for cmd in (args.engine_a, args.engine_b):

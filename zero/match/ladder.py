@@ -102,16 +102,10 @@ class LadderSettings:
     size: int = 9
     komi: float = 7.5
     parallel: int = 1
-    max_moves: int = -1  # the referee's cap, scored by area when reached; -1 = ladder_move_cap(size), 0 = none
+    max_moves: int = -1  # the referee's cap, scored by area when reached; -1 = simple_ko_move_cap(size), 0 = none
     sgf_dir: str = ""
     timeout: float = 600.0
     name: str = "model"
-
-
-def ladder_move_cap(size: int) -> int:
-    """A rung's move cap: 4 N^2 moves, far past any real game, so that a cycle allowed under simple ko (both
-    sides on GNU Go's rule) cannot hang a ladder; a capped game is scored by area like any other."""
-    return 4 * size * size
 
 
 def run_ladder(settings: LadderSettings, progress: Any = None, rung_done: Any = None) -> dict[str, Any]:
@@ -129,7 +123,7 @@ def run_ladder(settings: LadderSettings, progress: Any = None, rung_done: Any = 
             size=settings.size,
             komi=settings.komi,
             parallel=settings.parallel,
-            max_moves=ladder_move_cap(settings.size) if settings.max_moves < 0 else settings.max_moves,
+            max_moves=settings.max_moves,  # -1: the referee's simple-ko cap (the ladder plays simple ko)
             sgf_dir=os.path.join(settings.sgf_dir, rung.name.replace(":", "_")) if settings.sgf_dir else "",
             name_a=settings.name,
             name_b=rung.name,

@@ -17,7 +17,7 @@ from typing import Any
 
 from zero.common.atomic_files import atomic_write_bytes
 from zero.match.client import GtpClient, GtpClientError
-from zero.match.settings import MatchGame, MatchSettings
+from zero.match.settings import MatchGame, MatchSettings, referee_move_cap
 
 log = logging.getLogger(__name__)
 
@@ -50,12 +50,11 @@ def _dead_list(client: GtpClient, size: int) -> set[int] | None:
 
 
 def referee_rules(settings: MatchSettings):
-    """The referee's rules: the match's board, komi and ko rule; a move cap only where --max-moves sets one."""
+    """The referee's rules: the match's board, komi and ko rule; the move cap of ``referee_move_cap``."""
     from games.go import NO_MOVE_LIMIT, GoRules
 
-    return GoRules(
-        size=settings.size, komi=settings.komi, max_moves=settings.max_moves or NO_MOVE_LIMIT, superko=settings.superko
-    )
+    cap = referee_move_cap(settings.max_moves, settings.size, settings.superko)
+    return GoRules(size=settings.size, komi=settings.komi, max_moves=cap or NO_MOVE_LIMIT, superko=settings.superko)
 
 
 def new_game(client: GtpClient, settings: MatchSettings) -> None:
