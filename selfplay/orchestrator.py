@@ -238,6 +238,7 @@ class _Loop:
         self.version = learner.version
         self.weights_ref = ray.put(learner.numpy_weights())
         self.started = time.monotonic()
+        self.active_before = counters.active_seconds  # earlier starts of this run (the budget LR schedule's clock)
         self.last_losses: dict[str, float] = {}
         self.samples_per_s = 0.0
         self.progress = RunProgress(
@@ -326,7 +327,7 @@ class _Loop:
     # ---- stopping -------------------------------------------------------------------
     def _done(self) -> bool:
         run = self.config.run
-        if run.max_minutes and time.monotonic() - self.started >= run.max_minutes * 60:
+        if run.max_minutes and self._active_seconds() >= run.max_minutes * 60:
             return True
         if self.selfplay_only:
             return bool(run.max_games) and self.counters.games >= run.max_games
@@ -545,6 +546,7 @@ class _Loop:
             steps = min(steps, run.max_steps - self.learner.step)
         if steps <= 0:
             return
+        self.learner.trainer.budget_used = self._budget_used()
         t0 = time.perf_counter()
         self.last_losses = self.learner.train(steps)
         self.samples_per_s = steps * self.learner.batch_size / max(time.perf_counter() - t0, 1e-9)
@@ -571,8 +573,17 @@ class _Loop:
         self.last_checkpoint_step = self.learner.step
         self.metrics.write("checkpoint", step=self.learner.step, version=self.version, replay=self.learner.replay_size)
 
+    def _active_seconds(self) -> float:
+        return self.active_before + time.monotonic() - self.started
+
+    def _budget_used(self) -> float:
+        """The fraction of ``run.max_minutes`` of active time spent, over every start of the run (0 without a budget)."""
+        budget = self.config.run.max_minutes * 60
+        return self._active_seconds() / budget if budget else 0.0
+
     def _run_state(self) -> dict[str, Any]:
         """What a checkpoint keeps of this loop: the counters and the resignation evidence."""
+        self.counters.active_seconds = self._active_seconds()
         state = self.counters.as_dict()
         if self.resign is not None:
             state[CALIBRATOR_STATE] = self.resign.state_dict()

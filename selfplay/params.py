@@ -179,7 +179,8 @@ class RunParams:
     )
     max_steps: int = field(default=0, metadata={"doc": "stop after this many train steps in total (0 = no limit)"})
     max_minutes: float = field(
-        default=0.0, metadata={"doc": "stop after this many minutes of this invocation (0 = no limit)"}
+        default=0.0,
+        metadata={"doc": "stop after this many minutes of active time in total, over resumes (0 = no limit)"},
     )
     max_games: int = field(default=0, metadata={"doc": "stop after this many self-play games in total (0 = no limit)"})
     progress: bool = field(default=True, metadata={"doc": "show a tqdm progress display"})

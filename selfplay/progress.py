@@ -19,6 +19,7 @@ class RunCounters:
     resign_disabled: int = 0
     resign_false_positives: int = 0
     worker_restarts: int = 0
+    active_seconds: float = 0.0  # wall-clock seconds the run loop ran, summed over its starts and resumes
     elo: dict = field(default_factory=dict)  # version -> {"vs_baseline": ..., "chained": ...}
 
     def as_dict(self) -> dict[str, Any]:

@@ -42,6 +42,13 @@ def test_a_komi_draw_needs_a_network_that_sees_the_komi():
     assert config.selfplay.komi_stdev == 2.0 and config.network.komi_input
 
 
+def test_the_budget_schedule_needs_a_time_budget():
+    with pytest.raises(ConfigError, match="train.lr_schedule"):
+        load_config(ROOT / "configs/tiny.toml", ["train.lr_schedule=budget"])
+    config = load_config(ROOT / "configs/tiny.toml", ["train.lr_schedule=budget", "run.max_minutes=30"])
+    assert config.train.lr_schedule == "budget"
+
+
 def test_override_changes_only_that_field():
     base = load_config(ROOT / "configs/tiny.toml")
     changed = load_config(ROOT / "configs/tiny.toml", ["search.simulations=32", "run.name=other"])

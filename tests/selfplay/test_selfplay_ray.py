@@ -265,6 +265,32 @@ def test_killed_worker_is_restarted_and_the_run_completes(ray_address, tmp_path)
     assert pids - set(killed), "no result came from a restarted worker process"
 
 
+def test_the_time_budget_spans_resumes_and_anneals_the_learning_rate(ray_address, tmp_path):
+    from selfplay.orchestrator import run
+    from zero.nn.checkpoint import load_training_state
+
+    budget = (
+        "run.max_steps=0",
+        "run.max_minutes=0.5",
+        "train.lr_schedule=budget",
+        "train.lr_min_ratio=0",
+        "train.log_every=5",
+        "arena.every_versions=0",
+    )
+    first = run(_tiny(*budget), tmp_path)
+    lrs = [m["lr"] for m in read_metrics(tmp_path / "metrics.jsonl") if "policy_loss" in m]
+    assert len(lrs) >= 3 and lrs == sorted(lrs, reverse=True)  # one cosine over the run's 30 s, never back up
+    assert lrs[0] > 2 * lrs[-1] and lrs[-1] < 0.005  # from train.lr = 0.02 (less by the first record) towards 0
+    newest = sorted((tmp_path / "checkpoints").glob("train-*.pt"))[-1]
+    state = load_training_state(newest)
+    assert state["run_state"]["active_seconds"] >= 30
+
+    again = run(_tiny(*budget), tmp_path)  # the same budget is spent already: the resumed run stops at once
+    assert again["step"] - first["step"] <= 10  # at most the one train chunk before the first look at the clock
+    longer = run(_tiny(*budget[:1], "run.max_minutes=0.7", *budget[2:]), tmp_path)  # a larger budget extends it
+    assert longer["step"] > again["step"]
+
+
 def _error_lines(stderr: str) -> list[str]:
     """The errors and warnings zero itself wrote (not its start-up lines such as `zero: trainer on ...`; Ray's own
     log lines carry a timestamp and a level)."""

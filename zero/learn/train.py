@@ -63,9 +63,12 @@ class TrainConfig:
         default="sgd", metadata={"doc": "sgd (with momentum, as AlphaGo Zero) or adamw"}
     )
     lr: float = field(default=0.02, metadata={"doc": "peak learning rate"})
-    lr_schedule: Literal["constant", "step", "cosine"] = field(
+    lr_schedule: Literal["constant", "step", "cosine", "budget"] = field(
         default="step",
-        metadata={"doc": "constant, step (x lr_step_gamma every lr_step_every steps) or cosine to lr_min_ratio*lr"},
+        metadata={
+            "doc": "constant, step (x lr_step_gamma every lr_step_every steps), cosine to lr_min_ratio*lr over "
+            "lr_total_steps, or budget: the same cosine over a run's time budget (run.max_minutes of active time)"
+        },
     )
     lr_warmup_steps: int = field(default=0, metadata={"doc": "linear warm-up from 0 to lr over this many steps"})
     lr_step_every: int = field(default=200_000, metadata={"doc": "step schedule: steps between LR drops"})
@@ -120,22 +123,28 @@ class TrainConfig:
                 raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
         if self.optimizer not in ("sgd", "adamw"):
             raise ValueError(f"optimizer must be sgd or adamw, got {self.optimizer!r}")
-        if self.lr_schedule not in ("constant", "step", "cosine"):
-            raise ValueError(f"lr_schedule must be constant, step or cosine, got {self.lr_schedule!r}")
+        if self.lr_schedule not in ("constant", "step", "cosine", "budget"):
+            raise ValueError(f"lr_schedule must be constant, step, cosine or budget, got {self.lr_schedule!r}")
         if self.amp not in ("auto", "off", "bfloat16", "float16"):
             raise ValueError(f"amp must be auto, off, bfloat16 or float16, got {self.amp!r}")
 
-    def lr_at(self, step: int) -> float:
-        """The learning rate for optimizer step ``step`` (0-based): warm-up, then the schedule."""
+    def lr_at(self, step: int, budget_used: float = 0.0) -> float:
+        """The learning rate for optimizer step ``step`` (0-based): warm-up, then the schedule.
+
+        ``budget_used`` is the fraction of the run's time budget spent so far (the budget schedule's clock)."""
         if self.lr_warmup_steps and step < self.lr_warmup_steps:
             return self.lr * (step + 1) / self.lr_warmup_steps
         t = step - self.lr_warmup_steps
         if self.lr_schedule == "step":
             return self.lr * self.lr_step_gamma ** (t // self.lr_step_every)
         if self.lr_schedule == "cosine":
-            frac = min(t, self.lr_total_steps) / self.lr_total_steps
-            return self.lr * (self.lr_min_ratio + (1 - self.lr_min_ratio) * 0.5 * (1 + math.cos(math.pi * frac)))
+            return self._cosine(min(t, self.lr_total_steps) / self.lr_total_steps)
+        if self.lr_schedule == "budget":
+            return self._cosine(min(max(budget_used, 0.0), 1.0))
         return self.lr
+
+    def _cosine(self, frac: float) -> float:
+        return self.lr * (self.lr_min_ratio + (1 - self.lr_min_ratio) * 0.5 * (1 + math.cos(math.pi * frac)))
 
 
 def compute_losses(out: NetworkOutput, batch: ReplayBatch) -> dict[str, torch.Tensor]:
@@ -205,6 +214,7 @@ class Trainer:
         self._interval_steps = 0
         self._interval_start = time.perf_counter()
         self.last_metrics: dict[str, float] = {}
+        self.budget_used = 0.0  # fraction of the run's time budget spent; set by the run loop (lr_schedule = budget)
 
     def _build_optimizer(self) -> torch.optim.Optimizer:
         decay = [p for p in self.model.parameters() if p.ndim > 1]  # conv and linear weights
@@ -270,7 +280,7 @@ class Trainer:
         if self.precision.channels_last:
             planes = planes.contiguous(memory_format=torch.channels_last)
         cfg = self.config
-        lr = cfg.lr_at(self.step)
+        lr = cfg.lr_at(self.step, self.budget_used)
         for group in self.optimizer.param_groups:
             group["lr"] = lr
         self.model.train()
