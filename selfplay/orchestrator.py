@@ -238,7 +238,9 @@ class _Loop:
         self.version = learner.version
         self.weights_ref = ray.put(learner.numpy_weights())
         self.started = time.monotonic()
-        self.active_before = counters.active_seconds  # earlier starts of this run (the budget LR schedule's clock)
+        self.active_before = (
+            counters.active_seconds
+        )  # earlier starts of this run: the clock of max_minutes and the budget LR
         self.last_losses: dict[str, float] = {}
         self.samples_per_s = 0.0
         self.progress = RunProgress(
