@@ -571,6 +571,7 @@ class _Loop:
         if self.selfplay_only:
             return
         self.learner.flush()
+        self.counters.active_seconds = self._active_seconds()
         self.learner.save_checkpoint(run_state=self._run_state(), run_config=self.config_mapping)
         self.last_checkpoint_step = self.learner.step
         self.metrics.write("checkpoint", step=self.learner.step, version=self.version, replay=self.learner.replay_size)
@@ -585,7 +586,6 @@ class _Loop:
 
     def _run_state(self) -> dict[str, Any]:
         """What a checkpoint keeps of this loop: the counters and the resignation evidence."""
-        self.counters.active_seconds = self._active_seconds()
         state = self.counters.as_dict()
         if self.resign is not None:
             state[CALIBRATOR_STATE] = self.resign.state_dict()
