@@ -102,7 +102,7 @@ class LadderSettings:
     size: int = 9
     komi: float = 7.5
     parallel: int = 1
-    max_moves: int = -1  # the referee's cap, scored by area when reached; -1 = simple_ko_move_cap(size), 0 = none
+    max_moves: int = -1  # the referee's cap, scored by area when reached; -1 = 4 x size^2 (simple ko), 0 = none
     sgf_dir: str = ""
     timeout: float = 600.0
     name: str = "model"
@@ -123,7 +123,7 @@ def run_ladder(settings: LadderSettings, progress: Any = None, rung_done: Any = 
             size=settings.size,
             komi=settings.komi,
             parallel=settings.parallel,
-            max_moves=settings.max_moves,  # -1: the referee's simple-ko cap (the ladder plays simple ko)
+            max_moves=settings.max_moves,
             sgf_dir=os.path.join(settings.sgf_dir, rung.name.replace(":", "_")) if settings.sgf_dir else "",
             name_a=settings.name,
             name_b=rung.name,

@@ -5,18 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 
-def simple_ko_move_cap(size: int) -> int:
-    """The referee's default cap under simple ko: 4 N^2 moves, far past any real game. Simple ko allows
-    cycles (a triple ko repeats for ever), so without a cap one game could hang a match; a capped game is
-    scored by area like any other. Positional superko forbids cycles, so it needs none."""
-    return 4 * size * size
-
-
 def referee_move_cap(max_moves: int, size: int, superko: str) -> int:
-    """The cap a referee plays under: ``max_moves`` when given (0 = none), else the simple-ko default."""
+    """The cap a referee plays under (0 = none): ``max_moves`` when given (>= 0), else 4 N^2 moves under simple
+    ko, none under positional superko. Simple ko allows cycles (a triple ko repeats for ever), so one game could
+    hang a match; 4 N^2 is far past any real game, and a capped game is scored by area like any other."""
     if max_moves >= 0:
         return max_moves
-    return simple_ko_move_cap(size) if superko == "simple" else 0
+    return 4 * size * size if superko == "simple" else 0
 
 
 @dataclass
@@ -48,7 +43,7 @@ class MatchSettings:
     size: int = 9
     komi: float = 7.5
     parallel: int = 1
-    max_moves: int = -1  # the referee's move cap; -1 = simple_ko_move_cap under simple ko, else none; 0 = none
+    max_moves: int = -1  # the referee's move cap; -1 = referee_move_cap's default, 0 = none
     sgf_dir: str = ""
     name_a: str = "A"
     name_b: str = "B"
