@@ -43,14 +43,22 @@ class GoAdapter:
     """Go under GoRules through games.go (GoGame, GoSearchBatch, RolloutEvaluator).
 
     ``komi_plane``: the planes carry the komi (network.komi_input); ``liberty_planes``: and the 3 liberty planes
-    (network.liberty_input; layout in games.go._kernels.plane_layout); ``komi_stdev`` > 0: games started with a
+    (network.liberty_input); ``ladder_planes``: and the 2 ladder planes (network.ladder_input; layout in
+    games.go._kernels.plane_layout); ``komi_stdev`` > 0: games started with a
     generator get a komi drawn from a normal around rules.komi, rounded to a half point (KataGo's komi randomisation).
     """
 
     name = "go"
     has_ownership = True
 
-    def __init__(self, rules, komi_plane: bool = False, komi_stdev: float = 0.0, liberty_planes: bool = False) -> None:
+    def __init__(
+        self,
+        rules,
+        komi_plane: bool = False,
+        komi_stdev: float = 0.0,
+        liberty_planes: bool = False,
+        ladder_planes: bool = False,
+    ) -> None:
         from games.go import num_planes
 
         rules.validate()
@@ -60,8 +68,9 @@ class GoAdapter:
         self.komi_plane = bool(komi_plane)
         self.komi_stdev = float(komi_stdev)
         self.liberty_planes = bool(liberty_planes)
-        self.constant_planes = int(self.komi_plane)  # the komi plane, last; liberty planes are 0/1
-        self.plane_shape = (num_planes(self.komi_plane, self.liberty_planes), n, n)
+        self.ladder_planes = bool(ladder_planes)
+        self.constant_planes = int(self.komi_plane)  # the komi plane, last; liberty and ladder planes are 0/1
+        self.plane_shape = (num_planes(self.komi_plane, self.liberty_planes, self.ladder_planes), n, n)
 
     def new_game(self, rng: np.random.Generator | None = None):
         from dataclasses import replace
@@ -78,7 +87,11 @@ class GoAdapter:
         from games.go import GoSearchBatch
 
         return GoSearchBatch(
-            games, no_pass_before=no_pass_before, komi_plane=self.komi_plane, liberty_planes=self.liberty_planes
+            games,
+            no_pass_before=no_pass_before,
+            komi_plane=self.komi_plane,
+            liberty_planes=self.liberty_planes,
+            ladder_planes=self.ladder_planes,
         )
 
     def play(self, game, action: int) -> None:
@@ -175,14 +188,25 @@ class TicTacToeAdapter:
 
 
 def make_adapter(
-    name: str, go_rules=None, *, komi_plane: bool = False, komi_stdev: float = 0.0, liberty_planes: bool = False
+    name: str,
+    go_rules=None,
+    *,
+    komi_plane: bool = False,
+    komi_stdev: float = 0.0,
+    liberty_planes: bool = False,
+    ladder_planes: bool = False,
 ) -> GameAdapter:
-    """The adapter for game ``name`` (``go`` uses ``go_rules``, the komi plane and draw, the liberty planes: GoAdapter)."""
+    """The adapter for game ``name`` (``go`` uses ``go_rules``, the komi plane and draw, the liberty and ladder
+    planes: GoAdapter)."""
     if name == "go":
         from games.go import GoRules
 
         return GoAdapter(
-            go_rules or GoRules(), komi_plane=komi_plane, komi_stdev=komi_stdev, liberty_planes=liberty_planes
+            go_rules or GoRules(),
+            komi_plane=komi_plane,
+            komi_stdev=komi_stdev,
+            liberty_planes=liberty_planes,
+            ladder_planes=ladder_planes,
         )
     if name == "tictactoe":
         return TicTacToeAdapter()

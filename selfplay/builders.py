@@ -13,6 +13,7 @@ def build_adapter(config) -> GameAdapter:
         config.go,
         komi_plane=config.network.komi_input,
         liberty_planes=config.network.liberty_input,
+        ladder_planes=config.network.ladder_input,
         komi_stdev=config.selfplay.komi_stdev if config.network.komi_input else 0.0,
     )
 

@@ -58,6 +58,8 @@ class RunConfig:
             raise ValueError("network.komi_input: only Go has a komi; set it to false")
         if self.network.liberty_input and self.game.name != "go":
             raise ValueError("network.liberty_input: only Go has liberties; set it to false")
+        if self.network.ladder_input and self.game.name != "go":
+            raise ValueError("network.ladder_input: only Go has ladders; set it to false")
         if self.selfplay.komi_stdev > 0 and not self.network.komi_input:
             raise ValueError(
                 "selfplay.komi_stdev: a network without network.komi_input cannot see the komi; set it to 0"

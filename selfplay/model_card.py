@@ -97,6 +97,7 @@ def model_card(
         f"{weights['parameters']:,} parameters; heads: policy, value"
         + "".join(f", {h}" for h in heads)
         + (", liberty input planes" if network.get("liberty_input") else "")
+        + (", ladder input planes" if network.get("ladder_input") else "")
         + (", komi input plane" if network.get("komi_input") else "")
         + " |",
         f"| weights | `{weights['file']}`, {weights['bytes'] / 1e6:.2f} MB, float32, safetensors "

@@ -19,6 +19,7 @@ pass = N*N, or GTP vertices like ``"D4"`` / ``"pass"``)::
     game.planes()            # float32[17, N, N] AlphaGo Zero planes of the current position
     game.planes(komi_plane=True)  # the same and an 18th: the komi the side to move receives / KOMI_SCALE
     game.planes(liberty_planes=True)  # + 3 planes after the 17: stones whose chain has 1, 2, 3 liberties
+    game.planes(ladder_planes=True)  # + 2 planes: stones a ladder captures, moves that start one (then komi, last)
     game.diagram(); GoGame.from_diagram("X O .\\n...", to_move="W")
     game.chains()            # lists of flat points;  game.area_score(dead=points) with dead stones taken off
     game_to_sgf(game); game_from_sgf(text)   # SgfError on malformed records
@@ -39,6 +40,7 @@ Modules in dependency order:
   rules      GoRules, the parameter dataclass
   coords     flat index / GTP vertex / SGF point conversions, diagrams
   _kernels   Numba board: chains with pseudo-liberties, captures, ko, legality, hash, area, playouts, planes
+  _ladder_kernels  Numba ladder reading for the ladder planes (AND-OR search over board copies)
   _replay_kernels  Numba leaf replay for the search: paths, planes, legal masks with a superko hash filter
   game       GoGame: checked moves, superko, passes, undo, scoring, planes
   sgf        SGF read/write via sgfmill (game_to_sgf, game_from_sgf)
@@ -47,7 +49,7 @@ Modules in dependency order:
   search     GoSearchBatch and RolloutEvaluator for mcts
 """
 
-from games.go._kernels import KOMI_SCALE, LIBERTY_PLANES, NUM_PLANES, num_planes
+from games.go._kernels import KOMI_SCALE, LADDER_PLANES, LIBERTY_PLANES, NUM_PLANES, num_planes
 from games.go.coords import CoordinateError, from_gtp, to_gtp
 from games.go.game import BLACK, EMPTY, WHITE, GoGame, IllegalMoveError, parse_color
 from games.go.playouts import bench_playouts, playout_ownership
@@ -64,6 +66,7 @@ def new_game(size: int = 9, komi: float = 7.5, superko: str = "positional", max_
 __all__ = [
     "KOMI_SCALE",
     "LIBERTY_PLANES",
+    "LADDER_PLANES",
     "NUM_PLANES",
     "num_planes",
     "BLACK",

@@ -41,15 +41,25 @@ LEGAL, OCCUPIED, SUICIDE, KO_BANNED, SUPERKO_BANNED = 0, 1, 2, 3, 4
 NUM_PLANES = 17  # 8 own + 8 opponent stone planes (this and 7 earlier positions) + the side to move
 HISTORY = 8
 KOMI_SCALE = 20.0  # KataGo's scale of its komi input
-# Optional planes after the 17 (network.liberty_input): stones whose chain has exactly 1, 2, 3 liberties
-# (KataGo's liberty features; exact counts, not the board's pseudo-liberties), then the optional komi plane,
-# always last (the replay stores constant planes as the last ones). plane_layout reads the layout from the count.
+# Optional planes after the 17, in this order: the 3 liberty planes (network.liberty_input: stones whose chain has
+# exactly 1, 2, 3 liberties, KataGo's liberty features; exact counts, not the board's pseudo-liberties), the 2 ladder
+# planes (network.ladder_input; games.go._ladder_kernels), then the komi plane, always last (the replay stores
+# constant planes as the last ones). A position's optional planes are a bit set of these features (plane_layout).
 LIBERTY_PLANES = 3
+LADDER_PLANES = 2  # stones a ladder captures (either colour); moves that start one against the opponent
+KOMI_FEATURE, LIBERTY_FEATURE, LADDER_FEATURE = 1, 2, 4
 
 
-def num_planes(komi_plane: bool = False, liberty_planes: bool = False) -> int:
-    """How many planes a position has with the optional komi and liberty planes (plane_layout reads it back)."""
-    return NUM_PLANES + LIBERTY_PLANES * bool(liberty_planes) + bool(komi_plane)
+def plane_features(komi_plane: bool = False, liberty_planes: bool = False, ladder_planes: bool = False) -> int:
+    """The bit set of optional planes that plane_layout reads."""
+    return (
+        KOMI_FEATURE * bool(komi_plane) | LIBERTY_FEATURE * bool(liberty_planes) | LADDER_FEATURE * bool(ladder_planes)
+    )
+
+
+def num_planes(komi_plane: bool = False, liberty_planes: bool = False, ladder_planes: bool = False) -> int:
+    """How many planes a position has with the optional komi, liberty and ladder planes."""
+    return plane_layout(plane_features(komi_plane, liberty_planes, ladder_planes))[3]
 
 
 @njit(cache=True)
@@ -733,19 +743,21 @@ def rollout_values(N, stones, to_move, komi, rollouts, max_moves, zobrist, seed)
 
 
 @njit(cache=True)
-def plane_layout(num_planes):
-    """(first liberty plane or -1, komi plane or -1) of a plane stack of ``num_planes``: 17 = AlphaGo Zero's,
-    18 = + komi, 20 = + the 3 liberty planes, 21 = + liberties + komi; -2, -2 for any other count."""
-    extra = num_planes - NUM_PLANES
-    if extra == 0:
-        return -1, -1
-    if extra == 1:
-        return -1, NUM_PLANES
-    if extra == LIBERTY_PLANES:
-        return NUM_PLANES, -1
-    if extra == LIBERTY_PLANES + 1:
-        return NUM_PLANES, NUM_PLANES + LIBERTY_PLANES
-    return -2, -2
+def plane_layout(features):
+    """(first liberty plane, first ladder plane, komi plane, planes in all) of a position whose optional planes
+    are the bit set ``features`` (plane_features); -1 for a plane group it does not have."""
+    n = NUM_PLANES
+    liberty = ladder = komi = -1
+    if features & LIBERTY_FEATURE:
+        liberty = n
+        n += LIBERTY_PLANES
+    if features & LADDER_FEATURE:
+        ladder = n
+        n += LADDER_PLANES
+    if features & KOMI_FEATURE:
+        komi = n
+        n += 1
+    return liberty, ladder, komi, n
 
 
 @njit(cache=True)
@@ -786,11 +798,11 @@ def write_liberty_planes(N, color, chain, stamp, out, first):
 
 
 @njit(cache=True)
-def write_planes(N, hist, newest, n_valid, to_move, komi, out):
+def write_planes(N, hist, newest, n_valid, to_move, komi, komi_plane, out):
     """AlphaGo Zero planes into out float32[C, N, N] from hist int8[H, N*N] (0/1/2 stones), where
-    hist[newest] is the current position, hist[newest-1] the one before, ... (n_valid of them). The komi
-    plane, when ``out`` has one (plane_layout), holds the komi the side to move receives (negative for
-    Black) / KOMI_SCALE; liberty planes are the caller's (write_liberty_planes needs the board's chains)."""
+    hist[newest] is the current position, hist[newest-1] the one before, ... (n_valid of them). Plane
+    ``komi_plane`` (-1 = none; plane_layout) holds the komi the side to move receives (negative for Black) /
+    KOMI_SCALE; liberty and ladder planes are the caller's (they need the board's chains)."""
     o = 3 - to_move
     out[:, :, :] = 0.0
     for i in range(min(HISTORY, n_valid)):
@@ -803,7 +815,6 @@ def write_planes(N, hist, newest, n_valid, to_move, komi, out):
                 out[HISTORY + i, a // N, a % N] = 1.0
     if to_move == BLACK:
         out[2 * HISTORY, :, :] = 1.0
-    komi_plane = plane_layout(out.shape[0])[1]
     if komi_plane >= 0:
         out[komi_plane, :, :] = komi_feature(komi, to_move)
 

@@ -1,4 +1,4 @@
-"""Numba kernels of the search's leaf replay: paths from root boards, AlphaGo Zero planes, superko-aware legal masks, terminal values; imports only games.go._kernels.
+"""Numba kernels of the search's leaf replay: paths from root boards, AlphaGo Zero planes, superko-aware legal masks, terminal values; imports only games.go's kernels.
 
 Layouts are those of games.go._kernels (padded board of stride W = N+1, chains with pseudo-liberties,
 meta). Two additions:
@@ -37,6 +37,7 @@ from games.go._kernels import (
     play_stone,
     write_liberty_planes,
 )
+from games.go._ladder_kernels import write_ladder_planes
 
 # The B root positions a search replays paths from (games.go.search.GoSearchBatch builds them; see replay_leaves).
 RootBoards = namedtuple(
@@ -247,10 +248,10 @@ def _extract_stones(N, color, out):
 
 
 @njit(cache=True)
-def _write_planes(N, k, ring, root_hist, n_root_hist, to_move, komi, out):
+def _write_planes(N, k, ring, root_hist, n_root_hist, to_move, komi, komi_plane, out):
     """AlphaGo Zero planes (and the komi plane) into out float32[C, N*N] of the position after path move k, with the path's
     positions j = 1..k in ring[j % HISTORY] (the last HISTORY of them) and the root's in root_hist[HISTORY-1+j]
-    for j <= 0 (valid for j > -n_root_hist); the komi plane where plane_layout has one (liberty planes: the caller).
+    for j <= 0 (valid for j > -n_root_hist); plane ``komi_plane`` (-1 = none) the komi (liberty and ladder planes: the caller).
     Every plane is written once; no zeroing pass."""
     NN = N * N
     c = np.int8(to_move)
@@ -273,7 +274,6 @@ def _write_planes(N, k, ring, root_hist, n_root_hist, to_move, komi, out):
     last = out[2 * HISTORY]
     for a in range(NN):
         last[a] = side
-    komi_plane = plane_layout(out.shape[0])[1]
     if komi_plane >= 0:
         value = np.float32(komi_feature(komi, to_move))
         plane = out[komi_plane]
@@ -282,7 +282,9 @@ def _write_planes(N, k, ring, root_hist, n_root_hist, to_move, komi, out):
 
 
 @njit(cache=True)
-def replay_leaves(N, root_index, paths, path_length, roots, superko, max_moves, no_pass_before, zobrist, out):
+def replay_leaves(
+    N, root_index, paths, path_length, roots, superko, max_moves, no_pass_before, features, zobrist, ladder, out
+):
     """Replay ``paths[l, :path_length[l]]`` from root ``root_index[l]`` for every leaf l in one call.
 
     Roots: ``roots`` (RootBoards, B of them): color int8[B,P], chain int32[B,4,P], empties int32[B,2,P],
@@ -290,7 +292,8 @@ def replay_leaves(N, root_index, paths, path_length, roots, superko, max_moves, 
     history int8[B,8,N*N] (history[b,7] = current stones, history[b,6] the position before, ...; the last
     num_history[b] entries are valid), hashes int64[B,H] (sorted hashes of every earlier position, incl. the
     current one; num_hashes[b] valid), hash_filter int64[B,FILTER_WORDS] (hash_filters of hashes), komi float64[B].
-    Outputs: ``out`` (LeafInputs): planes float32[L,C,N*N] (C = 17, + 3 liberty planes, + the komi plane: games.go._kernels.plane_layout), legal bool[L,N*N+1], terminal bool[L], value float32[L]
+    ``features``: the optional planes (games.go._kernels.plane_features); ``ladder``: a LadderScratch (ladder planes).
+    Outputs: ``out`` (LeafInputs): planes float32[L,C,N*N] (C = 17 + the optional planes: games.go._kernels.plane_layout), legal bool[L,N*N+1], terminal bool[L], value float32[L]
     (result for the side to move; meaningful where terminal).
     Terminal = two consecutive passes or ``max_moves`` moves played.
     Pass is masked out while fewer than ``no_pass_before`` moves were played and a legal move that
@@ -325,7 +328,7 @@ def replay_leaves(N, root_index, paths, path_length, roots, superko, max_moves, 
     bits = np.empty(root_hash_filter.shape[1], np.int64)
     owner = np.empty(N * N, np.int8)
     stamp = np.empty(P, np.int32)
-    liberty_first = plane_layout(out_planes.shape[1])[0]
+    liberty_first, ladder_first, komi_plane, _ = plane_layout(features)
     pass_move = N * N
     for l in range(L):
         b = root_index[l]
@@ -336,6 +339,7 @@ def replay_leaves(N, root_index, paths, path_length, roots, superko, max_moves, 
         if k == 0:  # the root itself: read its arrays in place
             lcolor = root_color[b]
             lchain = root_chain[b]
+            lempties = root_empties[b]
             lmeta = root_meta[b]
         else:
             _copy1(root_color[b], color)
@@ -344,6 +348,7 @@ def replay_leaves(N, root_index, paths, path_length, roots, superko, max_moves, 
             _copy1(root_meta[b], meta)
             lcolor = color
             lchain = chain
+            lempties = empties
             lmeta = meta
             for i in range(k):
                 a = paths[l, i]
@@ -358,9 +363,11 @@ def replay_leaves(N, root_index, paths, path_length, roots, superko, max_moves, 
                 if i + 1 > k - HISTORY:
                     _extract_stones(N, color, ring[(i + 1) % HISTORY])
                 path_hashes[i] = meta[HASH]
-        _write_planes(N, k, ring, root_history[b], root_num_history[b], c, root_komi[b], out_planes[l])
+        _write_planes(N, k, ring, root_history[b], root_num_history[b], c, root_komi[b], komi_plane, out_planes[l])
         if liberty_first >= 0:
             write_liberty_planes(N, lcolor, lchain, stamp, out_planes[l], liberty_first)
+        if ladder_first >= 0:
+            write_ladder_planes(N, c, lcolor, lchain, lempties, lmeta, zobrist, ladder, out_planes[l], ladder_first)
         if superko:
             _copy1(root_hash_filter[b], bits)
             for i in range(k):

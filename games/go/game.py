@@ -13,6 +13,7 @@ from collections.abc import Iterable
 import numpy as np
 
 from games.go import _kernels as K
+from games.go._ladder_kernels import ladder_scratch, write_ladder_planes
 from games.go.coords import CoordinateError, OffBoardError, from_gtp, parse_diagram, render_diagram, to_gtp
 from games.go.rules import GoRules
 from games.players import opponent
@@ -382,17 +383,35 @@ class GoGame:
             return "0"
         return f"{'B' if score > 0 else 'W'}+{abs(score):g}"
 
-    def planes(self, komi_plane: bool = False, liberty_planes: bool = False) -> np.ndarray:
+    def planes(self, komi_plane: bool = False, liberty_planes: bool = False, ladder_planes: bool = False) -> np.ndarray:
         """float32[17, N, N] AlphaGo Zero input planes of the current position (see the project conventions);
-        ``liberty_planes`` adds 3: stones whose chain has exactly 1, 2, 3 liberties; ``komi_plane`` adds the
-        komi the side to move receives / KOMI_SCALE, last (games.go._kernels.plane_layout, write_planes)."""
+        ``liberty_planes`` adds 3: stones whose chain has exactly 1, 2, 3 liberties; ``ladder_planes`` 2: stones
+        a ladder captures and the moves that start one (games.go._ladder_kernels); ``komi_plane`` the komi the
+        side to move receives / KOMI_SCALE, last (games.go._kernels.plane_layout, write_planes)."""
         N = self.size
         hist = np.stack(self.positions[-K.HISTORY :])
-        out = np.empty((K.num_planes(komi_plane, liberty_planes), N, N), np.float32)
-        K.write_planes(N, hist, len(hist) - 1, len(hist), self.to_move, float(self.komi), out)
-        if liberty_planes:
+        liberty_first, ladder_first, komi_first, count = K.plane_layout(
+            K.plane_features(komi_plane, liberty_planes, ladder_planes)
+        )
+        out = np.empty((count, N, N), np.float32)
+        K.write_planes(N, hist, len(hist) - 1, len(hist), self.to_move, float(self.komi), komi_first, out)
+        flat = out.reshape(count, N * N)
+        if liberty_first >= 0:
             stamp = np.empty(self.color.shape[0], np.int32)
-            K.write_liberty_planes(N, self.color, self.chain, stamp, out.reshape(out.shape[0], N * N), K.NUM_PLANES)
+            K.write_liberty_planes(N, self.color, self.chain, stamp, flat, liberty_first)
+        if ladder_first >= 0:
+            write_ladder_planes(
+                N,
+                self.to_move,
+                self.color,
+                self.chain,
+                self.empties,
+                self.meta,
+                self.zobrist,
+                ladder_scratch(N),
+                flat,
+                ladder_first,
+            )
         return out
 
     def diagram(self, coordinates: bool = False) -> str:

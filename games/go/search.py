@@ -12,6 +12,7 @@ import numpy as np
 
 from games.go import _kernels as K
 from games.go import _replay_kernels as R
+from games.go._ladder_kernels import ladder_scratch
 from games.go.game import BLACK, WHITE, GoGame, zobrist_table
 
 
@@ -22,11 +23,17 @@ class GoSearchBatch:
     few array copies per game, so the search can rebuild it every move. ``no_pass_before`` (self-play): at roots
     and leaves with fewer moves played, pass is illegal while a legal move that does not fill the mover's own eye
     exists. ``komi_plane``: the planes get the komi for the side to move; ``liberty_planes``: the 3 planes of
-    stones whose chain has 1, 2, 3 liberties (a network trained with them; layout: games.go._kernels.plane_layout).
+    stones whose chain has 1, 2, 3 liberties; ``ladder_planes``: the 2 ladder planes (games.go._ladder_kernels);
+    a network trained with them needs them (layout: games.go._kernels.plane_layout).
     """
 
     def __init__(
-        self, games: list[GoGame], no_pass_before: int = 0, komi_plane: bool = False, liberty_planes: bool = False
+        self,
+        games: list[GoGame],
+        no_pass_before: int = 0,
+        komi_plane: bool = False,
+        liberty_planes: bool = False,
+        ladder_planes: bool = False,
     ):
         if not games:
             raise ValueError("games: need at least one game")
@@ -39,7 +46,8 @@ class GoSearchBatch:
         self.no_pass_before = int(no_pass_before)  # pass illegal before this move while a non-own-eye move exists
         self.size = N = rules.size
         self.num_actions = N * N + 1
-        self.plane_shape = (K.num_planes(komi_plane, liberty_planes), N, N)
+        self.features = K.plane_features(komi_plane, liberty_planes, ladder_planes)
+        self.plane_shape = (K.plane_layout(self.features)[3], N, N)
         self.zobrist = zobrist_table(N)
         B = len(games)
         self.color = np.stack([g.color for g in games])  # int8[B, P]
@@ -102,7 +110,9 @@ class GoSearchBatch:
             self.rules.superko == "positional",
             self.rules.move_limit,
             self.no_pass_before,
+            self.features,
             self.zobrist,
+            ladder_scratch(N),
             R.LeafInputs(planes.reshape(L, self.plane_shape[0], N * N), legal, terminal, value),
         )
         return planes, legal, terminal, value

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from games.go import GoGame, GoRules
-from games.go._kernels import LIBERTY_PLANES, NUM_PLANES, plane_layout
+from games.go._kernels import KOMI_FEATURE, LIBERTY_FEATURE, LIBERTY_PLANES, NUM_PLANES, plane_layout
 from games.go.search import GoSearchBatch
 
 POSITION = """
@@ -86,14 +86,14 @@ def test_the_diagram_position_by_hand():
     assert np.array_equal(planes[NUM_PLANES:], expected_planes(game))  # and the flood fill agrees
 
 
-def test_komi_stays_last_and_the_layout_is_read_from_the_count():
+def test_komi_stays_last_after_the_liberty_planes():
     game = GoGame.from_diagram(POSITION, to_move="W")
     both = game.planes(komi_plane=True, liberty_planes=True)
     assert both.shape[0] == NUM_PLANES + LIBERTY_PLANES + 1
     assert np.array_equal(both[-1], game.planes(komi_plane=True)[-1])  # the komi plane, last
     assert np.array_equal(both[:-1], game.planes(liberty_planes=True))
-    assert plane_layout(17) == (-1, -1) and plane_layout(18) == (-1, 17)
-    assert plane_layout(20) == (17, -1) and plane_layout(21) == (17, 20) and plane_layout(19) == (-2, -2)
+    assert plane_layout(LIBERTY_FEATURE) == (NUM_PLANES, -1, -1, NUM_PLANES + LIBERTY_PLANES)
+    assert plane_layout(LIBERTY_FEATURE | KOMI_FEATURE)[2] == NUM_PLANES + LIBERTY_PLANES
 
 
 @settings(max_examples=40, deadline=None)

@@ -429,11 +429,12 @@ class AnalysisEngine:
 
 
 def search_batch(evaluator: Any, games: list) -> GoSearchBatch:
-    """The games as one GoSearchBatch with the planes ``evaluator`` reads (komi and liberty planes for a network with those inputs)."""
+    """The games as one GoSearchBatch with the planes ``evaluator`` reads (komi, liberty and ladder planes for a network with those inputs)."""
     return GoSearchBatch(
         games,
         komi_plane=bool(getattr(evaluator, "komi_input", False)),
         liberty_planes=bool(getattr(evaluator, "liberty_input", False)),
+        ladder_planes=bool(getattr(evaluator, "ladder_input", False)),
     )
 
 

@@ -132,7 +132,7 @@ def _middle_game_moves(network, size: int) -> list[int]:
 
     game = GoGame(GoRules(size=size, komi=7.5))
     for _ in range(MIDDLE_GAME_MOVES):
-        priors, _ = network.evaluate(game.planes(network.komi_input, network.liberty_input)[None])
+        priors, _ = network.evaluate(game.planes(network.komi_input, network.liberty_input, network.ladder_input)[None])
         allowed = game.legal_mask() & ~game.own_eye_mask()
         allowed[size * size] = False
         if not allowed.any():

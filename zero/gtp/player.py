@@ -378,7 +378,7 @@ class GoPlayer:
         N = game.size
         if self.network is not None and self.network.has_ownership and self.network.shape.board_size == N:
             _, _, own = self.network.evaluate_with_ownership(
-                game.planes(self.network.komi_input, self.network.liberty_input)[None]
+                game.planes(self.network.komi_input, self.network.liberty_input, self.network.ladder_input)[None]
             )
             sign = 1.0 if game.to_move == BLACK else -1.0
             return (own[0].reshape(-1) * sign).astype(np.float32)

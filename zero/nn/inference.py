@@ -245,6 +245,7 @@ class NetworkEvaluator:
         self.has_score = model.config.score_head
         self.komi_input = model.config.komi_input  # Go: the planes must carry the komi plane
         self.liberty_input = model.config.liberty_input  # Go: ... and the liberty planes
+        self.ladder_input = model.config.ladder_input  # Go: ... and the ladder planes
         self.score_utility_weight = (
             0.0  # w: search utility = (1 - w) value + w score_utility(score, scale); 0 = value only
         )

@@ -68,6 +68,12 @@ class NetworkConfig:
             "doc": "Go: 3 more input planes, stones whose chain has exactly 1, 2, 3 liberties (KataGo's liberty features): tactics the net need not learn from stones alone"
         },
     )
+    ladder_input: bool = field(
+        default=False,
+        metadata={
+            "doc": "Go: 2 more input planes, stones a ladder captures and the moves that start one (KataGo's ladder features, read by a search at every position)"
+        },
+    )
     komi_input: bool = field(
         default=False,
         metadata={
