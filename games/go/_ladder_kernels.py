@@ -131,18 +131,24 @@ def _copy_level(s, d):
     s.meta[d + 1] = s.meta[d]
 
 
+@njit(cache=True, inline="always")
+def _open_neighbours(N, q, color):
+    W = N + 1
+    n = 0
+    for r in (q - W, q - 1, q + 1, q + W):
+        if color[r] == EMPTY:
+            n += 1
+    return n
+
+
 @njit(cache=True)
-def ladder_captured(N, p, attacker_first, first_move, color, chain, empties, meta, zobrist, s):
-    """Whether a ladder captures the chain through stone p. ``attacker_first`` False: the chain has one
-    liberty and its owner moves first; True: it has two and the attacker starts at ``first_move`` (padded).
-    The board is copied, not changed; ``s`` is a LadderScratch for this board size."""
+def ladder_captured(N, p, attacker_first, first_move, zobrist, s):
+    """Whether a ladder captures the chain through stone p of the board in level 0 of ``s`` (a LadderScratch;
+    level 0 is only read). ``attacker_first`` False: the chain has one liberty and its owner moves first;
+    True: it has two and the attacker starts at ``first_move`` (padded)."""
     D = s.kind.shape[0]
-    defender = color[p]
+    defender = s.color[0, p]
     attacker = 3 - defender
-    s.color[0] = color
-    s.chain[0] = chain
-    s.empties[0] = empties
-    s.meta[0] = meta
     if attacker_first:
         s.kind[0] = ATTACKER
         s.moves[0, 0] = first_move
@@ -157,35 +163,38 @@ def ladder_captured(N, p, attacker_first, first_move, color, chain, empties, met
         if s.next_move[d] == s.num_moves[d]:
             result = s.kind[d] == DEFENDER
         else:
-            m = s.moves[d, s.next_move[d]]
+            i = s.next_move[d]
+            m = s.moves[d, i]
             s.next_move[d] += 1
-            mover = defender if s.kind[d] == DEFENDER else attacker
-            if legal_simple(N, m, mover, s.color[d], s.chain[d], s.meta[d]) != LEGAL:
-                continue
-            nodes += 1
-            if nodes > MAX_LADDER_NODES or d + 1 == D:
-                return False  # not read out: no claim
-            _copy_level(s, d)
-            play_stone(N, m, mover, s.color[d + 1], s.chain[d + 1], s.empties[d + 1], s.meta[d + 1], zobrist)
-            libs = _liberties(N, p, s.color[d + 1], s.chain[d + 1], s.libs, 3)
-            if s.kind[d] == DEFENDER:
-                if libs == 2:
-                    s.kind[d + 1] = ATTACKER
-                    s.moves[d + 1, 0] = s.libs[0]
-                    s.moves[d + 1, 1] = s.libs[1]
-                    s.num_moves[d + 1] = 2
-                    s.next_move[d + 1] = 0
-                    d += 1
-                    continue
-                if libs == 1:
-                    continue  # still in atari after this move: the attacker takes it; try the next
-                result = False  # three liberties: escaped, whatever else the defender could do
+            if s.kind[d] == DEFENDER and i == 0 and _open_neighbours(N, m, s.color[d]) >= 3:
+                result = False  # extending gives three liberties at least: escaped, no need to play it
             else:
-                if libs == 1:
-                    _defender_moves(N, p, d + 1, s)
-                    d += 1
+                mover = defender if s.kind[d] == DEFENDER else attacker
+                if legal_simple(N, m, mover, s.color[d], s.chain[d], s.meta[d]) != LEGAL:
                     continue
-                continue  # the move took no liberty (cannot happen at a liberty); try the next
+                nodes += 1
+                if nodes > MAX_LADDER_NODES or d + 1 == D:
+                    return False  # not read out: no claim
+                _copy_level(s, d)
+                play_stone(N, m, mover, s.color[d + 1], s.chain[d + 1], s.empties[d + 1], s.meta[d + 1], zobrist)
+                libs = _liberties(N, p, s.color[d + 1], s.chain[d + 1], s.libs, 3)
+                if s.kind[d] == DEFENDER:
+                    if libs == 2:
+                        s.kind[d + 1] = ATTACKER
+                        s.moves[d + 1, 0] = s.libs[0]
+                        s.moves[d + 1, 1] = s.libs[1]
+                        s.num_moves[d + 1] = 2
+                        s.next_move[d + 1] = 0
+                        d += 1
+                        continue
+                    if libs == 1:
+                        continue  # still in atari after this move: the attacker takes it; try the next
+                    result = False  # three liberties: escaped, whatever else the defender could do
+                else:
+                    if libs == 1:
+                        _defender_moves(N, p, d + 1, s)
+                        d += 1
+                    continue  # (a move at a liberty that left two: cannot happen; try the next)
         # node d's result is known: hand it up while it decides its parent
         while True:
             if d == 0:
@@ -202,7 +211,8 @@ def ladder_captured(N, p, attacker_first, first_move, color, chain, empties, met
 def write_ladder_planes(N, to_move, color, chain, empties, meta, zobrist, s, out, first):
     """out[first] (flat float32[N*N] planes) = 1 at every stone of a chain a ladder captures: one liberty and
     no escape with its owner to move, or two liberties and an attacker's first move that works;
-    out[first + 1] = 1 at the moves that start such a ladder against a chain of the opponent of ``to_move``."""
+    out[first + 1] = 1 at the moves that start such a ladder against a chain of the opponent of ``to_move``.
+    The board is copied into ``s`` (a LadderScratch), not changed."""
     W = N + 1
     NN = N * N
     stones = out[first]
@@ -210,18 +220,37 @@ def write_ladder_planes(N, to_move, color, chain, empties, meta, zobrist, s, out
     for a in range(NN):
         stones[a] = np.float32(0.0)
         starts[a] = np.float32(0.0)
-    libs = np.empty(2, np.int32)
+    libs = np.empty(3, np.int32)
+    copied = False
     for a in range(NN):
         p = (a // N + 1) * W + a % N + 1
         if color[p] != BLACK and color[p] != WHITE or chain[HEAD, p] != p:
             continue  # one search per chain, from its head
-        k = _liberties(N, p, color, chain, libs, 2)
+        k = _liberties(N, p, color, chain, libs, 3)
+        if k == 3:
+            continue
+        # cheap refutations first: the defender's extension alone gives three liberties
+        if k == 1 and _open_neighbours(N, libs[0], color) >= 3:
+            continue
+        if k == 2:
+            touching = abs(libs[0] - libs[1]) == 1 or abs(libs[0] - libs[1]) == W  # a start takes one from the other
+            if (
+                _open_neighbours(N, libs[0], color) - touching >= 3
+                and _open_neighbours(N, libs[1], color) - touching >= 3
+            ):
+                continue  # either start lets the defender extend at the other liberty to three
+        if not copied:
+            s.color[0] = color
+            s.chain[0] = chain
+            s.empties[0] = empties
+            s.meta[0] = meta
+            copied = True
         captured = False
         if k == 1:
-            captured = ladder_captured(N, p, False, 0, color, chain, empties, meta, zobrist, s)
-        elif _liberties(N, p, color, chain, s.libs, 3) == 2:
+            captured = ladder_captured(N, p, False, 0, zobrist, s)
+        else:
             for i in range(2):
-                if ladder_captured(N, p, True, libs[i], color, chain, empties, meta, zobrist, s):
+                if ladder_captured(N, p, True, libs[i], zobrist, s):
                     captured = True
                     if color[p] != to_move:
                         starts[(libs[i] // W - 1) * N + libs[i] % W - 1] = np.float32(1.0)
