@@ -48,6 +48,7 @@ class GoSearchBatch:
         self.num_actions = N * N + 1
         self.features = K.plane_features(komi_plane, liberty_planes, ladder_planes)
         self.plane_shape = (K.plane_layout(self.features)[3], N, N)
+        self.ladder_scratch = ladder_scratch(N if ladder_planes else 1)  # the kernel takes one even when unused
         self.zobrist = zobrist_table(N)
         B = len(games)
         self.color = np.stack([g.color for g in games])  # int8[B, P]
@@ -112,7 +113,7 @@ class GoSearchBatch:
             self.no_pass_before,
             self.features,
             self.zobrist,
-            ladder_scratch(N),
+            self.ladder_scratch,
             R.LeafInputs(planes.reshape(L, self.plane_shape[0], N * N), legal, terminal, value),
         )
         return planes, legal, terminal, value
