@@ -16,7 +16,7 @@ from numba import njit
 
 from games.go._kernels import BLACK, EMPTY, HEAD, LEGAL, META_SIZE, NEXT, WHITE, legal_simple, play_stone
 
-MAX_LADDER_NODES = 400  # moves tried per chain and per start; long enough for any ladder across 19x19
+MAX_LADDER_NODES = 400  # moves tried per chain and per start (a straight ladder across 19x19 is about 40)
 MAX_DEFENDER_MOVES = 8  # extend + captures of adjacent attacker chains in atari (more is not possible in practice)
 DEFENDER, ATTACKER = 0, 1
 
