@@ -788,13 +788,19 @@ def write_liberty_planes(N, color, chain, stamp, out, first):
                 break
         if libs > LIBERTY_PLANES:
             continue
-        plane = out[first + libs - 1]
-        q = p
-        while True:
-            plane[(q // W - 1) * N + q % W - 1] = np.float32(1.0)
-            q = chain[NEXT, q]
-            if q == p:
-                break
+        mark_chain(N, p, chain, out[first + libs - 1])
+
+
+@njit(cache=True)
+def mark_chain(N, p, chain, plane):
+    """plane[a] = 1 (flat float32[N*N]) at every stone of the chain through padded point p."""
+    W = N + 1
+    q = p
+    while True:
+        plane[(q // W - 1) * N + q % W - 1] = np.float32(1.0)
+        q = chain[NEXT, q]
+        if q == p:
+            break
 
 
 @njit(cache=True)

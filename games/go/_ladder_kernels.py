@@ -14,7 +14,7 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit
 
-from games.go._kernels import BLACK, EMPTY, HEAD, LEGAL, META_SIZE, NEXT, WHITE, legal_simple, play_stone
+from games.go._kernels import BLACK, EMPTY, HEAD, LEGAL, META_SIZE, NEXT, WHITE, legal_simple, mark_chain, play_stone
 
 MAX_LADDER_NODES = 400  # moves tried per chain and per start (a straight ladder across 19x19 is about 40)
 MAX_DEFENDER_MOVES = 8  # extend + captures of adjacent attacker chains in atari (more is not possible in practice)
@@ -255,9 +255,4 @@ def write_ladder_planes(N, to_move, color, chain, empties, meta, zobrist, s, out
                     if color[p] != to_move:
                         starts[(libs[i] // W - 1) * N + libs[i] % W - 1] = np.float32(1.0)
         if captured:
-            q = p
-            while True:
-                stones[(q // W - 1) * N + q % W - 1] = np.float32(1.0)
-                q = chain[NEXT, q]
-                if q == p:
-                    break
+            mark_chain(N, p, chain, stones)
