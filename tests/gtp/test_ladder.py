@@ -183,3 +183,21 @@ def test_every_rung_has_a_move_cap_unless_asked_for_none(monkeypatch):
     for max_moves, expected in ((-1, 4 * 81), (0, 0), (50, 50)):
         ladder.run_ladder(ladder.LadderSettings(engine="zero gtp", rungs=rungs, size=9, max_moves=max_moves))
         assert caps.pop() == expected
+
+
+def test_set_passes_engine_settings_and_a_bad_one_is_a_one_line_error(checkpoint, monkeypatch, capsys):
+    import zero.match.ladder
+    from zero.cli import main
+
+    engines = []
+    monkeypatch.setattr(zero.match.ladder, "run_ladder", lambda settings, *_: engines.append(settings.engine) or {})
+    monkeypatch.setattr(zero.match.ladder, "format_ladder", lambda result: "")
+    args = ["ladder", "--model", str(checkpoint), "--opponents", "random", "--no-progress"]
+    main([*args, "--set", "gtp.lcb_visit_fraction=0", "--set", "search.c_init=2"])
+    assert engines and engines[0].endswith("gtp.lcb_visit_fraction=0 search.c_init=2")
+    for bad, named in (("gtp.lcb_visit_fraction=2", "lcb_visit_fraction"), ("gtp.no_such_key=1", "no_such_key")):
+        with pytest.raises(SystemExit) as exit_info:
+            main([*args, "--set", bad])
+        err = capsys.readouterr().err
+        assert exit_info.value.code == 2 and err.strip().count("\n") == 0 and named in err
+    assert len(engines) == 1  # the bad settings started nothing

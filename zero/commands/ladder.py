@@ -39,6 +39,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="the referee's move cap, scored by area when reached (default 4 x size^2: the ladder plays simple ko, "
         "which allows cycles; 0 = none)",
     )
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a setting of the model's engine as `zero gtp` takes it (repeat; e.g. gtp.lcb_visit_fraction=0, "
+        "search.c_init=1.5): an A/B of play settings is one flag apart",
+    )
     parser.add_argument("--sgf-dir", default="", help="directory for the games' SGF, one folder per rung")
     parser.add_argument("--device", default="cpu", help="network device of the model: auto, cpu or cuda")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
@@ -76,6 +84,12 @@ def run(args: argparse.Namespace) -> int:
         fail(f"--random-moves must be >= 0, got {args.random_moves}")
     if args.max_moves < -1:
         fail(f"--max-moves must be >= 0 (0 = no cap; -1 = the default), got {args.max_moves}")
+    if args.set:  # a bad setting is named here, not as an engine that fails to start mid-ladder
+        from zero.commands.gtp import load_gtp_config
+
+        load_gtp_config(
+            argparse.Namespace(config=None, overrides=args.set, visits=None, time=None, seed=None, threads=None)
+        )
     try:
         rungs = parse_rungs(args.opponents, visits=args.visits, gnugo=find_gnugo(), random_moves=args.random_moves)
     except LadderError as exc:
@@ -98,6 +112,7 @@ def run(args: argparse.Namespace) -> int:
         args.device,
         f"gtp.random_moves={args.random_moves}",
         "gtp.ponder=false",  # a rung is N visits a move on equal CPU: no search in the opponent's time
+        *args.set,
     )
     settings = LadderSettings(
         engine=engine,

@@ -69,6 +69,12 @@ class EngineParams:
             "doc": "the first this many moves of a game are drawn in proportion to visits, never filling an own eye (Leela Zero's --randomcnt: repeated games differ); 0 = always the most visited"
         },
     )
+    lcb_visit_fraction: float = field(
+        default=0.15,
+        metadata={
+            "doc": "play the move with the best lower confidence bound on its value among moves with at least this fraction of the most visited move's visits (KataGo's minVisitPropForLCB, Leela Zero's LCB choice); 0 = always the most visited"
+        },
+    )
     threads: int = field(
         default=0,
         metadata={
@@ -109,6 +115,8 @@ class EngineParams:
             raise ValueError("seed: must be >= 0, or -1 for a fresh one each start")
         if self.random_moves < 0:
             raise ValueError("random_moves: must be >= 0")
+        if not 0.0 <= self.lcb_visit_fraction <= 1.0:
+            raise ValueError("lcb_visit_fraction: must be in [0, 1] (0 = always the most visited)")
         if self.threads < 0:
             raise ValueError("threads: must be >= 0 (0 = the cores this process may use)")
 
@@ -309,7 +317,8 @@ class GoPlayer:
                 return
 
     def choose_move(self, game: GoGame, result: SearchResult, *, cleanup: bool = False) -> int:
-        """The move to play from a finished search: most visited, never filling an own eye; RESIGN if hopeless."""
+        """The move to play from a finished search: the best LCB among the well visited (see _best_by_lcb),
+        never filling an own eye; RESIGN if hopeless."""
         N = game.size
         pass_a = N * N
         visits = result.visits[0].astype(np.int64)
@@ -342,6 +351,8 @@ class GoPlayer:
             allowed[moves] = visits[moves]
             return int(choose_moves(allowed[None], 1.0, self._rng)[0])  # in proportion to visits
         best = int(candidates[0])
+        if result.chosen_action is None:  # PUCT root (sequential halving has already weighed the values)
+            best = self._best_by_lcb(candidates, visits, result.q_lcb)
         q = result.q[0][best]
         winrate = (float(q) + 1.0) / 2.0 if np.isfinite(q) else 0.5
         if (
@@ -352,6 +363,20 @@ class GoPlayer:
         ):
             return RESIGN
         return best
+
+    def _best_by_lcb(self, candidates: list[int], visits: np.ndarray, q_lcb: np.ndarray | None) -> int:
+        """The candidate with the highest value LCB among those visited at least lcb_visit_fraction as often
+        as the first (the most visited); the first when none beats it. A move with fewer visits but a value
+        clearly higher wins, which the visit count alone shows only after many more visits (KataGo, Leela Zero)."""
+        best = candidates[0]
+        if self.params.lcb_visit_fraction <= 0 or q_lcb is None:
+            return best
+        threshold = self.params.lcb_visit_fraction * visits[best]
+        lcb = q_lcb[0]
+        for a in candidates[1:]:
+            if visits[a] >= threshold and lcb[a] > lcb[best]:  # NaN (unvisited) never wins
+                best = a
+        return int(best)
 
     def _cleanup_move(self, game: GoGame, dead: list[int], legal: np.ndarray) -> int:
         """A legal move next to a dead opponent stone (filling its liberties captures it)."""
