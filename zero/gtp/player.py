@@ -75,6 +75,12 @@ class EngineParams:
             "doc": "play the move with the best lower confidence bound on its value among moves with at least this fraction of the most visited move's visits (KataGo's minVisitPropForLCB, Leela Zero's LCB choice); 0 = always the most visited"
         },
     )
+    random_symmetry: bool = field(
+        default=True,
+        metadata={
+            "doc": "the network sees each position in a random one of the 8 board symmetries, mapped back (Leela Zero, KataGo): its errors in one orientation do not repeat across the tree; seeded by gtp.seed"
+        },
+    )
     threads: int = field(
         default=0,
         metadata={
@@ -143,28 +149,24 @@ class GoPlayer:
         params.validate()
         self.params = params
         self.search_params = search_params
-        self.network = network  # a zero.nn.inference.NetworkEvaluator, or None for random rollouts
-        self._rules: GoRules | None = None
-        self._search: BatchedSearch | None = None
-        self._analysis: BatchedSearch | None = None
-        self._evaluator: Any = None
-        self._root: tuple | None = None  # (setup key, moves, player to move) of the position at the tree's root
         self.reused_visits = 0  # root visits the last search started with (tree reuse, pondering)
-        self._last_search: BatchedSearch | None = None  # the tree the last result came from (variations)
         self.seed = params.seed if params.seed >= 0 else int(np.random.SeedSequence().entropy % 2**31)
         self._rng = np.random.default_rng(self.seed)
+        self.use_network(network)
 
     # -- set-up --
 
     def use_network(self, network: Any | None) -> None:
         """Search with ``network`` from now on (None: random rollouts); the tree starts afresh."""
-        self.network = network
-        self._rules = None
-        self._search = None
-        self._analysis = None
-        self._evaluator = None
-        self._root = None
-        self._last_search = None
+        self.network = network  # a zero.nn.inference.NetworkEvaluator, or None for random rollouts
+        if network is not None and hasattr(network, "set_random_symmetry"):
+            network.set_random_symmetry(self.params.random_symmetry, self.seed)
+        self._rules: GoRules | None = None
+        self._search: BatchedSearch | None = None
+        self._analysis: BatchedSearch | None = None
+        self._evaluator: Any = None
+        self._root: tuple | None = None  # (setup key, moves, player to move) of the position at the tree's root
+        self._last_search: BatchedSearch | None = None  # the tree the last result came from (variations)
 
     def _prepare(self, rules: GoRules) -> None:
         if rules == self._rules:

@@ -214,6 +214,11 @@ def device_description(device: torch.device) -> str:
     return f"cpu ({torch.get_num_threads()} threads)"
 
 
+def _unpermute(values: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
+    """[L, P] values of transformed points -> the same values at the original points (transformed i was index[i])."""
+    return torch.empty_like(values).scatter_(1, index, values)
+
+
 class NetworkEvaluator:
     """Implements mcts.interface.Evaluator with a PolicyValueNet; also returns ownership when the head exists.
 
@@ -250,6 +255,9 @@ class NetworkEvaluator:
             0.0  # w: search utility = (1 - w) value + w score_utility(score, scale); 0 = value only
         )
         self.score_utility_scale = 5.0  # points at which the utility reaches (2/pi) atan(1) = 0.5
+        self.random_symmetry = False  # each position through a random one of the 8 board symmetries (set_random_symmetry)
+        self._symmetry_rng = np.random.default_rng(0)
+        self._symmetry_perms: torch.Tensor | None = None  # int64[8, H*W] on the device (games.symmetry.point_permutation)
         self.model_version = 0
         model = model.to(self.device).eval()
         if self.choice.channels_last:
@@ -302,6 +310,25 @@ class NetworkEvaluator:
     def state_dict(self) -> dict[str, torch.Tensor]:
         return unwrap(self._module).state_dict()
 
+    def set_random_symmetry(self, enabled: bool, seed: int = 0) -> None:
+        """Evaluate each position under a random one of the 8 board symmetries, mapped back (Leela Zero and
+        KataGo do so in their search): the net's errors in one orientation no longer repeat all over a tree."""
+        self.random_symmetry = enabled
+        self._symmetry_rng = np.random.default_rng(seed)
+
+    def _symmetries(self, rows: int) -> torch.Tensor | None:
+        """int64[rows, H*W]: for each row, transformed point i is original point index[i]; None when off."""
+        n = self.shape.board_size
+        if not self.random_symmetry or self.num_actions not in (n * n, n * n + 1):
+            return None
+        if self._symmetry_perms is None:
+            from games.symmetry import NUM_SYMMETRIES, point_permutation
+
+            perms = np.stack([point_permutation(n, k) for k in range(NUM_SYMMETRIES)]).astype(np.int64)
+            self._symmetry_perms = torch.from_numpy(perms).to(self.device)
+        syms = torch.from_numpy(self._symmetry_rng.integers(0, len(self._symmetry_perms), rows)).to(self.device)
+        return self._symmetry_perms[syms]
+
     def _autocast(self, batch: int):
         if self.autocast_dtype is None or batch < self._min_reduced_batch:
             return contextlib.nullcontext()
@@ -319,6 +346,11 @@ class NetworkEvaluator:
         x = torch.from_numpy(np.ascontiguousarray(planes, dtype=np.float32))
         if self.device.type == "cuda":
             x = x.pin_memory().to(self.device, non_blocking=True)
+        index = self._symmetries(len(x))
+        if index is not None:  # the planes' points gathered into the drawn orientation
+            rows, channels, points = len(x), c, n * n
+            x = x.reshape(rows, channels, points).gather(2, index[:, None, :].expand(rows, channels, points))
+            x = x.reshape(rows, channels, n, n)
         if self.choice.channels_last:
             x = x.contiguous(memory_format=torch.channels_last)
         mask = None if legal is None else torch.from_numpy(np.asarray(legal, dtype=bool)).to(self.device)
@@ -329,11 +361,16 @@ class NetworkEvaluator:
                 with torch.autocast(self.device.type, dtype=self.choice.autocast_dtype):
                     self._record_fidelity(out, self._forward(x[:FIDELITY_ROWS_PER_CALL]), mask)
             logits = out.policy_logits.float()
+            ownership = out.ownership.float() if out.ownership is not None else None
+            if index is not None:  # back to the original orientation (pass stays in place)
+                points = n * n
+                logits = torch.cat([_unpermute(logits[:, :points], index), logits[:, points:]], dim=1)
+                if ownership is not None:
+                    ownership = _unpermute(ownership.reshape(len(x), points), index).reshape(len(x), n, n)
             if mask is not None:
                 logits = logits.masked_fill(~mask, float("-inf"))
             priors = torch.softmax(logits, dim=1).nan_to_num_(0.0)  # a row with no legal move -> zeros
             value = out.value.float()
-            ownership = out.ownership.float() if out.ownership is not None else None
             score = out.score.float() if out.score is not None else None
         return priors, value, ownership, score
 

@@ -1,0 +1,73 @@
+"""The evaluator's random symmetry (Leela Zero, KataGo): each position through one of the 8 board symmetries, priors and ownership mapped back."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+from netfixtures import GO5, TINY, random_samples, tiny_model
+
+from games.symmetry import NUM_SYMMETRIES, inverse_planes, inverse_policy, transform_planes, transform_policy
+from mcts import SearchParams
+from zero.gtp.player import EngineParams, GoPlayer
+from zero.nn.inference import NetworkEvaluator
+
+N = GO5.board_size
+
+
+def _evaluator(**changes) -> NetworkEvaluator:
+    # an untrained net: its outputs differ a lot between orientations, so a wrong mapping cannot pass by luck
+    model = tiny_model(GO5, dataclasses.replace(TINY, ownership_head=True, **changes), seed=3)
+    return NetworkEvaluator(model, device="cpu", precision="float32")
+
+
+def _reference(evaluator: NetworkEvaluator, planes: np.ndarray, legal: np.ndarray):
+    """Per symmetry k: (priors, values, ownership) of planes seen in orientation k, mapped back by hand."""
+    out = []
+    for k in range(NUM_SYMMETRIES):
+        legal_k = transform_policy(legal, N, k)
+        priors, values, ownership = evaluator.evaluate_with_ownership(transform_planes(planes, k), legal_k)
+        out.append((inverse_policy(priors, N, k), values, inverse_planes(ownership, k)))
+    return out
+
+
+def test_each_row_is_one_symmetry_mapped_back_and_all_eight_are_drawn():
+    planes = random_samples(64, GO5, seed=5)[0].astype(np.float32)
+    legal = np.random.default_rng(1).random((64, GO5.num_actions)) < 0.7
+    evaluator = _evaluator()
+    reference = _reference(evaluator, planes, legal)
+    evaluator.set_random_symmetry(True, seed=7)
+    priors, values, ownership = evaluator.evaluate_with_ownership(planes, legal)
+    drawn = set()
+    for row in range(len(planes)):
+        errors = [np.abs(ref[0][row] - priors[row]).max() for ref in reference]
+        k = int(np.argmin(errors))
+        assert errors[k] < 1e-5, (row, errors)
+        assert abs(reference[k][1][row] - values[row]) < 1e-5  # the same orientation gave the value...
+        np.testing.assert_allclose(reference[k][2][row], ownership[row], atol=1e-5)  # ... and the ownership
+        assert np.all(priors[row][~legal[row]] == 0)  # the mask stays in the original orientation
+        drawn.add(k)
+    assert drawn == set(range(NUM_SYMMETRIES))
+    assert np.abs(reference[1][0] - reference[0][0]).max() > 1e-3  # the orientations do give different priors
+
+
+def test_off_is_the_identity_and_a_seed_repeats_its_draws():
+    planes = random_samples(16, GO5, seed=2)[0].astype(np.float32)
+    evaluator = _evaluator()
+    plain = evaluator.evaluate(planes)[0]
+    np.testing.assert_array_equal(plain, _reference(evaluator, planes, np.ones((16, 26), bool))[0][0])
+    evaluator.set_random_symmetry(True, seed=11)
+    first = evaluator.evaluate(planes)[0]
+    evaluator.set_random_symmetry(True, seed=11)
+    np.testing.assert_array_equal(first, evaluator.evaluate(planes)[0])
+    assert not np.allclose(first, plain)
+    evaluator.set_random_symmetry(False)
+    np.testing.assert_array_equal(evaluator.evaluate(planes)[0], plain)
+
+
+def test_the_gtp_player_turns_it_on_by_default_and_off_when_asked():
+    evaluator = _evaluator()
+    GoPlayer(EngineParams(), SearchParams(simulations=8), evaluator)
+    assert evaluator.random_symmetry
+    GoPlayer(EngineParams(random_symmetry=False), SearchParams(simulations=8), evaluator)
+    assert not evaluator.random_symmetry
