@@ -255,9 +255,13 @@ class NetworkEvaluator:
             0.0  # w: search utility = (1 - w) value + w score_utility(score, scale); 0 = value only
         )
         self.score_utility_scale = 5.0  # points at which the utility reaches (2/pi) atan(1) = 0.5
-        self.random_symmetry = False  # each position through a random one of the 8 board symmetries (set_random_symmetry)
+        self.random_symmetry = (
+            False  # each position through a random one of the 8 board symmetries (set_random_symmetry)
+        )
         self._symmetry_rng = np.random.default_rng(0)
-        self._symmetry_perms: torch.Tensor | None = None  # int64[8, H*W] on the device (games.symmetry.point_permutation)
+        self._symmetry_perms: torch.Tensor | None = (
+            None  # int64[8, H*W] on the device (games.symmetry.point_permutation)
+        )
         self.model_version = 0
         model = model.to(self.device).eval()
         if self.choice.channels_last:
