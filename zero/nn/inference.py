@@ -214,11 +214,6 @@ def device_description(device: torch.device) -> str:
     return f"cpu ({torch.get_num_threads()} threads)"
 
 
-def _unpermute(values: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
-    """[L, P] values of transformed points -> the same values at the original points (transformed i was index[i])."""
-    return torch.empty_like(values).scatter_(1, index, values)
-
-
 class NetworkEvaluator:
     """Implements mcts.interface.Evaluator with a PolicyValueNet; also returns ownership when the head exists.
 
@@ -255,13 +250,9 @@ class NetworkEvaluator:
             0.0  # w: search utility = (1 - w) value + w score_utility(score, scale); 0 = value only
         )
         self.score_utility_scale = 5.0  # points at which the utility reaches (2/pi) atan(1) = 0.5
-        self.random_symmetry = (
-            False  # each position through a random one of the 8 board symmetries (set_random_symmetry)
-        )
+        self.random_symmetry = False  # each position in a random board symmetry (set_random_symmetry)
         self._symmetry_rng = np.random.default_rng(0)
-        self._symmetry_perms: torch.Tensor | None = (
-            None  # int64[8, H*W] on the device (games.symmetry.point_permutation)
-        )
+        self._symmetry_perms: np.ndarray | None = None  # int64[8, H*W] (games.symmetry.point_permutation)
         self.model_version = 0
         model = model.to(self.device).eval()
         if self.choice.channels_last:
@@ -320,7 +311,7 @@ class NetworkEvaluator:
         self.random_symmetry = enabled
         self._symmetry_rng = np.random.default_rng(seed)
 
-    def _symmetries(self, rows: int) -> torch.Tensor | None:
+    def _symmetries(self, rows: int) -> np.ndarray | None:
         """int64[rows, H*W]: for each row, transformed point i is original point index[i]; None when off."""
         n = self.shape.board_size
         if not self.random_symmetry or self.num_actions not in (n * n, n * n + 1):
@@ -328,10 +319,8 @@ class NetworkEvaluator:
         if self._symmetry_perms is None:
             from games.symmetry import NUM_SYMMETRIES, point_permutation
 
-            perms = np.stack([point_permutation(n, k) for k in range(NUM_SYMMETRIES)]).astype(np.int64)
-            self._symmetry_perms = torch.from_numpy(perms).to(self.device)
-        syms = torch.from_numpy(self._symmetry_rng.integers(0, len(self._symmetry_perms), rows)).to(self.device)
-        return self._symmetry_perms[syms]
+            self._symmetry_perms = np.stack([point_permutation(n, k) for k in range(NUM_SYMMETRIES)])
+        return self._symmetry_perms[self._symmetry_rng.integers(0, len(self._symmetry_perms), rows)]
 
     def _autocast(self, batch: int):
         if self.autocast_dtype is None or batch < self._min_reduced_batch:
@@ -339,6 +328,7 @@ class NetworkEvaluator:
         return torch.autocast(self.device.type, dtype=self.autocast_dtype)
 
     def _run(self, planes: np.ndarray, legal: np.ndarray | None):
+        """(priors, values, ownership or None, score or None) as float32 numpy arrays, in the planes' orientation."""
         planes = np.asarray(planes)
         c, n = self.shape.in_channels, self.shape.board_size
         if planes.ndim != 4 or planes.shape[1:] != (c, n, n):
@@ -347,14 +337,18 @@ class NetworkEvaluator:
             raise ValueError(
                 f"legal must have shape [{planes.shape[0]}, {self.num_actions}], got {list(np.shape(legal))}"
             )
+        rows, points = len(planes), n * n
+        index = self._symmetries(rows)
+        if index is not None:  # the network sees the drawn orientation: planes and legal moves gathered into it
+            planes = np.take_along_axis(planes.reshape(rows, c, points), index[:, None, :], axis=2).reshape(
+                planes.shape
+            )
+            if legal is not None:
+                legal = np.array(legal, dtype=bool)
+                legal[:, :points] = np.take_along_axis(legal[:, :points], index, axis=1)
         x = torch.from_numpy(np.ascontiguousarray(planes, dtype=np.float32))
         if self.device.type == "cuda":
             x = x.pin_memory().to(self.device, non_blocking=True)
-        index = self._symmetries(len(x))
-        if index is not None:  # the planes' points gathered into the drawn orientation
-            rows, channels, points = len(x), c, n * n
-            x = x.reshape(rows, channels, points).gather(2, index[:, None, :].expand(rows, channels, points))
-            x = x.reshape(rows, channels, n, n)
         if self.choice.channels_last:
             x = x.contiguous(memory_format=torch.channels_last)
         mask = None if legal is None else torch.from_numpy(np.asarray(legal, dtype=bool)).to(self.device)
@@ -365,17 +359,17 @@ class NetworkEvaluator:
                 with torch.autocast(self.device.type, dtype=self.choice.autocast_dtype):
                     self._record_fidelity(out, self._forward(x[:FIDELITY_ROWS_PER_CALL]), mask)
             logits = out.policy_logits.float()
-            ownership = out.ownership.float() if out.ownership is not None else None
-            if index is not None:  # back to the original orientation (pass stays in place)
-                points = n * n
-                logits = torch.cat([_unpermute(logits[:, :points], index), logits[:, points:]], dim=1)
-                if ownership is not None:
-                    ownership = _unpermute(ownership.reshape(len(x), points), index).reshape(len(x), n, n)
             if mask is not None:
                 logits = logits.masked_fill(~mask, float("-inf"))
-            priors = torch.softmax(logits, dim=1).nan_to_num_(0.0)  # a row with no legal move -> zeros
-            value = out.value.float()
-            score = out.score.float() if out.score is not None else None
+            priors = torch.softmax(logits, dim=1).nan_to_num_(0.0).cpu().numpy()  # a row with no legal move -> zeros
+            value = out.value.float().cpu().numpy()
+            ownership = out.ownership.float().cpu().numpy() if out.ownership is not None else None
+            score = out.score.float().cpu().numpy() if out.score is not None else None
+        if index is not None:  # back to the planes' orientation (pass stays in place)
+            np.put_along_axis(priors[:, :points], index, priors[:, :points].copy(), axis=1)
+            if ownership is not None:
+                flat = ownership.reshape(rows, points)
+                np.put_along_axis(flat, index, flat.copy(), axis=1)
         return priors, value, ownership, score
 
     def _record_fidelity(self, reference, reduced, mask: torch.Tensor | None) -> None:
@@ -398,13 +392,10 @@ class NetworkEvaluator:
     def evaluate(self, planes: np.ndarray, legal: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """planes float32[L,C,H,W] (optional legal bool[L,A]) -> (priors float32[L,A] summing to 1, values float32[L])."""
         priors, value, _, score = self._run(planes, legal)
-        values = value.cpu().numpy()
         if self.score_utility_weight > 0 and score is not None:
             w = self.score_utility_weight
-            values = ((1.0 - w) * values + w * score_utility(score.cpu().numpy(), self.score_utility_scale)).astype(
-                np.float32
-            )
-        return priors.cpu().numpy(), values
+            value = ((1.0 - w) * value + w * score_utility(score, self.score_utility_scale)).astype(np.float32)
+        return priors, value
 
     def evaluate_with_ownership(
         self, planes: np.ndarray, legal: np.ndarray | None = None
@@ -413,7 +404,7 @@ class NetworkEvaluator:
         if not self.has_ownership:
             raise ValueError("this network has no ownership head (network.ownership_head = false)")
         priors, value, ownership, _ = self._run(planes, legal)
-        return priors.cpu().numpy(), value.cpu().numpy(), ownership.cpu().numpy()
+        return priors, value, ownership
 
     def evaluate_with_score(
         self, planes: np.ndarray, legal: np.ndarray | None = None
@@ -422,4 +413,4 @@ class NetworkEvaluator:
         if not self.has_score:
             raise ValueError("this network has no score head (network.score_head = false)")
         priors, value, _, score = self._run(planes, legal)
-        return priors.cpu().numpy(), value.cpu().numpy(), score.cpu().numpy()
+        return priors, value, score
