@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
 from games.go import GoGame
 from mcts import SearchParams
 from mcts.search import SearchResult
 from zero.gtp.player import EngineParams, GoPlayer
+
+from .root_results import root_result
 
 EYE_POSITION = """
 . X . . .
@@ -20,34 +21,13 @@ X X . . .
 EYE, PASS = 0, 25
 
 
-def _result(stats: dict[int, tuple[int, float, float]], chosen: int | None = None) -> SearchResult:
-    """A 5x5 root whose move a has (visits, Q, LCB) = stats[a]."""
-    v = np.zeros((1, 26), np.int32)
-    q = np.full((1, 26), np.nan, np.float32)
-    lcb = np.full((1, 26), np.nan, np.float32)
-    for a, (n, value, bound) in stats.items():
-        v[0, a], q[0, a], lcb[0, a] = n, value, bound
-    return SearchResult(
-        visits=v,
-        q=q,
-        prior=np.zeros((1, 26), np.float32),
-        root_value=np.zeros(1, np.float32),
-        principal_variation=np.zeros((1, 1), np.int32),
-        pv_length=np.zeros(1, np.int32),
-        terminal=np.zeros(1, bool),
-        simulations=v.sum(axis=1).astype(np.int32),
-        q_lcb=lcb,
-        chosen_action=None if chosen is None else np.array([chosen], np.int32),
-    )
-
-
 def _choice(result: SearchResult, fraction: float) -> int:
     player = GoPlayer(EngineParams(lcb_visit_fraction=fraction), SearchParams(simulations=8))
     return player.choose_move(GoGame.from_diagram(EYE_POSITION), result)
 
 
 def test_a_well_visited_move_with_a_better_lcb_beats_the_most_visited():
-    result = _result({12: (100, 0.2, 0.10), 13: (40, 0.5, 0.30), 7: (10, 0.9, 0.60)})
+    result = root_result({12: (100, 0.2, 0.10), 13: (40, 0.5, 0.30), 7: (10, 0.9, 0.60)})
     assert _choice(result, 0.15) == 13  # 40 >= 15; 7's higher LCB has too few visits (10 < 15)
     assert _choice(result, 0.05) == 7  # now 7 qualifies (10 >= 5) and its LCB is the best
     assert _choice(result, 0.5) == 12  # 40 < 50: only the most visited qualifies
@@ -55,19 +35,19 @@ def test_a_well_visited_move_with_a_better_lcb_beats_the_most_visited():
 
 
 def test_the_most_visited_stays_when_no_qualified_move_has_a_higher_lcb():
-    result = _result({12: (100, 0.2, 0.10), 13: (40, 0.5, 0.05), 14: (30, 0.1, 0.10), 15: (0, 0.0, 0.5)})
+    result = root_result({12: (100, 0.2, 0.10), 13: (40, 0.5, 0.05), 14: (30, 0.1, 0.10), 15: (0, 0.0, 0.5)})
     assert _choice(result, 0.15) == 12  # 13 is lower, 14 only ties, 15 was never visited
 
 
 def test_an_own_eye_never_wins_by_its_lcb_and_a_gumbel_root_keeps_its_choice():
-    eye_best = _result({EYE: (60, 0.9, 0.8), 12: (100, 0.2, 0.10), 13: (40, 0.3, 0.2)})
+    eye_best = root_result({EYE: (60, 0.9, 0.8), 12: (100, 0.2, 0.10), 13: (40, 0.3, 0.2)})
     assert _choice(eye_best, 0.15) == 13  # the eye is never a candidate; 13 beats 12
-    gumbel = _result({12: (100, 0.2, 0.10), 13: (40, 0.5, 0.30)}, chosen=12)
+    gumbel = root_result({12: (100, 0.2, 0.10), 13: (40, 0.5, 0.30)}, chosen=12)
     assert _choice(gumbel, 0.15) == 12  # sequential halving's choice already weighed Q
 
 
 def test_pass_competes_like_any_move():
-    result = _result({12: (100, 0.2, 0.10), PASS: (50, 0.6, 0.40)})
+    result = root_result({12: (100, 0.2, 0.10), PASS: (50, 0.6, 0.40)})
     assert _choice(result, 0.15) == PASS
 
 

@@ -6,13 +6,13 @@ import subprocess
 import sys
 from collections import Counter
 
-import numpy as np
 import pytest
 
 from games.go import GoGame
 from mcts import SearchParams
-from mcts.search import SearchResult
 from zero.gtp.player import EngineParams, GoPlayer
+
+from .root_results import root_result
 
 EYE_POSITION = """
 . X . . .
@@ -23,26 +23,9 @@ X X . . .
 """
 
 
-def _result(visits: dict[int, int]) -> SearchResult:
-    v = np.zeros((1, 26), np.int32)
-    for a, n in visits.items():
-        v[0, a] = n
-    q = np.where(v > 0, 0.5, np.nan).astype(np.float32)
-    return SearchResult(
-        visits=v,
-        q=q,
-        prior=np.zeros((1, 26), np.float32),
-        root_value=np.zeros(1, np.float32),
-        principal_variation=np.zeros((1, 1), np.int32),
-        pv_length=np.zeros(1, np.int32),
-        terminal=np.zeros(1, bool),
-        simulations=v.sum(axis=1).astype(np.int32),
-    )
-
-
 def test_random_moves_are_drawn_in_proportion_to_visits_and_never_fill_an_own_eye():
     game = GoGame.from_diagram(EYE_POSITION)  # Black to move; A5 (0) is Black's eye
-    result = _result({0: 50, 12: 30, 13: 10, 25: 10})  # eye, two moves, pass
+    result = root_result({a: (n, 0.5, 0.5) for a, n in {0: 50, 12: 30, 13: 10, 25: 10}.items()})  # eye, two moves, pass
     player = GoPlayer(EngineParams(random_moves=10, seed=3), SearchParams(simulations=8))
     drawn = Counter(player.choose_move(game, result) for _ in range(2000))
     assert set(drawn) == {12, 13}  # neither the eye nor pass, though both were visited
