@@ -258,7 +258,7 @@ def evaluate_version(
     adapter = build_adapter(config)
     arena = config.arena
     params = dataclasses.replace(config.search, simulations=arena.simulations, reuse_tree=False)
-    new = build_evaluator(config, device=device, adapter=adapter)
+    new = build_evaluator(config, device=device, adapter=adapter, seed=seed)
     load_numpy_weights(new, new_weights, new_version)
     out: dict[str, Any] = {
         "version": new_version,
@@ -279,7 +279,7 @@ def evaluate_version(
     )
     out["vs_baseline"] = vs_base.as_dict()
     if previous_weights is not None and previous_version != new_version:
-        old = build_evaluator(config, device=device, adapter=adapter)
+        old = build_evaluator(config, device=device, adapter=adapter, seed=seed + 1)
         load_numpy_weights(old, previous_weights, previous_version)
         vs_prev = play_match(
             adapter,

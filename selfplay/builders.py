@@ -37,13 +37,15 @@ def build_model(config, adapter: GameAdapter | None = None, seed: int | None = N
     return PolicyValueNet(config.network, game_shape(adapter))
 
 
-def build_evaluator(config, device: str = "cpu", adapter: GameAdapter | None = None):
-    """A NetworkEvaluator with fresh weights (callers load a model version into it), with the run's score utility."""
+def build_evaluator(config, device: str = "cpu", adapter: GameAdapter | None = None, seed: int = 0):
+    """A NetworkEvaluator with fresh weights (callers load a model version into it), with the run's score utility
+    and random symmetry (drawn from ``seed``)."""
     from zero.nn.inference import NetworkEvaluator
 
     evaluator = NetworkEvaluator(build_model(config, adapter, seed=config.run.seed), device=device)
     evaluator.score_utility_weight = config.selfplay.score_utility_weight
     evaluator.score_utility_scale = config.selfplay.score_utility_scale
+    evaluator.set_random_symmetry(config.selfplay.random_symmetry, seed)
     return evaluator
 
 

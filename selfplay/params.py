@@ -84,6 +84,12 @@ class SelfPlayParams:
     score_utility_scale: float = field(
         default=5.0, metadata={"doc": "points of predicted margin at which the score utility is half its bound"}
     )
+    random_symmetry: bool = field(
+        default=False,
+        metadata={
+            "doc": "the network sees each position in a random one of the 8 board symmetries, mapped back (Leela Zero's self-play; zero gtp does it by default): its errors in one orientation do not repeat across a tree"
+        },
+    )
     sgf_fraction: float = field(
         default=0.05, metadata={"doc": "fraction of finished games also written as SGF under sgf/ (Go only)"}
     )
