@@ -30,7 +30,8 @@ def test_documented_client_analyses_a_game_and_the_engine_exits_when_input_ends(
                 "boardYSize": 9,
                 "analyzeTurns": [0, 2, 4],
                 "includeOwnership": True,
-            }
+            },
+            timeout=600,  # the first query compiles the Numba kernels (a fresh CI clone on busy cores: over 120 s)
         )
         assert sorted(finals) == [0, 2, 4]
         for answer in finals.values():
