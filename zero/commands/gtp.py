@@ -83,17 +83,24 @@ def _config_class():
 
 def load_gtp_config(args: argparse.Namespace):
     """The GtpConfig of --config plus overrides and flags; a problem exits with a one-line error."""
-    from zero.common.configlib import ConfigError, apply_overrides, fail, from_mapping, load_toml
-
     flags = {
         "visits": args.visits,
         "move_time": args.time,
         "seed": args.seed,
         "threads": args.threads,
     }  # flags win over --config and key=value
+    return gtp_config(args.config, list(args.overrides or []), flags)
+
+
+def gtp_config(config_path: str | None, overrides: list[str], flags: dict | None = None):
+    """The GtpConfig of a TOML file (or none), key=value overrides and [gtp] flag values; a problem exits with a
+    one-line error naming the field (`zero ladder --set` checks its settings through this too)."""
+    from zero.common.configlib import ConfigError, apply_overrides, fail, from_mapping, load_toml
+
+    flags = flags or {}
     try:
-        data = load_toml(args.config) if args.config else {}
-        data = apply_overrides(data, list(args.overrides or []))
+        data = load_toml(config_path) if config_path else {}
+        data = apply_overrides(data, overrides)
         for section, key, message in RETIRED_KEYS:
             if isinstance(data.get(section), dict) and key in data[section]:
                 fail(f"{section}.{key}: {message}")

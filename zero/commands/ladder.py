@@ -85,11 +85,9 @@ def run(args: argparse.Namespace) -> int:
     if args.max_moves < -1:
         fail(f"--max-moves must be >= 0 (0 = no cap; -1 = the default), got {args.max_moves}")
     if args.set:  # a bad setting is named here, not as an engine that fails to start mid-ladder
-        from zero.commands.gtp import load_gtp_config
+        from zero.commands.gtp import gtp_config
 
-        load_gtp_config(
-            argparse.Namespace(config=None, overrides=args.set, visits=None, time=None, seed=None, threads=None)
-        )
+        gtp_config(None, args.set)
     try:
         rungs = parse_rungs(args.opponents, visits=args.visits, gnugo=find_gnugo(), random_moves=args.random_moves)
     except LadderError as exc:

@@ -159,7 +159,7 @@ class GoPlayer:
     def use_network(self, network: Any | None) -> None:
         """Search with ``network`` from now on (None: random rollouts); the tree starts afresh."""
         self.network = network  # a zero.nn.inference.NetworkEvaluator, or None for random rollouts
-        if network is not None and hasattr(network, "set_random_symmetry"):
+        if network is not None and hasattr(network, "set_random_symmetry"):  # test doubles may lack it
             network.set_random_symmetry(self.params.random_symmetry, self.seed)
         self._rules: GoRules | None = None
         self._search: BatchedSearch | None = None
