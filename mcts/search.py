@@ -198,6 +198,10 @@ class BatchedSearch:
             eval_length=np.zeros(leaves, np.int32),
         )
         self._move_filter: MoveFilter | None = None  # of the run in progress
+        # Dynamic score utility (an evaluator whose ``wants_score_centre``): each root's predicted margin for its
+        # player to move, read when the search starts; a leaf d moves below gets it with the sign of its player.
+        self._score_centre = np.zeros(batch_size, np.float32)
+        self._use_score_centre = False
         self.steps = 0  # search steps run so far (for profiling)
         # Seconds spent in each of the four calls of a step and in whole steps (for profiling; reset freely).
         self.timing = dict.fromkeys(("select", "leaf_inputs", "evaluate", "expand", "step"), 0.0)
@@ -256,7 +260,7 @@ class BatchedSearch:
             raise ValueError(f"game has {game.num_actions} actions, the search was built for {self.num_actions}")
         deadline = None if max_seconds is None else time.perf_counter() + max_seconds
         self._move_filter = move_filter
-        self._expand_roots(game, evaluator)
+        self._expand_roots(game, evaluator, every_root=True)
         if self._gumbel:
             self._sample_gumbel_roots(noise, targets)
         elif noise.any():
@@ -353,16 +357,20 @@ class BatchedSearch:
                 np.asarray(legal, np.bool_), self._leaves.eval_root[:num_new], self._leaves.eval_length[:num_new]
             )
         terminal = np.asarray(terminal, np.bool_)
+        centre = None
+        if self._use_score_centre:  # the root's centre, negated for a leaf an odd number of moves below
+            length = self._leaves.eval_length[:num_new]
+            centre = self._score_centre[self._leaves.eval_root[:num_new]] * np.where(length % 2 == 0, 1.0, -1.0)
         if terminal.any():  # terminal leaves are valued by the game: do not spend network capacity on them
             live = np.flatnonzero(~terminal)
             priors = np.zeros((num_new, num_actions), np.float32)
             values = np.zeros(num_new, np.float32)
             if live.size:
-                p, v = evaluator.evaluate(planes[live])
+                p, v = _evaluate(evaluator, planes[live], None if centre is None else centre[live])
                 priors[live] = p
                 values[live] = v
         else:
-            priors, values = evaluator.evaluate(planes)
+            priors, values = _evaluate(evaluator, planes, centre)
         self.timing["evaluate"] += time.perf_counter() - t1
         return LeafEvaluations(
             np.ascontiguousarray(priors, np.float32),
@@ -372,23 +380,42 @@ class BatchedSearch:
             np.ascontiguousarray(terminal_value, np.float32),
         )
 
-    def _expand_roots(self, game: SearchGame, evaluator: Evaluator) -> None:
+    def _expand_roots(self, game: SearchGame, evaluator: Evaluator, *, every_root: bool = False) -> None:
+        """Evaluate and create the empty trees' roots. With a dynamic score utility and ``every_root`` (a search
+        starts), every live root's predicted margin becomes its score centre, in the same one network call."""
+        self._use_score_centre = bool(getattr(evaluator, "wants_score_centre", False))
+        centring = self._use_score_centre and every_root
         empty = np.flatnonzero(self.tree.node_count == 0).astype(np.int32)
-        if empty.size == 0:
+        if empty.size == 0 and not centring:
             return
         planes, legal, terminal, terminal_value = game.root_inputs()
         if self._move_filter is not None:
             b = np.arange(self.batch_size)
             legal = self._move_filter.apply(np.asarray(legal, np.bool_), b, np.zeros_like(b))
         terminal = np.ascontiguousarray(terminal, np.bool_)
+        if centring:
+            live_roots = np.flatnonzero(~terminal)
+            self._score_centre[:] = 0.0
+            root_priors = np.zeros((self.batch_size, self.num_actions), np.float32)
+            root_values = np.zeros(self.batch_size, np.float32)
+            if live_roots.size:
+                p, v, score = evaluator.evaluate_with_score(planes[live_roots])
+                self._score_centre[live_roots] = score
+                root_priors[live_roots] = p
+                root_values[live_roots] = evaluator.utility(v, score, score)  # at its own centre
+            if empty.size == 0:
+                return
         live = empty[~terminal[empty]]
         priors = np.zeros((empty.size, self.num_actions), np.float32)
         values = np.zeros(empty.size, np.float32)
         if live.size:
-            p, v = evaluator.evaluate(planes[live])
             rows = np.flatnonzero(~terminal[empty])
-            priors[rows] = p
-            values[rows] = v
+            if centring:
+                priors[rows], values[rows] = root_priors[live], root_values[live]
+            else:
+                p, v = evaluator.evaluate(planes[live])
+                priors[rows] = p
+                values[rows] = v
         _kernels.expand_roots(
             empty,
             priors,
@@ -512,3 +539,10 @@ class BatchedSearch:
         length = np.empty(trees.size, np.int32)
         _kernels.move_variations(self.tree.arrays, trees, actions, moves, visits, length)
         return moves, visits, length
+
+
+def _evaluate(evaluator: Evaluator, planes: np.ndarray, score_centre: np.ndarray | None):
+    """evaluator.evaluate, with the positions' score centres where the evaluator asked for them."""
+    if score_centre is None:
+        return evaluator.evaluate(planes)
+    return evaluator.evaluate(planes, score_centre=score_centre.astype(np.float32))

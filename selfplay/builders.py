@@ -45,6 +45,7 @@ def build_evaluator(config, device: str = "cpu", adapter: GameAdapter | None = N
     evaluator = NetworkEvaluator(build_model(config, adapter, seed=config.run.seed), device=device)
     evaluator.score_utility_weight = config.selfplay.score_utility_weight
     evaluator.score_utility_scale = config.selfplay.score_utility_scale
+    evaluator.dynamic_score_utility_weight = config.selfplay.dynamic_score_utility_weight
     evaluator.set_random_symmetry(config.selfplay.random_symmetry, seed)
     return evaluator
 

@@ -66,6 +66,8 @@ class RunConfig:
             )
         if self.selfplay.score_utility_weight > 0 and not self.network.score_head:
             raise ValueError("selfplay.score_utility_weight: needs network.score_head = true")
+        if self.selfplay.dynamic_score_utility_weight > 0 and not self.network.score_head:
+            raise ValueError("selfplay.dynamic_score_utility_weight: needs network.score_head = true")
         if getattr(self.train, "lr_schedule", None) == "budget" and not self.run.max_minutes:
             raise ValueError("train.lr_schedule: budget anneals over run.max_minutes; set run.max_minutes > 0")
         batch = getattr(self.train, "batch_size", None)

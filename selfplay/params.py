@@ -84,6 +84,12 @@ class SelfPlayParams:
     score_utility_scale: float = field(
         default=5.0, metadata={"doc": "points of predicted margin at which the score utility is half its bound"}
     )
+    dynamic_score_utility_weight: float = field(
+        default=0.0,
+        metadata={
+            "doc": "KataGo's dynamic score utility: + d * (2/pi) atan((score - centre) / score_utility_scale), centre = the root's predicted margin when the move's search starts (the value's weight becomes 1 - w - d): steepest at the margin the game is heading for, so a won game is still played for more points; needs network.score_head; 0 = off"
+        },
+    )
     random_symmetry: bool = field(
         default=False,
         metadata={
@@ -126,6 +132,11 @@ class SelfPlayParams:
             raise ValueError(f"komi_stdev must be in [0, 100], got {self.komi_stdev}")
         if self.score_utility_scale <= 0:
             raise ValueError(f"score_utility_scale must be > 0, got {self.score_utility_scale}")
+        if not 0.0 <= self.dynamic_score_utility_weight < 1.0 - self.score_utility_weight:
+            raise ValueError(
+                "dynamic_score_utility_weight must be >= 0 and below 1 - score_utility_weight "
+                f"({1.0 - self.score_utility_weight:g}), got {self.dynamic_score_utility_weight}"
+            )
         if not 0.0 <= self.sgf_fraction <= 1.0:
             raise ValueError(f"sgf_fraction must be in [0, 1], got {self.sgf_fraction}")
         if self.device not in ("cpu", "cuda", "auto"):

@@ -15,7 +15,11 @@ Score utility (KataGo, Wu 2019 section 4): with a score head and ``score_utility
 w > 0, ``evaluate`` returns (1 - w) * value + w * score_utility(score, scale) instead of the
 value, so that the search still prefers the larger margin once every move wins (or loses).
 KataGo adds the two; the convex mix keeps the utility in [-1, 1], where the search's terminal
-values (+-1, the game's result) stay the best and worst a leaf can be worth.
+values (+-1, the game's result) stay the best and worst a leaf can be worth. A dynamic part
+(``dynamic_score_utility_weight`` d, KataGo's dynamic score utility) adds d * score_utility(score
+- centre, scale) around a centre the search passes per position (its root's predicted margin):
+the static part flattens once a game is won by far more than ``scale``, the dynamic one stays
+steepest at the margin the game is heading for, so a won game is still played for the last point.
 """
 
 from __future__ import annotations
@@ -250,6 +254,7 @@ class NetworkEvaluator:
             0.0  # w: search utility = (1 - w) value + w score_utility(score, scale); 0 = value only
         )
         self.score_utility_scale = 5.0  # points at which the utility reaches (2/pi) atan(1) = 0.5
+        self.dynamic_score_utility_weight = 0.0  # d: + d score_utility(score - centre, scale), centre from the search
         self.random_symmetry = False  # each position in a random board symmetry (set_random_symmetry)
         self._symmetry_rng = np.random.default_rng(0)
         self._symmetry_perms: np.ndarray | None = None  # int64[8, H*W] (games.symmetry.point_permutation)
@@ -389,13 +394,30 @@ class NetworkEvaluator:
                 flush=True,
             )
 
-    def evaluate(self, planes: np.ndarray, legal: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """planes float32[L,C,H,W] (optional legal bool[L,A]) -> (priors float32[L,A] summing to 1, values float32[L])."""
+    @property
+    def wants_score_centre(self) -> bool:
+        """True when the utility has a dynamic part: the search then passes each position's score centre to ``evaluate``."""
+        return self.dynamic_score_utility_weight > 0 and self.has_score
+
+    def utility(self, value: np.ndarray, score: np.ndarray | None, score_centre: np.ndarray | None = None) -> np.ndarray:
+        """The search's utility of raw (value, score) pairs, float32[L]: the value where no score utility applies, else
+        (1 - w - d) value + w score_utility(score) + d score_utility(score - centre) (the dynamic part only where a centre is given)."""
+        w = self.score_utility_weight
+        d = self.dynamic_score_utility_weight if score_centre is not None else 0.0
+        if score is None or (w <= 0 and d <= 0):
+            return np.asarray(value, np.float32)
+        mixed = (1.0 - w - d) * value + w * score_utility(score, self.score_utility_scale)
+        if d > 0:
+            mixed = mixed + d * score_utility(score - score_centre, self.score_utility_scale)
+        return mixed.astype(np.float32)
+
+    def evaluate(
+        self, planes: np.ndarray, legal: np.ndarray | None = None, score_centre: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """planes float32[L,C,H,W] (optional legal bool[L,A], score_centre float32[L] in points for the player to move)
+        -> (priors float32[L,A] summing to 1, utilities float32[L])."""
         priors, value, _, score = self._run(planes, legal)
-        if self.score_utility_weight > 0 and score is not None:
-            w = self.score_utility_weight
-            value = ((1.0 - w) * value + w * score_utility(score, self.score_utility_scale)).astype(np.float32)
-        return priors, value
+        return priors, self.utility(value, score, score_centre)
 
     def evaluate_with_ownership(
         self, planes: np.ndarray, legal: np.ndarray | None = None
