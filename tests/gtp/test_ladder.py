@@ -133,12 +133,33 @@ def test_ladder_random_and_mcts_rungs_end_to_end(checkpoint, tmp_path):
     assert [r["rung"] for r in result["rungs"]] == ["random", "mcts"]
     for r in result["rungs"]:
         assert r["games"] == 2 and r["wins"] + r["losses"] + r["draws"] == 2 and r["illegal_moves"] == []
+        assert sum(r["endings"].values()) == 2 and len(r["games_detail"]) == 2
+        assert r["wins_as_black"] + r["wins_as_white"] == r["wins"]
+        assert sum(n for key, n in r["endings"].items() if key.startswith("won ")) == r["wins"]
     assert result["anchored"]["games"] == 0  # no rated rung played
     assert len(list((tmp_path / "random").glob("*.sgf"))) == 2
     assert "anchored rating: none" in format_ladder(result)
     # each rung reports on stderr as it finishes, with the figures the final JSON holds
     for r in result["rungs"]:
         assert f"{r['rung']}: {r['wins']}/2 wins" in out.stderr
+
+
+def test_endings_count_each_game_by_outcome_and_reason():
+    from zero.match.ladder import game_endings
+
+    games = [
+        {"winner": "A", "result": "B+R", "reason": "resignation"},
+        {"winner": "A", "result": "W+R", "reason": "resignation"},
+        {"winner": "B", "result": "B+3.5", "reason": "two passes"},
+        {"winner": None, "result": "0", "reason": "move cap"},
+        {"winner": None, "result": "void", "reason": "engine error"},
+    ]
+    assert game_endings(games) == {
+        "drawn by move cap": 1,
+        "lost by two passes": 1,
+        "void by engine error": 1,
+        "won by resignation": 2,
+    }
 
 
 def test_ladder_without_gnugo_says_so(checkpoint, monkeypatch, capsys):

@@ -158,7 +158,22 @@ def rung_row(rung: Rung, report: dict[str, Any]) -> dict[str, Any]:
         "illegal_moves": report["illegal_moves"],
         "score_disagreements": report["score_disagreements"],
         "void_games": sum(g["result"] == "void" for g in report["games_detail"]),
+        "wins_as_black": report["A_black_wins"],
+        "wins_as_white": report["A_white_wins"],
+        "endings": game_endings(report["games_detail"]),
+        "games_detail": report["games_detail"],  # each game: colours, result, reason, moves, both engines' scores
     }
+
+
+def game_endings(games: list[dict[str, Any]]) -> dict[str, int]:
+    """How the model's games ended, e.g. {"won by resignation": 150, "lost by two passes": 12}: which losses
+    were resigned and which were counted is the first question a weak rung asks."""
+    counts: dict[str, int] = {}
+    for g in games:
+        outcome = {"A": "won", "B": "lost"}.get(g["winner"], "drawn" if g["result"] == "0" else "void")
+        key = f"{outcome} by {g['reason'] or 'unknown'}"
+        counts[key] = counts.get(key, 0) + 1
+    return dict(sorted(counts.items()))
 
 
 def format_rung_line(row: dict[str, Any]) -> str:
@@ -188,6 +203,8 @@ def format_ladder(result: dict[str, Any]) -> str:
         lines.append(f"{r['rung']:12s}{r['wins']:>6d}{r['games']:>7d}{rate:>10s}{ci:>15s}{elo:>10s}{elo_ci:>17s}")
         for text in r["illegal_moves"]:
             lines.append(f"  illegal: {text}")
+        if r.get("endings"):
+            lines.append("  " + ", ".join(f"{key} {n}" for key, n in r["endings"].items()))
     a = result["anchored"]
     anchor = f"{result['anchor']['rung']} = {result['anchor']['elo']:.0f}"
     if a["games"] == 0:
