@@ -109,6 +109,9 @@ class _SpyNetwork:
         self.seen.append(np.array(planes))
         return self.inner.evaluate(planes, legal)
 
+    def __getattr__(self, name):  # the rest (ownership for dead stones after a pass, ...) as the network has it
+        return getattr(self.inner, name)
+
 
 def test_the_gtp_engine_shows_a_komi_network_the_komi_the_controller_set():
     from zero.gtp.engine import EngineParams, GoGtpEngine
