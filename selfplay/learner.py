@@ -93,6 +93,7 @@ class Learner:
                 samples.ownership,
                 score=samples.score,
                 constant=samples.constant,
+                target_weight=samples.target_weight,
             )
             added += len(samples)
         return added

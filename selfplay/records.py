@@ -34,6 +34,7 @@ class GameRecord:
     resigned: bool = False  # the game ended by resignation
     resign_disabled: bool = False  # one of the games played out to measure false positives
     would_have_resigned: int = NO_PLAYER  # who first fell below the threshold in a resign-disabled game (1/2)
+    target_weight: float = 1.0  # weight of its ownership and score targets (1 / P(played out) for a would-be resignation)
     model_version: int = 0
     sgf: bytes | None = None  # SGF text for a sampled fraction of Go games
     extra: dict = field(default_factory=dict)
@@ -61,7 +62,8 @@ class GameRecord:
 class Samples:
     """Training samples in the replay contract: planes uint8[S,C,H,W], policy float32[S,A], value float32[S], ownership int8[S,H,W] or None,
     score float32[S] (final area margin for the side to move; NaN where the game did not end by scoring),
-    constant float32[S,K] (the constant input planes' values, K = 0 for games without any)."""
+    constant float32[S,K] (the constant input planes' values, K = 0 for games without any), target_weight float32[S]
+    (each sample's game's ``target_weight``)."""
 
     planes: np.ndarray
     policy: np.ndarray
@@ -69,6 +71,7 @@ class Samples:
     ownership: np.ndarray | None
     score: np.ndarray | None = None
     constant: np.ndarray | None = None
+    target_weight: np.ndarray | None = None
 
     def __len__(self) -> int:
         return int(self.planes.shape[0])
@@ -84,7 +87,7 @@ def to_samples(records: list[GameRecord], with_ownership: bool) -> Samples | Non
     """
     if with_ownership and any(r.final_ownership is None for r in records):
         raise ValueError("with_ownership needs a final_ownership in every record (resigned games have none)")
-    planes, policy, value, ownership, score, constant = [], [], [], [], [], []
+    planes, policy, value, ownership, score, constant, weight = [], [], [], [], [], [], []
     for record in records:
         keep = record.is_full_search
         if not keep.any():
@@ -96,6 +99,7 @@ def to_samples(records: list[GameRecord], with_ownership: bool) -> Samples | Non
         constant.append(np.zeros((count, 0), np.float32) if record.constant is None else record.constant[keep])
         policy.append(record.policy[keep])
         value.append(sign * np.float32(record.result))
+        weight.append(np.full(count, record.target_weight, np.float32))
         score.append(sign * np.float32(np.nan if record.final_margin is None else record.final_margin))
         if with_ownership:
             ownership.append((sign[:, None, None] * record.final_ownership[None].astype(np.float32)).astype(np.int8))
@@ -108,4 +112,5 @@ def to_samples(records: list[GameRecord], with_ownership: bool) -> Samples | Non
         ownership=np.concatenate(ownership) if with_ownership else None,
         score=np.concatenate(score).astype(np.float32, copy=False),
         constant=np.concatenate(constant).astype(np.float32, copy=False),
+        target_weight=np.concatenate(weight),
     )

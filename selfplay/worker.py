@@ -44,6 +44,7 @@ class _Slot:
 
     game: object
     resign_disabled: bool
+    played_out_probability: float  # the chance this game had of being drawn resign-disabled (its target weight's inverse)
     would_have_resigned: int = NO_PLAYER
     planes: list = field(default_factory=list)
     constant: list = field(default_factory=list)
@@ -112,7 +113,7 @@ class SelfPlayWorker:
         self.resign_threshold = float(threshold)
         for slot in self.slots:
             if not slot.moves:
-                slot.resign_disabled = self._draw_resign_disabled()
+                slot.resign_disabled, slot.played_out_probability = self._draw_resign_disabled()
 
     def play(self, num_games: int) -> list[GameRecord]:
         """Advance the lockstep batch until at least ``num_games`` games have finished; games in progress carry over."""
@@ -191,13 +192,15 @@ class SelfPlayWorker:
         return self.rng.random(len(self.slots)) < p.full_search_probability
 
     def _new_slot(self) -> _Slot:
-        return _Slot(game=self.adapter.new_game(self.rng), resign_disabled=self._draw_resign_disabled())
+        disabled, probability = self._draw_resign_disabled()
+        return _Slot(game=self.adapter.new_game(self.rng), resign_disabled=disabled, played_out_probability=probability)
 
-    def _draw_resign_disabled(self) -> bool:
-        disabled = self.rng.random() < self.params.resign_playout_fraction or (
-            self.params.resign_calibrate and self.resign_threshold <= -1.0  # resignation off: played out, evidence
-        )
-        return bool(disabled)
+    def _draw_resign_disabled(self) -> tuple[bool, float]:
+        """Whether a new game never resigns, and the probability of that draw."""
+        if self.params.resign_calibrate and self.resign_threshold <= -1.0:  # resignation off: played out, evidence
+            return True, 1.0
+        fraction = self.params.resign_playout_fraction
+        return bool(self.rng.random() < fraction), fraction
 
     def _finish(self, index: int, resigned_by: int) -> GameRecord:
         """The record of slot ``index``'s game, which ``resigned_by`` resigned (NO_PLAYER: it ended on the board)."""
@@ -225,6 +228,9 @@ class SelfPlayWorker:
             resigned=resigned_by != NO_PLAYER,
             resign_disabled=slot.resign_disabled,
             would_have_resigned=slot.would_have_resigned,
+            # a game played out past the threshold stands for itself and the resigned games like it, which have
+            # no ownership or score target: weighing it by 1 / P(played out) takes that bias out of those heads
+            target_weight=1.0 / slot.played_out_probability if slot.would_have_resigned != NO_PLAYER else 1.0,
             model_version=self.model_version,
         )
         if self.params.sgf_fraction > 0 and self.rng.random() < self.params.sgf_fraction:

@@ -80,7 +80,8 @@ class ReplayConfig:
 @dataclass
 class ReplayBatch:
     """A training batch as CPU torch tensors: planes uint8 [B,C,H,W], policy float32 [B,A], value float32 [B], ownership float32 [B,H,W], has_ownership bool [B],
-    score float32 [B] (final area margin for the side to move, 0 where unknown), has_score bool [B] (None: no score targets)."""
+    score float32 [B] (final area margin for the side to move, 0 where unknown), has_score bool [B] (None: no score targets),
+    target_weight float32 [B] (the weight of the ownership and score targets where they exist; None: all 1)."""
 
     planes: torch.Tensor
     policy: torch.Tensor
@@ -89,6 +90,7 @@ class ReplayBatch:
     has_ownership: torch.Tensor
     score: torch.Tensor | None = None
     has_score: torch.Tensor | None = None
+    target_weight: torch.Tensor | None = None
 
     def to(self, device: torch.device, non_blocking: bool = True) -> ReplayBatch:
         """Move to ``device``; planes become float32 there (uint8 travels 4x cheaper)."""
@@ -100,6 +102,7 @@ class ReplayBatch:
             self.has_ownership.to(device, non_blocking=non_blocking),
             None if self.score is None else self.score.to(device, non_blocking=non_blocking),
             None if self.has_score is None else self.has_score.to(device, non_blocking=non_blocking),
+            None if self.target_weight is None else self.target_weight.to(device, non_blocking=non_blocking),
         )
 
     def __len__(self) -> int:
@@ -108,7 +111,7 @@ class ReplayBatch:
 
 @dataclass
 class PackedBatch:
-    """A sampled batch as stored (CPU tensors): planes_packed uint8 [B, ceil(C*H*W/8)], policy float16 [B,A], value float32 [B], ownership int8 [B,H*W], has_ownership bool [B], syms int64 [B], score float32 [B], has_score bool [B], constant float32 [B,K]."""
+    """A sampled batch as stored (CPU tensors): planes_packed uint8 [B, ceil(C*H*W/8)], policy float16 [B,A], value float32 [B], ownership int8 [B,H*W], has_ownership bool [B], syms int64 [B], score float32 [B], has_score bool [B], constant float32 [B,K], target_weight float16 [B]."""
 
     planes: torch.Tensor
     policy: torch.Tensor
@@ -119,6 +122,7 @@ class PackedBatch:
     score: torch.Tensor
     has_score: torch.Tensor
     constant: torch.Tensor
+    target_weight: torch.Tensor
 
     def pin_memory(self) -> PackedBatch:
         """Page-locked copies, so the host-to-device copy can overlap the device's work."""
@@ -164,6 +168,9 @@ class ReplayBuffer:
         self._score = np.zeros(cap, np.float32)  # final area margin for the side to move (score head target)
         self._has_score = np.zeros(cap, bool)  # False: the game did not end by scoring (resigned), or an older shard
         self._constant = np.zeros((cap, constant_planes), np.float32)  # the constant planes' values
+        # Weight of a position's ownership and score targets (its game's; 1 for most): a game played out past the
+        # resign threshold stands for the resigned games like it, which have neither target (selfplay.records).
+        self._target_weight = np.ones(cap, np.float16)
         self.total_added = 0  # positions ever added; slot of position i is i % capacity
         self.directory = Path(directory) if directory is not None else None
         self.corrupt_shards: list[tuple[Path, str]] = []
@@ -190,10 +197,12 @@ class ReplayBuffer:
         *,
         score: np.ndarray | None = None,
         constant: np.ndarray | None = None,
+        target_weight: np.ndarray | None = None,
     ) -> None:
         """Add a batch of positions: planes 0/1 [B,C,H,W] (C = the binary channels), policy [B,A], value [B], ownership
         int8 [B,H,W] or None, score float32 [B] (final margin for the side to move; NaN = unknown) or None, constant
-        float32 [B,K] (the constant planes' values; required when K = constant_planes > 0)."""
+        float32 [B,K] (the constant planes' values; required when K = constant_planes > 0), target_weight float32 [B]
+        (the weight of the ownership and score targets, >= 0; None = 1)."""
         planes = np.asarray(planes)
         n = planes.shape[0] if planes.ndim == 4 else -1
         c, s, a = self.binary_channels, self.board_size, self.num_actions
@@ -222,26 +231,38 @@ class ReplayBuffer:
             raise ValueError(
                 f"constant must be finite with shape [{n}, {self.constant_planes}], got {list(constant.shape)}"
             )
+        weight = np.ones(n, np.float32) if target_weight is None else np.asarray(target_weight, np.float32).reshape(-1)
+        if weight.shape != (n,) or not (np.isfinite(weight) & (weight >= 0)).all():
+            raise ValueError(f"target_weight must be finite and >= 0 with shape [{n}]")
         self._put(
-            packed, policy.astype(np.float16), value, own, has, np.where(has_score, score, 0.0), has_score, constant
+            packed,
+            policy.astype(np.float16),
+            value,
+            own,
+            has,
+            np.where(has_score, score, 0.0),
+            has_score,
+            constant,
+            weight.astype(np.float16),
         )
         if self.directory is not None:
             while self.total_added - self._flushed >= self.config.shard_size:
                 self._write_shard(self._flushed, self._flushed + self.config.shard_size)
 
-    def _put(self, packed, policy, value, own, has, score, has_score, constant) -> None:
+    def _put(self, packed, policy, value, own, has, score, has_score, constant, weight) -> None:
         n = len(value)
         if n > self.capacity:  # only the newest capacity positions can survive
             skip = n - self.capacity
             self.total_added += skip
             packed, policy, value, own, has = packed[skip:], policy[skip:], value[skip:], own[skip:], has[skip:]
-            score, has_score, constant = score[skip:], has_score[skip:], constant[skip:]
+            score, has_score, constant, weight = score[skip:], has_score[skip:], constant[skip:], weight[skip:]
             n = self.capacity
         slots = (self.total_added + np.arange(n)) % self.capacity
         self._planes[slots], self._policy[slots], self._value[slots] = packed, policy, value
         self._ownership[slots], self._has_ownership[slots] = own, has
         self._score[slots], self._has_score[slots] = score, has_score
         self._constant[slots] = constant
+        self._target_weight[slots] = weight
         self.total_added += n
 
     # ---- sampling -----------------------------------------------------------------
@@ -274,6 +295,7 @@ class ReplayBuffer:
             torch.from_numpy(self._score[slots]),
             torch.from_numpy(self._has_score[slots]),
             torch.from_numpy(self._constant[slots]),
+            torch.from_numpy(self._target_weight[slots]),
         )
 
     def decode(self, packed: PackedBatch, device: str | torch.device = "cpu") -> ReplayBatch:
@@ -306,6 +328,7 @@ class ReplayBuffer:
             packed.has_ownership.to(device, non_blocking=non_blocking),
             packed.score.to(device, non_blocking=non_blocking),
             packed.has_score.to(device, non_blocking=non_blocking),
+            packed.target_weight.to(device, non_blocking=non_blocking).float(),
         )
 
     def _device_tables(self, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
@@ -329,6 +352,7 @@ class ReplayBuffer:
             "score": self._score[slots],
             "has_score": self._has_score[slots],
             "constant": self._constant[slots],
+            "target_weight": self._target_weight[slots],
         }
 
     # ---- disk -----------------------------------------------------------------
@@ -356,6 +380,7 @@ class ReplayBuffer:
                     score=self._score[slots],
                     has_score=self._has_score[slots],
                     constant=self._constant[slots],
+                    target_weight=self._target_weight[slots],
                 )
             os.replace(tmp, path)
         except BaseException:
@@ -394,6 +419,10 @@ class ReplayBuffer:
                     arrays["has_score"] = data["has_score"] if "has_score" in data.files else np.zeros(n, bool)
                     # shards written before constant planes existed have none (their shape says so)
                     arrays["constant"] = data["constant"] if "constant" in data.files else np.zeros((n, 0), np.float32)
+                    # ... and shards written before target weights weigh every target 1
+                    arrays["target_weight"] = (
+                        data["target_weight"] if "target_weight" in data.files else np.ones(n, np.float16)
+                    )
                 if not np.array_equal(arrays["shape"], expected):
                     raise ValueError(
                         f"shard is for (channels, size, actions) = {arrays['shape'].tolist()}, expected {expected.tolist()}"
@@ -409,6 +438,8 @@ class ReplayBuffer:
                     or arrays["has_score"].shape != (n,)
                     or arrays["constant"].shape != (n, self.constant_planes)
                     or not np.isfinite(arrays["constant"]).all()
+                    or arrays["target_weight"].shape != (n,)
+                    or not (np.isfinite(arrays["target_weight"]) & (arrays["target_weight"] >= 0)).all()
                 ):
                     raise ValueError("array shapes do not match each other")
             except Exception as exc:  # zipfile.BadZipFile, EOFError, ValueError, KeyError, OSError...
@@ -424,6 +455,7 @@ class ReplayBuffer:
                 arrays["score"].astype(np.float32),
                 arrays["has_score"].astype(bool),
                 arrays["constant"].astype(np.float32),
+                arrays["target_weight"].astype(np.float16),
             )
         self._flushed = self.total_added
         if self.corrupt_shards:  # one warning, however many shards: the list is in corrupt_shards
