@@ -34,7 +34,7 @@ class GameRecord:
     resigned: bool = False  # the game ended by resignation
     resign_disabled: bool = False  # one of the games played out to measure false positives
     would_have_resigned: int = NO_PLAYER  # who first fell below the threshold in a resign-disabled game (1/2)
-    target_weight: float = 1.0  # weight of its ownership and score targets (1 / P(played out) for a would-be resignation)
+    target_weight: float = 1.0  # of its ownership and score targets: 1 / P(played out) for a would-be resignation
     model_version: int = 0
     sgf: bytes | None = None  # SGF text for a sampled fraction of Go games
     extra: dict = field(default_factory=dict)

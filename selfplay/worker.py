@@ -44,7 +44,7 @@ class _Slot:
 
     game: object
     resign_disabled: bool
-    played_out_probability: float  # the chance this game had of being drawn resign-disabled (its target weight's inverse)
+    played_out_probability: float  # the chance of its resign-disabled draw (its target weight's inverse)
     would_have_resigned: int = NO_PLAYER
     planes: list = field(default_factory=list)
     constant: list = field(default_factory=list)

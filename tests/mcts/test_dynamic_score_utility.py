@@ -11,7 +11,6 @@ from hypothesis import strategies as st
 
 from games.tictactoe import TicTacToe, TicTacToeBatch
 from mcts import BatchedSearch, SearchParams
-from mcts.tree import ROOT
 from selfplay.params import SelfPlayParams
 from zero.nn.inference import NetworkEvaluator, score_utility
 from zero.nn.network import GameShape, NetworkConfig, PolicyValueNet
@@ -46,7 +45,9 @@ def test_the_utility_is_bounded_and_rises_with_the_score_around_any_centre(value
     evaluator = _evaluator(static, dynamic)
     v, s, c = (np.array([x], np.float64) for x in (value, score, centre))
     utility = evaluator.utility(v, s, c)[0]
-    expected = (1 - static - dynamic) * value + static * score_utility(s, 5.0)[0] + dynamic * score_utility(s - c, 5.0)[0]
+    expected = (
+        (1 - static - dynamic) * value + static * score_utility(s, 5.0)[0] + dynamic * score_utility(s - c, 5.0)[0]
+    )
     assert utility == pytest.approx(expected, abs=1e-5)
     assert abs(utility) <= 1.0 + 1e-6  # never beyond a terminal win or loss
     assert evaluator.utility(v, s + 1.0, c)[0] >= utility - 1e-6  # one more point is never worth less

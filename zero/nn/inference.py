@@ -399,7 +399,9 @@ class NetworkEvaluator:
         """True when the utility has a dynamic part: the search then passes each position's score centre to ``evaluate``."""
         return self.dynamic_score_utility_weight > 0 and self.has_score
 
-    def utility(self, value: np.ndarray, score: np.ndarray | None, score_centre: np.ndarray | None = None) -> np.ndarray:
+    def utility(
+        self, value: np.ndarray, score: np.ndarray | None, score_centre: np.ndarray | None = None
+    ) -> np.ndarray:
         """The search's utility of raw (value, score) pairs, float32[L]: the value where no score utility applies, else
         (1 - w - d) value + w score_utility(score) + d score_utility(score - centre) (the dynamic part only where a centre is given)."""
         w = self.score_utility_weight
