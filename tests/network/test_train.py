@@ -76,6 +76,10 @@ def test_lr_schedules():
     budget = TrainConfig(lr=0.1, lr_schedule="budget", lr_min_ratio=0.1)  # by the run's time, not its steps
     assert [budget.lr_at(7, used) for used in (0.0, 0.5, 1.0, 3.0)] == pytest.approx([0.1, 0.055, 0.01, 0.01])
     assert budget.lr_at(10**6, 0.0) == pytest.approx(0.1)
+    late = TrainConfig(lr=0.1, lr_schedule="budget", lr_min_ratio=0.1, lr_anneal_from=0.6)  # constant, then the cosine
+    assert [late.lr_at(7, used) for used in (0.0, 0.6, 0.8, 1.0, 3.0)] == pytest.approx([0.1, 0.1, 0.055, 0.01, 0.01])
+    with pytest.raises(ValueError, match="lr_anneal_from"):
+        TrainConfig(lr_anneal_from=1.0).validate()
     warm = TrainConfig(lr=0.1, lr_schedule="constant", lr_warmup_steps=10)
     assert warm.lr_at(0) == pytest.approx(0.01) and warm.lr_at(9) == pytest.approx(0.1) and warm.lr_at(50) == 0.1
 

@@ -70,6 +70,13 @@ class TrainConfig:
             "lr_total_steps, or budget: the same cosine over a run's time budget (run.max_minutes of active time)"
         },
     )
+    lr_anneal_from: float = field(
+        default=0.0,
+        metadata={
+            "doc": "budget schedule: the fraction of the time budget spent at the constant peak lr before the cosine "
+            "starts (0 = anneal over the whole budget)"
+        },
+    )
     lr_warmup_steps: int = field(default=0, metadata={"doc": "linear warm-up from 0 to lr over this many steps"})
     lr_step_every: int = field(default=200_000, metadata={"doc": "step schedule: steps between LR drops"})
     lr_step_gamma: float = field(default=0.1, metadata={"doc": "step schedule: LR multiplier at each drop"})
@@ -116,6 +123,8 @@ class TrainConfig:
             raise ValueError(f"lr_step_gamma must be in (0, 1], got {self.lr_step_gamma}")
         if not 0 <= self.lr_min_ratio <= 1:
             raise ValueError(f"lr_min_ratio must be in [0, 1], got {self.lr_min_ratio}")
+        if not 0 <= self.lr_anneal_from < 1:
+            raise ValueError(f"lr_anneal_from must be in [0, 1), got {self.lr_anneal_from}")
         if not 0 <= self.momentum < 1:
             raise ValueError(f"momentum must be in [0, 1), got {self.momentum}")
         for name in ("weight_decay", "grad_clip", "value_loss_weight", "ownership_loss_weight", "score_loss_weight"):
@@ -140,7 +149,9 @@ class TrainConfig:
         if self.lr_schedule == "cosine":
             return self._cosine(min(t, self.lr_total_steps) / self.lr_total_steps)
         if self.lr_schedule == "budget":
-            return self._cosine(min(max(budget_used, 0.0), 1.0))
+            # a run that anneals only at its end follows moving self-play data at the full rate until then
+            frac = (budget_used - self.lr_anneal_from) / (1.0 - self.lr_anneal_from)
+            return self._cosine(min(max(frac, 0.0), 1.0))
         return self.lr
 
     def _cosine(self, frac: float) -> float:
