@@ -53,6 +53,12 @@ class EngineParams:
         default=0.05, metadata={"doc": "resign when the best move's win rate is below this (0 = never)"}
     )
     resign_min_move: int = field(default=20, metadata={"doc": "never resign before this move number"})
+    resign_consecutive: int = field(
+        default=3,
+        metadata={
+            "doc": "resign only when this many of our consecutive moves in the game's line (this one included) had a win rate below resign_winrate (KataGo's resignConsecTurns); 1 = at the first"
+        },
+    )
     ownership_playouts: int = field(
         default=200, metadata={"doc": "playouts for dead-stone estimation without an ownership head"}
     )
@@ -113,6 +119,8 @@ class EngineParams:
             raise ValueError("rollouts: must be >= 1")
         if not 0.0 <= self.resign_winrate < 1.0:
             raise ValueError("resign_winrate: must be in [0, 1)")
+        if self.resign_consecutive < 1:
+            raise ValueError("resign_consecutive: must be >= 1")
         if self.ownership_playouts < 1:
             raise ValueError("ownership_playouts: must be >= 1")
         if not 0.0 < self.dead_threshold < 1.0:
@@ -152,6 +160,9 @@ class GoPlayer:
         self.reused_visits = 0  # root visits the last search started with (tree reuse, pondering)
         self.seed = params.seed if params.seed >= 0 else int(np.random.SeedSequence().entropy % 2**31)
         self._rng = np.random.default_rng(self.seed)
+        # (setup key, moves) of each position we chose a move in -> (player to move, hopeless): the streak of
+        # resign_consecutive follows the game's own line, whatever undo, loadsgf or another game did meanwhile
+        self._hopeless: dict[tuple, tuple[int, bool]] = {}
         self.use_network(network)
 
     # -- set-up --
@@ -360,11 +371,28 @@ class GoPlayer:
         if (
             self.params.resign_winrate > 0
             and game.move_number >= self.params.resign_min_move
-            and winrate < self.params.resign_winrate
             and not cleanup
+            and self._hopeless_streak(game, winrate < self.params.resign_winrate) >= self.params.resign_consecutive
         ):
             return RESIGN
         return best
+
+    def _hopeless_streak(self, game: GoGame, hopeless: bool) -> int:
+        """Record whether this position looks lost for the player to move; return how many of that player's
+        consecutive decisions in the game's line, ending with this one, did (0 if this one does not)."""
+        if len(self._hopeless) > 4096:  # positions of long-gone games; the current line loses its streak at worst
+            self._hopeless.clear()
+        key = self._setup_key(game)
+        moves = tuple(game.moves)
+        me = game.to_move
+        self._hopeless[(key, moves)] = (me, hopeless)
+        streak = 0
+        for back in range(0, len(moves) + 1, 2):  # our previous decisions: two moves earlier each
+            seen = self._hopeless.get((key, moves[: len(moves) - back]))
+            if seen is None or seen != (me, True):
+                break
+            streak += 1
+        return streak
 
     def _best_by_lcb(self, candidates: list[int], visits: np.ndarray, q_lcb: np.ndarray | None) -> int:
         """The candidate with the highest value LCB among those visited at least lcb_visit_fraction as often
