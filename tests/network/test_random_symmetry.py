@@ -9,6 +9,7 @@ from netfixtures import GO5, TINY, random_samples, tiny_model
 
 from games.symmetry import NUM_SYMMETRIES, inverse_planes, inverse_policy, transform_planes, transform_policy
 from mcts import SearchParams
+from zero.analysis.engine import AnalysisConfig, AnalysisEngine, AnalysisParams
 from zero.gtp.player import EngineParams, GoPlayer
 from zero.nn.inference import NetworkEvaluator
 
@@ -70,4 +71,12 @@ def test_the_gtp_player_turns_it_on_by_default_and_off_when_asked():
     GoPlayer(EngineParams(), SearchParams(simulations=8), evaluator)
     assert evaluator.random_symmetry
     GoPlayer(EngineParams(random_symmetry=False), SearchParams(simulations=8), evaluator)
+    assert not evaluator.random_symmetry
+
+
+def test_the_analysis_engine_turns_it_on_by_default_and_off_when_asked():
+    evaluator = _evaluator()
+    AnalysisEngine(AnalysisConfig(), evaluator)
+    assert evaluator.random_symmetry
+    AnalysisEngine(AnalysisConfig(AnalysisParams(random_symmetry=False)), evaluator)
     assert not evaluator.random_symmetry

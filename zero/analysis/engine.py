@@ -74,7 +74,16 @@ class AnalysisParams:
     ownership_playouts: int = field(
         default=100, metadata={"doc": "playouts behind includeOwnership without an ownership head"}
     )
-    seed: int = field(default=0, metadata={"doc": "seed of the playouts (rollout evaluator, ownership without a head)"})
+    seed: int = field(
+        default=0,
+        metadata={"doc": "seed of the playouts (rollout evaluator, ownership without a head) and of random_symmetry"},
+    )
+    random_symmetry: bool = field(
+        default=True,
+        metadata={
+            "doc": "the network sees each position in a random one of the 8 board symmetries, mapped back (KataGo's nnRandomize, as gtp.random_symmetry)"
+        },
+    )
 
     def validate(self) -> None:
         if self.max_visits < 1:
@@ -124,6 +133,8 @@ class AnalysisEngine:
         self.config.analysis.validate()
         self.params = self.config.analysis
         self.network = network  # a zero.nn.inference.NetworkEvaluator, or None for random rollouts
+        if network is not None and hasattr(network, "set_random_symmetry"):  # test doubles may lack it
+            network.set_random_symmetry(self.params.random_symmetry, self.params.seed)
         self._pending: list[Turn] = []
         self._running: list[_Running] = []
         self._seq = 0
