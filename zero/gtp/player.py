@@ -388,8 +388,7 @@ class GoPlayer:
         self._hopeless[(key, moves)] = (me, hopeless)
         streak = 0
         for back in range(0, len(moves) + 1, 2):  # our previous decisions: two moves earlier each
-            seen = self._hopeless.get((key, moves[: len(moves) - back]))
-            if seen is None or seen != (me, True):
+            if self._hopeless.get((key, moves[: len(moves) - back])) != (me, True):
                 break
             streak += 1
         return streak
