@@ -324,3 +324,27 @@ def test_bench_gtp_times_a_game_of_the_default_engine(models_dir, tmp_path):
     assert ended == ("move cap", 6) or (ended[0] == "two passes" and 2 <= ended[1] < 6), ended
     assert result["game_genmoves"] == (result["game_moves"] + 1) // 2  # ours is Black: every other move
     assert 0 < result["game_genmove_median_s"] <= result["game_genmove_p90_s"] <= result["game_genmove_max_s"]
+
+
+def test_bench_gtp_times_a_network_with_optional_input_planes(tmp_path):
+    """The shipped go9 reads 20 planes (liberty planes): the bench's warm-up and engine build what the network reads."""
+    import json
+
+    from games.go import num_planes
+
+    torch.manual_seed(0)
+    config = NetworkConfig(blocks=1, channels=8, global_pooling_channels=4, liberty_input=True, komi_input=True)
+    net = PolicyValueNet(config, GameShape(num_planes(komi_plane=True, liberty_planes=True), 9, 82))
+    weights = save_checkpoint(tmp_path / "checkpoint", net, step=1, model_version=1)
+    out = subprocess.run(
+        [sys.executable, "-m", "zero.cli", "bench", "gtp", "--model", str(weights), "--visits", "8"]
+        + ["--moves", "1", "--startup-runs", "0", "--game-moves", "0", "--threads", "1", "--json"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=gtp_env(None),
+        cwd=tmp_path,
+    )
+    assert out.returncode == 0, out.stderr
+    result = json.loads(out.stdout)
+    assert result["results"] and all(row["visits_per_s"] > 0 for row in result["results"])

@@ -58,3 +58,20 @@ def test_bad_batch_sizes_are_a_one_line_error(capsys):
         _run(["--batch-sizes", "0,4", "--device", "cpu"])
     assert exc.value.code == 2
     assert "--batch-sizes" in capsys.readouterr().err
+
+
+def test_a_configured_network_is_timed_with_its_own_input_planes(tmp_path, capsys):
+    """--config with liberty planes times the 20-plane network the run trains, not a 17-plane one."""
+    flops = {}
+    for liberties in (False, True):
+        config = tmp_path / f"liberties_{liberties}.toml"
+        config.write_text(
+            f'[game]\nname = "go"\n[go]\nsize = 5\n[network]\nblocks = 1\nchannels = 8\nglobal_pooling_channels = 4\n'
+            f"liberty_input = {str(liberties).lower()}\n"
+        )
+        timing = "--seconds 0 --min-calls 1 --variants= --train-batch 8 --train-steps 1 --train-rounds 1"
+        argv = ["--size", "5", "--device", "cpu", "--batch-sizes", "2", "--config", str(config), *timing.split()]
+        assert _run([*argv, "--replay-positions", "64", "--json"]) == 0
+        flops[liberties] = json.loads(capsys.readouterr().out)["flops_per_eval"]
+    # the first convolution reads 3 more planes: 2 * 3 planes * 9 taps * 8 channels * 25 points more multiply-adds
+    assert flops[True] - flops[False] == 2 * 3 * 9 * 8 * 25

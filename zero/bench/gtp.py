@@ -80,9 +80,11 @@ class _RecordingEvaluator:
 
     def __init__(self, inner) -> None:
         self.inner = inner
-        self.shape = inner.shape
-        self.has_ownership = inner.has_ownership
         self.sizes: list[int] = []
+
+    def __getattr__(self, name: str):
+        # everything else the engine reads (shape, the input planes it needs, set_random_symmetry) is the network's
+        return getattr(self.inner, name)
 
     def evaluate(self, planes, legal=None):
         self.sizes.append(int(planes.shape[0]))
@@ -260,7 +262,8 @@ def run(args: argparse.Namespace) -> int:
     recorder = _RecordingEvaluator(network)
     positions = {"opening": [], "middle": _middle_game_moves(network, size)}
     max_leaves = max(leaves_list)
-    planes = (np.random.default_rng(0).random((max_leaves, 17, size, size)) < 0.3).astype(np.float32)
+    plane_shape = (network.shape.in_channels, size, size)
+    planes = (np.random.default_rng(0).random((max_leaves, *plane_shape)) < 0.3).astype(np.float32)
     for n in sorted({1, max_leaves}):
         network.evaluate(planes[:n])
 

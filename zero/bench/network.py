@@ -28,7 +28,10 @@ import time
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--size", type=int, default=9, help="board size N (Go planes: 17 x N x N, N*N+1 actions); default 9"
+        "--size",
+        type=int,
+        default=9,
+        help="board size N (N*N+1 actions; 17 planes, more with --config's optional inputs); default 9",
     )
     parser.add_argument("--device", default="auto", help="auto (CUDA when present), cpu or cuda[:i]")
     parser.add_argument(
@@ -103,6 +106,7 @@ def run(args: argparse.Namespace) -> int:
     import numpy as np
     import torch
 
+    from games.go import num_planes
     from zero.common.configlib import ConfigError, fail
     from zero.nn.inference import (
         NetworkEvaluator,
@@ -145,7 +149,9 @@ def run(args: argparse.Namespace) -> int:
         fail("--clock cpu measures CPU time: use it with --device cpu")
     clock = time.process_time if args.clock == "cpu" else time.perf_counter
     seconds = args.seconds if args.seconds is not None else (2.0 if cuda else 0.5)
-    shape = GameShape(17, args.size, args.size * args.size + 1)
+    # the planes the configured network reads (go9_cpu's liberty planes make 20, not 17)
+    planes_per_position = num_planes(config.komi_input, config.liberty_input, config.ladder_input)
+    shape = GameShape(planes_per_position, args.size, args.size * args.size + 1)
     torch.manual_seed(0)
     rng = np.random.default_rng(0)
 
@@ -189,7 +195,8 @@ def run(args: argparse.Namespace) -> int:
         f"network {config.blocks}x{config.channels} ({result['parameters']:,} params, {result['flops_per_eval'] / 1e6:.1f} MFLOP/eval) "
         f"on {result['device']}, {args.size}x{args.size}; {choice.describe()}"
     )
-    all_planes = {b: (rng.random((b, 17, args.size, args.size)) < 0.3).astype(np.float32) for b in batch_sizes}
+    plane_shape = (shape.in_channels, args.size, args.size)
+    all_planes = {b: (rng.random((b, *plane_shape)) < 0.3).astype(np.float32) for b in batch_sizes}
     for b in batch_sizes:
         planes = all_planes[b]
         per_call = timed(
@@ -302,14 +309,14 @@ def _bench_training(args, config, shape, device, cuda, sync, timed, log, clock) 
     n, a, positions = shape.board_size, shape.num_actions, args.replay_positions
     rng = np.random.default_rng(1)
     replay = ReplayBuffer(
-        ReplayConfig(window=positions, growth=False), in_channels=17, board_size=n, num_actions=a, seed=0
+        ReplayConfig(window=positions, growth=False), in_channels=shape.in_channels, board_size=n, num_actions=a, seed=0
     )
     chunk = 4096
     for start in range(0, positions, chunk):
         m = min(chunk, positions - start)
         policy = rng.dirichlet(np.full(a, 0.3), size=m).astype(np.float32)
         replay.add(
-            rng.random((m, 17, n, n)) < 0.3,
+            rng.random((m, shape.in_channels, n, n)) < 0.3,
             policy,
             rng.choice([-1.0, 1.0], m),
             rng.integers(-1, 2, (m, n, n)).astype(np.int8),
