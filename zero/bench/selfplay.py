@@ -79,6 +79,8 @@ def run(args: argparse.Namespace) -> int:
         worker.stats.games,
         worker.evaluator.evals,
     )
+    # the network's share is of the timed steps only: warm-up holds the first calls and auto's fidelity check
+    network_seconds0, worker_seconds0 = worker.evaluator.seconds, worker.stats.seconds
     # Raw network throughput at the same batch sizes: after every self-play move step, the network is
     # called back to back on 0/1 planes of exactly the sizes that step produced. Interleaving keeps both
     # measurements under the same load on a shared machine.
@@ -125,7 +127,8 @@ def run(args: argparse.Namespace) -> int:
         "raw_evals_per_s": raw_evals_per_s,
         "efficiency": evals_per_s / raw_evals_per_s if raw_evals_per_s else float("nan"),
         "mean_eval_batch": sum(sizes) / max(len(sizes), 1),
-        "network_share_of_selfplay_time": worker.evaluator.seconds / max(worker.stats.seconds, 1e-9),
+        "network_share_of_selfplay_time": (worker.evaluator.seconds - network_seconds0)
+        / max(worker.stats.seconds - worker_seconds0, 1e-9),
     }
     print(f"bench selfplay: network on {network.describe()}", file=sys.stderr, flush=True)
     report(result, args.json)
