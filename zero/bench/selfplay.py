@@ -62,13 +62,22 @@ def run(args: argparse.Namespace) -> int:
 
     if args.threads:
         torch.set_num_threads(args.threads)
+    checkpoint = None
+    if args.model:
+        from zero.common.configlib import fail
+        from zero.nn.checkpoint import CheckpointError, load_checkpoint
+
+        try:
+            checkpoint = load_checkpoint(args.model)
+        except (CheckpointError, OSError, ValueError) as exc:
+            fail(f"--model {args.model}: {exc}")
+        config = dataclasses.replace(config, network=checkpoint.network_config)  # time the checkpoint's network
     adapter = build_adapter(config)
     network = NetworkEvaluator(build_model(config, adapter, seed=0), device=args.device, precision=args.precision)
-    if args.model:
-        from zero.nn.checkpoint import load_checkpoint
-
-        ckpt = load_checkpoint(args.model)
-        load_numpy_weights(network, numpy_weights(ckpt.state_dict), ckpt.model_version)
+    if checkpoint is not None:
+        if checkpoint.shape != network.shape:
+            fail(f"--model {args.model}: a network for {checkpoint.shape}, the config plays {network.shape}")
+        load_numpy_weights(network, numpy_weights(checkpoint.state_dict), checkpoint.model_version)
     recorder = _RecordingEvaluator(network)
     worker = SelfPlayWorker(adapter, config.search, config.selfplay, recorder, seed=0)
     for _ in range(args.warmup_steps):
@@ -113,6 +122,7 @@ def run(args: argparse.Namespace) -> int:
     result = {
         "config": args.config,
         "device": device_description(network.device),
+        "network": f"{config.network.blocks}x{config.network.channels}",  # the checkpoint's with --model
         "precision": network.precision,  # after the run: auto's choice once the fidelity check has spoken
         "memory_format": network.memory_format,
         "fidelity": None if network.fidelity is None else dataclasses.asdict(network.fidelity),
