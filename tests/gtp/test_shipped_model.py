@@ -304,20 +304,25 @@ def test_bench_gtp_quantiles_are_ordered(seconds):
     assert q["median_s"] <= q["p90_s"] <= q["max_s"] == round(max(seconds), 3)
 
 
-def test_bench_gtp_times_a_game_of_the_default_engine(models_dir, tmp_path):
+def run_bench_gtp(args: list[str], models: Path | None, cwd: Path) -> dict:
+    """The JSON of one quick `zero bench gtp` run (8 visits, one timed move per position, one thread)."""
     import json
 
     out = subprocess.run(
-        [sys.executable, "-m", "zero.cli", "bench", "gtp", "--blocks", "1", "--channels", "8", "--visits", "8"]
-        + ["--moves", "1", "--startup-runs", "0", "--game-moves", "6", "--threads", "1", "--json"],
+        [sys.executable, "-m", "zero.cli", "bench", "gtp", *args, "--visits", "8", "--moves", "1"]
+        + ["--startup-runs", "0", "--threads", "1", "--json"],
         capture_output=True,
         text=True,
         timeout=300,
-        env=gtp_env(models_dir),
-        cwd=tmp_path,
+        env=gtp_env(models),
+        cwd=cwd,
     )
     assert out.returncode == 0, out.stderr
-    result = json.loads(out.stdout)
+    return json.loads(out.stdout)
+
+
+def test_bench_gtp_times_a_game_of_the_default_engine(models_dir, tmp_path):
+    result = run_bench_gtp(["--blocks", "1", "--channels", "8", "--game-moves", "6"], models_dir, tmp_path)
     assert result["game_model"] == "go9 step 7 version 3, 1x8, 9x9, shipped"  # the default: the shipped network
     # the tiny network may pass early (its pass can have the best value LCB at 8 visits): the game then ends there
     ended = (result["game_ended_by"], result["game_moves"])
@@ -328,23 +333,11 @@ def test_bench_gtp_times_a_game_of_the_default_engine(models_dir, tmp_path):
 
 def test_bench_gtp_times_a_network_with_optional_input_planes(tmp_path):
     """The shipped go9 reads 20 planes (liberty planes): the bench's warm-up and engine build what the network reads."""
-    import json
-
     from games.go import num_planes
 
     torch.manual_seed(0)
     config = NetworkConfig(blocks=1, channels=8, global_pooling_channels=4, liberty_input=True, komi_input=True)
     net = PolicyValueNet(config, GameShape(num_planes(komi_plane=True, liberty_planes=True), 9, 82))
     weights = save_checkpoint(tmp_path / "checkpoint", net, step=1, model_version=1)
-    out = subprocess.run(
-        [sys.executable, "-m", "zero.cli", "bench", "gtp", "--model", str(weights), "--visits", "8"]
-        + ["--moves", "1", "--startup-runs", "0", "--game-moves", "0", "--threads", "1", "--json"],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env=gtp_env(None),
-        cwd=tmp_path,
-    )
-    assert out.returncode == 0, out.stderr
-    result = json.loads(out.stdout)
+    result = run_bench_gtp(["--model", str(weights), "--game-moves", "0"], None, tmp_path)
     assert result["results"] and all(row["visits_per_s"] > 0 for row in result["results"])
