@@ -200,3 +200,31 @@ def test_checkpoints_from_before_the_score_head_still_load(tmp_path):
     torch.manual_seed(0)
     save_checkpoint(tmp_path / "scored", PolicyValueNet(SCORED, GO9), step=1, model_version=1)
     assert load_checkpoint(tmp_path / "scored").network_config.score_head is True
+
+
+def test_score_komi_offset_adds_the_komi_the_side_to_move_receives():
+    import dataclasses
+
+    from games.go._kernels import KOMI_SCALE
+    from zero.nn.network import KOMI_PLANE_SCALE
+
+    assert KOMI_PLANE_SCALE == KOMI_SCALE  # the network reads back what the game wrote
+    with pytest.raises(ValueError, match="score_komi_offset"):
+        dataclasses.replace(SCORED, score_komi_offset=True).validate()  # no komi plane to read
+    with pytest.raises(ValueError, match="score_komi_offset"):
+        dataclasses.replace(SCORED, score_head=False, komi_input=True, score_komi_offset=True).validate()
+    plain = dataclasses.replace(SCORED, komi_input=True)
+    shape = GameShape(18, 9, 82)
+    torch.manual_seed(0)
+    without = PolicyValueNet(plain, shape).eval()
+    with_offset = PolicyValueNet(dataclasses.replace(plain, score_komi_offset=True), shape).eval()
+    with_offset.load_state_dict(without.state_dict())  # the offset adds no weights
+    game = GoGame(GoRules(size=9, komi=6.5))
+    black_to_move = game.planes(komi_plane=True)
+    game.play("E5")
+    white_to_move = game.planes(komi_plane=True)
+    planes = torch.from_numpy(np.stack([black_to_move, white_to_move]).astype(np.float32))
+    with torch.no_grad():
+        shift = with_offset(planes).score - without(planes).score
+    # Black gives the komi, White receives it: the head's board margin moves by exactly that
+    np.testing.assert_allclose(shift.numpy(), [-6.5, 6.5], atol=1e-4)

@@ -10,7 +10,8 @@ Shapes, for a batch of B positions of a game with C input planes on an H x W boa
 - ``ownership``: float32 [B, H, W] in [-1, 1] (+1 = the player to move owns the point),
   or None when the head is off
 - ``score``: float32 [B], the predicted final area margin in points for the player to
-  move (KataGo's score mean), or None when the head is off
+  move (KataGo's score mean), or None when the head is off; with ``score_komi_offset`` the head
+  predicts the board's area margin and the komi read from the komi plane (the last) is added to it
 
 Architecture (Silver et al. 2017, "Mastering the game of Go without human knowledge",
 Methods; Wu 2019, "Accelerating Self-Play Learning in Go", KataGo, sections 3.3 and 4):
@@ -36,6 +37,10 @@ from typing import NamedTuple
 import torch
 from torch import nn
 from torch.nn import functional as F
+
+# The komi plane holds the komi the side to move receives divided by this (games.go's KOMI_SCALE; a test keeps the
+# two equal: this module imports torch only, never the game).
+KOMI_PLANE_SCALE = 20.0
 
 
 @dataclass(frozen=True)
@@ -81,7 +86,16 @@ class NetworkConfig:
         },
     )
 
+    score_komi_offset: bool = field(
+        default=False,
+        metadata={
+            "doc": "Go: score = the head's area margin + the komi the side to move receives (read from the komi plane): the head learns the margin on the board, which hardly moves with komi, instead of one shifted by every komi it sees; needs score_head and komi_input"
+        },
+    )
+
     def validate(self) -> None:
+        if self.score_komi_offset and not (self.score_head and self.komi_input):
+            raise ValueError("score_komi_offset needs score_head and komi_input (the komi is read from the komi plane)")
         for name in ("blocks", "channels", "policy_channels", "value_channels", "value_hidden"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
@@ -229,7 +243,11 @@ class PolicyValueNet(nn.Module):
             x = F.relu(self.stem(planes.float()))
         x = self.tower(x)
         with torch.autocast(x.device.type, enabled=False):
-            return self._heads(x.float())
+            out = self._heads(x.float())
+        if self.config.score_komi_offset:
+            komi_received = planes[:, -1, 0, 0].float() * KOMI_PLANE_SCALE
+            out = out._replace(score=out.score + komi_received)
+        return out
 
     def _heads(self, x: torch.Tensor) -> NetworkOutput:
         p = F.relu(self.policy_conv(x))
