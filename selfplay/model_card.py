@@ -109,7 +109,8 @@ def model_card(
         f"| CPU-hours | {cpu_hours:.2f} ({hours:.2f} hours of active wall clock) |",
         f"| trainer | {'; '.join(trainers) if trainers else 'not recorded (a run from before start records)'} |",
         '| play precision | `precision = "auto"`: bf16 autocast + channels_last on a CPU with native bf16 '
-        "(batches of 4+, after a fidelity check), float32 elsewhere; the weights are float32 |",
+        "where it measures faster than float32 (batches of 4+, after a fidelity check), float32 elsewhere; "
+        "the weights are float32 |",
         f"| source commit | {', '.join(commits) if commits else 'not recorded (a run from before start records)'} |",
         "",
         "## Runs",

@@ -45,8 +45,10 @@ def empty_points_and_pass(planes: np.ndarray) -> np.ndarray:
     return np.concatenate([~occupied, np.ones((len(planes), 1), bool)], axis=1)
 
 
-def with_cpu_flags(monkeypatch, *flags: str) -> None:
+def with_cpu_flags(monkeypatch, *flags: str, bf16_speedup: float = 1.5) -> None:
+    """Pretend the CPU has ``flags`` and that bf16 runs any network ``bf16_speedup`` times faster than float32."""
     monkeypatch.setattr(inference, "cpu_flags", lambda: frozenset(flags))
+    monkeypatch.setattr(inference, "measure_cpu_bf16_speedup", lambda model: bf16_speedup)
 
 
 def test_the_fixture_spans_self_play():
@@ -121,6 +123,33 @@ def test_auto_picks_bf16_channels_last_where_the_cpu_has_it(monkeypatch, flag):
     with_cpu_flags(monkeypatch, "avx512f", flag)
     choice = resolve_precision(torch.device("cpu"), "auto")
     assert (choice.autocast_dtype, choice.memory_format) == (torch.bfloat16, "channels_last") and flag in choice.reason
+
+
+def test_auto_keeps_float32_where_bf16_measures_slower_despite_the_flag_and_says_so(monkeypatch):
+    with_cpu_flags(monkeypatch, "avx512f", "avx512_bf16", bf16_speedup=0.73)
+    evaluator = NetworkEvaluator(fixture_net(), device="cpu")
+    evaluator.evaluate(fixture_planes()[:64])
+    assert (evaluator.precision, evaluator.memory_format, evaluator.fidelity) == ("float32", "contiguous", None)
+    assert "avx512_bf16, but bf16 ran this network at 0.73x" in evaluator.describe()
+    trainer = Trainer(tiny_model(), dataclasses.replace(TrainConfig(), device="cpu", prefetch=False))
+    assert trainer.autocast_dtype is None and "0.73x" in trainer.describe()
+    with_cpu_flags(monkeypatch, "avx512f", "avx512_bf16", bf16_speedup=1.31)
+    choice = resolve_precision(torch.device("cpu"), "auto", model=fixture_net())
+    assert choice.autocast_dtype == torch.bfloat16 and "1.31x" in choice.reason
+    # an explicit precision is never second-guessed by a timing
+    assert resolve_precision(torch.device("cpu"), "bfloat16", model=fixture_net()).autocast_dtype == torch.bfloat16
+
+
+def test_the_bf16_timing_probe_measures_once_per_architecture_and_thread_count():
+    inference._cpu_bf16_speedups.clear()
+    net = fixture_net()
+    speedup = inference.measure_cpu_bf16_speedup(net)
+    assert np.isfinite(speedup) and 0.05 < speedup < 50  # a ratio of two real timings, whatever this CPU is
+    assert len(inference._cpu_bf16_speedups) == 1
+    assert inference.measure_cpu_bf16_speedup(fixture_net()) == speedup  # same architecture: the cached figure
+    inference.measure_cpu_bf16_speedup(tiny_model())
+    assert len(inference._cpu_bf16_speedups) == 2
+    assert net.stem[0].weight.is_contiguous()  # the probe times copies: the caller's model keeps its memory format
 
 
 def test_auto_trusts_bf16_after_a_version_passes_and_checks_again_on_new_weights(monkeypatch, capsys):

@@ -27,7 +27,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--precision",
         choices=("auto", "float32", "bfloat16", "float16"),
         default="auto",
-        help="network precision: auto = bf16 on CUDA and on CPUs with native bf16 once a model version passes the fidelity check, else float32",
+        help="network precision: auto = bf16 on CUDA and on CPUs with native bf16 where it is faster (timed) once a model version passes the fidelity check, else float32",
     )
     parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (0 = leave torch's default)")
     parser.add_argument("--model", metavar="CKPT", help="use this checkpoint's weights (default: a fresh network)")

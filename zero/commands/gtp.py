@@ -47,7 +47,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--precision",
         choices=("auto", "float32", "bfloat16", "float16"),
         default="auto",
-        help="network precision: auto = bf16 on CUDA and on CPUs with native bf16 (checked against float32), else float32",
+        help="network precision: auto = bf16 on CUDA and on CPUs with native bf16 where it is faster (timed; checked against float32), else float32",
     )
     parser.add_argument("--seed", type=int, help="random seed (overrides gtp.seed)")
     parser.add_argument(

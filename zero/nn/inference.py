@@ -3,8 +3,10 @@
 ``precision="auto"`` picks, once per evaluator (see ``resolve_precision``): on CUDA,
 bf16 autocast (fp16 where bf16 is unsupported) in channels-last memory format; on a CPU
 with native bf16 instructions (``amx_bf16`` or ``avx512_bf16`` among its flags: read,
-never guessed), bf16 autocast in channels-last; on any other CPU, float32 (bf16 there is
-emulated and slower); batches under CPU_MIN_REDUCED_BATCH stay float32 there. A reduced precision chosen by ``auto`` on the CPU must pass a
+never guessed), bf16 autocast in channels-last where it runs this network faster than
+float32, timed once per process (``measure_cpu_bf16_speedup``: a flag is not a speed);
+on any other CPU, float32 (bf16 there is emulated and slower); batches under
+CPU_MIN_REDUCED_BATCH stay float32 there. A reduced precision chosen by ``auto`` on the CPU must pass a
 fidelity check against float32 on the first positions each model version evaluates
 (``measure_fidelity``); a version that fails runs in float32 and says so on stderr.
 Optionally the model runs through ``torch.compile``. Outputs are always float32 numpy arrays. Weights are swapped in place
@@ -27,6 +29,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import sys
+import time
 from dataclasses import dataclass
 from typing import Literal
 
@@ -55,6 +58,13 @@ FIDELITY_ROWS_PER_CALL = 16  # at most this many of them from one call: the samp
 # bf16+channels_last against float32 at batch 1 / 4 / 8 / 16: go9_cpu's 3x32 0.63x / 1.39x / 1.32x / 1.31x,
 # 4x48 1.03x / 1.15x / 1.22x / 1.26x; the 6x96 net gains at every size. GTP's 8-leaf batches run in bf16.
 CPU_MIN_REDUCED_BATCH = 4
+# Under auto on a CPU with a native bf16 flag, bf16 must run the network at least this much faster than float32
+# (measure_cpu_bf16_speedup) to be chosen. The flag alone misleads: an Intel Xeon whose VM shows avx512_bf16 but not
+# AMX ran go9_cpu's 3x32 in bf16+channels_last at 0.73x float32's speed at batch 128 and trained at 0.86x
+# (BENCHMARKS.md, session 12), where an AMD EPYC with the same flag ran 1.3x and an AMX Xeon 2x.
+CPU_BF16_MIN_SPEEDUP = 1.05
+CPU_BF16_PROBE_BATCH = 32  # batch of the timing probe: between zero gtp's 8 leaves and self-play's 128
+_cpu_bf16_speedups: dict[tuple, float] = {}  # (network config, game shape, torch threads) -> measured speedup
 
 
 def score_utility(score: np.ndarray, scale: float) -> np.ndarray:
@@ -120,10 +130,39 @@ class PrecisionChoice:
         return f"precision {self.precision}, memory format {self.memory_format} ({self.reason})"
 
 
-def resolve_precision(device: torch.device, precision: str, channels_last: bool | None = None) -> PrecisionChoice:
+def measure_cpu_bf16_speedup(model: PolicyValueNet) -> float:
+    """How many times faster bf16 autocast in channels-last runs ``model``'s architecture than float32 on this CPU, at
+    CPU_BF16_PROBE_BATCH positions with the current torch threads: the best of 3 interleaved rounds each. Timed once
+    per process and architecture (about 0.1 s for go9_cpu's net, 1 s for the default 6x96); the weights do not matter."""
+    model = unwrap(model)
+    key = (model.config, model.shape, torch.get_num_threads())
+    if key not in _cpu_bf16_speedups:
+        plain = copy.deepcopy(model).cpu().eval()
+        reduced = copy.deepcopy(plain).to(memory_format=torch.channels_last)
+        shape = model.shape
+        x = torch.randint(0, 2, (CPU_BF16_PROBE_BATCH, shape.in_channels, shape.board_size, shape.board_size)).float()
+        x_cl = x.contiguous(memory_format=torch.channels_last)
+
+        def seconds(net: PolicyValueNet, planes: torch.Tensor, bf16: bool) -> float:
+            with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+                start = time.perf_counter()
+                for _ in range(2):
+                    net(planes)
+                return time.perf_counter() - start
+
+        seconds(plain, x, False), seconds(reduced, x_cl, True)  # warm-up: oneDNN builds its kernels on first use
+        rounds = [(seconds(plain, x, False), seconds(reduced, x_cl, True)) for _ in range(3)]
+        _cpu_bf16_speedups[key] = min(t for t, _ in rounds) / max(min(t for _, t in rounds), 1e-9)
+    return _cpu_bf16_speedups[key]
+
+
+def resolve_precision(
+    device: torch.device, precision: str, channels_last: bool | None = None, model: PolicyValueNet | None = None
+) -> PrecisionChoice:
     """The precision and memory format for ``precision`` on ``device``; ``channels_last=None`` = channels-last whenever autocast is on.
 
-    ``auto``: CUDA -> bf16 (fp16 where unsupported); a CPU with a flag in NATIVE_BF16_FLAGS -> bf16; other CPUs -> float32.
+    ``auto``: CUDA -> bf16 (fp16 where unsupported); a CPU with a flag in NATIVE_BF16_FLAGS -> bf16, but with ``model``
+    given only where bf16 runs it at least CPU_BF16_MIN_SPEEDUP times float32's speed (measured); other CPUs -> float32.
     """
     if precision not in PRECISIONS:
         raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
@@ -133,6 +172,13 @@ def resolve_precision(device: torch.device, precision: str, channels_last: bool 
             reason = "auto: CUDA"
         elif (flag := cpu_native_bf16()) is not None:
             dtype, reason = torch.bfloat16, f"auto: the CPU has {flag}"
+            if model is not None:
+                speedup = measure_cpu_bf16_speedup(model)
+                measured = f"bf16 ran this network at {speedup:.2f}x float32's speed (measured)"
+                if speedup < CPU_BF16_MIN_SPEEDUP:
+                    dtype, reason = None, f"auto: the CPU has {flag}, but {measured}"
+                else:
+                    reason = f"auto: the CPU has {flag} and {measured}"
         else:
             dtype, reason = None, f"auto: the CPU has none of {', '.join(NATIVE_BF16_FLAGS)} (bf16 would be emulated)"
     else:
@@ -234,7 +280,7 @@ class NetworkEvaluator:
         compile: bool = False,
     ) -> None:
         self.device = resolve_device(device)
-        self.choice = resolve_precision(self.device, precision, channels_last)
+        self.choice = resolve_precision(self.device, precision, channels_last, model=model)
         # auto's reduced precision on the CPU is trusted per model version only after the fidelity check
         self._check_fidelity = (
             precision == "auto" and self.device.type == "cpu" and self.choice.autocast_dtype is not None
