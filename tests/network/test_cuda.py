@@ -69,3 +69,14 @@ def test_gpu_decoding_matches_cpu_decoding():
     cpu, gpu = replay.decode(packed, "cpu"), replay.decode(packed.pin_memory(), "cuda")
     for name in ("planes", "policy", "value", "ownership", "has_ownership"):
         assert torch.equal(getattr(gpu, name).cpu(), getattr(cpu, name)), name
+
+
+def test_auto_on_cuda_times_the_network_and_names_the_ratio():
+    from zero.nn import inference
+
+    reduced = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+    speedup = inference.measure_reduced_speedup(tiny_model(GO9, CONFIG), torch.device("cuda"), reduced)
+    assert np.isfinite(speedup) and speedup > 0
+    evaluator = NetworkEvaluator(tiny_model(GO9, CONFIG), device="cuda")
+    assert f"{speedup:.2f}x float32's speed (measured)" in evaluator.describe()
+    assert (evaluator.autocast_dtype == reduced) == (speedup >= inference.REDUCED_MIN_SPEEDUP)

@@ -48,7 +48,7 @@ def empty_points_and_pass(planes: np.ndarray) -> np.ndarray:
 def with_cpu_flags(monkeypatch, *flags: str, bf16_speedup: float = 1.5) -> None:
     """Pretend the CPU has ``flags`` and that bf16 runs any network ``bf16_speedup`` times faster than float32."""
     monkeypatch.setattr(inference, "cpu_flags", lambda: frozenset(flags))
-    monkeypatch.setattr(inference, "measure_cpu_bf16_speedup", lambda model: bf16_speedup)
+    monkeypatch.setattr(inference, "measure_reduced_speedup", lambda model, device, dtype: bf16_speedup)
 
 
 def test_the_fixture_spans_self_play():
@@ -130,7 +130,7 @@ def test_auto_keeps_float32_where_bf16_measures_slower_despite_the_flag_and_says
     evaluator = NetworkEvaluator(fixture_net(), device="cpu")
     evaluator.evaluate(fixture_planes()[:64])
     assert (evaluator.precision, evaluator.memory_format, evaluator.fidelity) == ("float32", "contiguous", None)
-    assert "avx512_bf16, but bf16 ran this network at 0.73x" in evaluator.describe()
+    assert "avx512_bf16, but bfloat16 ran this network at 0.73x" in evaluator.describe()
     trainer = Trainer(tiny_model(), dataclasses.replace(TrainConfig(), device="cpu", prefetch=False))
     assert trainer.autocast_dtype is None and "0.73x" in trainer.describe()
     with_cpu_flags(monkeypatch, "avx512f", "avx512_bf16", bf16_speedup=1.31)
@@ -140,15 +140,35 @@ def test_auto_keeps_float32_where_bf16_measures_slower_despite_the_flag_and_says
     assert resolve_precision(torch.device("cpu"), "bfloat16", model=fixture_net()).autocast_dtype == torch.bfloat16
 
 
+def test_auto_on_cuda_keeps_float32_where_autocast_measures_slower(monkeypatch):
+    # the decision alone (the probe is mocked): the small nets an H200 ran slower in bf16 autocast than in TF32
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *args, **kwargs: True)
+    timings = {}
+
+    def probe(model, device, dtype):
+        timings[device.type] = dtype
+        return 0.78
+
+    monkeypatch.setattr(inference, "measure_reduced_speedup", probe)
+    choice = resolve_precision(torch.device("cuda"), "auto", model=fixture_net())
+    assert timings == {"cuda": torch.bfloat16}
+    assert choice.autocast_dtype is None and choice.reason == (
+        "auto: CUDA, but bfloat16 ran this network at 0.78x float32's speed (measured)"
+    )
+    monkeypatch.setattr(inference, "measure_reduced_speedup", lambda model, device, dtype: 1.4)
+    assert resolve_precision(torch.device("cuda"), "auto", model=fixture_net()).autocast_dtype == torch.bfloat16
+    assert resolve_precision(torch.device("cuda"), "auto").autocast_dtype == torch.bfloat16  # no model: no probe
+
+
 def test_the_bf16_timing_probe_measures_once_per_architecture_and_thread_count():
-    inference._cpu_bf16_speedups.clear()
+    inference._reduced_speedups.clear()
     net = fixture_net()
-    speedup = inference.measure_cpu_bf16_speedup(net)
+    speedup = inference.measure_reduced_speedup(net)
     assert np.isfinite(speedup) and 0.05 < speedup < 50  # a ratio of two real timings, whatever this CPU is
-    assert len(inference._cpu_bf16_speedups) == 1
-    assert inference.measure_cpu_bf16_speedup(fixture_net()) == speedup  # same architecture: the cached figure
-    inference.measure_cpu_bf16_speedup(tiny_model())
-    assert len(inference._cpu_bf16_speedups) == 2
+    assert len(inference._reduced_speedups) == 1
+    assert inference.measure_reduced_speedup(fixture_net()) == speedup  # same architecture: the cached figure
+    inference.measure_reduced_speedup(tiny_model())
+    assert len(inference._reduced_speedups) == 2
     assert net.stem[0].weight.is_contiguous()  # the probe times copies: the caller's model keeps its memory format
 
 

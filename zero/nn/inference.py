@@ -1,10 +1,10 @@
 """The network as the search's Evaluator: numpy planes in, priors and values out, on CPU or CUDA; imports torch and zero.nn.network, never ray or sgfmill.
 
 ``precision="auto"`` picks, once per evaluator (see ``resolve_precision``): on CUDA,
-bf16 autocast (fp16 where bf16 is unsupported) in channels-last memory format; on a CPU
-with native bf16 instructions (``amx_bf16`` or ``avx512_bf16`` among its flags: read,
-never guessed), bf16 autocast in channels-last where it runs this network faster than
-float32, timed once per process (``measure_cpu_bf16_speedup``: a flag is not a speed);
+bf16 autocast (fp16 where bf16 is unsupported) in channels-last memory format, and on a
+CPU with native bf16 instructions (``amx_bf16`` or ``avx512_bf16`` among its flags: read,
+never guessed) bf16 autocast in channels-last, each only where it runs this network faster
+than float32, timed once per process (``measure_reduced_speedup``: a flag is not a speed);
 on any other CPU, float32 (bf16 there is emulated and slower); batches under
 CPU_MIN_REDUCED_BATCH stay float32 there. A reduced precision chosen by ``auto`` on the CPU must pass a
 fidelity check against float32 on the first positions each model version evaluates
@@ -58,13 +58,15 @@ FIDELITY_ROWS_PER_CALL = 16  # at most this many of them from one call: the samp
 # bf16+channels_last against float32 at batch 1 / 4 / 8 / 16: go9_cpu's 3x32 0.63x / 1.39x / 1.32x / 1.31x,
 # 4x48 1.03x / 1.15x / 1.22x / 1.26x; the 6x96 net gains at every size. GTP's 8-leaf batches run in bf16.
 CPU_MIN_REDUCED_BATCH = 4
-# Under auto on a CPU with a native bf16 flag, bf16 must run the network at least this much faster than float32
-# (measure_cpu_bf16_speedup) to be chosen. The flag alone misleads: an Intel Xeon whose VM shows avx512_bf16 but not
+# Under auto, the reduced precision must run the network at least this much faster than float32
+# (measure_reduced_speedup) to be chosen. A CPU flag alone misleads: an Intel Xeon whose VM shows avx512_bf16 but not
 # AMX ran go9_cpu's 3x32 in bf16+channels_last at 0.73x float32's speed at batch 128 and trained at 0.86x
-# (BENCHMARKS.md, session 12), where an AMD EPYC with the same flag ran 1.3x and an AMX Xeon 2x.
-CPU_BF16_MIN_SPEEDUP = 1.05
-CPU_BF16_PROBE_BATCH = 32  # batch of the timing probe: between zero gtp's 8 leaves and self-play's 128
-_cpu_bf16_speedups: dict[tuple, float] = {}  # (network config, game shape, torch threads) -> measured speedup
+# (BENCHMARKS.md, session 12), where an AMD EPYC with the same flag ran 1.3x and an AMX Xeon 2x. On an H200 bf16
+# autocast ran the 6x96 and 10x128 nets at 0.74-0.82x of TF32 float32 and 20x256 at 1.4x (session 11).
+REDUCED_MIN_SPEEDUP = 1.05
+# Batch of the timing probe: on a CPU between zero gtp's 8 leaves and self-play's 128; a GPU's batches are larger.
+PROBE_BATCH = {"cpu": 32, "cuda": 128}
+_reduced_speedups: dict[tuple, float] = {}  # (config, shape, device, dtype, torch threads) -> measured speedup
 
 
 def score_utility(score: np.ndarray, scale: float) -> np.ndarray:
@@ -130,30 +132,39 @@ class PrecisionChoice:
         return f"precision {self.precision}, memory format {self.memory_format} ({self.reason})"
 
 
-def measure_cpu_bf16_speedup(model: PolicyValueNet) -> float:
-    """How many times faster bf16 autocast in channels-last runs ``model``'s architecture than float32 on this CPU, at
-    CPU_BF16_PROBE_BATCH positions with the current torch threads: the best of 3 interleaved rounds each. Timed once
-    per process and architecture (about 0.1 s for go9_cpu's net, 1 s for the default 6x96); the weights do not matter."""
+def measure_reduced_speedup(
+    model: PolicyValueNet, device: torch.device | None = None, dtype: torch.dtype = torch.bfloat16
+) -> float:
+    """How many times faster ``dtype`` autocast in channels-last runs ``model``'s architecture than float32 on
+    ``device``, at PROBE_BATCH positions with the current torch threads: the best of 3 interleaved rounds each. Timed
+    once per process and architecture (on a CPU about 0.1 s for go9_cpu's net, 1 s for the default 6x96); the weights
+    do not matter; ``device`` None = the CPU."""
     model = unwrap(model)
-    key = (model.config, model.shape, torch.get_num_threads())
-    if key not in _cpu_bf16_speedups:
-        plain = copy.deepcopy(model).cpu().eval()
+    device = device if device is not None else torch.device("cpu")
+    key = (model.config, model.shape, str(device), dtype, torch.get_num_threads())
+    if key not in _reduced_speedups:
+        plain = copy.deepcopy(model).to(device).eval()
         reduced = copy.deepcopy(plain).to(memory_format=torch.channels_last)
         shape = model.shape
-        x = torch.randint(0, 2, (CPU_BF16_PROBE_BATCH, shape.in_channels, shape.board_size, shape.board_size)).float()
+        batch = PROBE_BATCH.get(device.type, PROBE_BATCH["cpu"])
+        x = torch.randint(0, 2, (batch, shape.in_channels, shape.board_size, shape.board_size), device=device).float()
         x_cl = x.contiguous(memory_format=torch.channels_last)
 
-        def seconds(net: PolicyValueNet, planes: torch.Tensor, bf16: bool) -> float:
-            with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+        def seconds(net: PolicyValueNet, planes: torch.Tensor, autocast: bool) -> float:
+            with torch.inference_mode(), torch.autocast(device.type, dtype=dtype, enabled=autocast):
+                if device.type == "cuda":
+                    torch.cuda.synchronize(device)
                 start = time.perf_counter()
                 for _ in range(2):
                     net(planes)
+                if device.type == "cuda":
+                    torch.cuda.synchronize(device)
                 return time.perf_counter() - start
 
-        seconds(plain, x, False), seconds(reduced, x_cl, True)  # warm-up: oneDNN builds its kernels on first use
+        seconds(plain, x, False), seconds(reduced, x_cl, True)  # warm-up: oneDNN/cuDNN pick their kernels on first use
         rounds = [(seconds(plain, x, False), seconds(reduced, x_cl, True)) for _ in range(3)]
-        _cpu_bf16_speedups[key] = min(t for t, _ in rounds) / max(min(t for _, t in rounds), 1e-9)
-    return _cpu_bf16_speedups[key]
+        _reduced_speedups[key] = min(t for t, _ in rounds) / max(min(t for _, t in rounds), 1e-9)
+    return _reduced_speedups[key]
 
 
 def resolve_precision(
@@ -161,8 +172,9 @@ def resolve_precision(
 ) -> PrecisionChoice:
     """The precision and memory format for ``precision`` on ``device``; ``channels_last=None`` = channels-last whenever autocast is on.
 
-    ``auto``: CUDA -> bf16 (fp16 where unsupported); a CPU with a flag in NATIVE_BF16_FLAGS -> bf16, but with ``model``
-    given only where bf16 runs it at least CPU_BF16_MIN_SPEEDUP times float32's speed (measured); other CPUs -> float32.
+    ``auto``: CUDA -> bf16 (fp16 where unsupported); a CPU with a flag in NATIVE_BF16_FLAGS -> bf16; with ``model``
+    given, either only where it runs the model at least REDUCED_MIN_SPEEDUP times float32's speed (measured); other
+    CPUs -> float32.
     """
     if precision not in PRECISIONS:
         raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
@@ -172,15 +184,15 @@ def resolve_precision(
             reason = "auto: CUDA"
         elif (flag := cpu_native_bf16()) is not None:
             dtype, reason = torch.bfloat16, f"auto: the CPU has {flag}"
-            if model is not None:
-                speedup = measure_cpu_bf16_speedup(model)
-                measured = f"bf16 ran this network at {speedup:.2f}x float32's speed (measured)"
-                if speedup < CPU_BF16_MIN_SPEEDUP:
-                    dtype, reason = None, f"auto: the CPU has {flag}, but {measured}"
-                else:
-                    reason = f"auto: the CPU has {flag} and {measured}"
         else:
             dtype, reason = None, f"auto: the CPU has none of {', '.join(NATIVE_BF16_FLAGS)} (bf16 would be emulated)"
+        if dtype is not None and model is not None:
+            speedup = measure_reduced_speedup(model, device, dtype)
+            measured = f"{_DTYPE_NAMES[dtype]} ran this network at {speedup:.2f}x float32's speed (measured)"
+            if speedup < REDUCED_MIN_SPEEDUP:
+                dtype, reason = None, f"{reason}, but {measured}"
+            else:
+                reason = f"{reason}, and {measured}"
     else:
         dtype = {"float32": None, "bfloat16": torch.bfloat16, "float16": torch.float16}[precision]
         reason = "requested"
