@@ -45,10 +45,20 @@ def empty_points_and_pass(planes: np.ndarray) -> np.ndarray:
     return np.concatenate([~occupied, np.ones((len(planes), 1), bool)], axis=1)
 
 
-def with_cpu_flags(monkeypatch, *flags: str, bf16_speedup: float = 1.5) -> None:
-    """Pretend the CPU has ``flags`` and that bf16 runs any network ``bf16_speedup`` times faster than float32."""
+def with_cpu_flags(monkeypatch, *flags: str, bf16_speedup: float = 1.5, channels_last_speedup: float = 1.0) -> None:
+    """Pretend the CPU has ``flags``, that bf16 runs any network ``bf16_speedup`` times faster than float32, and
+    float32 in channels-last ``channels_last_speedup`` times faster than contiguous."""
     monkeypatch.setattr(inference, "cpu_flags", lambda: frozenset(flags))
-    monkeypatch.setattr(inference, "measure_reduced_speedup", lambda model, device, dtype: bf16_speedup)
+    with_speeds(monkeypatch, bf16_speedup, channels_last_speedup)
+
+
+def with_speeds(monkeypatch, reduced_speedup: float, channels_last_speedup: float = 1.0) -> None:
+    """Mock the timing probe: the reduced dtype and float32 channels-last each that many times contiguous float32."""
+
+    def probe(model, device, dtype):
+        return inference.SpeedProbe(1.0, 1.0 / channels_last_speedup, 1.0 / reduced_speedup if dtype else None)
+
+    monkeypatch.setattr(inference, "probe_speeds", probe)
 
 
 def test_the_fixture_spans_self_play():
@@ -147,28 +157,47 @@ def test_auto_on_cuda_keeps_float32_where_autocast_measures_slower(monkeypatch):
 
     def probe(model, device, dtype):
         timings[device.type] = dtype
-        return 0.78
+        return inference.SpeedProbe(1.0, 1.0, 1.0 / 0.78)
 
-    monkeypatch.setattr(inference, "measure_reduced_speedup", probe)
+    monkeypatch.setattr(inference, "probe_speeds", probe)
     choice = resolve_precision(torch.device("cuda"), "auto", model=fixture_net())
     assert timings == {"cuda": torch.bfloat16}
-    assert choice.autocast_dtype is None and choice.reason == (
-        "auto: CUDA, but bfloat16 ran this network at 0.78x float32's speed (measured)"
+    assert (choice.autocast_dtype, choice.channels_last) == (None, False)
+    assert choice.reason == (
+        "auto: CUDA, but bfloat16 ran this network at 0.78x float32's speed (measured); "
+        "float32 channels_last ran 1.00x contiguous (measured)"
     )
-    monkeypatch.setattr(inference, "measure_reduced_speedup", lambda model, device, dtype: 1.4)
+    with_speeds(monkeypatch, 1.4)
     assert resolve_precision(torch.device("cuda"), "auto", model=fixture_net()).autocast_dtype == torch.bfloat16
     assert resolve_precision(torch.device("cuda"), "auto").autocast_dtype == torch.bfloat16  # no model: no probe
 
 
-def test_the_bf16_timing_probe_measures_once_per_architecture_and_thread_count():
-    inference._reduced_speedups.clear()
+def test_auto_runs_float32_in_channels_last_where_that_measures_faster(monkeypatch):
+    with_cpu_flags(monkeypatch, "avx2", channels_last_speedup=1.1)
+    evaluator = NetworkEvaluator(fixture_net(), device="cpu")
+    assert (evaluator.precision, evaluator.memory_format) == ("float32", "channels_last")
+    assert "float32 channels_last ran 1.10x contiguous (measured)" in evaluator.describe()
+    reference = NetworkEvaluator(fixture_net(), device="cpu", precision="float32")
+    planes = fixture_planes()[:32]
+    np.testing.assert_allclose(evaluator.evaluate(planes)[0], reference.evaluate(planes)[0], atol=1e-5)
+    # bf16 is measured against the faster float32 layout, not the slower one
+    with_cpu_flags(monkeypatch, "avx512_bf16", bf16_speedup=1.1, channels_last_speedup=1.1)
+    choice = resolve_precision(torch.device("cpu"), "auto", model=fixture_net())
+    assert choice.autocast_dtype is None and "1.00x float32 channels_last's speed" in choice.reason
+    # an explicit memory format is kept
+    assert not resolve_precision(torch.device("cpu"), "auto", channels_last=False, model=fixture_net()).channels_last
+
+
+def test_the_timing_probe_measures_once_per_architecture_and_thread_count():
+    inference._speed_probes.clear()
     net = fixture_net()
-    speedup = inference.measure_reduced_speedup(net)
-    assert np.isfinite(speedup) and 0.05 < speedup < 50  # a ratio of two real timings, whatever this CPU is
-    assert len(inference._reduced_speedups) == 1
-    assert inference.measure_reduced_speedup(fixture_net()) == speedup  # same architecture: the cached figure
-    inference.measure_reduced_speedup(tiny_model())
-    assert len(inference._reduced_speedups) == 2
+    probe = inference.probe_speeds(net, dtype=torch.bfloat16)
+    times = (probe.float32, probe.float32_channels_last, probe.reduced_channels_last)
+    assert all(np.isfinite(t) and 0 < t < 60 for t in times)  # real timings, whatever this CPU is
+    assert len(inference._speed_probes) == 1
+    assert inference.probe_speeds(fixture_net(), dtype=torch.bfloat16) == probe  # same architecture: cached
+    assert inference.probe_speeds(tiny_model()).reduced_channels_last is None  # no dtype: float32 layouts only
+    assert len(inference._speed_probes) == 2
     assert net.stem[0].weight.is_contiguous()  # the probe times copies: the caller's model keeps its memory format
 
 

@@ -4,9 +4,9 @@
 bf16 autocast (fp16 where bf16 is unsupported) in channels-last memory format, and on a
 CPU with native bf16 instructions (``amx_bf16`` or ``avx512_bf16`` among its flags: read,
 never guessed) bf16 autocast in channels-last, each only where it runs this network faster
-than float32, timed once per process (``measure_reduced_speedup``: a flag is not a speed);
-on any other CPU, float32 (bf16 there is emulated and slower); batches under
-CPU_MIN_REDUCED_BATCH stay float32 there. A reduced precision chosen by ``auto`` on the CPU must pass a
+than float32, timed once per process (``probe_speeds``: a flag is not a speed); on any
+other CPU, float32 (bf16 there is emulated and slower); float32 runs in channels-last where
+that timed faster; batches under CPU_MIN_REDUCED_BATCH stay float32. A reduced precision chosen by ``auto`` on the CPU must pass a
 fidelity check against float32 on the first positions each model version evaluates
 (``measure_fidelity``); a version that fails runs in float32 and says so on stderr.
 Optionally the model runs through ``torch.compile``. Outputs are always float32 numpy arrays. Weights are swapped in place
@@ -59,14 +59,14 @@ FIDELITY_ROWS_PER_CALL = 16  # at most this many of them from one call: the samp
 # 4x48 1.03x / 1.15x / 1.22x / 1.26x; the 6x96 net gains at every size. GTP's 8-leaf batches run in bf16.
 CPU_MIN_REDUCED_BATCH = 4
 # Under auto, the reduced precision must run the network at least this much faster than float32
-# (measure_reduced_speedup) to be chosen. A CPU flag alone misleads: an Intel Xeon whose VM shows avx512_bf16 but not
+# (probe_speeds) to be chosen. A CPU flag alone misleads: an Intel Xeon whose VM shows avx512_bf16 but not
 # AMX ran go9_cpu's 3x32 in bf16+channels_last at 0.73x float32's speed at batch 128 and trained at 0.86x
 # (BENCHMARKS.md, session 12), where an AMD EPYC with the same flag ran 1.3x and an AMX Xeon 2x. On an H200 bf16
 # autocast ran the 6x96 and 10x128 nets at 0.74-0.82x of TF32 float32 and 20x256 at 1.4x (session 11).
 REDUCED_MIN_SPEEDUP = 1.05
 # Batch of the timing probe: on a CPU between zero gtp's 8 leaves and self-play's 128; a GPU's batches are larger.
 PROBE_BATCH = {"cpu": 32, "cuda": 128}
-_reduced_speedups: dict[tuple, float] = {}  # (config, shape, device, dtype, torch threads) -> measured speedup
+_speed_probes: dict[tuple, SpeedProbe] = {}  # (config, shape, device, dtype, torch threads) -> the timings
 
 
 def score_utility(score: np.ndarray, scale: float) -> np.ndarray:
@@ -132,26 +132,44 @@ class PrecisionChoice:
         return f"precision {self.precision}, memory format {self.memory_format} ({self.reason})"
 
 
-def measure_reduced_speedup(
-    model: PolicyValueNet, device: torch.device | None = None, dtype: torch.dtype = torch.bfloat16
-) -> float:
-    """How many times faster ``dtype`` autocast in channels-last runs ``model``'s architecture than float32 on
-    ``device``, at PROBE_BATCH positions with the current torch threads: the best of 3 interleaved rounds each. Timed
-    once per process and architecture (on a CPU about 0.1 s for go9_cpu's net, 1 s for the default 6x96); the weights
-    do not matter; ``device`` None = the CPU."""
+@dataclass(frozen=True)
+class SpeedProbe:
+    """Seconds per probe round of one network in each layout ``auto`` chooses among (``probe_speeds``)."""
+
+    float32: float  # contiguous memory format
+    float32_channels_last: float
+    reduced_channels_last: float | None  # the reduced dtype's autocast in channels-last; None: no dtype was timed
+
+    @property
+    def float32_prefers_channels_last(self) -> bool:
+        return self.float32_channels_last < self.float32
+
+    @property
+    def best_float32(self) -> float:
+        return min(self.float32, self.float32_channels_last)
+
+
+def probe_speeds(
+    model: PolicyValueNet, device: torch.device | None = None, dtype: torch.dtype | None = None
+) -> SpeedProbe:
+    """Time ``model``'s architecture on ``device`` (None = the CPU) in float32 contiguous, float32 channels-last and, with
+    ``dtype``, that dtype's autocast in channels-last, at PROBE_BATCH positions with the current torch threads: the best
+    of 3 interleaved rounds each. Timed once per process and architecture (on a CPU about 0.15 s for go9_cpu's net,
+    1.5 s for the default 6x96); the weights do not matter."""
     model = unwrap(model)
     device = device if device is not None else torch.device("cpu")
     key = (model.config, model.shape, str(device), dtype, torch.get_num_threads())
-    if key not in _reduced_speedups:
+    if key not in _speed_probes:
         plain = copy.deepcopy(model).to(device).eval()
-        reduced = copy.deepcopy(plain).to(memory_format=torch.channels_last)
+        channels_last = copy.deepcopy(plain).to(memory_format=torch.channels_last)
         shape = model.shape
         batch = PROBE_BATCH.get(device.type, PROBE_BATCH["cpu"])
         x = torch.randint(0, 2, (batch, shape.in_channels, shape.board_size, shape.board_size), device=device).float()
         x_cl = x.contiguous(memory_format=torch.channels_last)
+        layouts = [(plain, x, None), (channels_last, x_cl, None)] + ([(channels_last, x_cl, dtype)] if dtype else [])
 
-        def seconds(net: PolicyValueNet, planes: torch.Tensor, autocast: bool) -> float:
-            with torch.inference_mode(), torch.autocast(device.type, dtype=dtype, enabled=autocast):
+        def seconds(net: PolicyValueNet, planes: torch.Tensor, autocast: torch.dtype | None) -> float:
+            with torch.inference_mode(), torch.autocast(device.type, dtype=autocast, enabled=autocast is not None):
                 if device.type == "cuda":
                     torch.cuda.synchronize(device)
                 start = time.perf_counter()
@@ -161,42 +179,54 @@ def measure_reduced_speedup(
                     torch.cuda.synchronize(device)
                 return time.perf_counter() - start
 
-        seconds(plain, x, False), seconds(reduced, x_cl, True)  # warm-up: oneDNN/cuDNN pick their kernels on first use
-        rounds = [(seconds(plain, x, False), seconds(reduced, x_cl, True)) for _ in range(3)]
-        _reduced_speedups[key] = min(t for t, _ in rounds) / max(min(t for _, t in rounds), 1e-9)
-    return _reduced_speedups[key]
+        for layout in layouts:  # warm-up: oneDNN/cuDNN pick their kernels on first use
+            seconds(*layout)
+        rounds = [[seconds(*layout) for layout in layouts] for _ in range(3)]
+        best = [min(r[i] for r in rounds) for i in range(len(layouts))]
+        _speed_probes[key] = SpeedProbe(best[0], best[1], best[2] if dtype else None)
+    return _speed_probes[key]
 
 
 def resolve_precision(
     device: torch.device, precision: str, channels_last: bool | None = None, model: PolicyValueNet | None = None
 ) -> PrecisionChoice:
-    """The precision and memory format for ``precision`` on ``device``; ``channels_last=None`` = channels-last whenever autocast is on.
+    """The precision and memory format for ``precision`` on ``device``; ``channels_last=None`` = channels-last whenever
+    autocast is on (with ``model`` under auto: the faster layout, timed).
 
-    ``auto``: CUDA -> bf16 (fp16 where unsupported); a CPU with a flag in NATIVE_BF16_FLAGS -> bf16; with ``model``
-    given, either only where it runs the model at least REDUCED_MIN_SPEEDUP times float32's speed (measured); other
-    CPUs -> float32.
+    ``auto``: CUDA -> bf16 (fp16 where unsupported); a CPU with a flag in NATIVE_BF16_FLAGS -> bf16; other CPUs ->
+    float32. With ``model`` given (``probe_speeds``), the reduced precision only where it runs the model at least
+    REDUCED_MIN_SPEEDUP times the faster float32 layout's speed, and float32 in whichever memory format ran faster.
     """
     if precision not in PRECISIONS:
         raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
-    if precision == "auto":
-        if device.type == "cuda":
-            dtype = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
-            reason = "auto: CUDA"
-        elif (flag := cpu_native_bf16()) is not None:
-            dtype, reason = torch.bfloat16, f"auto: the CPU has {flag}"
-        else:
-            dtype, reason = None, f"auto: the CPU has none of {', '.join(NATIVE_BF16_FLAGS)} (bf16 would be emulated)"
-        if dtype is not None and model is not None:
-            speedup = measure_reduced_speedup(model, device, dtype)
-            measured = f"{_DTYPE_NAMES[dtype]} ran this network at {speedup:.2f}x float32's speed (measured)"
+    if precision != "auto":
+        dtype = {"float32": None, "bfloat16": torch.bfloat16, "float16": torch.float16}[precision]
+        return PrecisionChoice(dtype, dtype is not None if channels_last is None else channels_last, "requested")
+    if device.type == "cuda":
+        dtype = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+        reason = "auto: CUDA"
+    elif (flag := cpu_native_bf16()) is not None:
+        dtype, reason = torch.bfloat16, f"auto: the CPU has {flag}"
+    else:
+        dtype, reason = None, f"auto: the CPU has none of {', '.join(NATIVE_BF16_FLAGS)} (bf16 would be emulated)"
+    float32_channels_last = False
+    if model is not None:
+        probe = probe_speeds(model, device, dtype)
+        float32_channels_last = probe.float32_prefers_channels_last
+        float32_layout = "float32 channels_last" if float32_channels_last else "float32"
+        if dtype is not None:
+            speedup = probe.best_float32 / max(probe.reduced_channels_last, 1e-9)
+            measured = f"{_DTYPE_NAMES[dtype]} ran this network at {speedup:.2f}x {float32_layout}'s speed (measured)"
             if speedup < REDUCED_MIN_SPEEDUP:
                 dtype, reason = None, f"{reason}, but {measured}"
             else:
                 reason = f"{reason}, and {measured}"
-    else:
-        dtype = {"float32": None, "bfloat16": torch.bfloat16, "float16": torch.float16}[precision]
-        reason = "requested"
-    return PrecisionChoice(dtype, dtype is not None if channels_last is None else channels_last, reason)
+        if dtype is None:
+            ratio = probe.float32 / max(probe.float32_channels_last, 1e-9)
+            reason = f"{reason}; float32 channels_last ran {ratio:.2f}x contiguous (measured)"
+    if channels_last is None:
+        channels_last = True if dtype is not None else float32_channels_last
+    return PrecisionChoice(dtype, channels_last, reason)
 
 
 def resolve_autocast_dtype(device: torch.device, precision: str) -> torch.dtype | None:
