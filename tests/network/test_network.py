@@ -9,7 +9,7 @@ from netfixtures import GO5, TINY, tiny_model
 
 from games.go import new_game
 from zero.nn.inference import NetworkEvaluator, resolve_device
-from zero.nn.network import GameShape, GlobalPoolingBlock, NetworkConfig, PolicyValueNet
+from zero.nn.network import GameShape, GlobalPoolingBlock, NetworkConfig, PolicyValueNet, fold_batch_norm
 
 
 def test_go_heads_have_a_point_per_intersection_plus_pass():
@@ -152,6 +152,44 @@ def test_swapping_weights_in_place_gives_the_new_models_outputs():
     np.testing.assert_allclose(after, reference, rtol=1e-6, atol=1e-7)
     np.testing.assert_allclose(values, ref_values, rtol=1e-6, atol=1e-7)
     assert evaluator.model_version == 7
+
+
+def trained_looking(seed: int) -> PolicyValueNet:
+    """A tiny net whose batch norms hold the non-trivial statistics and affine weights training leaves behind."""
+    model = tiny_model(seed=seed)
+    generator = torch.Generator().manual_seed(seed)
+    for module in model.modules():
+        if isinstance(module, torch.nn.BatchNorm2d):
+            module.running_mean.normal_(0, 0.5, generator=generator)
+            module.running_var.uniform_(0.3, 3.0, generator=generator)
+            module.weight.data.normal_(1, 0.3, generator=generator)
+            module.bias.data.normal_(0, 0.3, generator=generator)
+    return model.eval()
+
+
+def test_folded_batch_norm_gives_the_models_outputs_and_swaps_keep_the_trained_weights():
+    model = trained_looking(0)
+    folded = fold_batch_norm(model)
+    assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in folded.modules())
+    x = torch.from_numpy(_positions(6))
+    with torch.no_grad():
+        expected, got = model(x), folded(x)
+    for a, b in zip(expected, got, strict=True):
+        if a is not None:
+            torch.testing.assert_close(b, a, rtol=1e-5, atol=1e-5)
+    # the evaluator runs the folded copy and hands back the weights as trained, batch-norm statistics included
+    evaluator = NetworkEvaluator(trained_looking(0), device="cpu", precision="float32")
+    priors, values = evaluator.evaluate(_positions(6))
+    np.testing.assert_allclose(values, expected.value.numpy(), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(priors, torch.softmax(expected.policy_logits, 1).numpy(), rtol=1e-5, atol=1e-6)
+    other = trained_looking(1)
+    evaluator.load_state_dict(other.state_dict())
+    with torch.no_grad():
+        expected = other(x)
+    np.testing.assert_allclose(evaluator.evaluate(_positions(6))[1], expected.value.numpy(), rtol=1e-5, atol=1e-5)
+    assert evaluator.state_dict().keys() == other.state_dict().keys()
+    for key, tensor in other.state_dict().items():
+        torch.testing.assert_close(evaluator.state_dict()[key], tensor)
 
 
 def test_bad_planes_shape_is_a_clear_error():

@@ -9,7 +9,8 @@ other CPU, float32 (bf16 there is emulated and slower); float32 runs in channels
 that timed faster; batches under CPU_MIN_REDUCED_BATCH stay float32. A reduced precision chosen by ``auto`` on the CPU must pass a
 fidelity check against float32 on the first positions each model version evaluates
 (``measure_fidelity``); a version that fails runs in float32 and says so on stderr.
-Optionally the model runs through ``torch.compile``. Outputs are always float32 numpy arrays. Weights are swapped in place
+What runs is a copy of the model with batch norm folded into the convolutions (``fold_batch_norm``).
+Optionally it runs through ``torch.compile``. Outputs are always float32 numpy arrays. Weights are swapped in place
 (``load_state_dict``) so a compiled graph and the evaluator object stay valid when
 the self-play worker receives a new model version.
 
@@ -36,7 +37,7 @@ from typing import Literal
 import numpy as np
 import torch
 
-from zero.nn.network import GameShape, NetworkConfig, PolicyValueNet, unwrap
+from zero.nn.network import GameShape, NetworkConfig, PolicyValueNet, fold_batch_norm, unwrap
 
 Precision = Literal["auto", "float32", "bfloat16", "float16"]
 PRECISIONS = ("auto", "float32", "bfloat16", "float16")
@@ -160,7 +161,7 @@ def probe_speeds(
     device = device if device is not None else torch.device("cpu")
     key = (model.config, model.shape, str(device), dtype, torch.get_num_threads())
     if key not in _speed_probes:
-        plain = copy.deepcopy(model).to(device).eval()
+        plain = fold_batch_norm(model).to(device)  # what an evaluator runs
         channels_last = copy.deepcopy(plain).to(memory_format=torch.channels_last)
         shape = model.shape
         batch = PROBE_BATCH.get(device.type, PROBE_BATCH["cpu"])
@@ -348,10 +349,12 @@ class NetworkEvaluator:
         self._symmetry_perms: np.ndarray | None = None  # int64[8, H*W] (games.symmetry.point_permutation)
         self.model_version = 0
         model = model.to(self.device).eval()
+        self._module = model  # the weights as trained: state_dict() reads them, load_state_dict() writes them
+        # What runs: a copy with batch norm folded into the convolutions, its weights refreshed in place on every swap
+        self._inference = fold_batch_norm(model)
         if self.choice.channels_last:
-            model = model.to(memory_format=torch.channels_last)
-        self._module = model  # the plain module: weights are copied into it in place
-        self._forward = torch.compile(model, dynamic=True) if compile else model
+            self._inference = self._inference.to(memory_format=torch.channels_last)
+        self._forward = torch.compile(self._inference, dynamic=True) if compile else self._inference
 
     @property
     def autocast_dtype(self) -> torch.dtype | None:
@@ -391,6 +394,7 @@ class NetworkEvaluator:
     def load_state_dict(self, state: dict[str, torch.Tensor], model_version: int | None = None) -> None:
         """Swap in new weights (same architecture) without rebuilding or recompiling the model."""
         unwrap(self._module).load_state_dict(state)
+        self._inference.load_state_dict(fold_batch_norm(self._module).state_dict())  # in place: keeps layout and graph
         if model_version is not None:
             self.model_version = model_version
         self._checked, self.fidelity = [], None  # new weights: check the reduced precision again

@@ -30,6 +30,7 @@ pooled features through its own hidden layer, linear, in units of board points
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 from dataclasses import dataclass, field
 from typing import NamedTuple
@@ -263,6 +264,26 @@ class PolicyValueNet(nn.Module):
             return NetworkOutput(logits, value, None, None, score)
         own_logits = self.ownership_conv(v).squeeze(1)
         return NetworkOutput(logits, value, torch.tanh(own_logits), own_logits, score)
+
+
+def fold_batch_norm(model: PolicyValueNet) -> PolicyValueNet:
+    """An inference copy of ``model`` in which every convolution followed by batch norm is one convolution with the
+    norm's (eval-mode) scale and shift folded into its weights and bias: the same outputs, up to float rounding, in
+    fewer passes over the activations (1.12x evaluations/s at zero gtp's 8-leaf batches for go9_cpu's net on a CPU,
+    BENCHMARKS.md, session 12). Training never sees it: the folded copy has no batch norm to update."""
+    from torch.nn.utils.fusion import fuse_conv_bn_eval
+
+    folded = copy.deepcopy(unwrap(model)).eval()
+    for module in folded.modules():
+        if (
+            isinstance(module, nn.Sequential)
+            and len(module) == 2
+            and isinstance(module[0], nn.Conv2d)
+            and isinstance(module[1], nn.BatchNorm2d)
+        ):
+            module[0] = fuse_conv_bn_eval(module[0], module[1])
+            module[1] = nn.Identity()
+    return folded
 
 
 def unwrap(model: nn.Module) -> nn.Module:
