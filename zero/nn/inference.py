@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import math
 import sys
 import time
 from dataclasses import dataclass
@@ -67,6 +68,8 @@ CPU_MIN_REDUCED_BATCH = 4
 REDUCED_MIN_SPEEDUP = 1.05
 # Batch of the timing probe: on a CPU between zero gtp's 8 leaves and self-play's 128; a GPU's batches are larger.
 PROBE_BATCH = {"cpu": 32, "cuda": 128}
+PROBE_ROUNDS = 5  # interleaved rounds per layout; the fastest counts
+PROBE_ROUND_SECONDS = 0.01  # each round repeats the call until float32 would take about this long
 _speed_probes: dict[tuple, SpeedProbe] = {}  # (config, shape, device, dtype, torch threads) -> the timings
 
 
@@ -135,7 +138,7 @@ class PrecisionChoice:
 
 @dataclass(frozen=True)
 class SpeedProbe:
-    """Seconds per probe round of one network in each layout ``auto`` chooses among (``probe_speeds``)."""
+    """Seconds per call of one network in each layout ``auto`` chooses among (``probe_speeds``)."""
 
     float32: float  # contiguous memory format
     float32_channels_last: float
@@ -155,8 +158,8 @@ def probe_speeds(
 ) -> SpeedProbe:
     """Time ``model``'s architecture on ``device`` (None = the CPU) in float32 contiguous, float32 channels-last and, with
     ``dtype``, that dtype's autocast in channels-last, at PROBE_BATCH positions with the current torch threads: the best
-    of 3 interleaved rounds each. Timed once per process and architecture (on a CPU about 0.15 s for go9_cpu's net,
-    1.5 s for the default 6x96); the weights do not matter."""
+    of PROBE_ROUNDS interleaved rounds each (CPU time on a CPU). Timed once per process and architecture (on a CPU
+    about 0.2 s for go9_cpu's net, 2 s for the default 6x96); the weights do not matter."""
     model = unwrap(model)
     device = device if device is not None else torch.device("cpu")
     key = (model.config, model.shape, str(device), dtype, torch.get_num_threads())
@@ -169,20 +172,25 @@ def probe_speeds(
         x_cl = x.contiguous(memory_format=torch.channels_last)
         layouts = [(plain, x, None), (channels_last, x_cl, None)] + ([(channels_last, x_cl, dtype)] if dtype else [])
 
-        def seconds(net: PolicyValueNet, planes: torch.Tensor, autocast: torch.dtype | None) -> float:
+        # On a CPU this process's CPU time, not the wall clock: self-play workers probe while the others start, and
+        # a preempted wall-clock round once made bf16 look 1.6x faster where it was 0.8x.
+        clock = time.perf_counter if device.type == "cuda" else time.process_time
+
+        def seconds(net: PolicyValueNet, planes: torch.Tensor, autocast: torch.dtype | None, calls: int) -> float:
             with torch.inference_mode(), torch.autocast(device.type, dtype=autocast, enabled=autocast is not None):
                 if device.type == "cuda":
                     torch.cuda.synchronize(device)
-                start = time.perf_counter()
-                for _ in range(2):
+                start = clock()
+                for _ in range(calls):
                     net(planes)
                 if device.type == "cuda":
                     torch.cuda.synchronize(device)
-                return time.perf_counter() - start
+                return clock() - start
 
         for layout in layouts:  # warm-up: oneDNN/cuDNN pick their kernels on first use
-            seconds(*layout)
-        rounds = [[seconds(*layout) for layout in layouts] for _ in range(3)]
+            seconds(*layout, 1)
+        calls = max(2, math.ceil(PROBE_ROUND_SECONDS / max(seconds(*layouts[0], 1), 1e-6)))
+        rounds = [[seconds(*layout, calls) / calls for layout in layouts] for _ in range(PROBE_ROUNDS)]
         best = [min(r[i] for r in rounds) for i in range(len(layouts))]
         _speed_probes[key] = SpeedProbe(best[0], best[1], best[2] if dtype else None)
     return _speed_probes[key]
