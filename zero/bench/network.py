@@ -140,7 +140,6 @@ def run(args: argparse.Namespace) -> int:
             overrides["global_pooling_channels"] = min(base.global_pooling_channels, max(1, args.channels // 3))
         config = dataclasses.replace(base, **overrides)
         config.validate()
-        choice = resolve_precision(device, args.precision)
     except (ValueError, ConfigError) as exc:
         fail(str(exc))
     if args.threads is not None:
@@ -177,9 +176,15 @@ def run(args: argparse.Namespace) -> int:
 
     log = (lambda *a: print(*a, file=sys.stderr)) if args.json else print
     model = PolicyValueNet(config, shape)
-    choice = resolve_precision(device, args.precision, model=model)  # auto times bf16 on this CPU, with --threads
+    choice = resolve_precision(device, args.precision, model=model)  # auto times the layouts here, with --threads
     # The requested precision is passed explicitly: auto's per-version fidelity check would judge these random weights.
-    evaluator = NetworkEvaluator(model, device=str(device), precision=choice.precision, compile=args.compile)
+    evaluator = NetworkEvaluator(
+        model,
+        device=str(device),
+        precision=choice.precision,
+        channels_last=choice.channels_last,  # auto may time float32 faster in channels-last
+        compile=args.compile,
+    )
     result: dict = {
         "benchmark": "network",
         "size": args.size,

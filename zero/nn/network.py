@@ -86,7 +86,6 @@ class NetworkConfig:
             "doc": "Go: an 18th input plane, the komi the side to move receives (KataGo's komi input), so one network plays any komi"
         },
     )
-
     score_komi_offset: bool = field(
         default=False,
         metadata={
