@@ -311,40 +311,43 @@ def test_bf16_training_follows_the_float32_loss_curve():
     assert np.max(np.abs(bf16 - f32) / f32) < 0.15, (f32, bf16)
 
 
-def test_bench_network_reports_precision_memory_format_and_roofline(monkeypatch, capsys):
+BENCH_NETWORK_ARGV = [
+    "--size",
+    "5",
+    "--device",
+    "cpu",
+    "--batch-sizes",
+    "1,4",
+    "--blocks",
+    "1",
+    "--channels",
+    "8",
+    "--seconds",
+    "0",
+    "--min-calls",
+    "1",
+    "--no-train",
+    "--rounds",
+    "1",
+    "--matmul-size",
+    "64",
+]
+
+
+def bench_network_json(argv: list[str], capsys) -> dict:
     import argparse
 
     from zero.bench import network as bench
 
-    with_cpu_flags(monkeypatch)
     parser = argparse.ArgumentParser()
     bench.add_arguments(parser)
-    argv = [
-        "--size",
-        "5",
-        "--device",
-        "cpu",
-        "--batch-sizes",
-        "1,4",
-        "--blocks",
-        "1",
-        "--channels",
-        "8",
-        "--seconds",
-        "0",
-        "--min-calls",
-        "1",
-        "--no-train",
-        "--rounds",
-        "1",
-        "--matmul-size",
-        "64",
-        "--variants",
-        "float32,bfloat16+cl",
-        "--json",
-    ]
     assert bench.run(parser.parse_args(argv)) == 0
-    result = json.loads(capsys.readouterr().out)
+    return json.loads(capsys.readouterr().out)
+
+
+def test_bench_network_reports_precision_memory_format_and_roofline(monkeypatch, capsys):
+    with_cpu_flags(monkeypatch)
+    result = bench_network_json(BENCH_NETWORK_ARGV + ["--variants", "float32,bfloat16+cl", "--json"], capsys)
     assert (result["precision"], result["memory_format"], result["cpu_bf16"]) == ("float32", "contiguous", None)
     assert set(result["variants"]) == {"float32", "bfloat16+cl"} and set(result["variants"]["float32"]) == {"1", "4"}
     assert set(result["peak_gflops"]) == {"float32", "bfloat16"} and all(v > 0 for v in result["peak_gflops"].values())
@@ -362,3 +365,10 @@ def test_training_config_names_bf16_for_auto_on_a_native_bf16_cpu(monkeypatch):
     assert trainer.autocast_dtype == torch.bfloat16 and "amx_bf16" in trainer.describe()
     with_cpu_flags(monkeypatch)
     assert Trainer(tiny_model(), TrainConfig(device="cpu", prefetch=False)).autocast_dtype is None
+
+
+def test_bench_network_times_the_memory_format_auto_chose(monkeypatch, capsys):
+    # auto times float32 faster in channels-last: the headline figures must be of that layout, not contiguous
+    with_cpu_flags(monkeypatch, "avx2", channels_last_speedup=1.1)
+    result = bench_network_json(BENCH_NETWORK_ARGV + ["--json"], capsys)
+    assert (result["precision"], result["memory_format"], result["autocast"]) == ("float32", "channels_last", "off")

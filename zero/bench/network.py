@@ -192,8 +192,8 @@ def run(args: argparse.Namespace) -> int:
         "torch": torch.__version__,
         "clock": args.clock,
         "cpu_bf16": cpu_native_bf16() if device.type == "cpu" else None,
-        "precision": choice.precision,
-        "memory_format": choice.memory_format,
+        "precision": evaluator.precision,  # what the timed evaluator runs, not only what was chosen
+        "memory_format": evaluator.memory_format,
         "autocast": str(evaluator.autocast_dtype or "off"),
         "network": config.to_dict(),
         "parameters": count_parameters(model),
