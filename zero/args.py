@@ -15,6 +15,17 @@ def add_config_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def move_cap(text: str) -> int:
+    """argparse type of --max-moves (zero match, zero ladder): 0 = no cap, -1 = the command's default."""
+    try:
+        cap = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be an integer, got {text!r}") from None
+    if cap < -1:
+        raise argparse.ArgumentTypeError(f"must be >= 0 (0 = no cap; -1 = the default), got {cap}")
+    return cap
+
+
 def load_from_args(args: argparse.Namespace):
     """The RunConfig for ``args``; a config problem prints one line naming the field and exits with status 2."""
     from zero.common.configlib import ConfigError, fail

@@ -222,3 +222,14 @@ def test_set_passes_engine_settings_and_a_bad_one_is_a_one_line_error(checkpoint
         err = capsys.readouterr().err
         assert exit_info.value.code == 2 and err.strip().count("\n") == 0 and named in err
     assert len(engines) == 1  # the bad settings started nothing
+
+
+@pytest.mark.parametrize("command", [["ladder", "--model", "go9"], ["match", "gnugo", "gnugo"]])
+@pytest.mark.parametrize("cap", ["-2", "ten"])
+def test_a_bad_move_cap_is_refused_naming_the_flag_before_anything_starts(command, cap, capsys):
+    from zero.cli import main
+
+    with pytest.raises(SystemExit) as exit_info:
+        main([*command, "--max-moves", cap])
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert exit_info.value.code == 2 and "--max-moves" in err and cap in err

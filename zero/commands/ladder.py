@@ -7,6 +7,8 @@ import json
 import logging
 import sys
 
+from zero.args import move_cap
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     from zero.match.ladder import DEFAULT_OPPONENTS
@@ -34,7 +36,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--max-moves",
-        type=int,
+        type=move_cap,
         default=-1,
         help="the referee's move cap, scored by area when reached (default 4 x size^2: the ladder plays simple ko, "
         "which allows cycles; 0 = none)",
@@ -82,8 +84,6 @@ def run(args: argparse.Namespace) -> int:
         fail(f"--visits must be >= 1, got {args.visits}")
     if args.random_moves < 0:
         fail(f"--random-moves must be >= 0, got {args.random_moves}")
-    if args.max_moves < -1:
-        fail(f"--max-moves must be >= 0 (0 = no cap; -1 = the default), got {args.max_moves}")
     if args.set:  # a bad setting is named here, not as an engine that fails to start mid-ladder
         from zero.commands.gtp import gtp_config
 

@@ -8,6 +8,8 @@ import logging
 import shlex
 import sys
 
+from zero.args import move_cap
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("engine_a", metavar="ENGINE_A", help="GTP command of engine A, e.g. 'zero gtp --visits 200'")
@@ -33,7 +35,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--max-moves",
-        type=int,
+        type=move_cap,
         default=-1,
         help="the referee's move cap, scored by area when reached (default: 4 x size^2 under --superko simple, "
         "whose cycles could go on for ever, none under positional superko; 0 = none)",
@@ -76,8 +78,6 @@ def run(args: argparse.Namespace) -> int:
         fail(f"--games must be >= 1, got {args.games}")
     if not 2 <= args.size <= 19:
         fail(f"--size must be in 2..19, got {args.size}")
-    if args.max_moves < -1:
-        fail(f"--max-moves must be >= 0 (0 = no cap; -1 = the default), got {args.max_moves}")
     if args.threads < 0:
         fail(f"--threads must be >= 1 (0 = a share of the cores), got {args.threads}")
     for cmd in (args.engine_a, args.engine_b):
