@@ -320,9 +320,12 @@ class EloTable:
         self.rows[version] = row
 
     def latest(self) -> float | None:
-        if not self.rows:
-            return None
-        return self.rows[max(self.rows)]["vs_baseline"]
+        """The newest version's Elo against the rollout baseline (saturates once it wins every game)."""
+        return self.rows[max(self.rows)]["vs_baseline"] if self.rows else None
+
+    def latest_chained(self) -> float | None:
+        """The newest version's Elo chained through the previous versions (keeps rising after the baseline saturates)."""
+        return self.rows[max(self.rows)]["chained"] if self.rows else None
 
     def table(self) -> dict[str, dict[str, Any]]:
         return {str(v): dict(row) for v, row in sorted(self.rows.items())}

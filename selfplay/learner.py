@@ -8,6 +8,7 @@ atomically by zero.nn.checkpoint; a resume starts from the newest complete one (
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -121,6 +122,22 @@ class Learner:
             run_config=run_config,
             run_state=run_state,
             keep_last=3,
+            origin=self.origin,
+        )
+
+    def save_snapshot(self, directory: Path, *, run_config: dict[str, Any]) -> Path:
+        """The current weights (no training state) in ``directory``, which then holds just them and a ``latest``
+        pointer; TrainingDiverged, and nothing written, if the weights are not finite."""
+        from zero.nn.checkpoint import save_checkpoint
+
+        self.trainer.check_weights()
+        return save_checkpoint(
+            directory,
+            self.trainer.model,
+            step=self.step,
+            model_version=self.version,
+            run_config=run_config,
+            keep_last=1,  # a resume after a kill between snapshot and checkpoint writes this folder again
             origin=self.origin,
         )
 

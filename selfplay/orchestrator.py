@@ -572,9 +572,26 @@ class _Loop:
             return
         self.learner.flush()
         self.counters.active_seconds = self._active_seconds()
+        self._snapshot_if_due()  # before the checkpoint, which then records it among the counters
         self.learner.save_checkpoint(run_state=self._run_state(), run_config=self.config_mapping)
         self.last_checkpoint_step = self.learner.step
         self.metrics.write("checkpoint", step=self.learner.step, version=self.version, replay=self.learner.replay_size)
+
+    def _snapshot_if_due(self) -> None:
+        """Keep these weights in snapshots/<m>min/ when a multiple m of run.snapshot_every_minutes has passed since
+        the last snapshot (several passed between two checkpoints: one snapshot, named after the latest)."""
+        every = self.config.run.snapshot_every_minutes
+        if not every:
+            return
+        passed = int(self.counters.active_seconds // (every * 60))
+        if passed <= self.counters.snapshots_due_done:
+            return
+        minutes = passed * every
+        path = self.learner.save_snapshot(self.rd.snapshots / f"{minutes:g}min", run_config=self.config_mapping)
+        self.counters.snapshots_due_done = passed
+        self.metrics.write(
+            "snapshot", minutes=minutes, step=self.learner.step, version=self.version, path=str(path.parent)
+        )
 
     def _active_seconds(self) -> float:
         return self.active_before + time.monotonic() - self.started
@@ -603,9 +620,10 @@ class _Loop:
         for k, v in self.last_losses.items():
             if "loss" in k:
                 postfix[k.replace("_loss", "").replace("loss_", "")] = f"{v:.3f}"
-        best = self.elo.latest()
+        best, chained = self.elo.latest(), self.elo.latest_chained()
         if best is not None:
-            postfix["elo"] = f"{best:.0f}"
+            postfix["elo"] = f"{best:.0f}"  # against the rollout baseline, which a few minutes of go9_cpu saturate
+            postfix["chain"] = f"{chained:.0f}"
         self.progress.set_postfix(postfix)
 
     def _summary(self) -> dict[str, Any]:

@@ -199,6 +199,13 @@ class RunParams:
         default=0.0,
         metadata={"doc": "stop after this many minutes of active time in total, over resumes (0 = no limit)"},
     )
+    snapshot_every_minutes: float = field(
+        default=0.0,
+        metadata={
+            "doc": "also keep the weights of the first checkpoint after every this many active minutes, in "
+            "snapshots/<minutes>min/, never pruned (e.g. 30: a 60-minute run keeps its 30-minute network; 0 = off)"
+        },
+    )
     max_games: int = field(default=0, metadata={"doc": "stop after this many self-play games in total (0 = no limit)"})
     progress: bool = field(default=True, metadata={"doc": "show a tqdm progress display"})
 
@@ -227,6 +234,8 @@ class RunParams:
             raise ValueError(f"checkpoint_every_steps must be >= 1, got {self.checkpoint_every_steps}")
         if self.max_steps < 0 or self.max_games < 0 or self.max_minutes < 0:
             raise ValueError("max_steps must be >= 0 (and max_games, max_minutes too)")
+        if not 0 <= self.snapshot_every_minutes < float("inf"):
+            raise ValueError(f"snapshot_every_minutes must be >= 0 (0 = off), got {self.snapshot_every_minutes}")
 
 
 @dataclass(frozen=True)

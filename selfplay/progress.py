@@ -20,6 +20,7 @@ class RunCounters:
     resign_false_positives: int = 0
     worker_restarts: int = 0
     active_seconds: float = 0.0  # wall-clock seconds the run loop ran, summed over its starts and resumes
+    snapshots_due_done: int = 0  # multiples of run.snapshot_every_minutes already snapshotted (or passed)
     elo: dict = field(default_factory=dict)  # version -> {"vs_baseline": ..., "chained": ...}
 
     def as_dict(self) -> dict[str, Any]:

@@ -26,6 +26,11 @@ class RunDir:
         return self.root / "checkpoints"
 
     @property
+    def snapshots(self) -> Path:
+        """Weights kept every ``run.snapshot_every_minutes`` (one folder per snapshot, made when it is written)."""
+        return self.root / "snapshots"
+
+    @property
     def replay(self) -> Path:
         return self.root / "replay"
 

@@ -89,6 +89,8 @@ def test_elo_table_chains_through_previous_versions_and_survives_a_round_trip():
     assert rows[5]["chained"] == pytest.approx(elo_clipped(0.75, 20))  # version 0 was never rated
     assert rows[10]["chained"] == pytest.approx(rows[5]["chained"] + elo_clipped(0.75, 20))
     assert table.latest() == pytest.approx(elo_clipped(0.9, 20))
+    assert table.latest_chained() == pytest.approx(rows[10]["chained"])
+    assert EloTable().latest() is None and EloTable().latest_chained() is None
 
 
 def test_strength_command_reports_both_opponents_and_refuses_bad_input(tmp_path, capsys):

@@ -265,7 +265,17 @@ def test_killed_worker_is_restarted_and_the_run_completes(ray_address, tmp_path)
     assert pids - set(killed), "no result came from a restarted worker process"
 
 
-def test_the_time_budget_spans_resumes_and_anneals_the_learning_rate(ray_address, tmp_path):
+def snapshot_minutes(run_dir: Path) -> list[float]:
+    """The snapshots/<m>min folders of a run, each checked to load, by minute."""
+    from zero.nn.checkpoint import load_checkpoint
+
+    folders = sorted((run_dir / "snapshots").iterdir(), key=lambda p: float(p.name.removesuffix("min")))
+    for folder in folders:
+        assert load_checkpoint(folder).step > 0
+    return [float(p.name.removesuffix("min")) for p in folders]
+
+
+def test_the_time_budget_and_snapshots_span_resumes_and_anneal_the_learning_rate(ray_address, tmp_path):
     from selfplay.orchestrator import run
     from zero.nn.checkpoint import load_training_state
 
@@ -276,8 +286,14 @@ def test_the_time_budget_spans_resumes_and_anneals_the_learning_rate(ray_address
         "train.lr_min_ratio=0",
         "train.log_every=5",
         "arena.every_versions=0",
+        "run.snapshot_every_minutes=0.1",
     )
     first = run(_tiny(*budget), tmp_path)
+    # a snapshot per 6 s of active time (fewer where two fell between checkpoints), kept while checkpoints/ keeps 3
+    first_snapshots = snapshot_minutes(tmp_path)
+    assert len(first_snapshots) >= 2 and first_snapshots[-1] == 0.5
+    assert [m * 10 for m in first_snapshots] == pytest.approx([round(m * 10) for m in first_snapshots])
+    assert len(list((tmp_path / "checkpoints").glob("model-*.safetensors"))) == 3
     lrs = [m["lr"] for m in read_metrics(tmp_path / "metrics.jsonl") if "policy_loss" in m]
     assert len(lrs) >= 3 and lrs == sorted(lrs, reverse=True)  # one cosine over the run's 30 s, never back up
     assert lrs[0] > 2 * lrs[-1] and lrs[-1] < 0.005  # from train.lr = 0.02 (less by the first record) towards 0
@@ -290,6 +306,11 @@ def test_the_time_budget_spans_resumes_and_anneals_the_learning_rate(ray_address
     # a larger budget extends it (by 30 s: under load 12 s once passed without a train chunk)
     longer = run(_tiny(*budget[:1], "run.max_minutes=1", *budget[2:]), tmp_path)
     assert longer["step"] > again["step"]
+    # the resumes kept the count: no snapshot was written twice, and the longer budget added later ones
+    later = snapshot_minutes(tmp_path)
+    assert later[: len(first_snapshots)] == first_snapshots and later[-1] == 1.0 and len(later) > len(first_snapshots)
+    snapshot_records = [m for m in read_metrics(tmp_path / "metrics.jsonl") if m.get("kind") == "snapshot"]
+    assert [m["minutes"] for m in snapshot_records] == pytest.approx(later)
 
 
 def _error_lines(stderr: str) -> list[str]:

@@ -15,7 +15,7 @@ class MetricsLog:
         self.path = Path(path)
 
     def write(self, kind: str, **values: Any) -> None:
-        """Append one record ``{"time", "kind", **values}`` (kinds: train, selfplay, version, checkpoint, arena, worker_lost)."""
+        """Append one record ``{"time", "kind", **values}`` (kinds: train, selfplay, version, checkpoint, snapshot, arena, worker_lost, ...)."""
         record = {"time": round(time.time(), 3), "kind": kind, **values}
         line = json.dumps(record, default=_jsonable) + "\n"
         with open(self.path, "a", encoding="utf-8") as fh:
