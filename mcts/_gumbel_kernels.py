@@ -50,6 +50,34 @@ def considered_visit_sequence(num_considered, num_simulations, out):
 
 
 @njit(cache=True)
+def sample_root_scores(prior, legal, live, noise, noisy, num_considered, targets, root_scores, considered_visits):
+    """Gumbel-top-m of every live root b: root_scores[b] = g + logits for its m sampled actions (NOT_CONSIDERED
+    elsewhere), considered_visits[b] its schedule for targets[b] simulations. prior float32[B, A], legal bool[B, A];
+    noise float64[B, A]: where noisy[b], g of the k-th legal action (in index order) is noise[b, k], else 0; m =
+    min(num_considered, legal actions); ties keep the lower action first."""
+    batch, num_actions = prior.shape
+    for b in range(batch):
+        for a in range(num_actions):
+            root_scores[b, a] = NOT_CONSIDERED
+        if not live[b] or targets[b] == 0:
+            continue
+        actions = np.flatnonzero(legal[b])
+        count = actions.shape[0]
+        if count == 0:
+            continue
+        logits = np.empty(count)
+        for k in range(count):
+            logits[k] = np.log(max(np.float64(prior[b, actions[k]]), 1e-30))
+            if noisy[b]:
+                logits[k] += noise[b, k]
+        m = min(num_considered, count)
+        top = np.argsort(-logits, kind="mergesort")[:m]
+        for k in top:
+            root_scores[b, actions[k]] = logits[k]
+        considered_visit_sequence(m, targets[b], considered_visits[b])
+
+
+@njit(cache=True)
 def sigma_completed_q(raw_value, legal, prior, visits, value_sum, c_visit, c_scale, out):
     """sigma(completed Q) of every action into out float64[A] (0 for illegal ones); raw_value = the root's network value."""
     num_actions = legal.shape[0]

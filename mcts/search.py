@@ -318,22 +318,24 @@ class BatchedSearch:
         min(gumbel_considered, legal actions); the schedule covers this search's ``targets[b]`` simulations.
         """
         tree = self.tree
-        m_max = self.params.gumbel_considered
         self._root_rules.start_visits[:] = tree.root_visits()
-        for b in range(self.batch_size):  # once per move, not per step
-            self._root_rules.root_scores[b] = _gumbel_kernels.NOT_CONSIDERED
-            if tree.node_count[b] == 0 or tree.terminal[b, ROOT] or targets[b] == 0:
-                continue
-            legal = np.flatnonzero(tree.legal[b, ROOT])
-            if legal.size == 0:
-                continue
-            logits = np.log(np.maximum(tree.children_prior[b, ROOT, legal].astype(np.float64), 1e-30))
-            if noise[b]:
-                logits = logits + self._rngs[b].gumbel(size=legal.size)
-            m = min(m_max, legal.size)
-            top = np.argsort(-logits, kind="stable")[:m]
-            self._root_rules.root_scores[b, legal[top]] = logits[top]
-            _gumbel_kernels.considered_visit_sequence(m, int(targets[b]), self._root_rules.considered_visits[b])
+        legal = np.ascontiguousarray(tree.legal[:, ROOT])
+        live = (tree.node_count > 0) & ~tree.terminal[:, ROOT]
+        gumbel = np.zeros(legal.shape, np.float64)  # the noise of root b's k-th legal action, from its own generator
+        for b in np.flatnonzero(noise & live & (targets > 0)):  # once per noisy root per move
+            count = int(legal[b].sum())
+            gumbel[b, :count] = self._rngs[b].gumbel(size=count)
+        _gumbel_kernels.sample_root_scores(
+            np.ascontiguousarray(tree.children_prior[:, ROOT]),
+            legal,
+            live,
+            gumbel,
+            np.ascontiguousarray(noise, np.bool_),
+            self.params.gumbel_considered,
+            np.ascontiguousarray(targets, np.int32),
+            self._root_rules.root_scores,
+            self._root_rules.considered_visits,
+        )
 
     def _evaluate_new_leaves(self, game: SearchGame, evaluator: Evaluator, num_new: int) -> LeafEvaluations:
         num_actions = self.num_actions
