@@ -37,3 +37,10 @@ def random_samples(n: int, shape: GameShape = GO5, seed: int = 0, one_hot: bool 
     value = rng.choice([-1.0, 1.0], n).astype(np.float32)
     ownership = rng.choice([-1, 1], (n, s, s)).astype(np.int8)
     return planes, policy, value, ownership
+
+
+# `zero bench network` in about a second: a 1-block, 8-channel net on 5x5, batches of 1 and 4, one call each
+TINY_BENCH_NETWORK_ARGV = [
+    *("--size", "5", "--device", "cpu", "--batch-sizes", "1,4", "--blocks", "1", "--channels", "8"),
+    *("--seconds", "0", "--min-calls", "1"),
+]

@@ -6,6 +6,7 @@ import argparse
 import json
 
 import pytest
+from netfixtures import TINY_BENCH_NETWORK_ARGV
 
 from zero.bench import network as bench
 
@@ -18,20 +19,7 @@ def _run(argv: list[str]) -> int:
 
 def test_json_output_has_the_documented_keys(capsys):
     argv = [
-        "--size",
-        "5",
-        "--device",
-        "cpu",
-        "--batch-sizes",
-        "1,4",
-        "--blocks",
-        "1",
-        "--channels",
-        "8",
-        "--seconds",
-        "0",
-        "--min-calls",
-        "1",
+        *TINY_BENCH_NETWORK_ARGV,
         "--train-batch",
         "8",
         "--train-steps",

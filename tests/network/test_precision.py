@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from netfixtures import random_samples, tiny_model
+from netfixtures import TINY_BENCH_NETWORK_ARGV, random_samples, tiny_model
 
 from zero.learn.replay import ReplayBatch
 from zero.learn.train import TrainConfig, Trainer
@@ -311,27 +311,7 @@ def test_bf16_training_follows_the_float32_loss_curve():
     assert np.max(np.abs(bf16 - f32) / f32) < 0.15, (f32, bf16)
 
 
-BENCH_NETWORK_ARGV = [
-    "--size",
-    "5",
-    "--device",
-    "cpu",
-    "--batch-sizes",
-    "1,4",
-    "--blocks",
-    "1",
-    "--channels",
-    "8",
-    "--seconds",
-    "0",
-    "--min-calls",
-    "1",
-    "--no-train",
-    "--rounds",
-    "1",
-    "--matmul-size",
-    "64",
-]
+BENCH_NETWORK_ARGV = [*TINY_BENCH_NETWORK_ARGV, "--no-train", "--rounds", "1", "--matmul-size", "64"]
 
 
 def bench_network_json(argv: list[str], capsys) -> dict:
