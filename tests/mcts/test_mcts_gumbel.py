@@ -165,3 +165,33 @@ def test_gtp_player_plays_the_gumbel_choice_where_visits_tie():
     top = np.flatnonzero(result.visits[0] == result.visits[0].max())
     assert len(top) == 2  # (16, 4): the last two actions get 6 visits each
     assert player.choose_move(game, result) == result.chosen_action[0]
+
+
+def test_the_root_sample_takes_the_top_m_of_g_plus_logits_ties_to_the_lower_action():
+    # roots: 0 without noise (a tie between actions 1, 2, 3), 1 with noise given per legal action in index order,
+    # 2 not searched this move (target 0), 3 with no tree yet (not live)
+    legal = np.array([[False, True, True, True, False]] * 4)
+    prior = np.where(legal, 0.25, 0.0).astype(np.float32)
+    noise = np.zeros((4, 5))
+    noise[1, :3] = [0.0, 0.0, 5.0]  # the third legal action (3) gets g = 5
+    scores = np.zeros((4, 5))
+    schedules = np.full((4, 8), -1, np.int32)
+    _gumbel_kernels.sample_root_scores(
+        prior,
+        legal,
+        np.array([True, True, True, False]),
+        noise,
+        np.array([False, True, False, False]),
+        2,
+        np.array([8, 8, 0, 8], np.int32),
+        scores,
+        schedules,
+    )
+    considered = np.isfinite(scores)
+    assert considered[0].tolist() == [False, True, True, False, False]
+    assert considered[1].tolist() == [False, True, False, True, False]
+    assert scores[1, 3] == pytest.approx(np.log(0.25) + 5.0) and scores[0, 1] == pytest.approx(np.log(0.25))
+    assert not considered[2:].any() and (schedules[2:] == -1).all()
+    expected = np.zeros(8, np.int32)
+    _gumbel_kernels.considered_visit_sequence(2, 8, expected)
+    assert (schedules[0] == expected).all() and (schedules[1] == expected).all()
