@@ -166,7 +166,9 @@ def _revert_virtual(b, path, depth, tree):
 
 @njit(cache=True)
 def _forced_child(b, k, tree):
-    """The first legal root child with fewer visits (in flight included) than sqrt(k * P * root visits), NO_ACTION if none."""
+    """The first legal root child with fewer visits (in flight included) than it is owed, floor(sqrt(k * P * root
+    visits)) whole playouts, NO_ACTION if none. Owed playouts are whole: with a real-valued bound every unvisited child
+    was owed one, so at 32 simulations the forcing visited the first legal moves in board order instead of searching."""
     legal = tree.legal
     children_prior = tree.children_prior
     children_visits = tree.children_visits
@@ -181,7 +183,7 @@ def _forced_child(b, k, tree):
         in_flight = children_virtual[b, ROOT, a]
         if children_index[b, ROOT, a] == UNVISITED and in_flight > 0:
             continue  # its first visit is on its way: forcing it again would collide
-        if children_visits[b, ROOT, a] + in_flight < np.sqrt(k * children_prior[b, ROOT, a] * total):
+        if children_visits[b, ROOT, a] + in_flight < np.floor(np.sqrt(k * children_prior[b, ROOT, a] * total)):
             return a
     return NO_ACTION
 

@@ -21,9 +21,9 @@ class _PeakedEvaluator:
         return priors, np.zeros(planes.shape[0], np.float32)
 
 
-def _search(k: float, add_noise: bool):
+def _search(k: float, add_noise: bool, simulations: int = 200):
     # epsilon 0: the noise request switches forced playouts on without changing the priors
-    params = SearchParams(simulations=200, leaves_per_step=1, dirichlet_epsilon=0.0, forced_playouts_k=k)
+    params = SearchParams(simulations=simulations, leaves_per_step=1, dirichlet_epsilon=0.0, forced_playouts_k=k)
     search = BatchedSearch(params, batch_size=1, num_actions=9)
     result = search.run(TicTacToeBatch([TicTacToe()]), _PeakedEvaluator(), add_noise=add_noise)
     return search, result
@@ -31,15 +31,23 @@ def _search(k: float, add_noise: bool):
 
 def test_every_root_child_gets_its_forced_visits_only_where_forced_playouts_are_on():
     _, plain = _search(0.0, add_noise=True)
-    _, forced = _search(2.0, add_noise=True)
-    _, unnoised = _search(2.0, add_noise=False)
+    _, forced = _search(4.0, add_noise=True)
+    _, unnoised = _search(4.0, add_noise=False)
     others = [a for a in range(9) if a != 4]
-    floor = math.sqrt(2.0 * (0.1 / 8) * 199)  # sqrt(k P N) just before the last simulation
+    floor = math.floor(math.sqrt(4.0 * (0.1 / 8) * 199))  # whole playouts owed just before the last simulation: 3
     assert plain.visits[0, others].min() < floor  # PUCT alone starves the low-prior moves...
     assert forced.visits[0, others].min() >= floor  # ...forced playouts give each its share
     assert np.array_equal(unnoised.visits, plain.visits)  # no noise (play, not self-play): no forcing
     assert plain.target_visits is None and forced.target_visits is not None
     assert np.array_equal(unnoised.target_visits, unnoised.visits)  # nothing to prune where nothing was forced
+
+
+def test_a_child_owed_less_than_one_whole_playout_is_not_forced():
+    # at 32 simulations a move of prior 0.0125 is owed sqrt(2 * 0.0125 * 31) = 0.88 playouts: none. A real-valued
+    # bound forced every unvisited move once, in board order, and self-play learned to open in the corner.
+    _, plain = _search(0.0, add_noise=True, simulations=32)
+    _, forced = _search(2.0, add_noise=True, simulations=32)
+    assert np.array_equal(forced.visits, plain.visits)
 
 
 def test_pruning_takes_the_forced_visits_back_off_the_target():
