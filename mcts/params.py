@@ -63,7 +63,7 @@ class SearchParams:
     forced_playouts_k: float = field(
         default=0.0,
         metadata={
-            "doc": "KataGo's forced playouts at noised PUCT roots (self-play): a child with fewer than sqrt(k * P * total visits) visits is searched first, and the policy target prunes those visits again (KataGo: 2; 0 = off)"
+            "doc": "KataGo's forced playouts at noised PUCT roots (self-play): a child with fewer visits than the whole playouts it is owed, floor(sqrt(k * P * total visits)), is searched first, and the policy target prunes those visits again (KataGo: 2; 0 = off)"
         },
     )
     reuse_tree: bool = field(
