@@ -209,7 +209,7 @@ def select_leaves(target_visits, leaves_per_tree, constants, tree, leaves, root_
     - start_visits[b]) takes among the considered actions (root_scores float64[B,A] = g + logits,
     -inf outside the sample) one whose visits equal considered_visits[b, k] (int32[B,S]). Below the root: PUCT.
     Forced playouts (KataGo, Wu 2019 section 3.1; ``root_rules.forced[b]`` and constants[FORCED_PLAYOUTS_K] = k > 0):
-    at the root, the first legal child with fewer than sqrt(k * P * root visits) visits (in flight included) is
+    at the root, the first legal child with fewer visits (in flight included) than floor(sqrt(k * P * root visits)) is
     taken before PUCT is asked; a child whose first visit is in flight is not forced again in the same step.
     """
     node_count = tree.node_count
