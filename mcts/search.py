@@ -322,9 +322,9 @@ class BatchedSearch:
         legal = np.ascontiguousarray(tree.legal[:, ROOT])
         live = (tree.node_count > 0) & ~tree.terminal[:, ROOT]
         gumbel = np.zeros(legal.shape, np.float64)  # the noise of root b's k-th legal action, from its own generator
+        counts = legal.sum(axis=1)
         for b in np.flatnonzero(noise & live & (targets > 0)):  # once per noisy root per move
-            count = int(legal[b].sum())
-            gumbel[b, :count] = self._rngs[b].gumbel(size=count)
+            gumbel[b, : counts[b]] = self._rngs[b].gumbel(size=counts[b])
         _gumbel_kernels.sample_root_scores(
             np.ascontiguousarray(tree.children_prior[:, ROOT]),
             legal,

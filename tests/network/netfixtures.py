@@ -44,3 +44,14 @@ TINY_BENCH_NETWORK_ARGV = [
     *("--size", "5", "--device", "cpu", "--batch-sizes", "1,4", "--blocks", "1", "--channels", "8"),
     *("--seconds", "0", "--min-calls", "1"),
 ]
+
+
+def run_bench_network(argv: list[str]) -> int:
+    """`zero bench network` with ``argv``, in this process (its exit status)."""
+    import argparse
+
+    from zero.bench import network as bench
+
+    parser = argparse.ArgumentParser()
+    bench.add_arguments(parser)
+    return bench.run(parser.parse_args(argv))

@@ -2,19 +2,10 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 
 import pytest
-from netfixtures import TINY_BENCH_NETWORK_ARGV
-
-from zero.bench import network as bench
-
-
-def _run(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser()
-    bench.add_arguments(parser)
-    return bench.run(parser.parse_args(argv))
+from netfixtures import TINY_BENCH_NETWORK_ARGV, run_bench_network
 
 
 def test_json_output_has_the_documented_keys(capsys):
@@ -30,7 +21,7 @@ def test_json_output_has_the_documented_keys(capsys):
         "64",
         "--json",
     ]
-    assert _run(argv) == 0
+    assert run_bench_network(argv) == 0
     out = capsys.readouterr().out
     result = json.loads(out)  # exactly one JSON object, nothing else on stdout
     assert set(result["evals_per_s"]) == {"1", "4"} and all(v > 0 for v in result["evals_per_s"].values())
@@ -43,7 +34,7 @@ def test_json_output_has_the_documented_keys(capsys):
 
 def test_bad_batch_sizes_are_a_one_line_error(capsys):
     with pytest.raises(SystemExit) as exc:
-        _run(["--batch-sizes", "0,4", "--device", "cpu"])
+        run_bench_network(["--batch-sizes", "0,4", "--device", "cpu"])
     assert exc.value.code == 2
     assert "--batch-sizes" in capsys.readouterr().err
 
@@ -59,7 +50,7 @@ def test_a_configured_network_is_timed_with_its_own_input_planes(tmp_path, capsy
         )
         timing = "--seconds 0 --min-calls 1 --variants= --train-batch 8 --train-steps 1 --train-rounds 1"
         argv = ["--size", "5", "--device", "cpu", "--batch-sizes", "2", "--config", str(config), *timing.split()]
-        assert _run([*argv, "--replay-positions", "64", "--json"]) == 0
+        assert run_bench_network([*argv, "--replay-positions", "64", "--json"]) == 0
         flops[liberties] = json.loads(capsys.readouterr().out)["flops_per_eval"]
     # the first convolution reads 3 more planes: 2 * 3 planes * 9 taps * 8 channels * 25 points more multiply-adds
     assert flops[True] - flops[False] == 2 * 3 * 9 * 8 * 25

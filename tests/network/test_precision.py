@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from netfixtures import TINY_BENCH_NETWORK_ARGV, random_samples, tiny_model
+from netfixtures import TINY_BENCH_NETWORK_ARGV, random_samples, run_bench_network, tiny_model
 
 from zero.learn.replay import ReplayBatch
 from zero.learn.train import TrainConfig, Trainer
@@ -315,13 +315,7 @@ BENCH_NETWORK_ARGV = [*TINY_BENCH_NETWORK_ARGV, "--no-train", "--rounds", "1", "
 
 
 def bench_network_json(argv: list[str], capsys) -> dict:
-    import argparse
-
-    from zero.bench import network as bench
-
-    parser = argparse.ArgumentParser()
-    bench.add_arguments(parser)
-    assert bench.run(parser.parse_args(argv)) == 0
+    assert run_bench_network(argv) == 0
     return json.loads(capsys.readouterr().out)
 
 
