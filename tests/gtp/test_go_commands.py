@@ -202,6 +202,9 @@ def test_time_commands(engine):
     fails(engine, "kgs-time_settings sudden 5", "syntax error")
     fails(engine, "time_left b soon 0", "syntax error")
     fails(engine, "time_left b 10 -1", "syntax error")
+    for negative in ("time_settings -1 30 5", "time_settings 300 -30 5", "kgs-time_settings absolute -5"):
+        fails(engine, negative, "syntax error")
+        assert engine.clocks[2].kind == "byoyomi"  # a refused setting leaves the clocks as they were
     ok(engine, "kgs-time_settings none")
     assert engine.clocks[1].kind == "none"
 

@@ -42,6 +42,7 @@ from zero.gtp.protocol import (
     FLOAT,
     ILLEGAL_MOVE,
     INT,
+    SECONDS,
     STRING,
     UNACCEPTABLE_SIZE,
     Arg,
@@ -391,7 +392,7 @@ class GoGtpEngine(GtpEngine):
 
     # -- time --
 
-    @registry.command("time_settings", FLOAT, FLOAT, INT)
+    @registry.command("time_settings", SECONDS, SECONDS, INT)
     def cmd_time_settings(self, main: float, byo_time: float, byo_stones: int) -> str:
         self._set_clock(Clock.from_gtp(main, byo_time, byo_stones))
         return ""
@@ -401,7 +402,7 @@ class GoGtpEngine(GtpEngine):
         expected = {"none": 0, "absolute": 1, "canadian": 3, "byoyomi": 3}
         if kind not in expected or len(args) != expected[kind]:
             raise syntax_error(f"kgs-time_settings {kind} {args}")
-        values = [FLOAT.parse(t, self) for t in args[:2]] + [INT.parse(t, self) for t in args[2:]]
+        values = [SECONDS.parse(t, self) for t in args[:2]] + [INT.parse(t, self) for t in args[2:]]
         if kind == "none":
             clock = Clock()
         elif kind == "absolute":

@@ -97,6 +97,13 @@ def _parse_float(token: str, _engine: Any) -> float:
     return value
 
 
+def _parse_seconds(token: str, engine: Any) -> float:
+    value = _parse_float(token, engine)
+    if value < 0:
+        raise syntax_error(f"{token!r} is a negative duration")
+    return value
+
+
 def _parse_string(token: str, _engine: Any) -> str:
     return token
 
@@ -122,6 +129,7 @@ def parse_color(token: str) -> int:
 
 INT = Arg("int", _parse_int)
 FLOAT = Arg("float", _parse_float)
+SECONDS = Arg("seconds", _parse_seconds)  # a time setting: a finite number >= 0
 STRING = Arg("string", _parse_string)
 BOOL = Arg("boolean", _parse_bool)
 COLOR = Arg("color", lambda token, _engine: parse_color(token))
