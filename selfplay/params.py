@@ -232,8 +232,9 @@ class RunParams:
             raise ValueError(f"steps_per_version must be >= 1, got {self.steps_per_version}")
         if self.checkpoint_every_steps < 1:
             raise ValueError(f"checkpoint_every_steps must be >= 1, got {self.checkpoint_every_steps}")
-        if self.max_steps < 0 or self.max_games < 0 or self.max_minutes < 0:
-            raise ValueError("max_steps must be >= 0 (and max_games, max_minutes too)")
+        for limit in ("max_steps", "max_games", "max_minutes"):
+            if getattr(self, limit) < 0:
+                raise ValueError(f"{limit} must be >= 0 (0 = no limit), got {getattr(self, limit)}")
         if not 0 <= self.snapshot_every_minutes < float("inf"):
             raise ValueError(f"snapshot_every_minutes must be >= 0 (0 = off), got {self.snapshot_every_minutes}")
 

@@ -64,6 +64,8 @@ def test_override_changes_only_that_field():
         ("search.simulations=0", "search.simulations"),  # impossible value
         ("selfplay.resign_playout_fraction=1.5", "selfplay.resign_playout_fraction"),
         ("go.size=25", "go.size"),
+        ("run.max_minutes=-1", "run.max_minutes"),  # one check covers three limits: it names the one that is wrong
+        ("run.max_games=-5", "run.max_games"),
         ("game.name=chess", "game.name"),
         ("bogus.key=1", "bogus"),
         ("network.ownership_head=true", "network.ownership_head"),  # tic-tac-toe has no ownership target
