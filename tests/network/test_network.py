@@ -9,7 +9,7 @@ from netfixtures import GO5, TINY, tiny_model
 
 from games.go import new_game
 from zero.nn.inference import NetworkEvaluator, resolve_device
-from zero.nn.network import GameShape, GlobalPoolingBlock, NetworkConfig, PolicyValueNet, fold_batch_norm
+from zero.nn.network import GameShape, GlobalPoolingBlock, NetworkConfig, PolicyValueNet, board_max, fold_batch_norm
 
 
 def test_go_heads_have_a_point_per_intersection_plus_pass():
@@ -53,6 +53,22 @@ def test_global_pooling_lets_a_far_stone_change_a_corner_logit():
     stone[0, 0, 18, 18] = 1  # T1 (bottom right)
     a1_far = 0  # A19: y=0, x=0
     assert model(empty).policy_logits[0, a1_far] != model(stone).policy_logits[0, a1_far]
+
+
+@pytest.mark.parametrize("channels", [1, 8, 16, 31, 32, 48])
+@pytest.mark.parametrize("size", [5, 9, 19])
+def test_board_max_is_the_max_over_the_board_in_either_memory_format(channels, size):
+    """board_max takes max_pool2d for narrow channels-last tensors and amax otherwise: the same values and gradients."""
+    torch.manual_seed(channels * size)
+    x = torch.randn(3, channels, size, size) - 2.0  # mostly negative: a max that padding or a zero start would spoil
+    x[0, :, size - 1, size - 1] = 5.0  # the max in the last corner: a window that misses a row or column fails
+    expected = x.amax(dim=(2, 3))
+    for layout in (torch.contiguous_format, torch.channels_last):
+        y = x.clone().contiguous(memory_format=layout).requires_grad_()
+        got = board_max(y)
+        assert got.shape == (3, channels) and torch.equal(got, expected)
+        got.sum().backward()
+        assert torch.equal(y.grad[0, :, size - 1, size - 1], torch.ones(channels))  # the gradient reaches the max
 
 
 def test_ownership_head_can_be_switched_off():

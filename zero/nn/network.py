@@ -161,7 +161,17 @@ class NetworkOutput(NamedTuple):
 
 def global_pool(x: torch.Tensor) -> torch.Tensor:
     """[B, C, H, W] -> [B, 2C]: mean and max over the board (KataGo's pooling without the size term)."""
-    return torch.cat([x.mean(dim=(2, 3)), x.amax(dim=(2, 3))], dim=1)
+    return torch.cat([x.mean(dim=(2, 3)), board_max(x)], dim=1)
+
+
+def board_max(x: torch.Tensor) -> torch.Tensor:
+    """[B, C, H, W] -> [B, C]: the max over the board. On a CPU, PyTorch's amax over H and W of a channels-last
+    tensor with fewer than 32 channels (the heads' and pooling branches' widths) ran 3-7x slower than max_pool2d
+    over the whole board, and amax was the faster one from 32 channels and for contiguous tensors (torch 2.13,
+    BENCHMARKS.md, session 14): the same values either way."""
+    if x.device.type == "cpu" and x.shape[1] < 32 and x.is_contiguous(memory_format=torch.channels_last):
+        return F.max_pool2d(x, kernel_size=x.shape[-2:]).flatten(1)
+    return x.amax(dim=(2, 3))
 
 
 def _conv_bn(cin: int, cout: int, kernel: int) -> nn.Sequential:
