@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 
-from games.go import RolloutEvaluator
+from games.go import GoGame, GoRules, GoSearchBatch, RolloutEvaluator
 from mcts import SearchParams
-from zero.analysis.engine import AnalysisConfig, AnalysisEngine, AnalysisParams
+from zero.analysis.engine import AnalysisConfig, AnalysisEngine, AnalysisParams, komi_shift
 from zero.gtp.engine import GoGtpEngine
 from zero.gtp.player import EngineParams
 
@@ -50,3 +52,52 @@ def test_kata_analyze_adds_score_lead_with_a_score_head():
     engine.player._evaluator = StoneCountScorer(9, 7.5, seed=1)
     line = engine.handle_line("kata-analyze b 10")
     assert " scoreLead 1.000" in line  # Black to move on the empty board: one stone ahead after any move
+
+
+@pytest.mark.parametrize("moves", [[], [["B", "E5"]]])
+def test_a_network_without_the_komi_plane_has_its_score_moved_by_the_komi_difference(moves):
+    """It predicts the margin at the komi it trained at: asked at one point less komi, Black leads by one point more,
+    whoever is to move; with the komi plane (it reads the komi) or no known training komi, nothing moves."""
+
+    def leads(komi: float, trained_komi: float | None, komi_input: bool = False) -> list[float]:
+        engine = AnalysisEngine(AnalysisConfig(AnalysisParams(max_visits=8), SearchParams(leaves_per_step=4)))
+        scorer = StoneCountScorer(9, 7.5, seed=1)
+        scorer.shape = type("Shape", (), {"board_size": 9})()
+        scorer.has_ownership = False
+        scorer.trained_komi, scorer.komi_input = trained_komi, komi_input
+        engine.network = scorer
+        answer = serve([{**NINE, "id": "k", "moves": moves, "komi": komi, "maxVisits": 8}], engine)[0]
+        return [answer["rootInfo"]["scoreLead"], *(m["scoreLead"] for m in answer["moveInfos"])]
+
+    at_training_komi = leads(7.5, 7.5)
+    assert leads(6.5, 7.5) == pytest.approx([lead + 1.0 for lead in at_training_komi])  # Black's view
+    assert leads(0.0, 24.5) == pytest.approx([lead + 24.5 for lead in leads(24.5, 24.5)])
+    assert leads(6.5, None) == pytest.approx(at_training_komi)
+
+
+def test_a_network_with_the_komi_plane_has_its_score_as_predicted():
+    white_to_move = GoGame(GoRules(size=9, komi=6.5))
+    white_to_move.play(40)
+    batch = GoSearchBatch([GoGame(GoRules(size=9, komi=6.5)), white_to_move])
+    network = SimpleNamespace(trained_komi=7.5, komi_input=False)
+    assert komi_shift(network, batch, np.array([0, 1, 1])).tolist() == [1.0, -1.0, -1.0]  # for the player to move
+    network.komi_input = True
+    assert komi_shift(network, batch, np.array([0, 1])).tolist() == [0.0, 0.0]
+
+
+def test_kata_analyze_moves_the_score_of_a_network_without_the_komi_plane_by_the_komi_difference():
+    engine = GoGtpEngine(
+        params=EngineParams(visits=30, analysis_visits=200, seed=1),
+        search_params=SearchParams(simulations=30, leaves_per_step=4),
+    )
+
+    def analyze_at(komi: float) -> str:
+        assert engine.handle_line(f"komi {komi}").startswith("=")
+        engine.handle_line("kata-analyze b 10")  # builds the player's evaluator for this komi
+        scorer = StoneCountScorer(9, 7.5, seed=1)
+        scorer.trained_komi, scorer.komi_input = 7.5, False
+        engine.player._evaluator = scorer
+        return engine.handle_line("kata-analyze b 10")
+
+    assert " scoreLead 3.000" in analyze_at(5.5)  # Black to move: one stone ahead, two points less komi
+    assert " scoreLead -1.000" in analyze_at(9.5)

@@ -63,6 +63,23 @@ def test_round_trip_restores_bit_identical_weights_and_outputs(tmp_path):
         np.testing.assert_array_equal(a, b)
 
 
+@pytest.mark.parametrize(
+    "run_config, komi",
+    [
+        ({"go": {"komi": 6.5}}, 6.5),
+        ({"go": {"komi": -3}}, -3.0),
+        ({"go": {}}, None),
+        ({}, None),
+        ({"go": {"komi": "x"}}, None),
+    ],
+)
+def test_the_training_komi_comes_back_with_the_network(tmp_path, run_config, komi):
+    """A network without the komi plane predicts scores at the komi its run trained at: loading keeps it, where known."""
+    _trainer(tmp_path).save_checkpoint(tmp_path, model_version=1, run_config=run_config)
+    assert load_checkpoint(tmp_path).trained_komi == komi
+    assert NetworkEvaluator.from_checkpoint(str(tmp_path), device="cpu").trained_komi == komi
+
+
 def test_resume_through_a_checkpoint_matches_training_straight_through(tmp_path):
     straight = _trainer(tmp_path)
     straight.train_steps(6)

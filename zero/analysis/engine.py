@@ -459,13 +459,29 @@ def child_score_leads(evaluator: Any, batch: GoSearchBatch, roots: np.ndarray, a
     paths = np.asarray(actions, np.int32).reshape(-1, 1)
     planes, _, _, _ = batch.leaf_inputs(np.asarray(roots, np.int32), paths, np.ones(len(paths), np.int32))
     _, _, score = evaluator.evaluate_with_score(planes)
-    return -np.asarray(score, np.float32)  # the child's score is for the opponent
+    # the child's score is for the opponent
+    return -np.asarray(score, np.float32) + komi_shift(evaluator, batch, np.asarray(roots, np.intp))
 
 
 def root_score_leads(evaluator: Any, batch: GoSearchBatch) -> np.ndarray:
     """float32[B]: the network's score lead of each root, for its player to move."""
     planes, _, _, _ = batch.root_inputs()
-    return np.asarray(evaluator.evaluate_with_score(planes)[2], np.float32)
+    score = np.asarray(evaluator.evaluate_with_score(planes)[2], np.float32)
+    return score + komi_shift(evaluator, batch, np.arange(len(batch)))
+
+
+def komi_shift(evaluator: Any, batch: GoSearchBatch, roots: np.ndarray) -> np.ndarray:
+    """float32[K]: points to add to the network's score lead for the player to move at root ``roots[k]``.
+
+    A network that reads no komi plane predicts the margin at the komi it trained at (``trained_komi``): at another
+    komi White receives (trained - komi) points fewer, so Black's lead is that much larger and White's that much
+    smaller. Zero for a network with the komi plane (it reads the komi) or whose training komi is unknown.
+    """
+    trained = getattr(evaluator, "trained_komi", None)
+    if trained is None or getattr(evaluator, "komi_input", False):
+        return np.zeros(len(roots), np.float32)
+    black = batch.to_move[roots] == BLACK
+    return ((trained - batch.komi[roots]) * np.where(black, 1.0, -1.0)).astype(np.float32)
 
 
 def _move_filter(wave: list[Turn], num_actions: int) -> MoveFilter | None:

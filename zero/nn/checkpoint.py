@@ -19,6 +19,7 @@ A checkpoint holding a nan or an inf (a diverged network) is never written, and 
 from __future__ import annotations
 
 import json
+import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -106,6 +107,15 @@ class Checkpoint:
         except RuntimeError as exc:
             raise CheckpointError(f"{self.path}: weights do not fit the architecture stored with them: {exc}") from None
         return model
+
+    @property
+    def trained_komi(self) -> float | None:
+        """The komi its run trained at (Go), or None where the run config does not say: a network without the komi
+        plane predicts scores at that komi (zero.analysis.engine.komi_shift)."""
+        komi = (self.run_config.get("go") or {}).get("komi")
+        if isinstance(komi, bool) or not isinstance(komi, int | float) or not math.isfinite(komi):
+            return None
+        return float(komi)
 
     @property
     def training_state_path(self) -> Path:

@@ -347,6 +347,7 @@ class NetworkEvaluator:
         self.komi_input = model.config.komi_input  # Go: the planes must carry the komi plane
         self.liberty_input = model.config.liberty_input  # Go: ... and the liberty planes
         self.ladder_input = model.config.ladder_input  # Go: ... and the ladder planes
+        self.trained_komi: float | None = None  # Go: the komi its run trained at, where known (from_checkpoint)
         self.score_utility_weight = (
             0.0  # w: search utility = (1 - w) value + w score_utility(score, scale); 0 = value only
         )
@@ -397,6 +398,7 @@ class NetworkEvaluator:
         ckpt = load_checkpoint(path, expected_shape=expected_shape)
         evaluator = cls(ckpt.build_model(), **kwargs)
         evaluator.model_version = ckpt.model_version
+        evaluator.trained_komi = ckpt.trained_komi
         return evaluator
 
     def load_state_dict(self, state: dict[str, torch.Tensor], model_version: int | None = None) -> None:
