@@ -57,7 +57,7 @@ def test_kata_analyze_adds_score_lead_with_a_score_head():
 @pytest.mark.parametrize("moves", [[], [["B", "E5"]]])
 def test_a_network_without_the_komi_plane_has_its_score_moved_by_the_komi_difference(moves):
     """It predicts the margin at the komi it trained at: asked at one point less komi, Black leads by one point more,
-    whoever is to move; with the komi plane (it reads the komi) or no known training komi, nothing moves."""
+    whoever is to move; where the training komi is unknown, nothing moves."""
 
     def leads(komi: float, trained_komi: float | None, komi_input: bool = False) -> list[float]:
         engine = AnalysisEngine(AnalysisConfig(AnalysisParams(max_visits=8), SearchParams(leaves_per_step=4)))
@@ -75,7 +75,7 @@ def test_a_network_without_the_komi_plane_has_its_score_moved_by_the_komi_differ
     assert leads(6.5, None) == pytest.approx(at_training_komi)
 
 
-def test_a_network_with_the_komi_plane_has_its_score_as_predicted():
+def test_the_komi_shift_is_for_the_player_to_move_and_none_with_the_komi_plane():
     white_to_move = GoGame(GoRules(size=9, komi=6.5))
     white_to_move.play(40)
     batch = GoSearchBatch([GoGame(GoRules(size=9, komi=6.5)), white_to_move])
