@@ -190,9 +190,7 @@ def load_network(path, name: str, args: argparse.Namespace, leaves_per_step: int
     from zero.nn.inference import NetworkEvaluator
 
     checkpoint = load_checkpoint(path)
-    evaluator = NetworkEvaluator(checkpoint.build_model(), device=args.device, precision=args.precision)
-    evaluator.model_version = checkpoint.model_version
-    evaluator.trained_komi = checkpoint.trained_komi
+    evaluator = NetworkEvaluator.from_loaded(checkpoint, device=args.device, precision=args.precision)
     warm_up(evaluator, leaves_per_step)
     return LoadedNetwork(evaluator, name, checkpoint.step, checkpoint.model_version, shipped=shipped)
 

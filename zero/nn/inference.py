@@ -33,12 +33,15 @@ import math
 import sys
 import time
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 import torch
 
 from zero.nn.network import GameShape, NetworkConfig, PolicyValueNet, fold_batch_norm, unwrap
+
+if TYPE_CHECKING:
+    from zero.nn.checkpoint import Checkpoint
 
 Precision = Literal["auto", "float32", "bfloat16", "float16"]
 PRECISIONS = ("auto", "float32", "bfloat16", "float16")
@@ -395,10 +398,14 @@ class NetworkEvaluator:
         directory); CheckpointError if it was trained for another game than ``expected_shape``."""
         from zero.nn.checkpoint import load_checkpoint
 
-        ckpt = load_checkpoint(path, expected_shape=expected_shape)
-        evaluator = cls(ckpt.build_model(), **kwargs)
-        evaluator.model_version = ckpt.model_version
-        evaluator.trained_komi = ckpt.trained_komi
+        return cls.from_loaded(load_checkpoint(path, expected_shape=expected_shape), **kwargs)
+
+    @classmethod
+    def from_loaded(cls, checkpoint: Checkpoint, **kwargs) -> NetworkEvaluator:
+        """An evaluator for a loaded checkpoint: its weights, model version and training komi."""
+        evaluator = cls(checkpoint.build_model(), **kwargs)
+        evaluator.model_version = checkpoint.model_version
+        evaluator.trained_komi = checkpoint.trained_komi
         return evaluator
 
     def load_state_dict(self, state: dict[str, torch.Tensor], model_version: int | None = None) -> None:
