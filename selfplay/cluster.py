@@ -157,11 +157,11 @@ class WorkerPool:
             added.append(index)
         return added
 
-    def learn_nodes(self) -> None:
-        """Record the node of every worker whose location has come back (never waits)."""
+    def learn_nodes(self, wait_s: float = 0.0) -> None:
+        """Record the node of every worker whose location has come back, waiting at most ``wait_s`` for the rest."""
         if not self._where:
             return
-        ready, _ = ray.wait(list(self._where), num_returns=len(self._where), timeout=0)
+        ready, _ = ray.wait(list(self._where), num_returns=len(self._where), timeout=wait_s)
         for ref in ready:
             index = self._where.pop(ref)
             try:

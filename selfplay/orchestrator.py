@@ -72,6 +72,7 @@ MAX_UNAVAILABLE_S = 300.0  # a worker restarting for longer than this is broken
 RESTART_BACKOFF_S = 1.0  # pause before sending a task to a worker that just died
 CALIBRATOR_STATE = "resign_calibrator"  # key of the ResignCalibrator's evidence in a checkpoint's run state
 FOLLOW_CLUSTER_S = 2.0  # how often the loop checks for nodes lost and capacity gained
+PLACEMENT_WAIT_S = 10.0  # at the end, how long to wait for the workers whose node is not known yet
 
 
 class WorkerFailure(RuntimeError):
@@ -233,6 +234,7 @@ class _Loop:
         self.failures_in_a_row: dict[int, int] = defaultdict(int)  # a worker that never succeeds is retired
         self.unavailable_in_a_row: dict[int, int] = defaultdict(int)
         self.retry_after: dict[int, float] = defaultdict(float)  # monotonic time before which worker i gets no new task
+        self.last_placement: dict[str, int] = {}  # as last written to the metrics
         self.pool = self._start_pool()
         self.next_follow = 0.0  # monotonic time of the next look at the cluster's nodes
         self.version = learner.version
@@ -302,6 +304,7 @@ class _Loop:
         self.next_follow = time.monotonic() + FOLLOW_CLUSTER_S
         nodes = alive_nodes()
         self.pool.learn_nodes()
+        self._write_placement()
         lost = self.pool.drop_lost(nodes)
         for node, workers in lost.items():
             tasks = [ref for ref, w in self.in_flight.items() if w in workers]
@@ -317,6 +320,13 @@ class _Loop:
             self.metrics.write(
                 "workers", count=len(self.pool), added=added, lost=gone, requested=self.config.run.num_workers
             )
+
+    def _write_placement(self) -> None:
+        """A "placement" metric (node id -> workers known to run there) whenever it changes."""
+        placement = self.pool.placement()
+        if placement != self.last_placement:
+            self.last_placement = placement
+            self.metrics.write("placement", nodes=placement)
 
     def _give_up_on(self, worker: int, reason: str) -> None:
         """A worker that keeps failing is retired; the run stops only when it was the last one."""
@@ -641,4 +651,6 @@ class _Loop:
             self._writer.close()
         self.progress.close()
         self.learner.close()
+        self.pool.learn_nodes(wait_s=PLACEMENT_WAIT_S)  # a short run may end before a slow node's worker answered
+        self._write_placement()
         self.pool.close()

@@ -119,7 +119,11 @@ def test_zero_train_address_fills_every_node_with_auto_workers(cluster, tmp_path
     first = next(m for m in read_metrics(run_dir / "metrics.jsonl") if m.get("kind") == "workers")
     assert first["requested"] == "auto"
     assert first["count"] == cpus - 1 == 3  # the cluster's CPUs minus the trainer's seat (run.trainer_cpus = 1)
-    assert _selfplay_nodes(run_dir) == nodes  # every node ran self-play games
+    # one worker on every node (SPREAD over one free CPU each), as the run's last placement record says; which
+    # nodes delivered games before step 20 depends on the machine's load, so only a subset is required of them
+    placements = [m["nodes"] for m in read_metrics(run_dir / "metrics.jsonl") if m.get("kind") == "placement"]
+    assert placements[-1] == {node: 1 for node in nodes}
+    assert _selfplay_nodes(run_dir) and _selfplay_nodes(run_dir) <= nodes
     arena = [m for m in read_metrics(run_dir / "metrics.jsonl") if m.get("kind") == "arena"]
     assert sorted(m["version"] for m in arena) == [1, 2]
     # arena.placement = "trainer": beside the trainer, on its device, with arena.cpus threads (not one pinned thread)
