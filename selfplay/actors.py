@@ -44,7 +44,12 @@ class SelfPlayHost:
             restarted = ray.get_runtime_context().was_current_actor_reconstructed
         if restarted:
             seed = seed + 7919 * (os.getpid() % 1000 + 1)  # a restarted worker must not replay the same games
-        self.evaluator = build_evaluator(self.config, device=assigned_device(self.config.selfplay.device), seed=seed)
+        self.evaluator = build_evaluator(
+            self.config,
+            device=assigned_device(self.config.selfplay.device),
+            seed=seed,
+            compile=self.config.selfplay.compile,
+        )
         print(f"self-play worker {worker_index}: network on {self.evaluator.describe()}", file=sys.stderr, flush=True)
         self.worker = build_worker(self.config, self.evaluator, seed=seed)
         self.version = -1

@@ -37,12 +37,14 @@ def build_model(config, adapter: GameAdapter | None = None, seed: int | None = N
     return PolicyValueNet(config.network, game_shape(adapter))
 
 
-def build_evaluator(config, device: str = "cpu", adapter: GameAdapter | None = None, seed: int = 0):
+def build_evaluator(
+    config, device: str = "cpu", adapter: GameAdapter | None = None, seed: int = 0, compile: bool = False
+):
     """A NetworkEvaluator with fresh weights (callers load a model version into it), with the run's score utility
-    and random symmetry (drawn from ``seed``)."""
+    and random symmetry (drawn from ``seed``); ``compile``: through torch.compile (a worker's long-lived network)."""
     from zero.nn.inference import NetworkEvaluator
 
-    evaluator = NetworkEvaluator(build_model(config, adapter, seed=config.run.seed), device=device)
+    evaluator = NetworkEvaluator(build_model(config, adapter, seed=config.run.seed), device=device, compile=compile)
     evaluator.score_utility_weight = config.selfplay.score_utility_weight
     evaluator.score_utility_scale = config.selfplay.score_utility_scale
     evaluator.dynamic_score_utility_weight = config.selfplay.dynamic_score_utility_weight

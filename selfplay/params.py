@@ -96,6 +96,12 @@ class SelfPlayParams:
             "doc": "the network sees each position in a random one of the 8 board symmetries, mapped back (Leela Zero's self-play; zero gtp does it by default): its errors in one orientation do not repeat across a tree"
         },
     )
+    compile: bool = field(
+        default=False,
+        metadata={
+            "doc": "torch.compile each worker's network (PyTorch's inductor; on a CPU it needs a C++ compiler, and the first start of a machine spends a minute or more compiling): on go9_cpu's 3x32 on a CPU it ran 1.1-1.45x the evaluations per second of eager PyTorch (BENCHMARKS.md, session 16)"
+        },
+    )
     sgf_fraction: float = field(
         default=0.05, metadata={"doc": "fraction of finished games also written as SGF under sgf/ (Go only)"}
     )

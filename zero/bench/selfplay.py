@@ -29,6 +29,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default="auto",
         help="network precision: auto = bf16 on CUDA and on CPUs with native bf16 where it is faster (timed) once a model version passes the fidelity check, else float32",
     )
+    parser.add_argument(
+        "--compile", action="store_true", help="torch.compile the network (as selfplay.compile = true does in a run)"
+    )
     parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (0 = leave torch's default)")
     parser.add_argument("--model", metavar="CKPT", help="use this checkpoint's weights (default: a fresh network)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
@@ -73,13 +76,17 @@ def run(args: argparse.Namespace) -> int:
             fail(f"--model {args.model}: {exc}")
         config = dataclasses.replace(config, network=checkpoint.network_config)  # time the checkpoint's network
     adapter = build_adapter(config)
-    network = NetworkEvaluator(build_model(config, adapter, seed=0), device=args.device, precision=args.precision)
+    compile = args.compile or config.selfplay.compile
+    network = NetworkEvaluator(
+        build_model(config, adapter, seed=0), device=args.device, precision=args.precision, compile=compile
+    )
     if checkpoint is not None:
         if checkpoint.shape != network.shape:
             fail(f"--model {args.model}: a network for {checkpoint.shape}, the config plays {network.shape}")
         load_numpy_weights(network, numpy_weights(checkpoint.state_dict), checkpoint.model_version)
     recorder = _RecordingEvaluator(network)
     worker = SelfPlayWorker(adapter, config.search, config.selfplay, recorder, seed=0)
+    started = time.perf_counter()
     for _ in range(args.warmup_steps):
         worker.step()
     steps0, positions0, games0, evals0 = (
@@ -98,6 +105,7 @@ def run(args: argparse.Namespace) -> int:
     planes = (rng.random((max_batch, *adapter.plane_shape)) < 0.3).astype(np.float32)
     for size in sorted({1, max_batch, config.selfplay.games_in_parallel}):
         network.evaluate(planes[:size])
+    warmup_seconds = round(time.perf_counter() - started, 3)
     recorder.recording = True
     elapsed = raw_elapsed = 0.0
     raw_evals = 0
@@ -125,6 +133,8 @@ def run(args: argparse.Namespace) -> int:
         "network": f"{config.network.blocks}x{config.network.channels}",  # the checkpoint's with --model
         "precision": network.precision,  # after the run: auto's choice once the fidelity check has spoken
         "memory_format": network.memory_format,
+        "compile": network.compiled,
+        "warmup_seconds": warmup_seconds,  # with --compile: mostly compiling
         "fidelity": None if network.fidelity is None else dataclasses.asdict(network.fidelity),
         "games_in_parallel": config.selfplay.games_in_parallel,
         "simulations": config.search.simulations,

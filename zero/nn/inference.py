@@ -366,6 +366,7 @@ class NetworkEvaluator:
         self._inference = fold_batch_norm(model)
         if self.choice.channels_last:
             self._inference = self._inference.to(memory_format=torch.channels_last)
+        self.compiled = compile
         self._forward = torch.compile(self._inference, dynamic=True) if compile else self._inference
 
     @property
@@ -390,7 +391,8 @@ class NetworkEvaluator:
             if self._check_fidelity
             else ""
         )
-        return f"{device_description(self.device)}, {self.choice.describe()}{check}"
+        compiled = ", torch.compile" if self.compiled else ""
+        return f"{device_description(self.device)}, {self.choice.describe()}{check}{compiled}"
 
     @classmethod
     def from_checkpoint(cls, path: str, *, expected_shape: GameShape | None = None, **kwargs) -> NetworkEvaluator:
