@@ -63,3 +63,24 @@ def test_the_selfplay_compile_field_is_off_by_default_and_validated():
     assert load_config(TINY, ["selfplay.compile=true"]).selfplay.compile is True
     with pytest.raises(ValueError, match=r"selfplay.compile"):
         load_config(TINY, ["selfplay.compile=sometimes"])
+
+
+def test_a_compile_that_fails_falls_back_to_eager_once_and_says_so(monkeypatch, capsys):
+    def failing_compile(module, **options):
+        def call(x):
+            raise RuntimeError("InvalidCxxCompiler: No working C++ compiler found\n(the rest of inductor's message)")
+
+        return call
+
+    monkeypatch.setattr(torch, "compile", failing_compile)
+    config = load_config(TINY, [])
+    adapter = build_adapter(config)
+    compiled, eager = build_evaluator(config, adapter=adapter, compile=True), build_evaluator(config, adapter=adapter)
+    planes = (np.random.default_rng(1).random((4, *adapter.plane_shape)) < 0.3).astype(np.float32)
+    for _ in range(2):  # the second call goes straight to the eager network
+        (p1, v1), (p2, v2) = compiled.evaluate(planes), eager.evaluate(planes)
+        np.testing.assert_array_equal(p1, p2)
+        np.testing.assert_array_equal(v1, v2)
+    err = capsys.readouterr().err
+    assert err.count("torch.compile failed (RuntimeError: InvalidCxxCompiler: No working C++ compiler found)") == 1
+    assert not compiled.compiled and "torch.compile" not in compiled.describe()

@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 import torch
 
-from zero.nn.network import GameShape, NetworkConfig, PolicyValueNet, fold_batch_norm, unwrap
+from zero.nn.network import GameShape, NetworkConfig, NetworkOutput, PolicyValueNet, fold_batch_norm, unwrap
 
 if TYPE_CHECKING:
     from zero.nn.checkpoint import Checkpoint
@@ -470,10 +470,10 @@ class NetworkEvaluator:
         mask = None if legal is None else torch.from_numpy(np.asarray(legal, dtype=bool)).to(self.device)
         with torch.inference_mode():
             with self._autocast(len(x)):
-                out = self._forward(x)
+                out = self._network(x)
             if self._check_fidelity and self.fidelity is None:
                 with torch.autocast(self.device.type, dtype=self.choice.autocast_dtype):
-                    self._record_fidelity(out, self._forward(x[:FIDELITY_ROWS_PER_CALL]), mask)
+                    self._record_fidelity(out, self._network(x[:FIDELITY_ROWS_PER_CALL]), mask)
             logits = out.policy_logits.float()
             if mask is not None:
                 logits = logits.masked_fill(~mask, float("-inf"))
@@ -487,6 +487,23 @@ class NetworkEvaluator:
                 flat = ownership.reshape(rows, points)
                 np.put_along_axis(flat, index, flat.copy(), axis=1)
         return priors, value, ownership, score
+
+    def _network(self, x: torch.Tensor) -> NetworkOutput:
+        """The forward pass. A compiled network that fails (no C++ compiler on a CPU, an inductor error) runs eagerly
+        from then on, said once on stderr: the outputs are the same, only slower."""
+        try:
+            return self._forward(x)
+        except Exception as exc:
+            if self._forward is self._inference:
+                raise
+            reason = (str(exc).strip().splitlines() or [""])[0][:200]
+            print(
+                f"torch.compile failed ({type(exc).__name__}: {reason}); the network runs without it",
+                file=sys.stderr,
+                flush=True,
+            )
+            self._forward, self.compiled = self._inference, False
+            return self._forward(x)
 
     def _record_fidelity(self, reference, reduced, mask: torch.Tensor | None) -> None:
         """Add (the first rows of) one batch to this version's fidelity check; after FIDELITY_POSITIONS positions, decide,
