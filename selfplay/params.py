@@ -99,7 +99,7 @@ class SelfPlayParams:
     compile: bool = field(
         default=False,
         metadata={
-            "doc": "torch.compile each worker's network (PyTorch's inductor; on a CPU it needs a C++ compiler, and the first start of a machine spends a minute or more compiling): on go9_cpu's 3x32 on a CPU it ran 1.1-1.45x the evaluations per second of eager PyTorch (BENCHMARKS.md, session 16)"
+            "doc": "torch.compile each worker's network (PyTorch's inductor; on a CPU it needs a C++ compiler, and the first start of a machine spends a minute or more compiling): go9_cpu's self-play made 1.16x the positions per second of eager PyTorch on one core of an Intel Xeon, after 18 s of compiling (BENCHMARKS.md, session 16). Off by default: no training run has measured it yet"
         },
     )
     sgf_fraction: float = field(
