@@ -123,7 +123,8 @@ def test_zero_train_address_fills_every_node_with_auto_workers(cluster, tmp_path
     # nodes delivered games before step 20 depends on the machine's load, so only a subset is required of them
     placements = [m["nodes"] for m in read_metrics(run_dir / "metrics.jsonl") if m.get("kind") == "placement"]
     assert placements[-1] == {node: 1 for node in nodes}
-    assert _selfplay_nodes(run_dir) and _selfplay_nodes(run_dir) <= nodes
+    delivered = _selfplay_nodes(run_dir)
+    assert delivered and delivered <= nodes
     arena = [m for m in read_metrics(run_dir / "metrics.jsonl") if m.get("kind") == "arena"]
     assert sorted(m["version"] for m in arena) == [1, 2]
     # arena.placement = "trainer": beside the trainer, on its device, with arena.cpus threads (not one pinned thread)

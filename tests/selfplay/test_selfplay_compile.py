@@ -48,7 +48,7 @@ def test_bench_selfplay_compiles_the_network_when_asked(capsys, monkeypatch, how
 
     def recording_compile(module, **options):  # eager stand-in: the plumbing is under test here, not inductor
         compiled_modules.append((module, options))
-        return module
+        return lambda planes: module(planes)  # a new callable, as torch.compile's OptimizedModule is
 
     monkeypatch.setattr(torch, "compile", recording_compile)
     argv = ["bench", "selfplay", "--config", str(TINY), "--device", "cpu", "--threads", "1", "--seconds", "0.2"]

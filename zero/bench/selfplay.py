@@ -76,9 +76,11 @@ def run(args: argparse.Namespace) -> int:
             fail(f"--model {args.model}: {exc}")
         config = dataclasses.replace(config, network=checkpoint.network_config)  # time the checkpoint's network
     adapter = build_adapter(config)
-    compile = args.compile or config.selfplay.compile
     network = NetworkEvaluator(
-        build_model(config, adapter, seed=0), device=args.device, precision=args.precision, compile=compile
+        build_model(config, adapter, seed=0),
+        device=args.device,
+        precision=args.precision,
+        compile=args.compile or config.selfplay.compile,
     )
     if checkpoint is not None:
         if checkpoint.shape != network.shape:

@@ -366,7 +366,6 @@ class NetworkEvaluator:
         self._inference = fold_batch_norm(model)
         if self.choice.channels_last:
             self._inference = self._inference.to(memory_format=torch.channels_last)
-        self.compiled = compile
         self._forward = torch.compile(self._inference, dynamic=True) if compile else self._inference
 
     @property
@@ -375,6 +374,11 @@ class NetworkEvaluator:
         if self._check_fidelity and (self.fidelity is None or not self.fidelity.passed):
             return None
         return self.choice.autocast_dtype
+
+    @property
+    def compiled(self) -> bool:
+        """True while the network runs through torch.compile (False from the start, or after a compile failed)."""
+        return self._forward is not self._inference
 
     @property
     def precision(self) -> str:
@@ -502,7 +506,7 @@ class NetworkEvaluator:
                 file=sys.stderr,
                 flush=True,
             )
-            self._forward, self.compiled = self._inference, False
+            self._forward = self._inference
             return self._forward(x)
 
     def _record_fidelity(self, reference, reduced, mask: torch.Tensor | None) -> None:
