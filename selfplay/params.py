@@ -99,7 +99,7 @@ class SelfPlayParams:
     compile: bool = field(
         default=False,
         metadata={
-            "doc": "torch.compile each worker's network (PyTorch's inductor; on a CPU it needs a C++ compiler; where compiling fails the network runs without it): go9_cpu's self-play made 1.16x the positions per second of eager PyTorch on one core of an Intel Xeon, after 18 s of compiling (BENCHMARKS.md, session 16). Off by default: 30 minutes of go9_cpu with it made 1.14–1.25x the positions and won 140 of 200 against GNU Go level 1, where eager runs won 150 and 146 (BENCHMARKS.md, session 17)"
+            "doc": "torch.compile each worker's network (PyTorch's inductor; on a CPU it needs a C++ compiler; where compiling fails the network runs without it): go9_cpu's self-play made 1.16x the positions per second of eager PyTorch on one core of an Intel Xeon, after 18 s of compiling (BENCHMARKS.md, session 16). Off by default: 30 minutes of go9_cpu with it made 1.14 to 1.25x the positions and won 140 of 200 against GNU Go level 1, where eager runs won 150 and 146 (BENCHMARKS.md, session 17)"
         },
     )
     sgf_fraction: float = field(

@@ -498,7 +498,7 @@ class NetworkEvaluator:
         try:
             return self._forward(x)
         except Exception as exc:
-            if self._forward is self._inference:
+            if not self.compiled:
                 raise
             reason = (str(exc).strip().splitlines() or [""])[0][:200]
             print(
