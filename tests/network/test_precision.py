@@ -80,6 +80,19 @@ def test_bf16_channels_last_matches_float32_on_self_play_positions(masked):
     assert fidelity.passed and fidelity.top1_agreement_within_ties >= fidelity.top1_agreement
 
 
+def test_inference_under_autocast_carries_the_residual_stream_in_bf16_and_training_in_float32():
+    net = fixture_net()
+    seen: list[torch.dtype] = []
+    net.tower.register_forward_pre_hook(lambda module, args: seen.append(args[0].dtype))
+    planes = torch.from_numpy(fixture_planes()[:8])
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        with torch.inference_mode():
+            out = net.eval()(planes)
+        net.train()(planes)
+    assert seen == [torch.bfloat16, torch.float32]  # eval: no per-block casts; training: its float32 stream
+    assert out.policy_logits.dtype == out.value.dtype == torch.float32  # the heads run in float32 either way
+
+
 class _AddConstant(torch.nn.Module):
     def __init__(self, offset: float) -> None:
         super().__init__()
