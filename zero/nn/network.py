@@ -253,7 +253,7 @@ class PolicyValueNet(nn.Module):
             x = F.relu(self.stem(planes.float()))
         if not self.training and torch.is_autocast_enabled(x.device.type):
             # Inference carries the residual stream in the autocast dtype too: a float32 stream made every block
-            # cast its input and add and ReLU in mixed dtypes, 1.1x slower for go9_cpu's net at batch 128 on a
+            # cast its input and add and ReLU in mixed dtypes: 1.25x slower for go9_cpu's net at batch 128 on a
             # Zen 4 CPU with the same fidelity (BENCHMARKS.md, session 18). Training keeps its float32 stream.
             x = x.to(torch.get_autocast_dtype(x.device.type))
         x = self.tower(x)
