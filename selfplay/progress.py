@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -62,8 +63,9 @@ class RunProgress:
             self.bar.set_postfix(values, refresh=False)
 
     def write(self, text: str) -> None:
+        """A line above the bar, on stderr with the bar: stdout stays for `zero train --json`'s one JSON object."""
         if self.bar is not None:
-            self.bar.write(text)
+            self.bar.write(text, file=sys.stderr)
 
     def close(self) -> None:
         if self.bar is not None:
