@@ -6,11 +6,14 @@ import json
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 from sgfmill import sgf
 
-from games.go import game_from_sgf
-from games.go.coords import from_gtp
+from games.go import EMPTY, from_gtp, game_from_sgf
+from games.go.seki import _neighbours
+from zero.match.client import GtpClient
+from zero.match.referee import _parse_score
 
 from .conftest import gnugo_path
 
@@ -44,35 +47,20 @@ def test_full_game_against_gnugo(tmp_path):
     gnugo_score = game["engine_scores"]["B"]
     if "B" in game["disagreements"]:
         eyes = seki_eyes(gnugo, game["sgf_path"], replayed)
-        theirs = 0.0 if gnugo_score == "0" else float(gnugo_score[2:]) * (1 if gnugo_score[0] == "B" else -1)
-        difference = abs(theirs - game["our_score"])
+        difference = abs(_parse_score(gnugo_score) - game["our_score"])
         assert eyes and difference <= len(eyes), (gnugo_score, game["our_score"], eyes)
 
 
 def seki_eyes(gnugo: str, sgf_path: str, game) -> list[int]:
     """The empty points of ``game``'s final position whose neighbours are all stones of one colour that GNU Go
     calls seki (`final_status_list seki` on the SGF)."""
-    out = subprocess.run(
-        [gnugo, "--mode", "gtp", "--chinese-rules"],
-        input=f"loadsgf {sgf_path}\nfinal_status_list seki\nquit\n",
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    replies = [r for r in out.stdout.split("\n\n") if r.strip()]
-    size = game.size
-    seki = {from_gtp(v, size) for v in replies[1].lstrip("= ").split()}
-    stones = game.positions[-1]
+    with GtpClient([gnugo, "--mode", "gtp", "--chinese-rules"]) as client:
+        client.ask(f"loadsgf {sgf_path}")
+        seki = {from_gtp(v, game.size) for v in client.ask("final_status_list seki").split()}
+    stones = game.stones().reshape(-1)
     eyes = []
-    for point in range(size * size):
-        if stones[point] != 0:
-            continue
-        row, col = divmod(point, size)
-        neighbours = [
-            r * size + c
-            for r, c in ((row - 1, col), (row + 1, col), (row, col - 1), (row, col + 1))
-            if 0 <= r < size and 0 <= c < size
-        ]
-        if all(n in seki for n in neighbours) and len({int(stones[n]) for n in neighbours}) == 1:
+    for point in np.flatnonzero(stones == EMPTY).tolist():
+        neighbours = _neighbours(point, game.size)
+        if seki.issuperset(neighbours) and len({int(stones[n]) for n in neighbours}) == 1:
             eyes.append(point)
     return eyes
