@@ -35,7 +35,9 @@ class SelfPlayHost:
         import torch
 
         from selfplay.builders import build_evaluator, build_worker
+        from zero.common.malloc import tune_malloc
 
+        malloc = tune_malloc()
         self.config = config
         torch.set_num_threads(worker_threads(config.run.worker_cpus))
         self.worker_index = worker_index
@@ -50,7 +52,11 @@ class SelfPlayHost:
             seed=seed,
             compile=self.config.selfplay.compile,
         )
-        print(f"self-play worker {worker_index}: network on {self.evaluator.describe()}", file=sys.stderr, flush=True)
+        print(
+            f"self-play worker {worker_index}: network on {self.evaluator.describe()}; {malloc.describe()}",
+            file=sys.stderr,
+            flush=True,
+        )
         self.worker = build_worker(self.config, self.evaluator, seed=seed)
         self.version = -1
 
@@ -120,7 +126,9 @@ def arena_task(
     import torch
 
     from selfplay.arena import evaluate_version
+    from zero.common.malloc import tune_malloc
 
+    tune_malloc()
     torch.set_num_threads(max(1, threads))
     result = evaluate_version(
         config, new_version, new_weights, previous_version, previous_weights, seed=seed, device=assigned_device(device)
@@ -134,6 +142,8 @@ def gnugo_rung_task(config: RunConfig, version: int, weights: dict[str, np.ndarr
     import torch
 
     from selfplay.arena import gnugo_rung
+    from zero.common.malloc import tune_malloc
 
+    tune_malloc()
     torch.set_num_threads(1)
     return gnugo_rung(config, version, weights, seed=seed)

@@ -63,6 +63,7 @@ from selfplay.resign import ResignCalibrator
 from selfplay.resume import describe_origin, plan_resume
 from selfplay.rundir import RunDir
 from zero.common.atomic_files import atomic_write_bytes, atomic_write_text
+from zero.common.malloc import tune_malloc
 from zero.common.metrics import MetricsLog
 from zero.common.provenance import package_version, source_commit
 from zero.learn.train import TrainingDiverged
@@ -155,7 +156,7 @@ def _run_locked(
     _share_cores_with_workers(config)
     learner = Learner(config, rd, train=not selfplay_only, resume=resume)
     if not selfplay_only:
-        print(f"zero: trainer on {learner.trainer.describe()}", file=sys.stderr, flush=True)
+        print(f"zero: trainer on {learner.trainer.describe()}; {tune_malloc().describe()}", file=sys.stderr, flush=True)
     counters = RunCounters.from_dict(learner.resume_state)
     if learner.resumed_from is not None:
         print(

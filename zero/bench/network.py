@@ -109,6 +109,7 @@ def run(args: argparse.Namespace) -> int:
 
     from games.go import num_planes
     from zero.common.configlib import ConfigError, fail
+    from zero.common.malloc import tune_malloc
     from zero.nn.inference import (
         NetworkEvaluator,
         cpu_native_bf16,
@@ -194,6 +195,7 @@ def run(args: argparse.Namespace) -> int:
         "cpu_bf16": cpu_native_bf16() if device.type == "cpu" else None,
         "precision": evaluator.precision,  # what the timed evaluator runs, not only what was chosen
         "memory_format": evaluator.memory_format,
+        "malloc": tune_malloc().describe(),
         "autocast": str(evaluator.autocast_dtype or "off"),
         "network": config.to_dict(),
         "parameters": count_parameters(model),
