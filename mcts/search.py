@@ -203,6 +203,16 @@ class BatchedSearch:
         self._score_centre = np.zeros(batch_size, np.float32)
         self._use_score_centre = False
         self.steps = 0  # search steps run so far (for profiling)
+        # Root evaluations carried across a move (keep_root_evaluations; trees not reused): the played move's child
+        # was evaluated by this search, and its position is the next search's root, so the next root expansion
+        # takes its priors, legal moves and value instead of calling the evaluator again. Only for one evaluator
+        # whose weights do not change unseen: the caller forgets them when they do (forget_root_evaluations).
+        self.keep_root_evaluations = False
+        self._kept = np.zeros(batch_size, np.bool_)
+        self._kept_prior = np.zeros((batch_size, num_actions), np.float32)
+        self._kept_legal = np.zeros((batch_size, num_actions), np.bool_)
+        self._kept_value = np.zeros(batch_size, np.float32)
+        self.roots_reused = 0  # root evaluations taken from the previous search instead of the evaluator
         # Seconds spent in each of the four calls of a step and in whole steps (for profiling; reset freely).
         self.timing = dict.fromkeys(("select", "leaf_inputs", "evaluate", "expand", "step"), 0.0)
 
@@ -213,6 +223,11 @@ class BatchedSearch:
         idx = np.arange(self.batch_size) if trees is None else np.asarray(trees, dtype=np.int64)
         self.tree.reset(idx)
         self._noised[idx] = False
+        self._kept[idx] = False
+
+    def forget_root_evaluations(self) -> None:
+        """The evaluator changed (new weights): the next roots are evaluated afresh."""
+        self._kept[:] = False
 
     def advance(self, actions: np.ndarray) -> None:
         """The move ``actions[b]`` was played in game b: keep its subtree (reuse_tree) or reset. NO_ACTION resets."""
@@ -221,10 +236,27 @@ class BatchedSearch:
             raise ValueError(f"actions must have shape ({self.batch_size},), got {actions.shape}")
         self._noised[:] = False
         if not self.params.reuse_tree:
+            self._keep_child_evaluations(actions)
             self.tree.reset()
             return
         for b in range(self.batch_size):  # once per move, not per step
             self.tree.keep_subtree(b, int(actions[b]))
+
+    def _keep_child_evaluations(self, actions: np.ndarray) -> None:
+        """Before the trees are reset: remember the evaluation of each played move's child, where the search made one."""
+        self._kept[:] = False
+        if not self.keep_root_evaluations:
+            return
+        tree = self.tree
+        b = np.flatnonzero((actions != NO_ACTION) & (tree.node_count > 0))
+        child = tree.children_index[b, ROOT, actions[b]]
+        b, child = b[child != UNVISITED], child[child != UNVISITED]
+        evaluated = ~tree.terminal[b, child]  # a terminal child was valued by the game, not the evaluator
+        b, child = b[evaluated], child[evaluated]
+        self._kept_prior[b] = tree.children_prior[b, child]
+        self._kept_legal[b] = tree.legal[b, child]
+        self._kept_value[b] = tree.raw_value[b, child]
+        self._kept[b] = True
 
     # ---- the search ----------------------------------------------------------------------
 
@@ -415,9 +447,16 @@ class BatchedSearch:
             if centring:
                 priors[rows], values[rows] = root_priors[live], root_values[live]
             else:
-                p, v = evaluator.evaluate(planes[live])
-                priors[rows] = p
-                values[rows] = v
+                # kept from the previous search where the position's legal moves are the ones it had as a child
+                kept = self._kept[live] & (self._kept_legal[live] == legal[live]).all(axis=1)
+                priors[rows[kept]] = self._kept_prior[live[kept]]
+                values[rows[kept]] = self._kept_value[live[kept]]
+                self.roots_reused += int(kept.sum())
+                if not kept.all():
+                    p, v = evaluator.evaluate(planes[live[~kept]])
+                    priors[rows[~kept]] = p
+                    values[rows[~kept]] = v
+        self._kept[empty] = False
         _kernels.expand_roots(
             empty,
             priors,

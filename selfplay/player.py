@@ -63,13 +63,24 @@ class BatchSearcher:
     """A BatchedSearch of fixed batch size B over lists of B game objects, one move at a time."""
 
     def __init__(
-        self, adapter, params: SearchParams, evaluator, *, batch_size: int, seed: int = 0, no_pass_before: int = 0
+        self,
+        adapter,
+        params: SearchParams,
+        evaluator,
+        *,
+        batch_size: int,
+        seed: int = 0,
+        no_pass_before: int = 0,
+        keep_root_evaluations: bool = False,
     ) -> None:
+        """``keep_root_evaluations`` (self-play: one evaluator, every move searched): a root whose position the previous
+        search evaluated as the played move's child is not evaluated again (BatchedSearch.keep_root_evaluations)."""
         self.adapter = adapter
         self.no_pass_before = no_pass_before
         self.evaluator = evaluator
         self.batch_size = batch_size
         self.search = BatchedSearch(params, batch_size=batch_size, num_actions=adapter.num_actions, seed=seed)
+        self.search.keep_root_evaluations = keep_root_evaluations
 
     def search_games(
         self, games: list, *, simulations: int | np.ndarray, add_noise: bool | np.ndarray, evaluator=None
@@ -78,6 +89,8 @@ class BatchSearcher:
         ``simulations`` and ``add_noise`` may differ per game (int[B], bool[B])."""
         if len(games) != self.batch_size:
             raise ValueError(f"expected {self.batch_size} games, got {len(games)}")
+        if evaluator is not None and evaluator is not self.evaluator:
+            self.search.forget_root_evaluations()  # kept from another evaluator's search
         batch = _CachedRoots(self.adapter.search_batch(games, no_pass_before=self.no_pass_before))
         result = self.search.run(batch, evaluator or self.evaluator, add_noise=add_noise, simulations=simulations)
         planes, legal, _, _ = batch.root_inputs()

@@ -292,3 +292,69 @@ def test_ownership_target_for_played_out_games_and_masked_for_resigned_ones(tmp_
     sign = np.where(played_out.to_move[played_out.is_full_search] == BLACK, 1, -1)
     expected = sign[:, None] * played_out.final_ownership.reshape(1, -1)
     np.testing.assert_array_equal(replay._ownership[:n], expected)
+
+
+class _PositionFunction:
+    """A deterministic evaluator: priors and value are a fixed function of each position's planes alone (exact
+    integer arithmetic, so a position gets the same answer in any batch); ``bias`` shifts the value (new weights)."""
+
+    def __init__(self, plane_count: int, num_actions: int, seed: int = 0) -> None:
+        rng = np.random.default_rng(seed)
+        self.policy_weights = rng.integers(-3, 4, size=(plane_count, num_actions)).astype(np.float64)
+        self.value_weights = rng.integers(-3, 4, size=plane_count).astype(np.float64)
+        self.bias = 0.0
+
+    def evaluate(self, planes: np.ndarray):
+        x = planes.reshape(len(planes), -1).astype(np.float64)
+        logits = (x @ self.policy_weights) / 8.0
+        priors = np.exp(logits - logits.max(axis=1, keepdims=True))
+        priors /= priors.sum(axis=1, keepdims=True)
+        values = np.tanh((x @ self.value_weights) / 40.0 + self.bias)
+        return priors.astype(np.float32), values.astype(np.float32)
+
+
+@pytest.mark.parametrize("root", ["gumbel", "puct"])
+def test_kept_root_evaluations_play_the_same_games_with_fewer_evaluations(root):
+    """The played move's child was evaluated by the search: the next root takes that evaluation (same priors,
+    value and legal moves) instead of a network call, and the games are those of evaluating every root."""
+    adapter = make_adapter("go", RULES_5X5)
+    search = SearchParams(simulations=8, leaves_per_step=2, root=root, gumbel_considered=4)
+    params = SelfPlayParams(games_in_parallel=6, resign_threshold=-1.0, temperature_moves=0)
+    workers = []
+    for keep in (True, False):
+        evaluator = _PositionFunction(int(np.prod(adapter.plane_shape)), adapter.num_actions, seed=5)
+        worker = SelfPlayWorker(adapter, search, params, evaluator, seed=7)
+        worker.searcher.search.keep_root_evaluations = keep
+        workers.append(worker)
+    kept, fresh = workers
+    records = {True: [], False: []}
+    for _ in range(30):
+        for worker, keep in ((kept, True), (fresh, False)):
+            records[keep].extend(worker.step())
+        for a, b in zip(kept.slots, fresh.slots):
+            assert a.moves == b.moves
+            np.testing.assert_allclose(a.policy, b.policy, atol=1e-5)
+            np.testing.assert_allclose(a.root_value, b.root_value, atol=1e-5)
+    assert records[True] and [list(r.moves) for r in records[True]] == [list(r.moves) for r in records[False]]
+    reused = kept.searcher.search.roots_reused
+    assert fresh.searcher.search.roots_reused == 0
+    assert reused > 6 * 30 * 0.8  # nearly every root but the first of each game
+    assert fresh.evaluator.evals - kept.evaluator.evals == reused
+
+
+def test_new_weights_drop_kept_root_evaluations():
+    adapter = make_adapter("go", RULES_5X5)
+    search = SearchParams(simulations=8, leaves_per_step=2, root="gumbel", gumbel_considered=4)
+    evaluator = _PositionFunction(int(np.prod(adapter.plane_shape)), adapter.num_actions, seed=5)
+    worker = SelfPlayWorker(adapter, search, SelfPlayParams(games_in_parallel=4, resign_threshold=-1.0), evaluator)
+    worker.step()
+    worker.step()
+    reused = worker.searcher.search.roots_reused
+    assert reused == 4  # the second move's roots were the first search's children
+    evaluator.bias = 1.0  # new weights, as SelfPlayHost loads them, then tells the worker
+    worker.set_model_version(1)
+    worker.step()
+    assert worker.searcher.search.roots_reused == reused  # every root evaluated by the new weights
+    root_values = worker.searcher.search.tree.raw_value[:, 0]
+    _, expected = evaluator.evaluate(np.stack([s.planes[-1] for s in worker.slots]).astype(np.float32))
+    np.testing.assert_allclose(root_values, expected, atol=1e-6)
