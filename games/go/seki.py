@@ -18,7 +18,8 @@ import numpy as np
 from games.go.game import BLACK, EMPTY, WHITE, GoGame, IllegalMoveError
 
 
-def _neighbours(a: int, N: int) -> list[int]:
+def neighbours(a: int, N: int) -> list[int]:
+    """The on-board neighbours of flat point ``a`` on an N x N board."""
     x, y = a % N, a // N
     return [b for b, ok in ((a - 1, x > 0), (a + 1, x < N - 1), (a - N, y > 0), (a + N, y < N - 1)) if ok]
 
@@ -35,7 +36,7 @@ def _self_atari(board: GoGame, point: int, color: int) -> bool:
     N = board.size
     stones = trial.stones().reshape(-1)
     chain = next(c for c in trial.chains() if point in c)
-    liberties = {b for a in chain for b in _neighbours(a, N) if stones[b] == EMPTY}
+    liberties = {b for a in chain for b in neighbours(a, N) if stones[b] == EMPTY}
     return len(liberties) <= 1
 
 
@@ -48,7 +49,7 @@ def seki_points(game: GoGame, dead: Iterable[int] = ()) -> list[int]:
     board.setup(np.flatnonzero(stones == BLACK).tolist(), np.flatnonzero(stones == WHITE).tolist())
     out = []
     for a in np.flatnonzero(stones == EMPTY).tolist():  # only points touching both colours are tried
-        colours = {int(stones[b]) for b in _neighbours(a, N)}
+        colours = {int(stones[b]) for b in neighbours(a, N)}
         if {BLACK, WHITE} <= colours and _self_atari(board, a, BLACK) and _self_atari(board, a, WHITE):
             out.append(a)
     return out
@@ -65,6 +66,6 @@ def seki_stones(game: GoGame, dead: Iterable[int] = ()) -> list[int]:
     for chain in game.chains():
         if chain[0] in dead:
             continue
-        if any(b in points for a in chain for b in _neighbours(a, N)):
+        if any(b in points for a in chain for b in neighbours(a, N)):
             out.extend(chain)
     return sorted(out)

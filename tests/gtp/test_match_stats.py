@@ -179,3 +179,69 @@ def test_the_engine_plays_the_ko_rule_it_is_given(superko, last_reply):
     replies = [r.strip() for r in out.stdout.split("\n\n") if r.strip()]
     assert replies[:6] == ["="] * 6
     assert replies[6] == last_reply
+
+
+SCORING_ENGINE = """
+import sys
+moves, final_score, seki = sys.argv[1].split(","), sys.argv[2], sys.argv[3].replace(",", " ").strip("-")
+for line in sys.stdin:
+    words = line.split()
+    if not words:
+        continue
+    if words[0] == "quit":
+        print("= \\n", flush=True)
+        break
+    reply = ""
+    if words[0] == "genmove":
+        reply = moves.pop(0) if moves else "pass"
+    elif words[0] == "final_score":
+        reply = final_score
+    elif words[:2] == ["final_status_list", "seki"]:
+        reply = seki
+    elif words[0] == "known_command":
+        reply = "false"
+    print(f"= {reply}\\n", flush=True)
+"""
+
+
+@pytest.mark.parametrize(
+    "their_score, seki, classified",
+    [
+        ("B+0.5", "A2,B1", "seki"),  # one less than ours: exactly the black eye A1 of a seki they name
+        ("W+0.5", "A2,B1", "disagreement"),  # two less: more than the seki eye
+        ("B+0.5", "", "disagreement"),  # one less, but no seki named
+        ("B+1.5", "", "agreement"),
+    ],
+)
+def test_the_referee_tells_a_seki_eye_count_from_a_score_disagreement(tmp_path, their_score, seki, classified):
+    import json
+    import subprocess
+    import sys
+
+    script = tmp_path / "scoring.py"
+    script.write_text(SCORING_ENGINE)
+    # 5x5, komi 0.5: Black A2 B1 around the empty A1 (Tromp-Taylor: Black's), White E5; B+1.5 by our count
+    black = f"{sys.executable} {script} A2,B1 {their_score} {seki or '-'}"
+    white = f"{sys.executable} {script} E5 {their_score} {seki or '-'}"
+    out = subprocess.run(
+        [sys.executable, "-m", "zero.cli", "match", black, white, "--games", "1", "--size", "5", "--komi", "0.5"]
+        + ["--json"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert out.returncode == 0, out.stderr
+    report = json.loads(out.stdout)
+    game = report["games_detail"][0]
+    assert game["reason"] == "two passes" and game["our_score"] == 1.5 and game["result"] == "B+1.5", game
+    expected = {
+        "seki": ([], ["A", "B"], 0, 1),
+        "disagreement": (["A", "B"], [], 1, 0),
+        "agreement": ([], [], 0, 0),
+    }[classified]
+    assert (
+        game["disagreements"],
+        game["seki_eye_differences"],
+        report["score_disagreements"],
+        report["seki_eye_differences"],
+    ) == expected

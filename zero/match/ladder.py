@@ -157,6 +157,7 @@ def rung_row(rung: Rung, report: dict[str, Any]) -> dict[str, Any]:
         **s,
         "illegal_moves": report["illegal_moves"],
         "score_disagreements": report["score_disagreements"],
+        "seki_eye_differences": report["seki_eye_differences"],
         "void_games": sum(g["result"] == "void" for g in report["games_detail"]),
         "wins_as_black": report["A_black_wins"],
         "wins_as_white": report["A_white_wins"],

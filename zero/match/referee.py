@@ -6,7 +6,9 @@ other engine gets ``play``. A game ends on two passes, a resignation or the move
 result is our Tromp-Taylor area score after removing the stones both engines'
 ``final_status_list dead`` agree are dead (else both play ``kgs-genmove_cleanup`` where they
 can, else our estimate); each engine's own ``final_score`` is recorded, and disagreements
-with ours are counted.
+with ours are counted, except a difference that is exactly the empty points inside a seki
+that one colour surrounds (the engine's ``final_status_list seki``): Tromp-Taylor counts
+them for that colour, Chinese counting (GNU Go's) for nobody.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from zero.common.atomic_files import atomic_write_bytes
 from zero.match.client import GtpClient, GtpClientError
@@ -35,6 +39,29 @@ def _parse_score(text: str) -> float | None:
     except ValueError:
         return None
     return None
+
+
+def _one_colour_seki_eyes(client: GtpClient, game: Any) -> int | None:
+    """Black's minus White's empty points whose neighbours are all stones of one colour that ``client`` calls seki
+    (``final_status_list seki`` of the final position); None if it cannot say."""
+    from games.go import BLACK, EMPTY, WHITE, from_gtp
+    from games.go.seki import neighbours
+
+    ok, body = client.send("final_status_list seki")
+    if not ok:
+        return None
+    try:
+        seki = {from_gtp(v, game.size) for v in body.split()}
+    except ValueError:
+        return None
+    stones = game.stones().reshape(-1)
+    balance = 0
+    for point in np.flatnonzero(stones == EMPTY).tolist():
+        around = neighbours(point, game.size)
+        colours = {int(stones[n]) for n in around}
+        if seki.issuperset(around) and colours in ({BLACK}, {WHITE}):
+            balance += 1 if colours == {BLACK} else -1
+    return balance
 
 
 def _dead_list(client: GtpClient, size: int) -> set[int] | None:
@@ -108,7 +135,14 @@ def play_game(
             ok, body = c.send("final_score")
             rec.engine_scores[lab] = body if ok else f"? {body}"
             theirs = _parse_score(body) if ok else None
-            if theirs is None or abs(theirs - score) > 1e-6:
+            if theirs is None or abs(theirs - score) <= 1e-6:
+                if theirs is None:
+                    rec.disagreements.append(lab)
+                continue
+            eyes = _one_colour_seki_eyes(c, game)
+            if eyes is not None and abs(score - theirs - eyes) <= 1e-6:
+                rec.seki_eye_differences.append(lab)
+            else:
                 rec.disagreements.append(lab)
         rec.result = "0" if score == 0 else f"{'B' if score > 0 else 'W'}+{abs(score):g}"
         winner_color = BLACK if score > 0 else (WHITE if score < 0 else None)

@@ -119,6 +119,8 @@ def match_report(records: list[MatchGame], settings: MatchSettings) -> dict[str,
         "summary": asdict(summary),
         "illegal_moves": [r.illegal for r in records if r.illegal],
         "score_disagreements": sum(bool(r.disagreements) for r in records),
+        # games where an engine's final_score differs from ours only by one-colour seki eyes (not disagreements)
+        "seki_eye_differences": sum(bool(r.seki_eye_differences) and not r.disagreements for r in records),
         "games_detail": [asdict(r) for r in records],
     }
 
@@ -144,6 +146,11 @@ def format_report(report: dict[str, Any]) -> str:
         )
     lines.append(
         f"illegal moves: {len(report['illegal_moves'])}; final_score disagreements: {report['score_disagreements']}"
+        + (
+            f" ({report['seki_eye_differences']} more games differ only by seki eyes: ours counts them, Chinese does not)"
+            if report.get("seki_eye_differences")
+            else ""
+        )
     )
     for text in report["illegal_moves"]:
         lines.append(f"  {text}")

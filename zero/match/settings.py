@@ -28,6 +28,9 @@ class MatchGame:
     our_score: float | None = None  # black - white - komi after dead stones removed
     engine_scores: dict[str, str] = field(default_factory=dict)  # label -> its final_score reply
     disagreements: list[str] = field(default_factory=list)  # labels whose final_score disagrees with ours
+    # labels whose final_score differs from ours only by the empty points inside a seki that one colour surrounds
+    # (Tromp-Taylor counts them for that colour, Chinese counting for nobody): not a disagreement
+    seki_eye_differences: list[str] = field(default_factory=list)
     dead_disagreement: bool = False  # the engines' final_status_list dead differed
     illegal: str = ""  # "A played D4 (occupied)" etc.
     sgf_path: str = ""
