@@ -130,7 +130,9 @@ def test_the_gtp_engine_shows_a_komi_network_the_komi_the_controller_set():
     roots = network.seen[0]
     assert roots.shape[1:] == (18, 5, 5)
     assert np.allclose(roots[0, 17], -0.5 / KOMI_SCALE)  # Black to move gives 0.5
-    assert engine.handle_line("komi 6").startswith("=")
+    # a stone for Black, so White searches (after a Black pass, White at komi 6 would pass at once without one)
+    for command in ("komi 6", "clear_board", "play b C3"):
+        assert engine.handle_line(command).startswith("="), command
     network.seen.clear()
     assert engine.handle_line("genmove w").startswith("=")
     assert np.allclose(network.seen[0][0, 17], 6.0 / KOMI_SCALE)  # White to move receives 6
