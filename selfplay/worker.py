@@ -144,17 +144,19 @@ class SelfPlayWorker:
         finished: list[GameRecord] = []
         played = np.full(len(self.slots), NO_ACTION, np.int32)
         binary = outcome.planes.shape[1] - self.adapter.constant_planes  # 0/1 planes; the rest are constant (komi)
+        # whole-batch conversions, one row per game; copies, so no record keeps the float32 planes alive
+        binary_planes = outcome.planes[:, :binary].astype(np.uint8)
+        constants = outcome.planes[:, binary:, 0, 0].copy()  # one value per constant plane (komi)
+        totals = visits.sum(axis=1)
+        if outcome.improved_policy is not None:
+            policies = outcome.improved_policy.astype(np.float32)
+        else:
+            policies = (visits / np.maximum(totals, 1)[:, None]).astype(np.float32)
         for i, slot in enumerate(self.slots):
             player = self.adapter.to_move(slot.game)
-            total = visits[i].sum()
-            slot.planes.append(outcome.planes[i, :binary].astype(np.uint8))
-            slot.constant.append(outcome.planes[i, binary:, 0, 0])  # one value per constant plane (komi)
-            if outcome.improved_policy is not None and total > 0:
-                slot.policy.append(outcome.improved_policy[i])
-            else:
-                slot.policy.append(
-                    (visits[i] / total).astype(np.float32) if total > 0 else outcome.legal[i] / outcome.legal[i].sum()
-                )
+            slot.planes.append(binary_planes[i])
+            slot.constant.append(constants[i])
+            slot.policy.append(policies[i] if totals[i] > 0 else outcome.legal[i] / outcome.legal[i].sum())
             slot.root_value.append(float(outcome.root_value[i]))
             slot.to_move.append(player)
             slot.full.append(bool(full[i]))

@@ -136,3 +136,22 @@ def test_the_gtp_engine_shows_a_komi_network_the_komi_the_controller_set():
     network.seen.clear()
     assert engine.handle_line("genmove w").startswith("=")
     assert np.allclose(network.seen[0][0, 17], 6.0 / KOMI_SCALE)  # White to move receives 6
+
+
+def test_records_copy_the_komi_they_keep_instead_of_holding_the_steps_float32_planes():
+    adapter = make_adapter("go", RULES_5X5, komi_plane=True, komi_stdev=3.0)
+    worker = SelfPlayWorker(
+        adapter,
+        SearchParams(simulations=8, leaves_per_step=4),
+        SelfPlayParams(games_in_parallel=4),
+        RolloutEvaluator(5, 2.5, seed=0),
+    )
+    outcomes = []
+    inner = worker.searcher.search_games
+    worker.searcher.search_games = lambda *a, **k: outcomes.append(inner(*a, **k)) or outcomes[-1]
+    worker.step()
+    for i, slot in enumerate(worker.slots):
+        np.testing.assert_array_equal(slot.constant[-1], outcomes[-1].planes[i, 17:, 0, 0])
+        # a view would keep the whole batch's float32 planes of every step alive until the game ends
+        assert not np.shares_memory(slot.constant[-1], outcomes[-1].planes)
+        assert not np.shares_memory(slot.planes[-1], outcomes[-1].planes)
