@@ -99,7 +99,7 @@ class SelfPlayWorker:
             batch_size=params.games_in_parallel,
             seed=int(self.rng.integers(2**31)),
             no_pass_before=params.pass_min_moves,
-            keep_root_evaluations=True,  # saved a root evaluation per game and move: 4% of a go9_cpu worker's time
+            keep_root_evaluations=True,  # one root evaluation fewer per game and move: 4.8% of go9_cpu's evaluations
         )
         self.model_version = model_version
         self.stats = WorkerStats()
