@@ -25,6 +25,7 @@ def test_json_figures_are_consistent(capsys):
     assert result["positions_per_s"] > 0 and result["evals_per_s"] > 0 and result["raw_evals_per_s"] > 0
     assert result["efficiency"] == pytest.approx(result["evals_per_s"] / result["raw_evals_per_s"])
     assert 0.0 < result["network_share_of_selfplay_time"] <= 1.0
+    assert result["minor_page_faults_per_move_step"] >= 0 and result["malloc"].startswith("malloc: ")
 
 
 def test_model_times_the_checkpoints_own_network(capsys, tmp_path):

@@ -109,6 +109,7 @@ def run(args: argparse.Namespace) -> int:
     for size in sorted({1, max_batch, config.selfplay.games_in_parallel}):
         network.evaluate(planes[:size])
     warmup_seconds = round(time.perf_counter() - started, 3)
+    faults0 = _minor_page_faults()
     recorder.recording = True
     elapsed = raw_elapsed = 0.0
     raw_evals = 0
@@ -123,6 +124,7 @@ def run(args: argparse.Namespace) -> int:
         raw_elapsed += time.perf_counter() - t1
         elapsed += t1 - t0
     recorder.recording = False
+    faults = _minor_page_faults()
     sizes = recorder.sizes
     evals = worker.evaluator.evals - evals0
     games = worker.stats.games - games0
@@ -153,10 +155,21 @@ def run(args: argparse.Namespace) -> int:
         "mean_eval_batch": sum(sizes) / max(len(sizes), 1),
         "network_share_of_selfplay_time": (worker.evaluator.seconds - network_seconds0)
         / max(worker.stats.seconds - worker_seconds0, 1e-9),
+        # pages the kernel had to hand the process (fresh or trimmed memory), self-play and raw replay together
+        "minor_page_faults_per_move_step": None if faults is None else (faults - faults0) / max(steps, 1),
     }
     print(f"bench selfplay: network on {network.describe()}", file=sys.stderr, flush=True)
     report(result, args.json)
     return 0
+
+
+def _minor_page_faults() -> int | None:
+    """The process's minor page faults so far (None where the platform has no getrusage)."""
+    try:
+        import resource
+    except ImportError:
+        return None
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
 
 
 def _sgf_off(config):
