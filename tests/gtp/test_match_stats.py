@@ -245,3 +245,59 @@ def test_the_referee_tells_a_seki_eye_count_from_a_score_disagreement(tmp_path, 
         report["score_disagreements"],
         report["seki_eye_differences"],
     ) == expected
+
+
+CLEANUP_ENGINE = """
+import sys
+moves, first_dead, later_dead = sys.argv[1].split(","), sys.argv[2].strip("-"), sys.argv[3].strip("-")
+asked = 0
+for line in sys.stdin:
+    words = line.split()
+    if not words:
+        continue
+    if words[0] == "quit":
+        print("= \\n", flush=True)
+        break
+    reply = ""
+    if words[0] == "genmove":
+        reply = moves.pop(0) if moves else "pass"
+    elif words[0] == "kgs-genmove_cleanup":
+        reply = "pass"
+    elif words[0] == "known_command":
+        reply = "true" if words[1:] == ["kgs-genmove_cleanup"] else "false"
+    elif words[:2] == ["final_status_list", "dead"]:
+        reply = first_dead if asked == 0 else later_dead
+        asked += 1
+    print(f"= {reply}\\n", flush=True)
+"""
+
+
+@pytest.mark.parametrize(
+    "white_after_cleanup, result",
+    [
+        ("A1", "B+24.5"),  # both call the white A1 dead after the cleanup phase: it comes off
+        ("-", "W+0.5"),  # still no agreement: nothing comes off (Tromp-Taylor on the board as it stands)
+    ],
+)
+def test_after_the_cleanup_phase_the_stones_both_engines_still_call_dead_come_off(
+    tmp_path, white_after_cleanup, result
+):
+    import json
+    import subprocess
+    import sys
+
+    script = tmp_path / "cleanup.py"
+    script.write_text(CLEANUP_ENGINE)
+    # 5x5, komi 0.5: Black C3, White A1; at first only Black calls A1 dead; neither captures in the cleanup phase
+    black = f"{sys.executable} {script} C3 A1 A1"
+    white = f"{sys.executable} {script} A1 - {white_after_cleanup}"
+    out = subprocess.run(
+        [sys.executable, "-m", "zero.cli", "match", black, white, "--games", "1", "--size", "5", "--komi", "0.5"]
+        + ["--json"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert out.returncode == 0, out.stderr
+    game = json.loads(out.stdout)["games_detail"][0]
+    assert game["dead_disagreement"] and game["reason"] == "two passes" and game["result"] == result, game

@@ -5,7 +5,7 @@ Both engines get ``boardsize``/``clear_board``/``komi`` (``new_game``); the side
 other engine gets ``play``. A game ends on two passes, a resignation or the move cap. The
 result is our Tromp-Taylor area score after removing the stones both engines'
 ``final_status_list dead`` agree are dead (else both play ``kgs-genmove_cleanup`` where they
-can, else our estimate); each engine's own ``final_score`` is recorded, and disagreements
+can, and what both then still call dead comes off, else our estimate); each engine's own ``final_score`` is recorded, and disagreements
 with ours are counted, except a difference that is exactly the empty points inside a seki
 that one colour surrounds (the engine's ``final_status_list seki``): Tromp-Taylor counts
 them for that colour, Chinese counting (GNU Go's) for nobody.
@@ -118,12 +118,15 @@ def play_game(
             if game.passes >= 2 and all(
                 c.send("known_command kgs-genmove_cleanup")[1] == "true" for _, c in (black, white)
             ):
-                # play it out: both engines capture what they call dead, then nothing is dead (Tromp-Taylor)
+                # play it out: both engines capture what they call dead, then nothing is dead (Tromp-Taylor), unless
+                # both still call the same stones dead (they passed instead of capturing: session 19 found games
+                # where both engines scored W+8.5 and the referee, taking nothing off, W+4.5)
                 game.passes = 0
                 winner_color = _play_until_end(index, game, clients, rec, settings, "kgs-genmove_cleanup")
                 rec.moves = game.move_number
                 if rec.reason == reason:
-                    dead = []
+                    after_a = _dead_list(black[1], settings.size)
+                    dead = sorted(after_a) if after_a and after_a == _dead_list(white[1], settings.size) else []
             if dead is None:
                 estimator = GoPlayer(EngineParams(), SearchParams(simulations=2))
                 dead = estimator.dead_stones(game)
