@@ -5,10 +5,11 @@ Both engines get ``boardsize``/``clear_board``/``komi`` (``new_game``); the side
 other engine gets ``play``. A game ends on two passes, a resignation or the move cap. The
 result is our Tromp-Taylor area score after removing the stones both engines'
 ``final_status_list dead`` agree are dead (else both play ``kgs-genmove_cleanup`` where they
-can, and what both then still call dead comes off, else our estimate); each engine's own ``final_score`` is recorded, and disagreements
-with ours are counted, except a difference that is exactly the empty points inside a seki
-that one colour surrounds (the engine's ``final_status_list seki``): Tromp-Taylor counts
-them for that colour, Chinese counting (GNU Go's) for nobody.
+can, and what both then still call dead comes off; else our estimate); each engine's own
+``final_score`` is recorded, and disagreements with ours are counted, except a difference that
+is exactly the empty points inside a seki that one colour surrounds (the engine's
+``final_status_list seki``): Tromp-Taylor counts them for that colour, Chinese counting
+(GNU Go's) for nobody.
 """
 
 from __future__ import annotations
@@ -119,8 +120,8 @@ def play_game(
                 c.send("known_command kgs-genmove_cleanup")[1] == "true" for _, c in (black, white)
             ):
                 # play it out: both engines capture what they call dead, then nothing is dead (Tromp-Taylor), unless
-                # both still call the same stones dead (they passed instead of capturing: session 19 found games
-                # where both engines scored W+8.5 and the referee, taking nothing off, W+4.5)
+                # both still call the same stones dead (they passed instead of capturing; BENCHMARKS.md, session 19:
+                # both engines scored W+8.5 where the referee, taking nothing off, said W+4.5)
                 game.passes = 0
                 winner_color = _play_until_end(index, game, clients, rec, settings, "kgs-genmove_cleanup")
                 rec.moves = game.move_number
@@ -138,11 +139,9 @@ def play_game(
             ok, body = c.send("final_score")
             rec.engine_scores[lab] = body if ok else f"? {body}"
             theirs = _parse_score(body) if ok else None
-            if theirs is None or abs(theirs - score) <= 1e-6:
-                if theirs is None:
-                    rec.disagreements.append(lab)
-                continue
-            eyes = _one_colour_seki_eyes(c, game)
+            if theirs is not None and abs(theirs - score) <= 1e-6:
+                continue  # the engine agrees
+            eyes = None if theirs is None else _one_colour_seki_eyes(c, game)
             if eyes is not None and abs(score - theirs - eyes) <= 1e-6:
                 rec.seki_eye_differences.append(lab)
             else:
