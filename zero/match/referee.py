@@ -18,8 +18,6 @@ import logging
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from zero.common.atomic_files import atomic_write_bytes
 from zero.match.client import GtpClient, GtpClientError
 from zero.match.settings import MatchGame, MatchSettings, referee_move_cap
@@ -45,10 +43,15 @@ def _parse_score(text: str) -> float | None:
 def _one_colour_seki_eyes(client: GtpClient, game: Any) -> int | None:
     """Black's minus White's empty points whose neighbours are all stones of one colour that ``client`` calls seki
     (``final_status_list seki`` of the final position); None if it cannot say."""
+    import numpy as np
+
     from games.go import BLACK, EMPTY, WHITE, from_gtp
     from games.go.seki import neighbours
 
-    ok, body = client.send("final_status_list seki")
+    try:
+        ok, body = client.send("final_status_list seki")
+    except GtpClientError:  # the game is over and scored: an engine gone now leaves its disagreement standing
+        return None
     if not ok:
         return None
     try:
