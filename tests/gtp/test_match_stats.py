@@ -183,7 +183,10 @@ def test_the_engine_plays_the_ko_rule_it_is_given(superko, last_reply):
 
 SCORING_ENGINE = """
 import sys
-moves, final_score, seki = sys.argv[1].split(","), sys.argv[2], sys.argv[3].replace(",", " ").strip("-")
+# moves, final_score reply, seki stones, dead stones when first asked, dead stones later ("-" = none)
+moves, final_score, seki, first_dead, later_dead = (a.strip("-").replace(",", " ") for a in sys.argv[1:6])
+moves = moves.split()
+dead_asked = 0
 for line in sys.stdin:
     words = line.split()
     if not words:
@@ -194,35 +197,30 @@ for line in sys.stdin:
     reply = ""
     if words[0] == "genmove":
         reply = moves.pop(0) if moves else "pass"
+    elif words[0] == "kgs-genmove_cleanup":
+        reply = "pass"  # captures nothing
+    elif words[0] == "known_command":
+        reply = "true" if words[1:] == ["kgs-genmove_cleanup"] else "false"
     elif words[0] == "final_score":
         reply = final_score
     elif words[:2] == ["final_status_list", "seki"]:
         reply = seki
-    elif words[0] == "known_command":
-        reply = "false"
+    elif words[:2] == ["final_status_list", "dead"]:
+        reply = first_dead if dead_asked == 0 else later_dead
+        dead_asked += 1
     print(f"= {reply}\\n", flush=True)
 """
 
 
-@pytest.mark.parametrize(
-    "their_score, seki, classified",
-    [
-        ("B+0.5", "A2,B1", "seki"),  # one less than ours: exactly the black eye A1 of a seki they name
-        ("W+0.5", "A2,B1", "disagreement"),  # two less: more than the seki eye
-        ("B+0.5", "", "disagreement"),  # one less, but no seki named
-        ("B+1.5", "", "agreement"),
-    ],
-)
-def test_the_referee_tells_a_seki_eye_count_from_a_score_disagreement(tmp_path, their_score, seki, classified):
+def _scored_5x5_match(tmp_path, black_args: str, white_args: str) -> dict:
+    """`zero match --json` of one 5x5 game at komi 0.5 between two SCORING_ENGINEs with these arguments."""
     import json
     import subprocess
     import sys
 
     script = tmp_path / "scoring.py"
     script.write_text(SCORING_ENGINE)
-    # 5x5, komi 0.5: Black A2 B1 around the empty A1 (Tromp-Taylor: Black's), White E5; B+1.5 by our count
-    black = f"{sys.executable} {script} A2,B1 {their_score} {seki or '-'}"
-    white = f"{sys.executable} {script} E5 {their_score} {seki or '-'}"
+    black, white = (f"{sys.executable} {script} {args}" for args in (black_args, white_args))
     out = subprocess.run(
         [sys.executable, "-m", "zero.cli", "match", black, white, "--games", "1", "--size", "5", "--komi", "0.5"]
         + ["--json"],
@@ -231,7 +229,21 @@ def test_the_referee_tells_a_seki_eye_count_from_a_score_disagreement(tmp_path, 
         timeout=120,
     )
     assert out.returncode == 0, out.stderr
-    report = json.loads(out.stdout)
+    return json.loads(out.stdout)
+
+
+@pytest.mark.parametrize(
+    "their_score, seki, classified",
+    [
+        ("B+0.5", "A2,B1", "seki"),  # one less than ours: exactly the black eye A1 of a seki they name
+        ("W+0.5", "A2,B1", "disagreement"),  # two less: more than the seki eye
+        ("B+0.5", "-", "disagreement"),  # one less, but no seki named
+        ("B+1.5", "-", "agreement"),
+    ],
+)
+def test_the_referee_tells_a_seki_eye_count_from_a_score_disagreement(tmp_path, their_score, seki, classified):
+    # 5x5, komi 0.5: Black A2 B1 around the empty A1 (Tromp-Taylor: Black's), White E5; B+1.5 by our count
+    report = _scored_5x5_match(tmp_path, f"A2,B1 {their_score} {seki} - -", f"E5 {their_score} {seki} - -")
     game = report["games_detail"][0]
     assert game["reason"] == "two passes" and game["our_score"] == 1.5 and game["result"] == "B+1.5", game
     expected = {
@@ -247,31 +259,6 @@ def test_the_referee_tells_a_seki_eye_count_from_a_score_disagreement(tmp_path, 
     ) == expected
 
 
-CLEANUP_ENGINE = """
-import sys
-moves, first_dead, later_dead = sys.argv[1].split(","), sys.argv[2].strip("-"), sys.argv[3].strip("-")
-asked = 0
-for line in sys.stdin:
-    words = line.split()
-    if not words:
-        continue
-    if words[0] == "quit":
-        print("= \\n", flush=True)
-        break
-    reply = ""
-    if words[0] == "genmove":
-        reply = moves.pop(0) if moves else "pass"
-    elif words[0] == "kgs-genmove_cleanup":
-        reply = "pass"
-    elif words[0] == "known_command":
-        reply = "true" if words[1:] == ["kgs-genmove_cleanup"] else "false"
-    elif words[:2] == ["final_status_list", "dead"]:
-        reply = first_dead if asked == 0 else later_dead
-        asked += 1
-    print(f"= {reply}\\n", flush=True)
-"""
-
-
 @pytest.mark.parametrize(
     "white_after_cleanup, result",
     [
@@ -282,22 +269,7 @@ for line in sys.stdin:
 def test_after_the_cleanup_phase_the_stones_both_engines_still_call_dead_come_off(
     tmp_path, white_after_cleanup, result
 ):
-    import json
-    import subprocess
-    import sys
-
-    script = tmp_path / "cleanup.py"
-    script.write_text(CLEANUP_ENGINE)
     # 5x5, komi 0.5: Black C3, White A1; at first only Black calls A1 dead; neither captures in the cleanup phase
-    black = f"{sys.executable} {script} C3 A1 A1"
-    white = f"{sys.executable} {script} A1 - {white_after_cleanup}"
-    out = subprocess.run(
-        [sys.executable, "-m", "zero.cli", "match", black, white, "--games", "1", "--size", "5", "--komi", "0.5"]
-        + ["--json"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert out.returncode == 0, out.stderr
-    game = json.loads(out.stdout)["games_detail"][0]
+    report = _scored_5x5_match(tmp_path, "C3 0 - A1 A1", f"A1 0 - - {white_after_cleanup}")
+    game = report["games_detail"][0]
     assert game["dead_disagreement"] and game["reason"] == "two passes" and game["result"] == result, game
