@@ -761,34 +761,51 @@ def plane_layout(features):
 
 
 @njit(cache=True)
-def write_liberty_planes(N, color, chain, stamp, out, first):
-    """out[first + k - 1] (flat float32[N*N] planes) = 1 at every stone whose chain has exactly k = 1..3
-    liberties, 0 elsewhere. Exact counts: each chain's stones are walked once (NEXT ring) and its empty
-    neighbours counted once each, marked in ``stamp`` int32[P] (scratch, any contents)."""
+def chain_liberties(N, color, chain, stamp, libs):
+    """libs[h] (int32[P]) = the exact number of liberties of the chain with head h, for every chain on the board
+    (other entries are left as they were). A single stone's pseudo-liberties are exact; a larger chain is walked
+    once (NEXT ring), each empty neighbour counted once, marked in ``stamp`` int32[P] (scratch, any contents)."""
     W = N + 1
-    NN = N * N
-    for k in range(LIBERTY_PLANES):
-        plane = out[first + k]
-        for a in range(NN):
-            plane[a] = np.float32(0.0)
-    stamp[:] = -1
-    for a in range(NN):
-        p = (a // N + 1) * W + a % N + 1
-        if color[p] != BLACK and color[p] != WHITE or chain[HEAD, p] != p:
-            continue  # one walk per chain, from its head
-        libs = 0
-        q = p
-        while True:
-            for r in (q - W, q - 1, q + 1, q + W):
-                if color[r] == EMPTY and stamp[r] != p:
-                    stamp[r] = p
-                    libs += 1
-            q = chain[NEXT, q]
-            if q == p:
-                break
-        if libs > LIBERTY_PLANES:
-            continue
-        mark_chain(N, p, chain, out[first + libs - 1])
+    for i in range(stamp.shape[0]):
+        stamp[i] = -1
+    for y in range(N):
+        row = (y + 1) * W + 1
+        for x in range(N):
+            p = row + x
+            c = color[p]
+            if (c != BLACK and c != WHITE) or chain[HEAD, p] != p:
+                continue  # one count per chain, at its head
+            if chain[SIZE, p] == 1:
+                libs[p] = chain[LIBS, p]
+                continue
+            n = 0
+            q = p
+            while True:
+                for r in (q - W, q - 1, q + 1, q + W):
+                    if color[r] == EMPTY and stamp[r] != p:
+                        stamp[r] = p
+                        n += 1
+                q = chain[NEXT, q]
+                if q == p:
+                    break
+            libs[p] = n
+
+
+@njit(cache=True)
+def write_liberty_planes(N, color, chain, libs, out, first):
+    """out[first + k - 1] (flat float32[N*N] planes) = 1 at every stone whose chain has exactly k = 1..3
+    liberties, 0 elsewhere, from ``libs`` as chain_liberties left it. Indexed in place: a row view per plane
+    or chain would cost two atomic reference-count updates each (Numba), more than the writes."""
+    W = N + 1
+    for y in range(N):
+        row = (y + 1) * W + 1
+        base = y * N
+        for x in range(N):
+            p = row + x
+            c = color[p]
+            n = libs[chain[HEAD, p]] if c == BLACK or c == WHITE else 0
+            for k in range(LIBERTY_PLANES):
+                out[first + k, base + x] = np.float32(1.0) if n == k + 1 else np.float32(0.0)
 
 
 @njit(cache=True)

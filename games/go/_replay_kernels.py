@@ -24,7 +24,6 @@ from games.go._kernels import (
     HEAD,
     HISTORY,
     KO,
-    LIBS,
     META_SIZE,
     NEXT,
     NO_POINT,
@@ -32,6 +31,7 @@ from games.go._kernels import (
     _own_eye,
     _seen,
     area_owner,
+    chain_liberties,
     komi_feature,
     plane_layout,
     play_stone,
@@ -87,32 +87,10 @@ def hash_filters(hashes, num_hashes, out):
             _filter_add(hashes[b, i], out[b])
 
 
-@njit(cache=True, inline="always")
-def _only_liberty_is(N, p, h, libs, color, chain):
-    """Whether the chain with head h (pseudo-liberties ``libs``) has p as its only liberty: libs equals the
-    number of its stones next to p (never true above 4, the most stones p can touch)."""
-    if libs > 4:
-        return False
-    W = N + 1
-    n = 0
-    q = p - W
-    if (color[q] == BLACK or color[q] == WHITE) and chain[HEAD, q] == h:
-        n += 1
-    q = p - 1
-    if (color[q] == BLACK or color[q] == WHITE) and chain[HEAD, q] == h:
-        n += 1
-    q = p + 1
-    if (color[q] == BLACK or color[q] == WHITE) and chain[HEAD, q] == h:
-        n += 1
-    q = p + W
-    if (color[q] == BLACK or color[q] == WHITE) and chain[HEAD, q] == h:
-        n += 1
-    return libs == n
-
-
 @njit(cache=True)
-def _captured_hash(N, p, o, color, chain, zobrist):
-    """XOR of the Zobrist keys of the enemy (colour o) chains that a move at p captures (each chain once)."""
+def _captured_hash(N, p, o, color, chain, libs, zobrist):
+    """XOR of the Zobrist keys of the enemy (colour o) chains that a move at p captures (each chain once); ``libs``
+    the exact liberty counts of chain_liberties."""
     W = N + 1
     x = np.int64(0)
     seen0 = -1
@@ -131,7 +109,7 @@ def _captured_hash(N, p, o, color, chain, zobrist):
             seen1 = h
         else:
             seen2 = h
-        if _only_liberty_is(N, p, h, chain[LIBS, h], color, chain):
+        if libs[h] == 1:  # p is one of its liberties: the only one
             s = h
             while True:
                 x ^= zobrist[s, o]
@@ -142,9 +120,13 @@ def _captured_hash(N, p, o, color, chain, zobrist):
 
 
 @njit(cache=True)
-def leaf_legal_mask(N, c, color, chain, meta, zobrist, superko, bits, sorted_hashes, n_sorted, extra, n_extra, out):
+def leaf_legal_mask(
+    N, c, color, chain, libs, meta, zobrist, superko, bits, sorted_hashes, n_sorted, extra, n_extra, out
+):
     """Fill out bool[N*N+1] with the legal moves of colour c, exactly as games.go._kernels.legal_mask, where
-    bits is the hash filter of sorted_hashes[:n_sorted] and extra[:n_extra] (used only if ``superko``)."""
+    ``libs`` holds every chain's exact liberty count (chain_liberties: an empty point next to a chain with one
+    liberty is that liberty) and bits is the hash filter of sorted_hashes[:n_sorted] and extra[:n_extra] (used
+    only if ``superko``)."""
     W = N + 1
     o = 3 - c
     ko = meta[KO]
@@ -202,19 +184,16 @@ def leaf_legal_mask(N, c, color, chain, meta, zobrist, superko, bits, sorted_has
                 q = p - W if d == 0 else (p - 1 if d == 1 else (p + 1 if d == 2 else p + W))
                 cq = color[q]
                 if cq == c:
-                    if not legal:
-                        h = chain[HEAD, q]
-                        if not _only_liberty_is(N, p, h, chain[LIBS, h], color, chain):
-                            legal = True
+                    if not legal and libs[chain[HEAD, q]] != 1:
+                        legal = True
                 elif cq == o:
-                    h = chain[HEAD, q]
-                    if _only_liberty_is(N, p, h, chain[LIBS, h], color, chain):
+                    if libs[chain[HEAD, q]] == 1:
                         legal = True
                         capture = True
             if legal and superko and (capture or check_quiet):
                 h = base_hash ^ zobrist[p, c]
                 if capture:
-                    h ^= _captured_hash(N, p, o, color, chain, zobrist)
+                    h ^= _captured_hash(N, p, o, color, chain, libs, zobrist)
                 if _filter_may_hold(h, bits) and _seen(h, sorted_hashes, n_sorted, extra, n_extra):
                     legal = False
             out[a] = legal
@@ -248,37 +227,40 @@ def _extract_stones(N, color, out):
 
 
 @njit(cache=True)
-def _write_planes(N, k, ring, root_hist, n_root_hist, to_move, komi, komi_plane, out):
-    """AlphaGo Zero planes (and the komi plane) into out float32[C, N*N] of the position after path move k, with the path's
-    positions j = 1..k in ring[j % HISTORY] (the last HISTORY of them) and the root's in root_hist[HISTORY-1+j]
-    for j <= 0 (valid for j > -n_root_hist); plane ``komi_plane`` (-1 = none) the komi (liberty and ladder planes: the caller).
-    Every plane is written once; no zeroing pass."""
+def _write_planes(N, k, ring, root_hist, n_root_hist, to_move, komi, komi_plane, out, l):
+    """AlphaGo Zero planes (and the komi plane) into out[l] (float32[L, C, N*N]) of the position after path move k,
+    with the path's positions j = 1..k in ring[j % HISTORY] (the last HISTORY of them) and the root's in
+    root_hist[HISTORY-1+j] for j <= 0 (valid for j > -n_root_hist); plane ``komi_plane`` (-1 = none) the komi
+    (liberty and ladder planes: the caller). Every plane is written once; no zeroing pass. Indexed in place, no
+    row views: each view costs two atomic reference-count updates (Numba), more than its 81 writes."""
     NN = N * N
     c = np.int8(to_move)
     o = np.int8(3 - to_move)
     for i in range(HISTORY):
         j = k - i
-        own = out[i]
-        opp = out[HISTORY + i]
-        if j >= 1 or j > -n_root_hist:
-            pos = ring[j % HISTORY] if j >= 1 else root_hist[HISTORY - 1 + j]
+        if j >= 1:
+            r = j % HISTORY
             for a in range(NN):
-                s = pos[a]
-                own[a] = np.float32(1.0) if s == c else np.float32(0.0)
-                opp[a] = np.float32(1.0) if s == o else np.float32(0.0)
+                s = ring[r, a]
+                out[l, i, a] = np.float32(1.0) if s == c else np.float32(0.0)
+                out[l, HISTORY + i, a] = np.float32(1.0) if s == o else np.float32(0.0)
+        elif j > -n_root_hist:
+            r = HISTORY - 1 + j
+            for a in range(NN):
+                s = root_hist[r, a]
+                out[l, i, a] = np.float32(1.0) if s == c else np.float32(0.0)
+                out[l, HISTORY + i, a] = np.float32(1.0) if s == o else np.float32(0.0)
         else:
             for a in range(NN):
-                own[a] = np.float32(0.0)
-                opp[a] = np.float32(0.0)
+                out[l, i, a] = np.float32(0.0)
+                out[l, HISTORY + i, a] = np.float32(0.0)
     side = np.float32(1.0) if to_move == BLACK else np.float32(0.0)
-    last = out[2 * HISTORY]
     for a in range(NN):
-        last[a] = side
+        out[l, 2 * HISTORY, a] = side
     if komi_plane >= 0:
         value = np.float32(komi_feature(komi, to_move))
-        plane = out[komi_plane]
         for a in range(NN):
-            plane[a] = value
+            out[l, komi_plane, a] = value
 
 
 @njit(cache=True)
@@ -328,6 +310,7 @@ def replay_leaves(
     bits = np.empty(root_hash_filter.shape[1], np.int64)
     owner = np.empty(N * N, np.int8)
     stamp = np.empty(P, np.int32)
+    libs = np.empty(P, np.int32)
     liberty_first, ladder_first, komi_plane, _ = plane_layout(features)
     pass_move = N * N
     for l in range(L):
@@ -363,9 +346,10 @@ def replay_leaves(
                 if i + 1 > k - HISTORY:
                     _extract_stones(N, color, ring[(i + 1) % HISTORY])
                 path_hashes[i] = meta[HASH]
-        _write_planes(N, k, ring, root_history[b], root_num_history[b], c, root_komi[b], komi_plane, out_planes[l])
+        _write_planes(N, k, ring, root_history[b], root_num_history[b], c, root_komi[b], komi_plane, out_planes, l)
+        chain_liberties(N, lcolor, lchain, stamp, libs)  # the legal mask's captures and suicides, the liberty planes
         if liberty_first >= 0:
-            write_liberty_planes(N, lcolor, lchain, stamp, out_planes[l], liberty_first)
+            write_liberty_planes(N, lcolor, lchain, libs, out_planes[l], liberty_first)
         if ladder_first >= 0:
             write_ladder_planes(N, c, lcolor, lchain, lempties, lmeta, zobrist, ladder, out_planes[l], ladder_first)
         if superko:
@@ -377,6 +361,7 @@ def replay_leaves(
             c,
             lcolor,
             lchain,
+            libs,
             lmeta,
             zobrist,
             superko,

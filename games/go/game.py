@@ -402,8 +402,9 @@ class GoGame:
         K.write_planes(N, hist, len(hist) - 1, len(hist), self.to_move, float(self.komi), komi_first, out)
         flat = out.reshape(count, N * N)
         if liberty_first >= 0:
-            stamp = np.empty(self.color.shape[0], np.int32)
-            K.write_liberty_planes(N, self.color, self.chain, stamp, flat, liberty_first)
+            libs = np.empty(self.color.shape[0], np.int32)
+            K.chain_liberties(N, self.color, self.chain, np.empty_like(libs), libs)
+            K.write_liberty_planes(N, self.color, self.chain, libs, flat, liberty_first)
         if ladder_first >= 0:
             write_ladder_planes(
                 N,
