@@ -77,10 +77,11 @@ class GoAdapter:
 
         from games.go import GoGame
 
+        # self-play and the arena never take a move back: no undo snapshots (four array copies per move)
         if rng is None or self.komi_stdev == 0:
-            return GoGame(self.rules)
+            return GoGame(self.rules, undo=False)
         komi = round(2.0 * (self.rules.komi + rng.normal(0.0, self.komi_stdev))) / 2.0
-        return GoGame(replace(self.rules, komi=komi))
+        return GoGame(replace(self.rules, komi=komi), undo=False)
 
     def search_batch(self, games: list, no_pass_before: int = 0):
         """``no_pass_before``: no pass before that move while a move that does not fill one's own eye exists."""

@@ -92,7 +92,9 @@ class BatchSearcher:
         if evaluator is not None and evaluator is not self.evaluator:
             self.search.forget_root_evaluations()  # kept from another evaluator's search
         batch = _CachedRoots(self.adapter.search_batch(games, no_pass_before=self.no_pass_before))
-        result = self.search.run(batch, evaluator or self.evaluator, add_noise=add_noise, simulations=simulations)
+        result = self.search.run(
+            batch, evaluator or self.evaluator, add_noise=add_noise, simulations=simulations, lines=False
+        )
         planes, legal, _, _ = batch.root_inputs()
         return SearchOutcome(
             visits=result.visits,

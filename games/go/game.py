@@ -62,7 +62,9 @@ class GoGame:
     """One game of Go under ``GoRules``. Colours are BLACK=1 / WHITE=2 (games.players' first / second player); moves are flat indices (pass = N*N)
     or GTP vertices."""
 
-    def __init__(self, rules: GoRules | None = None):
+    def __init__(self, rules: GoRules | None = None, *, undo: bool = True):
+        """``undo=False``: keep no snapshots for undo() (self-play and arena games, which never take a move back,
+        save four array copies per move)."""
         rules = rules or GoRules()
         rules.validate()
         self.rules = rules
@@ -81,7 +83,7 @@ class GoGame:
         self.positions: list[np.ndarray] = [np.zeros(N * N, np.int8)]  # stones int8[N*N] after each move
         self.hashes: list[int] = [0]  # Zobrist hash of each entry of positions
         self._sorted_hashes = np.zeros(1, np.int64)
-        self._undo: list[tuple] = []
+        self._undo: list[tuple] | None = [] if undo else None  # None: undo is off for this game
         self.player_names = {BLACK: "", WHITE: ""}
         self.setup_stones = {BLACK: [], WHITE: []}  # AB/AW stones placed before the first move
 
@@ -150,7 +152,7 @@ class GoGame:
         other.moves = list(self.moves)
         other.positions = list(self.positions)  # entries are never mutated
         other.hashes = list(self.hashes)
-        other._undo = list(self._undo)  # snapshots are never mutated
+        other._undo = None if self._undo is None else list(self._undo)  # snapshots are never mutated
         other.player_names = dict(self.player_names)
         other.setup_stones = {c: list(v) for c, v in self.setup_stones.items()}
         return other
@@ -225,9 +227,10 @@ class GoGame:
         reason = self._verdict(a, c)
         if reason is not None:
             raise IllegalMoveError(reason, f"illegal move {to_gtp(a, self.size)} for {COLOR_NAMES[c]}: {reason}")
-        self._undo.append(
-            (self.color.copy(), self.chain.copy(), self.empties.copy(), self.meta.copy(), self.to_move, self.passes)
-        )
+        if self._undo is not None:
+            self._undo.append(
+                (self.color.copy(), self.chain.copy(), self.empties.copy(), self.meta.copy(), self.to_move, self.passes)
+            )
         captured = 0
         if a == self.pass_action:
             self.passes += 1
@@ -263,6 +266,8 @@ class GoGame:
             return
         if not self.moves:
             raise ValueError("nothing to undo")
+        if self._undo is None:
+            raise ValueError("undo is off for this game")
         self.color, self.chain, self.empties, self.meta, self.to_move, self.passes = self._undo.pop()
         self.moves.pop()
         self.positions.pop()

@@ -298,3 +298,20 @@ def test_rules_validation_names_the_field():
         with pytest.raises(ValueError, match=f"^{field}"):
             GoRules(**kwargs).validate()
     assert GoRules(size=19).move_limit == 722
+
+
+def test_a_game_without_undo_snapshots_plays_the_same_and_refuses_undo():
+    rng = np.random.default_rng(4)
+    with_undo, without = GoGame(new_game(7).rules), GoGame(new_game(7).rules, undo=False)
+    while not with_undo.is_over:
+        legal = with_undo.legal_moves()
+        move = legal[rng.integers(len(legal))] if rng.random() < 0.97 else legal[-1]
+        assert with_undo.play(move) == without.play(move)
+        assert np.array_equal(with_undo.chain, without.chain) and np.array_equal(with_undo.meta, without.meta)
+        assert np.array_equal(with_undo.legal_mask(), without.legal_mask())
+    stones = without.stones().copy()
+    with pytest.raises(ValueError, match="undo is off"):
+        without.undo()
+    assert np.array_equal(without.stones(), stones) and without.move_number == with_undo.move_number
+    with_undo.undo()
+    assert with_undo.move_number == without.move_number - 1

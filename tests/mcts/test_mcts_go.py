@@ -107,3 +107,25 @@ def test_pure_mcts_beats_a_uniform_random_player_in_at_least_95_percent_of_40_ga
     assert wins[BLACK] + wins[WHITE] >= 0.95 * 2 * half, (
         f"pure MCTS won {wins[BLACK]} as Black, {wins[WHITE]} as White, of {half} each"
     )
+
+
+@pytest.mark.parametrize("root", ["puct", "gumbel"])
+def test_a_search_without_lines_finds_the_same_moves_and_skips_only_the_lines(root):
+    games = [new_game(5, komi=0.5) for _ in range(3)]
+    for game, opening in zip(games, (["C3"], ["B2", "D4"], [])):
+        for move in opening:
+            game.play(move)
+    results = []
+    for lines in (True, False):
+        search = BatchedSearch(SearchParams(simulations=24, root=root), batch_size=3, num_actions=26, seed=5)
+        evaluator = RolloutEvaluator(5, 0.5, rollouts=2, seed=7)
+        results.append(search.run(GoSearchBatch(games), evaluator, add_noise=True, lines=lines))
+    with_lines, without = results
+    assert np.array_equal(with_lines.visits, without.visits) and np.array_equal(
+        with_lines.root_value, without.root_value
+    )
+    if root == "gumbel":
+        assert np.array_equal(with_lines.chosen_action, without.chosen_action)
+        assert np.array_equal(with_lines.improved_policy, without.improved_policy)
+    assert with_lines.pv_length.min() > 0 and with_lines.q_lcb is not None
+    assert not without.pv_length.any() and without.principal_variation.shape == (3, 0) and without.q_lcb is None
