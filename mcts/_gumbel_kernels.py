@@ -109,34 +109,37 @@ def sigma_completed_q(raw_value, legal, prior, visits, value_sum, c_visit, c_sca
 
 
 @njit(cache=True)
-def select_root_action(
-    considered_visit, scores, raw_value, legal, prior, visits, virtual, value_sum, c_visit, c_scale, sigma
-):
-    """The root action of one simulation: argmax of scores + sigma among considered actions with N + in-flight == considered_visit.
+def select_root_action(b, considered_visit, scores, visits, virtual, sigma):
+    """Tree b's root action for one simulation: argmax of scores + sigma among considered actions with N + in-flight == considered_visit.
 
-    scores float64[A]: g + logits for the Gumbel-top-m actions, NOT_CONSIDERED elsewhere; virtual int32[A]
-    selections in flight; sigma float64[A] scratch. If no action has that count (a dropped descent),
-    the considered actions with the fewest visits compete. Returns -1 if no action is considered.
+    scores float64[B, A]: g + logits for the Gumbel-top-m actions, NOT_CONSIDERED elsewhere; visits, virtual
+    int32[B, capacity, A] (children visits, selections in flight; the root is node 0); sigma float64[A]: the root's
+    sigma_completed_q (constant while no value is backed up, so one call serves a step's descents). If no action
+    has that count (a dropped descent), the considered actions with the fewest visits compete. Returns -1 if no
+    action is considered. Indexed in place: row views cost atomic reference counts (Numba).
     """
-    sigma_completed_q(raw_value, legal, prior, visits, value_sum, c_visit, c_scale, sigma)
     best = -1
     best_score = -np.inf
     fewest = 2**30
-    for a in range(scores.shape[0]):
-        if scores[a] == NOT_CONSIDERED:
+    for a in range(scores.shape[1]):
+        if scores[b, a] == NOT_CONSIDERED:
             continue
-        n = visits[a] + virtual[a]
+        n = visits[b, 0, a] + virtual[b, 0, a]
         if n == considered_visit:
-            s = scores[a] + sigma[a]
+            s = scores[b, a] + sigma[a]
             if s > best_score:
                 best_score = s
                 best = a
         fewest = min(fewest, n)
     if best >= 0 or fewest == 2**30:
         return best
-    for a in range(scores.shape[0]):
-        if scores[a] != NOT_CONSIDERED and visits[a] + virtual[a] == fewest and scores[a] + sigma[a] > best_score:
-            best_score = scores[a] + sigma[a]
+    for a in range(scores.shape[1]):
+        if (
+            scores[b, a] != NOT_CONSIDERED
+            and visits[b, 0, a] + virtual[b, 0, a] == fewest
+            and scores[b, a] + sigma[a] > best_score
+        ):
+            best_score = scores[b, a] + sigma[a]
             best = a
     return best
 

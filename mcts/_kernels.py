@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from mcts._gumbel_kernels import select_root_action
+from mcts._gumbel_kernels import select_root_action, sigma_completed_q
 
 # Sentinels (mirrored by name in mcts.tree).
 UNVISITED = -1  # children_index of an edge whose child node does not exist yet
@@ -151,14 +151,14 @@ def select_child(
 
 
 @njit(cache=True)
-def _revert_virtual(b, path, depth, tree):
-    """Undo the virtual visits that a descent along ``path[:depth]`` from the root added."""
+def _revert_virtual(b, paths, row, depth, tree):
+    """Undo the virtual visits that a descent along ``paths[row, :depth]`` from the root added."""
     children_virtual = tree.children_virtual
     node_virtual = tree.node_virtual
     children_index = tree.children_index
     node = ROOT
     for d in range(depth):
-        a = path[d]
+        a = paths[row, d]
         children_virtual[b, node, a] -= 1
         node_virtual[b, node] -= 1
         node = children_index[b, node, a]
@@ -250,8 +250,8 @@ def select_leaves(target_visits, leaves_per_tree, constants, tree, leaves, root_
             continue
         budget = min(leaves_per_tree, target_visits[b] - (node_visits[b, ROOT] - 1))
         new_here = 0
+        sigma_ready = False
         for _ in range(budget):
-            path = leaf_eval_paths[num_new]
             node = ROOT
             depth = 0
             is_new = False
@@ -265,18 +265,20 @@ def select_leaves(target_visits, leaves_per_tree, constants, tree, leaves, root_
                         max(node_visits[b, ROOT] - 1 + node_virtual[b, ROOT] - gumbel_start_visits[b], 0),
                         last_k,
                     )
+                    if not sigma_ready:  # no value is backed up during the call: one sigma serves its descents
+                        sigma_completed_q(
+                            raw_value[b, ROOT],
+                            legal[b, ROOT],
+                            children_prior[b, ROOT],
+                            children_visits[b, ROOT],
+                            children_value_sum[b, ROOT],
+                            constants[GUMBEL_C_VISIT],
+                            constants[GUMBEL_C_SCALE],
+                            sigma,
+                        )
+                        sigma_ready = True
                     a = select_root_action(
-                        gumbel_considered_visits[b, k],
-                        gumbel_root_scores[b],
-                        raw_value[b, ROOT],
-                        legal[b, ROOT],
-                        children_prior[b, ROOT],
-                        children_visits[b, ROOT],
-                        children_virtual[b, ROOT],
-                        children_value_sum[b, ROOT],
-                        constants[GUMBEL_C_VISIT],
-                        constants[GUMBEL_C_SCALE],
-                        sigma,
+                        b, gumbel_considered_visits[b, k], gumbel_root_scores, children_visits, children_virtual, sigma
                     )
                 elif a == NO_ACTION:
                     a = select_child(
@@ -303,7 +305,7 @@ def select_leaves(target_visits, leaves_per_tree, constants, tree, leaves, root_
                     break
                 children_virtual[b, node, a] += 1
                 node_virtual[b, node] += 1
-                path[depth] = a
+                leaf_eval_paths[num_new, depth] = a  # in place: a row view would cost atomic refcounts
                 depth += 1
                 if child == UNVISITED:
                     is_new = True
@@ -312,14 +314,14 @@ def select_leaves(target_visits, leaves_per_tree, constants, tree, leaves, root_
             if is_new and node_count[b] + new_here >= capacity:
                 collided = True
             if collided:
-                _revert_virtual(b, path, depth, tree)
+                _revert_virtual(b, leaf_eval_paths, num_new, depth, tree)
                 if is_new:
                     break  # tree full
                 continue
             leaf_tree[num_leaves] = b
             leaf_node[num_leaves] = node
             if is_new:
-                leaf_action[num_leaves] = path[depth - 1]
+                leaf_action[num_leaves] = leaf_eval_paths[num_new, depth - 1]
                 leaf_slot[num_leaves] = num_new
                 leaf_eval_root[num_new] = b
                 leaf_eval_length[num_new] = depth
