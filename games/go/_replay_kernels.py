@@ -121,83 +121,61 @@ def _captured_hash(N, p, o, color, chain, libs, zobrist):
 
 @njit(cache=True)
 def leaf_legal_mask(
-    N, c, color, chain, libs, meta, zobrist, superko, bits, sorted_hashes, n_sorted, extra, n_extra, out
+    N, c, color, chain, libs, lib_at, meta, zobrist, superko, bits, sorted_hashes, n_sorted, extra, n_extra, out
 ):
     """Fill out bool[N*N+1] with the legal moves of colour c, exactly as games.go._kernels.legal_mask, where
-    ``libs`` holds every chain's exact liberty count (chain_liberties: an empty point next to a chain with one
-    liberty is that liberty) and bits is the hash filter of sorted_hashes[:n_sorted] and extra[:n_extra] (used
-    only if ``superko``)."""
+    ``libs`` holds every chain's exact liberty count (chain_liberties), ``lib_at`` int32[P] is scratch, and bits is
+    the hash filter of sorted_hashes[:n_sorted] and extra[:n_extra] (used only if ``superko``).
+
+    An empty point next to a chain is one of its liberties, so with exact counts a point's legality (before ko
+    and superko) is a branch-free function of its four neighbours: it has an empty neighbour, or an own chain
+    with another liberty, or an enemy chain in atari (a capture). Branches remain only for the ko point and
+    the hash checks of moves that may repeat a position."""
     W = N + 1
     o = 3 - c
-    ko = meta[KO]
-    base_hash = meta[HASH]
-    # With no capture in the whole game every move so far added a stone, so a non-capturing move makes a
-    # position with more stones than any earlier one: only capturing moves can repeat a position then.
-    check_quiet = meta[BLACK] + meta[WHITE] > 0
-    # Pass 1 (branch-free, vectorisable): an empty point with an empty neighbour and no stone neighbour is legal
-    # and captures nothing; one without any empty neighbour or with a stone neighbour is settled in pass 2.
+    for y in range(N):  # each stone's chain's liberty count, 0 at empty points
+        row = (y + 1) * W + 1
+        for x in range(N):
+            p = row + x
+            s = color[p]
+            lib_at[p] = libs[chain[HEAD, p]] if s == BLACK or s == WHITE else 0
     for y in range(N):
         row = (y + 1) * W + 1
         base = y * N
         for x in range(N):
             p = row + x
-            cu = color[p - W]
-            cl = color[p - 1]
-            cr = color[p + 1]
-            cd = color[p + W]
-            free = (cu == EMPTY) | (cl == EMPTY) | (cr == EMPTY) | (cd == EMPTY)
-            stone = (
-                (cu == BLACK)
-                | (cu == WHITE)
-                | (cl == BLACK)
-                | (cl == WHITE)
-                | (cr == BLACK)
-                | (cr == WHITE)
-                | (cd == BLACK)
-                | (cd == WHITE)
-            )
-            out[base + x] = (color[p] == EMPTY) & free & (stone ^ True)
-    # Pass 2: points next to stones, the ko point, and the hash check of moves that may repeat a position.
+            legal = False
+            for q in (p - W, p - 1, p + 1, p + W):
+                cq = color[q]
+                n = lib_at[q]
+                legal |= (cq == EMPTY) | ((cq == c) & (n != 1)) | ((cq == o) & (n == 1))
+            out[base + x] = (color[p] == EMPTY) & legal
+    ko = meta[KO]
+    if ko != NO_POINT:
+        out[(ko // W - 1) * N + ko % W - 1] = False
+    out[N * N] = True
+    if not superko:
+        return
+    base_hash = meta[HASH]
+    # With no capture in the whole game every move so far added a stone, so a non-capturing move makes a
+    # position with more stones than any earlier one: only capturing moves can repeat a position then.
+    check_quiet = meta[BLACK] + meta[WHITE] > 0
     for y in range(N):
         row = (y + 1) * W + 1
         for x in range(N):
-            p = row + x
             a = y * N + x
-            if color[p] != EMPTY:
+            if not out[a]:
                 continue
-            if p == ko:
-                out[a] = False
-                continue
-            if out[a]:
-                if superko and check_quiet:
-                    h = base_hash ^ zobrist[p, c]
-                    if _filter_may_hold(h, bits) and _seen(h, sorted_hashes, n_sorted, extra, n_extra):
-                        out[a] = False
-                continue
-            cu = color[p - W]
-            cl = color[p - 1]
-            cr = color[p + 1]
-            cd = color[p + W]
-            legal = cu == EMPTY or cl == EMPTY or cr == EMPTY or cd == EMPTY
+            p = row + x
             capture = False
-            for d in range(4):
-                q = p - W if d == 0 else (p - 1 if d == 1 else (p + 1 if d == 2 else p + W))
-                cq = color[q]
-                if cq == c:
-                    if not legal and libs[chain[HEAD, q]] != 1:
-                        legal = True
-                elif cq == o:
-                    if libs[chain[HEAD, q]] == 1:
-                        legal = True
-                        capture = True
-            if legal and superko and (capture or check_quiet):
+            for q in (p - W, p - 1, p + 1, p + W):
+                capture |= (color[q] == o) & (lib_at[q] == 1)
+            if capture or check_quiet:
                 h = base_hash ^ zobrist[p, c]
                 if capture:
                     h ^= _captured_hash(N, p, o, color, chain, libs, zobrist)
                 if _filter_may_hold(h, bits) and _seen(h, sorted_hashes, n_sorted, extra, n_extra):
-                    legal = False
-            out[a] = legal
-    out[N * N] = True
+                    out[a] = False
 
 
 @njit(cache=True, inline="always")
@@ -311,6 +289,7 @@ def replay_leaves(
     owner = np.empty(N * N, np.int8)
     stamp = np.empty(P, np.int32)
     libs = np.empty(P, np.int32)
+    lib_at = np.empty(P, np.int32)
     liberty_first, ladder_first, komi_plane, _ = plane_layout(features)
     pass_move = N * N
     for l in range(L):
@@ -362,6 +341,7 @@ def replay_leaves(
             lcolor,
             lchain,
             libs,
+            lib_at,
             lmeta,
             zobrist,
             superko,
