@@ -295,6 +295,19 @@ def move_verdict(N, a, c, color, chain, meta, zobrist, superko, sorted_hashes, n
 
 
 @njit(cache=True)
+def play_checked(N, a, c, color, chain, empties, meta, zobrist, superko, sorted_hashes, n_sorted, stones):
+    """move_verdict of colour c at flat point a (no extra hashes); where LEGAL, the move is played and the stones
+    after it written to stones int8[N*N]. Returns (verdict, stones captured); nothing changes unless LEGAL. One
+    call instead of three: from Python each kernel call costs more than the move itself."""
+    verdict = move_verdict(N, a, c, color, chain, meta, zobrist, superko, sorted_hashes, n_sorted, sorted_hashes, 0)
+    if verdict != LEGAL:
+        return verdict, 0
+    captured = play_stone(N, padded_point(N, a), c, color, chain, empties, meta, zobrist)
+    _stones_of(N, color, stones)
+    return verdict, captured
+
+
+@njit(cache=True)
 def legal_mask(N, c, color, chain, meta, zobrist, superko, sorted_hashes, n_sorted, extra, n_extra, out):
     """Fill out bool[N*N+1] with the legal moves of colour c (pass, the last entry, is always legal)."""
     for a in range(N * N):

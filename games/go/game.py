@@ -224,25 +224,47 @@ class GoGame:
         resumes the game (as GTP clients expect); after resignation or the move limit, moves are refused."""
         a = self.action(move)
         c = self.to_move if color is None else parse_color(color)
-        reason = self._verdict(a, c)
-        if reason is not None:
-            raise IllegalMoveError(reason, f"illegal move {to_gtp(a, self.size)} for {COLOR_NAMES[c]}: {reason}")
+        if self.resigned is not None or len(self.moves) >= self.rules.move_limit:
+            self._refuse(a, c, "game over")
+        snapshot = None
         if self._undo is not None:
-            self._undo.append(
-                (self.color.copy(), self.chain.copy(), self.empties.copy(), self.meta.copy(), self.to_move, self.passes)
+            snapshot = (
+                self.color.copy(),
+                self.chain.copy(),
+                self.empties.copy(),
+                self.meta.copy(),
+                self.to_move,
+                self.passes,
             )
         captured = 0
         if a == self.pass_action:
             self.passes += 1
             self.meta[K.KO] = K.NO_POINT
+            stones = self.positions[-1].copy()
         else:
-            p = K.padded_point(self.size, a)
-            captured = int(K.play_stone(self.size, p, c, self.color, self.chain, self.empties, self.meta, self.zobrist))
+            stones = np.empty(self.size * self.size, np.int8)
+            code, captured = K.play_checked(
+                self.size,
+                a,
+                c,
+                self.color,
+                self.chain,
+                self.empties,
+                self.meta,
+                self.zobrist,
+                self.rules.superko == "positional",
+                self._sorted_hashes,
+                len(self._sorted_hashes),
+                stones,
+            )
+            if code != K.LEGAL:
+                self._refuse(a, c, REASONS[int(code)])
+            captured = int(captured)
             self.passes = 0
+        if snapshot is not None:
+            self._undo.append(snapshot)
         self.moves.append((c, a))
         self.to_move = opponent(c)
-        stones = np.empty(self.size * self.size, np.int8)
-        K._stones_of(self.size, self.color, stones)
         self.positions.append(stones)
         h = int(self.meta[K.HASH])
         self.hashes.append(h)
@@ -250,6 +272,9 @@ class GoGame:
         self._sorted_hashes = np.empty(len(old) + 1, old.dtype)  # np.insert's generality costs ~10x this per move
         self._sorted_hashes[:at], self._sorted_hashes[at], self._sorted_hashes[at + 1 :] = old[:at], h, old[at:]
         return captured
+
+    def _refuse(self, a: int, c: int, reason: str) -> None:
+        raise IllegalMoveError(reason, f"illegal move {to_gtp(a, self.size)} for {COLOR_NAMES[c]}: {reason}")
 
     def play_pass(self, color: int | str | None = None) -> None:
         """Pass (always legal while the game is not over)."""

@@ -315,3 +315,24 @@ def test_a_game_without_undo_snapshots_plays_the_same_and_refuses_undo():
     assert np.array_equal(without.stones(), stones) and without.move_number == with_undo.move_number
     with_undo.undo()
     assert with_undo.move_number == without.move_number - 1
+
+
+@pytest.mark.parametrize("undo", [True, False])
+def test_every_refused_move_leaves_the_game_exactly_as_it_was(undo):
+    rng = np.random.default_rng(11)
+    game = GoGame(new_game(5).rules, undo=undo)
+    refused = set()
+    while not game.is_over:
+        before = (game.color.copy(), game.chain.copy(), game.empties.copy(), game.meta.copy(), len(game.positions))
+        for a in np.flatnonzero(~game.legal_mask()[:-1]):
+            with pytest.raises(IllegalMoveError) as error:
+                game.play(int(a))
+            refused.add(error.value.reason)
+            assert np.array_equal(game.color, before[0]) and np.array_equal(game.chain, before[1])
+            assert np.array_equal(game.empties, before[2]) and np.array_equal(game.meta, before[3])
+            assert len(game.positions) == before[4] and game.consistency_errors() == []
+        legal = game.legal_moves()
+        game.play(legal[rng.integers(len(legal) - 1)] if len(legal) > 1 and rng.random() < 0.95 else legal[-1])
+    assert {"occupied", "suicide"} <= refused
+    with pytest.raises(IllegalMoveError, match="game over"):
+        game.play_pass()
