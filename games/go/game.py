@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterable
+from typing import NoReturn
 
 import numpy as np
 
@@ -273,7 +274,8 @@ class GoGame:
         self._sorted_hashes[:at], self._sorted_hashes[at], self._sorted_hashes[at + 1 :] = old[:at], h, old[at:]
         return captured
 
-    def _refuse(self, a: int, c: int, reason: str) -> None:
+    def _refuse(self, a: int, c: int, reason: str) -> NoReturn:
+        """Raise the IllegalMoveError of colour c's move at a for ``reason``."""
         raise IllegalMoveError(reason, f"illegal move {to_gtp(a, self.size)} for {COLOR_NAMES[c]}: {reason}")
 
     def play_pass(self, color: int | str | None = None) -> None:
