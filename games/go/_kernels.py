@@ -775,9 +775,10 @@ def plane_layout(features):
 
 @njit(cache=True)
 def chain_liberties(N, color, chain, stamp, libs):
-    """libs[h] (int32[P]) = the exact number of liberties of the chain with head h, for every chain on the board
-    (other entries are left as they were). A single stone's pseudo-liberties are exact; a larger chain is walked
-    once (NEXT ring), each empty neighbour counted once, marked in ``stamp`` int32[P] (scratch, any contents)."""
+    """libs int32[P]: at every on-board stone the exact number of liberties of its chain, 0 at empty points (walls
+    untouched). Each chain is counted once, at its head: a single stone's pseudo-liberties are exact, a larger chain
+    is walked (NEXT ring) and each empty neighbour counted once, marked in ``stamp`` int32[P] (scratch, any
+    contents); a second sweep gives every stone its head's count."""
     W = N + 1
     for i in range(stamp.shape[0]):
         stamp[i] = -1
@@ -787,7 +788,7 @@ def chain_liberties(N, color, chain, stamp, libs):
             p = row + x
             c = color[p]
             if (c != BLACK and c != WHITE) or chain[HEAD, p] != p:
-                continue  # one count per chain, at its head
+                continue
             if chain[SIZE, p] == 1:
                 libs[p] = chain[LIBS, p]
                 continue
@@ -802,21 +803,25 @@ def chain_liberties(N, color, chain, stamp, libs):
                 if q == p:
                     break
             libs[p] = n
+    for y in range(N):  # heads hold their counts already: a head reads itself
+        row = (y + 1) * W + 1
+        for x in range(N):
+            p = row + x
+            c = color[p]
+            libs[p] = libs[chain[HEAD, p]] if c == BLACK or c == WHITE else 0
 
 
 @njit(cache=True)
-def write_liberty_planes(N, color, chain, libs, out, first):
+def write_liberty_planes(N, libs, out, first):
     """out[first + k - 1] (flat float32[N*N] planes) = 1 at every stone whose chain has exactly k = 1..3
-    liberties, 0 elsewhere, from ``libs`` as chain_liberties left it. Indexed in place: a row view per plane
-    or chain would cost two atomic reference-count updates each (Numba), more than the writes."""
+    liberties, 0 elsewhere, from the per-point counts of chain_liberties. Indexed in place: a row view per plane
+    would cost two atomic reference-count updates (Numba), more than the writes."""
     W = N + 1
     for y in range(N):
         row = (y + 1) * W + 1
         base = y * N
         for x in range(N):
-            p = row + x
-            c = color[p]
-            n = libs[chain[HEAD, p]] if c == BLACK or c == WHITE else 0
+            n = libs[row + x]
             for k in range(LIBERTY_PLANES):
                 out[first + k, base + x] = np.float32(1.0) if n == k + 1 else np.float32(0.0)
 

@@ -90,7 +90,7 @@ def hash_filters(hashes, num_hashes, out):
 @njit(cache=True)
 def _captured_hash(N, p, o, color, chain, libs, zobrist):
     """XOR of the Zobrist keys of the enemy (colour o) chains that a move at p captures (each chain once); ``libs``
-    the exact liberty counts of chain_liberties."""
+    the per-point liberty counts of chain_liberties."""
     W = N + 1
     x = np.int64(0)
     seen0 = -1
@@ -121,11 +121,11 @@ def _captured_hash(N, p, o, color, chain, libs, zobrist):
 
 @njit(cache=True)
 def leaf_legal_mask(
-    N, c, color, chain, libs, lib_at, meta, zobrist, superko, bits, sorted_hashes, n_sorted, extra, n_extra, out
+    N, c, color, chain, libs, meta, zobrist, superko, bits, sorted_hashes, n_sorted, extra, n_extra, out
 ):
     """Fill out bool[N*N+1] with the legal moves of colour c, exactly as games.go._kernels.legal_mask, where
-    ``libs`` holds every chain's exact liberty count (chain_liberties), ``lib_at`` int32[P] is scratch, and bits is
-    the hash filter of sorted_hashes[:n_sorted] and extra[:n_extra] (used only if ``superko``).
+    ``libs`` holds each stone's chain's exact liberty count (chain_liberties) and bits is the hash filter of
+    sorted_hashes[:n_sorted] and extra[:n_extra] (used only if ``superko``).
 
     An empty point next to a chain is one of its liberties, so with exact counts a point's legality (before ko
     and superko) is a branch-free function of its four neighbours: it has an empty neighbour, or an own chain
@@ -133,12 +133,6 @@ def leaf_legal_mask(
     the hash checks of moves that may repeat a position."""
     W = N + 1
     o = 3 - c
-    for y in range(N):  # each stone's chain's liberty count, 0 at empty points
-        row = (y + 1) * W + 1
-        for x in range(N):
-            p = row + x
-            s = color[p]
-            lib_at[p] = libs[chain[HEAD, p]] if s == BLACK or s == WHITE else 0
     for y in range(N):
         row = (y + 1) * W + 1
         base = y * N
@@ -147,7 +141,7 @@ def leaf_legal_mask(
             legal = False
             for q in (p - W, p - 1, p + 1, p + W):
                 cq = color[q]
-                n = lib_at[q]
+                n = libs[q]
                 legal |= (cq == EMPTY) | ((cq == c) & (n != 1)) | ((cq == o) & (n == 1))
             out[base + x] = (color[p] == EMPTY) & legal
     ko = meta[KO]
@@ -169,7 +163,7 @@ def leaf_legal_mask(
             p = row + x
             capture = False
             for q in (p - W, p - 1, p + 1, p + W):
-                capture |= (color[q] == o) & (lib_at[q] == 1)
+                capture |= (color[q] == o) & (libs[q] == 1)
             if capture or check_quiet:
                 h = base_hash ^ zobrist[p, c]
                 if capture:
@@ -289,7 +283,6 @@ def replay_leaves(
     owner = np.empty(N * N, np.int8)
     stamp = np.empty(P, np.int32)
     libs = np.empty(P, np.int32)
-    lib_at = np.empty(P, np.int32)
     liberty_first, ladder_first, komi_plane, _ = plane_layout(features)
     pass_move = N * N
     for l in range(L):
@@ -328,7 +321,7 @@ def replay_leaves(
         _write_planes(N, k, ring, root_history[b], root_num_history[b], c, root_komi[b], komi_plane, out_planes, l)
         chain_liberties(N, lcolor, lchain, stamp, libs)  # the legal mask's captures and suicides, the liberty planes
         if liberty_first >= 0:
-            write_liberty_planes(N, lcolor, lchain, libs, out_planes[l], liberty_first)
+            write_liberty_planes(N, libs, out_planes[l], liberty_first)
         if ladder_first >= 0:
             write_ladder_planes(N, c, lcolor, lchain, lempties, lmeta, zobrist, ladder, out_planes[l], ladder_first)
         if superko:
@@ -341,7 +334,6 @@ def replay_leaves(
             lcolor,
             lchain,
             libs,
-            lib_at,
             lmeta,
             zobrist,
             superko,

@@ -195,7 +195,7 @@ class GoGame:
 
     def _verdict(self, a: int, c: int) -> str | None:
         """verdict() of flat index ``a`` for colour ``c``, both already checked."""
-        if self.resigned is not None or len(self.moves) >= self.rules.move_limit:
+        if self._closed:
             return "game over"
         if a == self.pass_action:
             return None
@@ -215,6 +215,11 @@ class GoGame:
         )
         return REASONS.get(int(code))
 
+    @property
+    def _closed(self) -> bool:
+        """No move may be played: resigned or the move limit reached (after two passes a move resumes the game)."""
+        return self.resigned is not None or len(self.moves) >= self.rules.move_limit
+
     def is_legal(self, move: int | str, color: int | str | None = None) -> bool:
         """Whether ``color`` (default: the side to move) may play ``move`` now."""
         return self.verdict(move, color) is None
@@ -225,7 +230,7 @@ class GoGame:
         resumes the game (as GTP clients expect); after resignation or the move limit, moves are refused."""
         a = self.action(move)
         c = self.to_move if color is None else parse_color(color)
-        if self.resigned is not None or len(self.moves) >= self.rules.move_limit:
+        if self._closed:
             self._refuse(a, c, "game over")
         snapshot = None
         if self._undo is not None:
@@ -306,7 +311,7 @@ class GoGame:
         (all False once the game is over by resignation or move limit)."""
         N = self.size
         out = np.zeros(N * N + 1, np.bool_)
-        if self.resigned is not None or len(self.moves) >= self.rules.move_limit:
+        if self._closed:
             return out
         c = self.to_move if color is None else parse_color(color)
         K.legal_mask(
@@ -333,7 +338,7 @@ class GoGame:
     @property
     def is_over(self) -> bool:
         """Resigned, two consecutive passes, or the move limit reached."""
-        return self.resigned is not None or self.passes >= 2 or len(self.moves) >= self.rules.move_limit
+        return self._closed or self.passes >= 2
 
     @property
     def move_number(self) -> int:
@@ -436,7 +441,7 @@ class GoGame:
         if liberty_first >= 0:
             libs = np.empty(self.color.shape[0], np.int32)
             K.chain_liberties(N, self.color, self.chain, np.empty_like(libs), libs)
-            K.write_liberty_planes(N, self.color, self.chain, libs, flat, liberty_first)
+            K.write_liberty_planes(N, libs, flat, liberty_first)
         if ladder_first >= 0:
             write_ladder_planes(
                 N,
