@@ -46,6 +46,7 @@ KOMI_SCALE = 20.0  # KataGo's scale of its komi input
 # planes (network.ladder_input; games.go._ladder_kernels), then the komi plane, always last (the replay stores
 # constant planes as the last ones). A position's optional planes are a bit set of these features (plane_layout).
 LIBERTY_PLANES = 3
+COUNTED_LIBERTIES = LIBERTY_PLANES + 1  # chain_liberties counts this far: 'four or more' is all any reader needs
 LADDER_PLANES = 2  # stones a ladder captures (either colour); moves that start one against the opponent
 KOMI_FEATURE, LIBERTY_FEATURE, LADDER_FEATURE = 1, 2, 4
 
@@ -775,40 +776,43 @@ def plane_layout(features):
 
 @njit(cache=True)
 def chain_liberties(N, color, chain, stamp, libs):
-    """libs int32[P]: at every on-board stone the exact number of liberties of its chain, 0 at empty points (walls
-    untouched). Each chain is counted once, at its head: a single stone's pseudo-liberties are exact, a larger chain
-    is walked (NEXT ring) and each empty neighbour counted once, marked in ``stamp`` int32[P] (scratch, any
-    contents); a second sweep gives every stone its head's count."""
+    """libs int32[P]: at every on-board stone its chain's liberties counted up to COUNTED_LIBERTIES (that value
+    means "that many or more"), 0 at empty points (walls: any value). The legal mask (atari: one liberty) and the
+    liberty planes (1, 2, 3) need no more. One sweep: the first stone met of each chain counts it at its head (a
+    single stone's pseudo-liberties are exact; a larger chain is walked around its NEXT ring, each empty neighbour
+    counted once by marking it in ``stamp`` int32[P], scratch of any contents, until the cap is reached), and
+    every stone copies its head's count."""
     W = N + 1
-    for i in range(stamp.shape[0]):
+    for i in range(libs.shape[0]):
+        libs[i] = -1  # not counted yet
         stamp[i] = -1
     for y in range(N):
         row = (y + 1) * W + 1
         for x in range(N):
             p = row + x
             c = color[p]
-            if (c != BLACK and c != WHITE) or chain[HEAD, p] != p:
+            if c != BLACK and c != WHITE:
+                libs[p] = 0
                 continue
-            if chain[SIZE, p] == 1:
-                libs[p] = chain[LIBS, p]
-                continue
-            n = 0
-            q = p
-            while True:
-                for r in (q - W, q - 1, q + 1, q + W):
-                    if color[r] == EMPTY and stamp[r] != p:
-                        stamp[r] = p
-                        n += 1
-                q = chain[NEXT, q]
-                if q == p:
-                    break
+            h = chain[HEAD, p]
+            n = libs[h]
+            if n < 0:
+                if chain[SIZE, h] == 1:
+                    n = chain[LIBS, h]
+                else:
+                    n = 0
+                    q = h
+                    while n < COUNTED_LIBERTIES:
+                        for r in (q - W, q - 1, q + 1, q + W):
+                            if color[r] == EMPTY and stamp[r] != h:
+                                stamp[r] = h
+                                n += 1
+                        q = chain[NEXT, q]
+                        if q == h:
+                            break
+                    n = min(n, COUNTED_LIBERTIES)
+                libs[h] = n
             libs[p] = n
-    for y in range(N):  # heads hold their counts already: a head reads itself
-        row = (y + 1) * W + 1
-        for x in range(N):
-            p = row + x
-            c = color[p]
-            libs[p] = libs[chain[HEAD, p]] if c == BLACK or c == WHITE else 0
 
 
 @njit(cache=True)

@@ -121,11 +121,12 @@ def _captured_hash(N, p, o, color, chain, libs, zobrist):
 
 @njit(cache=True)
 def leaf_legal_mask(
-    N, c, color, chain, libs, meta, zobrist, superko, bits, sorted_hashes, n_sorted, extra, n_extra, out
+    N, c, color, chain, libs, meta, zobrist, superko, bits, sorted_hashes, n_sorted, extra, n_extra, captures, out
 ):
     """Fill out bool[N*N+1] with the legal moves of colour c, exactly as games.go._kernels.legal_mask, where
-    ``libs`` holds each stone's chain's exact liberty count (chain_liberties) and bits is the hash filter of
-    sorted_hashes[:n_sorted] and extra[:n_extra] (used only if ``superko``).
+    ``libs`` holds each stone's chain's liberty count (chain_liberties: exact up to four) and bits is the hash
+    filter of sorted_hashes[:n_sorted] and extra[:n_extra] (used only if ``superko``); ``captures`` bool[N*N] is
+    scratch (which moves capture, for the hash checks).
 
     An empty point next to a chain is one of its liberties, so with exact counts a point's legality (before ko
     and superko) is a branch-free function of its four neighbours: it has an empty neighbour, or an own chain
@@ -138,12 +139,15 @@ def leaf_legal_mask(
         base = y * N
         for x in range(N):
             p = row + x
-            legal = False
+            room = False  # an empty neighbour, or an own chain with another liberty
+            capture = False  # an enemy chain in atari
             for q in (p - W, p - 1, p + 1, p + W):
                 cq = color[q]
                 n = libs[q]
-                legal |= (cq == EMPTY) | ((cq == c) & (n != 1)) | ((cq == o) & (n == 1))
-            out[base + x] = (color[p] == EMPTY) & legal
+                room |= (cq == EMPTY) | ((cq == c) & (n != 1))
+                capture |= (cq == o) & (n == 1)
+            out[base + x] = (color[p] == EMPTY) & (room | capture)
+            captures[base + x] = capture
     ko = meta[KO]
     if ko != NO_POINT:
         out[(ko // W - 1) * N + ko % W - 1] = False
@@ -161,9 +165,7 @@ def leaf_legal_mask(
             if not out[a]:
                 continue
             p = row + x
-            capture = False
-            for q in (p - W, p - 1, p + 1, p + W):
-                capture |= (color[q] == o) & (libs[q] == 1)
+            capture = captures[a]
             if capture or check_quiet:
                 h = base_hash ^ zobrist[p, c]
                 if capture:
@@ -283,6 +285,7 @@ def replay_leaves(
     owner = np.empty(N * N, np.int8)
     stamp = np.empty(P, np.int32)
     libs = np.empty(P, np.int32)
+    captures = np.empty(N * N, np.bool_)
     liberty_first, ladder_first, komi_plane, _ = plane_layout(features)
     pass_move = N * N
     for l in range(L):
@@ -342,6 +345,7 @@ def replay_leaves(
             root_num_hashes[b],
             path_hashes,
             k,
+            captures,
             out_legal[l],
         )
         if moves < no_pass_before and out_legal[l, pass_move]:

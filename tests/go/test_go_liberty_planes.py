@@ -9,7 +9,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from games.go import GoGame, GoRules
-from games.go._kernels import KOMI_FEATURE, LIBERTY_FEATURE, LIBERTY_PLANES, NUM_PLANES, plane_layout
+from games.go._kernels import (
+    COUNTED_LIBERTIES,
+    KOMI_FEATURE,
+    LIBERTY_FEATURE,
+    LIBERTY_PLANES,
+    NUM_PLANES,
+    chain_liberties,
+    plane_layout,
+)
 from games.go.search import GoSearchBatch
 
 POSITION = """
@@ -121,6 +129,27 @@ def test_random_games_match_a_flood_fill_at_the_game_and_at_search_leaves(size, 
         after = game.copy()
         after.play(int(a))
         assert np.array_equal(leaves[i], after.planes(komi_plane=True, liberty_planes=True)), (i, a)
+
+
+@settings(max_examples=40, deadline=None)
+@given(size=st.integers(2, 13), seed=st.integers(0, 2**31 - 1), moves=st.integers(0, 200))
+def test_chain_liberties_counts_every_chain_up_to_four(size, seed, moves):
+    """The kernel behind the planes and the leaves' legal masks: each stone gets its chain's liberties, exact up
+    to COUNTED_LIBERTIES ("that many or more"), whatever the scratch arrays held; empty points get 0."""
+    rng = np.random.default_rng(seed)
+    game = GoGame(GoRules(size=size))
+    for _ in range(moves):
+        legal = [a for a in game.legal_moves() if a != size * size] or [size * size]
+        game.play(int(rng.choice(legal)))
+        if game.is_over:
+            break
+    expected = np.minimum(flood_fill_liberties(game.stones()), COUNTED_LIBERTIES)
+    stamp = rng.integers(-5, 500, game.color.shape[0]).astype(np.int32)
+    libs = rng.integers(-5, 500, game.color.shape[0]).astype(np.int32)
+    for _ in range(2):  # the second time the scratch holds the first call's marks: the same heads, stale
+        chain_liberties(size, game.color, game.chain, stamp, libs)
+        rows = libs[: (size + 2) * (size + 1)].reshape(size + 2, size + 1)  # the padded board, stride N+1
+        assert np.array_equal(rows[1 : size + 1, 1:], expected)  # walls dropped
 
 
 @pytest.mark.parametrize("liberties", [False, True])
