@@ -36,8 +36,10 @@ class SelfPlayHost:
 
         from selfplay.builders import build_evaluator, build_worker
         from zero.common.malloc import tune_malloc
+        from zero.common.onednn import size_primitive_cache
 
         malloc = tune_malloc()
+        primitive_cache = size_primitive_cache()
         self.config = config
         torch.set_num_threads(worker_threads(config.run.worker_cpus))
         self.worker_index = worker_index
@@ -53,7 +55,8 @@ class SelfPlayHost:
             compile=self.config.selfplay.compile,
         )
         print(
-            f"self-play worker {worker_index}: network on {self.evaluator.describe()}; {malloc.describe()}",
+            f"self-play worker {worker_index}: network on {self.evaluator.describe()}; {malloc.describe()}; "
+            f"{primitive_cache.describe()}",
             file=sys.stderr,
             flush=True,
         )
@@ -127,8 +130,10 @@ def arena_task(
 
     from selfplay.arena import evaluate_version
     from zero.common.malloc import tune_malloc
+    from zero.common.onednn import size_primitive_cache
 
     tune_malloc()
+    size_primitive_cache()
     torch.set_num_threads(max(1, threads))
     result = evaluate_version(
         config, new_version, new_weights, previous_version, previous_weights, seed=seed, device=assigned_device(device)
@@ -143,7 +148,9 @@ def gnugo_rung_task(config: RunConfig, version: int, weights: dict[str, np.ndarr
 
     from selfplay.arena import gnugo_rung
     from zero.common.malloc import tune_malloc
+    from zero.common.onednn import size_primitive_cache
 
     tune_malloc()
+    size_primitive_cache()
     torch.set_num_threads(1)
     return gnugo_rung(config, version, weights, seed=seed)

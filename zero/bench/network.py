@@ -110,6 +110,7 @@ def run(args: argparse.Namespace) -> int:
     from games.go import num_planes
     from zero.common.configlib import ConfigError, fail
     from zero.common.malloc import tune_malloc
+    from zero.common.onednn import size_primitive_cache
     from zero.nn.inference import (
         NetworkEvaluator,
         cpu_native_bf16,
@@ -196,6 +197,7 @@ def run(args: argparse.Namespace) -> int:
         "precision": evaluator.precision,  # what the timed evaluator runs, not only what was chosen
         "memory_format": evaluator.memory_format,
         "malloc": tune_malloc().describe(),
+        "onednn_primitive_cache": size_primitive_cache().capacity,
         "autocast": str(evaluator.autocast_dtype or "off"),
         "network": config.to_dict(),
         "parameters": count_parameters(model),

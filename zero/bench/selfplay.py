@@ -62,6 +62,7 @@ def run(args: argparse.Namespace) -> int:
     from selfplay.builders import build_adapter, build_model, load_numpy_weights, numpy_weights
     from selfplay.worker import SelfPlayWorker
     from zero.common.malloc import tune_malloc
+    from zero.common.onednn import size_primitive_cache
     from zero.nn.inference import NetworkEvaluator, device_description
 
     if args.threads:
@@ -140,6 +141,7 @@ def run(args: argparse.Namespace) -> int:
         "memory_format": network.memory_format,
         "compile": network.compiled,
         "malloc": tune_malloc().describe(),  # `zero` set it up at start; ZERO_MALLOC=default leaves glibc's own
+        "onednn_primitive_cache": size_primitive_cache().capacity,  # also set at start; the environment's wins
         "warmup_seconds": warmup_seconds,  # with --compile: mostly compiling
         "fidelity": None if network.fidelity is None else dataclasses.asdict(network.fidelity),
         "games_in_parallel": config.selfplay.games_in_parallel,
