@@ -40,5 +40,6 @@ class SearchGame(Protocol):
         Returns (planes float32[L,C,H,W], legal bool[L,A], terminal bool[L],
         terminal_value float32[L]) for the positions reached; terminal_value is the
         game result for the player to move there and is only meaningful where terminal.
+        The search may overwrite the returned planes (it moves the non-terminal rows to the front in place).
         """
         ...

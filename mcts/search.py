@@ -398,13 +398,13 @@ class BatchedSearch:
             length = self._leaves.eval_length[:num_new]
             centre = self._score_centre[self._leaves.eval_root[:num_new]] * np.where(length % 2 == 0, 1.0, -1.0)
         if terminal.any():  # terminal leaves are valued by the game: do not spend network capacity on them
-            live = np.flatnonzero(~terminal)
             priors = np.zeros((num_new, num_actions), np.float32)
             values = np.zeros(num_new, np.float32)
-            if live.size:
-                p, v = _evaluate(evaluator, planes[live], None if centre is None else centre[live])
-                priors[live] = p
-                values[live] = v
+            order = _live_rows_to_front(planes, terminal)
+            if order.size:
+                p, v = _evaluate(evaluator, planes[: order.size], None if centre is None else centre[order])
+                priors[order] = p
+                values[order] = v
         else:
             priors, values = _evaluate(evaluator, planes, centre)
         self.timing["evaluate"] += time.perf_counter() - t1
@@ -586,6 +586,20 @@ class BatchedSearch:
         length = np.empty(trees.size, np.int32)
         _kernels.move_variations(self.tree.arrays, trees, actions, moves, visits, length)
         return moves, visits, length
+
+
+def _live_rows_to_front(planes: np.ndarray, terminal: np.ndarray) -> np.ndarray:
+    """Move the non-terminal rows of ``planes`` to its first n rows, in place, and return int[n]: which leaf each of
+    them is. Only the terminal rows among the first n are overwritten (by the live rows after them), so the network
+    reads a view of a few rows' copies instead of a gathered copy of every live row (about 1 MB a call)."""
+    live = np.flatnonzero(~terminal)
+    n = live.size
+    holes = np.flatnonzero(terminal[:n])
+    fillers = live[n - holes.size :]  # the live rows at n or after: as many as the holes
+    planes[holes] = planes[fillers]
+    order = np.arange(n)
+    order[holes] = fillers
+    return order
 
 
 def _evaluate(evaluator: Evaluator, planes: np.ndarray, score_centre: np.ndarray | None):

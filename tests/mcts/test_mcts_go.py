@@ -2,9 +2,12 @@
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from games.go import BLACK, WHITE, GoGame, GoSearchBatch, RolloutEvaluator, from_gtp, new_game, to_gtp
 from mcts import NO_ACTION, BatchedSearch, SearchParams
+from mcts.search import _live_rows_to_front
 
 
 class GoGames:
@@ -129,3 +132,67 @@ def test_a_search_without_lines_finds_the_same_moves_and_skips_only_the_lines(ro
         assert np.array_equal(with_lines.improved_policy, without.improved_policy)
     assert with_lines.pv_length.min() > 0 and with_lines.q_lcb is not None
     assert not without.pv_length.any() and without.principal_variation.shape == (3, 0) and without.q_lcb is None
+
+
+@settings(max_examples=60, deadline=None)
+@given(terminal=st.lists(st.booleans(), min_size=1, max_size=40))
+def test_live_rows_move_to_the_front_and_say_which_leaf_each_is(terminal):
+    """The search hands the network planes[:n] after moving the non-terminal rows there in place."""
+    terminal = np.array(terminal)
+    planes = np.arange(len(terminal) * 6, dtype=np.float32).reshape(len(terminal), 1, 2, 3)
+    original = planes.copy()
+    order = _live_rows_to_front(planes, terminal)
+    assert sorted(order) == list(np.flatnonzero(~terminal))  # each live leaf exactly once
+    assert np.array_equal(planes[: order.size], original[order])  # row i is leaf order[i]'s planes
+
+
+def test_terminal_leaves_never_reach_the_network_and_live_ones_get_their_own_evaluation():
+    """Two passes end a game: near the end of a search over games whose last move was a pass, many leaves are
+    terminal. Every position the evaluator sees must be a live leaf's, and every live leaf's values its own."""
+    games = []
+    for seed in range(6):
+        g = new_game(5)
+        rng = np.random.default_rng(seed)
+        for _ in range(6):
+            g.play(int(rng.choice([a for a in g.legal_moves() if a != 25])))
+        g.play("pass")  # a second pass in the tree ends the game
+        games.append(g)
+    batch = GoSearchBatch(games)
+
+    class PlanesKeyedEvaluator:
+        """Value = a hash of the planes, so a leaf given another leaf's evaluation would be caught."""
+
+        def __init__(self):
+            self.seen = []
+
+        def evaluate(self, planes):
+            self.seen.append(planes.copy())
+            key = planes.reshape(len(planes), -1) @ np.linspace(0.01, 0.02, planes[0].size, dtype=np.float32)
+            priors = np.full((len(planes), 26), 1 / 26, np.float32)
+            return priors, np.tanh(key).astype(np.float32)
+
+    evaluator = PlanesKeyedEvaluator()
+    search = BatchedSearch(SearchParams(simulations=48, leaves_per_step=8), batch_size=len(games), num_actions=26)
+    search.run(batch, evaluator, add_noise=False)
+    tree = search.tree
+    seen = np.concatenate(evaluator.seen)
+    assert tree.terminal[:, 1:].any()  # the case under test happened
+    # every evaluated position is a live one: a pass position after a pass would be terminal
+    for b in range(len(games)):
+        for node in range(1, int(tree.node_count[b])):
+            if tree.terminal[b, node]:
+                continue
+            path = []
+            n = node
+            while n != 0:
+                path.append(int(tree.action_from_parent[b, n]))
+                n = int(tree.parent[b, n])
+            g = games[b].copy()
+            for a in reversed(path):
+                g.play(a)
+            own = g.planes()
+            expected = np.tanh(own.reshape(-1) @ np.linspace(0.01, 0.02, own.size, dtype=np.float32))
+            assert tree.raw_value[b, node] == pytest.approx(expected, abs=1e-6), (b, node)
+    assert len(seen) == sum(int((~tree.terminal[b, 1 : tree.node_count[b]]).sum()) for b in range(len(games))) + len(
+        games
+    )
