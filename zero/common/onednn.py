@@ -4,9 +4,9 @@ PyTorch runs CPU convolutions and matmuls through oneDNN, which JIT-compiles a k
 shape it meets and keeps the last 1,024 in a cache. Self-play calls one network on every batch size from 1 to
 games x leaves (go9_cpu: 1 to 256, about six new primitives each), so with the default capacity the less common
 sizes were evicted and compiled again: 1.5% of a go9_cpu worker's CPU time went to creating primitives, and
-with room for all of them the worker made 1.7% more positions per second (BENCHMARKS.md, session 21). The capacity is read
-once, when the process creates its first primitive, so this must run before the first network call; the user's
-own ONEDNN_ / DNNL_PRIMITIVE_CACHE_CAPACITY wins.
+with room for all of them the worker made 1.7% more positions per second (BENCHMARKS.md, session 21). The
+capacity is read once, when the process creates its first primitive, so this must run before the first network
+call; the user's own ONEDNN_ / DNNL_PRIMITIVE_CACHE_CAPACITY wins.
 """
 
 from __future__ import annotations
