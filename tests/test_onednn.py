@@ -37,7 +37,9 @@ print("CAPACITY", cache.capacity, cache.source, flush=True)
 def _misses(**env: str) -> tuple[int, int, str]:
     """(primitives created in the first round, in the second round, the capacity line)"""
     environ = {
-        k: v for k, v in os.environ.items() if k not in (onednn.CAPACITY_VARIABLE, "DNNL_PRIMITIVE_CACHE_CAPACITY")
+        k: v
+        for k, v in os.environ.items()
+        if k not in (onednn.CAPACITY_VARIABLE, "DNNL_PRIMITIVE_CACHE_CAPACITY", onednn._SET_BY_ZERO_VARIABLE)
     }
     out = subprocess.run(
         [sys.executable, "-c", _SCRIPT],
@@ -75,3 +77,16 @@ def test_the_users_setting_is_left_alone(monkeypatch):
     assert (cache.capacity, cache.source) == ("300", "DNNL_PRIMITIVE_CACHE_CAPACITY")
     assert onednn.CAPACITY_VARIABLE not in os.environ
     assert "300" in cache.describe()
+
+
+def test_a_child_process_names_the_capacity_zero_set_as_zeros(monkeypatch):
+    """A Ray worker inherits the driver's environment: the capacity zero set there is still zero's, not the user's."""
+    for name in (onednn.CAPACITY_VARIABLE, "DNNL_PRIMITIVE_CACHE_CAPACITY", onednn._SET_BY_ZERO_VARIABLE):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(onednn, "_applied", None)
+    assert onednn.size_primitive_cache().source == "zero"  # the driver
+    monkeypatch.setattr(onednn, "_applied", None)  # a child, with the driver's environment
+    assert onednn.size_primitive_cache() == onednn.PrimitiveCache(str(onednn.PRIMITIVE_CACHE_CAPACITY), "zero")
+    monkeypatch.setenv(onednn.CAPACITY_VARIABLE, "2048")  # the user changed it (or set it for the child only)
+    monkeypatch.setattr(onednn, "_applied", None)
+    assert onednn.size_primitive_cache().source == onednn.CAPACITY_VARIABLE

@@ -17,6 +17,9 @@ from dataclasses import dataclass
 CAPACITY_VARIABLE = "ONEDNN_PRIMITIVE_CACHE_CAPACITY"
 _OLD_CAPACITY_VARIABLE = "DNNL_PRIMITIVE_CACHE_CAPACITY"  # oneDNN still reads the name it had before 2.x
 PRIMITIVE_CACHE_CAPACITY = 8192  # primitives, not bytes: each holds a small JIT kernel
+# Set beside the capacity, so that a child process (a Ray worker inherits the driver's environment) can tell
+# zero's setting from the user's.
+_SET_BY_ZERO_VARIABLE = "ZERO_SET_ONEDNN_PRIMITIVE_CACHE_CAPACITY"
 
 
 @dataclass(frozen=True)
@@ -39,10 +42,12 @@ def size_primitive_cache() -> PrimitiveCache:
     global _applied
     if _applied is None:
         for name in (CAPACITY_VARIABLE, _OLD_CAPACITY_VARIABLE):
-            if os.environ.get(name, "").strip():
-                _applied = PrimitiveCache(os.environ[name].strip(), name)
+            value = os.environ.get(name, "").strip()
+            if value:
+                by_zero = name == CAPACITY_VARIABLE and os.environ.get(_SET_BY_ZERO_VARIABLE) == value
+                _applied = PrimitiveCache(value, "zero" if by_zero else name)
                 break
         else:
-            os.environ[CAPACITY_VARIABLE] = str(PRIMITIVE_CACHE_CAPACITY)
+            os.environ[CAPACITY_VARIABLE] = os.environ[_SET_BY_ZERO_VARIABLE] = str(PRIMITIVE_CACHE_CAPACITY)
             _applied = PrimitiveCache(str(PRIMITIVE_CACHE_CAPACITY), "zero")
     return _applied
