@@ -128,7 +128,7 @@ def leaf_legal_mask(
     filter of sorted_hashes[:n_sorted] and extra[:n_extra] (used only if ``superko``); ``captures`` bool[N*N] is
     scratch (which moves capture, for the hash checks).
 
-    An empty point next to a chain is one of its liberties, so with exact counts a point's legality (before ko
+    An empty point next to a chain is one of its liberties, so with these counts a point's legality (before ko
     and superko) is a branch-free function of its four neighbours: it has an empty neighbour, or an own chain
     with another liberty, or an enemy chain in atari (a capture). Branches remain only for the ko point and
     the hash checks of moves that may repeat a position."""

@@ -79,6 +79,18 @@ def flood_fill_liberties(stones: np.ndarray) -> np.ndarray:
     return out
 
 
+def random_game(size: int, seed: int, moves: int) -> tuple[GoGame, np.random.Generator]:
+    """A game of up to ``moves`` random moves (passing only when nothing else is legal), and its generator."""
+    rng = np.random.default_rng(seed)
+    game = GoGame(GoRules(size=size))
+    for _ in range(moves):
+        legal = [a for a in game.legal_moves() if a != size * size] or [size * size]
+        game.play(int(rng.choice(legal)))
+        if game.is_over:
+            break
+    return game, rng
+
+
 def expected_planes(game: GoGame) -> np.ndarray:
     libs = flood_fill_liberties(game.stones())
     return np.stack([(libs == k).astype(np.float32) for k in range(1, LIBERTY_PLANES + 1)])
@@ -107,13 +119,7 @@ def test_komi_stays_last_after_the_liberty_planes():
 @settings(max_examples=40, deadline=None)
 @given(size=st.integers(2, 9), seed=st.integers(0, 2**31 - 1), moves=st.integers(0, 120))
 def test_random_games_match_a_flood_fill_at_the_game_and_at_search_leaves(size, seed, moves):
-    rng = np.random.default_rng(seed)
-    game = GoGame(GoRules(size=size))
-    for _ in range(moves):
-        legal = [a for a in game.legal_moves() if a != size * size] or [size * size]
-        game.play(int(rng.choice(legal)))
-        if game.is_over:
-            break
+    game, rng = random_game(size, seed, moves)
     planes = game.planes(komi_plane=True, liberty_planes=True)
     assert np.array_equal(planes[NUM_PLANES : NUM_PLANES + LIBERTY_PLANES], expected_planes(game))
     if game.is_over:
@@ -136,13 +142,7 @@ def test_random_games_match_a_flood_fill_at_the_game_and_at_search_leaves(size, 
 def test_chain_liberties_counts_every_chain_up_to_four(size, seed, moves):
     """The kernel behind the planes and the leaves' legal masks: each stone gets its chain's liberties, exact up
     to COUNTED_LIBERTIES ("that many or more"), whatever the scratch arrays held; empty points get 0."""
-    rng = np.random.default_rng(seed)
-    game = GoGame(GoRules(size=size))
-    for _ in range(moves):
-        legal = [a for a in game.legal_moves() if a != size * size] or [size * size]
-        game.play(int(rng.choice(legal)))
-        if game.is_over:
-            break
+    game, rng = random_game(size, seed, moves)
     expected = np.minimum(flood_fill_liberties(game.stones()), COUNTED_LIBERTIES)
     stamp = rng.integers(-5, 500, game.color.shape[0]).astype(np.int32)
     libs = rng.integers(-5, 500, game.color.shape[0]).astype(np.int32)
