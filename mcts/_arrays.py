@@ -22,6 +22,8 @@ TreeArrays = namedtuple(
         "node_visits",
         "node_value_sum",
         "node_value_sq_sum",
+        "raw_score",
+        "node_score_sum",
         "node_virtual",
         "children_index",
         "legal",
@@ -38,8 +40,10 @@ TreeArrays = namedtuple(
 LeafBatch = namedtuple("LeafBatch", ("tree", "node", "action", "slot", "eval_root", "eval_paths", "eval_length"))
 
 # What the game and the evaluator said about the NEW leaves, by slot: priors float32[E, A], values float32[E],
-# legal bool[E, A], terminal bool[E], terminal_value float32[E] (the game result where terminal).
-LeafEvaluations = namedtuple("LeafEvaluations", ("priors", "values", "legal", "terminal", "terminal_value"))
+# legal bool[E, A], terminal bool[E], terminal_value float32[E] (the game result where terminal); scores
+# float32[E] (the predicted final margin, or the game's where terminal, for the player to move), or float32[0]
+# when the search does not track scores.
+LeafEvaluations = namedtuple("LeafEvaluations", ("priors", "values", "legal", "terminal", "terminal_value", "scores"))
 
 # How each root chooses its action besides PUCT. The Gumbel root (mcts._gumbel_kernels): gumbel bool;
 # root_scores float64[B, A] (g + logits of the sampled actions, NOT_CONSIDERED elsewhere); considered_visits

@@ -335,7 +335,7 @@ def select_leaves(target_visits, leaves_per_tree, constants, tree, leaves, root_
 
 
 @njit(cache=True, inline="always")
-def _init_node(b, node, parent_node, action, value, is_terminal, legal_row, prior_row, tree):
+def _init_node(b, node, parent_node, action, value, score, is_terminal, legal_row, prior_row, tree):
     """Write node ``node`` of tree ``b``: its scalars and its child rows (priors masked and normalised over legal moves)."""
     legal = tree.legal
     parent = tree.parent
@@ -359,6 +359,8 @@ def _init_node(b, node, parent_node, action, value, is_terminal, legal_row, prio
     node_visits[b, node] = 0
     node_value_sum[b, node] = 0.0
     node_value_sq_sum[b, node] = 0.0
+    tree.raw_score[b, node] = score
+    tree.node_score_sum[b, node] = 0.0
     node_virtual[b, node] = 0
     total = 0.0
     count = 0
@@ -384,12 +386,14 @@ def _init_node(b, node, parent_node, action, value, is_terminal, legal_row, prio
 
 
 @njit(cache=True, inline="always")
-def _backup(b, node, value, tree):
+def _backup(b, node, value, score, tree):
     """Add one visit of ``value`` (for the player to move at ``node``) to the node and every edge above it, flipping sign per ply and removing the virtual visits.
 
     ``node_value_sq_sum`` gains value**2 on every node of the path (the square needs no sign flip):
     with the visits and the value sum it gives each node's value variance, for the LCB.
+    ``node_score_sum`` gains ``score`` (a final margin, same perspective and sign flips as the value).
     """
+    node_score_sum = tree.node_score_sum
     node_visits = tree.node_visits
     node_value_sum = tree.node_value_sum
     node_value_sq_sum = tree.node_value_sq_sum
@@ -403,12 +407,16 @@ def _backup(b, node, value, tree):
     node_visits[b, node] += 1
     node_value_sum[b, node] += value
     node_value_sq_sum[b, node] += square
+    node_score_sum[b, node] += score
     child = node
     v = value
+    s = score
     while parent[b, child] != NO_PARENT:
         p = parent[b, child]
         a = action_from_parent[b, child]
         v = -v  # now for the player to move at p
+        s = -s
+        node_score_sum[b, p] += s
         children_visits[b, p, a] += 1
         children_value_sum[b, p, a] += v
         children_virtual[b, p, a] -= 1
@@ -440,6 +448,8 @@ def expand_and_backup(num_leaves, leaves, evals, tree):
     eval_values = evals.values
     eval_legal = evals.legal
     eval_priors = evals.priors
+    eval_scores = evals.scores
+    scored = eval_scores.shape[0] > 0
     for k in range(num_leaves):
         b = leaf_tree[k]
         slot = leaf_slot[k]
@@ -450,19 +460,22 @@ def expand_and_backup(num_leaves, leaves, evals, tree):
             node_count[b] += 1
             is_terminal = eval_terminal[slot]
             value = eval_terminal_value[slot] if is_terminal else eval_values[slot]
-            _init_node(b, node, p, a, value, is_terminal, eval_legal[slot], eval_priors[slot], tree)
+            score = eval_scores[slot] if scored else 0.0
+            _init_node(b, node, p, a, value, score, is_terminal, eval_legal[slot], eval_priors[slot], tree)
             children_index[b, p, a] = node
         else:
             node = leaf_node[k]
             value = raw_value[b, node]
-        _backup(b, node, value, tree)
+            score = tree.raw_score[b, node]
+        _backup(b, node, value, score, tree)
 
 
 @njit(cache=True)
-def expand_roots(trees, priors, values, root_legal, root_terminal, root_terminal_value, tree):
+def expand_roots(trees, priors, values, scores, root_legal, root_terminal, root_terminal_value, tree):
     """Create the root (node 0, one visit) of each tree in ``trees`` (int32[R]).
 
-    priors float32[R,A] and values float32[R] belong to ``trees`` in order (rows of terminal roots are
+    priors float32[R,A], values float32[R] and scores float32[R] (final margins, the game's at terminal roots; 0
+    where scores are not tracked) belong to ``trees`` in order (the priors and values of terminal roots are
     ignored); root_legal bool[B,A], root_terminal bool[B], root_terminal_value float32[B] cover all B trees.
     """
     node_count = tree.node_count
@@ -473,11 +486,12 @@ def expand_roots(trees, priors, values, root_legal, root_terminal, root_terminal
         b = trees[r]
         is_terminal = root_terminal[b]
         value = root_terminal_value[b] if is_terminal else values[r]
-        _init_node(b, ROOT, NO_PARENT, NO_ACTION, value, is_terminal, root_legal[b], priors[r], tree)
+        _init_node(b, ROOT, NO_PARENT, NO_ACTION, value, scores[r], is_terminal, root_legal[b], priors[r], tree)
         node_count[b] = 1
         node_visits[b, ROOT] = 1
         node_value_sum[b, ROOT] = value
         node_value_sq_sum[b, ROOT] = value * value
+        tree.node_score_sum[b, ROOT] = scores[r]
 
 
 @njit(cache=True)
@@ -526,6 +540,8 @@ def keep_subtree(b, new_root, new_index, tree):
         node_visits[b, m] = node_visits[b, n]
         node_value_sum[b, m] = node_value_sum[b, n]
         node_value_sq_sum[b, m] = node_value_sq_sum[b, n]
+        tree.raw_score[b, m] = tree.raw_score[b, n]
+        tree.node_score_sum[b, m] = tree.node_score_sum[b, n]
         node_virtual[b, m] = 0
         for a in range(legal.shape[2]):
             c = children_index[b, n, a]

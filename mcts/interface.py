@@ -21,6 +21,25 @@ class Evaluator(Protocol):
         ...
 
 
+class MarginEvaluator(Evaluator, Protocol):
+    """An evaluator that also predicts each position's final margin (Go: a network with a score head): the search
+    then averages margins beside the values (KataGo's scoreMean)."""
+
+    predicts_margin: bool
+
+    def evaluate_with_margin(
+        self, planes: np.ndarray, score_centre: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """planes (and score centres, as evaluate takes them) -> (evaluate's priors and values, margins float32[L]
+        in points for the player to move)."""
+        ...
+
+
+def predicts_margins(evaluator: object) -> bool:
+    """Whether ``evaluator`` is a MarginEvaluator that predicts margins."""
+    return bool(getattr(evaluator, "predicts_margin", False)) and hasattr(evaluator, "evaluate_with_margin")
+
+
 class SearchGame(Protocol):
     """A batch of B root positions that the search expands by replaying action paths from them."""
 
@@ -43,3 +62,9 @@ class SearchGame(Protocol):
         The search may overwrite the returned planes (it moves the non-terminal rows to the front in place).
         """
         ...
+
+    # Optional, for a game whose results have a margin (Go): ``terminal_margins(root_index, paths, path_length)`` ->
+    # float32[L], the final margin (points, for the player to move) where the position reached is terminal, else 0.
+    # A search that averages scores values terminal leaves with it (without it, a terminal leaf's margin counts 0).
+    # Optional too: ``score_offset`` float32[B], points to add to the evaluator's margins for each root's player to
+    # move (negated a ply down), e.g. for a network trained at another komi; absent = 0.

@@ -9,7 +9,7 @@ import numpy as np
 
 from mcts import _gumbel_kernels, _kernels
 from mcts._arrays import LeafBatch, LeafEvaluations, RootRules
-from mcts.interface import Evaluator, SearchGame
+from mcts.interface import Evaluator, SearchGame, predicts_margins
 from mcts.params import SearchParams
 from mcts.tree import NO_ACTION, ROOT, UNVISITED, Tree
 
@@ -40,6 +40,10 @@ class SearchResult:
     # Forced playouts on (search.forced_playouts_k > 0, PUCT root): the visits with the forced ones pruned again
     # (KataGo's policy target, see BatchedSearch.pruned_visits); equal to ``visits`` at roots without noise.
     target_visits: np.ndarray | None = None  # float32[B, A]
+    # Where the evaluator predicts final margins (and the search tracks them): the search's average margin, in points
+    # for the player to move at the root, after each move (NaN where N == 0) and at the root (KataGo's scoreMean).
+    score: np.ndarray | None = None  # float32[B, A]
+    root_score: np.ndarray | None = None  # float32[B]
 
     def policy(self, temperature: float) -> np.ndarray:
         """float32[B, A]: the visit policy N^(1/T) normalised; T = 0 puts all mass on the most visited action."""
@@ -160,6 +164,7 @@ class BatchedSearch:
         num_actions: int,
         seed: int = 0,
         max_leaves_per_step: int | None = None,
+        track_scores: bool = True,
     ) -> None:
         params.validate()
         self.params = params
@@ -202,6 +207,11 @@ class BatchedSearch:
         # player to move, read when the search starts; a leaf d moves below gets it with the sign of its player.
         self._score_centre = np.zeros(batch_size, np.float32)
         self._use_score_centre = False
+        # With an evaluator that predicts final margins (predicts_margins), back them up beside the values so that
+        # results carry the search's average margin (analysis); self-play, which reads none, turns it off.
+        self.track_scores = track_scores
+        self._scoring = False  # of the run in progress: track_scores and the evaluator predicts margins
+        self._score_offset = np.zeros(batch_size, np.float32)  # of the run in progress: the game's score_offset
         self.steps = 0  # search steps run so far (for profiling)
         # Root evaluations carried across a move (keep_root_evaluations; trees not reused): the played move's child
         # was evaluated by this search, and its position is the next search's root, so the next root expansion
@@ -212,6 +222,7 @@ class BatchedSearch:
         self._kept_prior = np.zeros((batch_size, num_actions), np.float32)
         self._kept_legal = np.zeros((batch_size, num_actions), np.bool_)
         self._kept_value = np.zeros(batch_size, np.float32)
+        self._kept_score = np.zeros(batch_size, np.float32)
         self.roots_reused = 0  # root evaluations taken from the previous search instead of the evaluator
         # Seconds spent in each of the four calls of a step and in whole steps (for profiling; reset freely).
         self.timing = dict.fromkeys(("select", "leaf_inputs", "evaluate", "expand", "step"), 0.0)
@@ -256,6 +267,7 @@ class BatchedSearch:
         self._kept_prior[b] = tree.children_prior[b, child]
         self._kept_legal[b] = tree.legal[b, child]
         self._kept_value[b] = tree.raw_value[b, child]
+        self._kept_score[b] = tree.raw_score[b, child]
         self._kept[b] = True
 
     # ---- the search ----------------------------------------------------------------------
@@ -373,6 +385,7 @@ class BatchedSearch:
 
     def _evaluate_new_leaves(self, game: SearchGame, evaluator: Evaluator, num_new: int) -> LeafEvaluations:
         num_actions = self.num_actions
+        no_scores = np.zeros(0, np.float32)
         if num_new == 0:
             empty = np.zeros(0, np.float32)
             return LeafEvaluations(
@@ -381,32 +394,40 @@ class BatchedSearch:
                 np.zeros((0, num_actions), np.bool_),
                 np.zeros(0, np.bool_),
                 empty,
+                no_scores,
             )
         t0 = time.perf_counter()
-        planes, legal, terminal, terminal_value = game.leaf_inputs(
-            self._leaves.eval_root[:num_new], self._leaves.eval_paths[:num_new], self._leaves.eval_length[:num_new]
-        )
+        roots = self._leaves.eval_root[:num_new]
+        paths = self._leaves.eval_paths[:num_new]
+        lengths = self._leaves.eval_length[:num_new]
+        planes, legal, terminal, terminal_value = game.leaf_inputs(roots, paths, lengths)
         t1 = time.perf_counter()
         self.timing["leaf_inputs"] += t1 - t0
         if self._move_filter is not None:
-            legal = self._move_filter.apply(
-                np.asarray(legal, np.bool_), self._leaves.eval_root[:num_new], self._leaves.eval_length[:num_new]
-            )
+            legal = self._move_filter.apply(np.asarray(legal, np.bool_), roots, lengths)
         terminal = np.asarray(terminal, np.bool_)
         centre = None
         if self._use_score_centre:  # the root's centre, negated for a leaf an odd number of moves below
-            length = self._leaves.eval_length[:num_new]
-            centre = self._score_centre[self._leaves.eval_root[:num_new]] * np.where(length % 2 == 0, 1.0, -1.0)
+            centre = self._score_centre[roots] * np.where(lengths % 2 == 0, 1.0, -1.0)
+        scores = np.zeros(num_new, np.float32) if self._scoring else None
         if terminal.any():  # terminal leaves are valued by the game: do not spend network capacity on them
             priors = np.zeros((num_new, num_actions), np.float32)
             values = np.zeros(num_new, np.float32)
             order = _live_rows_to_front(planes, terminal)
             if order.size:
-                p, v = _evaluate(evaluator, planes[: order.size], None if centre is None else centre[order])
+                p, v, score = _evaluate(
+                    evaluator, planes[: order.size], None if centre is None else centre[order], self._scoring
+                )
                 priors[order] = p
                 values[order] = v
+                if scores is not None:
+                    scores[order] = score + self._leaf_score_offset(roots[order], lengths[order])
+            if scores is not None:
+                scores[terminal] = _terminal_margins(game, roots[terminal], paths[terminal], lengths[terminal])
         else:
-            priors, values = _evaluate(evaluator, planes, centre)
+            priors, values, score = _evaluate(evaluator, planes, centre, self._scoring)
+            if scores is not None:
+                scores[:] = score + self._leaf_score_offset(roots, lengths)
         self.timing["evaluate"] += time.perf_counter() - t1
         return LeafEvaluations(
             np.ascontiguousarray(priors, np.float32),
@@ -414,17 +435,26 @@ class BatchedSearch:
             np.ascontiguousarray(legal, np.bool_),
             terminal,
             np.ascontiguousarray(terminal_value, np.float32),
+            no_scores if scores is None else scores,
         )
+
+    def _leaf_score_offset(self, roots: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+        """float32[L]: the game's score offset of each leaf's root, for the player to move at the leaf."""
+        return self._score_offset[roots] * np.where(lengths % 2 == 0, 1.0, -1.0).astype(np.float32)
 
     def _expand_roots(self, game: SearchGame, evaluator: Evaluator, *, every_root: bool = False) -> None:
         """Evaluate and create the empty trees' roots. With a dynamic score utility and ``every_root`` (a search
         starts), every live root's predicted margin becomes its score centre, in the same one network call."""
         self._use_score_centre = bool(getattr(evaluator, "wants_score_centre", False))
+        self._scoring = self.track_scores and predicts_margins(evaluator)
+        offset = getattr(game, "score_offset", None) if self._scoring else None
+        self._score_offset[:] = 0.0 if offset is None else offset
         centring = self._use_score_centre and every_root
         empty = np.flatnonzero(self.tree.node_count == 0).astype(np.int32)
         if empty.size == 0 and not centring:
             return
         planes, legal, terminal, terminal_value = game.root_inputs()
+        B = self.batch_size
         if self._move_filter is not None:
             b = np.arange(self.batch_size)
             legal = self._move_filter.apply(np.asarray(legal, np.bool_), b, np.zeros_like(b))
@@ -432,8 +462,8 @@ class BatchedSearch:
         if centring:
             live_roots = np.flatnonzero(~terminal)
             self._score_centre[:] = 0.0
-            root_priors = np.zeros((self.batch_size, self.num_actions), np.float32)
-            root_values = np.zeros(self.batch_size, np.float32)
+            root_priors = np.zeros((B, self.num_actions), np.float32)
+            root_values = np.zeros(B, np.float32)
             if live_roots.size:
                 p, v, score = evaluator.evaluate_with_score(planes[live_roots])
                 self._score_centre[live_roots] = score
@@ -444,25 +474,37 @@ class BatchedSearch:
         live = empty[~terminal[empty]]
         priors = np.zeros((empty.size, self.num_actions), np.float32)
         values = np.zeros(empty.size, np.float32)
+        scores = np.zeros(empty.size, np.float32)  # final margins (tracked scores only)
         if live.size:
             rows = np.flatnonzero(~terminal[empty])
             if centring:
                 priors[rows], values[rows] = root_priors[live], root_values[live]
+                if self._scoring:
+                    scores[rows] = self._score_centre[live] + self._score_offset[live]  # its own predicted margin
             else:
                 # kept from the previous search where the position's legal moves are the ones it had as a child
                 kept = self._kept[live] & (self._kept_legal[live] == legal[live]).all(axis=1)
                 priors[rows[kept]] = self._kept_prior[live[kept]]
                 values[rows[kept]] = self._kept_value[live[kept]]
+                scores[rows[kept]] = self._kept_score[live[kept]]
                 self.roots_reused += int(kept.sum())
                 if not kept.all():
-                    p, v = evaluator.evaluate(planes[live[~kept]])
+                    p, v, score = _evaluate(evaluator, planes[live[~kept]], None, self._scoring)
                     priors[rows[~kept]] = p
                     values[rows[~kept]] = v
+                    if score is not None:
+                        scores[rows[~kept]] = score + self._score_offset[live[~kept]]
+        dead = empty[terminal[empty]]
+        if self._scoring and dead.size:
+            scores[np.flatnonzero(terminal[empty])] = _terminal_margins(
+                game, dead, np.zeros((dead.size, 1), np.int32), np.zeros(dead.size, np.int32)
+            )
         self._kept[empty] = False
         _kernels.expand_roots(
             empty,
             priors,
             values,
+            scores,
             np.ascontiguousarray(legal, np.bool_),
             terminal,
             np.ascontiguousarray(terminal_value, np.float32),
@@ -512,6 +554,15 @@ class BatchedSearch:
             q_lcb = value_lcb(visits, tree.children_value_sum[:, ROOT, :], np.where(child != UNVISITED, child_sq, 0.0))
             q_lcb = np.where(has_root[:, None], q_lcb, np.nan).astype(np.float32)
             _kernels.principal_variations(tree.arrays, pv, pv_length)
+        score = root_score = None
+        if self._scoring:
+            child = tree.children_index[:, ROOT, :]
+            child_sum = np.take_along_axis(tree.node_score_sum, np.maximum(child, 0), axis=1)
+            with np.errstate(invalid="ignore", divide="ignore"):  # a child's margins are for its player: minus
+                score = np.where(visits > 0, -child_sum / visits, np.nan).astype(np.float32)
+                root_score = np.where(
+                    has_root, tree.node_score_sum[:, ROOT] / np.maximum(tree.node_visits[:, ROOT], 1), np.nan
+                ).astype(np.float32)
         improved = chosen = None
         if self._gumbel:
             improved = np.zeros((self.batch_size, self.num_actions), np.float32)
@@ -539,6 +590,8 @@ class BatchedSearch:
             target_visits=self.pruned_visits(visits)
             if self.params.forced_playouts_k > 0 and not self._gumbel
             else None,
+            score=score,
+            root_score=root_score,
         )
 
     def pruned_visits(self, visits: np.ndarray) -> np.ndarray:
@@ -602,8 +655,21 @@ def _live_rows_to_front(planes: np.ndarray, terminal: np.ndarray) -> np.ndarray:
     return order
 
 
-def _evaluate(evaluator: Evaluator, planes: np.ndarray, score_centre: np.ndarray | None):
-    """evaluator.evaluate, with the positions' score centres where the evaluator asked for them."""
-    if score_centre is None:
-        return evaluator.evaluate(planes)
-    return evaluator.evaluate(planes, score_centre=score_centre.astype(np.float32))
+def _evaluate(evaluator: Evaluator, planes: np.ndarray, score_centre: np.ndarray | None, scoring: bool = False):
+    """(priors, values, margins or None): evaluator.evaluate, with the positions' score centres where the evaluator
+    asked for them; ``scoring``: evaluate_with_margin (the same priors and values, and the margins)."""
+    centre = None if score_centre is None else score_centre.astype(np.float32)
+    if scoring:
+        priors, values, margins = evaluator.evaluate_with_margin(planes, score_centre=centre)
+        return priors, values, np.asarray(margins, np.float32)
+    if centre is None:
+        return (*evaluator.evaluate(planes), None)
+    return (*evaluator.evaluate(planes, score_centre=centre), None)
+
+
+def _terminal_margins(game: SearchGame, roots: np.ndarray, paths: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """float32[L]: the game's final margins of terminal leaves (0 for a game without ``terminal_margins``)."""
+    margins = getattr(game, "terminal_margins", None)
+    if margins is None or roots.size == 0:
+        return np.zeros(roots.size, np.float32)
+    return np.asarray(margins(roots, paths, lengths), np.float32)

@@ -9,7 +9,7 @@ Value perspective (see mcts.interface): ``node_value_sum[b, n]`` and ``raw_value
 for the player to move at node n; ``children_value_sum[b, n, a]`` is for the player to move
 at the parent n (so Q(n, a) = children_value_sum / children_visits, used as is by PUCT).
 
-Memory: 4+4+4+4+4+1 = 21 bytes per edge (plus 25 bytes per node), so 64 trees x 801 nodes x 362 actions (19x19,
+Memory: 4+4+4+4+4+1 = 21 bytes per edge (plus 33 bytes per node), so 64 trees x 801 nodes x 362 actions (19x19,
 800 simulations) = 390 MB, and 9x9 (82 actions) = 88 MB. A compact edge pool would save
 the rows of illegal moves, but the dense rows keep selection a straight scan and fit the
 2 GB budget with room to spare, so we keep them.
@@ -41,6 +41,10 @@ class Tree:
     node_visits: np.ndarray  # int32[B, M]    N(s): backups through the node, including its own evaluation
     node_value_sum: np.ndarray  # float32[B, M]  sum of backed-up values, player to move at the node
     node_value_sq_sum: np.ndarray  # float32[B, M]  sum of their squares (value variance, for the LCB)
+    raw_score: np.ndarray  # float32[B, M]  evaluator's final-margin prediction (the game's if terminal), player to move
+    node_score_sum: (
+        np.ndarray
+    )  # float32[B, M]  sum of backed-up margins, player to move (0 where scores are not tracked)
     node_virtual: np.ndarray  # int32[B, M]   selections in flight that chose a child here (0 between steps)
     children_index: np.ndarray  # int32[B, M, A]  child node of each edge, UNVISITED if not created
     legal: np.ndarray  # bool[B, M, A]        legal actions (all False at terminal nodes)
@@ -66,6 +70,8 @@ class Tree:
             node_visits=np.zeros((b, m), np.int32),
             node_value_sum=np.zeros((b, m), np.float32),
             node_value_sq_sum=np.zeros((b, m), np.float32),
+            raw_score=np.zeros((b, m), np.float32),
+            node_score_sum=np.zeros((b, m), np.float32),
             node_virtual=np.zeros((b, m), np.int32),
             children_index=np.empty((b, m, a), np.int32),
             legal=np.zeros((b, m, a), np.bool_),
@@ -167,3 +173,9 @@ class Tree:
                     assert np.isclose(
                         self.node_value_sum[b, n], self.raw_value[b, n] + self.children_value_sum[b, n].sum(), atol=1e-3
                     ), f"tree {b} node {n}: value sum != own value + children's"
+                # a child's margins are for its own player to move: minus, seen from n
+                children = idx[~unexplored]
+                own_score = self.raw_score[b, n] * (own if self.terminal[b, n] else min(own, 1))
+                assert np.isclose(
+                    self.node_score_sum[b, n], own_score - self.node_score_sum[b, children].sum(), rtol=1e-4, atol=1e-2
+                ), f"tree {b} node {n}: score sum != own score + children's"

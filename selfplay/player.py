@@ -79,7 +79,10 @@ class BatchSearcher:
         self.no_pass_before = no_pass_before
         self.evaluator = evaluator
         self.batch_size = batch_size
-        self.search = BatchedSearch(params, batch_size=batch_size, num_actions=adapter.num_actions, seed=seed)
+        # self-play reads no margins from its results: the search does not average them
+        self.search = BatchedSearch(
+            params, batch_size=batch_size, num_actions=adapter.num_actions, seed=seed, track_scores=False
+        )
         self.search.keep_root_evaluations = keep_root_evaluations
 
     def search_games(

@@ -59,7 +59,7 @@ RootBoards = namedtuple(
     ),
 )
 # What replay_leaves writes for each leaf.
-LeafInputs = namedtuple("LeafInputs", ("planes", "legal", "terminal", "value"))
+LeafInputs = namedtuple("LeafInputs", ("planes", "legal", "terminal", "value", "margin"))
 
 FILTER_BITS = 8192
 FILTER_WORDS = FILTER_BITS // 64
@@ -250,7 +250,8 @@ def replay_leaves(
     current one; num_hashes[b] valid), hash_filter int64[B,FILTER_WORDS] (hash_filters of hashes), komi float64[B].
     ``features``: the optional planes (games.go._kernels.plane_features); ``ladder``: a LadderScratch (ladder planes).
     Outputs: ``out`` (LeafInputs): planes float32[L,C,N*N] (C = 17 + the optional planes: games.go._kernels.plane_layout), legal bool[L,N*N+1], terminal bool[L], value float32[L]
-    (result for the side to move; meaningful where terminal).
+    (result for the side to move; meaningful where terminal), margin float32[L] (the area margin with komi for the
+    side to move where terminal, else 0).
     Terminal = two consecutive passes or ``max_moves`` moves played.
     Pass is masked out while fewer than ``no_pass_before`` moves were played and a legal move that
     does not fill the mover's own eye exists (self-play plays games out; 0 = pass always legal).
@@ -271,6 +272,7 @@ def replay_leaves(
     out_legal = out.legal
     out_terminal = out.terminal
     out_value = out.value
+    out_margin = out.margin
     root_komi = roots.komi
     L = root_index.shape[0]
     P = root_color.shape[1]
@@ -356,9 +358,13 @@ def replay_leaves(
         terminal = passes >= 2 or moves >= max_moves
         out_terminal[l] = terminal
         value = 0.0
+        margin = 0.0
         if terminal:
             d = area_owner(N, lcolor, owner) - root_komi[b]
             value = 1.0 if d > 0 else (-1.0 if d < 0 else 0.0)
+            margin = d
             if c == WHITE:
                 value = -value
+                margin = -d
         out_value[l] = value
+        out_margin[l] = margin

@@ -74,6 +74,9 @@ class GoSearchBatch:
         self.hash_filter = np.empty((B, R.FILTER_WORDS), np.int64)  # [B, W] Bloom filter of hashes (superko)
         R.hash_filters(self.hashes, self.num_hashes, self.hash_filter)
         self.roots = R.RootBoards(*(getattr(self, name) for name in R.RootBoards._fields))  # the kernel's view
+        # points a search adds to the evaluator's margins for each root's player (mcts.interface.SearchGame): set by
+        # zero.analysis.engine.search_batch for a network trained at another komi
+        self.score_offset = np.zeros(B, np.float32)
 
     def __len__(self) -> int:
         return len(self.to_move)
@@ -91,6 +94,14 @@ class GoSearchBatch:
 
     def leaf_inputs(self, root_index: np.ndarray, paths: np.ndarray, path_length: np.ndarray):
         """Replay ``paths[l, :path_length[l]]`` from root ``root_index[l]``; see mcts.interface.SearchGame."""
+        return self._replay(root_index, paths, path_length)[:4]
+
+    def terminal_margins(self, root_index: np.ndarray, paths: np.ndarray, path_length: np.ndarray) -> np.ndarray:
+        """float32[L]: the area margin with komi, for the player to move, where the leaf is a finished game, else 0
+        (mcts.interface.SearchGame's optional method: the search's score of a terminal leaf)."""
+        return self._replay(root_index, paths, path_length)[4]
+
+    def _replay(self, root_index: np.ndarray, paths: np.ndarray, path_length: np.ndarray):
         root_index = np.ascontiguousarray(root_index, np.int32)
         paths = np.ascontiguousarray(paths, np.int32)
         if paths.ndim != 2 or paths.shape[1] == 0:
@@ -102,6 +113,7 @@ class GoSearchBatch:
         legal = np.empty((L, N * N + 1), np.bool_)
         terminal = np.empty(L, np.bool_)
         value = np.empty(L, np.float32)
+        margin = np.empty(L, np.float32)
         R.replay_leaves(
             N,
             root_index,
@@ -114,9 +126,9 @@ class GoSearchBatch:
             self.features,
             self.zobrist,
             self.ladder_scratch,
-            R.LeafInputs(planes.reshape(L, self.plane_shape[0], N * N), legal, terminal, value),
+            R.LeafInputs(planes.reshape(L, self.plane_shape[0], N * N), legal, terminal, value, margin),
         )
-        return planes, legal, terminal, value
+        return planes, legal, terminal, value, margin
 
 
 class RolloutEvaluator:

@@ -19,26 +19,34 @@ from .test_analysis_protocol import NINE, serve
 class StoneCountScorer(RolloutEvaluator):
     """Rollout values plus a known 'score head': own stones minus opponent stones, for the player to move."""
 
-    has_score = True
+    predicts_margin = True
 
-    def evaluate_with_score(self, planes, legal=None):
+    def evaluate_with_margin(self, planes, legal=None, score_centre=None):
         priors, values = self.evaluate(planes)
         score = planes[:, 0].sum(axis=(1, 2)) - planes[:, 8].sum(axis=(1, 2))
         return priors, values, score.astype(np.float32)
 
 
-def test_analysis_reports_the_score_after_each_move_only_with_a_score_head():
-    engine = AnalysisEngine(AnalysisConfig(AnalysisParams(max_visits=30), SearchParams(leaves_per_step=4)))
+def test_analysis_reports_the_searchs_average_score_only_with_a_score_head():
+    engine = AnalysisEngine(AnalysisConfig(AnalysisParams(max_visits=300), SearchParams(leaves_per_step=4)))
     scorer = StoneCountScorer(9, 7.5, seed=1)
     scorer.shape = type("Shape", (), {"board_size": 9})()  # what the engine reads of a network
     scorer.has_ownership = False
     engine.network = scorer
-    # White to move after B E5, reported from Black's view: a White stone makes it 1 - 1 = 0 for Black, a pass 1.
-    answer = serve([{**NINE, "id": "s", "moves": [["B", "E5"]], "maxVisits": 30}], engine)[0]
-    assert answer["rootInfo"]["scoreLead"] == pytest.approx(1.0)  # Black leads by one stone; White to move: -1, flipped
+    # White to move after B E5, reported from Black's view: Black's stones minus White's are 1 at the root, 0 after a
+    # White stone, 1 again after a Black reply: the search's averages lie between the plies' margins
+    answer = serve([{**NINE, "id": "s", "moves": [["B", "E5"]], "maxVisits": 300}], engine)[0]
+    assert 0.0 < answer["rootInfo"]["scoreLead"] < 1.0  # the root's own margin (1) averaged with its subtree's
+    searched = 0
     for m in answer["moveInfos"]:
-        expected = 1.0 if m["move"] == "pass" else 0.0
-        assert m["scoreLead"] == pytest.approx(expected) and m["scoreMean"] == m["scoreLead"]
+        first_ply = 1.0 if m["move"] == "pass" else 0.0
+        assert m["scoreMean"] == m["scoreLead"]
+        if m["visits"] == 1:
+            assert m["scoreLead"] == pytest.approx(first_ply)
+        elif m["move"] != "pass" and m["visits"] >= 3:  # Black's replies below it (1) move it off White's stone (0)
+            assert 0.0 < m["scoreLead"] < 1.0
+            searched += 1
+    assert searched > 0
 
 
 def test_kata_analyze_adds_score_lead_with_a_score_head():

@@ -228,3 +228,46 @@ def test_score_komi_offset_adds_the_komi_the_side_to_move_receives():
         shift = with_offset(planes).score - without(planes).score
     # Black gives the komi, White receives it: the head's board margin moves by exactly that
     np.testing.assert_allclose(shift.numpy(), [-6.5, 6.5], atol=1e-4)
+
+
+@pytest.mark.parametrize("utility_weight", [0.0, 0.3])
+def test_a_score_head_gives_the_search_its_margins_without_changing_the_search(utility_weight):
+    """evaluate_with_margin: evaluate's priors and values (the utility included) and the score head's margins; a
+    search that averages them builds the same tree as one that does not, and its root margin is their mean."""
+    from mcts import BatchedSearch
+    from zero.analysis.engine import search_batch
+
+    torch.manual_seed(0)
+    # float32: auto would switch to bf16 after its first calls' fidelity check, between the two searches
+    evaluator = NetworkEvaluator(PolicyValueNet(SCORED, GO9), device="cpu", precision="float32")
+    evaluator.score_utility_weight = utility_weight
+    planes = random_samples(8, GO9, seed=3)[0].astype(np.float32)
+    priors, values, margins = evaluator.evaluate_with_margin(planes)
+    expected_priors, expected_values = evaluator.evaluate(planes)
+    np.testing.assert_array_equal(priors, expected_priors)
+    np.testing.assert_array_equal(values, expected_values)
+    np.testing.assert_array_equal(margins, evaluator.evaluate_with_score(planes)[2])
+    assert evaluator.predicts_margin and not NetworkEvaluator(tiny_model(), device="cpu").predicts_margin
+
+    games = [GoGame(RULES_9X9), GoGame(RULES_9X9)]
+    games[1].play("E5")
+    trees = {}
+    for track in (True, False):
+        search = BatchedSearch(SearchParams(simulations=48, leaves_per_step=4), batch_size=2, num_actions=82)
+        search.track_scores = track
+        result = search.run(search_batch(evaluator, games), evaluator, add_noise=False)
+        trees[track] = (search, result)
+    (tracked, with_margins), (_, without) = trees[True], trees[False]
+    np.testing.assert_array_equal(with_margins.visits, without.visits)
+    np.testing.assert_array_equal(with_margins.q, without.q)
+    assert without.root_score is None
+    tree = tracked.tree
+    for b in range(2):
+        count = tree.node_count[b]
+        assert not tree.terminal[b, :count].any()
+        depth = np.zeros(count, np.int64)
+        for n in range(1, count):
+            depth[n] = depth[tree.parent[b, n]] + 1
+        # every node's margin is for its own player: flipped to the root's player, their mean is the root's margin
+        root_view = np.where(depth % 2 == 0, 1.0, -1.0) * tree.raw_score[b, :count]
+        assert with_margins.root_score[b] == pytest.approx(root_view.mean(), rel=1e-5, abs=1e-5)

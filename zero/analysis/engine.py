@@ -32,6 +32,7 @@ from games.go.playouts import (
 )
 from games.symmetry import NUM_SYMMETRIES, point_permutation
 from mcts import BatchedSearch, SearchParams
+from mcts.interface import predicts_margins
 from mcts.search import MoveFilter, SearchResult, value_lcb
 from zero.analysis.query import Parsed, Turn, parse_line
 
@@ -284,11 +285,7 @@ class AnalysisEngine:
         search.expand_roots(batch, evaluator, move_filter=move_filter)
         search.temper_root_priors(np.array([t.root_temperature for t in wave]))
         extras = self._root_extras(wave, batch)
-        scored = has_score_head(evaluator)
-        if scored:
-            for b, lead in enumerate(root_score_leads(evaluator, batch)):
-                extras[b]["score"] = float(lead)
-        self._batch, self._scored = batch, scored
+        self._batch, self._scored = batch, predicts_margins(evaluator)
         now = time.perf_counter()
         self._running = [
             _Running(t, b, now + t.report_every if t.report_every > 0 else float("inf")) for b, t in enumerate(wave)
@@ -388,11 +385,7 @@ class AnalysisEngine:
         q = np.nan_to_num(result.q[b], nan=float(result.root_value[b]))
         moves = sorted(moves.tolist(), key=lambda a: (-int(visits[a]), -float(q[a])))
         lines, line_visits, length = search.variations(np.full(len(moves), b, np.int32), np.array(moves, np.int32))
-        leads = (
-            child_score_leads(self.network, self._batch, np.full(len(moves), b), np.array(moves))
-            if self._scored and moves
-            else None
-        )
+        leads = search_score_leads(self.network, self._batch, result, b, moves) if self._scored and moves else None
         infos = []
         for order, a in enumerate(moves):
             q_lcb = float(result.q_lcb[b, a]) if visits[a] > 0 else float(q[a]) - 2.0
@@ -407,7 +400,7 @@ class AnalysisEngine:
                 "order": order,
                 "pv": [to_gtp(int(m), N) for m in lines[order, : length[order]]] or [to_gtp(a, N)],
             }
-            if leads is not None:  # the network's score after the move (not averaged over the search)
+            if leads is not None:  # the search's average margin after the move (KataGo's scoreLead)
                 info["scoreLead"] = info["scoreMean"] = signed(float(leads[order]))
             if turn.include_pv_visits:
                 info["pvVisits"] = [int(v) for v in line_visits[order, : length[order]]] or [int(visits[a])]
@@ -426,8 +419,8 @@ class AnalysisEngine:
             "thisHash": _position_hash(game, 0),
             "symHash": min(_position_hash(game, k) for k in range(NUM_SYMMETRIES)),
         }
-        if "score" in extras:
-            root["scoreLead"] = root["scoreMean"] = signed(extras["score"])
+        if self._scored and result.root_score is not None:  # the search's average margin at the root
+            root["scoreLead"] = root["scoreMean"] = signed(float(result.root_score[b]))
         answer = {**head, "moveInfos": infos, "rootInfo": root}
         if "ownership" in extras:
             own = np.asarray(extras["ownership"], np.float64)  # black's view
@@ -441,33 +434,39 @@ class AnalysisEngine:
 
 def search_batch(evaluator: Any, games: list) -> GoSearchBatch:
     """The games as one GoSearchBatch with the planes ``evaluator`` reads (komi, liberty and ladder planes for a network with those inputs)."""
-    return GoSearchBatch(
+    batch = GoSearchBatch(
         games,
         komi_plane=bool(getattr(evaluator, "komi_input", False)),
         liberty_planes=bool(getattr(evaluator, "liberty_input", False)),
         ladder_planes=bool(getattr(evaluator, "ladder_input", False)),
     )
-
-
-def has_score_head(evaluator: Any) -> bool:
-    """Whether ``evaluator`` predicts scores (a network with a score head: ``has_score`` and ``evaluate_with_score``)."""
-    return bool(getattr(evaluator, "has_score", False)) and hasattr(evaluator, "evaluate_with_score")
+    if predicts_margins(evaluator):  # the search's margins at these games' komi
+        batch.score_offset[:] = komi_shift(evaluator, batch, np.arange(len(batch)))
+    return batch
 
 
 def child_score_leads(evaluator: Any, batch: GoSearchBatch, roots: np.ndarray, actions: np.ndarray) -> np.ndarray:
     """float32[K]: the network's score lead, for the player to move at root ``roots[k]``, after its move ``actions[k]`` (one call)."""
     paths = np.asarray(actions, np.int32).reshape(-1, 1)
     planes, _, _, _ = batch.leaf_inputs(np.asarray(roots, np.int32), paths, np.ones(len(paths), np.int32))
-    _, _, score = evaluator.evaluate_with_score(planes)
-    # the child's score is for the opponent
-    return -np.asarray(score, np.float32) + komi_shift(evaluator, batch, np.asarray(roots, np.intp))
+    _, _, margin = evaluator.evaluate_with_margin(planes)
+    # the child's margin is for the opponent
+    return -np.asarray(margin, np.float32) + komi_shift(evaluator, batch, np.asarray(roots, np.intp))
 
 
-def root_score_leads(evaluator: Any, batch: GoSearchBatch) -> np.ndarray:
-    """float32[B]: the network's score lead of each root, for its player to move."""
-    planes, _, _, _ = batch.root_inputs()
-    score = np.asarray(evaluator.evaluate_with_score(planes)[2], np.float32)
-    return score + komi_shift(evaluator, batch, np.arange(len(batch)))
+def search_score_leads(
+    evaluator: Any, batch: GoSearchBatch, result: SearchResult, root: int, moves: list[int]
+) -> np.ndarray:
+    """float32[K]: the score lead after each of root ``root``'s ``moves``, for its player to move: the search's
+    average margin where the move has visits (result.score), the network's after the move where it has none."""
+    leads = (
+        np.asarray(result.score[root, moves], np.float32) if result.score is not None else np.full(len(moves), np.nan)
+    )
+    unvisited = np.flatnonzero(~np.isfinite(leads))
+    if unvisited.size:
+        actions = np.asarray(moves)[unvisited]
+        leads[unvisited] = child_score_leads(evaluator, batch, np.full(unvisited.size, root), actions)
+    return leads
 
 
 def komi_shift(evaluator: Any, batch: GoSearchBatch, roots: np.ndarray) -> np.ndarray:

@@ -90,6 +90,10 @@ class _RecordingEvaluator:
         self.sizes.append(int(planes.shape[0]))
         return self.inner.evaluate(planes, legal)
 
+    def evaluate_with_margin(self, planes, legal=None, score_centre=None):  # the search's call where it has margins
+        self.sizes.append(int(planes.shape[0]))
+        return self.inner.evaluate_with_margin(planes, legal, score_centre)
+
     def evaluate_with_ownership(self, planes, legal=None):
         return self.inner.evaluate_with_ownership(planes, legal)
 

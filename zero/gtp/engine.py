@@ -29,8 +29,9 @@ from games.go import (
 )
 from games.go.coords import OffBoardError, from_gtp
 from mcts import SearchParams, SearchResult
+from mcts.interface import predicts_margins
 from mcts.search import MoveFilter
-from zero.analysis.engine import child_score_leads, has_score_head, search_batch
+from zero.analysis.engine import search_batch, search_score_leads
 from zero.analysis.query import MoveRule, move_filter_rows
 from zero.gtp.analysis import AnalyzeOptions, MoveInfo, kata_line, lz_line, parse_analyze_args, select_moves
 from zero.gtp.clock import Clock, OverheadMeter, TimeParams, move_budget
@@ -476,10 +477,10 @@ class GoGtpEngine(GtpEngine):
                 )
             )
         shown = select_moves(infos, opts)
-        if shown and has_score_head(self.player._evaluator):  # the network's score after each move, one call
-            actions = np.array([from_gtp(m.move, N) for m in shown])
+        if shown and predicts_margins(self.player._evaluator):  # the search's average margin after each move
+            actions = [from_gtp(m.move, N) for m in shown]
             evaluator = self.player._evaluator
-            leads = child_score_leads(evaluator, search_batch(evaluator, [game]), np.zeros(len(actions)), actions)
+            leads = search_score_leads(evaluator, search_batch(evaluator, [game]), result, 0, actions)
             shown = [replace(m, score_lead=float(lead)) for m, lead in zip(shown, leads)]
         return shown
 

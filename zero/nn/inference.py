@@ -562,6 +562,23 @@ class NetworkEvaluator:
         priors, value, ownership, _ = self._run(planes, legal)
         return priors, value, ownership
 
+    @property
+    def predicts_margin(self) -> bool:
+        """Whether ``evaluate_with_margin`` works (mcts.interface.MarginEvaluator): the network has a score head. (The
+        ownership's sum is no substitute: against finished games it missed the margin by 4-15 points on average,
+        BENCHMARKS.md, session 22.)"""
+        return self.has_score
+
+    def evaluate_with_margin(
+        self, planes: np.ndarray, legal: np.ndarray | None = None, score_centre: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """evaluate's (priors, utilities), plus the score head's final margin float32[L] in points for the player to
+        move (at the komi it trained at, for a network without the komi plane)."""
+        if not self.has_score:
+            raise ValueError("this network has no score head (network.score_head = false)")
+        priors, value, _, score = self._run(planes, legal)
+        return priors, self.utility(value, score, score_centre), score
+
     def evaluate_with_score(
         self, planes: np.ndarray, legal: np.ndarray | None = None
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
