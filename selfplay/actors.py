@@ -35,11 +35,9 @@ class SelfPlayHost:
         import torch
 
         from selfplay.builders import build_evaluator, build_worker
-        from zero.common.malloc import tune_malloc
-        from zero.common.onednn import size_primitive_cache
+        from zero.common.process_setup import set_up_network_process
 
-        malloc = tune_malloc()
-        primitive_cache = size_primitive_cache()
+        malloc, primitive_cache = set_up_network_process()
         self.config = config
         torch.set_num_threads(worker_threads(config.run.worker_cpus))
         self.worker_index = worker_index
@@ -129,11 +127,9 @@ def arena_task(
     import torch
 
     from selfplay.arena import evaluate_version
-    from zero.common.malloc import tune_malloc
-    from zero.common.onednn import size_primitive_cache
+    from zero.common.process_setup import set_up_network_process
 
-    tune_malloc()
-    size_primitive_cache()
+    set_up_network_process()
     torch.set_num_threads(max(1, threads))
     result = evaluate_version(
         config, new_version, new_weights, previous_version, previous_weights, seed=seed, device=assigned_device(device)
@@ -147,10 +143,8 @@ def gnugo_rung_task(config: RunConfig, version: int, weights: dict[str, np.ndarr
     import torch
 
     from selfplay.arena import gnugo_rung
-    from zero.common.malloc import tune_malloc
-    from zero.common.onednn import size_primitive_cache
+    from zero.common.process_setup import set_up_network_process
 
-    tune_malloc()
-    size_primitive_cache()
+    set_up_network_process()
     torch.set_num_threads(1)
     return gnugo_rung(config, version, weights, seed=seed)

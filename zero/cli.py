@@ -64,11 +64,9 @@ def _add(sub: argparse._SubParsersAction, name: str, module: str, help_text: str
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    from zero.common.malloc import tune_malloc
-    from zero.common.onednn import size_primitive_cache
+    from zero.common.process_setup import set_up_network_process
 
-    tune_malloc()  # before the first tensor: every command may run a network on the CPU
-    size_primitive_cache()
+    set_up_network_process()  # before the first tensor: every command may run a network on the CPU
     try:
         return int(args._run(args) or 0)
     except KeyboardInterrupt:
