@@ -84,7 +84,9 @@ class Learner:
         owned = [r for r in records if r.final_ownership is not None]
         unowned = [r for r in records if r.final_ownership is None]
         for group, ownership in ((owned, self.with_ownership), (unowned, False)):
-            samples = to_samples(group, with_ownership=ownership)
+            samples = to_samples(
+                group, with_ownership=ownership, search_weight=self.config.train.value_target_search_weight
+            )
             if samples is None:
                 continue
             self.replay.add(

@@ -77,8 +77,11 @@ class Samples:
         return int(self.planes.shape[0])
 
 
-def to_samples(records: list[GameRecord], with_ownership: bool) -> Samples | None:
+def to_samples(records: list[GameRecord], with_ownership: bool, search_weight: float = 0.0) -> Samples | None:
     """The full-search positions of ``records`` as samples (value, ownership for the side to move); None if there are none.
+
+    The value target is (1 - ``search_weight``) game result + ``search_weight`` root search value, both for the
+    player to move (train.value_target_search_weight).
 
     ``with_ownership`` needs every record to have a final ownership: resigned games have
     none (scoring the last position as it stands would be wrong), so the learner adds them
@@ -98,7 +101,10 @@ def to_samples(records: list[GameRecord], with_ownership: bool) -> Samples | Non
         count = int(keep.sum())
         constant.append(np.zeros((count, 0), np.float32) if record.constant is None else record.constant[keep])
         policy.append(record.policy[keep])
-        value.append(sign * np.float32(record.result))
+        result = sign * np.float32(record.result)
+        value.append(
+            result if search_weight == 0 else (1 - search_weight) * result + search_weight * record.root_value[keep]
+        )
         weight.append(np.full(count, record.target_weight, np.float32))
         score.append(sign * np.float32(np.nan if record.final_margin is None else record.final_margin))
         if with_ownership:

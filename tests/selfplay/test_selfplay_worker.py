@@ -17,6 +17,7 @@ from selfplay.adapters import make_adapter
 from selfplay.params import SelfPlayParams
 from selfplay.records import to_samples
 from selfplay.worker import SelfPlayWorker
+from zero.learn.train import TrainConfig
 
 RULES_5X5 = GoRules(size=5, komi=2.5, max_moves=40)
 
@@ -91,6 +92,19 @@ def test_samples_give_value_and_ownership_to_the_side_to_move():
     with pytest.raises(ValueError, match="final_ownership"):
         to_samples([record, resigned], with_ownership=True)
     assert to_samples([resigned], with_ownership=False).ownership is None
+
+
+def test_the_value_target_mixes_in_the_root_search_value_by_its_weight():
+    worker = _worker("go", RolloutEvaluator(5, 2.5, rollouts=1, seed=4), resign_threshold=-1.0)
+    record = worker.play(1)[0]
+    sign = np.where(record.to_move == BLACK, 1.0, -1.0)
+    assert np.abs(record.root_value).max() > 0 and len(np.unique(record.root_value)) > 2  # values that differ
+    for weight in (0.0, 0.25, 1.0):
+        samples = to_samples([record], with_ownership=True, search_weight=weight)
+        expected = (1 - weight) * sign * record.result + weight * record.root_value  # both the player to move's
+        np.testing.assert_allclose(samples.value, expected, rtol=1e-6, atol=1e-6)
+    with pytest.raises(ValueError, match="value_target_search_weight"):
+        TrainConfig(value_target_search_weight=1.5).validate()
 
 
 def test_records_use_the_games_player_numbers_and_samples_flip_where_the_second_player_moved():

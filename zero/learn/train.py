@@ -88,6 +88,13 @@ class TrainConfig:
     )
     grad_clip: float = field(default=5.0, metadata={"doc": "clip the global gradient norm to this; 0 = off"})
     value_loss_weight: float = field(default=1.0, metadata={"doc": "weight of the value MSE in the loss"})
+    value_target_search_weight: float = field(
+        default=0.0,
+        metadata={
+            "doc": "w: each position's value target is (1 - w) game result + w root search value (its player's view); "
+            "0 = the result alone (AlphaZero); averaging in the search's value lowers the target's variance"
+        },
+    )
     ownership_loss_weight: float = field(
         default=0.5, metadata={"doc": "weight of the ownership loss (mean over points)"}
     )
@@ -127,6 +134,8 @@ class TrainConfig:
             raise ValueError(f"lr_anneal_from must be in [0, 1), got {self.lr_anneal_from}")
         if not 0 <= self.momentum < 1:
             raise ValueError(f"momentum must be in [0, 1), got {self.momentum}")
+        if not 0 <= self.value_target_search_weight <= 1:
+            raise ValueError(f"value_target_search_weight must be in [0, 1], got {self.value_target_search_weight}")
         for name in ("weight_decay", "grad_clip", "value_loss_weight", "ownership_loss_weight", "score_loss_weight"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
