@@ -80,3 +80,32 @@ def test_the_analysis_engine_turns_it_on_by_default_and_off_when_asked():
     assert evaluator.random_symmetry
     AnalysisEngine(AnalysisConfig(AnalysisParams(random_symmetry=False)), evaluator)
     assert not evaluator.random_symmetry
+
+
+def test_mean_ownership_is_the_average_of_the_eight_orientations_whatever_random_symmetry():
+    planes = random_samples(6, GO5, seed=9)[0].astype(np.float32)
+    evaluator = _evaluator()
+    expected = np.mean([ref[2] for ref in _reference(evaluator, planes, np.ones((6, 26), bool))], axis=0)
+    np.testing.assert_allclose(evaluator.mean_ownership(planes), expected, atol=1e-5)
+    evaluator.set_random_symmetry(True, seed=3)
+    first = evaluator.mean_ownership(planes)
+    np.testing.assert_allclose(first, expected, atol=1e-5)
+    np.testing.assert_array_equal(first, evaluator.mean_ownership(planes))  # no draw: the same every call
+    # a board and its mirror image get mirrored ownership
+    mirrored = evaluator.mean_ownership(transform_planes(planes, 5))
+    np.testing.assert_allclose(inverse_planes(mirrored, 5), first, atol=1e-5)
+
+
+def test_the_gtp_players_dead_stones_do_not_change_between_calls():
+    from games.go import GoGame, GoRules
+
+    game = GoGame(GoRules(size=N, komi=0.5))
+    for move in ("C3", "B3", "C2", "B2", "D3", "C4", "B4", "D4", "E4", "D2"):
+        game.play(move)
+    with_net = GoPlayer(EngineParams(random_symmetry=True, seed=4), SearchParams(simulations=8), _evaluator())
+    rollouts = GoPlayer(EngineParams(seed=4, ownership_playouts=20), SearchParams(simulations=8))
+    for player in (with_net, rollouts):
+        first = player.ownership(game)
+        for _ in range(3):
+            np.testing.assert_array_equal(player.ownership(game), first)
+            assert player.dead_stones(game) == player.dead_stones(game)

@@ -336,10 +336,10 @@ class AnalysisEngine:
         rows = np.array(want)
         network = self.network
         if network is not None:
-            if network.has_ownership:
-                policy, _, own = network.evaluate_with_ownership(planes[rows], legal[rows])
-            else:
-                (policy, _), own = network.evaluate(planes[rows], legal[rows]), None
+            policy, _ = network.evaluate(planes[rows], legal[rows])
+            owned = network.has_ownership and any(wave[b].include_ownership for b in want)
+            # the 8 orientations' mean, as kata-analyze's: the same answer whenever the position is asked again
+            own = network.mean_ownership(planes[rows]) if owned else None
         else:
             policy = legal[rows] / np.maximum(legal[rows].sum(axis=1, keepdims=True), 1)
             own = None

@@ -428,15 +428,18 @@ class GoPlayer:
     # -- ownership, dead stones and score --
 
     def ownership(self, game: GoGame) -> np.ndarray:
-        """float32[N*N] expected final owner of every point, +1 Black / -1 White."""
+        """float32[N*N] expected final owner of every point, +1 Black / -1 White (a network's: averaged over the 8
+        board symmetries; playouts seeded by the position), so dead stones and final scores are the same at every call."""
         N = game.size
         if self.network is not None and self.network.has_ownership and self.network.shape.board_size == N:
-            _, _, own = self.network.evaluate_with_ownership(
+            own = self.network.mean_ownership(
                 game.planes(self.network.komi_input, self.network.liberty_input, self.network.ladder_input)[None]
             )
             sign = 1.0 if game.to_move == BLACK else -1.0
             return (own[0].reshape(-1) * sign).astype(np.float32)
-        return playout_ownership(game, self.params.ownership_playouts, int(self._rng.integers(2**31)))
+        # playouts seeded by the position (and side to move): the same answer at every call, as with a network
+        seed = (self.seed * 1_000_003 + game.hash * 2 + int(game.to_move == BLACK)) % 2**31
+        return playout_ownership(game, self.params.ownership_playouts, seed)
 
     def dead_stones(self, game: GoGame) -> list[int]:
         """Flat indices of the stones estimated dead (never stones in seki: playouts and nets misjudge those)."""

@@ -431,24 +431,44 @@ class NetworkEvaluator:
         self.random_symmetry = enabled
         self._symmetry_rng = np.random.default_rng(seed)
 
+    def _all_symmetries(self) -> np.ndarray:
+        """int64[8, H*W]: the board symmetries as point permutations (transformed point i is original point [k, i])."""
+        if self._symmetry_perms is None:
+            from games.symmetry import NUM_SYMMETRIES, point_permutation
+
+            n = self.shape.board_size
+            self._symmetry_perms = np.stack([point_permutation(n, k) for k in range(NUM_SYMMETRIES)])
+        return self._symmetry_perms
+
     def _symmetries(self, rows: int) -> np.ndarray | None:
         """int64[rows, H*W]: for each row, transformed point i is original point index[i]; None when off."""
         n = self.shape.board_size
         if not self.random_symmetry or self.num_actions not in (n * n, n * n + 1):
             return None
-        if self._symmetry_perms is None:
-            from games.symmetry import NUM_SYMMETRIES, point_permutation
+        perms = self._all_symmetries()
+        return perms[self._symmetry_rng.integers(0, len(perms), rows)]
 
-            self._symmetry_perms = np.stack([point_permutation(n, k) for k in range(NUM_SYMMETRIES)])
-        return self._symmetry_perms[self._symmetry_rng.integers(0, len(self._symmetry_perms), rows)]
+    def mean_ownership(self, planes: np.ndarray) -> np.ndarray:
+        """float32[L,H,W]: the ownership (+1 = the player to move) averaged over the 8 board symmetries, in one call:
+        the same answer every time, whatever ``random_symmetry`` (dead stones and final scores must not flicker
+        between calls), and steadier than one orientation's."""
+        if not self.has_ownership:
+            raise ValueError("this network has no ownership head (network.ownership_head = false)")
+        perms = self._all_symmetries()
+        rows = len(planes)
+        _, _, ownership, _ = self._run(
+            np.repeat(np.asarray(planes), len(perms), axis=0), None, symmetries=np.tile(perms, (rows, 1))
+        )
+        return ownership.reshape(rows, len(perms), *ownership.shape[1:]).mean(axis=1)
 
     def _autocast(self, batch: int):
         if self.autocast_dtype is None or batch < self._min_reduced_batch:
             return contextlib.nullcontext()
         return torch.autocast(self.device.type, dtype=self.autocast_dtype)
 
-    def _run(self, planes: np.ndarray, legal: np.ndarray | None):
-        """(priors, values, ownership or None, score or None) as float32 numpy arrays, in the planes' orientation."""
+    def _run(self, planes: np.ndarray, legal: np.ndarray | None, symmetries: np.ndarray | None = None):
+        """(priors, values, ownership or None, score or None) as float32 numpy arrays, in the planes' orientation;
+        ``symmetries`` int64[rows, H*W]: each row's orientation (default: a random one with random_symmetry, else none)."""
         planes = np.asarray(planes)
         c, n = self.shape.in_channels, self.shape.board_size
         if planes.ndim != 4 or planes.shape[1:] != (c, n, n):
@@ -458,7 +478,7 @@ class NetworkEvaluator:
                 f"legal must have shape [{planes.shape[0]}, {self.num_actions}], got {list(np.shape(legal))}"
             )
         rows, points = len(planes), n * n
-        index = self._symmetries(rows)
+        index = self._symmetries(rows) if symmetries is None else symmetries
         if index is not None:  # the network sees the drawn orientation: planes and legal moves gathered into it
             planes = np.take_along_axis(planes.reshape(rows, c, points), index[:, None, :], axis=2).reshape(
                 planes.shape
