@@ -456,7 +456,7 @@ class BatchedSearch:
         planes, legal, terminal, terminal_value = game.root_inputs()
         B = self.batch_size
         if self._move_filter is not None:
-            b = np.arange(self.batch_size)
+            b = np.arange(B)
             legal = self._move_filter.apply(np.asarray(legal, np.bool_), b, np.zeros_like(b))
         terminal = np.ascontiguousarray(terminal, np.bool_)
         if centring:
