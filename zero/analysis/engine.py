@@ -327,7 +327,8 @@ class AnalysisEngine:
         self._running = []
 
     def _root_extras(self, wave: list[Turn], batch: GoSearchBatch) -> list[dict[str, Any]]:
-        """Ownership and raw policy of the roots that asked for them (one network call for the wave), black's view."""
+        """Ownership and raw policy of the roots that asked for them (one network call for the wave's policies, one
+        for its ownership: the mean of the 8 orientations), black's view."""
         extras: list[dict[str, Any]] = [{} for _ in wave]
         want = [b for b, t in enumerate(wave) if t.include_ownership or t.include_policy]
         if not want:
@@ -336,7 +337,9 @@ class AnalysisEngine:
         rows = np.array(want)
         network = self.network
         if network is not None:
-            policy, _ = network.evaluate(planes[rows], legal[rows])
+            policy = (
+                network.evaluate(planes[rows], legal[rows])[0] if any(wave[b].include_policy for b in want) else None
+            )
             owned = network.has_ownership and any(wave[b].include_ownership for b in want)
             # the 8 orientations' mean, as kata-analyze's: the same answer whenever the position is asked again
             own = network.mean_ownership(planes[rows]) if owned else None
