@@ -172,38 +172,6 @@ def test_final_score_and_status_of_a_finished_position():
     fails(e, "final_status_list zombie", "syntax error")
 
 
-DEAD_STONE_IN_BLACKS_AREA = """
-        . X . X X O . O .
-        X X X X X O O O O
-        X X X X X O . O .
-        X . X X X O O O O
-        . O . X X O . O .
-        X X X X X O O O O
-        X X X X X O . O .
-        X . X X X O O O O
-        . X . X X O . O .
-        """
-
-
-def test_after_the_opponents_pass_the_engine_passes_only_where_the_board_as_it_stands_wins_too():
-    """B5 is dead: Black wins by 1.5 with it removed, loses by 3.5 counting the board as it stands (the count a
-    referee makes when the engines disagree on dead stones), so Black does not pass on the removal alone."""
-    e = make_engine()
-    game = GoGame.from_diagram(DEAD_STONE_IN_BLACKS_AREA, komi=7.5)
-    game.play("pass", "black")
-    game.play("pass", "white")
-    assert e.player.dead_stones(game) == [game.action("B5")]
-    assert e.player.final_score(game) == 1.5 and game.area_score() == -3.5
-    assert not e.player.should_pass_to_end(game)
-    captured = GoGame.from_diagram(DEAD_STONE_IN_BLACKS_AREA.replace(". O . X X", ". . . X X"), komi=7.5)
-    captured.play("pass", "black")
-    captured.play("pass", "white")
-    assert captured.area_score() == 1.5 and e.player.should_pass_to_end(captured)
-    white_wins = GoGame.from_diagram(DEAD_STONE_IN_BLACKS_AREA.replace(". O . X X", ". . . X X"), komi=9.5)
-    white_wins.play("pass", "black")  # White to move after Black's pass: White wins by 0.5 either way
-    assert e.player.should_pass_to_end(white_wins)
-
-
 def test_printsgf_parses_and_loadsgf_round_trips(engine, tmp_path):
     for line in ["play b E5", "play w C3", "play b pass", "play w D4"]:
         ok(engine, line)

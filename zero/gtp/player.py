@@ -419,14 +419,11 @@ class GoPlayer:
         return N * N
 
     def should_pass_to_end(self, game: GoGame) -> bool:
-        """The opponent just passed and we win the area count, both with our dead stones removed and with the board as
-        it stands: pass too. Where only the removal wins, the search decides: a referee (or Tromp-Taylor rules)
-        counts the board as it stands when the engines disagree on what is dead, and a dead stone left in our own
-        area costs its capture nothing under area scoring (a ladder game was lost so, BENCHMARKS.md, session 22)."""
+        """The opponent just passed and we win the area count with dead stones removed: pass too."""
         if not game.moves or game.moves[-1][1] != game.size * game.size:
             return False
-        sign = 1.0 if game.to_move == BLACK else -1.0
-        return sign * self.final_score(game) > 0 and sign * game.area_score() > 0  # black - white - komi
+        score = self.final_score(game)  # black - white - komi
+        return score > 0 if game.to_move == BLACK else score < 0
 
     # -- ownership, dead stones and score --
 
