@@ -385,16 +385,15 @@ class BatchedSearch:
 
     def _evaluate_new_leaves(self, game: SearchGame, evaluator: Evaluator, num_new: int) -> LeafEvaluations:
         num_actions = self.num_actions
-        no_scores = np.zeros(0, np.float32)
+        empty = np.zeros(0, np.float32)  # also the scores when the search does not track them
         if num_new == 0:
-            empty = np.zeros(0, np.float32)
             return LeafEvaluations(
                 np.zeros((0, num_actions), np.float32),
                 empty,
                 np.zeros((0, num_actions), np.bool_),
                 np.zeros(0, np.bool_),
                 empty,
-                no_scores,
+                empty,
             )
         t0 = time.perf_counter()
         roots = self._leaves.eval_root[:num_new]
@@ -406,9 +405,8 @@ class BatchedSearch:
         if self._move_filter is not None:
             legal = self._move_filter.apply(np.asarray(legal, np.bool_), roots, lengths)
         terminal = np.asarray(terminal, np.bool_)
-        centre = None
-        if self._use_score_centre:  # the root's centre, negated for a leaf an odd number of moves below
-            centre = self._score_centre[roots] * np.where(lengths % 2 == 0, 1.0, -1.0)
+        side = np.where(lengths % 2 == 0, 1.0, -1.0)  # -1 where the leaf's player is the root's opponent
+        centre = self._score_centre[roots] * side if self._use_score_centre else None  # the root's, for the leaf
         scores = np.zeros(num_new, np.float32) if self._scoring else None
         if terminal.any():  # terminal leaves are valued by the game: do not spend network capacity on them
             priors = np.zeros((num_new, num_actions), np.float32)
@@ -421,13 +419,15 @@ class BatchedSearch:
                 priors[order] = p
                 values[order] = v
                 if scores is not None:
-                    scores[order] = score + self._leaf_score_offset(roots[order], lengths[order])
-            if scores is not None:
-                scores[terminal] = _terminal_margins(game, roots[terminal], paths[terminal], lengths[terminal])
+                    scores[order] = score
         else:
             priors, values, score = _evaluate(evaluator, planes, centre, self._scoring)
             if scores is not None:
-                scores[:] = score + self._leaf_score_offset(roots, lengths)
+                scores[:] = score
+        if scores is not None:  # the network's margins moved by the game's offset; a finished game counts its own
+            scores += self._score_offset[roots] * side
+            if terminal.any():
+                scores[terminal] = _terminal_margins(game, roots[terminal], paths[terminal], lengths[terminal])
         self.timing["evaluate"] += time.perf_counter() - t1
         return LeafEvaluations(
             np.ascontiguousarray(priors, np.float32),
@@ -435,12 +435,8 @@ class BatchedSearch:
             np.ascontiguousarray(legal, np.bool_),
             terminal,
             np.ascontiguousarray(terminal_value, np.float32),
-            no_scores if scores is None else scores,
+            empty if scores is None else scores,
         )
-
-    def _leaf_score_offset(self, roots: np.ndarray, lengths: np.ndarray) -> np.ndarray:
-        """float32[L]: the game's score offset of each leaf's root, for the player to move at the leaf."""
-        return self._score_offset[roots] * np.where(lengths % 2 == 0, 1.0, -1.0).astype(np.float32)
 
     def _expand_roots(self, game: SearchGame, evaluator: Evaluator, *, every_root: bool = False) -> None:
         """Evaluate and create the empty trees' roots. With a dynamic score utility and ``every_root`` (a search

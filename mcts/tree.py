@@ -42,9 +42,7 @@ class Tree:
     node_value_sum: np.ndarray  # float32[B, M]  sum of backed-up values, player to move at the node
     node_value_sq_sum: np.ndarray  # float32[B, M]  sum of their squares (value variance, for the LCB)
     raw_score: np.ndarray  # float32[B, M]  evaluator's final-margin prediction (the game's if terminal), player to move
-    node_score_sum: (
-        np.ndarray
-    )  # float32[B, M]  sum of backed-up margins, player to move (0 where scores are not tracked)
+    node_score_sum: np.ndarray  # float32[B, M]  sum of backed-up margins, player to move (0 if not tracked)
     node_virtual: np.ndarray  # int32[B, M]   selections in flight that chose a child here (0 between steps)
     children_index: np.ndarray  # int32[B, M, A]  child node of each edge, UNVISITED if not created
     legal: np.ndarray  # bool[B, M, A]        legal actions (all False at terminal nodes)

@@ -585,7 +585,7 @@ class NetworkEvaluator:
     @property
     def predicts_margin(self) -> bool:
         """Whether ``evaluate_with_margin`` works (mcts.interface.MarginEvaluator): the network has a score head. (The
-        ownership's sum is no substitute: against finished games it missed the margin by 4-15 points on average,
+        ownership's sum is no substitute: against finished games it missed the margin by 4-17 points on average,
         BENCHMARKS.md, session 22.)"""
         return self.has_score
 
