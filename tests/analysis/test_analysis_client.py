@@ -40,7 +40,7 @@ def test_documented_client_analyses_a_game_and_the_engine_exits_when_input_ends(
             assert len(answer["ownership"]) == 81
             best = answer["moveInfos"][0]
             assert best["order"] == 0 and best["pv"][0] == best["move"]
-        client.send({"id": "bad", "moves": [], "rules": "aga", "komi": 7.5, "boardXSize": 9, "boardYSize": 9})
+        client.send({"id": "bad", "moves": [], "rules": "ing", "komi": 7.5, "boardXSize": 9, "boardYSize": 9})
         assert client.next_answer() == {"id": "bad", "field": "rules", "error": client.received[-1]["error"]}
         # The engine keeps serving after the error.
         assert (
@@ -122,7 +122,7 @@ def test_katrain_engine_module_drives_zero_analysis_headless():
     }
     engine = KataGoEngine(HeadlessKaTrain(), config)
     try:
-        root = GameNode(properties={"SZ": 9, "KM": 7.5, "RU": "chinese"})
+        root = GameNode(properties={"SZ": 9, "KM": 6.5, "RU": "japanese"})  # KaTrain's default rules
         node = root.play(Move.from_gtp("E5", player="B")).play(Move.from_gtp("C3", player="W"))
         node.analyze(engine, visits=30)
         end = time.time() + 120
@@ -134,6 +134,7 @@ def test_katrain_engine_module_drives_zero_analysis_headless():
         best = min(node.analysis["moves"].values(), key=lambda m: m["order"])
         assert best["pv"][0] == best["move"] and best["visits"] > 0
         assert not [entry for entry in logs if entry[0] == "popup"]
+        assert any("'field': 'rules'" in message for _, message in logs)  # the rules warning reached KaTrain's log
     finally:
         engine.shutdown(finish=None)  # terminate without joining KaTrain's reader threads
 

@@ -139,7 +139,8 @@ def test_allow_moves_confines_the_search_and_avoid_moves_excludes():
 @pytest.mark.parametrize(
     "line, field",
     [
-        ({**NINE, "id": "e", "moves": [], "rules": "japanese"}, "rules"),
+        ({**NINE, "id": "e", "moves": [], "rules": "ing"}, "rules"),
+        ({**NINE, "id": "e", "moves": [], "rules": 7}, "rules"),
         ({**NINE, "id": "e", "moves": [], "rules": {"ko": "SIMPLE"}}, "rules"),
         ({**NINE, "id": "e", "moves": [["B", "E5"], ["W", "E5"]]}, "moves"),
         ({**NINE, "id": "e", "moves": [["X", "E5"]]}, "moves"),
@@ -178,6 +179,29 @@ def test_a_line_without_a_usable_id_gets_a_general_error(line):
     answers = serve([line, {**NINE, "id": "next", "moves": [], "maxVisits": 4}])
     assert set(answers[0]) == {"error"}
     assert answers[1]["id"] == "next"
+
+
+@pytest.mark.parametrize(
+    "rules, warned",
+    [
+        ("japanese", True),  # KaTrain's default
+        ("Korean", True),
+        ("new zealand", True),
+        ("stone_scoring", True),
+        ("chinese", False),
+        ("TrompTaylor", False),
+        ({"koRule": "POSITIONAL", "scoringRule": "AREA", "multiStoneSuicideLegal": False}, False),
+        ({"koRule": "SIMPLE", "scoringRule": "TERRITORY", "taxRule": "SEKI", "friendlyPassOk": True}, True),
+    ],
+)
+def test_other_rule_sets_are_searched_with_the_engines_rules_and_warned_about(rules, warned):
+    answers = serve([{**NINE, "id": "r", "moves": [["B", "E5"]], "rules": rules, "maxVisits": 8}])
+    warnings = [a for a in answers if "warning" in a]
+    assert [a["field"] for a in warnings] == (["rules"] if warned else [])
+    if warned and isinstance(rules, dict):  # the warning names the fields that differ, not those that agree
+        assert "koRule, scoringRule, taxRule differ" in warnings[0]["warning"]
+    result = answers[-1]
+    assert result["id"] == "r" and result["rootInfo"]["visits"] == 8 and result["rootInfo"]["currentPlayer"] == "W"
 
 
 def test_unknown_fields_and_clipped_visits_are_warnings_and_the_query_runs():

@@ -9,13 +9,16 @@ A query line is a JSON object. Three kinds of reply come from this module (writt
 A valid analysis query becomes one :class:`Turn` per entry of ``analyzeTurns`` (default: the last
 position), each holding the position reached after that many moves. Rules: this engine scores by
 area with positional superko and forbids suicide, so ``tromp-taylor`` and ``chinese`` are accepted
-(suicide stays illegal) and every other rule set is refused naming the field ``rules``.
+(suicide stays illegal); KataGo's other rule names (``japanese``, KaTrain's default, among them) and
+rules objects are searched with these rules and get a warning naming the field ``rules``; an unknown
+name is refused.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,7 +28,42 @@ from games.go import BLACK, WHITE, CoordinateError, GoGame, GoRules, IllegalMove
 from games.go.coords import from_gtp
 
 ACTIONS = ("query_version", "clear_cache", "terminate")
-SUPPORTED_RULES = ("tromp-taylor", "chinese")
+SUPPORTED_RULES = ("tromp-taylor", "chinese")  # area scoring: searched as given (suicide stays illegal)
+# KataGo's other rule names: searched with this engine's rules, with a warning (KaTrain's default is Japanese)
+APPROXIMATED_RULES = (
+    "japanese",
+    "korean",
+    "aga",
+    "bga",
+    "new-zealand",
+    "stone-scoring",
+    "chinese-ogs",
+    "chinese-kgs",
+    "french",
+    "aga-button",
+)
+ENGINE_RULES_NOTE = (
+    "searched with area scoring, positional superko and no suicide (the only rules this engine plays); territory "
+    "counting can differ from the scores and winrates by a point"
+)
+# KataGo's rules object, and the values that describe this engine's own rules (friendlyPassOk does not change a search)
+RULES_OBJECT_FIELDS = (
+    "koRule",
+    "scoringRule",
+    "taxRule",
+    "multiStoneSuicideLegal",
+    "hasButton",
+    "whiteHandicapBonus",
+    "friendlyPassOk",
+)
+ENGINE_RULES_OBJECT = {
+    "koRule": "POSITIONAL",
+    "scoringRule": "AREA",
+    "taxRule": "NONE",
+    "multiStoneSuicideLegal": False,
+    "hasButton": False,
+    "whiteHandicapBonus": "0",
+}
 QUERY_FIELDS = frozenset(
     (
         "id",
@@ -239,24 +277,42 @@ def _size(query: dict[str, Any], name: str, network_size: int | None) -> int:
     return size
 
 
-def _rules(query: dict[str, Any]) -> str:
+def _rules(query: dict[str, Any], out: Parsed, qid: str) -> None:
+    """Check ``rules``: KataGo's rule names and rules objects are searched with this engine's own rules (area
+    scoring, positional superko, no suicide); any but Tromp-Taylor and Chinese get a warning saying so."""
     if "rules" not in query:
         raise FieldError("rules", "required field missing")
     rules = query["rules"]
-    if not isinstance(rules, str):
-        raise FieldError(
-            "rules", f"only the rule names {' and '.join(SUPPORTED_RULES)} are supported, not a rules object"
+    if isinstance(rules, dict):
+        unknown = sorted(str(key) for key in rules if key not in RULES_OBJECT_FIELDS)
+        if unknown:
+            raise FieldError(
+                "rules", f"unknown rules object field {unknown[0]!r} (KataGo's are {', '.join(RULES_OBJECT_FIELDS)})"
+            )
+        differ = sorted(
+            key
+            for key, value in rules.items()
+            if key in ENGINE_RULES_OBJECT and ENGINE_RULES_OBJECT[key] != _rule_value(value)
         )
-    name = rules.lower().replace("_", "-")
-    if name in ("tromp-taylor", "trompTaylor".lower()):
-        name = "tromp-taylor"
-    if name not in SUPPORTED_RULES:
+        if differ:
+            _warn(out, qid, "rules", f"{', '.join(differ)} differ from this engine's rules: {ENGINE_RULES_NOTE}")
+        return
+    if not isinstance(rules, str):
+        raise FieldError("rules", f"rules must be a rule name or a rules object, got {rules!r}")
+    name = re.sub(r"[\s_]+", "-", rules.strip().lower())
+    name = {"tromptaylor": "tromp-taylor", "newzealand": "new-zealand", "stonescoring": "stone-scoring"}.get(name, name)
+    if name in SUPPORTED_RULES:
+        return
+    if name not in APPROXIMATED_RULES:
         raise FieldError(
             "rules",
-            f"rules {rules!r} not supported: this engine scores by area with positional superko "
-            f"({', '.join(SUPPORTED_RULES)})",
+            f"unknown rules {rules!r}: a name among {', '.join(SUPPORTED_RULES + APPROXIMATED_RULES)}, or a rules object",
         )
-    return name
+    _warn(out, qid, "rules", f"{rules!r} rules are not this engine's: {ENGINE_RULES_NOTE}")
+
+
+def _rule_value(value: Any) -> Any:
+    return value.upper() if isinstance(value, str) else value
 
 
 def _move_rules(query: dict[str, Any], name: str, size: int) -> tuple[MoveRule, ...]:
@@ -297,7 +353,7 @@ def _parse_analysis(
     if xsize != ysize:
         raise FieldError("boardYSize", f"only square boards are supported, got {xsize}x{ysize}")
     size = xsize
-    _rules(query)
+    _rules(query, out, qid)
     komi = query.get("komi", 7.5)
     if not _is_number(komi) or abs(komi) > 150 or float(komi * 2) != int(komi * 2):
         raise FieldError("komi", f"komi must be an integer or half-integer in [-150, 150], got {komi!r}")
