@@ -12,6 +12,7 @@ import pytest
 
 from mcts import SearchParams
 from zero.analysis.engine import AnalysisConfig, AnalysisEngine, AnalysisParams
+from zero.analysis.query import parse_line
 
 # The example query of KataGo's docs/Analysis_Engine.md (19x19, a 2-stone handicap, three turns), with few visits.
 DOC_EXAMPLE = {
@@ -141,7 +142,9 @@ def test_allow_moves_confines_the_search_and_avoid_moves_excludes():
     [
         ({**NINE, "id": "e", "moves": [], "rules": "ing"}, "rules"),
         ({**NINE, "id": "e", "moves": [], "rules": 7}, "rules"),
-        ({**NINE, "id": "e", "moves": [], "rules": {"ko": "SIMPLE"}}, "rules"),
+        ({**NINE, "id": "e", "moves": [], "rules": {"kRule": "SIMPLE"}}, "rules"),
+        ({**NINE, "id": "e", "moves": [], "rules": {"koRule": "SUPER"}}, "rules"),
+        ({**NINE, "id": "e", "moves": [], "rules": {"hasButton": "no"}}, "rules"),
         ({**NINE, "id": "e", "moves": [["B", "E5"], ["W", "E5"]]}, "moves"),
         ({**NINE, "id": "e", "moves": [["X", "E5"]]}, "moves"),
         ({**NINE, "id": "e", "moves": [["B", "Z99"]]}, "moves"),
@@ -182,26 +185,32 @@ def test_a_line_without_a_usable_id_gets_a_general_error(line):
 
 
 @pytest.mark.parametrize(
-    "rules, warned",
+    "rules, stones, superko, warned",
     [
-        ("japanese", True),  # KaTrain's default
-        ("Korean", True),
-        ("new zealand", True),
-        ("stone_scoring", True),
-        ("chinese", False),
-        ("TrompTaylor", False),
-        ({"koRule": "POSITIONAL", "scoringRule": "AREA", "multiStoneSuicideLegal": False}, False),
-        ({"koRule": "SIMPLE", "scoringRule": "TERRITORY", "taxRule": "SEKI", "friendlyPassOk": True}, True),
+        ("japanese", [], "simple", "scoring, tax"),  # KaTrain's default
+        ("Korean", [], "simple", "scoring, tax"),
+        ("new zealand", [], "positional", ""),  # area scoring; its suicide stays illegal, unwarned
+        ("stone_scoring", [], "simple", "tax"),
+        ("chinese", [], "simple", ""),
+        ("chinese", [["B", "C3"], ["B", "G7"]], "simple", "whiteHandicapBonus"),
+        ("TrompTaylor", [["B", "C3"], ["B", "G7"]], "positional", ""),
+        ({"koRule": "POSITIONAL", "scoringRule": "AREA", "multiStoneSuicideLegal": False}, [], "positional", ""),
+        ({"ko": "SIMPLE", "scoring": "TERRITORY", "tax": "SEKI", "friendlyPassOk": True}, [], "simple", "scoring, tax"),
+        ({"hasButton": True}, [], "positional", "hasButton"),
     ],
 )
-def test_other_rule_sets_are_searched_with_the_engines_rules_and_warned_about(rules, warned):
-    answers = serve([{**NINE, "id": "r", "moves": [["B", "E5"]], "rules": rules, "maxVisits": 8}])
-    warnings = [a for a in answers if "warning" in a]
-    assert [a["field"] for a in warnings] == (["rules"] if warned else [])
-    if warned and isinstance(rules, dict):  # the warning names the fields that differ, not those that agree
-        assert "koRule, scoringRule, taxRule differ" in warnings[0]["warning"]
-    result = answers[-1]
-    assert result["id"] == "r" and result["rootInfo"]["visits"] == 8 and result["rootInfo"]["currentPlayer"] == "W"
+def test_every_katago_rule_set_is_searched_with_its_ko_rule_and_a_warning_names_what_is_not_played(
+    rules, stones, superko, warned
+):
+    query = {**NINE, "id": "r", "moves": [["B", "E5"]], "initialStones": stones, "rules": rules, "maxVisits": 8}
+    parsed = parse_line(json.dumps(query), default_visits=8, max_visits=8, network_size=None)
+    assert [turn.game.rules.superko for turn in parsed.turns] == [superko]
+    warnings = [reply for reply in parsed.replies if "warning" in reply]
+    assert [reply["field"] for reply in warnings] == (["rules"] if warned else [])
+    if warned:
+        assert warnings[0]["warning"].startswith(f"{warned} of these rules not played")
+    answers = serve([query])  # and the engine answers it
+    assert answers[-1]["id"] == "r" and answers[-1]["rootInfo"]["visits"] == 8
 
 
 def test_unknown_fields_and_clipped_visits_are_warnings_and_the_query_runs():

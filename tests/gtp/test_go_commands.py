@@ -309,3 +309,49 @@ def test_gtp_command_line_refuses_a_komi_that_is_not_finite():
             timeout=120,
         )
         assert out.returncode == 2 and out.stderr.startswith("zero: error: --komi") and out.stdout == ""
+
+
+def test_katago_rule_commands_set_the_ko_rule_and_refuse_territory_scoring(engine):
+    import json
+
+    assert json.loads(ok(engine, "kata-get-rules")) == {
+        "friendlyPassOk": True,
+        "hasButton": False,
+        "ko": "POSITIONAL",
+        "scoring": "AREA",
+        "suicide": False,
+        "tax": "NONE",
+        "whiteHandicapBonus": "0",
+    }
+    ok(engine, "play b E5")
+    ok(engine, "kata-set-rules chinese")  # simple ko; the game goes on
+    assert engine.game.rules.superko == "simple" and len(engine.game.moves) == 1
+    assert json.loads(ok(engine, "kata-get-rules"))["ko"] == "SIMPLE"
+    ok(engine, "clear_board")
+    assert engine.game.rules.superko == "simple"  # the rules outlast the game
+    ok(engine, 'kata-set-rules {"ko": "SITUATIONAL", "scoring": "AREA", "suicide": true}')
+    assert engine.game.rules.superko == "positional"
+    fails(engine, "kata-set-rules japanese", "rules not supported (scoring, tax): this engine plays area scoring only")
+    fails(
+        engine,
+        'kata-set-rules {"hasButton": true}',
+        "rules not supported (hasButton): this engine plays area scoring only",
+    )
+    for bad in ("kata-set-rules ing", "kata-set-rules", 'kata-set-rules {"ko": "SIMPLE"', 'kata-set-rules {"kox": 1}'):
+        before = engine.state_key()
+        reply = engine.handle_line(bad)
+        assert reply.startswith("? ") and reply.endswith("\n\n") and reply.count("\n") == 2, (bad, reply)
+        assert engine.state_key() == before and engine.game.rules.superko == "positional"
+
+
+def test_get_komi_stop_and_clear_cache(engine):
+    ok(engine, "komi 6.5")
+    assert ok(engine, "get_komi") == "6.5"
+    assert ok(engine, "stop") == ""
+    ok(engine, "play b E5")
+    ok(engine, "genmove w")
+    assert engine.player.tree_visits() > 0
+    moves = list(engine.game.moves)
+    assert ok(engine, "clear_cache") == ""
+    assert engine.player.tree_visits() == 0 and engine.game.moves == moves  # the tree goes, the game stays
+    ok(engine, "genmove b")  # and the next search starts afresh

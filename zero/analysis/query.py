@@ -8,17 +8,16 @@ A query line is a JSON object. Three kinds of reply come from this module (writt
 
 A valid analysis query becomes one :class:`Turn` per entry of ``analyzeTurns`` (default: the last
 position), each holding the position reached after that many moves. Rules: this engine scores by
-area with positional superko and forbids suicide, so ``tromp-taylor`` and ``chinese`` are accepted
-(suicide stays illegal); KataGo's other rule names (``japanese``, KaTrain's default, among them) and
-rules objects are searched with these rules and get a warning naming the field ``rules``; an unknown
-name is refused.
+area, without tax, button or handicap compensation, and forbids suicide; any of KataGo's rule names
+or rules objects is searched so, with its ko rule (simple, or a superko), and a rule set that differs
+in anything but suicide (``japanese``, KaTrain's default, scores territory) gets a warning naming the
+field ``rules``; an unknown name is refused.
 """
 
 from __future__ import annotations
 
 import json
 import math
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,44 +25,13 @@ import numpy as np
 
 from games.go import BLACK, WHITE, CoordinateError, GoGame, GoRules, IllegalMoveError
 from games.go.coords import from_gtp
+from games.go.rule_sets import RuleSet, parse_rule_set
 
 ACTIONS = ("query_version", "clear_cache", "terminate")
-SUPPORTED_RULES = ("tromp-taylor", "chinese")  # area scoring: searched as given (suicide stays illegal)
-# KataGo's other rule names: searched with this engine's rules, with a warning (KaTrain's default is Japanese)
-APPROXIMATED_RULES = (
-    "japanese",
-    "korean",
-    "aga",
-    "bga",
-    "new-zealand",
-    "stone-scoring",
-    "chinese-ogs",
-    "chinese-kgs",
-    "french",
-    "aga-button",
-)
 ENGINE_RULES_NOTE = (
-    "searched with area scoring, positional superko and no suicide (the only rules this engine plays); territory "
-    "counting can differ from the scores and winrates by a point"
+    "searched with area scoring, no tax, no button, no handicap compensation and suicide illegal (what this "
+    "engine plays): scores and winrates can differ from these rules' by a point or more"
 )
-# KataGo's rules object, and the values that describe this engine's own rules (friendlyPassOk does not change a search)
-RULES_OBJECT_FIELDS = (
-    "koRule",
-    "scoringRule",
-    "taxRule",
-    "multiStoneSuicideLegal",
-    "hasButton",
-    "whiteHandicapBonus",
-    "friendlyPassOk",
-)
-ENGINE_RULES_OBJECT = {
-    "koRule": "POSITIONAL",
-    "scoringRule": "AREA",
-    "taxRule": "NONE",
-    "multiStoneSuicideLegal": False,
-    "hasButton": False,
-    "whiteHandicapBonus": "0",
-}
 QUERY_FIELDS = frozenset(
     (
         "id",
@@ -277,42 +245,14 @@ def _size(query: dict[str, Any], name: str, network_size: int | None) -> int:
     return size
 
 
-def _rules(query: dict[str, Any], out: Parsed, qid: str) -> None:
-    """Check ``rules``: KataGo's rule names and rules objects are searched with this engine's own rules (area
-    scoring, positional superko, no suicide); any but Tromp-Taylor and Chinese get a warning saying so."""
+def _rule_set(query: dict[str, Any]) -> RuleSet:
+    """Any of KataGo's rule names or rules objects: searched with its ko rule (_parse_analysis warns about the rest)."""
     if "rules" not in query:
         raise FieldError("rules", "required field missing")
-    rules = query["rules"]
-    if isinstance(rules, dict):
-        unknown = sorted(str(key) for key in rules if key not in RULES_OBJECT_FIELDS)
-        if unknown:
-            raise FieldError(
-                "rules", f"unknown rules object field {unknown[0]!r} (KataGo's are {', '.join(RULES_OBJECT_FIELDS)})"
-            )
-        differ = sorted(
-            key
-            for key, value in rules.items()
-            if key in ENGINE_RULES_OBJECT and ENGINE_RULES_OBJECT[key] != _rule_value(value)
-        )
-        if differ:
-            _warn(out, qid, "rules", f"{', '.join(differ)} differ from this engine's rules: {ENGINE_RULES_NOTE}")
-        return
-    if not isinstance(rules, str):
-        raise FieldError("rules", f"rules must be a rule name or a rules object, got {rules!r}")
-    name = re.sub(r"[\s_]+", "-", rules.strip().lower())
-    name = {"tromptaylor": "tromp-taylor", "newzealand": "new-zealand", "stonescoring": "stone-scoring"}.get(name, name)
-    if name in SUPPORTED_RULES:
-        return
-    if name not in APPROXIMATED_RULES:
-        raise FieldError(
-            "rules",
-            f"unknown rules {rules!r}: a name among {', '.join(SUPPORTED_RULES + APPROXIMATED_RULES)}, or a rules object",
-        )
-    _warn(out, qid, "rules", f"{rules!r} rules are not this engine's: {ENGINE_RULES_NOTE}")
-
-
-def _rule_value(value: Any) -> Any:
-    return value.upper() if isinstance(value, str) else value
+    try:
+        return parse_rule_set(query["rules"])
+    except ValueError as exc:
+        raise FieldError("rules", str(exc)) from None
 
 
 def _move_rules(query: dict[str, Any], name: str, size: int) -> tuple[MoveRule, ...]:
@@ -353,7 +293,7 @@ def _parse_analysis(
     if xsize != ysize:
         raise FieldError("boardYSize", f"only square boards are supported, got {xsize}x{ysize}")
     size = xsize
-    _rules(query, out, qid)
+    rules = _rule_set(query)
     komi = query.get("komi", 7.5)
     if not _is_number(komi) or abs(komi) > 150 or float(komi * 2) != int(komi * 2):
         raise FieldError("komi", f"komi must be an integer or half-integer in [-150, 150], got {komi!r}")
@@ -364,7 +304,7 @@ def _parse_analysis(
     moves = _stone_list(query["moves"], size, "moves")
     stones = _stone_list(query.get("initialStones", []), size, "initialStones")
 
-    game = GoGame(GoRules(size=size, komi=float(komi), superko="positional"))
+    game = GoGame(GoRules(size=size, komi=float(komi), superko=rules.superko()))
     black = [a for c, a in stones if c == BLACK]
     white = [a for c, a in stones if c == WHITE]
     if size * size in black + white:
@@ -373,6 +313,9 @@ def _parse_analysis(
         game.setup(black, white)
     except ValueError as exc:
         raise FieldError("initialStones", str(exc)) from None
+    differ = rules.unplayable(handicap=bool(black))  # territory scoring among them: KaTrain's default is Japanese
+    if differ:
+        _warn(out, qid, "rules", f"{', '.join(differ)} of these rules not played: {ENGINE_RULES_NOTE}")
     if "initialPlayer" in query:
         game.to_move = _player(query["initialPlayer"], "initialPlayer")
     elif moves:

@@ -6,6 +6,7 @@ copy that replaces the game only on success, so a ``?`` reply never leaves the g
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Iterator
@@ -28,6 +29,7 @@ from games.go import (
     to_gtp,
 )
 from games.go.coords import OffBoardError, from_gtp
+from games.go.rule_sets import RuleSet, parse_rule_set
 from mcts import SearchParams, SearchResult
 from mcts.interface import predicts_margins
 from mcts.search import MoveFilter
@@ -187,6 +189,43 @@ class GoGtpEngine(GtpEngine):
             raise syntax_error(f"komi {komi} out of range")
         game = _with_rules(self.game, komi=komi)
         self.komi, self.game = komi, game
+        return ""
+
+    @registry.command("get_komi")
+    def cmd_get_komi(self) -> str:
+        return f"{self.game.komi:g}"
+
+    @registry.command("kata-get-rules")
+    def cmd_kata_get_rules(self) -> str:
+        """The rules played, as KataGo's JSON: area scoring, the engine's ko rule, no tax, button or suicide."""
+        return RuleSet(ko="SIMPLE" if self.superko == "simple" else "POSITIONAL").to_json()
+
+    @registry.command("kata-set-rules", rest=True)
+    def cmd_kata_set_rules(self, tokens: list[str]) -> str:
+        """A KataGo rule name or rules object: area rule sets set the ko rule (a situational superko is played as
+        positional); territory scoring, tax or a button are refused. Handicap compensation is never added."""
+        text = " ".join(tokens)
+        try:
+            rules = parse_rule_set(json.loads(text) if text.startswith("{") else text)
+        except ValueError as exc:  # json.JSONDecodeError is a ValueError
+            raise GtpError(str(exc).splitlines()[0]) from None
+        differ = rules.unplayable(handicap=False)
+        if differ:
+            raise GtpError(f"rules not supported ({', '.join(differ)}): this engine plays area scoring only")
+        game = _with_rules(self.game, superko=rules.superko())
+        self.superko, self.game = rules.superko(), game
+        return ""
+
+    @registry.command("clear_cache")
+    def cmd_clear_cache(self) -> str:
+        """Drop the search tree: the next search starts afresh (KataGo's; the position and clocks stay)."""
+        self.player.use_network(self.network)
+        self._ponder_game = None
+        return ""
+
+    @registry.command("stop")
+    def cmd_stop(self) -> str:
+        """KataGo's: end pondering or analysis; any command arriving does that already, so nothing is left to do."""
         return ""
 
     @registry.command("zero-model")
