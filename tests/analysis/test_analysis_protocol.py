@@ -337,16 +337,21 @@ def test_queries_of_several_games_share_one_batched_search_and_priority_goes_fir
     assert [a["id"] for a in answers] == ["high", "low"]
 
 
-def test_different_komi_go_to_different_waves():
+@pytest.mark.parametrize(
+    "first, second",
+    [({"komi": 7.5}, {"komi": 0.5}), ({"rules": "chinese"}, {"rules": "tromp-taylor"})],  # simple ko, superko
+)
+def test_different_komi_or_ko_rules_go_to_different_waves(first, second):
     engine = make_engine()
     answers = serve(
         [
-            {**NINE, "id": "a", "moves": [], "maxVisits": 4, "komi": 7.5},
-            {**NINE, "id": "b", "moves": [], "maxVisits": 4, "komi": 0.5},
+            {**NINE, "id": "a", "moves": [], "maxVisits": 4, **first},
+            {**NINE, "id": "b", "moves": [], "maxVisits": 4, **second},
         ],
         engine,
     )
-    assert sorted(engine.wave_sizes) == [1, 1] and len(answers) == 2
+    assert sorted(engine.wave_sizes) == [1, 1]
+    assert sorted(a["id"] for a in answers if "moveInfos" in a) == ["a", "b"]
 
 
 def test_a_wave_holds_only_as_many_trees_as_fit_in_its_memory_budget():

@@ -244,13 +244,13 @@ class AnalysisEngine:
                     run.terminated = True
 
     def _take_wave(self) -> list[Turn]:
-        """Up to batch_size queued turns with the first one's board size and komi, by priority then arrival,
-        as many as fit in max_tree_mb (at least one)."""
+        """Up to batch_size queued turns with the first one's rules (board size, komi, ko rule), by priority then
+        arrival, as many as fit in max_tree_mb (at least one)."""
         ranked = sorted(self._pending, key=lambda t: (-t.priority, t.seq))
-        key = (ranked[0].game.size, ranked[0].game.komi)
-        bytes_per_node = 21 * (key[0] * key[0] + 1) + 25  # mcts.tree: 21 bytes per edge, 25 per node
+        rules = ranked[0].game.rules
+        bytes_per_node = 21 * (rules.size * rules.size + 1) + 25  # mcts.tree: 21 bytes per edge, 25 per node
         wave: list[Turn] = []
-        for turn in (t for t in ranked if (t.game.size, t.game.komi) == key):
+        for turn in (t for t in ranked if t.game.rules == rules):
             capacity = max([t.max_visits for t in wave] + [turn.max_visits]) + 1
             if wave and (len(wave) + 1) * capacity * bytes_per_node > self.params.max_tree_mb * 2**20:
                 break
