@@ -9,6 +9,7 @@ import pytest
 
 from games.go import GoGame, GoRules, GoSearchBatch, RolloutEvaluator
 from mcts import SearchParams
+from tests.gtp.analysis_grammar import parse_analysis_line
 from zero.analysis.engine import AnalysisConfig, AnalysisEngine, AnalysisParams, komi_shift
 from zero.gtp.engine import GoGtpEngine
 from zero.gtp.player import EngineParams
@@ -60,6 +61,25 @@ def test_kata_analyze_adds_score_lead_with_a_score_head():
     engine.player._evaluator = StoneCountScorer(9, 7.5, seed=1)
     line = engine.handle_line("kata-analyze b 10")
     assert " scoreLead 1.000" in line  # Black to move on the empty board: one stone ahead after any move
+
+
+def test_kata_analyze_root_info_reports_the_roots_visits_winrate_and_average_score():
+    engine = GoGtpEngine(
+        params=EngineParams(visits=30, analysis_visits=200, seed=1),
+        search_params=SearchParams(simulations=30, leaves_per_step=4),
+    )
+    root: dict = {}
+    cands, _ = parse_analysis_line(
+        engine.handle_line("kata-analyze b 10 rootInfo true")[2:], kata=True, size=9, root=root
+    )
+    assert root["visits"] >= sum(c["visits"] for c in cands) > 0 and "scoreLead" not in root  # rollouts: no score
+    assert root["utility"] == pytest.approx(2 * root["winrate"] - 1, abs=1e-5)
+    assert "rootInfo" not in engine.handle_line("kata-analyze b 10")  # only when asked
+    engine.player._evaluator = StoneCountScorer(9, 7.5, seed=1)
+    root.clear()
+    parse_analysis_line(engine.handle_line("kata-analyze b 10 rootInfo true")[2:], kata=True, size=9, root=root)
+    # Black to move on the empty board: level at the root, one stone up after Black's move, level again after White's
+    assert 0.0 < root["scoreLead"] < 1.0 and root["scoreMean"] == root["scoreLead"]
 
 
 @pytest.mark.parametrize("moves", [[], [["B", "E5"]]])

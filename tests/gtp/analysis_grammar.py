@@ -11,14 +11,29 @@ KATA_UNIT = {"winrate", "prior", "lcb"}
 KATA_FLOAT = {"utility", "scoreMean", "scoreLead", "scoreStdev", "scoreSelfplay", "utilityLcb"}
 
 
-def parse_analysis_line(line: str, *, kata: bool, size: int) -> tuple[list[dict], list[float] | None]:
-    """Return the candidates (dicts of typed fields) and the ownership list; AssertionError if the line breaks the grammar."""
+def parse_analysis_line(
+    line: str, *, kata: bool, size: int, root: dict | None = None
+) -> tuple[list[dict], list[float] | None]:
+    """Return the candidates (dicts of typed fields) and the ownership list; AssertionError if the line breaks the
+    grammar. KataGo's ``rootInfo`` fields, between the candidates and the ownership, go into ``root`` when given."""
     ownership = None
     if " ownership " in f" {line} ":
         line, _, own = f" {line} ".partition(" ownership ")
         ownership = [float(v) for v in own.split()]
         assert len(ownership) == size * size, f"ownership has {len(ownership)} values, expected {size * size}"
         assert all(-1.0 <= v <= 1.0 for v in ownership)
+        line = line.strip()
+    if " rootInfo " in f" {line} ":
+        assert kata, "rootInfo is KataGo's"
+        line, _, info = f" {line} ".partition(" rootInfo ")
+        tokens = info.split()
+        fields = dict(zip(tokens[::2], tokens[1::2]))
+        assert len(tokens) % 2 == 0 and set(fields) <= {"visits", "utility", "winrate", "scoreMean", "scoreLead"}, info
+        assert {"visits", "utility", "winrate"} <= set(fields), info
+        typed = {k: int(v) if k == "visits" else float(v) for k, v in fields.items()}
+        assert 0.0 <= typed["winrate"] <= 1.0 and -1.0 <= typed["utility"] <= 1.0
+        if root is not None:
+            root.update(typed)
         line = line.strip()
     assert line.startswith("info "), line[:40]
     candidates = []

@@ -51,6 +51,12 @@ VALID = [
     "loadsgf /nonexistent.sgf",
     "12 play b C4",
     "play b B2 # comment",
+    "kata-get-rules",
+    "kata-set-rules chinese",
+    'kata-set-rules {"ko": "POSITIONAL", "scoring": "AREA"}',
+    "get_komi",
+    "clear_cache",
+    "stop",
 ]
 NOISE = "\x00\x01\t\r\x1b\x7f #=?-.0123456789abwABCDEFGHJKLMNOPQRSTZpasxé"
 

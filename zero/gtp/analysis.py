@@ -6,7 +6,8 @@ interval holds every candidate, each starting with ``info``::
     info move D4 visits 120 winrate 5321 prior 1234 lcb 5100 order 0 pv D4 Q16 info move ...
 
 lz-analyze gives winrate/prior/lcb as integers in 1/10000; kata-analyze gives floats in
-[0, 1], adds ``scoreMean``/``scoreLead`` where known, and with ``ownership true`` appends
+[0, 1], adds ``scoreMean``/``scoreLead`` where known, with ``rootInfo true`` appends the root's
+``rootInfo visits V utility U winrate W [scoreMean S scoreLead S]``, and with ``ownership true``
 ``ownership`` followed by N*N floats in [-1, 1] (row-major from the top-left, A19 first),
 all from the point of view of the player to move.
 """
@@ -32,6 +33,15 @@ class MoveInfo:
     pv_visits: tuple[int, ...] = ()  # visits of each move of ``pv``
 
 
+@dataclass(frozen=True)
+class RootInfo:
+    """The search's root, from the point of view of the player to move (kata-analyze ``rootInfo true``)."""
+
+    visits: int
+    winrate: float  # in [0, 1]: the mean backed-up value
+    score_lead: float | None = None  # the search's mean margin, if known
+
+
 @dataclass
 class AnalyzeOptions:
     """Arguments of lz-analyze / kata-analyze / *-genmove_analyze."""
@@ -47,6 +57,7 @@ class AnalyzeOptions:
     )  # (color BLACK/WHITE, comma-separated vertices, until depth)
     avoid: list[tuple[int, str, int]] = field(default_factory=list)
     pv_visits: bool = False  # kata-analyze pvVisits true: each pv is followed by pvVisits
+    root_info: bool = False  # kata-analyze rootInfo true: the root's statistics after the candidates
 
 
 def parse_analyze_args(tokens: list[str]) -> AnalyzeOptions:
@@ -86,11 +97,11 @@ def parse_analyze_args(tokens: list[str]) -> AnalyzeOptions:
             if value.lower() not in ("true", "false"):
                 raise syntax_error(f"ownership {value!r}")
             opts.ownership = value.lower() == "true"
-        elif key == "pvVisits":
+        elif key in ("pvVisits", "rootInfo"):
             if value.lower() not in ("true", "false"):
                 raise syntax_error(f"{key} {value!r}")
-            opts.pv_visits = value.lower() == "true"
-        elif key in ("ownershipStdev", "movesOwnership", "rootInfo", "pvEdgeVisits"):
+            setattr(opts, "pv_visits" if key == "pvVisits" else "root_info", value.lower() == "true")
+        elif key in ("ownershipStdev", "movesOwnership", "pvEdgeVisits"):
             if value.lower() not in ("true", "false"):
                 raise syntax_error(f"{key} {value!r}")
             opts.extra[key] = value
@@ -133,8 +144,11 @@ def lz_line(infos: list[MoveInfo]) -> str:
     return " ".join(parts)
 
 
-def kata_line(infos: list[MoveInfo], ownership: list[float] | None = None, pv_visits: bool = False) -> str:
-    """One kata-analyze output line (floats in [0, 1]; ``ownership`` N*N values from the top-left when given)."""
+def kata_line(
+    infos: list[MoveInfo], ownership: list[float] | None = None, pv_visits: bool = False, root: RootInfo | None = None
+) -> str:
+    """One kata-analyze output line (floats in [0, 1]; the ``root``'s statistics and ``ownership``, N*N values from
+    the top-left, when given)."""
     parts = []
     for order, m in enumerate(infos):
         score = ""
@@ -145,6 +159,11 @@ def kata_line(infos: list[MoveInfo], ownership: list[float] | None = None, pv_vi
             f"info move {m.move} visits {m.visits} utility {utility:.6f} winrate {m.winrate:.6f}{score} "
             f"prior {m.prior:.6f} lcb {min(max(m.lcb, 0.0), 1.0):.6f} order {order} pv {' '.join(m.pv) if m.pv else m.move}"
             + (f" pvVisits {' '.join(map(str, m.pv_visits))}" if pv_visits and m.pv_visits else "")
+        )
+    if root is not None:
+        score = "" if root.score_lead is None else f" scoreMean {root.score_lead:.3f} scoreLead {root.score_lead:.3f}"
+        parts.append(
+            f"rootInfo visits {root.visits} utility {2.0 * root.winrate - 1.0:.6f} winrate {root.winrate:.6f}{score}"
         )
     if ownership is not None:
         parts.append("ownership " + " ".join(f"{v:.4f}" for v in ownership))

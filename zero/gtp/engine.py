@@ -35,7 +35,7 @@ from mcts.interface import predicts_margins
 from mcts.search import MoveFilter
 from zero.analysis.engine import search_batch, search_score_leads
 from zero.analysis.query import MoveRule, move_filter_rows
-from zero.gtp.analysis import AnalyzeOptions, MoveInfo, kata_line, lz_line, parse_analyze_args, select_moves
+from zero.gtp.analysis import AnalyzeOptions, MoveInfo, RootInfo, kata_line, lz_line, parse_analyze_args, select_moves
 from zero.gtp.clock import Clock, OverheadMeter, TimeParams, move_budget
 from zero.gtp.networks import BoardNetworks
 from zero.gtp.player import RESIGN, EngineParams, GoPlayer
@@ -532,7 +532,15 @@ class GoGtpEngine(GtpEngine):
             own = self.player.ownership(game)  # +1 Black
             sign = 1.0 if game.to_move == BLACK else -1.0
             ownership = [float(v) * sign for v in own]
-        return kata_line(infos, ownership, pv_visits=opts.pv_visits)
+        root = None
+        if opts.root_info:
+            scored = result.root_score is not None and predicts_margins(self.player._evaluator)
+            root = RootInfo(
+                int(result.simulations[0]),
+                (float(result.root_value[0]) + 1.0) / 2.0,
+                float(result.root_score[0]) if scored else None,  # the search's mean margin, the mover's view
+            )
+        return kata_line(infos, ownership, pv_visits=opts.pv_visits, root=root)
 
     def _move_filter(self, opts: AnalyzeOptions, game: GoGame) -> MoveFilter | None:
         """The search filter of the allow/avoid options (vertices checked here: a bad one is a syntax error)."""
