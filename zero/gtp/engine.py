@@ -56,6 +56,7 @@ from zero.gtp.protocol import (
 )
 
 log = logging.getLogger("zero.gtp.protocol")
+RULES_NOT_SUPPORTED = "rules not supported: this engine plays area scoring only"
 
 
 def _parse_vertex(token: str, engine: Any) -> int:
@@ -208,10 +209,11 @@ class GoGtpEngine(GtpEngine):
         try:
             rules = parse_rule_set(json.loads(text) if text.startswith("{") else text)
         except ValueError as exc:  # json.JSONDecodeError is a ValueError
-            raise GtpError(str(exc).splitlines()[0]) from None
+            raise syntax_error(str(exc)) from None
         differ = rules.unplayable(handicap=False)
         if differ:
-            raise GtpError(f"rules not supported ({', '.join(differ)}): this engine plays area scoring only")
+            log.info("kata-set-rules %s: %s not played", text, ", ".join(differ))
+            raise GtpError(RULES_NOT_SUPPORTED)
         game = _with_rules(self.game, superko=rules.superko())
         self.superko, self.game = rules.superko(), game
         return ""
