@@ -333,7 +333,14 @@ def test_katago_rule_commands_set_the_ko_rule_and_refuse_territory_scoring(engin
     assert engine.game.rules.superko == "positional"
     for territory in ("kata-set-rules japanese", 'kata-set-rules {"hasButton": true}', "kata-set-rules stone_scoring"):
         fails(engine, territory, "rules not supported: this engine plays area scoring only")
-    for bad in ("kata-set-rules ing", "kata-set-rules", 'kata-set-rules {"ko": "SIMPLE"', 'kata-set-rules {"kox": 1}'):
+    deep = 'kata-set-rules {"ko": ' + "[" * 100_000 + "]" * 100_000 + "}"  # json recurses
+    for bad in (
+        "kata-set-rules ing",
+        "kata-set-rules",
+        'kata-set-rules {"ko": "SIMPLE"',
+        'kata-set-rules {"kox": 1}',
+        deep,
+    ):
         fails(engine, bad, "syntax error")
     assert engine.game.rules.superko == "positional"
 

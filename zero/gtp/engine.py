@@ -208,7 +208,7 @@ class GoGtpEngine(GtpEngine):
         text = " ".join(tokens)
         try:
             rules = parse_rule_set(json.loads(text) if text.startswith("{") else text)
-        except ValueError as exc:  # json.JSONDecodeError is a ValueError
+        except (ValueError, RecursionError) as exc:  # json.JSONDecodeError is a ValueError; deep nesting recurses
             raise syntax_error(str(exc)) from None
         differ = rules.unplayable(handicap=False)
         if differ:
