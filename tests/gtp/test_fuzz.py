@@ -58,6 +58,7 @@ VALID = [
     "get_komi",
     "clear_cache",
     "stop",
+    "set_position b C3 w D4",
 ]
 NOISE = "\x00\x01\t\r\x1b\x7f #=?-.0123456789abwABCDEFGHJKLMNOPQRSTZpasxé"
 

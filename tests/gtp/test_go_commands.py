@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from sgfmill import sgf
 
-from games.go import BLACK, NO_MOVE_LIMIT, GoGame, GoRules, game_from_sgf, game_to_sgf, to_gtp
+from games.go import BLACK, NO_MOVE_LIMIT, WHITE, GoGame, GoRules, game_from_sgf, game_to_sgf, to_gtp
 from zero.gtp.protocol import parse_reply
 
 from .conftest import make_engine
@@ -356,3 +356,26 @@ def test_get_komi_stop_and_clear_cache(engine):
     assert ok(engine, "clear_cache") == ""
     assert engine.player.tree_visits() == 0 and engine.game.moves == moves  # the tree goes, the game stays
     ok(engine, "genmove b")  # and the next search starts afresh
+
+
+def test_set_position_replaces_the_board_without_history_and_refuses_impossible_boards(engine):
+    ok(engine, "play b E5")
+    ok(engine, "set_position b C3 w D4 B c4")
+    assert engine.game.moves == [] and engine.game.to_move == BLACK
+    from games.go.coords import from_gtp
+
+    stones = engine.game.stones().reshape(-1)
+    placed = {v: int(stones[from_gtp(v, 9)]) for v in ("C3", "D4", "C4")}
+    assert placed == {"C3": BLACK, "D4": WHITE, "C4": BLACK} and np.count_nonzero(stones) == 3  # E5 is gone
+    ok(engine, "genmove w")  # and play goes on from it
+    for bad, message in (
+        ("set_position b C3 w C3", "bad vertex list"),  # a point twice
+        ("set_position b A1 w A2 w B1", "bad vertex list"),  # Black's A1 would have no liberty
+        ("set_position b pass", "bad vertex list"),
+        ("set_position b C3 w", "syntax error"),
+        ("set_position x C3", "syntax error"),
+        ("set_position b Z9", "illegal move"),  # off this board, as for play
+    ):
+        fails(engine, bad, message)
+    ok(engine, "set_position")
+    assert not engine.game.stones().any() and engine.game.moves == []

@@ -52,6 +52,7 @@ from zero.gtp.protocol import (
     CommandRegistry,
     GtpEngine,
     GtpError,
+    parse_color,
     syntax_error,
 )
 
@@ -430,6 +431,27 @@ class GoGtpEngine(GtpEngine):
         if len(set(points)) != len(points) or N * N in points or len(points) >= N * N:
             raise GtpError("bad vertex list")
         self._place_handicap(points)
+        return ""
+
+    @registry.command("set_position", rest=True)
+    def cmd_set_position(self, tokens: list[str]) -> str:
+        """KataGo's ``set_position COLOR VERTEX ...``: this board with no move history (nothing: an empty board);
+        Black to move, though play and genmove take either colour."""
+        if len(tokens) % 2:
+            raise syntax_error("set_position takes colour-vertex pairs")
+        colors = [parse_color(t) for t in tokens[::2]]
+        points = [_parse_vertex(t, self) for t in tokens[1::2]]
+        N = self.game.size
+        if len(set(points)) != len(points) or N * N in points:
+            raise GtpError("bad vertex list")
+        game = GoGame(self.game.rules)
+        try:
+            game.setup(
+                [a for c, a in zip(colors, points) if c == BLACK], [a for c, a in zip(colors, points) if c == WHITE]
+            )
+        except ValueError:  # a chain without liberties
+            raise GtpError("bad vertex list") from None
+        self.game = game
         return ""
 
     # -- time --
