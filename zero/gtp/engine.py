@@ -215,8 +215,9 @@ class GoGtpEngine(GtpEngine):
         if differ:
             log.info("kata-set-rules %s: %s not played", text, ", ".join(differ))
             raise GtpError(RULES_NOT_SUPPORTED)
-        game = _with_rules(self.game, superko=rules.superko())
-        self.superko, self.game = rules.superko(), game
+        superko = rules.superko()
+        self.game = _with_rules(self.game, superko=superko)
+        self.superko = superko
         return ""
 
     @registry.command("clear_cache")
@@ -557,13 +558,9 @@ class GoGtpEngine(GtpEngine):
             sign = 1.0 if game.to_move == BLACK else -1.0
             ownership = [float(v) * sign for v in own]
         root = None
-        if opts.root_info:
-            scored = result.root_score is not None and predicts_margins(self.player._evaluator)
-            root = RootInfo(
-                int(result.simulations[0]),
-                (float(result.root_value[0]) + 1.0) / 2.0,
-                float(result.root_score[0]) if scored else None,  # the search's mean margin, the mover's view
-            )
+        if opts.root_info:  # root_score: the search's mean margin (the mover's view), only where it tracked margins
+            score = None if result.root_score is None else float(result.root_score[0])
+            root = RootInfo(int(result.simulations[0]), (float(result.root_value[0]) + 1.0) / 2.0, score)
         return kata_line(infos, ownership, pv_visits=opts.pv_visits, root=root)
 
     def _move_filter(self, opts: AnalyzeOptions, game: GoGame) -> MoveFilter | None:
