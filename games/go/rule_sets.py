@@ -1,11 +1,17 @@
-"""KataGo's rule sets (names and rules objects) and how far each is from the rules this engine plays (area scoring, no suicide)."""
+"""KataGo's rule sets (names and rules objects), their handicap compensation, and how far each is from the rules this engine plays (area scoring, no suicide)."""
 
 from __future__ import annotations
 
 import json
 import re
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from games.players import FIRST_PLAYER as BLACK
+from games.players import SECOND_PLAYER as WHITE
+
+if TYPE_CHECKING:
+    from games.go.game import GoGame
 
 
 @dataclass(frozen=True)
@@ -24,9 +30,9 @@ class RuleSet:
         """The GoRules.superko nearest to this ko rule (a situational superko is played as positional)."""
         return "simple" if self.ko == "SIMPLE" else "positional"
 
-    def unplayable(self, handicap: bool) -> list[str]:
-        """The fields in which this engine plays differently (``handicap``: the position has handicap stones). Suicide
-        is not among them: it stays illegal, which changes no sensible move."""
+    def unplayable(self) -> list[str]:
+        """The fields in which this engine plays differently. Suicide is not among them: it stays illegal, which
+        changes no sensible move; handicap compensation is played (:meth:`white_bonus`, added to the komi)."""
         names = []
         if self.scoring != "AREA":
             names.append("scoring")
@@ -34,9 +40,15 @@ class RuleSet:
             names.append("tax")
         if self.has_button:
             names.append("hasButton")
-        if handicap and self.white_handicap_bonus != "0":
-            names.append("whiteHandicapBonus")
         return names
+
+    def white_bonus(self, handicap: int) -> int:
+        """The points White gets for ``handicap`` handicap stones (whiteHandicapBonus: 0, N-1 or N)."""
+        if self.white_handicap_bonus == "N":
+            return handicap
+        if self.white_handicap_bonus == "N-1":
+            return max(handicap - 1, 0)
+        return 0
 
     def to_json(self) -> str:
         """KataGo's kata-get-rules answer."""
@@ -117,3 +129,23 @@ def parse_rule_set(value: Any) -> RuleSet:
             raise ValueError(f"rules {key} must be true or false, got {item!r}")
         fields[name] = item
     return RuleSet(**fields)
+
+
+def handicap_stones(game: GoGame) -> int:
+    """The game's handicap stones as KataGo counts them (BoardHistory::computeNumHandicapStones, with
+    assumeMultipleStartingBlackMovesAreHandicap, as its GTP engine sets it): Black's set-up stones and Black's
+    moves before White's first, which GUIs send for free handicap. White set-up stones, or White moving twice at
+    once after Black's opening moves, make it a set-up position (0); one stone is an even game (0)."""
+    if game.setup_stones[WHITE]:
+        return 0
+    opening = 0
+    moves = game.moves
+    for i, (colour, action) in enumerate(moves):
+        if colour != BLACK:
+            if i + 1 < len(moves) and moves[i + 1][0] != BLACK:
+                opening = 0
+            break
+        if action != game.pass_action:
+            opening += 1
+    stones = len(game.setup_stones[BLACK]) + opening
+    return stones if stones > 1 else 0

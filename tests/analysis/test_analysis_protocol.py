@@ -185,32 +185,65 @@ def test_a_line_without_a_usable_id_gets_a_general_error(line):
 
 
 @pytest.mark.parametrize(
-    "rules, stones, superko, warned",
+    "rules, stones, superko, warned, komi",  # komi: searched before and after Black's E5
     [
-        ("japanese", [], "simple", "scoring, tax"),  # KaTrain's default
-        ("Korean", [], "simple", "scoring, tax"),
-        ("new zealand", [], "positional", ""),  # area scoring; its suicide stays illegal, unwarned
-        ("stone_scoring", [], "simple", "tax"),
-        ("chinese", [], "simple", ""),
-        ("chinese", [["B", "C3"], ["B", "G7"]], "simple", "whiteHandicapBonus"),
-        ("TrompTaylor", [["B", "C3"], ["B", "G7"]], "positional", ""),
-        ({"koRule": "POSITIONAL", "scoringRule": "AREA", "multiStoneSuicideLegal": False}, [], "positional", ""),
-        ({"ko": "SIMPLE", "scoring": "TERRITORY", "tax": "SEKI", "friendlyPassOk": True}, [], "simple", "scoring, tax"),
-        ({"hasButton": True}, [], "positional", "hasButton"),
+        ("japanese", [], "simple", "scoring, tax", (7.5, 7.5)),  # KaTrain's default
+        ("Korean", [], "simple", "scoring, tax", (7.5, 7.5)),
+        ("new zealand", [], "positional", "", (7.5, 7.5)),  # area scoring; its suicide stays illegal, unwarned
+        ("stone_scoring", [], "simple", "tax", (7.5, 7.5)),
+        ("chinese", [], "simple", "", (7.5, 7.5)),
+        ("chinese", [["B", "C3"], ["B", "G7"]], "simple", "", (9.5, 10.5)),  # a point per handicap stone; E5 is one
+        ("aga", [["B", "C3"], ["B", "G7"], ["B", "C7"]], "positional", "", (9.5, 10.5)),  # one fewer
+        ("chinese", [["B", "C3"], ["W", "G7"]], "simple", "", (7.5, 7.5)),  # a set-up position, not handicap
+        ("TrompTaylor", [["B", "C3"], ["B", "G7"]], "positional", "", (7.5, 7.5)),
+        (
+            {"koRule": "POSITIONAL", "scoringRule": "AREA", "multiStoneSuicideLegal": False},
+            [],
+            "positional",
+            "",
+            (7.5, 7.5),
+        ),
+        (
+            {"ko": "SIMPLE", "scoring": "TERRITORY", "tax": "SEKI", "friendlyPassOk": True},
+            [],
+            "simple",
+            "scoring, tax",
+            (7.5, 7.5),
+        ),
+        (
+            {"hasButton": True, "whiteHandicapBonus": "N"},
+            [["B", "C3"], ["B", "G7"]],
+            "positional",
+            "hasButton",
+            (9.5, 10.5),
+        ),
     ],
 )
-def test_every_katago_rule_set_is_searched_with_its_ko_rule_and_a_warning_names_what_is_not_played(
-    rules, stones, superko, warned
+def test_every_katago_rule_set_is_searched_with_its_ko_rule_and_compensation_and_a_warning_names_what_is_not_played(
+    rules, stones, superko, warned, komi
 ):
     query = {**NINE, "id": "r", "moves": [["B", "E5"]], "initialStones": stones, "rules": rules, "maxVisits": 8}
+    query["analyzeTurns"] = [0, 1]
     parsed = parse_line(json.dumps(query), default_visits=8, max_visits=8, network_size=None)
-    assert [turn.game.rules.superko for turn in parsed.turns] == [superko]
+    assert [turn.game.rules.superko for turn in parsed.turns] == [superko, superko]
+    assert tuple(turn.game.komi for turn in parsed.turns) == komi
     warnings = [reply for reply in parsed.replies if "warning" in reply]
     assert [reply["field"] for reply in warnings] == (["rules"] if warned else [])
     if warned:
         assert warnings[0]["warning"].startswith(f"{warned} of these rules not played")
     answers = serve([query])  # and the engine answers it
     assert answers[-1]["id"] == "r" and answers[-1]["rootInfo"]["visits"] == 8
+
+
+def test_black_moves_before_whites_first_count_as_handicap_stones():
+    moves = [["B", "C3"], ["B", "G7"], ["W", "E5"], ["B", "C7"]]
+    query = {**NINE, "id": "h", "moves": moves, "rules": "chinese", "analyzeTurns": [0, 1, 2, 3, 4], "maxVisits": 4}
+    parsed = parse_line(json.dumps(query), default_visits=4, max_visits=4, network_size=None)
+    assert [turn.game.komi for turn in parsed.turns] == [7.5, 7.5, 9.5, 9.5, 9.5]
+    # White twice: a set-up position, from the turn that shows it
+    setup = {**query, "moves": [["B", "C3"], ["B", "G7"], ["W", "E5"], ["W", "C7"]]}
+    parsed = parse_line(json.dumps(setup), default_visits=4, max_visits=4, network_size=None)
+    assert [turn.game.komi for turn in parsed.turns] == [7.5, 7.5, 9.5, 9.5, 7.5]
 
 
 def test_unknown_fields_and_clipped_visits_are_warnings_and_the_query_runs():

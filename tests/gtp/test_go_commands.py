@@ -345,6 +345,49 @@ def test_katago_rule_commands_set_the_ko_rule_and_refuse_territory_scoring(engin
     assert engine.game.rules.superko == "positional"
 
 
+@pytest.mark.parametrize("rules, bonus", [("tromp-taylor", 0), ("chinese", 9), ("aga", 8)])
+def test_handicap_compensation_of_the_rules_is_searched_and_scored(rules, bonus):
+    # Nine handicap stones wall off column E; White walls column F: Black owns A-E (45 points), White F-J (36).
+    e = make_engine()
+    ok(e, f"kata-set-rules {rules}")
+    ok(e, "set_free_handicap " + " ".join(f"E{row}" for row in range(1, 10)))
+    assert e.game.komi == 7.5 + bonus and ok(e, "get_komi") == "7.5"  # the game plays for it; the komi set stays
+    for row in range(1, 10):
+        ok(e, f"play w F{row}")
+        if row < 9:
+            ok(e, "play b pass")
+    assert ok(e, "final_status_list dead") == ""
+    assert ok(e, "final_score") == ("B+1.5", "W+7.5", "W+6.5")[(0, 9, 8).index(bonus)]  # 45 - 36 - 7.5 - bonus
+    assert "KM[7.5]" in ok(e, "printsgf")
+    ok(e, "kata-set-rules tromp-taylor")  # rules without compensation take it away again
+    assert ok(e, "final_score") == "B+1.5"
+
+
+def test_black_moves_before_whites_first_are_handicap_stones_as_katago_counts_them(engine):
+    import json
+
+    ok(engine, "kata-set-rules chinese")
+    assert json.loads(ok(engine, "kata-get-rules"))["whiteHandicapBonus"] == "N"
+    ok(engine, "play b C3")
+    assert engine.game.komi == 7.5  # one stone is an even game
+    ok(engine, "play b G7")  # free handicap as GUIs send it
+    assert engine.game.komi == 9.5 and "komi 7.5 + 2 handicap compensation" in ok(engine, "showboard")
+    ok(engine, "play w E5")
+    ok(engine, "genmove b")
+    assert engine.game.komi == 9.5
+    ok(engine, "undo")
+    ok(engine, "undo")
+    ok(engine, "undo")
+    assert engine.game.komi == 7.5
+    ok(engine, "komi 0.5")
+    ok(engine, "play b G7")
+    assert engine.game.komi == 2.5
+    ok(engine, "clear_board")  # and an even game has none
+    for line in ["play b C3", "play w G7", "play b C7", "play w G3"]:
+        ok(engine, line)
+    assert engine.game.komi == 0.5
+
+
 def test_get_komi_stop_and_clear_cache(engine):
     ok(engine, "komi 6.5")
     assert ok(engine, "get_komi") == "6.5"

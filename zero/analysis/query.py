@@ -8,9 +8,10 @@ A query line is a JSON object. Three kinds of reply come from this module (writt
 
 A valid analysis query becomes one :class:`Turn` per entry of ``analyzeTurns`` (default: the last
 position), each holding the position reached after that many moves. Rules: this engine scores by
-area, without tax, button or handicap compensation, and forbids suicide; any of KataGo's rule names
-or rules objects is searched so, with its ko rule (simple, or a superko), and a rule set that differs
-in anything but suicide (``japanese``, KaTrain's default, scores territory) gets a warning naming the
+area, without tax or button, and forbids suicide; any of KataGo's rule names or rules objects is
+searched so, with its ko rule (simple, or a superko) and its handicap compensation (added to the komi
+of a position with handicap stones, counted as KataGo counts them), and a rule set that differs in
+anything but suicide (``japanese``, KaTrain's default, scores territory) gets a warning naming the
 field ``rules``; an unknown name is refused.
 """
 
@@ -18,18 +19,18 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 
 from games.go import BLACK, WHITE, CoordinateError, GoGame, GoRules, IllegalMoveError
 from games.go.coords import from_gtp
-from games.go.rule_sets import RuleSet, parse_rule_set
+from games.go.rule_sets import RuleSet, handicap_stones, parse_rule_set
 
 ACTIONS = ("query_version", "clear_cache", "terminate")
 ENGINE_RULES_NOTE = (
-    "searched with area scoring, no tax, no button, no handicap compensation and suicide illegal (what this "
+    "searched with area scoring, no tax, no button and suicide illegal (what this "
     "engine plays): scores and winrates can differ from these rules' by a point or more"
 )
 QUERY_FIELDS = frozenset(
@@ -313,7 +314,7 @@ def _parse_analysis(
         game.setup(black, white)
     except ValueError as exc:
         raise FieldError("initialStones", str(exc)) from None
-    differ = rules.unplayable(handicap=bool(black))  # territory scoring among them: KaTrain's default is Japanese
+    differ = rules.unplayable()  # territory scoring among them: KaTrain's default is Japanese
     if differ:
         _warn(out, qid, "rules", f"{', '.join(differ)} of these rules not played: {ENGINE_RULES_NOTE}")
     if "initialPlayer" in query:
@@ -356,14 +357,14 @@ def _parse_analysis(
     positions: dict[int, GoGame] = {}
     wanted = set(turn_numbers)
     if 0 in wanted:
-        positions[0] = game.copy()
+        positions[0] = _compensated(game, rules)
     for i, (color, a) in enumerate(moves):
         try:
             game.play(a, color)
         except IllegalMoveError as exc:
             raise FieldError("moves", f"illegal move {i} ({query['moves'][i][1]}): {exc.reason}") from None
         if i + 1 in wanted:
-            positions[i + 1] = game.copy()
+            positions[i + 1] = _compensated(game, rules)
     turns = []
     for k, t in enumerate(turn_numbers):
         turns.append(
@@ -385,6 +386,15 @@ def _parse_analysis(
             )
         )
     return turns
+
+
+def _compensated(game: GoGame, rules: RuleSet) -> GoGame:
+    """A copy of the position to search, its komi raised by the rules' handicap compensation for its handicap stones."""
+    position = game.copy()
+    bonus = rules.white_bonus(handicap_stones(position))
+    if bonus:
+        position.rules = replace(position.rules, komi=position.rules.komi + bonus)
+    return position
 
 
 def _override_settings(query: dict[str, Any], out: Parsed) -> tuple[float, str | None]:

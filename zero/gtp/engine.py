@@ -29,7 +29,7 @@ from games.go import (
     to_gtp,
 )
 from games.go.coords import OffBoardError, from_gtp
-from games.go.rule_sets import RuleSet, parse_rule_set
+from games.go.rule_sets import RuleSet, handicap_stones, parse_rule_set
 from mcts import SearchParams, SearchResult
 from mcts.interface import predicts_margins
 from mcts.search import MoveFilter
@@ -129,7 +129,8 @@ class GoGtpEngine(GtpEngine):
         self.network = loaded.evaluator if loaded is not None else None  # the one playing the current board size
         self.player = GoPlayer(self.params, search_params or SearchParams(), self.network)
         self.superko = superko
-        self.komi = float(komi)
+        self.komi = float(komi)  # as the client set it; the game's adds the rules' handicap compensation
+        self.handicap_bonus = "0"  # whiteHandicapBonus of the rules kata-set-rules set: 0, N-1 or N
         self.game = GoGame(_engine_rules(size, komi, superko))
         self.time_settings = Clock()
         self.clocks = {BLACK: Clock(), WHITE: Clock()}
@@ -195,30 +196,52 @@ class GoGtpEngine(GtpEngine):
 
     @registry.command("get_komi")
     def cmd_get_komi(self) -> str:
-        return f"{self.game.komi:g}"
+        """The komi as set (KataGo's: without the handicap compensation the game adds to it)."""
+        return f"{self.komi:g}"
 
     @registry.command("kata-get-rules")
     def cmd_kata_get_rules(self) -> str:
-        """The rules played, as KataGo's JSON: area scoring, the engine's ko rule, no tax, button or suicide."""
-        return RuleSet(ko="SIMPLE" if self.superko == "simple" else "POSITIONAL").to_json()
+        """The rules played, as KataGo's JSON: area scoring, the engine's ko rule and handicap compensation, no tax,
+        button or suicide."""
+        ko = "SIMPLE" if self.superko == "simple" else "POSITIONAL"
+        return RuleSet(ko=ko, white_handicap_bonus=self.handicap_bonus).to_json()
 
     @registry.command("kata-set-rules", rest=True)
     def cmd_kata_set_rules(self, tokens: list[str]) -> str:
         """A KataGo rule name or rules object: area rule sets set the ko rule (a situational superko is played as
-        positional); territory scoring, tax or a button are refused. Handicap compensation is never added."""
+        positional) and the handicap compensation; territory scoring, tax or a button are refused."""
         text = " ".join(tokens)
         try:
             rules = parse_rule_set(json.loads(text) if text.startswith("{") else text)
         except (ValueError, RecursionError) as exc:  # json.JSONDecodeError is a ValueError; deep nesting recurses
             raise syntax_error(str(exc)) from None
-        differ = rules.unplayable(handicap=False)
+        differ = rules.unplayable()
         if differ:
             log.info("kata-set-rules %s: %s not played", text, ", ".join(differ))
             raise GtpError(RULES_NOT_SUPPORTED)
         superko = rules.superko()
         self.game = _with_rules(self.game, superko=superko)
         self.superko = superko
+        self.handicap_bonus = rules.white_handicap_bonus
+        self._compensate_handicap()  # also where the new rules have none: the old compensation goes
         return ""
+
+    def _dispatch(self, name: str, tokens: list[str]) -> str | Iterator[str]:
+        """Under rules with handicap compensation every command finds (and leaves) the game's komi raised by it for
+        the handicap stones on the board: the search plays for it and final_score counts it."""
+        if self.handicap_bonus != "0":
+            self._compensate_handicap()
+        result = super()._dispatch(name, tokens)
+        if self.handicap_bonus != "0" and isinstance(result, str):
+            self._compensate_handicap()
+        return result
+
+    def _compensate_handicap(self) -> None:
+        """The game's komi: the client's plus the rules' compensation for the handicap stones (as KataGo counts
+        them: set-up or handicap-command stones, or Black's moves before White's first)."""
+        bonus = RuleSet(white_handicap_bonus=self.handicap_bonus).white_bonus(handicap_stones(self.game))
+        if self.game.komi != self.komi + bonus:
+            self.game = _with_rules(self.game, komi=self.komi + bonus)
 
     @registry.command("clear_cache")
     def cmd_clear_cache(self) -> str:
@@ -366,9 +389,13 @@ class GoGtpEngine(GtpEngine):
         caps = g.captures
         side = "Black" if g.to_move == BLACK else "White"
         return (
-            f"\n{g.diagram(coordinates=True)}\n{side} to move, move {g.move_number}, komi {g.komi:g}, "
+            f"\n{g.diagram(coordinates=True)}\n{side} to move, move {g.move_number}, komi {self._komi_text()}, "
             f"captured: black {caps[BLACK]} white {caps[WHITE]}"
         )
+
+    def _komi_text(self) -> str:
+        bonus = self.game.komi - self.komi
+        return f"{self.komi:g}" + (f" + {bonus:g} handicap compensation" if bonus else "")
 
     @registry.command("final_score")
     def cmd_final_score(self) -> str:
@@ -511,7 +538,9 @@ class GoGtpEngine(GtpEngine):
 
     @registry.command("printsgf")
     def cmd_printsgf(self) -> str:
-        return game_to_sgf(self.game).strip()
+        """The game as SGF, KM the komi as set (the rules' handicap compensation is not komi)."""
+        game = self.game if self.game.komi == self.komi else _with_rules(self.game, komi=self.komi)
+        return game_to_sgf(game).strip()
 
     # -- analysis --
 
