@@ -227,14 +227,21 @@ class GoGtpEngine(GtpEngine):
         return ""
 
     def _dispatch(self, name: str, tokens: list[str]) -> str | Iterator[str]:
-        """Under rules with handicap compensation every command finds (and leaves) the game's komi raised by it for
-        the handicap stones on the board: the search plays for it and final_score counts it."""
-        if self.handicap_bonus != "0":
-            self._compensate_handicap()
+        """Under rules with handicap compensation every command leaves the game's komi raised by it for the handicap
+        stones on the board (a stream once it ends): the search plays for it and final_score counts it."""
         result = super()._dispatch(name, tokens)
-        if self.handicap_bonus != "0" and isinstance(result, str):
+        if self.handicap_bonus == "0":
+            return result
+        if isinstance(result, str):
             self._compensate_handicap()
-        return result
+            return result
+        return self._compensated_stream(result)
+
+    def _compensated_stream(self, stream: Iterator[str]) -> Iterator[str]:
+        try:
+            yield from stream
+        finally:  # kata-genmove_analyze plays its move at the end
+            self._compensate_handicap()
 
     def _compensate_handicap(self) -> None:
         """The game's komi: the client's plus the rules' compensation for the handicap stones (as KataGo counts
