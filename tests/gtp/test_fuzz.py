@@ -59,6 +59,10 @@ VALID = [
     "clear_cache",
     "stop",
     "set_position b C3 w D4",
+    "kata-set-rule whiteHandicapBonus N-1",
+    "kata-set-rule ko SIMPLE",
+    "cputime",
+    "gomill-describe_engine",
 ]
 NOISE = "\x00\x01\t\r\x1b\x7f #=?-.0123456789abwABCDEFGHJKLMNOPQRSTZpasxé"
 

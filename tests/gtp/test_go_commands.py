@@ -422,3 +422,32 @@ def test_set_position_replaces_the_board_without_history_and_refuses_impossible_
         fails(engine, bad, message)
     ok(engine, "set_position")
     assert not engine.game.stones().any() and engine.game.moves == []
+
+
+def test_kata_set_rule_changes_one_field_of_the_rules_played(engine):
+    import json
+
+    ok(engine, "kata-set-rule ko SIMPLE")
+    assert engine.game.rules.superko == "simple"
+    ok(engine, "kata-set-rule whiteHandicapBonus N")
+    ok(engine, "fixed_handicap 2")
+    assert engine.game.komi == 9.5
+    ok(engine, "kata-set-rule koRule POSITIONAL")  # another of KataGo's names for a field; the rest stays
+    rules = json.loads(ok(engine, "kata-get-rules"))
+    assert (rules["ko"], rules["whiteHandicapBonus"]) == ("POSITIONAL", "N") and engine.game.komi == 9.5
+    fails(engine, "kata-set-rule scoring TERRITORY", "rules not supported: this engine plays area scoring only")
+    fails(engine, "kata-set-rule hasButton true", "rules not supported: this engine plays area scoring only")
+    for bad in ("kata-set-rule ko", "kata-set-rule ko LOOSE", "kata-set-rule colour white", "kata-set-rule suicide 2"):
+        fails(engine, bad, "syntax error")
+    ok(engine, "kata-set-rule whiteHandicapBonus 0")
+    assert engine.game.komi == 7.5 and engine.game.rules.superko == "positional"
+
+
+def test_cpu_time_and_engine_description_for_gogui_and_gomill(engine):
+    before = float(ok(engine, "cputime"))
+    ok(engine, "genmove b")
+    after = float(ok(engine, "gomill-cpu_time"))
+    assert after > before >= 0  # a search costs CPU time
+    assert ok(engine, "known_command gomill-cpu_time") == "true"
+    description = ok(engine, "gomill-describe_engine")
+    assert description.startswith("zero ") and "rollouts" in description  # this engine has no network

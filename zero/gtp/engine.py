@@ -215,16 +215,47 @@ class GoGtpEngine(GtpEngine):
             rules = parse_rule_set(json.loads(text) if text.startswith("{") else text)
         except (ValueError, RecursionError) as exc:  # json.JSONDecodeError is a ValueError; deep nesting recurses
             raise syntax_error(str(exc)) from None
+        self._play_rules(rules, text)
+        return ""
+
+    @registry.command("kata-set-rule", STRING, STRING)
+    def cmd_kata_set_rule(self, key: str, value: str) -> str:
+        """One field of the rules played, by any of the names of KataGo's rules objects (``ko SIMPLE``,
+        ``whiteHandicapBonus N``, ``suicide false``); the same refusals as kata-set-rules."""
+        fields = json.loads(self.cmd_kata_get_rules())
+        fields[key] = {"true": True, "false": False}.get(value.lower(), value)
+        try:
+            rules = parse_rule_set(fields)
+        except ValueError as exc:
+            raise syntax_error(str(exc)) from None
+        self._play_rules(rules, f"{key} {value}")
+        return ""
+
+    def _play_rules(self, rules: RuleSet, text: str) -> None:
         differ = rules.unplayable()
         if differ:
-            log.info("kata-set-rules %s: %s not played", text, ", ".join(differ))
+            log.info("rules %s: %s not played", text, ", ".join(differ))
             raise GtpError(RULES_NOT_SUPPORTED)
         superko = rules.superko()
         self.game = _with_rules(self.game, superko=superko)
         self.superko = superko
         self.handicap_bonus = rules.white_handicap_bonus
         self._compensate_handicap()  # also where the new rules have none: the old compensation goes
-        return ""
+
+    @registry.command("cputime")
+    def cmd_cputime(self) -> str:
+        """GoGui's: the CPU seconds this engine's process has used, all its threads (the network's too)."""
+        return f"{time.process_time():.3f}"
+
+    registry.alias("gomill-cpu_time", "cputime")
+
+    @registry.command("gomill-describe_engine")
+    def cmd_gomill_describe_engine(self) -> str:
+        """gomill's: what plays, for a tournament's report."""
+        return (
+            f"{self.engine_name} {self.engine_version}, network: {self.networks.describe(self.game.size)}, "
+            f"visits per move without a clock: {self.params.visits}"
+        )
 
     def _dispatch(self, name: str, tokens: list[str]) -> str | Iterator[str]:
         """Under rules with handicap compensation every command leaves the game's komi raised by it for the handicap
