@@ -37,6 +37,7 @@ from zero.analysis.engine import search_batch, search_score_leads
 from zero.analysis.query import MoveRule, move_filter_rows
 from zero.gtp.analysis import AnalyzeOptions, MoveInfo, RootInfo, kata_line, lz_line, parse_analyze_args, select_moves
 from zero.gtp.clock import Clock, OverheadMeter, TimeParams, move_budget
+from zero.gtp.gogui import ANALYZE_COMMANDS, ownership_dboard, policy_gfx, search_gfx
 from zero.gtp.networks import BoardNetworks
 from zero.gtp.player import RESIGN, EngineParams, GoPlayer
 from zero.gtp.protocol import (
@@ -685,6 +686,36 @@ class GoGtpEngine(GtpEngine):
     @registry.command("kata-genmove_analyze", rest=True, streaming=True)
     def cmd_kata_genmove_analyze(self, tokens: list[str]) -> Iterator[str]:
         return self._genmove_analyze(tokens, kata=True)
+
+    # -- GoGui's analyze commands (zero.gtp.gogui) --
+
+    @registry.command("gogui-analyze_commands")
+    def cmd_gogui_analyze_commands(self) -> str:
+        return "\n".join(ANALYZE_COMMANDS)
+
+    @registry.command("zero-policy", optional=(COLOR,))
+    def cmd_zero_policy(self, color: int | None = None) -> str:
+        """The network's policy for ``color`` (default: the side to move) as GoGui gfx (uniform without a network)."""
+        game = self._position_for(color or self.game.to_move)
+        prior = self.player.search(game, visits=1).prior[0].astype(np.float64)
+        return policy_gfx(prior / (prior.sum() or 1.0), game.size)
+
+    @registry.command("zero-ownership")
+    def cmd_zero_ownership(self) -> str:
+        """Who owns each point at the end, +1 Black (the network's ownership head, or playouts), as GoGui's dboard."""
+        return ownership_dboard(self.player.ownership(self.game), self.game.size)
+
+    @registry.command("zero-search", optional=(COLOR,))
+    def cmd_zero_search(self, color: int | None = None) -> str:
+        """A search of gtp.visits for ``color`` as GoGui gfx: the searched moves' win rates, the best line."""
+        game = self._position_for(color or self.game.to_move)
+        result = self.player.search(game)
+        shown = self._infos(result, game, AnalyzeOptions())
+        moves = [(m.move, m.visits, m.winrate) for m in shown]
+        line = list(shown[0].pv) if shown else []
+        mover = "b" if game.to_move == BLACK else "w"
+        winrate = (float(result.root_value[0]) + 1.0) / 2.0
+        return search_gfx(moves, line, mover, int(result.simulations[0]), winrate)
 
 
 def _engine_rules(size: int, komi: float, superko: str) -> GoRules:

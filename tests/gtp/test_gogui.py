@@ -1,0 +1,89 @@
+"""GoGui's analyze commands: the list GoGui reads, and replies in the formats GoGui draws (gfx, dboard)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from games.go import from_gtp
+
+from .conftest import make_engine
+from .test_go_commands import ok
+
+GOGUI_TYPES = {"bwboard", "cboard", "dboard", "eplist", "gfx", "hstring", "hpstring", "none", "param", "plist"}
+GOGUI_TYPES |= {"pspairs", "pstring", "sboard", "string", "var", "varb", "varc", "varp", "varpo", "varw"}
+VERTEX = re.compile(r"^[A-HJ-T](1[0-9]|[1-9])$")
+
+
+def gfx(reply: str) -> dict[str, list[list[str]]]:
+    """A gfx reply by command (COLOR, LABEL, VAR, TEXT, ...), each line's arguments."""
+    out: dict[str, list[list[str]]] = {}
+    for line in reply.splitlines():
+        word, *args = line.split()
+        out.setdefault(word, []).append(args)
+    return out
+
+
+@pytest.fixture
+def walled():
+    """Black walls off row 5, White row 4: Black owns the top five rows, White the bottom four; White to move."""
+    e = make_engine()
+    for column in "ABCDEFGHJ":
+        ok(e, f"play b {column}5")
+        ok(e, f"play w {column}4")
+    ok(e, "play b C7")
+    return e
+
+
+def test_analyze_commands_name_known_commands_of_gogui_types(engine):
+    lines = ok(engine, "gogui-analyze_commands").splitlines()
+    assert len(lines) == 3
+    for entry in lines:
+        kind, label, command = entry.split("/")
+        assert kind in GOGUI_TYPES and label
+        assert ok(engine, f"known_command {command.split()[0]}") == "true"
+        ok(engine, command.replace("%m", "b"))  # GoGui substitutes the colour to move
+
+
+def test_ownership_is_a_board_of_numbers_positive_for_black(walled):
+    before = walled.state_key()
+    rows = [row.split() for row in ok(walled, "zero-ownership").splitlines()]
+    assert len(rows) == 9 and all(len(row) == 9 for row in rows)
+    values = [[float(v) for v in row] for row in rows]
+    assert all(-1.0 <= v <= 1.0 for row in values for v in row)
+    # the top row (9) first: Black's; the bottom row (1) White's
+    assert sum(values[0]) > 4 and sum(values[8]) < -4
+    assert walled.state_key() == before
+
+
+def test_policy_labels_every_legal_point_with_its_share(walled):
+    before = walled.state_key()
+    reply = gfx(ok(walled, "zero-policy w"))
+    labels = reply["LABEL"][0]
+    points = labels[::2]
+    shares = [float(v) for v in labels[1::2]]
+    # without a network the prior is uniform over the legal moves: every empty point, the same share
+    legal = [p for p in points if walled.game.is_legal(from_gtp(p, 9))]
+    assert points == legal and len(points) == 81 - 19
+    assert max(shares) - min(shares) <= 0.1 and sum(shares) == pytest.approx(100 * 62 / 63, abs=3)
+    assert {p for c in reply["COLOR"] for p in c[1:]} == set(points)
+    assert all(re.fullmatch(r"#[0-9a-f]{6}", c[0]) for c in reply["COLOR"])
+    assert reply["TEXT"][0][:2] == ["policy:", "best"]
+    assert walled.state_key() == before
+
+
+def test_search_shows_win_rates_and_the_best_line_from_the_colour_asked(walled):
+    before = walled.state_key()
+    for colour in ("w", "b"):
+        reply = gfx(ok(walled, f"zero-search {colour}"))
+        labels = reply["LABEL"][0]
+        assert all(VERTEX.match(p) for p in labels[::2]) and all(0 <= int(v) <= 100 for v in labels[1::2])
+        var = reply["VAR"][0]
+        assert var[0::2] == [colour, "b" if colour == "w" else "w"] * (len(var) // 4) + [colour] * (len(var) // 2 % 2)
+        assert var[1] in labels[::2] or var[1] == "pass"  # the line starts with a searched move
+        text = " ".join(reply["TEXT"][0])
+        assert text.startswith("White" if colour == "w" else "Black") and text.endswith(" visits")
+    assert walled.state_key() == before
+    for bad in ("zero-search x", "zero-policy b w", "zero-ownership b"):
+        assert walled.handle_line(bad) == "? syntax error\n\n"
