@@ -63,6 +63,10 @@ VALID = [
     "kata-set-rule ko SIMPLE",
     "cputime",
     "gomill-describe_engine",
+    "gogui-analyze_commands",
+    "zero-policy w",
+    "zero-ownership",
+    "zero-search b",
 ]
 NOISE = "\x00\x01\t\r\x1b\x7f #=?-.0123456789abwABCDEFGHJKLMNOPQRSTZpasxé"
 
