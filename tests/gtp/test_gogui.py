@@ -87,3 +87,44 @@ def test_search_shows_win_rates_and_the_best_line_from_the_colour_asked(walled):
     assert walled.state_key() == before
     for bad in ("zero-search x", "zero-policy b w", "zero-ownership b"):
         assert walled.handle_line(bad) == "? syntax error\n\n"
+
+
+def test_gogui_interrupt_ends_a_timed_genmove_with_its_best_move_so_far():
+    """GoGui's Interrupt: `# interrupt` while a genmove with minutes on the clock thinks; the move comes at once."""
+    import os
+    import threading
+    import time
+
+    engine = make_engine()
+    assert ok(engine, "known_command gogui-interrupt") == "true"
+    read_end, write_end = os.pipe()
+    replies: list[str] = []
+
+    class Out:
+        def write(self, text: str) -> None:
+            replies.append(text)
+
+        def flush(self) -> None:
+            pass
+
+    with os.fdopen(read_end) as stdin, os.fdopen(write_end, "w") as feed:
+        session = threading.Thread(target=engine.serve, args=(stdin, Out()), daemon=True)
+        session.start()
+        feed.write("time_settings 3000 0 0\n1 genmove b\n")  # 50 minutes: a budget of a minute or more a move
+        feed.flush()
+        while engine._budget is None:  # the genmove has started thinking
+            time.sleep(0.01)
+        feed.write("# interrupt\n")
+        feed.flush()
+        waited = 0.0
+        while "=1 " not in "".join(replies) and waited < 30:  # without the interrupt: the whole budget
+            time.sleep(0.05)
+            waited += 0.05
+        done = "".join(replies)
+        feed.write("quit\n")
+        feed.flush()
+        session.join(timeout=30)
+    assert engine._budget > 30 and waited < 30
+    move = done.split("=1 ", 1)[1].split("\n", 1)[0]
+    assert from_gtp(move, 9) != 81 and engine.game.moves == [(1, from_gtp(move, 9))]
+    assert not engine.interrupt.is_set()  # cleared with the command: the next search is not cut short

@@ -58,6 +58,7 @@ from zero.gtp.protocol import (
 )
 
 log = logging.getLogger("zero.gtp.protocol")
+INTERRUPT_POLL_SECONDS = 0.2  # a timed search's longest stretch without looking for GoGui's interrupt
 RULES_NOT_SUPPORTED = "rules not supported: this engine plays area scoring only"
 
 
@@ -243,6 +244,12 @@ class GoGtpEngine(GtpEngine):
         self.handicap_bonus = rules.white_handicap_bonus
         self._compensate_handicap()  # also where the new rules have none: the old compensation goes
 
+    @registry.command("gogui-interrupt")
+    def cmd_gogui_interrupt(self) -> str:
+        """GoGui's: says the engine stops a search on the line ``# interrupt`` (zero.gtp.protocol), playing its best
+        move so far (a search under a clock or gtp.move_time; one of gtp.visits is short)."""
+        return ""
+
     @registry.command("cputime")
     def cmd_cputime(self) -> str:
         """GoGui's: the CPU seconds this engine's process has used, all its threads (the network's too)."""
@@ -356,7 +363,6 @@ class GoGtpEngine(GtpEngine):
         self._budget = budget
         start = time.perf_counter()
         deadline = None if budget is None else start + budget
-        step = interval if interval is not None else budget
         self.player.start_from(game)  # keeps the subtree of the moves played since the last search (search.reuse_tree)
         search = self.player._search
         assert search is not None
@@ -366,15 +372,22 @@ class GoGtpEngine(GtpEngine):
             target = min(self.params.visits, cap)
         else:  # under a time control the clock decides, up to gtp.timed_visits
             target = min(self.params.timed_visits or cap, cap)
+        next_report = None if interval is None else start + interval
         while True:
-            left = None if deadline is None else max(0.0, deadline - time.perf_counter())
-            chunk = step if left is None else (left if step is None else min(step, left))
+            now = time.perf_counter()
+            limits = [t - now for t in (deadline, next_report) if t is not None]
+            if deadline is not None:  # a clock's search looks for GoGui's interrupt this often
+                limits.append(INTERRUPT_POLL_SECONDS)
+            chunk = max(0.0, min(limits)) if limits else None
             result = search.run(batch, self.player._evaluator, add_noise=False, simulations=target, max_seconds=chunk)
-            done = int(result.simulations[0]) >= target or bool(result.terminal[0])
-            if done or (deadline is not None and time.perf_counter() >= deadline):
+            done = int(result.simulations[0]) >= target or bool(result.terminal[0]) or self.interrupt.is_set()
+            now = time.perf_counter()
+            if done or (deadline is not None and now >= deadline):
                 yield result
                 return
-            yield result
+            if next_report is not None and now >= next_report:
+                yield result
+                next_report = now + interval
 
     def _genmove(self, color: int, *, play: bool, cleanup: bool = False) -> str:
         move = ""

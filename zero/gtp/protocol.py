@@ -50,6 +50,9 @@ class GtpError(Exception):
     """A command failed; ``str(exc)`` is the message after ``?`` (e.g. ``illegal move``)."""
 
 
+GOGUI_INTERRUPT = "# interrupt"
+
+
 def syntax_error(detail: str = "") -> GtpError:
     """The standard ``syntax error`` reply; the detail goes to the log, not to the client."""
     if detail:
@@ -206,6 +209,9 @@ class GtpEngine:
         # True = a line is waiting (stop streaming). Without a reader thread (tests,
         # handle_line used directly) there is never more input to wait for, so streams stop at once.
         self.wait_for_input: Callable[[float], bool] = lambda seconds: True
+        # GoGui's interrupt: the line "# interrupt" while a command runs asks it to finish now (a long genmove plays
+        # its best move so far); the reader thread sets this, every command's end clears it.
+        self.interrupt = threading.Event()
 
     # -- dispatch --
 
@@ -290,6 +296,9 @@ class GtpEngine:
         def reader() -> None:
             try:
                 for raw in stdin:
+                    if raw.strip() == GOGUI_INTERRUPT:
+                        self.interrupt.set()
+                        continue
                     lines.put(raw)
             except (OSError, ValueError) as exc:  # closed pipe or undecodable input ends the session
                 log.warning("input ended: %s", exc)
@@ -323,6 +332,7 @@ class GtpEngine:
             if raw is None:
                 break
             self.handle_line(raw, write)
+            self.interrupt.clear()
         return 0
 
     def idle(self, interrupted: Callable[[], bool]) -> None:
