@@ -112,6 +112,24 @@ def test_optional_outputs_ownership_policy_and_pv_visits():
     assert policy[40] == -1.0 and policy[56] == -1.0  # E5 and C3 are occupied (row-major from A9)
 
 
+def test_moves_ownership_gives_each_candidate_the_owners_after_it_in_the_reported_view():
+    query = {**NINE, "moves": [["B", "E5"], ["W", "C3"]], "maxVisits": 24, "includeMovesOwnership": True}
+    engine = make_engine(ownership_playouts=64)
+    black, white = (
+        serve([{**query, "id": view, "overrideSettings": {"reportAnalysisWinratesAs": view}}], engine)
+        for view in ("BLACK", "WHITE")
+    )
+    assert [set(a) >= {"moveInfos"} and "warning" not in a for a in black + white] == [True, True]
+    for answer, sign in ((black[0], 1.0), (white[0], -1.0)):
+        check_answer(answer, 9)
+        for info in answer["moveInfos"]:
+            own = info["ownership"]
+            assert len(own) == 81 and all(-1.0 <= v <= 1.0 for v in own)
+            assert own[40] * sign > 0 and own[56] * sign < 0  # Black's E5 and White's C3 (row-major from A9)
+    plain = serve([{**query, "id": "p", "includeMovesOwnership": False}])
+    assert all("ownership" not in info for info in plain[0]["moveInfos"])
+
+
 def test_black_view_by_default_and_side_to_move_on_request():
     query = {**NINE, "moves": [["B", "E5"]], "maxVisits": 32}  # White to move
     black = serve([{**query, "id": "b"}])[0]

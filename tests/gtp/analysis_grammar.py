@@ -1,4 +1,4 @@
-"""A parser for analysis lines as GUIs read them (Lizzie/Sabaki/KaTrain: split at ``info``, key-value pairs, ``pv`` to the end of the candidate, ``ownership`` then N*N floats)."""
+"""A parser for analysis lines as GUIs read them (Lizzie/Sabaki/KaTrain: split at ``info``, key-value pairs, ``pv`` to the end of the candidate or its ``pvVisits`` / ``movesOwnership``, ``ownership`` then N*N floats)."""
 
 from __future__ import annotations
 
@@ -43,8 +43,14 @@ def parse_analysis_line(
         i = 0
         while i < len(tokens):
             key = tokens[i]
-            if key == "pv":  # the pv runs to the end of the candidate, or to KataGo's pvVisits
+            if key == "pv":  # the pv runs to the end of the candidate, or to KataGo's pvVisits or movesOwnership
                 rest = tokens[i + 1 :]
+                if "movesOwnership" in rest:
+                    cut = rest.index("movesOwnership")
+                    fields["movesOwnership"] = [float(v) for v in rest[cut + 1 :]]
+                    assert len(fields["movesOwnership"]) == size * size, chunk
+                    assert all(-1.0 <= v <= 1.0 for v in fields["movesOwnership"]), chunk
+                    rest = rest[:cut]
                 cut = rest.index("pvVisits") if "pvVisits" in rest else len(rest)
                 fields["pv"] = rest[:cut]
                 if cut < len(rest):

@@ -70,3 +70,43 @@ def test_analysis_streams_at_the_interval_until_the_next_command():
     for line in stream[1:]:
         parse_analysis_line(line, kata=False, size=9)
     assert replies[1] == "= zero" and replies[2] == "="
+
+
+def test_kata_analyze_moves_ownership_is_the_ownership_after_each_candidate_from_the_movers_view():
+    from pathlib import Path
+
+    import numpy as np
+    import pytest
+
+    from games.go import from_gtp
+    from mcts import SearchParams
+    from zero.gtp.engine import GoGtpEngine
+    from zero.gtp.player import EngineParams
+    from zero.nn.inference import NetworkEvaluator
+
+    fixture = Path(__file__).parents[1] / "network" / "fixtures" / "fidelity_go9" / "model-00000892.safetensors"
+    network = NetworkEvaluator.from_checkpoint(str(fixture), device="cpu")
+    engine = GoGtpEngine(
+        params=EngineParams(visits=16, analysis_visits=32, seed=1),
+        network=network,
+        search_params=SearchParams(simulations=32, leaves_per_step=4),
+    )
+    for column in "ABCDEFGHJ":  # Black walls off the top five rows, White the bottom three: a clear ownership
+        assert engine.handle_line(f"play b {column}5") == "=\n\n"
+        assert engine.handle_line(f"play w {column}3") == "=\n\n"
+    for colour, view in (("b", 1.0), ("w", -1.0)):  # kata-analyze's numbers are the mover's
+        reply = engine.handle_line(f"kata-analyze {colour} 10 movesOwnership true")
+        line = next(text for text in reply.splitlines() if text.startswith("info"))
+        candidates, ownership = parse_analysis_line(line, kata=True, size=9)
+        assert ownership is None and candidates
+        for candidate in candidates:
+            child = engine.game.copy()
+            child.to_move = 1 if colour == "b" else 2
+            child.play(from_gtp(candidate["move"], 9))
+            expected = engine.player.ownership(child) * view  # the network's, 8 orientations' mean, +1 Black
+            # the same network calls batched otherwise (bf16 from 4 rows where the CPU has it): close, not equal
+            assert np.abs(np.array(candidate["movesOwnership"]) - expected).max() < 0.02
+            assert np.abs(expected).mean() > 0.3
+        assert candidates[0]["movesOwnership"] != pytest.approx(candidates[-1]["movesOwnership"])
+    plain = engine.handle_line("kata-analyze b 10")
+    assert "movesOwnership" not in plain

@@ -287,6 +287,7 @@ def test_the_time_budget_and_snapshots_span_resumes_and_anneal_the_learning_rate
         "train.log_every=5",
         "arena.every_versions=0",
         "run.snapshot_every_minutes=0.1",
+        "run.checkpoint_every_steps=5",  # so that checkpoints/ rotates (keeps 3) even on a loaded machine
     )
     first = run(_tiny(*budget), tmp_path)
     # a snapshot per 6 s of active time (fewer where two fell between checkpoints), kept while checkpoints/ keeps 3

@@ -432,7 +432,29 @@ class AnalysisEngine:
             answer["ownership"] = [round(float(v), 6) for v in own]
         if "policy" in extras:
             answer["policy"] = [round(float(v), 6) for v in extras["policy"]]
+        if turn.include_moves_ownership and moves:
+            after = ownership_after_moves(self.network, game, moves, self.params.ownership_playouts, self.params.seed)
+            if view == "white" or (view == "side_to_move" and me == WHITE):
+                after = -after
+            for info, own in zip(infos, after):
+                info["ownership"] = [round(float(v), 6) for v in own]
         return answer
+
+
+def ownership_after_moves(network: Any, game: Any, actions: list[int], playouts: int, seed: int) -> np.ndarray:
+    """float64[len(actions), N*N], Black's view: the expected final owner of every point after each move (KataGo's
+    movesOwnership, here one ply deep: the network's ownership of the position after the move, the mean of its 8
+    orientations as at the root, in one call; light playouts where there is no ownership head)."""
+    children = []
+    for a in actions:
+        child = game.copy()
+        child.play(int(a))
+        children.append(child)
+    if network is not None and network.has_ownership:
+        planes = np.stack([c.planes(network.komi_input, network.liberty_input, network.ladder_input) for c in children])
+        movers = np.array([1.0 if c.to_move == BLACK else -1.0 for c in children])  # the network's view: the mover's
+        return network.mean_ownership(planes).reshape(len(children), -1).astype(np.float64) * movers[:, None]
+    return np.stack([playout_ownership(c, playouts, seed + k) for k, c in enumerate(children)]).astype(np.float64)
 
 
 def search_batch(evaluator: Any, games: list) -> GoSearchBatch:

@@ -49,6 +49,7 @@ QUERY_FIELDS = frozenset(
         "includeOwnership",
         "includePolicy",
         "includePVVisits",
+        "includeMovesOwnership",
         "allowMoves",
         "avoidMoves",
         "priority",
@@ -99,6 +100,7 @@ class Turn:
     include_ownership: bool = False
     include_policy: bool = False
     include_pv_visits: bool = False
+    include_moves_ownership: bool = False  # each candidate's "ownership": the network's after the move
     allow: tuple[MoveRule, ...] = ()
     avoid: tuple[MoveRule, ...] = ()
     report_every: float = 0.0  # seconds between partial answers (isDuringSearch true); 0 = none
@@ -283,12 +285,7 @@ def _parse_analysis(
 ) -> list[Turn]:
     qid = query["id"]
     for name in sorted(set(query) - QUERY_FIELDS):
-        _warn(
-            out,
-            qid,
-            name,
-            "not supported, ignored" if name == "includeMovesOwnership" else "unexpected or unused field",
-        )
+        _warn(out, qid, name, "unexpected or unused field")
     xsize = _size(query, "boardXSize", network_size)
     ysize = _size(query, "boardYSize", network_size)
     if xsize != ysize:
@@ -349,7 +346,10 @@ def _parse_analysis(
     report_every = query.get("reportDuringSearchEvery", 0.0)
     if not _is_number(report_every) or report_every < 0:
         raise FieldError("reportDuringSearchEvery", f"must be a number of seconds >= 0, got {report_every!r}")
-    flags = {name: _bool(query, name) for name in ("includeOwnership", "includePolicy", "includePVVisits")}
+    flags = {
+        name: _bool(query, name)
+        for name in ("includeOwnership", "includePolicy", "includePVVisits", "includeMovesOwnership")
+    }
     allow = _move_rules(query, "allowMoves", size)
     avoid = _move_rules(query, "avoidMoves", size)
     max_time, report_as = _override_settings(query, out)
@@ -378,6 +378,7 @@ def _parse_analysis(
                 include_ownership=flags["includeOwnership"],
                 include_policy=flags["includePolicy"],
                 include_pv_visits=flags["includePVVisits"],
+                include_moves_ownership=flags["includeMovesOwnership"],
                 allow=allow,
                 avoid=avoid,
                 report_every=float(report_every),

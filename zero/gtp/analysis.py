@@ -31,6 +31,7 @@ class MoveInfo:
     score_lead: float | None = None  # points ahead for the player to move, if known
     lcb: float = 0.0  # lower confidence bound on the winrate (KataGo's, from visits and value variance: mcts.search.value_lcb); may leave [0, 1]
     pv_visits: tuple[int, ...] = ()  # visits of each move of ``pv``
+    ownership: tuple[float, ...] | None = None  # kata-analyze movesOwnership: the expected owners after the move
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,10 @@ class AnalyzeOptions:
     avoid: list[tuple[int, str, int]] = field(default_factory=list)
     pv_visits: bool = False  # kata-analyze pvVisits true: each pv is followed by pvVisits
     root_info: bool = False  # kata-analyze rootInfo true: the root's statistics after the candidates
+    moves_ownership: bool = False  # kata-analyze movesOwnership true: each candidate's ownership after it
+
+
+_FLAG_OPTIONS = {"pvVisits": "pv_visits", "rootInfo": "root_info", "movesOwnership": "moves_ownership"}
 
 
 def parse_analyze_args(tokens: list[str]) -> AnalyzeOptions:
@@ -97,11 +102,11 @@ def parse_analyze_args(tokens: list[str]) -> AnalyzeOptions:
             if value.lower() not in ("true", "false"):
                 raise syntax_error(f"ownership {value!r}")
             opts.ownership = value.lower() == "true"
-        elif key in ("pvVisits", "rootInfo"):
+        elif key in ("pvVisits", "rootInfo", "movesOwnership"):
             if value.lower() not in ("true", "false"):
                 raise syntax_error(f"{key} {value!r}")
-            setattr(opts, "pv_visits" if key == "pvVisits" else "root_info", value.lower() == "true")
-        elif key in ("ownershipStdev", "movesOwnership", "pvEdgeVisits"):
+            setattr(opts, _FLAG_OPTIONS[key], value.lower() == "true")
+        elif key in ("ownershipStdev", "pvEdgeVisits"):
             if value.lower() not in ("true", "false"):
                 raise syntax_error(f"{key} {value!r}")
             opts.extra[key] = value
@@ -159,6 +164,7 @@ def kata_line(
             f"info move {m.move} visits {m.visits} utility {utility:.6f} winrate {m.winrate:.6f}{score} "
             f"prior {m.prior:.6f} lcb {min(max(m.lcb, 0.0), 1.0):.6f} order {order} pv {' '.join(m.pv) if m.pv else m.move}"
             + (f" pvVisits {' '.join(map(str, m.pv_visits))}" if pv_visits and m.pv_visits else "")
+            + (" movesOwnership " + " ".join(f"{v:.4f}" for v in m.ownership) if m.ownership is not None else "")
         )
     if root is not None:
         score = "" if root.score_lead is None else f" scoreMean {root.score_lead:.3f} scoreLead {root.score_lead:.3f}"

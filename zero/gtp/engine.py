@@ -33,7 +33,7 @@ from games.go.rule_sets import RuleSet, handicap_stones, parse_rule_set
 from mcts import SearchParams, SearchResult
 from mcts.interface import predicts_margins
 from mcts.search import MoveFilter
-from zero.analysis.engine import search_batch, search_score_leads
+from zero.analysis.engine import ownership_after_moves, search_batch, search_score_leads
 from zero.analysis.query import MoveRule, move_filter_rows
 from zero.gtp.analysis import AnalyzeOptions, MoveInfo, RootInfo, kata_line, lz_line, parse_analyze_args, select_moves
 from zero.gtp.clock import Clock, OverheadMeter, TimeParams, move_budget
@@ -633,11 +633,20 @@ class GoGtpEngine(GtpEngine):
         infos = self._infos(result, game, opts)
         if not kata:
             return lz_line(infos)
+        sign = 1.0 if game.to_move == BLACK else -1.0  # kata-analyze reports the mover's view
         ownership = None
         if opts.ownership:
-            own = self.player.ownership(game)  # +1 Black
-            sign = 1.0 if game.to_move == BLACK else -1.0
-            ownership = [float(v) * sign for v in own]
+            ownership = [float(v) * sign for v in self.player.ownership(game)]  # +1 Black
+        if opts.moves_ownership and infos:
+            network = self.network if self.network is not None and self.network.shape.board_size == game.size else None
+            after = ownership_after_moves(
+                network,
+                game,
+                [from_gtp(m.move, game.size) for m in infos],
+                self.params.ownership_playouts,
+                self.player.seed,
+            )
+            infos = [replace(m, ownership=tuple(own * sign)) for m, own in zip(infos, after)]
         root = None
         if opts.root_info:  # root_score: the search's mean margin (the mover's view), only where it tracked margins
             score = None if result.root_score is None else float(result.root_score[0])
