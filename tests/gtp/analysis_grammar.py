@@ -51,11 +51,17 @@ def parse_analysis_line(
                     assert len(fields["movesOwnership"]) == size * size, chunk
                     assert all(-1.0 <= v <= 1.0 for v in fields["movesOwnership"]), chunk
                     rest = rest[:cut]
+                if "pvEdgeVisits" in rest:
+                    cut = rest.index("pvEdgeVisits")
+                    fields["pvEdgeVisits"] = [int(v) for v in rest[cut + 1 :]]
+                    rest = rest[:cut]
                 cut = rest.index("pvVisits") if "pvVisits" in rest else len(rest)
                 fields["pv"] = rest[:cut]
                 if cut < len(rest):
                     fields["pvVisits"] = [int(v) for v in rest[cut + 1 :]]
                     assert len(fields["pvVisits"]) == len(fields["pv"]), chunk
+                if "pvEdgeVisits" in fields:
+                    assert len(fields["pvEdgeVisits"]) == len(fields["pv"]), chunk
                 break
             value = tokens[i + 1]
             if key == "move":

@@ -67,6 +67,7 @@ VALID = [
     "zero-policy w",
     "zero-ownership",
     "zero-search b",
+    "kata-analyze w 1 pvEdgeVisits true movesOwnership true",
 ]
 NOISE = "\x00\x01\t\r\x1b\x7f #=?-.0123456789abwABCDEFGHJKLMNOPQRSTZpasxé"
 

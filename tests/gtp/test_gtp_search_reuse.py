@@ -55,6 +55,22 @@ def test_every_reported_move_gets_its_line_from_the_tree_with_pv_visits_and_an_l
             node = tree.children_index[0, node, a]
 
 
+def test_pv_edge_visits_are_the_visits_of_each_edge_of_the_line():
+    engine = reuse_engine()
+    ok(engine, "play b E5")
+    cands, _ = parse_analysis_line(ok(engine, "kata-analyze w 30 pvEdgeVisits true"), kata=True, size=9)
+    tree = engine.player._search.tree
+    visited = [c for c in cands if c["visits"] > 0]
+    assert visited and all("pvVisits" not in c for c in visited)
+    for c in visited:
+        node, edges = 0, []
+        for vertex in c["pv"]:
+            a = from_gtp(vertex, 9)
+            edges.append(int(tree.children_visits[0, node, a]))  # the parent's count of this edge
+            node = tree.children_index[0, node, a]
+        assert c["pvEdgeVisits"] == edges
+
+
 def test_lcb_ranks_like_katago_more_visits_tighter():
     engine = reuse_engine(analysis_visits=3000)
     cands, _ = parse_analysis_line(ok(engine, "kata-analyze b 50"), kata=True, size=9)

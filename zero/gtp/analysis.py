@@ -58,11 +58,17 @@ class AnalyzeOptions:
     )  # (color BLACK/WHITE, comma-separated vertices, until depth)
     avoid: list[tuple[int, str, int]] = field(default_factory=list)
     pv_visits: bool = False  # kata-analyze pvVisits true: each pv is followed by pvVisits
+    pv_edge_visits: bool = False  # pvEdgeVisits true: then pvEdgeVisits (a tree's edge visits are its nodes')
     root_info: bool = False  # kata-analyze rootInfo true: the root's statistics after the candidates
     moves_ownership: bool = False  # kata-analyze movesOwnership true: each candidate's ownership after it
 
 
-_FLAG_OPTIONS = {"pvVisits": "pv_visits", "rootInfo": "root_info", "movesOwnership": "moves_ownership"}
+_FLAG_OPTIONS = {
+    "pvVisits": "pv_visits",
+    "pvEdgeVisits": "pv_edge_visits",
+    "rootInfo": "root_info",
+    "movesOwnership": "moves_ownership",
+}
 
 
 def parse_analyze_args(tokens: list[str]) -> AnalyzeOptions:
@@ -102,11 +108,11 @@ def parse_analyze_args(tokens: list[str]) -> AnalyzeOptions:
             if value.lower() not in ("true", "false"):
                 raise syntax_error(f"ownership {value!r}")
             opts.ownership = value.lower() == "true"
-        elif key in ("pvVisits", "rootInfo", "movesOwnership"):
+        elif key in _FLAG_OPTIONS:
             if value.lower() not in ("true", "false"):
                 raise syntax_error(f"{key} {value!r}")
             setattr(opts, _FLAG_OPTIONS[key], value.lower() == "true")
-        elif key in ("ownershipStdev", "pvEdgeVisits"):
+        elif key == "ownershipStdev":
             if value.lower() not in ("true", "false"):
                 raise syntax_error(f"{key} {value!r}")
             opts.extra[key] = value
@@ -150,7 +156,11 @@ def lz_line(infos: list[MoveInfo]) -> str:
 
 
 def kata_line(
-    infos: list[MoveInfo], ownership: list[float] | None = None, pv_visits: bool = False, root: RootInfo | None = None
+    infos: list[MoveInfo],
+    ownership: list[float] | None = None,
+    pv_visits: bool = False,
+    root: RootInfo | None = None,
+    pv_edge_visits: bool = False,
 ) -> str:
     """One kata-analyze output line (floats in [0, 1]; the ``root``'s statistics and ``ownership``, N*N values from
     the top-left, when given)."""
@@ -164,6 +174,8 @@ def kata_line(
             f"info move {m.move} visits {m.visits} utility {utility:.6f} winrate {m.winrate:.6f}{score} "
             f"prior {m.prior:.6f} lcb {min(max(m.lcb, 0.0), 1.0):.6f} order {order} pv {' '.join(m.pv) if m.pv else m.move}"
             + (f" pvVisits {' '.join(map(str, m.pv_visits))}" if pv_visits and m.pv_visits else "")
+            # a tree without transpositions enters each node by one edge: its edge visits are the node visits
+            + (f" pvEdgeVisits {' '.join(map(str, m.pv_visits))}" if pv_edge_visits and m.pv_visits else "")
             + (" movesOwnership " + " ".join(f"{v:.4f}" for v in m.ownership) if m.ownership is not None else "")
         )
     if root is not None:

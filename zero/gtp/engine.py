@@ -651,7 +651,7 @@ class GoGtpEngine(GtpEngine):
         if opts.root_info:  # root_score: the search's mean margin (the mover's view), only where it tracked margins
             score = None if result.root_score is None else float(result.root_score[0])
             root = RootInfo(int(result.simulations[0]), (float(result.root_value[0]) + 1.0) / 2.0, score)
-        return kata_line(infos, ownership, pv_visits=opts.pv_visits, root=root)
+        return kata_line(infos, ownership, pv_visits=opts.pv_visits, root=root, pv_edge_visits=opts.pv_edge_visits)
 
     def _move_filter(self, opts: AnalyzeOptions, game: GoGame) -> MoveFilter | None:
         """The search filter of the allow/avoid options (vertices checked here: a bad one is a syntax error)."""
