@@ -68,6 +68,9 @@ VALID = [
     "zero-ownership",
     "zero-search b",
     "kata-analyze w 1 pvEdgeVisits true movesOwnership true",
+    "kata-list-params",
+    "kata-get-param maxVisits",
+    "zero-param",
 ]
 NOISE = "\x00\x01\t\r\x1b\x7f #=?-.0123456789abwABCDEFGHJKLMNOPQRSTZpasxé"
 

@@ -38,7 +38,7 @@ def walled():
 
 def test_analyze_commands_name_known_commands_of_gogui_types(engine):
     lines = ok(engine, "gogui-analyze_commands").splitlines()
-    assert len(lines) == 3
+    assert len(lines) == 4
     for entry in lines:
         kind, label, command = entry.split("/")
         assert kind in GOGUI_TYPES and label
@@ -128,3 +128,29 @@ def test_gogui_interrupt_ends_a_timed_genmove_with_its_best_move_so_far():
     move = done.split("=1 ", 1)[1].split("\n", 1)[0]
     assert from_gtp(move, 9) != 81 and engine.game.moves == [(1, from_gtp(move, 9))]
     assert not engine.interrupt.is_set()  # cleared with the command: the next search is not cut short
+
+
+def test_settings_change_through_katago_params_and_gogui_param_dialog(engine):
+    assert ok(engine, "kata-list-params").split() == ["maxVisits", "maxTime", "ponderingEnabled"]
+    assert ok(engine, "kata-get-param maxVisits") == "8"
+    assert ok(engine, "zero-param").splitlines() == ["maxVisits 8", "maxTime 0", "[bool] ponderingEnabled 1"]
+    ok(engine, "kata-set-param maxVisits 40")
+    ok(engine, "genmove b")
+    assert engine.player.tree_visits() >= 40  # the next search has the new visits (and a tree to hold them)
+    ok(engine, "zero-param ponderingEnabled 0")  # GoGui's dialog sends key and value to the same command
+    ok(engine, "kata-set-param maxTime 2.5")
+    assert ok(engine, "kata-get-param ponderingEnabled") == "false" and ok(engine, "kata-get-param maxTime") == "2.5"
+    assert (engine.params.visits, engine.params.move_time, engine.params.ponder) == (40, 2.5, False)
+    assert engine.player.params is engine.params
+    for bad in (
+        "kata-set-param maxVisits 0",
+        "kata-set-param maxVisits 1.5",
+        "kata-set-param maxTime nan",
+        "kata-set-param maxTime -1",
+        "kata-set-param ponderingEnabled maybe",
+        "kata-set-param numSearchThreads 4",
+        "kata-get-param colour",
+        "zero-param maxVisits",
+    ):
+        assert engine.handle_line(bad) == "? syntax error\n\n", bad
+    assert (engine.params.visits, engine.params.move_time, engine.params.ponder) == (40, 2.5, False)

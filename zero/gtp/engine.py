@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import time
 from collections.abc import Iterator
 from dataclasses import replace
@@ -60,6 +61,8 @@ from zero.gtp.protocol import (
 log = logging.getLogger("zero.gtp.protocol")
 INTERRUPT_POLL_SECONDS = 0.2  # a timed search's longest stretch without looking for GoGui's interrupt
 RULES_NOT_SUPPORTED = "rules not supported: this engine plays area scoring only"
+# the settings a client may change while the engine runs: KataGo's kata-*-param names -> EngineParams fields
+ENGINE_SETTINGS = {"maxVisits": "visits", "maxTime": "move_time", "ponderingEnabled": "ponder"}
 
 
 def _parse_vertex(token: str, engine: Any) -> int:
@@ -243,6 +246,60 @@ class GoGtpEngine(GtpEngine):
         self.superko = superko
         self.handicap_bonus = rules.white_handicap_bonus
         self._compensate_handicap()  # also where the new rules have none: the old compensation goes
+
+    @registry.command("kata-list-params")
+    def cmd_kata_list_params(self) -> str:
+        return " ".join(ENGINE_SETTINGS)
+
+    @registry.command("kata-get-param", STRING)
+    def cmd_kata_get_param(self, name: str) -> str:
+        value = getattr(self.params, self._setting(name))
+        return str(value).lower() if isinstance(value, bool) else f"{value:g}"
+
+    @registry.command("kata-set-param", STRING, STRING)
+    def cmd_kata_set_param(self, name: str, value: str) -> str:
+        """KataGo's: maxVisits (gtp.visits), maxTime (gtp.move_time: seconds a move without a clock),
+        ponderingEnabled (gtp.ponder); a bad name or value is a syntax error and changes nothing."""
+        self._set_setting(name, value)
+        return ""
+
+    @registry.command("zero-param", rest=True)
+    def cmd_zero_param(self, tokens: list[str]) -> str:
+        """GoGui's ``param`` dialog over the same settings: no argument lists them, ``NAME VALUE`` sets one."""
+        if not tokens:
+            return "\n".join(
+                f"[bool] {name} {int(getattr(self.params, field))}"
+                if isinstance(getattr(self.params, field), bool)
+                else f"{name} {getattr(self.params, field):g}"
+                for name, field in ENGINE_SETTINGS.items()
+            )
+        if len(tokens) != 2:
+            raise syntax_error("zero-param takes a name and a value")
+        self._set_setting(*tokens)
+        return ""
+
+    def _setting(self, name: str) -> str:
+        if name not in ENGINE_SETTINGS:
+            raise syntax_error(f"unknown parameter {name!r} (known: {', '.join(ENGINE_SETTINGS)})")
+        return ENGINE_SETTINGS[name]
+
+    def _set_setting(self, name: str, text: str) -> None:
+        field_name = self._setting(name)
+        kind = type(getattr(self.params, field_name))
+        try:
+            if kind is bool:
+                value: Any = {"true": True, "1": True, "false": False, "0": False}[text.lower()]
+            else:
+                value = kind(text)
+                if not math.isfinite(value):
+                    raise ValueError(text)
+            params = replace(self.params, **{field_name: value})
+            params.validate()
+        except (KeyError, ValueError) as exc:
+            raise syntax_error(f"{name} {text!r}: {exc}") from None
+        self.params = self.player.params = params
+        if field_name == "visits":  # the tree is sized by the visits: the next search builds it afresh
+            self.player.use_network(self.network)
 
     @registry.command("gogui-interrupt")
     def cmd_gogui_interrupt(self) -> str:

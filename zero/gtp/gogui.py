@@ -1,4 +1,4 @@
-"""GoGui's analyze commands (its manual's "Analyze Commands"): the list GoGui reads and the gfx / dboard replies that draw the network's policy, its ownership and a search on the board."""
+"""GoGui's analyze commands (its manual's "Analyze Commands"): the list GoGui reads and the gfx / dboard replies that draw the network's policy, its ownership and a search on the board (the settings dialog, zero-param, is the engine's)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ ANALYZE_COMMANDS = (
     "gfx/Policy/zero-policy %m",
     "dboard/Ownership/zero-ownership",
     "gfx/Search/zero-search %m",
+    "param/Settings/zero-param",
 )
 POLICY_SHOWN = 0.001  # policy below this share gets no label (most of an opening board)
 
