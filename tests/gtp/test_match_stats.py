@@ -78,6 +78,22 @@ def test_an_engine_that_dies_is_reported_with_its_last_stderr_line():
     assert str(err.value) == "dying: exited while answering 'boardsize 9': engine: error: no such model"
 
 
+def test_every_command_after_an_engines_output_ended_fails_at_once():
+    """An engine whose output ended while its process lingers (still reading, as a dying engine does for a moment
+    under load) must not make the next command wait out the timeout: a match hung 600 s on it."""
+    import sys
+
+    from zero.match.client import GtpClient, GtpClientError
+
+    script = "import os, sys, time; sys.stdin.readline(); os.close(1); time.sleep(60)"
+    with GtpClient([sys.executable, "-c", script], name="lingering") as engine:
+        for command in ("final_score", "final_status_list dead", "boardsize 9"):
+            with pytest.raises(GtpClientError) as err:
+                engine.send(command, timeout=30)
+            assert str(err.value).startswith(f"lingering: exited while answering {command!r}")  # not "in time"
+        engine.proc.kill()
+
+
 SCRIPTED_ENGINE = """
 import sys
 moves = sys.argv[1].split(",")

@@ -88,6 +88,9 @@ class GtpClient:
             except queue.Empty:
                 raise GtpClientError(f"{self.name}: no reply to {command!r} in time") from None
             if line is None:
+                # the end of its output stays in the queue: a command sent to this client later (its process may
+                # linger a moment and take it) is refused at once instead of waiting out the timeout
+                self._lines.put(None)
                 raise GtpClientError(f"{self.name}: exited while answering {command!r}{self._last_words()}")
             line = line.rstrip("\r\n")
             if not lines and not line.strip():
