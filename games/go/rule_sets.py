@@ -32,7 +32,7 @@ class RuleSet:
 
     def unplayable(self) -> list[str]:
         """The fields in which this engine plays differently. Suicide is not among them: it stays illegal, which
-        changes no sensible move; handicap compensation is played (:meth:`white_bonus`, added to the komi)."""
+        changes no sensible move; handicap compensation is played (:meth:`compensation`, added to the komi)."""
         names = []
         if self.scoring != "AREA":
             names.append("scoring")
@@ -42,28 +42,30 @@ class RuleSet:
             names.append("hasButton")
         return names
 
-    def white_bonus(self, handicap: int) -> int:
-        """The points White gets for ``handicap`` handicap stones (whiteHandicapBonus: 0, N-1 or N)."""
+    def compensation(self, game: GoGame) -> int:
+        """The points White gets for the game's handicap stones (whiteHandicapBonus: 0, N-1 or N; komi adds them)."""
+        stones = handicap_stones(game)
         if self.white_handicap_bonus == "N":
-            return handicap
+            return stones
         if self.white_handicap_bonus == "N-1":
-            return max(handicap - 1, 0)
+            return max(stones - 1, 0)
         return 0
+
+    def fields(self) -> dict[str, Any]:
+        """KataGo's rules object (what kata-get-rules answers, what parse_rule_set reads back)."""
+        return {
+            "friendlyPassOk": self.friendly_pass_ok,
+            "hasButton": self.has_button,
+            "ko": self.ko,
+            "scoring": self.scoring,
+            "suicide": self.suicide,
+            "tax": self.tax,
+            "whiteHandicapBonus": self.white_handicap_bonus,
+        }
 
     def to_json(self) -> str:
         """KataGo's kata-get-rules answer."""
-        return json.dumps(
-            {
-                "friendlyPassOk": self.friendly_pass_ok,
-                "hasButton": self.has_button,
-                "ko": self.ko,
-                "scoring": self.scoring,
-                "suicide": self.suicide,
-                "tax": self.tax,
-                "whiteHandicapBonus": self.white_handicap_bonus,
-            },
-            separators=(",", ":"),
-        )
+        return json.dumps(self.fields(), separators=(",", ":"))
 
 
 _JAPANESE = RuleSet(ko="SIMPLE", scoring="TERRITORY", tax="SEKI")

@@ -26,7 +26,7 @@ import numpy as np
 
 from games.go import BLACK, WHITE, CoordinateError, GoGame, GoRules, IllegalMoveError
 from games.go.coords import from_gtp
-from games.go.rule_sets import RuleSet, handicap_stones, parse_rule_set
+from games.go.rule_sets import RuleSet, parse_rule_set
 
 ACTIONS = ("query_version", "clear_cache", "terminate")
 ENGINE_RULES_NOTE = (
@@ -392,7 +392,7 @@ def _parse_analysis(
 def _compensated(game: GoGame, rules: RuleSet) -> GoGame:
     """A copy of the position to search, its komi raised by the rules' handicap compensation for its handicap stones."""
     position = game.copy()
-    bonus = rules.white_bonus(handicap_stones(position))
+    bonus = rules.compensation(position)
     if bonus:
         position.rules = replace(position.rules, komi=position.rules.komi + bonus)
     return position

@@ -30,7 +30,7 @@ from games.go import (
     to_gtp,
 )
 from games.go.coords import OffBoardError, from_gtp
-from games.go.rule_sets import RuleSet, handicap_stones, parse_rule_set
+from games.go.rule_sets import RuleSet, parse_rule_set
 from mcts import SearchParams, SearchResult
 from mcts.interface import predicts_margins
 from mcts.search import MoveFilter
@@ -62,6 +62,7 @@ log = logging.getLogger("zero.gtp.protocol")
 INTERRUPT_POLL_SECONDS = 0.2  # a timed search's longest stretch without looking for GoGui's interrupt
 RULES_NOT_SUPPORTED = "rules not supported: this engine plays area scoring only"
 # the settings a client may change while the engine runs: KataGo's kata-*-param names -> EngineParams fields
+_KO_RULES = {"simple": "SIMPLE", "positional": "POSITIONAL"}  # GoRules.superko -> KataGo's ko rule
 ENGINE_SETTINGS = {"maxVisits": "visits", "maxTime": "move_time", "ponderingEnabled": "ponder"}
 
 
@@ -135,7 +136,8 @@ class GoGtpEngine(GtpEngine):
         self.player = GoPlayer(self.params, search_params or SearchParams(), self.network)
         self.superko = superko
         self.komi = float(komi)  # as the client set it; the game's adds the rules' handicap compensation
-        self.handicap_bonus = "0"  # whiteHandicapBonus of the rules kata-set-rules set: 0, N-1 or N
+        # the rules played, as kata-get-rules reports them (kata-set-rules sets their ko rule and compensation)
+        self.rules_played = RuleSet(ko=_KO_RULES[superko])
         self.game = GoGame(_engine_rules(size, komi, superko))
         self.time_settings = Clock()
         self.clocks = {BLACK: Clock(), WHITE: Clock()}
@@ -208,8 +210,7 @@ class GoGtpEngine(GtpEngine):
     def cmd_kata_get_rules(self) -> str:
         """The rules played, as KataGo's JSON: area scoring, the engine's ko rule and handicap compensation, no tax,
         button or suicide."""
-        ko = "SIMPLE" if self.superko == "simple" else "POSITIONAL"
-        return RuleSet(ko=ko, white_handicap_bonus=self.handicap_bonus).to_json()
+        return self.rules_played.to_json()
 
     @registry.command("kata-set-rules", rest=True)
     def cmd_kata_set_rules(self, tokens: list[str]) -> str:
@@ -227,7 +228,7 @@ class GoGtpEngine(GtpEngine):
     def cmd_kata_set_rule(self, key: str, value: str) -> str:
         """One field of the rules played, by any of the names of KataGo's rules objects (``ko SIMPLE``,
         ``whiteHandicapBonus N``, ``suicide false``); the same refusals as kata-set-rules."""
-        fields = json.loads(self.cmd_kata_get_rules())
+        fields = self.rules_played.fields()
         fields[key] = {"true": True, "false": False}.get(value.lower(), value)
         try:
             rules = parse_rule_set(fields)
@@ -244,7 +245,7 @@ class GoGtpEngine(GtpEngine):
         superko = rules.superko()
         self.game = _with_rules(self.game, superko=superko)
         self.superko = superko
-        self.handicap_bonus = rules.white_handicap_bonus
+        self.rules_played = RuleSet(ko=_KO_RULES[superko], white_handicap_bonus=rules.white_handicap_bonus)
         self._compensate_handicap()  # also where the new rules have none: the old compensation goes
 
     @registry.command("kata-list-params")
@@ -253,8 +254,7 @@ class GoGtpEngine(GtpEngine):
 
     @registry.command("kata-get-param", STRING)
     def cmd_kata_get_param(self, name: str) -> str:
-        value = getattr(self.params, self._setting(name))
-        return str(value).lower() if isinstance(value, bool) else f"{value:g}"
+        return _setting_text(getattr(self.params, self._setting(name)))
 
     @registry.command("kata-set-param", STRING, STRING)
     def cmd_kata_set_param(self, name: str, value: str) -> str:
@@ -267,11 +267,10 @@ class GoGtpEngine(GtpEngine):
     def cmd_zero_param(self, tokens: list[str]) -> str:
         """GoGui's ``param`` dialog over the same settings: no argument lists them, ``NAME VALUE`` sets one."""
         if not tokens:
+            values = {name: getattr(self.params, field) for name, field in ENGINE_SETTINGS.items()}
             return "\n".join(
-                f"[bool] {name} {int(getattr(self.params, field))}"
-                if isinstance(getattr(self.params, field), bool)
-                else f"{name} {getattr(self.params, field):g}"
-                for name, field in ENGINE_SETTINGS.items()
+                f"[bool] {name} {int(value)}" if isinstance(value, bool) else f"{name} {_setting_text(value)}"
+                for name, value in values.items()
             )
         if len(tokens) != 2:
             raise syntax_error("zero-param takes a name and a value")
@@ -326,7 +325,7 @@ class GoGtpEngine(GtpEngine):
         """Under rules with handicap compensation every command leaves the game's komi raised by it for the handicap
         stones on the board (a stream once it ends): the search plays for it and final_score counts it."""
         result = super()._dispatch(name, tokens)
-        if self.handicap_bonus == "0":
+        if self.rules_played.white_handicap_bonus == "0":
             return result
         if isinstance(result, str):
             self._compensate_handicap()
@@ -342,7 +341,7 @@ class GoGtpEngine(GtpEngine):
     def _compensate_handicap(self) -> None:
         """The game's komi: the client's plus the rules' compensation for the handicap stones (as KataGo counts
         them: set-up or handicap-command stones, or Black's moves before White's first)."""
-        bonus = RuleSet(white_handicap_bonus=self.handicap_bonus).white_bonus(handicap_stones(self.game))
+        bonus = self.rules_played.compensation(self.game)
         if self.game.komi != self.komi + bonus:
             self.game = _with_rules(self.game, komi=self.komi + bonus)
 
@@ -776,8 +775,7 @@ class GoGtpEngine(GtpEngine):
     def cmd_zero_policy(self, color: int | None = None) -> str:
         """The network's policy for ``color`` (default: the side to move) as GoGui gfx (uniform without a network)."""
         game = self._position_for(color or self.game.to_move)
-        prior = self.player.search(game, visits=1).prior[0].astype(np.float64)
-        return policy_gfx(prior / (prior.sum() or 1.0), game.size)
+        return policy_gfx(self.player.policy(game), game.size)
 
     @registry.command("zero-ownership")
     def cmd_zero_ownership(self) -> str:
@@ -795,6 +793,13 @@ class GoGtpEngine(GtpEngine):
         mover = "b" if game.to_move == BLACK else "w"
         winrate = (float(result.root_value[0]) + 1.0) / 2.0
         return search_gfx(moves, line, mover, int(result.simulations[0]), winrate)
+
+
+def _setting_text(value: bool | int | float) -> str:
+    """A setting as kata-get-param writes it: true/false, an integer in full (not 1e+06), a float's shortest form."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    return str(value) if isinstance(value, int) else f"{value:g}"
 
 
 def _engine_rules(size: int, komi: float, superko: str) -> GoRules:

@@ -427,6 +427,18 @@ class GoPlayer:
 
     # -- ownership, dead stones and score --
 
+    def policy(self, game: GoGame) -> np.ndarray:
+        """float64[N*N+1] the network's move probabilities over the legal moves, pass last (uniform without a network
+        of this size); one evaluation, the search tree untouched."""
+        legal = game.legal_mask()
+        network = self.network
+        if network is not None and network.shape.board_size == game.size:
+            planes = game.planes(network.komi_input, network.liberty_input, network.ladder_input)[None]
+            prior = np.asarray(network.evaluate(planes, legal[None])[0][0], np.float64) * legal
+        else:
+            prior = legal.astype(np.float64)
+        return prior / (prior.sum() or 1.0)
+
     def ownership(self, game: GoGame) -> np.ndarray:
         """float32[N*N] expected final owner of every point, +1 Black / -1 White (a network's: averaged over the 8
         board symmetries; playouts seeded by the position), so dead stones and final scores are the same at every call."""
