@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 from sgfmill import sgf
@@ -206,6 +208,41 @@ def test_time_commands(engine):
         fails(engine, negative, "syntax error")
         assert engine.clocks[2].kind == "byoyomi"  # a refused setting leaves the clocks as they were
     ok(engine, "kgs-time_settings none")
+    assert engine.clocks[1].kind == "none"
+
+
+def test_katago_time_settings_add_fischer_time(engine):
+    assert ok(engine, "kata-list_time_settings").split() == [
+        "none",
+        "absolute",
+        "byoyomi",
+        "canadian",
+        "fischer",
+        "fischer-capped",
+    ]
+    ok(engine, "kata-time_settings fischer 300 5")
+    assert engine.clocks[1].kind == "fischer" and engine.clocks[2].increment == 5
+    assert engine.clocks[1].main_time_limit == math.inf and engine.clocks[1].max_move_time == math.inf
+    ok(engine, "kata-time_settings fischer-capped 86400 3600 172800 -1")  # what gtp2ogs sends for OGS's Fischer
+    assert engine.clocks[2].time_left == 86400 and engine.clocks[2].main_time_limit == 172800
+    assert engine.clocks[2].max_move_time == math.inf
+    ok(engine, "time_left w 12.5 0")
+    assert engine.clocks[2].time_left == 12.5
+    for bad in (
+        "kata-time_settings fischer-capped 300 5 100 10",  # a main time limit below the main time
+        "kata-time_settings fischer 300",
+        "kata-time_settings fischer 300 -5",
+        "kata-time_settings sudden 5",
+        "kgs-time_settings fischer 300 5",  # KGS's command knows no Fischer time
+        "time_left w 10 2",  # stones left, but a Fischer clock has no overtime
+    ):
+        fails(engine, bad, "syntax error")
+        assert engine.clocks[2].kind == "fischer" and engine.clocks[2].time_left == 12.5  # nothing changed
+    ok(engine, "kata-time_settings canadian 0.5 2.5 3")  # fractional times, as KataGo reads them
+    assert engine.clocks[1].kind == "canadian" and engine.clocks[1].time_left == 0.5
+    ok(engine, "kata-time_settings byoyomi 0 30 0")  # no periods and no main time: no time limit
+    assert engine.clocks[1].kind == "none"
+    ok(engine, "kata-time_settings none")
     assert engine.clocks[1].kind == "none"
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
@@ -142,6 +144,38 @@ def test_absolute_time_spends_at_most_what_is_left(main, moves):
         clock.update(left, 0)
 
 
+@given(
+    main=st.floats(1, 600),
+    increment=st.floats(1, 30),
+    main_limit=st.one_of(st.just(math.inf), st.floats(600, 1200)),
+    move_limit=st.one_of(st.just(math.inf), st.floats(1, 60)),
+    moves=st.integers(1, 300),
+)
+@settings(max_examples=100, deadline=None)
+def test_fischer_never_loses_on_time_and_keeps_its_caps(main, increment, main_limit, move_limit, moves):
+    clock = Clock.fischer(main, increment, main_limit, move_limit).start()
+    left = main  # the controller's clock: each move costs its budget plus the overhead, then the increment comes
+    for move in range(moves):
+        budget = move_budget(clock, 2 * move, 81, PARAMS)
+        assert budget <= max(min(left, move_limit) - PARAMS.margin, PARAMS.minimum) + 1e-9
+        left -= budget + OVERHEAD
+        assert left >= 0, f"flagged at move {move}"
+        left = min(left + increment, main_limit)
+        clock.update(left, 0)
+
+
+def test_fischer_spends_most_of_the_increment_once_the_main_time_is_gone():
+    clock = Clock.fischer(60, 10).start()
+    for move in range(150):  # our own bookkeeping (no time_left): each move spends its budget
+        clock.spend(move_budget(clock, 2 * move, 81, PARAMS))
+    # the main time has gone into the moves; what comes back each move is spent again, most of it
+    assert clock.time_left < 60 and move_budget(clock, 300, 81, PARAMS) >= PARAMS.byo_share * 10
+    capped = Clock.fischer(10, 5, main_time_limit=12).start()
+    capped.spend(1.0)
+    assert capped.time_left == 12  # 10 - 1 + 5, down to the cap
+    assert move_budget(Clock.fischer(600, 0, max_move_time=3).start(), 0, 81, PARAMS) == 3 - PARAMS.margin
+
+
 def test_more_time_left_means_more_thinking():
     short = move_budget(Clock("absolute", 60, 0, 0, 60, 0), 10, 81, PARAMS)
     long = move_budget(Clock("absolute", 600, 0, 0, 600, 0), 10, 81, PARAMS)
@@ -174,7 +208,13 @@ def _timed_engine(**params):
 
 
 @pytest.mark.parametrize(
-    "clock", ["time_settings 30 0 0", "kgs-time_settings absolute 30", "kgs-time_settings byoyomi 0 1 3"]
+    "clock",
+    [
+        "time_settings 30 0 0",
+        "kgs-time_settings absolute 30",
+        "kgs-time_settings byoyomi 0 1 3",
+        "kata-time_settings fischer 10 1",
+    ],
 )
 def test_a_time_control_lets_the_clock_decide_past_the_visits_of_untimed_play(clock):
     untimed = _timed_engine()

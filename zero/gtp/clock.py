@@ -1,4 +1,4 @@
-"""Clock bookkeeping and per-move time budgets for GTP time_settings / time_left / kgs-time_settings (pure Python, imports nothing of ours).
+"""Clock bookkeeping and per-move time budgets for GTP time_settings / time_left / kgs-time_settings / kata-time_settings (pure Python, imports nothing of ours).
 
 Budget rules (seconds of thinking for one move, before the safety margin):
 * no time control: None (the visit limit alone decides);
@@ -6,7 +6,10 @@ Budget rules (seconds of thinking for one move, before the safety margin):
   play (at least ``min_moves_left``), plus a share of one byo-yomi period if there is one;
 * Canadian byo-yomi (``stones`` stones in ``period`` seconds): time_left / stones_left;
 * Japanese byo-yomi (KGS ``byoyomi``): one period (never eats into the next one);
-* absolute time: main / moves_left only, so the game can always be finished.
+* absolute time: main / moves_left only, so the game can always be finished;
+* Fischer time (KataGo's ``fischer``): main / moves_left plus most of the increment, which comes back after
+  the move, never more than the time left (the increment is added after the move, not before it); with
+  ``fischer-capped`` never more than the per-move cap either.
 Every move keeps back a reserve, ``margin`` (client latency) plus the engine's own overhead
 as measured on its recent moves (OverheadMeter: search overrun, move choice, replies). In
 Canadian overtime each stone still to play in the period keeps its own reserve: the budget is
@@ -17,7 +20,8 @@ shorter than stones x (reserve + minimum) can then be overrun: no engine moves f
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import math
+from dataclasses import dataclass, field, replace
 
 
 @dataclass(frozen=True)
@@ -48,12 +52,15 @@ class TimeParams:
 class Clock:
     """One player's clock as the controller describes it (GTP 2 section 6.3.4 and the KGS extension)."""
 
-    kind: str = "none"  # none | absolute | canadian | byoyomi
+    kind: str = "none"  # none | absolute | canadian | byoyomi | fischer
     main_time: float = 0.0  # seconds of main time in the settings
     period_time: float = 0.0  # byo-yomi period in seconds
     period_stones: int = 0  # canadian: stones per period; byoyomi: number of periods
     time_left: float = 0.0  # seconds left now (main, or in the current period)
     stones_left: int = 0  # 0 = still in main time; canadian: stones left; byoyomi: periods left
+    increment: float = 0.0  # fischer: seconds added to the clock after each own move
+    main_time_limit: float = math.inf  # fischer-capped: the clock never holds more than this after an increment
+    max_move_time: float = math.inf  # fischer-capped: most seconds any one move may take
 
     @classmethod
     def from_gtp(cls, main_time: float, byo_yomi_time: float, byo_yomi_stones: int) -> Clock:
@@ -66,10 +73,22 @@ class Clock:
             return cls()
         return cls("absolute", main_time, 0.0, 0, main_time, 0)
 
+    @classmethod
+    def fischer(
+        cls, main_time: float, increment: float, main_time_limit: float = math.inf, max_move_time: float = math.inf
+    ) -> Clock:
+        """KataGo's ``fischer`` (and ``fischer-capped``, with its two caps) time control."""
+        return cls("fischer", main_time, 0.0, 0, main_time, 0, increment, main_time_limit, max_move_time)
+
+    @property
+    def has_overtime(self) -> bool:
+        """Whether the controller may report stones (or periods) left: only byo-yomi clocks have them."""
+        return self.kind in ("canadian", "byoyomi")
+
     def start(self) -> Clock:
         """The clock at the start of a game (main time, or straight into byo-yomi)."""
-        fresh = Clock(self.kind, self.main_time, self.period_time, self.period_stones, self.main_time, 0)
-        if fresh.kind in ("canadian", "byoyomi") and fresh.main_time <= 0:
+        fresh = replace(self, time_left=self.main_time, stones_left=0)
+        if fresh.has_overtime and fresh.main_time <= 0:
             fresh.time_left = fresh.period_time
             fresh.stones_left = fresh.period_stones
         return fresh
@@ -84,7 +103,9 @@ class Clock:
         if self.kind == "none":
             return
         self.time_left -= seconds
-        if self.stones_left == 0 and self.time_left <= 0 and self.kind in ("canadian", "byoyomi"):
+        if self.kind == "fischer" and self.time_left >= 0:
+            self.time_left = min(self.time_left + self.increment, self.main_time_limit)
+        elif self.stones_left == 0 and self.time_left <= 0 and self.has_overtime:
             self.time_left += self.period_time  # main time ran out: byo-yomi starts
             self.stones_left = self.period_stones
         elif self.kind == "canadian" and self.stones_left > 0:
@@ -134,6 +155,10 @@ def move_budget(
         # japanese: the period must never be exceeded
         available = min(clock.time_left, clock.period_time)
         return _clamp(available * params.byo_share, available, reserve, params)
+    if clock.kind == "fischer":
+        moves_left = max(params.min_moves_left, (board_points - moves_played) // 2)
+        raw = clock.time_left / moves_left + params.byo_share * clock.increment
+        return _clamp(raw, min(clock.time_left, clock.max_move_time), reserve, params)
     # in main time: a typical game lasts about board_points moves in total (both players)
     moves_left = max(params.min_moves_left, (board_points - moves_played) // 2)
     raw = clock.time_left / moves_left

@@ -64,6 +64,9 @@ RULES_NOT_SUPPORTED = "rules not supported: this engine plays area scoring only"
 # the settings a client may change while the engine runs: KataGo's kata-*-param names -> EngineParams fields
 _KO_RULES = {"simple": "SIMPLE", "positional": "POSITIONAL"}  # GoRules.superko -> KataGo's ko rule
 ENGINE_SETTINGS = {"maxVisits": "visits", "maxTime": "move_time", "ponderingEnabled": "ponder"}
+# the time controls of kata-time_settings and how many arguments each takes; kgs-time_settings knows the first four
+KATA_TIME_SETTINGS = {"none": 0, "absolute": 1, "byoyomi": 3, "canadian": 3, "fischer": 2, "fischer-capped": 4}
+KGS_TIME_SETTINGS = ("none", "absolute", "byoyomi", "canadian")
 
 
 def _parse_vertex(token: str, engine: Any) -> int:
@@ -599,20 +602,47 @@ class GoGtpEngine(GtpEngine):
 
     @registry.command("kgs-time_settings", STRING, rest=True)
     def cmd_kgs_time_settings(self, kind: str, args: list[str]) -> str:
-        expected = {"none": 0, "absolute": 1, "canadian": 3, "byoyomi": 3}
-        if kind not in expected or len(args) != expected[kind]:
-            raise syntax_error(f"kgs-time_settings {kind} {args}")
+        if kind not in KGS_TIME_SETTINGS:
+            raise syntax_error(f"kgs-time_settings {kind}: one of {' '.join(KGS_TIME_SETTINGS)}")
+        self._set_clock(self._clock_from_settings("kgs-time_settings", kind, args))
+        return ""
+
+    @registry.command("kata-time_settings", STRING, rest=True)
+    def cmd_kata_time_settings(self, kind: str, args: list[str]) -> str:
+        """KGS's settings, and Fischer time (``fischer MAIN INCREMENT``, ``fischer-capped MAIN INCREMENT
+        MAIN_LIMIT MOVE_LIMIT``, a negative limit for none), as KataGo reads them; times may be fractional."""
+        if kind not in KATA_TIME_SETTINGS:
+            raise syntax_error(f"kata-time_settings {kind}: one of {' '.join(KATA_TIME_SETTINGS)}")
+        self._set_clock(self._clock_from_settings("kata-time_settings", kind, args))
+        return ""
+
+    @registry.command("kata-list_time_settings")
+    def cmd_kata_list_time_settings(self) -> str:
+        return " ".join(KATA_TIME_SETTINGS)
+
+    def _clock_from_settings(self, command: str, kind: str, args: list[str]) -> Clock:
+        """The clock a kgs-/kata-time_settings KIND ARGS names; a syntax error (nothing changed) if the arguments do not fit."""
+        if len(args) != KATA_TIME_SETTINGS[kind]:
+            raise syntax_error(f"{command} {kind} takes {KATA_TIME_SETTINGS[kind]} arguments, got {len(args)}")
+        if kind == "fischer-capped":  # the two caps may be negative: no cap
+            main, increment = (SECONDS.parse(t, self) for t in args[:2])
+            main_limit, move_limit = (FLOAT.parse(t, self) for t in args[2:])
+            if 0 <= main_limit < main:
+                raise syntax_error(f"{command} fischer-capped: main time limit {main_limit:g} below main time {main:g}")
+            return Clock.fischer(
+                main,
+                increment,
+                main_limit if main_limit >= 0 else math.inf,
+                move_limit if move_limit >= 0 else math.inf,
+            )
         values = [SECONDS.parse(t, self) for t in args[:2]] + [INT.parse(t, self) for t in args[2:]]
         if kind == "none":
-            clock = Clock()
-        elif kind == "absolute":
-            clock = Clock("absolute", values[0], 0.0, 0)
-        else:
-            clock = Clock(kind, values[0], values[1], int(values[2]))
-            if clock.period_stones == 0:
-                clock = Clock("absolute", values[0], 0.0, 0) if values[0] > 0 else Clock()
-        self._set_clock(clock)
-        return ""
+            return Clock()
+        if kind == "fischer":
+            return Clock.fischer(values[0], values[1])
+        if kind == "absolute" or values[2] == 0:  # byo-yomi without stones or periods: main time alone, if any
+            return Clock("absolute", values[0], 0.0, 0) if values[0] > 0 or kind == "absolute" else Clock()
+        return Clock(kind, values[0], values[1], int(values[2]))
 
     def _set_clock(self, clock: Clock) -> None:
         self.time_settings = clock
@@ -620,6 +650,10 @@ class GoGtpEngine(GtpEngine):
 
     @registry.command("time_left", COLOR, FLOAT, INT)
     def cmd_time_left(self, color: str, seconds: float, stones: int) -> str:
+        if stones > 0 and not self.clocks[color].has_overtime:
+            raise syntax_error(
+                f"time_left: {stones} stones left, but the {self.clocks[color].kind} clock has no overtime"
+            )
         self.clocks[color].update(seconds, stones)
         return ""
 
