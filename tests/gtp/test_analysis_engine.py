@@ -6,6 +6,8 @@ import io
 import threading
 import time
 
+import pytest
+
 from zero.gtp.protocol import parse_reply
 
 from .analysis_grammar import parse_analysis_line
@@ -110,3 +112,62 @@ def test_kata_analyze_moves_ownership_is_the_ownership_after_each_candidate_from
         assert candidates[0]["movesOwnership"] != pytest.approx(candidates[-1]["movesOwnership"])
     plain = engine.handle_line("kata-analyze b 10")
     assert "movesOwnership" not in plain
+
+
+def _raw_nn_blocks(reply: str, size: int) -> list[dict]:
+    """kata-raw-nn's reply parsed as KataGo's consumers do: keys followed by their values, whitespace-agnostic."""
+    tokens = reply.removeprefix("= ").split()
+    counts = {"policy": size * size, "whiteOwnership": size * size}
+    blocks: list[dict] = []
+    i = 0
+    while i < len(tokens):
+        key = tokens[i]
+        count = counts.get(key, 1)
+        values = [float(t) for t in tokens[i + 1 : i + 1 + count]]  # float("NAN") is NaN
+        if key == "symmetry":
+            blocks.append({})
+        blocks[-1][key] = values if count > 1 else values[0]
+        i += 1 + count
+    return blocks
+
+
+def test_kata_raw_nn_reports_the_networks_evaluation_in_each_symmetry_from_whites_side():
+    from pathlib import Path
+
+    import numpy as np
+
+    from mcts import SearchParams
+    from zero.gtp.engine import GoGtpEngine
+    from zero.gtp.player import EngineParams
+    from zero.nn.inference import NetworkEvaluator
+
+    from .conftest import make_engine
+
+    fixture = Path(__file__).parents[1] / "network" / "fixtures" / "fidelity_go9" / "model-00000892.safetensors"
+    network = NetworkEvaluator.from_checkpoint(str(fixture), device="cpu")
+    engine = GoGtpEngine(params=EngineParams(seed=1), network=network, search_params=SearchParams(simulations=8))
+    for column in "ABCDEFGHJ":  # Black walls off the top five rows, White the bottom three: Black wins
+        assert engine.handle_line(f"play b {column}5") == "=\n\n"
+        assert engine.handle_line(f"play w {column}3") == "=\n\n"
+    occupied = engine.game.stones().reshape(-1) != 0
+    for colour, to_white in (("b", -1.0), ("w", 1.0)):  # whoever is to move, the numbers are White's
+        engine.game.to_move = 1 if colour == "b" else 2
+        (block,) = _raw_nn_blocks(engine.handle_line("kata-raw-nn 0"), 9)
+        assert block["symmetry"] == 0 and block["noResult"] == 0
+        planes = engine.game.planes(network.komi_input, network.liberty_input, network.ladder_input)[None]
+        mover_value = float(network.evaluate_in_symmetry(planes, None, 0)[1][0])  # the network's, for the mover
+        assert block["whiteWin"] == pytest.approx((1.0 + to_white * mover_value) / 2.0, abs=1e-5)
+        assert block["whiteWin"] + block["whiteLoss"] == pytest.approx(1.0, abs=1e-5)
+        policy = np.array(block["policy"])
+        assert np.array_equal(np.isnan(policy), occupied)  # NAN exactly on the stones: illegal moves
+        assert np.nansum(policy) + block["policyPass"] == pytest.approx(1.0, abs=1e-4)
+        ownership = np.array(block["whiteOwnership"]).reshape(9, 9)  # rows from the top (A9 first)
+        assert ownership[:5].mean() < -0.3 and ownership[6:].mean() > 0.3  # Black's rows, then White's
+    blocks = _raw_nn_blocks(engine.handle_line("kata-raw-nn all"), 9)
+    assert [b["symmetry"] for b in blocks] == list(range(8))
+    assert blocks[0]["policy"] != pytest.approx(blocks[5]["policy"], abs=1e-7, nan_ok=True)  # the orientation counts
+    mean_white = np.mean([b["whiteOwnership"] for b in blocks], axis=0)
+    assert np.abs(mean_white + engine.player.ownership(engine.game)).max() < 0.02  # the 8 orientations' mean, +1 Black
+    for bad in ("kata-raw-nn 8", "kata-raw-nn -1", "kata-raw-nn x", "kata-raw-nn"):
+        assert engine.handle_line(bad).startswith("? ")
+    assert make_engine().handle_line("kata-raw-nn 0") == "? no network for 9x9\n\n"

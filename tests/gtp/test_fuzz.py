@@ -45,6 +45,7 @@ VALID = [
     "kata-time_settings fischer 2 0.5",
     "kata-time_settings fischer-capped 2 0.5 3 -1",
     "kata-list_time_settings",
+    "kata-raw-nn all",
     "printsgf",
     "reg_genmove b",
     "kgs-genmove_cleanup w",

@@ -799,6 +799,22 @@ class GoGtpEngine(GtpEngine):
     def cmd_kata_genmove_analyze(self, tokens: list[str]) -> Iterator[str]:
         return self._genmove_analyze(tokens, kata=True)
 
+    @registry.command("kata-raw-nn", STRING)
+    def cmd_kata_raw_nn(self, which: str) -> str:
+        """The network's raw evaluation of the position in board symmetry 0-7, or in each of them (``all``), in
+        KataGo's format: win and loss chances for White, the policy (``NAN`` where illegal) and White's ownership as
+        rows from the top, the self-play margin where the network has a score head."""
+        if which.lower() == "all":
+            symmetries = list(range(8))
+        elif which in {str(k) for k in range(8)}:
+            symmetries = [int(which)]
+        else:
+            raise syntax_error(f"kata-raw-nn {which}: a symmetry 0-7 or all")
+        outputs = [self.player.raw_output(self.game, k) for k in symmetries]
+        if outputs[0] is None:
+            raise GtpError(f"no network for {self.game.size}x{self.game.size}")
+        return "\n".join(_raw_nn_text(k, out, self.game.size) for k, out in zip(symmetries, outputs))
+
     # -- GoGui's analyze commands (zero.gtp.gogui) --
 
     @registry.command("gogui-analyze_commands")
@@ -827,6 +843,29 @@ class GoGtpEngine(GtpEngine):
         mover = "b" if game.to_move == BLACK else "w"
         winrate = (float(result.root_value[0]) + 1.0) / 2.0
         return search_gfx(moves, line, mover, int(result.simulations[0]), winrate)
+
+
+def _raw_nn_text(symmetry: int, out: dict[str, Any], size: int) -> str:
+    """One symmetry's kata-raw-nn block (KataGo's keys; floats as KataGo writes them, NAN for an illegal move)."""
+
+    def rows(values: np.ndarray) -> list[str]:
+        return [
+            " ".join("NAN" if np.isnan(v) else f"{v:.6f}" for v in values[r * size : (r + 1) * size])
+            for r in range(size)
+        ]
+
+    lines = [
+        f"symmetry {symmetry}",
+        f"whiteWin {out['white_win']:.6f}",
+        f"whiteLoss {1.0 - out['white_win']:.6f}",
+        "noResult 0",
+    ]
+    if out["white_margin"] is not None:
+        lines.append(f"whiteScoreSelfplay {out['white_margin']:.6f}")
+    lines += ["policy", *rows(out["policy"]), f"policyPass {out['policy'][-1]:.6f}"]
+    if out["white_ownership"] is not None:
+        lines += ["whiteOwnership", *rows(out["white_ownership"])]
+    return "\n".join(lines)
 
 
 def _setting_text(value: bool | int | float) -> str:

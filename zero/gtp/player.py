@@ -439,6 +439,25 @@ class GoPlayer:
             prior = legal.astype(np.float64)
         return prior / (prior.sum() or 1.0)
 
+    def raw_output(self, game: GoGame, symmetry: int) -> dict[str, Any] | None:
+        """The network's raw evaluation of ``game`` seen in board symmetry ``symmetry`` (kata-raw-nn), from White's
+        side as KataGo reports it: ``white_win``, ``policy`` float64[N*N+1] (NaN where illegal, pass last),
+        ``white_ownership`` float64[N*N] and ``white_margin`` (None without those heads); None without a network."""
+        network = self.network
+        if network is None or network.shape.board_size != game.size:
+            return None
+        planes = game.planes(network.komi_input, network.liberty_input, network.ladder_input)[None]
+        legal = game.legal_mask()
+        priors, value, ownership, score = network.evaluate_in_symmetry(planes, legal[None], symmetry)
+        white = -1.0 if game.to_move == BLACK else 1.0  # the network speaks for the player to move
+        policy = np.where(legal, priors[0].astype(np.float64), np.nan)
+        return {
+            "white_win": (1.0 + white * float(value[0])) / 2.0,
+            "policy": policy,
+            "white_ownership": None if ownership is None else white * ownership[0].reshape(-1).astype(np.float64),
+            "white_margin": None if score is None else white * float(score[0]),
+        }
+
     def ownership(self, game: GoGame) -> np.ndarray:
         """float32[N*N] expected final owner of every point, +1 Black / -1 White (a network's: averaged over the 8
         board symmetries; playouts seeded by the position), so dead stones and final scores are the same at every call."""

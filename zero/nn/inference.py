@@ -461,6 +461,14 @@ class NetworkEvaluator:
         )
         return ownership.reshape(rows, len(perms), *ownership.shape[1:]).mean(axis=1)
 
+    def evaluate_in_symmetry(self, planes: np.ndarray, legal: np.ndarray | None, symmetry: int):
+        """The raw outputs (priors, values, ownership or None, score or None) with every row seen in board symmetry
+        ``symmetry`` (0-7, 0 = as is), mapped back to the planes' orientation: KataGo's kata-raw-nn SYMMETRY."""
+        perms = self._all_symmetries()
+        if not 0 <= symmetry < len(perms):
+            raise ValueError(f"symmetry must be 0..{len(perms) - 1}, got {symmetry}")
+        return self._run(planes, legal, symmetries=np.tile(perms[symmetry], (len(planes), 1)))
+
     def _autocast(self, batch: int):
         if self.autocast_dtype is None or batch < self._min_reduced_batch:
             return contextlib.nullcontext()
