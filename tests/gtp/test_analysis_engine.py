@@ -170,4 +170,4 @@ def test_kata_raw_nn_reports_the_networks_evaluation_in_each_symmetry_from_white
     assert np.abs(mean_white + engine.player.ownership(engine.game)).max() < 0.02  # the 8 orientations' mean, +1 Black
     for bad in ("kata-raw-nn 8", "kata-raw-nn -1", "kata-raw-nn x", "kata-raw-nn"):
         assert engine.handle_line(bad).startswith("? ")
-    assert make_engine().handle_line("kata-raw-nn 0") == "? no network for 9x9\n\n"
+    assert make_engine().handle_line("kata-raw-nn 0") == "? no network for this board size\n\n"

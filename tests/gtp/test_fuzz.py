@@ -6,7 +6,7 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from zero.gtp.engine import RULES_NOT_SUPPORTED
+from zero.gtp.engine import NO_NETWORK, RULES_NOT_SUPPORTED
 from zero.gtp.protocol import clean_line, parse_reply
 
 from .conftest import make_engine
@@ -129,6 +129,7 @@ def check_line(engine, line: str) -> None:
             "bad vertex list",
             "cannot load file",
             RULES_NOT_SUPPORTED,
+            NO_NETWORK,
         ), (line, reply)
 
 

@@ -61,6 +61,7 @@ from zero.gtp.protocol import (
 log = logging.getLogger("zero.gtp.protocol")
 INTERRUPT_POLL_SECONDS = 0.2  # a timed search's longest stretch without looking for GoGui's interrupt
 RULES_NOT_SUPPORTED = "rules not supported: this engine plays area scoring only"
+NO_NETWORK = "no network for this board size"  # kata-raw-nn where rollouts play
 # the settings a client may change while the engine runs: KataGo's kata-*-param names -> EngineParams fields
 _KO_RULES = {"simple": "SIMPLE", "positional": "POSITIONAL"}  # GoRules.superko -> KataGo's ko rule
 ENGINE_SETTINGS = {"maxVisits": "visits", "maxTime": "move_time", "ponderingEnabled": "ponder"}
@@ -812,7 +813,7 @@ class GoGtpEngine(GtpEngine):
             raise syntax_error(f"kata-raw-nn {which}: a symmetry 0-7 or all")
         outputs = [self.player.raw_output(self.game, k) for k in symmetries]
         if outputs[0] is None:
-            raise GtpError(f"no network for {self.game.size}x{self.game.size}")
+            raise GtpError(NO_NETWORK)
         return "\n".join(_raw_nn_text(k, out, self.game.size) for k, out in zip(symmetries, outputs))
 
     # -- GoGui's analyze commands (zero.gtp.gogui) --
