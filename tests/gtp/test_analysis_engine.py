@@ -155,7 +155,7 @@ def test_kata_raw_nn_reports_the_networks_evaluation_in_each_symmetry_from_white
         (block,) = _raw_nn_blocks(engine.handle_line("kata-raw-nn 0"), 9)
         assert block["symmetry"] == 0 and block["noResult"] == 0
         planes = engine.game.planes(network.komi_input, network.liberty_input, network.ladder_input)[None]
-        mover_value = float(network.evaluate_in_symmetry(planes, None, 0)[1][0])  # the network's, for the mover
+        mover_value = float(network.evaluate_in_symmetries(planes, None, [0])[1][0])  # the network's, for the mover
         assert block["whiteWin"] == pytest.approx((1.0 + to_white * mover_value) / 2.0, abs=1e-5)
         assert block["whiteWin"] + block["whiteLoss"] == pytest.approx(1.0, abs=1e-5)
         policy = np.array(block["policy"])

@@ -641,8 +641,10 @@ class GoGtpEngine(GtpEngine):
             return Clock()
         if kind == "fischer":
             return Clock.fischer(values[0], values[1])
-        if kind == "absolute" or values[2] == 0:  # byo-yomi without stones or periods: main time alone, if any
-            return Clock("absolute", values[0], 0.0, 0) if values[0] > 0 or kind == "absolute" else Clock()
+        if kind == "absolute":
+            return Clock("absolute", values[0], 0.0, 0)
+        if values[2] == 0:  # byo-yomi without stones or periods: main time alone, if any
+            return Clock("absolute", values[0], 0.0, 0) if values[0] > 0 else Clock()
         return Clock(kind, values[0], values[1], int(values[2]))
 
     def _set_clock(self, clock: Clock) -> None:
@@ -811,8 +813,8 @@ class GoGtpEngine(GtpEngine):
             symmetries = [int(which)]
         else:
             raise syntax_error(f"kata-raw-nn {which}: a symmetry 0-7 or all")
-        outputs = [self.player.raw_output(self.game, k) for k in symmetries]
-        if outputs[0] is None:
+        outputs = self.player.raw_outputs(self.game, symmetries)
+        if outputs is None:
             raise GtpError(NO_NETWORK)
         return "\n".join(_raw_nn_text(k, out, self.game.size) for k, out in zip(symmetries, outputs))
 

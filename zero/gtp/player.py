@@ -427,45 +427,51 @@ class GoPlayer:
 
     # -- ownership, dead stones and score --
 
+    def _network_planes(self, game: GoGame) -> np.ndarray | None:
+        """float32[1,C,N,N]: the planes the network reads for ``game``; None without a network of this board size."""
+        network = self.network
+        if network is None or network.shape.board_size != game.size:
+            return None
+        return game.planes(network.komi_input, network.liberty_input, network.ladder_input)[None]
+
     def policy(self, game: GoGame) -> np.ndarray:
         """float64[N*N+1] the network's move probabilities over the legal moves, pass last (uniform without a network
         of this size); one evaluation, the search tree untouched."""
         legal = game.legal_mask()
-        network = self.network
-        if network is not None and network.shape.board_size == game.size:
-            planes = game.planes(network.komi_input, network.liberty_input, network.ladder_input)[None]
-            prior = np.asarray(network.evaluate(planes, legal[None])[0][0], np.float64) * legal
+        planes = self._network_planes(game)
+        if planes is not None:
+            prior = np.asarray(self.network.evaluate(planes, legal[None])[0][0], np.float64) * legal
         else:
             prior = legal.astype(np.float64)
         return prior / (prior.sum() or 1.0)
 
-    def raw_output(self, game: GoGame, symmetry: int) -> dict[str, Any] | None:
-        """The network's raw evaluation of ``game`` seen in board symmetry ``symmetry`` (kata-raw-nn), from White's
-        side as KataGo reports it: ``white_win``, ``policy`` float64[N*N+1] (NaN where illegal, pass last),
-        ``white_ownership`` float64[N*N] and ``white_margin`` (None without those heads); None without a network."""
-        network = self.network
-        if network is None or network.shape.board_size != game.size:
+    def raw_outputs(self, game: GoGame, symmetries: list[int]) -> list[dict[str, Any]] | None:
+        """The network's raw evaluation of ``game`` seen in each board symmetry of ``symmetries`` (kata-raw-nn), in one
+        call, from White's side as KataGo reports it: ``white_win``, ``policy`` float64[N*N+1] (NaN where illegal,
+        pass last), ``white_ownership`` float64[N*N] and ``white_margin`` (None without those heads); None without a
+        network of this size."""
+        planes = self._network_planes(game)
+        if planes is None:
             return None
-        planes = game.planes(network.komi_input, network.liberty_input, network.ladder_input)[None]
         legal = game.legal_mask()
-        priors, value, ownership, score = network.evaluate_in_symmetry(planes, legal[None], symmetry)
+        priors, value, ownership, score = self.network.evaluate_in_symmetries(planes, legal[None], symmetries)
         white = -1.0 if game.to_move == BLACK else 1.0  # the network speaks for the player to move
-        policy = np.where(legal, priors[0].astype(np.float64), np.nan)
-        return {
-            "white_win": (1.0 + white * float(value[0])) / 2.0,
-            "policy": policy,
-            "white_ownership": None if ownership is None else white * ownership[0].reshape(-1).astype(np.float64),
-            "white_margin": None if score is None else white * float(score[0]),
-        }
+        return [
+            {
+                "white_win": (1.0 + white * float(value[row])) / 2.0,
+                "policy": np.where(legal, priors[row].astype(np.float64), np.nan),
+                "white_ownership": None if ownership is None else white * ownership[row].reshape(-1).astype(np.float64),
+                "white_margin": None if score is None else white * float(score[row]),
+            }
+            for row in range(len(symmetries))
+        ]
 
     def ownership(self, game: GoGame) -> np.ndarray:
         """float32[N*N] expected final owner of every point, +1 Black / -1 White (a network's: averaged over the 8
         board symmetries; playouts seeded by the position), so dead stones and final scores are the same at every call."""
-        N = game.size
-        if self.network is not None and self.network.has_ownership and self.network.shape.board_size == N:
-            own = self.network.mean_ownership(
-                game.planes(self.network.komi_input, self.network.liberty_input, self.network.ladder_input)[None]
-            )
+        planes = self._network_planes(game)
+        if planes is not None and self.network.has_ownership:
+            own = self.network.mean_ownership(planes)
             sign = 1.0 if game.to_move == BLACK else -1.0
             return (own[0].reshape(-1) * sign).astype(np.float32)
         # playouts seeded by the position (and side to move): the same answer at every call, as with a network

@@ -461,13 +461,16 @@ class NetworkEvaluator:
         )
         return ownership.reshape(rows, len(perms), *ownership.shape[1:]).mean(axis=1)
 
-    def evaluate_in_symmetry(self, planes: np.ndarray, legal: np.ndarray | None, symmetry: int):
-        """The raw outputs (priors, values, ownership or None, score or None) with every row seen in board symmetry
-        ``symmetry`` (0-7, 0 = as is), mapped back to the planes' orientation: KataGo's kata-raw-nn SYMMETRY."""
+    def evaluate_in_symmetries(self, planes: np.ndarray, legal: np.ndarray | None, symmetries: list[int]):
+        """One position (planes [1,C,H,W], legal [1,A]) seen in each board symmetry of ``symmetries`` (0-7, 0 = as
+        is), a row each, in one call: the raw (priors, values, ownership or None, score or None), mapped back to the
+        planes' orientation (KataGo's kata-raw-nn)."""
         perms = self._all_symmetries()
-        if not 0 <= symmetry < len(perms):
-            raise ValueError(f"symmetry must be 0..{len(perms) - 1}, got {symmetry}")
-        return self._run(planes, legal, symmetries=np.tile(perms[symmetry], (len(planes), 1)))
+        if not symmetries or any(not 0 <= k < len(perms) for k in symmetries):
+            raise ValueError(f"symmetries must be among 0..{len(perms) - 1}, got {list(symmetries)}")
+        rows = len(symmetries)
+        repeated = None if legal is None else np.repeat(np.asarray(legal), rows, axis=0)
+        return self._run(np.repeat(np.asarray(planes), rows, axis=0), repeated, symmetries=perms[list(symmetries)])
 
     def _autocast(self, batch: int):
         if self.autocast_dtype is None or batch < self._min_reduced_batch:
