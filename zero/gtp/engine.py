@@ -62,8 +62,8 @@ log = logging.getLogger("zero.gtp.protocol")
 INTERRUPT_POLL_SECONDS = 0.2  # a timed search's longest stretch without looking for GoGui's interrupt
 RULES_NOT_SUPPORTED = "rules not supported: this engine plays area scoring only"
 NO_NETWORK = "no network for this board size"  # kata-raw-nn where rollouts play
-# the settings a client may change while the engine runs: KataGo's kata-*-param names -> EngineParams fields
 _KO_RULES = {"simple": "SIMPLE", "positional": "POSITIONAL"}  # GoRules.superko -> KataGo's ko rule
+# the settings a client may change while the engine runs: KataGo's kata-*-param names -> EngineParams fields
 ENGINE_SETTINGS = {"maxVisits": "visits", "maxTime": "move_time", "ponderingEnabled": "ponder"}
 # the time controls of kata-time_settings and how many arguments each takes; kgs-time_settings knows the first four
 KATA_TIME_SETTINGS = {"none": 0, "absolute": 1, "byoyomi": 3, "canadian": 3, "fischer": 2, "fischer-capped": 4}
@@ -731,9 +731,8 @@ class GoGtpEngine(GtpEngine):
         if opts.ownership:
             ownership = [float(v) * sign for v in self.player.ownership(game)]  # +1 Black
         if opts.moves_ownership and infos:
-            network = self.network if self.network is not None and self.network.shape.board_size == game.size else None
             after = ownership_after_moves(
-                network,
+                self.player.network_for(game),
                 game,
                 [from_gtp(m.move, game.size) for m in infos],
                 self.params.ownership_playouts,

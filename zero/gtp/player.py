@@ -427,10 +427,15 @@ class GoPlayer:
 
     # -- ownership, dead stones and score --
 
+    def network_for(self, game: GoGame) -> Any | None:
+        """The network if it plays ``game``'s board size, else None (rollouts play it)."""
+        network = self.network
+        return network if network is not None and network.shape.board_size == game.size else None
+
     def _network_planes(self, game: GoGame) -> np.ndarray | None:
         """float32[1,C,N,N]: the planes the network reads for ``game``; None without a network of this board size."""
-        network = self.network
-        if network is None or network.shape.board_size != game.size:
+        network = self.network_for(game)
+        if network is None:
             return None
         return game.planes(network.komi_input, network.liberty_input, network.ladder_input)[None]
 
