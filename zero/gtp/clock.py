@@ -155,13 +155,13 @@ def move_budget(
         # japanese: the period must never be exceeded
         available = min(clock.time_left, clock.period_time)
         return _clamp(available * params.byo_share, available, reserve, params)
-    if clock.kind == "fischer":
-        moves_left = max(params.min_moves_left, (board_points - moves_played) // 2)
-        raw = clock.time_left / moves_left + params.byo_share * clock.increment
-        return _clamp(raw, min(clock.time_left, clock.max_move_time), reserve, params)
     # in main time: a typical game lasts about board_points moves in total (both players)
     moves_left = max(params.min_moves_left, (board_points - moves_played) // 2)
     raw = clock.time_left / moves_left
+    if clock.kind == "fischer":  # the increment comes back after the move: spend most of it
+        return _clamp(
+            raw + params.byo_share * clock.increment, min(clock.time_left, clock.max_move_time), reserve, params
+        )
     if clock.kind == "canadian" and clock.period_stones > 0:
         raw += params.byo_share * clock.period_time / clock.period_stones * 0.5
     elif clock.kind == "byoyomi":

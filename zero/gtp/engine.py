@@ -313,7 +313,7 @@ class GoGtpEngine(GtpEngine):
     @registry.command("cputime")
     def cmd_cputime(self) -> str:
         """GoGui's: the CPU seconds this engine's process has used, all its threads (the network's too)."""
-        return f"{time.process_time():.3f}"
+        return f"{time.process_time():.6f}"  # microseconds: a short search must still show as time spent
 
     registry.alias("gomill-cpu_time", "cputime")
 
