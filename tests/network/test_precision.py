@@ -238,6 +238,37 @@ def test_auto_trusts_bf16_after_a_version_passes_and_checks_again_on_new_weights
     assert capsys.readouterr().err == ""
 
 
+def test_the_fidelity_check_counts_a_position_repeated_across_games_once(monkeypatch):
+    # Self-play's openings put one position in many games of a batch: counted per row, a single near-tie outvoted
+    # the rest of the sample and failed every version of a net that passes on distinct positions.
+    with_cpu_flags(monkeypatch, "avx512_bf16")
+    planes = fixture_planes()
+    evaluator = NetworkEvaluator(fixture_net(), device="cpu")
+    evaluator.evaluate(np.repeat(planes[:1], 64, axis=0))  # one position in 64 games: one position for the check
+    distinct = planes[1:]
+    calls = -(-(FIDELITY_POSITIONS - 1) // FIDELITY_ROWS_PER_CALL)
+    for i in range(calls):
+        assert evaluator.fidelity is None and evaluator.precision == "float32"
+        evaluator.evaluate(distinct[i * FIDELITY_ROWS_PER_CALL :][:FIDELITY_ROWS_PER_CALL])
+    assert evaluator.fidelity is not None and evaluator.fidelity.passed
+    assert evaluator.fidelity.positions == 1 + calls * FIDELITY_ROWS_PER_CALL
+
+
+def test_the_fidelity_check_samples_every_part_of_the_batch_and_moves_on_with_each_call(monkeypatch):
+    with_cpu_flags(monkeypatch, "avx512_bf16")
+    planes = fixture_planes()
+    half = 8 * FIDELITY_ROWS_PER_CALL
+    # the same batch again and again: its first half one position, its second half distinct positions
+    batch = np.concatenate([np.repeat(planes[:1], half, axis=0), planes[1 : 1 + half]])
+    evaluator = NetworkEvaluator(fixture_net(), device="cpu")
+    per_call = FIDELITY_ROWS_PER_CALL // 2  # of the distinct half, each call a new one (the offset moves on)
+    calls = -(-(FIDELITY_POSITIONS - 1) // per_call)
+    for _ in range(calls):
+        assert evaluator.fidelity is None
+        evaluator.evaluate(batch)
+    assert evaluator.fidelity is not None and evaluator.fidelity.positions == 1 + calls * per_call
+
+
 def test_auto_falls_back_to_float32_for_a_net_that_fails_and_says_so(monkeypatch, capsys):
     with_cpu_flags(monkeypatch, "avx512_bf16")
     net = failing_net()

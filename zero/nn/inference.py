@@ -7,7 +7,7 @@ never guessed) bf16 autocast in channels-last, each only where it runs this netw
 than float32, timed once per process (``probe_speeds``: a flag is not a speed); on any
 other CPU, float32 (bf16 there is emulated and slower); float32 runs in channels-last where
 that timed faster; batches under CPU_MIN_REDUCED_BATCH stay float32. A reduced precision chosen by ``auto`` on the CPU must pass a
-fidelity check against float32 on the first positions each model version evaluates
+fidelity check against float32 on the first distinct positions each model version evaluates
 (``measure_fidelity``); a version that fails runs in float32 and says so on stderr.
 What runs is a copy of the model with batch norm folded into the convolutions (``fold_batch_norm``).
 Optionally it runs through ``torch.compile``. Outputs are always float32 numpy arrays. Weights are swapped in place
@@ -56,8 +56,14 @@ FIDELITY_MIN_TOP1_AGREEMENT = 0.99  # fraction of positions whose most likely (l
 # hundred positions a strict 99% bar would pass or fail such a net by chance, version after version.
 FIDELITY_TIE = 0.01
 FIDELITY_MAX_MEAN_VALUE_DIFF = 0.02  # mean |value_bf16 - value_float32| over the positions, value in [-1, 1]
-FIDELITY_POSITIONS = 128  # positions an auto evaluator checks per model version before trusting bf16
-FIDELITY_ROWS_PER_CALL = 16  # at most this many of them from one call: the sample spans several search steps
+FIDELITY_POSITIONS = 128  # distinct positions an auto evaluator checks per model version before trusting bf16
+# At most this many of them from one call, spread over its rows from an offset that moves on each call: the sample
+# spans the games of a batch and several search steps. The first rows of each call (as once taken) were the same 16
+# games, and self-play's openings repeat one position across games: a single float32 near-tie (6% apart in prior)
+# counted 3-4 times among 128 and failed every version of the shipped net's training runs (196 of 196), where that
+# net agrees on 99.6% of 2,048 of its self-play positions counting near-ties (99.2% strict); with distinct rows
+# spread over the batch, 42 of 51 checks of it passed (BENCHMARKS.md, session 26).
+FIDELITY_ROWS_PER_CALL = 16
 # Under auto on the CPU, smaller batches run in float32: bf16 autocast's per-call casts cost more than its faster
 # matmuls save there. Measured (zero bench network --clock cpu, one thread, EPYC with avx512_bf16, 2026-12-03):
 # bf16+channels_last against float32 at batch 1 / 4 / 8 / 16: go9_cpu's 3x32 0.63x / 1.39x / 1.32x / 1.31x,
@@ -342,6 +348,8 @@ class NetworkEvaluator:
         self._min_reduced_batch = CPU_MIN_REDUCED_BATCH if self._check_fidelity else 1
         self._checked: list[tuple[int, int, float, int]] = []  # _compare's counts and the positions, per checked batch
         self.fidelity: Fidelity | None = None  # the current version's result, once checked
+        self._fidelity_seen: set[bytes] = set()  # the planes of the positions this version's check compared
+        self._fidelity_calls = 0  # calls that fed the check: moves the rows' offset
         self.shape: GameShape = model.shape
         self.config: NetworkConfig = model.config
         self.num_actions = self.shape.num_actions
@@ -421,6 +429,7 @@ class NetworkEvaluator:
         if model_version is not None:
             self.model_version = model_version
         self._checked, self.fidelity = [], None  # new weights: check the reduced precision again
+        self._fidelity_seen.clear()
 
     def state_dict(self) -> dict[str, torch.Tensor]:
         return unwrap(self._module).state_dict()
@@ -507,8 +516,7 @@ class NetworkEvaluator:
             with self._autocast(len(x)):
                 out = self._network(x)
             if self._check_fidelity and self.fidelity is None:
-                with torch.autocast(self.device.type, dtype=self.choice.autocast_dtype):
-                    self._record_fidelity(out, self._network(x[:FIDELITY_ROWS_PER_CALL]), mask)
+                self._record_fidelity(x, out, mask)
             logits = out.policy_logits.float()
             if mask is not None:
                 logits = logits.masked_fill(~mask, float("-inf"))
@@ -540,10 +548,32 @@ class NetworkEvaluator:
             self._forward = self._inference
             return self._forward(x)
 
-    def _record_fidelity(self, reference, reduced, mask: torch.Tensor | None) -> None:
-        """Add (the first rows of) one batch to this version's fidelity check; after FIDELITY_POSITIONS positions, decide,
-        and say so if the reduced precision failed."""
-        self._checked.append((*_compare(reference, reduced, mask), len(reduced.value)))
+    def _fidelity_rows(self, x: torch.Tensor) -> list[int]:
+        """Up to FIDELITY_ROWS_PER_CALL rows of ``x`` for the fidelity check: positions this version's check has not
+        seen yet, spread over the batch from an offset that moves on with every call."""
+        rows, stride = len(x), max(1, len(x) // FIDELITY_ROWS_PER_CALL)
+        offset = self._fidelity_calls % stride
+        self._fidelity_calls += 1
+        chosen: list[int] = []
+        flat = x.reshape(rows, -1).cpu().numpy()
+        for row in range(offset, rows, stride):
+            key = flat[row].tobytes()
+            if key not in self._fidelity_seen and len(chosen) < FIDELITY_ROWS_PER_CALL:
+                self._fidelity_seen.add(key)
+                chosen.append(row)
+        return chosen
+
+    def _record_fidelity(self, x: torch.Tensor, reference: NetworkOutput, mask: torch.Tensor | None) -> None:
+        """Add some positions of one float32 batch (``_fidelity_rows``) to this version's fidelity check; after
+        FIDELITY_POSITIONS positions, decide, and say so if the reduced precision failed."""
+        rows = self._fidelity_rows(x)
+        if not rows:
+            return
+        index = torch.tensor(rows, device=x.device)
+        with torch.autocast(self.device.type, dtype=self.choice.autocast_dtype):
+            reduced = self._network(x[index])
+        reference = NetworkOutput(*(None if t is None else t[index] for t in reference))
+        self._checked.append((*_compare(reference, reduced, None if mask is None else mask[index]), len(rows)))
         positions = sum(row[-1] for row in self._checked)
         if positions < FIDELITY_POSITIONS:
             return
