@@ -24,7 +24,9 @@ from zero.nn.inference import (
     NetworkEvaluator,
     measure_fidelity,
     resolve_precision,
+    same_move_by_symmetry,
 )
+from zero.nn.network import NetworkOutput
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"  # written by fixtures/make_fidelity_fixture.py
 
@@ -267,6 +269,43 @@ def test_the_fidelity_check_samples_every_part_of_the_batch_and_moves_on_with_ea
         assert evaluator.fidelity is None
         evaluator.evaluate(batch)
     assert evaluator.fidelity is not None and evaluator.fidelity.positions == 1 + calls * per_call
+
+
+def board_with_stones(*points: int, planes: int = 17) -> np.ndarray:
+    """float32[planes, 9, 9]: Black's stones at ``points`` in plane 0, every other plane empty."""
+    board = np.zeros((planes, 81), np.float32)
+    board[0, list(points)] = 1.0
+    return board.reshape(planes, 9, 9)
+
+
+def test_moves_that_a_symmetry_of_the_position_exchanges_are_the_same_move():
+    # 22 = C5... in flat coordinates: (2, 4); 38 = (4, 2), 58 = (6, 4), 23 = (2, 5); 40 the centre, 41 = (4, 5)
+    assert same_move_by_symmetry(board_with_stones(), 22, 38)  # the empty board
+    assert same_move_by_symmetry(board_with_stones(40), 22, 38) and same_move_by_symmetry(board_with_stones(40), 58, 22)
+    assert not same_move_by_symmetry(board_with_stones(40), 22, 23)  # no symmetry maps one to the other
+    assert not same_move_by_symmetry(board_with_stones(41), 22, 38)  # the stone breaks the diagonal symmetry ...
+    assert same_move_by_symmetry(board_with_stones(41), 22, 58)  # ... not the mirror through row 4
+    broken = board_with_stones(40)
+    broken[5, 2, 4] = 1.0  # another plane (history, liberties) that only one of the two points has
+    assert not same_move_by_symmetry(broken, 22, 38)
+    assert not same_move_by_symmetry(board_with_stones(), 22, 81) and same_move_by_symmetry(board_with_stones(), 81, 81)
+
+
+class _PrecisionDependentNet(torch.nn.Module):
+    """Prefers point 22 in float32 and point 38 under bf16 autocast, by far (no near-tie): a fake network."""
+
+    def forward(self, planes: torch.Tensor) -> NetworkOutput:
+        logits = torch.zeros(len(planes), 82)
+        logits[:, 38 if torch.is_autocast_enabled("cpu") else 22] = 3.0
+        return NetworkOutput(logits, torch.zeros(len(planes)), None, None, None)
+
+
+def test_the_fidelity_check_counts_a_symmetric_positions_images_of_one_move_as_agreement():
+    symmetric = np.stack([board_with_stones(), board_with_stones(40), board_with_stones(30, 50)])
+    fidelity = measure_fidelity(_PrecisionDependentNet(), symmetric)
+    assert fidelity.top1_agreement == 0.0 and fidelity.top1_agreement_within_ties == 1.0 and fidelity.passed
+    fidelity = measure_fidelity(_PrecisionDependentNet(), np.stack([board_with_stones(41), board_with_stones(40, 1)]))
+    assert fidelity.top1_agreement_within_ties == 0.0 and not fidelity.passed
 
 
 def test_auto_falls_back_to_float32_for_a_net_that_fails_and_says_so(monkeypatch, capsys):
