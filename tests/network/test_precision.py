@@ -308,6 +308,27 @@ def test_the_fidelity_check_counts_a_symmetric_positions_images_of_one_move_as_a
     assert fidelity.top1_agreement_within_ties == 0.0 and not fidelity.passed
 
 
+def test_zero_gtp_says_its_precision_waits_for_the_fidelity_check(monkeypatch):
+    from types import SimpleNamespace
+
+    from zero.commands.gtp import describe_engine
+    from zero.gtp.networks import LoadedNetwork
+
+    with_cpu_flags(monkeypatch, "avx512_bf16")
+    evaluator = NetworkEvaluator(fixture_net(), device="cpu")
+    loaded = LoadedNetwork(evaluator, "fixture")
+    threads = SimpleNamespace(describe=lambda: "threads 1")
+    config = SimpleNamespace(gtp=SimpleNamespace(visits=8), search=SimpleNamespace(leaves_per_step=8))
+    line = describe_engine(loaded, threads, config)
+    assert "precision float32 until the network passes the bfloat16 fidelity check, memory format" in line
+    planes = fixture_planes()
+    for start in range(0, len(planes), 32):
+        evaluator.evaluate(planes[start : start + 32])
+    assert evaluator.fidelity.passed and "precision bfloat16, memory format" in describe_engine(loaded, threads, config)
+    plain = NetworkEvaluator(fixture_net(), device="cpu", precision="float32")
+    assert "precision float32, memory format" in describe_engine(LoadedNetwork(plain, "fixture"), threads, config)
+
+
 def test_auto_falls_back_to_float32_for_a_net_that_fails_and_says_so(monkeypatch, capsys):
     with_cpu_flags(monkeypatch, "avx512_bf16")
     net = failing_net()

@@ -227,7 +227,10 @@ def describe_engine(loaded, threads, config, note: str | None = None) -> str:
     network = loaded.evaluator
     net = f"{loaded.name} {network.config.blocks}x{network.config.channels} step {loaded.step} v{network.model_version}"
     # precision: what the next call runs in (auto on a CPU: float32 until the fidelity check passes, and below CPU_MIN_REDUCED_BATCH)
-    precision = f"precision {network.precision}, memory format {network.memory_format}"
+    precision = f"precision {network.precision}"
+    if network.awaited_precision:
+        precision += f" until the network passes the {network.awaited_precision} fidelity check"
+    precision += f", memory format {network.memory_format}"
     return f"network {net}, device {network.device}, {precision}, {threads.describe()}, {search}"
 
 

@@ -418,6 +418,11 @@ class NetworkEvaluator:
         return _DTYPE_NAMES[self.autocast_dtype]
 
     @property
+    def awaited_precision(self) -> str | None:
+        """The reduced precision auto runs once the current model version passes its fidelity check (None: no check pending)."""
+        return self.choice.precision if self._check_fidelity and self.fidelity is None else None
+
+    @property
     def memory_format(self) -> str:
         return self.choice.memory_format
 
