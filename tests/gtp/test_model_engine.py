@@ -42,10 +42,10 @@ def test_model_engine_plays_analyzes_and_scores(checkpoint):
     replies = stdout.split("\n\n")
     assert replies[0] == "="
     assert replies[1].startswith("= ") and len(replies[1].split()) == 2
-    assert replies[2] == "? unacceptable size"  # the network fixes the board size
+    assert replies[2] == "="  # the 9x9 network plays 13x13 too (gtp.cross_size)
     lines = replies[3].split("\n")
-    cands, own = parse_analysis_line(lines[1], kata=True, size=9)
-    assert cands and own is not None and len(own) == 81
+    cands, own = parse_analysis_line(lines[1], kata=True, size=13)
+    assert cands and own is not None and len(own) == 169
     assert replies[4].startswith("= B+") or replies[4].startswith("= W+") or replies[4] == "= 0"
 
 

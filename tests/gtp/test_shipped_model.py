@@ -189,7 +189,28 @@ def test_model_none_plays_random_rollout_mcts_even_where_a_network_ships(models_
     assert len(stderr.splitlines()) == 1 and "shipped" not in stderr  # no fallback note: rollouts were asked for
 
 
-def test_other_board_sizes_fall_back_to_rollouts_and_say_so_once(models_dir, tmp_path):
+def test_other_board_sizes_play_the_shipped_network_of_the_nearest_size_and_say_so_once(models_dir, tmp_path):
+    commands = ["boardsize 13", "zero-model", "genmove b", "boardsize 13", "boardsize 9", "zero-model", "boardsize 13"]
+    commands += ["zero-model", "kata-raw-nn 0", "boardsize 5", "zero-model"]
+    replies, stderr = run_gtp(["--visits", "16"], commands, models_dir, tmp_path)
+    assert replies[1] == "= go9 step 7 version 3, 1x8, trained on 9x9, playing 13x13, shipped"
+    assert replies[2].startswith("= ") and replies[2] != "= resign" and len(replies[2]) > 2  # a move on 13x13
+    assert replies[5] == "= go9 step 7 version 3, 1x8, 9x9, shipped"  # back on 9x9: the network as trained
+    assert replies[7] == replies[1]
+    raw = replies[8].split()
+    policy = raw[raw.index("policy") + 1 : raw.index("policyPass")]
+    assert len(policy) == 13 * 13 and all(p != "NAN" for p in policy)  # the network read the 13x13 board
+    assert replies[10] == "= go9 step 7 version 3, 1x8, trained on 9x9, playing 5x5, shipped"
+    lines = stderr.splitlines()
+    assert lines[0].startswith("zero gtp: network go9 1x8 step 7 v3")
+    assert lines[1:] == [
+        f"zero gtp: go9, trained on 9x9, plays {n}x{n}: no network was trained on this size, and it plays weaker "
+        "than on its own (gtp.cross_size=false: random-rollout MCTS)"
+        for n in (13, 5)
+    ]
+
+
+def test_without_cross_size_other_board_sizes_fall_back_to_rollouts_and_say_so_once(models_dir, tmp_path):
     commands = [
         "zero-model",
         "boardsize 13",
@@ -203,7 +224,7 @@ def test_other_board_sizes_fall_back_to_rollouts_and_say_so_once(models_dir, tmp
         "boardsize 13",
         "zero-model",
     ]
-    replies, stderr = run_gtp(["--visits", "16"], commands, models_dir, tmp_path)
+    replies, stderr = run_gtp(["--visits", "16", "gtp.cross_size=false"], commands, models_dir, tmp_path)
     assert replies[0] == "= go9 step 7 version 3, 1x8, 9x9, shipped"
     assert replies[1] == "=" and replies[2] == "= none (rollouts)"
     assert replies[3].startswith("= ") and len(replies[3]) > 2  # a move on 13x13
@@ -217,9 +238,13 @@ def test_other_board_sizes_fall_back_to_rollouts_and_say_so_once(models_dir, tmp
 
 
 def test_a_start_on_another_size_says_so_in_the_start_up_line_and_loads_9x9_when_asked(models_dir, tmp_path):
-    replies, stderr = run_gtp(
-        ["--size", "7", "--visits", "8"], ["zero-model", "genmove b", "boardsize 9", "zero-model"], models_dir, tmp_path
-    )
+    commands = ["zero-model", "genmove b", "boardsize 9", "zero-model"]
+    replies, stderr = run_gtp(["--size", "7", "--visits", "8"], commands, models_dir, tmp_path)
+    assert replies[0] == "= go9 step 7 version 3, 1x8, trained on 9x9, playing 7x7, shipped"
+    assert replies[1].startswith("= ") and replies[3] == "= go9 step 7 version 3, 1x8, 9x9, shipped"
+    assert len(stderr.splitlines()) == 1  # one line in all: the start-up line says the network plays 7x7
+    assert stderr.startswith("zero gtp: network go9 1x8 step 7 v3 trained on 9x9, playing 7x7 (weaker than")
+    replies, stderr = run_gtp(["--size", "7", "--visits", "8", "gtp.cross_size=false"], commands, models_dir, tmp_path)
     assert replies[0] == "= none (rollouts)" and replies[1].startswith("= ")
     assert replies[3] == "= go9 step 7 version 3, 1x8, 9x9, shipped"
     assert len(stderr.splitlines()) == 1  # one line in all: the start-up line carries the note for 7x7
@@ -235,8 +260,19 @@ def test_without_a_shipped_network_9x9_falls_back_too(tmp_path):
     assert stderr.startswith("zero gtp: no shipped network for 9x9: random-rollout MCTS on this size")
 
 
-def test_model_by_shipped_name_fixes_the_board_size_like_any_model(models_dir, tmp_path):
-    replies, _ = run_gtp(["--model", "go9", "--visits", "8"], ["zero-model", "boardsize 13"], models_dir, tmp_path)
+def test_a_model_plays_other_board_sizes_unless_cross_size_is_off(models_dir, tmp_path):
+    commands = ["zero-model", "boardsize 13", "zero-model", "genmove w"]
+    replies, stderr = run_gtp(["--model", "go9", "--visits", "8"], commands, models_dir, tmp_path)
+    assert replies[0] == "= go9 step 7 version 3, 1x8, 9x9, shipped"
+    assert replies[1] == "=" and replies[2] == "= go9 step 7 version 3, 1x8, trained on 9x9, playing 13x13, shipped"
+    assert replies[3].startswith("= ") and len(replies[3]) > 2
+    assert stderr.splitlines()[1:] == [
+        "zero gtp: go9, trained on 9x9, plays 13x13: no network was trained on this size, and it plays weaker than "
+        "on its own (gtp.cross_size=false: refuse other sizes)"
+    ]
+    replies, _ = run_gtp(
+        ["--model", "go9", "--visits", "8", "gtp.cross_size=false"], commands[:2], models_dir, tmp_path
+    )
     assert replies[0] == "= go9 step 7 version 3, 1x8, 9x9, shipped"
     assert replies[1] == "? unacceptable size"
 

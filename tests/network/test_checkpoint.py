@@ -273,3 +273,19 @@ def test_loading_a_diverged_checkpoint_is_refused_with_one_line(tmp_path, how):
     )
     assert out.returncode == 2 and out.stdout == ""
     assert len(out.stderr.strip().splitlines()) == 1 and "diverged" in out.stderr
+
+
+def test_a_checkpoint_plays_another_board_size_with_the_same_weights(tmp_path):
+    trainer = _trainer(tmp_path)
+    trainer.train_steps(3)
+    trainer.save_checkpoint(tmp_path, model_version=1, run_config={})
+    ckpt = load_checkpoint(tmp_path)
+    bigger = ckpt.for_board_size(7)
+    assert bigger.shape == GameShape(in_channels=17, board_size=7, num_actions=50) and ckpt.shape == GO5
+    model = bigger.build_model()
+    assert all(torch.equal(model.state_dict()[k], v) for k, v in ckpt.state_dict.items())
+    planes = random_samples(3, bigger.shape, seed=2)[0].astype(np.float32)
+    priors, values = NetworkEvaluator.from_loaded(bigger, device="cpu").evaluate(planes)
+    assert priors.shape == (3, 50) and np.allclose(priors.sum(axis=1), 1.0) and np.all(np.abs(values) <= 1.0)
+    with pytest.raises(ValueError, match="board_size"):
+        ckpt.for_board_size(0)

@@ -148,17 +148,25 @@ def build_engine(args: argparse.Namespace):
     from zero.gtp.engine import GoGtpEngine
     from zero.gtp.networks import BoardNetworks
 
-    def load(path, name: str, is_shipped: bool):
-        return load_network(path, name, args, config.search.leaves_per_step, shipped=is_shipped)
+    def load(path, name: str, is_shipped: bool, board_size: int = 0):
+        return load_network(path, name, args, config.search.leaves_per_step, shipped=is_shipped, board_size=board_size)
 
+    cross_size = config.gtp.cross_size
     if given is not None:
         name = model_label(given)  # a shipped name, or the path as given
+        is_shipped = name != str(given)
         try:
-            networks = BoardNetworks(fixed=load(given, name, name != str(given)))
+            networks = BoardNetworks(
+                fixed=load(given, name, is_shipped),
+                other_size=(lambda size: load(given, name, is_shipped, size)) if cross_size else None,
+            )
         except (OSError, ValueError) as exc:  # CheckpointError is a ValueError
             fail(f"--model {args.model}: {exc}")
     elif shipped:
-        networks = BoardNetworks(loader=lambda size: load_shipped(size, load))
+        networks = BoardNetworks(
+            loader=lambda size: load_shipped(size, load),
+            other_size=(lambda size: load_nearest_shipped(size, load)) if cross_size else None,
+        )
         try:
             networks.load(args.size)  # the start-up size now, so that the first genmove pays no loading
         except (OSError, ValueError) as exc:
@@ -166,8 +174,8 @@ def build_engine(args: argparse.Namespace):
     else:
         networks = BoardNetworks()
     size = networks.initial_size(args.size)
-    fallback = networks.falls_back(size)
-    if fallback:
+    note = networks.note(size)
+    if note:
         networks.mark_noted(size)  # the start-up line says it
     engine = GoGtpEngine(
         params=config.gtp,
@@ -178,21 +186,29 @@ def build_engine(args: argparse.Namespace):
         komi=args.komi,
         superko=args.superko,
     )
-    note = networks.fallback_note(size) if fallback else None
     print(f"zero gtp: {describe_engine(networks.load(size), threads, config, note)}", file=sys.stderr, flush=True)
     return engine
 
 
-def load_network(path, name: str, args: argparse.Namespace, leaves_per_step: int, *, shipped: bool):
-    """A LoadedNetwork for the checkpoint at ``path`` on --device at --precision, warmed up; CheckpointError if unusable."""
+def load_network(
+    path, name: str, args: argparse.Namespace, leaves_per_step: int, *, shipped: bool, board_size: int = 0
+):
+    """A LoadedNetwork for the checkpoint at ``path`` on --device at --precision, warmed up, playing ``board_size``
+    (0: the size it was trained on); CheckpointError if unusable."""
     from zero.gtp.networks import LoadedNetwork
     from zero.nn.checkpoint import load_checkpoint
     from zero.nn.inference import NetworkEvaluator
 
     checkpoint = load_checkpoint(path)
+    trained_size = checkpoint.shape.board_size
+    if board_size and board_size != trained_size:
+        checkpoint = checkpoint.for_board_size(board_size)
     evaluator = NetworkEvaluator.from_loaded(checkpoint, device=args.device, precision=args.precision)
     warm_up(evaluator, leaves_per_step)
-    return LoadedNetwork(evaluator, name, checkpoint.step, checkpoint.model_version, shipped=shipped)
+    other = trained_size if checkpoint.shape.board_size != trained_size else 0
+    return LoadedNetwork(
+        evaluator, name, checkpoint.step, checkpoint.model_version, shipped=shipped, trained_size=other
+    )
 
 
 def load_shipped(size: int, load):
@@ -206,6 +222,18 @@ def load_shipped(size: int, load):
     if loaded.board_size != size:
         raise ValueError(f"{path}: the network plays {loaded.board_size}x{loaded.board_size}, not {size}x{size}")
     return loaded
+
+
+def load_nearest_shipped(size: int, load):
+    """The shipped network of the board size nearest ``size`` (the larger of two as near), playing ``size``, through
+    ``load(path, name, shipped, board_size)``; None where this install ships none."""
+    from zero.nn.shipped import shipped_names, shipped_path
+
+    sizes = sorted(int(name[2:]) for name in shipped_names() if name.startswith("go") and name[2:].isdigit())
+    if not sizes:
+        return None
+    nearest = min(sizes, key=lambda trained: (abs(trained - size), -trained))
+    return load(shipped_path(f"go{nearest}"), f"go{nearest}", True, size)
 
 
 def warm_up(network, leaves_per_step: int) -> None:
@@ -226,6 +254,9 @@ def describe_engine(loaded, threads, config, note: str | None = None) -> str:
         return f"{what}, device cpu, {threads.describe()}, {search}"
     network = loaded.evaluator
     net = f"{loaded.name} {network.config.blocks}x{network.config.channels} step {loaded.step} v{network.model_version}"
+    if loaded.other_size:
+        T, N = loaded.trained_size, loaded.board_size
+        net += f" trained on {T}x{T}, playing {N}x{N} (weaker than on its own size; see gtp.cross_size)"
     # precision: what the next call runs in (auto on a CPU: float32 until the fidelity check passes, and below CPU_MIN_REDUCED_BATCH)
     precision = f"precision {network.precision}"
     if network.awaited_precision:

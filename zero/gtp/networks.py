@@ -1,4 +1,4 @@
-"""Which network plays each board size in `zero gtp`: the one given (--model: its size only), the shipped one of the size (random-rollout MCTS where none is shipped, said once on stderr), or none; no torch import here (networks come from a loader the command passes in)."""
+"""Which network plays each board size in `zero gtp`: the one given (--model), the shipped one of the size, or a network trained on another size (gtp.cross_size), else random-rollout MCTS (said once on stderr); and none; no torch import here (networks come from loaders the command passes in)."""
 
 from __future__ import annotations
 
@@ -19,36 +19,49 @@ class LoadedNetwork:
     step: int = 0
     version: int = 0
     shipped: bool = False
+    trained_size: int = 0  # the board size it was trained on, where that is not the one it plays (0: the same)
 
     @property
     def board_size(self) -> int:
+        """The board size it plays."""
         return int(self.evaluator.shape.board_size)
+
+    @property
+    def other_size(self) -> bool:
+        """Whether it plays a board size it was not trained on."""
+        return self.trained_size not in (0, self.board_size)
 
     def describe(self) -> str:
         """One line: name, step, version, size of the tower, board, and whether it is the shipped one."""
         config = getattr(self.evaluator, "config", None)
         tower = f", {config.blocks}x{config.channels}" if config is not None else ""
-        N = self.board_size
+        N, T = self.board_size, self.trained_size
+        board = f"trained on {T}x{T}, playing {N}x{N}" if self.other_size else f"{N}x{N}"
         origin = "shipped" if self.shipped else "given"
-        return f"{self.name} step {self.step} version {self.version}{tower}, {N}x{N}, {origin}"
+        return f"{self.name} step {self.step} version {self.version}{tower}, {board}, {origin}"
 
 
 class BoardNetworks:
-    """The network of each board size: ``fixed`` plays its own size and no other; else ``loader(size)`` gives the
-    shipped one of a size (cached; None: there is none, and random-rollout MCTS plays it, said once per size on
-    ``note_to``); with neither, random-rollout MCTS everywhere."""
+    """The network of each board size: ``fixed`` plays its own size; else ``loader(size)`` gives the shipped one of a
+    size (None: there is none). ``other_size(size)``, where given (gtp.cross_size), gives a network trained on another
+    board size to play ``size`` where neither has one (the given network, or the shipped one of the nearest size):
+    the tower is convolutional and the heads pool over the board, so it reads any size, if weaker than on its own.
+    Without one, random-rollout MCTS plays ``size`` (said once per size on ``note_to``), or with a fixed network and
+    no ``other_size`` the size is refused. Networks are loaded once per size and kept."""
 
     def __init__(
         self,
         *,
         fixed: LoadedNetwork | None = None,
         loader: Callable[[int], LoadedNetwork | None] | None = None,
+        other_size: Callable[[int], LoadedNetwork | None] | None = None,
         note_to: TextIO | None = None,
     ) -> None:
         if fixed is not None and loader is not None:
             raise ValueError("a fixed network or a loader of shipped ones, not both")
         self.fixed = fixed
         self._loader = loader
+        self._other_size = other_size
         self._loaded: dict[int, LoadedNetwork | None] = {}
         self._noted: set[int] = set()
         self._note_to = note_to
@@ -62,8 +75,8 @@ class BoardNetworks:
         return cls(fixed=LoadedNetwork(evaluator, name, 0, version))
 
     def accepts(self, size: int) -> bool:
-        """Whether the engine may play ``size`` (a given network fixes the board size)."""
-        return self.fixed is None or size == self.fixed.board_size
+        """Whether the engine may play ``size`` (a given network fixes the board size unless it plays other sizes)."""
+        return self.fixed is None or size == self.fixed.board_size or self._other_size is not None
 
     def initial_size(self, size: int) -> int:
         """The board size to start on: the given network's, else ``size``."""
@@ -71,28 +84,45 @@ class BoardNetworks:
 
     def load(self, size: int) -> LoadedNetwork | None:
         """The network that plays ``size``, loaded the first time (None: random-rollout MCTS); says nothing."""
-        if self.fixed is not None:
-            return self.fixed if size == self.fixed.board_size else None
-        if self._loader is None:
+        if self.fixed is not None and size == self.fixed.board_size:
+            return self.fixed
+        if self.fixed is None and self._loader is None:
             return None
         if size not in self._loaded:
-            self._loaded[size] = self._loader(size)
+            network = self._loader(size) if self._loader is not None else None
+            if network is None and self._other_size is not None:
+                network = self._other_size(size)
+            self._loaded[size] = network
         return self._loaded[size]
 
     def for_size(self, size: int) -> LoadedNetwork | None:
-        """``load(size)``, and the one-line note on stderr the first time a size falls back to rollouts."""
+        """``load(size)``, and a one-line note on stderr the first time a size falls back to rollouts or plays a
+        network trained on another size."""
         network = self.load(size)
-        if network is None and self.falls_back(size) and size not in self._noted:
+        note = self.note(size)
+        if note and size not in self._noted:
             self._noted.add(size)
-            print(f"zero gtp: {self.fallback_note(size)}", file=self._note_to or sys.stderr, flush=True)
+            print(f"zero gtp: {note}", file=self._note_to or sys.stderr, flush=True)
         return network
 
     def falls_back(self, size: int) -> bool:
-        """Whether ``size`` plays rollouts only because no network is shipped for it."""
+        """Whether ``size`` plays rollouts only because no network is shipped for it (nor plays it from another size)."""
         return self._loader is not None and self.load(size) is None
 
-    def fallback_note(self, size: int) -> str:
-        return f"no shipped network for {size}x{size}: random-rollout MCTS on this size (--model CKPT to play one)"
+    def note(self, size: int) -> str | None:
+        """What to say about ``size`` once: rollouts where no network plays it, or which network plays it from
+        another board size (None: its own network, or rollouts as asked)."""
+        if self.falls_back(size):
+            return f"no shipped network for {size}x{size}: random-rollout MCTS on this size (--model CKPT to play one)"
+        network = self.load(size)
+        if network is not None and network.other_size:
+            T = network.trained_size
+            return (
+                f"{network.name}, trained on {T}x{T}, plays {size}x{size}: no network was trained on this size, and "
+                f"it plays weaker than on its own (gtp.cross_size=false: "
+                f"{'refuse other sizes' if self.fixed is not None else 'random-rollout MCTS'})"
+            )
+        return None
 
     def mark_noted(self, size: int) -> None:
         """The note for ``size`` was said another way (the start-up line): never print it."""
@@ -100,7 +130,7 @@ class BoardNetworks:
 
     def describe(self, size: int) -> str:
         """The `zero-model` reply for ``size``: the network that plays it, or ``none (rollouts)``."""
-        network = self.fixed if self.fixed is not None else self._loaded.get(size)
+        network = self.fixed if self.fixed is not None and size == self.fixed.board_size else self._loaded.get(size)
         if network is None or network.board_size != size:
             return ROLLOUTS
         return network.describe()

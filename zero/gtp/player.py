@@ -99,6 +99,12 @@ class EngineParams:
             "doc": "after genmove, search on while the opponent thinks, until the next command (needs search.reuse_tree)"
         },
     )
+    cross_size: bool = field(
+        default=True,
+        metadata={
+            "doc": "a network plays board sizes it was not trained on (--model's network, or the shipped network of the nearest size where none ships for the size): its tower is convolutional and its heads pool over the board, so it reads any size, if weaker than on its own (the 9x9 go9 on 13x13 beat random-rollout MCTS 4 of 4 and won 2 of 6 against GNU Go level 1, BENCHMARKS.md); false = random-rollout MCTS on sizes no shipped network was trained on, and --model's network plays only its own size"
+        },
+    )
     random_play: bool = field(
         default=False,
         metadata={

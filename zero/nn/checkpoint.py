@@ -18,6 +18,7 @@ A checkpoint holding a nan or an inf (a diverged network) is never written, and 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import re
@@ -98,6 +99,14 @@ class Checkpoint:
     run_config: dict[str, Any]
     state_dict: dict[str, torch.Tensor]
     origin: dict[str, Any] = field(default_factory=dict)  # the network its run started from ({}: from scratch)
+
+    def for_board_size(self, board_size: int) -> Checkpoint:
+        """The same weights for another board size: no weight's shape depends on the board (the tower is convolutional,
+        the heads pool over the board or read it point by point), so the network reads any size, trained or not."""
+        points = board_size * board_size
+        shape = GameShape(self.shape.in_channels, board_size, points + 1 if self.shape.has_pass else points)
+        shape.validate()
+        return dataclasses.replace(self, shape=shape)
 
     def build_model(self) -> PolicyValueNet:
         """A PolicyValueNet with the checkpoint's architecture and weights (train mode; call .eval() for inference)."""
