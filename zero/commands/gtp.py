@@ -201,13 +201,14 @@ def load_network(
 
     checkpoint = load_checkpoint(path)
     trained_size = checkpoint.shape.board_size
-    if board_size and board_size != trained_size:
+    other_size = board_size not in (0, trained_size)
+    if other_size:
         checkpoint = checkpoint.for_board_size(board_size)
     evaluator = NetworkEvaluator.from_loaded(checkpoint, device=args.device, precision=args.precision)
     warm_up(evaluator, leaves_per_step)
-    other = trained_size if checkpoint.shape.board_size != trained_size else 0
+    trained = trained_size if other_size else 0
     return LoadedNetwork(
-        evaluator, name, checkpoint.step, checkpoint.model_version, shipped=shipped, trained_size=other
+        evaluator, name, checkpoint.step, checkpoint.model_version, shipped=shipped, trained_size=trained
     )
 
 
