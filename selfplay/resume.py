@@ -117,6 +117,9 @@ def plan_init(config, rd: RunDir, spec: str) -> ResumePoint:
         raise CheckpointError(f"--init-from {spec}: {exc}") from None
     differences = network_differences(config.network, source.network_config)
     shape = game_shape(build_adapter(config))
+    trained_size = source.shape.board_size
+    if source.shape != shape and source.shape.for_board_size(shape.board_size) == shape:
+        source = source.for_board_size(shape.board_size)  # the weights read any board size (KataGo's nets do too)
     if source.shape != shape:
         differences.append(f"game {_describe(source.shape)} vs {_describe(shape)}")
     if differences:
@@ -124,7 +127,10 @@ def plan_init(config, rd: RunDir, spec: str) -> ResumePoint:
             f"--init-from {spec}: the source's network does not match the config's (source vs config): "
             f"{'; '.join(differences)}"
         )
-    return ResumePoint(None, None, initial=source, initial_origin=init_origin(spec, source))
+    origin = init_origin(spec, source)
+    if trained_size != shape.board_size:
+        origin["trained_board_size"] = trained_size
+    return ResumePoint(None, None, initial=source, initial_origin=origin)
 
 
 def network_differences(config_network, source_network) -> list[str]:

@@ -131,8 +131,17 @@ def test_a_network_that_differs_from_the_configs_names_the_fields(source, tmp_pa
         f"--init-from {source}: the source's network does not match the config's (source vs config): "
         "network.blocks 1 vs 2; network.value_hidden 16 vs 8"
     )
-    with pytest.raises(CheckpointError, match=r"game \(planes=17, size=5, actions=26\) vs \(planes=17, size=7"):
-        plan_resume(tiny("go.size=7"), rd, init_from=str(source))
+    with pytest.raises(CheckpointError, match=r"network.liberty_input False vs True; game \(planes=17, size=5"):
+        plan_resume(tiny("network.liberty_input=true"), rd, init_from=str(source))
+
+
+def test_a_network_from_another_board_size_starts_a_run_on_the_configs(source, tmp_path):
+    # the weights read any board: a 5x5 network starts a 7x7 run (KataGo trains one network on many sizes)
+    plan = plan_resume(tiny("go.size=7"), RunDir(tmp_path / "run").create(), init_from=str(source))
+    assert plan.initial.shape.board_size == 7 and plan.initial.shape.num_actions == 50
+    assert plan.origin["trained_board_size"] == 5 and plan.origin["step"] == load_checkpoint(source).step
+    model = build_model(tiny("go.size=7"), seed=1)
+    model.load_state_dict(plan.initial.state_dict)  # fits the config's network for 7x7
 
 
 def _train(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:

@@ -103,8 +103,7 @@ class Checkpoint:
     def for_board_size(self, board_size: int) -> Checkpoint:
         """The same weights for another board size: no weight's shape depends on the board (the tower is convolutional,
         the heads pool over the board or read it point by point), so the network reads any size, trained or not."""
-        points = board_size * board_size
-        shape = GameShape(self.shape.in_channels, board_size, points + 1 if self.shape.has_pass else points)
+        shape = self.shape.for_board_size(board_size)
         shape.validate()
         return dataclasses.replace(self, shape=shape)
 

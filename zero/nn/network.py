@@ -145,6 +145,11 @@ class GameShape:
     def has_pass(self) -> bool:
         return self.num_actions == self.board_size * self.board_size + 1
 
+    def for_board_size(self, board_size: int) -> GameShape:
+        """The same game on a ``board_size`` board: the same planes, and a pass where this one has one."""
+        points = board_size * board_size
+        return GameShape(self.in_channels, board_size, points + 1 if self.has_pass else points)
+
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
 
