@@ -17,6 +17,7 @@ step, version, SHA-256 of the weights file) in config.toml, metrics.jsonl and ev
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, fields
 from typing import Any
 
@@ -96,6 +97,7 @@ def plan_init(config, rd: RunDir, spec: str) -> ResumePoint:
     """A new run in ``rd`` from the network ``spec`` names; RunDirError if ``rd`` already holds a run,
     CheckpointError (one line) if ``spec`` names nothing usable or its network or game differs from the config's."""
     from zero.nn.checkpoint import CheckpointError, load_checkpoint
+    from zero.nn.network import grow_tower
     from zero.nn.shipped import ModelSpecError, resolve_model
 
     if holds_a_run(rd):
@@ -122,6 +124,16 @@ def plan_init(config, rd: RunDir, spec: str) -> ResumePoint:
         source = source.for_board_size(shape.board_size)  # the weights read any board size (KataGo's nets do too)
     if source.shape != shape:
         differences.append(f"game {_describe(source.shape)} vs {_describe(shape)}")
+    source_blocks = source.network_config.blocks
+    if (
+        differences
+        and all(d.startswith("network.blocks ") for d in differences)
+        and config.network.blocks > source_blocks
+    ):
+        # a deeper tower: the source's function, with the new blocks adding nothing until trained (grow_tower)
+        state = grow_tower(source.state_dict, source.network_config, config.network, shape)
+        source = dataclasses.replace(source, network_config=config.network, state_dict=state)
+        differences = []
     if differences:
         raise CheckpointError(
             f"--init-from {spec}: the source's network does not match the config's (source vs config): "
@@ -130,6 +142,8 @@ def plan_init(config, rd: RunDir, spec: str) -> ResumePoint:
     origin = init_origin(spec, source)
     if trained_size != shape.board_size:
         origin["trained_board_size"] = trained_size
+    if source_blocks != config.network.blocks:
+        origin["grown_from_blocks"] = source_blocks
     return ResumePoint(None, None, initial=source, initial_origin=origin)
 
 

@@ -9,7 +9,15 @@ from netfixtures import GO5, TINY, tiny_model
 
 from games.go import new_game
 from zero.nn.inference import NetworkEvaluator, resolve_device
-from zero.nn.network import GameShape, GlobalPoolingBlock, NetworkConfig, PolicyValueNet, board_max, fold_batch_norm
+from zero.nn.network import (
+    GameShape,
+    GlobalPoolingBlock,
+    NetworkConfig,
+    PolicyValueNet,
+    board_max,
+    fold_batch_norm,
+    grow_tower,
+)
 
 
 def test_go_heads_have_a_point_per_intersection_plus_pass():
@@ -237,3 +245,35 @@ def test_evaluator_drives_the_batched_search_on_go():
     assert policy.shape == (2, 26)
     assert policy[1, 12] == 0  # C3 is occupied in the second game
     np.testing.assert_allclose(policy.sum(axis=1), 1.0, rtol=1e-5)
+
+
+def test_a_grown_tower_computes_the_same_function_until_trained():
+    import dataclasses
+
+    source = tiny_model(seed=3)
+    with torch.no_grad():  # batch-norm statistics and affine parameters away from their defaults
+        for module in source.modules():
+            if isinstance(module, torch.nn.BatchNorm2d):
+                module.running_mean.uniform_(-0.5, 0.5)
+                module.running_var.uniform_(0.5, 2.0)
+                module.weight.uniform_(0.5, 1.5)
+                module.bias.uniform_(-0.2, 0.2)
+    deeper = dataclasses.replace(TINY, blocks=TINY.blocks + 3)  # a plain block and a global-pooling one among them
+    grown = PolicyValueNet(deeper, GO5)
+    grown.load_state_dict(grow_tower(source.state_dict(), TINY, deeper, GO5))
+    planes = torch.randint(0, 2, (6, GO5.in_channels, 5, 5)).float()
+    with torch.no_grad():
+        a, b = source.eval()(planes), grown.eval()(planes)
+        torch.testing.assert_close(b.policy_logits, a.policy_logits)
+        torch.testing.assert_close(b.value, a.value)
+        grown.train()(planes)  # training mode: batch statistics, the new blocks still add nothing
+    assert any(isinstance(block, GlobalPoolingBlock) for block in list(grown.tower)[TINY.blocks :])
+    grown.train()
+    out = grown(planes)
+    (out.policy_logits.logsumexp(dim=1).sum() + out.value.sum()).backward()
+    new_norm = list(grown.tower)[-1].second[1]
+    assert new_norm.weight.grad is not None and new_norm.weight.grad.abs().sum() > 0  # the new blocks can learn
+    with pytest.raises(ValueError, match="a tower grows by blocks alone: 2 -> 3 blocks, and channels differ"):
+        grow_tower(source.state_dict(), TINY, dataclasses.replace(TINY, blocks=3, channels=24), GO5)
+    with pytest.raises(ValueError, match="a tower grows by blocks alone: 2 -> 2 blocks"):
+        grow_tower(source.state_dict(), TINY, TINY, GO5)

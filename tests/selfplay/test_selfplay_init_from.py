@@ -135,6 +135,19 @@ def test_a_network_that_differs_from_the_configs_names_the_fields(source, tmp_pa
         plan_resume(tiny("network.liberty_input=true"), rd, init_from=str(source))
 
 
+def test_a_deeper_config_grows_the_source_network_without_changing_its_play(source, tmp_path):
+    plan = plan_resume(tiny("network.blocks=3"), RunDir(tmp_path / "run").create(), init_from=str(source))
+    assert plan.initial.network_config.blocks == 3 and plan.origin["grown_from_blocks"] == 1
+    grown, original = plan.initial.build_model().eval(), load_checkpoint(source).build_model().eval()
+    planes = torch.randint(0, 2, (4, 17, 5, 5)).float()
+    with torch.no_grad():
+        torch.testing.assert_close(grown(planes).policy_logits, original(planes).policy_logits)
+    with pytest.raises(CheckpointError, match="network.blocks 1 vs 3; network.channels 16 vs 8"):
+        plan_resume(
+            tiny("network.blocks=3", "network.channels=8"), RunDir(tmp_path / "b").create(), init_from=str(source)
+        )
+
+
 def test_a_network_from_another_board_size_starts_a_run_on_the_configs(source, tmp_path):
     # the weights read any board: a 5x5 network starts a 7x7 run (KataGo trains one network on many sizes)
     plan = plan_resume(tiny("go.size=7"), RunDir(tmp_path / "run").create(), init_from=str(source))

@@ -285,6 +285,36 @@ class PolicyValueNet(nn.Module):
         return NetworkOutput(logits, value, torch.tanh(own_logits), own_logits, score)
 
 
+def grow_tower(state: dict[str, torch.Tensor], source: NetworkConfig, target: NetworkConfig, shape: GameShape):
+    """The weights of ``source`` (``state``) as a network of ``target``'s deeper tower computing the same function:
+    the blocks after the source's last are residual blocks whose last batch norm has scale and shift 0, so each
+    adds nothing to its input (the input is a ReLU's output, which the block's final ReLU leaves as it is) until
+    training moves them (Net2Net's deepening; torchvision's zero_init_residual). ValueError unless ``target``
+    differs from ``source`` only in more blocks."""
+    differences = [
+        f.name
+        for f in dataclasses.fields(source)
+        if f.name != "blocks" and getattr(source, f.name) != getattr(target, f.name)
+    ]
+    if differences or target.blocks <= source.blocks:
+        raise ValueError(
+            f"a tower grows by blocks alone: {source.blocks} -> {target.blocks} blocks"
+            + (f", and {', '.join(differences)} differ" if differences else "")
+        )
+    grown = PolicyValueNet(target, shape)
+    with torch.no_grad():
+        for block in list(grown.tower)[source.blocks :]:
+            last_norm = block.second[1]
+            last_norm.weight.zero_()
+            last_norm.bias.zero_()
+    weights = grown.state_dict()
+    for name, value in state.items():
+        if name not in weights or weights[name].shape != value.shape:
+            raise ValueError(f"{name}: no such weight of that shape in the grown network")
+        weights[name] = value
+    return weights
+
+
 def fold_batch_norm(model: PolicyValueNet) -> PolicyValueNet:
     """An inference copy of ``model`` in which every convolution followed by batch norm is one convolution with the
     norm's (eval-mode) scale and shift folded into its weights and bias: the same outputs, up to float rounding, in
