@@ -10,7 +10,9 @@ one line, before config.toml or anything else is rewritten.
 
 ``--init-from MODEL`` (a shipped name, a checkpoint, a run directory) starts a new run: only into a
 directory that holds no run yet (resuming and starting from another network conflict), only with a
-config whose network and game match the source's (a mismatch names the differing fields), and with the
+config whose network and game match the source's (a mismatch names the differing fields) but for two
+differences the weights carry over: another board size (they read any board) and more residual blocks (the
+source's tower grown by blocks that add nothing until trained, zero.nn.network.grow_tower); and with the
 source's weights alone: a fresh optimizer, step 0, version 0. The run records its origin (name, path,
 step, version, SHA-256 of the weights file) in config.toml, metrics.jsonl and every checkpoint.
 """
@@ -95,7 +97,8 @@ def holds_a_run(rd: RunDir) -> bool:
 
 def plan_init(config, rd: RunDir, spec: str) -> ResumePoint:
     """A new run in ``rd`` from the network ``spec`` names; RunDirError if ``rd`` already holds a run,
-    CheckpointError (one line) if ``spec`` names nothing usable or its network or game differs from the config's."""
+    CheckpointError (one line) if ``spec`` names nothing usable or its network or game differs from the config's
+    (beyond the board size and a deeper tower, which carry the weights over)."""
     from zero.nn.checkpoint import CheckpointError, load_checkpoint
     from zero.nn.network import grow_tower
     from zero.nn.shipped import ModelSpecError, resolve_model
