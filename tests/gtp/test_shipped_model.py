@@ -275,6 +275,19 @@ def test_a_model_plays_other_board_sizes_unless_cross_size_is_off(models_dir, tm
     )
     assert replies[0] == "= go9 step 7 version 3, 1x8, 9x9, shipped"
     assert replies[1] == "? unacceptable size"
+    replies, _ = run_gtp(["--model", "go9", "--size", "13", "--visits", "8"], ["zero-model"], models_dir, tmp_path)
+    assert replies[0] == "= go9 step 7 version 3, 1x8, trained on 9x9, playing 13x13, shipped"  # --size is the start
+    out = subprocess.run(
+        [sys.executable, "-m", "zero.cli", "gtp", "--model", "go9", "--size", "13", "gtp.cross_size=false"],
+        input="quit\n",
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=gtp_env(models_dir),
+        cwd=tmp_path,
+    )
+    assert out.returncode == 2 and out.stdout == ""
+    assert out.stderr.strip() == "zero: error: --size 13: --model's network plays 9x9 only (gtp.cross_size=false)"
 
 
 def test_a_model_path_is_named_by_its_path(models_dir, tmp_path):

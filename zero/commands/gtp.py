@@ -34,7 +34,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--time", type=float, metavar="SECONDS", help="seconds per move when the client sets no time control"
     )
-    parser.add_argument("--size", type=int, default=9, help="initial board size (a network fixes it)")
+    parser.add_argument(
+        "--size", type=int, default=None, help="initial board size (default: --model's network's, else 9)"
+    )
     parser.add_argument("--komi", type=float, default=7.5, help="initial komi")
     parser.add_argument(
         "--superko",
@@ -117,7 +119,7 @@ def check_arguments(args: argparse.Namespace) -> None:
     """The checks that need no engine: board size, komi, and that --model names something that exists."""
     from zero.common.configlib import fail
 
-    if not 2 <= args.size <= 19:
+    if args.size is not None and not 2 <= args.size <= 19:
         fail(f"--size must be in 2..19, got {args.size}")
     if not math.isfinite(args.komi) or abs(args.komi) > 1000:  # the range the GTP komi command accepts
         fail(f"--komi must be a number in -1000..1000, got {args.komi}")
@@ -167,13 +169,16 @@ def build_engine(args: argparse.Namespace):
             loader=lambda size: load_shipped(size, load),
             other_size=(lambda size: load_nearest_shipped(size, load)) if cross_size else None,
         )
-        try:
-            networks.load(args.size)  # the start-up size now, so that the first genmove pays no loading
-        except (OSError, ValueError) as exc:
-            fail(f"the shipped network for {args.size}x{args.size}: {exc}")
     else:
         networks = BoardNetworks()
     size = networks.initial_size(args.size)
+    if not networks.accepts(size):
+        trained = networks.fixed.board_size
+        fail(f"--size {size}: --model's network plays {trained}x{trained} only (gtp.cross_size=false)")
+    try:
+        networks.load(size)  # the start-up size now, so that the first genmove pays no loading
+    except (OSError, ValueError) as exc:  # CheckpointError is a ValueError
+        fail(f"the network for {size}x{size}: {exc}")
     note = networks.note(size)
     if note:
         networks.mark_noted(size)  # the start-up line says it

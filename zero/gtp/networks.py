@@ -78,9 +78,11 @@ class BoardNetworks:
         """Whether the engine may play ``size`` (a given network fixes the board size unless it plays other sizes)."""
         return self.fixed is None or size == self.fixed.board_size or self._other_size is not None
 
-    def initial_size(self, size: int) -> int:
-        """The board size to start on: the given network's, else ``size``."""
-        return self.fixed.board_size if self.fixed is not None else size
+    def initial_size(self, size: int | None) -> int:
+        """The board size to start on: ``size`` where given, else the given network's, else 9."""
+        if size is not None:
+            return size
+        return self.fixed.board_size if self.fixed is not None else 9
 
     def load(self, size: int) -> LoadedNetwork | None:
         """The network that plays ``size``, loaded the first time (None: random-rollout MCTS); says nothing."""
