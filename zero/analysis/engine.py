@@ -21,6 +21,7 @@ import logging
 import queue
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal, TextIO
 
@@ -85,6 +86,12 @@ class AnalysisParams:
             "doc": "the network sees each position in a random one of the 8 board symmetries, mapped back (KataGo's nnRandomize, as gtp.random_symmetry)"
         },
     )
+    cross_size: bool = field(
+        default=True,
+        metadata={
+            "doc": "the network also analyses board sizes it was not trained on, weaker than on its own (as gtp.cross_size); false = queries of other sizes are refused"
+        },
+    )
 
     def validate(self) -> None:
         if self.max_visits < 1:
@@ -129,13 +136,20 @@ class _Running:
 class AnalysisEngine:
     """Reads query lines, searches their positions in batched waves, writes one JSON answer per line."""
 
-    def __init__(self, config: AnalysisConfig | None = None, network: Any | None = None) -> None:
+    def __init__(
+        self,
+        config: AnalysisConfig | None = None,
+        network: Any | None = None,
+        resize: Callable[[int], Any] | None = None,
+    ) -> None:
+        """``network``: a zero.nn.inference.NetworkEvaluator, or None for random rollouts; ``resize(size)``: the same
+        network for another board size (Checkpoint.for_board_size), used under analysis.cross_size."""
         self.config = config or AnalysisConfig()
         self.config.analysis.validate()
         self.params = self.config.analysis
-        self.network = network  # a zero.nn.inference.NetworkEvaluator, or None for random rollouts
-        if network is not None and hasattr(network, "set_random_symmetry"):  # test doubles may lack it
-            network.set_random_symmetry(self.params.random_symmetry, self.params.seed)
+        self.network = self._randomized(network) if network is not None else None  # the network as trained
+        self._resize = resize if self.params.cross_size else None
+        self._other_sizes: dict[int, Any] = {}  # board size -> the network resized for it
         self._pending: list[Turn] = []
         self._running: list[_Running] = []
         self._seq = 0
@@ -194,6 +208,19 @@ class AnalysisEngine:
             if raw.strip():
                 self.handle_line(raw)
 
+    def _randomized(self, network: Any) -> Any:
+        if hasattr(network, "set_random_symmetry"):  # test doubles may lack it
+            network.set_random_symmetry(self.params.random_symmetry, self.params.seed)
+        return network
+
+    def network_for(self, size: int) -> Any | None:
+        """The network that analyses ``size`` (None: random rollouts), made the first time a size needs it."""
+        if self.network is None or size == self.network.shape.board_size:
+            return self.network
+        if size not in self._other_sizes:
+            self._other_sizes[size] = self._randomized(self._resize(size))
+        return self._other_sizes[size]
+
     def _write(self, obj: dict[str, Any]) -> None:
         if self._out is None:
             return
@@ -204,7 +231,8 @@ class AnalysisEngine:
 
     def handle_line(self, line: str) -> Parsed:
         """Check one query line: reply to errors, warnings and actions now, queue its turns."""
-        network_size = self.network.shape.board_size if self.network is not None else None
+        # the one size queries may ask for, where the network plays no other
+        network_size = self.network.shape.board_size if self.network is not None and self._resize is None else None
         parsed = parse_line(
             line,
             default_visits=self.params.max_visits,
@@ -265,7 +293,7 @@ class AnalysisEngine:
 
     def _evaluator(self, size: int, komi: float) -> Any:
         if self.network is not None:
-            return self.network
+            return self.network_for(size)
         key = (size, komi)
         if key not in self._rollout_evaluators:
             self._rollout_evaluators[key] = RolloutEvaluator(size, komi, self.params.rollouts, seed=self.params.seed)
@@ -335,7 +363,7 @@ class AnalysisEngine:
             return extras
         planes, legal, _, _ = batch.root_inputs()
         rows = np.array(want)
-        network = self.network
+        network = self.network_for(wave[0].game.size)
         if network is not None:
             policy = (
                 network.evaluate(planes[rows], legal[rows])[0] if any(wave[b].include_policy for b in want) else None
@@ -388,7 +416,8 @@ class AnalysisEngine:
         q = np.nan_to_num(result.q[b], nan=float(result.root_value[b]))
         moves = sorted(moves.tolist(), key=lambda a: (-int(visits[a]), -float(q[a])))
         lines, line_visits, length = search.variations(np.full(len(moves), b, np.int32), np.array(moves, np.int32))
-        leads = search_score_leads(self.network, self._batch, result, b, moves) if self._scored and moves else None
+        network = self.network_for(turn.game.size)
+        leads = search_score_leads(network, self._batch, result, b, moves) if self._scored and moves else None
         infos = []
         for order, a in enumerate(moves):
             q_lcb = float(result.q_lcb[b, a]) if visits[a] > 0 else float(q[a]) - 2.0
@@ -433,7 +462,7 @@ class AnalysisEngine:
         if "policy" in extras:
             answer["policy"] = [round(float(v), 6) for v in extras["policy"]]
         if turn.include_moves_ownership and moves:
-            after = ownership_after_moves(self.network, game, moves, self.params.ownership_playouts, self.params.seed)
+            after = ownership_after_moves(network, game, moves, self.params.ownership_playouts, self.params.seed)
             if view == "white" or (view == "side_to_move" and me == WHITE):
                 after = -after
             for info, own in zip(infos, after):

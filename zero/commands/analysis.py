@@ -49,16 +49,21 @@ def build_engine(args: argparse.Namespace):
     from zero.common.configlib import fail
 
     config = load_config(args)
-    network = None
+    network = resize = None
     if args.model:
-        from zero.nn.checkpoint import CheckpointError
+        from zero.nn.checkpoint import CheckpointError, load_checkpoint
         from zero.nn.inference import NetworkEvaluator
 
         try:
-            network = NetworkEvaluator.from_checkpoint(args.model, device=args.device)
+            checkpoint = load_checkpoint(args.model)
+            network = NetworkEvaluator.from_loaded(checkpoint, device=args.device)
         except (CheckpointError, OSError, ValueError) as exc:
             fail(f"--model {args.model}: {exc}")
-    return AnalysisEngine(config, network)
+
+        def resize(size: int):
+            return NetworkEvaluator.from_loaded(checkpoint.for_board_size(size), device=args.device)
+
+    return AnalysisEngine(config, network, resize)
 
 
 def run(args: argparse.Namespace) -> int:
