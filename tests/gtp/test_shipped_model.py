@@ -390,3 +390,9 @@ def test_bench_gtp_times_a_network_with_optional_input_planes(tmp_path):
     weights = save_checkpoint(tmp_path / "checkpoint", net, step=1, model_version=1)
     result = run_bench_gtp(["--model", str(weights), "--game-moves", "0"], None, tmp_path)
     assert result["results"] and all(row["visits_per_s"] > 0 for row in result["results"])
+
+
+def test_bench_gtp_times_the_precision_it_is_given(tmp_path):
+    for precision in ("float32", "bfloat16"):
+        args = ["--blocks", "1", "--channels", "8", "--game-moves", "0", "--precision", precision]
+        assert run_bench_gtp(args, None, tmp_path)["precision"] == precision

@@ -47,6 +47,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--threads", type=int, default=0, help="CPU threads (default: the cores this process may use)")
     parser.add_argument("--device", default="auto", help="network device: auto, cpu or cuda")
     parser.add_argument(
+        "--precision",
+        choices=("auto", "float32", "bfloat16", "float16"),
+        default="auto",
+        help="network precision, in-process and for the launched `zero gtp` (auto: as zero gtp chooses)",
+    )
+    parser.add_argument(
         "--startup-runs",
         type=int,
         default=3,
@@ -113,7 +119,7 @@ def _network(args: argparse.Namespace):
             path = resolve_model(args.model)
             if path is None:
                 raise ValueError("none: this benchmark times a network (--blocks/--channels for an untrained one)")
-            return NetworkEvaluator.from_checkpoint(str(path), device=args.device), args.model
+            return NetworkEvaluator.from_checkpoint(str(path), device=args.device, precision=args.precision), args.model
         except (CheckpointError, OSError, ValueError) as exc:
             fail(f"--model {exc}" if str(exc).startswith(args.model) else f"--model {args.model}: {exc}")
     overrides = {k: v for k, v in (("blocks", args.blocks), ("channels", args.channels)) if v is not None}
@@ -123,7 +129,9 @@ def _network(args: argparse.Namespace):
         config = NetworkConfig(**overrides)
         config.validate()
         evaluator = NetworkEvaluator(
-            PolicyValueNet(config, GameShape(17, args.size, args.size * args.size + 1)), device=args.device
+            PolicyValueNet(config, GameShape(17, args.size, args.size * args.size + 1)),
+            device=args.device,
+            precision=args.precision,
         )
     except ValueError as exc:
         fail(str(exc))
@@ -151,6 +159,7 @@ def _middle_game_moves(network, size: int) -> list[int]:
 def _startup(args: argparse.Namespace, threads: int) -> dict[str, float]:
     """Median seconds from launching `zero gtp` to its reply to `name` (first command) and to `clear_board` (engine built)."""
     command = [sys.executable, "-m", "zero.cli", "gtp", "--threads", str(threads), "--device", args.device]
+    command += ["--precision", args.precision]
     if args.model:
         command += ["--model", args.model]
     first, ready = [], []
@@ -196,6 +205,7 @@ def _game(args: argparse.Namespace, threads: int, size: int) -> dict[str, object
     from zero.match.client import GtpClient
 
     ours = [sys.executable, "-m", "zero.cli", "gtp", "--threads", str(threads), "--device", args.device]
+    ours += ["--precision", args.precision]
     if args.model:
         ours += ["--model", args.model]
     theirs = [sys.executable, "-m", "zero.cli", "gtp", "--model", "none", "--visits", "1", "--threads", "1"]
