@@ -133,8 +133,10 @@ def test_arena_runs_when_the_workers_reserve_every_cpu(ray_address, tmp_path):
     summary = run(_tiny("run.num_workers=2", "run.max_steps=20", "arena.every_versions=1"), tmp_path)  # 2 of 2 CPUs
     assert summary["step"] == 20
     assert sorted(int(v) for v in summary["elo"]) == [1, 2]  # both versions evaluated, none left waiting
-    workers = {m["worker"] for m in read_metrics(tmp_path / "metrics.jsonl") if m.get("kind") == "selfplay"}
-    assert workers == {0, 1}
+    # both workers ran, holding both CPUs (each answered where it runs); whether the second one also finished a
+    # game task before step 20 depends on the load beside the test (CI on two processes: it once had not)
+    placements = [m["nodes"] for m in read_metrics(tmp_path / "metrics.jsonl") if m.get("kind") == "placement"]
+    assert placements and sum(placements[-1].values()) == 2
 
 
 def _train_command(run_dir: Path, address: str, *overrides: str) -> list[str]:
