@@ -120,23 +120,18 @@ def plan_init(config, rd: RunDir, spec: str) -> ResumePoint:
         source = load_checkpoint(path)
     except CheckpointError as exc:
         raise CheckpointError(f"--init-from {spec}: {exc}") from None
-    differences = network_differences(config.network, source.network_config)
     shape = game_shape(build_adapter(config))
-    trained_size = source.shape.board_size
+    trained_size, source_blocks = source.shape.board_size, source.network_config.blocks
     if source.shape != shape and source.shape.for_board_size(shape.board_size) == shape:
         source = source.for_board_size(shape.board_size)  # the weights read any board size (KataGo's nets do too)
-    if source.shape != shape:
-        differences.append(f"game {_describe(source.shape)} vs {_describe(shape)}")
-    source_blocks = source.network_config.blocks
-    if (
-        differences
-        and all(d.startswith("network.blocks ") for d in differences)
-        and config.network.blocks > source_blocks
-    ):
+    deeper = dataclasses.replace(source.network_config, blocks=config.network.blocks)
+    if config.network.blocks > source_blocks and deeper == config.network and source.shape == shape:
         # a deeper tower: the source's function, with the new blocks adding nothing until trained (grow_tower)
         state = grow_tower(source.state_dict, source.network_config, config.network, shape)
         source = dataclasses.replace(source, network_config=config.network, state_dict=state)
-        differences = []
+    differences = network_differences(config.network, source.network_config)
+    if source.shape != shape:
+        differences.append(f"game {_describe(source.shape)} vs {_describe(shape)}")
     if differences:
         raise CheckpointError(
             f"--init-from {spec}: the source's network does not match the config's (source vs config): "

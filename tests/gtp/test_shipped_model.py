@@ -52,9 +52,9 @@ def gtp_env(models: Path | None) -> dict[str, str]:
     return env
 
 
-def run_gtp(args: list[str], commands: list[str], models: Path | None, cwd: Path) -> tuple[list[str], str]:
-    """Replies (without '= ') and stderr of one `zero gtp` session."""
-    out = subprocess.run(
+def gtp_session(args: list[str], commands: list[str], models: Path | None, cwd: Path) -> subprocess.CompletedProcess:
+    """One `zero gtp ARGS` process given ``commands`` and then ``quit``."""
+    return subprocess.run(
         [sys.executable, "-m", "zero.cli", "gtp", *args],
         input="\n".join([*commands, "quit"]) + "\n",
         capture_output=True,
@@ -63,6 +63,11 @@ def run_gtp(args: list[str], commands: list[str], models: Path | None, cwd: Path
         env=gtp_env(models),
         cwd=cwd,
     )
+
+
+def run_gtp(args: list[str], commands: list[str], models: Path | None, cwd: Path) -> tuple[list[str], str]:
+    """Replies (without '= ') and stderr of one `zero gtp` session."""
+    out = gtp_session(args, commands, models, cwd)
     assert out.returncode == 0, out.stderr
     replies = [r for r in out.stdout.split("\n\n") if r.strip()]
     return replies, out.stderr
@@ -277,15 +282,7 @@ def test_a_model_plays_other_board_sizes_unless_cross_size_is_off(models_dir, tm
     assert replies[1] == "? unacceptable size"
     replies, _ = run_gtp(["--model", "go9", "--size", "13", "--visits", "8"], ["zero-model"], models_dir, tmp_path)
     assert replies[0] == "= go9 step 7 version 3, 1x8, trained on 9x9, playing 13x13, shipped"  # --size is the start
-    out = subprocess.run(
-        [sys.executable, "-m", "zero.cli", "gtp", "--model", "go9", "--size", "13", "gtp.cross_size=false"],
-        input="quit\n",
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env=gtp_env(models_dir),
-        cwd=tmp_path,
-    )
+    out = gtp_session(["--model", "go9", "--size", "13", "gtp.cross_size=false"], [], models_dir, tmp_path)
     assert out.returncode == 2 and out.stdout == ""
     assert out.stderr.strip() == "zero: error: --size 13: --model's network plays 9x9 only (gtp.cross_size=false)"
 
@@ -297,15 +294,7 @@ def test_a_model_path_is_named_by_its_path(models_dir, tmp_path):
 
 
 def test_an_unknown_model_name_is_a_one_line_error(models_dir, tmp_path):
-    out = subprocess.run(
-        [sys.executable, "-m", "zero.cli", "gtp", "--model", "go13"],
-        input="quit\n",
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=gtp_env(models_dir),
-        cwd=tmp_path,
-    )
+    out = gtp_session(["--model", "go13"], [], models_dir, tmp_path)
     assert out.returncode == 2 and out.stdout == ""
     assert out.stderr.strip().splitlines() == [
         "zero: error: --model go13: no such file or directory, and no shipped network of that name (shipped: go9)"

@@ -233,13 +233,13 @@ def load_shipped(size: int, load):
 def load_nearest_shipped(size: int, load):
     """The shipped network of the board size nearest ``size`` (the larger of two as near), playing ``size``, through
     ``load(path, name, shipped, board_size)``; None where this install ships none."""
-    from zero.nn.shipped import shipped_names, shipped_path
+    from zero.nn.shipped import shipped_model, shipped_name, shipped_sizes
 
-    sizes = sorted(int(name[2:]) for name in shipped_names() if name.startswith("go") and name[2:].isdigit())
+    sizes = shipped_sizes()
     if not sizes:
         return None
     nearest = min(sizes, key=lambda trained: (abs(trained - size), -trained))
-    return load(shipped_path(f"go{nearest}"), f"go{nearest}", True, size)
+    return load(shipped_model(nearest), shipped_name(nearest), True, size)
 
 
 def warm_up(network, leaves_per_step: int) -> None:

@@ -578,25 +578,27 @@ class NetworkEvaluator:
             self._forward = self._inference
             return self._forward(x)
 
-    def _fidelity_rows(self, x: torch.Tensor) -> list[int]:
-        """Up to FIDELITY_ROWS_PER_CALL rows of ``x`` for the fidelity check: positions this version's check has not
-        seen yet, spread over the batch from an offset that moves on with every call."""
-        rows, stride = len(x), max(1, len(x) // FIDELITY_ROWS_PER_CALL)
+    def _fidelity_rows(self, x: torch.Tensor) -> tuple[list[int], np.ndarray]:
+        """Up to FIDELITY_ROWS_PER_CALL rows of ``x`` for the fidelity check, and their planes float32[R,C,N,N]:
+        positions this version's check has not seen yet, spread over the batch from an offset that moves on with
+        every call."""
+        stride = max(1, len(x) // FIDELITY_ROWS_PER_CALL)
         offset = self._fidelity_calls % stride
         self._fidelity_calls += 1
-        chosen: list[int] = []
-        flat = x.reshape(rows, -1).cpu().numpy()
-        for row in range(offset, rows, stride):
-            key = flat[row].tobytes()
-            if key not in self._fidelity_seen and len(chosen) < FIDELITY_ROWS_PER_CALL:
+        rows: list[int] = []
+        planes: list[np.ndarray] = []
+        for k, position in enumerate(x[offset::stride].float().cpu().numpy()):
+            key = position.tobytes()
+            if key not in self._fidelity_seen and len(rows) < FIDELITY_ROWS_PER_CALL:
                 self._fidelity_seen.add(key)
-                chosen.append(row)
-        return chosen
+                rows.append(offset + k * stride)
+                planes.append(position)
+        return rows, np.asarray(planes)
 
     def _record_fidelity(self, x: torch.Tensor, reference: NetworkOutput, mask: torch.Tensor | None) -> None:
         """Add some positions of one float32 batch (``_fidelity_rows``) to this version's fidelity check; after
         FIDELITY_POSITIONS positions, decide, and say so if the reduced precision failed."""
-        rows = self._fidelity_rows(x)
+        rows, planes = self._fidelity_rows(x)
         if not rows:
             return
         index = torch.tensor(rows, device=x.device)
@@ -604,7 +606,7 @@ class NetworkEvaluator:
             reduced = self._network(x[index])
         reference = NetworkOutput(*(None if t is None else t[index] for t in reference))
         legal = None if mask is None else mask[index]
-        self._checked.append((*_compare(reference, reduced, legal, x[index].float().cpu().numpy()), len(rows)))
+        self._checked.append((*_compare(reference, reduced, legal, planes), len(rows)))
         positions = sum(row[-1] for row in self._checked)
         if positions < FIDELITY_POSITIONS:
             return

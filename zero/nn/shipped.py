@@ -61,6 +61,11 @@ def shipped_names() -> list[str]:
     )
 
 
+def shipped_sizes() -> list[int]:
+    """The board sizes this install ships a network for (``goN``), ascending."""
+    return sorted(int(name[2:]) for name in shipped_names() if name.startswith("go") and name[2:].isdigit())
+
+
 def shipped_path(name: str) -> Path | None:
     """The weights file of shipped network ``name``, or None where this install has no such network."""
     if not name or "/" in name or os.sep in name or name.startswith("."):
