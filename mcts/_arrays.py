@@ -31,6 +31,7 @@ TreeArrays = namedtuple(
         "children_visits",
         "children_value_sum",
         "children_virtual",
+        "raw_ownership",
     ),
 )
 
@@ -42,8 +43,11 @@ LeafBatch = namedtuple("LeafBatch", ("tree", "node", "action", "slot", "eval_roo
 # What the game and the evaluator said about the NEW leaves, by slot: priors float32[E, A], values float32[E],
 # legal bool[E, A], terminal bool[E], terminal_value float32[E] (the game result where terminal); scores
 # float32[E] (the predicted final margin, or the game's where terminal, for the player to move), or float32[0]
-# when the search does not track scores.
-LeafEvaluations = namedtuple("LeafEvaluations", ("priors", "values", "legal", "terminal", "terminal_value", "scores"))
+# when the search does not track scores; ownership float32[E, P] (+1 = the player to move owns the point, the
+# game's final area where terminal), or float32[E, 0] when the search does not track ownership.
+LeafEvaluations = namedtuple(
+    "LeafEvaluations", ("priors", "values", "legal", "terminal", "terminal_value", "scores", "ownership")
+)
 
 # How each root chooses its action besides PUCT. The Gumbel root (mcts._gumbel_kernels): gumbel bool;
 # root_scores float64[B, A] (g + logits of the sampled actions, NOT_CONSIDERED elsewhere); considered_visits

@@ -450,6 +450,9 @@ def expand_and_backup(num_leaves, leaves, evals, tree):
     eval_priors = evals.priors
     eval_scores = evals.scores
     scored = eval_scores.shape[0] > 0
+    raw_ownership = tree.raw_ownership
+    eval_ownership = evals.ownership
+    owned = min(raw_ownership.shape[2], eval_ownership.shape[1])  # 0 where ownership is not tracked
     for k in range(num_leaves):
         b = leaf_tree[k]
         slot = leaf_slot[k]
@@ -462,6 +465,8 @@ def expand_and_backup(num_leaves, leaves, evals, tree):
             value = eval_terminal_value[slot] if is_terminal else eval_values[slot]
             score = eval_scores[slot] if scored else 0.0
             _init_node(b, node, p, a, value, score, is_terminal, eval_legal[slot], eval_priors[slot], tree)
+            for point in range(owned):
+                raw_ownership[b, node, point] = eval_ownership[slot, point]
             children_index[b, p, a] = node
         else:
             node = leaf_node[k]
@@ -471,22 +476,26 @@ def expand_and_backup(num_leaves, leaves, evals, tree):
 
 
 @njit(cache=True)
-def expand_roots(trees, priors, values, scores, root_legal, root_terminal, root_terminal_value, tree):
+def expand_roots(trees, priors, values, scores, ownership, root_legal, root_terminal, root_terminal_value, tree):
     """Create the root (node 0, one visit) of each tree in ``trees`` (int32[R]).
 
-    priors float32[R,A], values float32[R] and scores float32[R] (final margins, the game's at terminal roots; 0
-    where scores are not tracked) belong to ``trees`` in order (the priors and values of terminal roots are
-    ignored); root_legal bool[B,A], root_terminal bool[B], root_terminal_value float32[B] cover all B trees.
+    priors float32[R,A], values float32[R], scores float32[R] (final margins, the game's at terminal roots; 0
+    where scores are not tracked) and ownership float32[R,P] (P = 0 where it is not tracked) belong to ``trees``
+    in order (the priors and values of terminal roots are ignored); root_legal bool[B,A], root_terminal bool[B],
+    root_terminal_value float32[B] cover all B trees.
     """
     node_count = tree.node_count
     node_visits = tree.node_visits
     node_value_sum = tree.node_value_sum
     node_value_sq_sum = tree.node_value_sq_sum
+    owned = min(tree.raw_ownership.shape[2], ownership.shape[1])
     for r in range(trees.shape[0]):
         b = trees[r]
         is_terminal = root_terminal[b]
         value = root_terminal_value[b] if is_terminal else values[r]
         _init_node(b, ROOT, NO_PARENT, NO_ACTION, value, scores[r], is_terminal, root_legal[b], priors[r], tree)
+        for point in range(owned):
+            tree.raw_ownership[b, ROOT, point] = ownership[r, point]
         node_count[b] = 1
         node_visits[b, ROOT] = 1
         node_value_sum[b, ROOT] = value
@@ -542,6 +551,8 @@ def keep_subtree(b, new_root, new_index, tree):
         node_value_sq_sum[b, m] = node_value_sq_sum[b, n]
         tree.raw_score[b, m] = tree.raw_score[b, n]
         tree.node_score_sum[b, m] = tree.node_score_sum[b, n]
+        for point in range(tree.raw_ownership.shape[2]):
+            tree.raw_ownership[b, m, point] = tree.raw_ownership[b, n, point]
         node_virtual[b, m] = 0
         for a in range(legal.shape[2]):
             c = children_index[b, n, a]
@@ -615,3 +626,63 @@ def move_variations(tree, request_tree, actions, out, out_visits, out_length):
             out[k, d] = NO_ACTION
             out_visits[k, d] = 0
         out_length[k] = length
+
+
+@njit(cache=True)
+def tree_ownership(tree, mean, second, move_mean, move_second, move_weight):
+    """Each tree's ownership averaged over its search (KataGo's ownership, ownershipStdev and movesOwnership), all
+    for the player to move at the root (+1 = that player owns the point).
+
+    Every node counts with the weight of its own evaluations: 1, or its visits at a terminal node (each visit
+    there is the game's final area again). A node's ownership is for its own player to move, so it changes sign
+    at each ply. Writes, for tree b and point p: mean[b, p] and second[b, p], the weighted mean of the ownership
+    and of its square over the whole tree (root included); move_mean[b, a, p] and move_second[b, a, p] the same
+    over the subtree of root move a, move_weight[b, a] its total weight (0: not searched, the means are 0).
+    """
+    node_count = tree.node_count
+    parent = tree.parent
+    action_from_parent = tree.action_from_parent
+    terminal = tree.terminal
+    node_visits = tree.node_visits
+    raw_ownership = tree.raw_ownership
+    points = raw_ownership.shape[2]
+    mean[:] = 0.0
+    second[:] = 0.0
+    move_mean[:] = 0.0
+    move_second[:] = 0.0
+    move_weight[:] = 0.0
+    sign = np.empty(raw_ownership.shape[1], np.float32)
+    top = np.empty(raw_ownership.shape[1], np.int32)  # the root move each node lies under (NO_ACTION: the root)
+    for b in range(node_count.shape[0]):
+        count = node_count[b]
+        total = 0.0
+        for n in range(count):  # a parent is always created before its children
+            if n == ROOT:
+                sign[n] = 1.0
+                top[n] = NO_ACTION
+            else:
+                up = parent[b, n]
+                sign[n] = -sign[up]
+                top[n] = action_from_parent[b, n] if up == ROOT else top[up]
+            weight = float(max(node_visits[b, n], 1)) if terminal[b, n] else 1.0
+            total += weight
+            a = top[n]
+            if a != NO_ACTION:
+                move_weight[b, a] += weight
+            for p in range(points):
+                v = sign[n] * raw_ownership[b, n, p]
+                mean[b, p] += weight * v
+                second[b, p] += weight * v * v
+                if a != NO_ACTION:
+                    move_mean[b, a, p] += weight * v
+                    move_second[b, a, p] += weight * v * v
+        if total > 0:
+            for p in range(points):
+                mean[b, p] /= total
+                second[b, p] /= total
+        for a in range(move_weight.shape[1]):
+            w = move_weight[b, a]
+            if w > 0:
+                for p in range(points):
+                    move_mean[b, a, p] /= w
+                    move_second[b, a, p] /= w

@@ -40,6 +40,29 @@ def predicts_margins(evaluator: object) -> bool:
     return bool(getattr(evaluator, "predicts_margin", False)) and hasattr(evaluator, "evaluate_with_margin")
 
 
+class OwnershipEvaluator(Evaluator, Protocol):
+    """An evaluator that also predicts who owns each point at the end (Go: a network with an ownership head): a
+    search built with ``ownership_points`` then averages it over its tree (KataGo's search-averaged ownership)."""
+
+    has_ownership: bool
+
+    def evaluate_heads(self, planes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray]:
+        """planes -> (priors as evaluate's, raw values (no utility), margins float32[L] or None, ownership
+        float32[L, H, W] in [-1, 1], +1 = the player to move owns the point)."""
+        ...
+
+    def utility(
+        self, value: np.ndarray, score: np.ndarray | None, score_centre: np.ndarray | None = None
+    ) -> np.ndarray:
+        """The search's utility of raw values and margins (what evaluate returns as values)."""
+        ...
+
+
+def predicts_ownership(evaluator: object) -> bool:
+    """Whether ``evaluator`` is an OwnershipEvaluator whose network has an ownership head."""
+    return bool(getattr(evaluator, "has_ownership", False)) and hasattr(evaluator, "evaluate_heads")
+
+
 class SearchGame(Protocol):
     """A batch of B root positions that the search expands by replaying action paths from them."""
 
@@ -68,3 +91,6 @@ class SearchGame(Protocol):
     # A search that averages scores values terminal leaves with it (without it, a terminal leaf's margin counts 0).
     # Optional too: ``score_offset`` float32[B], points to add to the evaluator's margins for each root's player to
     # move (negated a ply down), e.g. for a network trained at another komi; absent = 0.
+    # Optional for a search that tracks ownership: ``terminal_ownership(root_index, paths, path_length)`` ->
+    # float32[L, P], the final owner of each point (+1 = the player to move at the leaf) where the position reached
+    # is terminal, else 0 (without it, a terminal leaf's ownership counts 0: nobody's).

@@ -9,7 +9,7 @@ import numpy as np
 
 from mcts import _gumbel_kernels, _kernels
 from mcts._arrays import LeafBatch, LeafEvaluations, RootRules
-from mcts.interface import Evaluator, SearchGame, predicts_margins
+from mcts.interface import Evaluator, SearchGame, predicts_margins, predicts_ownership
 from mcts.params import SearchParams
 from mcts.tree import NO_ACTION, ROOT, UNVISITED, Tree
 
@@ -44,6 +44,14 @@ class SearchResult:
     # for the player to move at the root, after each move (NaN where N == 0) and at the root (KataGo's scoreMean).
     score: np.ndarray | None = None  # float32[B, A]
     root_score: np.ndarray | None = None  # float32[B]
+    # Where the search tracks ownership (ownership_points, an OwnershipEvaluator): who owns each of the P points at
+    # the end, for the player to move at the root (+1 = that player), averaged over the whole tree, and its standard
+    # deviation over the tree (KataGo's ownership and ownershipStdev); the same over each root move's subtree (NaN
+    # for a move without visits: KataGo's movesOwnership).
+    ownership: np.ndarray | None = None  # float32[B, P]
+    ownership_stdev: np.ndarray | None = None  # float32[B, P]
+    moves_ownership: np.ndarray | None = None  # float32[B, A, P]
+    moves_ownership_stdev: np.ndarray | None = None  # float32[B, A, P]
 
     def policy(self, temperature: float) -> np.ndarray:
         """float32[B, A]: the visit policy N^(1/T) normalised; T = 0 puts all mass on the most visited action."""
@@ -165,12 +173,16 @@ class BatchedSearch:
         seed: int = 0,
         max_leaves_per_step: int | None = None,
         track_scores: bool = True,
+        ownership_points: int = 0,
     ) -> None:
         params.validate()
         self.params = params
         self.batch_size = batch_size
         self.num_actions = num_actions
-        self.tree = Tree.allocate(batch_size, params.simulations + 1, num_actions)
+        # ownership_points P > 0: with an evaluator that predicts ownership (mcts.interface.OwnershipEvaluator),
+        # each node keeps its ownership of the P points, and results carry its average over the tree (analysis)
+        self.tree = Tree.allocate(batch_size, params.simulations + 1, num_actions, ownership_points)
+        self._owning = False  # of the run in progress: ownership_points and the evaluator predicts ownership
         self._rngs = [np.random.default_rng(seed + b) for b in range(batch_size)]
         self._noised = np.zeros(batch_size, np.bool_)
         self._constants = np.zeros(_kernels.NUM_CONSTANTS, np.float64)
@@ -256,7 +268,7 @@ class BatchedSearch:
     def _keep_child_evaluations(self, actions: np.ndarray) -> None:
         """Before the trees are reset: remember the evaluation of each played move's child, where the search made one."""
         self._kept[:] = False
-        if not self.keep_root_evaluations:
+        if not self.keep_root_evaluations or self.tree.ownership_points:  # (ownership is not kept)
             return
         tree = self.tree
         b = np.flatnonzero((actions != NO_ACTION) & (tree.node_count > 0))
@@ -386,6 +398,7 @@ class BatchedSearch:
     def _evaluate_new_leaves(self, game: SearchGame, evaluator: Evaluator, num_new: int) -> LeafEvaluations:
         num_actions = self.num_actions
         empty = np.zeros(0, np.float32)  # also the scores when the search does not track them
+        points = self.tree.ownership_points if self._owning else 0
         if num_new == 0:
             return LeafEvaluations(
                 np.zeros((0, num_actions), np.float32),
@@ -394,6 +407,7 @@ class BatchedSearch:
                 np.zeros(0, np.bool_),
                 empty,
                 empty,
+                np.zeros((0, points), np.float32),
             )
         t0 = time.perf_counter()
         roots = self._leaves.eval_root[:num_new]
@@ -408,22 +422,29 @@ class BatchedSearch:
         side = np.where(lengths % 2 == 0, 1.0, -1.0)  # -1 where the leaf's player is the root's opponent
         centre = self._score_centre[roots] * side if self._use_score_centre else None  # the root's, for the leaf
         scores = np.zeros(num_new, np.float32) if self._scoring else None
+        ownership = np.zeros((num_new, points), np.float32)
         if terminal.any():  # terminal leaves are valued by the game: do not spend network capacity on them
             priors = np.zeros((num_new, num_actions), np.float32)
             values = np.zeros(num_new, np.float32)
             order = _live_rows_to_front(planes, terminal)
             if order.size:
-                p, v, score = _evaluate(
-                    evaluator, planes[: order.size], None if centre is None else centre[order], self._scoring
+                p, v, score, owned = _evaluate(
+                    evaluator, planes[: order.size], None if centre is None else centre[order], self._scoring, points
                 )
                 priors[order] = p
                 values[order] = v
                 if scores is not None:
                     scores[order] = score
+                if points:
+                    ownership[order] = owned
+            if points:
+                ownership[terminal] = _terminal_ownership(game, roots[terminal], paths[terminal], lengths[terminal])
         else:
-            priors, values, score = _evaluate(evaluator, planes, centre, self._scoring)
+            priors, values, score, owned = _evaluate(evaluator, planes, centre, self._scoring, points)
             if scores is not None:
                 scores[:] = score
+            if points:
+                ownership[:] = owned
         if scores is not None:  # the network's margins moved by the game's offset; a finished game counts its own
             scores += self._score_offset[roots] * side
             if terminal.any():
@@ -436,6 +457,7 @@ class BatchedSearch:
             terminal,
             np.ascontiguousarray(terminal_value, np.float32),
             empty if scores is None else scores,
+            ownership,
         )
 
     def _expand_roots(self, game: SearchGame, evaluator: Evaluator, *, every_root: bool = False) -> None:
@@ -443,6 +465,8 @@ class BatchedSearch:
         starts), every live root's predicted margin becomes its score centre, in the same one network call."""
         self._use_score_centre = bool(getattr(evaluator, "wants_score_centre", False))
         self._scoring = self.track_scores and predicts_margins(evaluator)
+        self._owning = self.tree.ownership_points > 0 and predicts_ownership(evaluator)
+        points = self.tree.ownership_points if self._owning else 0
         offset = getattr(game, "score_offset", None) if self._scoring else None
         self._score_offset[:] = 0.0 if offset is None else offset
         centring = self._use_score_centre and every_root
@@ -460,8 +484,13 @@ class BatchedSearch:
             self._score_centre[:] = 0.0
             root_priors = np.zeros((B, self.num_actions), np.float32)
             root_values = np.zeros(B, np.float32)
+            root_ownership = np.zeros((B, points), np.float32)
             if live_roots.size:
-                p, v, score = evaluator.evaluate_with_score(planes[live_roots])
+                if points:
+                    p, v, score, owned = evaluator.evaluate_heads(planes[live_roots])
+                    root_ownership[live_roots] = np.reshape(owned, (live_roots.size, points))
+                else:
+                    p, v, score = evaluator.evaluate_with_score(planes[live_roots])
                 self._score_centre[live_roots] = score
                 root_priors[live_roots] = p
                 root_values[live_roots] = evaluator.utility(v, score, score)  # at its own centre
@@ -471,10 +500,12 @@ class BatchedSearch:
         priors = np.zeros((empty.size, self.num_actions), np.float32)
         values = np.zeros(empty.size, np.float32)
         scores = np.zeros(empty.size, np.float32)  # final margins (tracked scores only)
+        ownership = np.zeros((empty.size, points), np.float32)
         if live.size:
             rows = np.flatnonzero(~terminal[empty])
             if centring:
                 priors[rows], values[rows] = root_priors[live], root_values[live]
+                ownership[rows] = root_ownership[live]
                 if self._scoring:
                     scores[rows] = self._score_centre[live] + self._score_offset[live]  # its own predicted margin
             else:
@@ -485,22 +516,26 @@ class BatchedSearch:
                 scores[rows[kept]] = self._kept_score[live[kept]]
                 self.roots_reused += int(kept.sum())
                 if not kept.all():
-                    p, v, score = _evaluate(evaluator, planes[live[~kept]], None, self._scoring)
+                    p, v, score, owned = _evaluate(evaluator, planes[live[~kept]], None, self._scoring, points)
                     priors[rows[~kept]] = p
                     values[rows[~kept]] = v
                     if score is not None:
                         scores[rows[~kept]] = score + self._score_offset[live[~kept]]
+                    if points:
+                        ownership[rows[~kept]] = owned
         dead = empty[terminal[empty]]
+        no_path, no_length = np.zeros((dead.size, 1), np.int32), np.zeros(dead.size, np.int32)
         if self._scoring and dead.size:
-            scores[np.flatnonzero(terminal[empty])] = _terminal_margins(
-                game, dead, np.zeros((dead.size, 1), np.int32), np.zeros(dead.size, np.int32)
-            )
+            scores[np.flatnonzero(terminal[empty])] = _terminal_margins(game, dead, no_path, no_length)
+        if points and dead.size:
+            ownership[np.flatnonzero(terminal[empty])] = _terminal_ownership(game, dead, no_path, no_length)
         self._kept[empty] = False
         _kernels.expand_roots(
             empty,
             priors,
             values,
             scores,
+            ownership,
             np.ascontiguousarray(legal, np.bool_),
             terminal,
             np.ascontiguousarray(terminal_value, np.float32),
@@ -559,6 +594,7 @@ class BatchedSearch:
                 root_score = np.where(
                     has_root, tree.node_score_sum[:, ROOT] / np.maximum(tree.node_visits[:, ROOT], 1), np.nan
                 ).astype(np.float32)
+        ownership = self._ownership() if self._owning else {}
         improved = chosen = None
         if self._gumbel:
             improved = np.zeros((self.batch_size, self.num_actions), np.float32)
@@ -588,7 +624,23 @@ class BatchedSearch:
             else None,
             score=score,
             root_score=root_score,
+            **ownership,
         )
+
+    def _ownership(self) -> dict[str, np.ndarray]:
+        """SearchResult's ownership fields: the trees' ownership averaged over their nodes (mcts._kernels.tree_ownership)."""
+        B, A, P = self.batch_size, self.num_actions, self.tree.ownership_points
+        mean, second = np.empty((B, P), np.float32), np.empty((B, P), np.float32)
+        move_mean, move_second = np.empty((B, A, P), np.float32), np.empty((B, A, P), np.float32)
+        move_weight = np.empty((B, A), np.float32)
+        _kernels.tree_ownership(self.tree.arrays, mean, second, move_mean, move_second, move_weight)
+        searched = (move_weight > 0)[:, :, None]
+        return {
+            "ownership": mean,
+            "ownership_stdev": _stdev(mean, second),
+            "moves_ownership": np.where(searched, move_mean, np.nan).astype(np.float32),
+            "moves_ownership_stdev": np.where(searched, _stdev(move_mean, move_second), np.nan).astype(np.float32),
+        }
 
     def pruned_visits(self, visits: np.ndarray) -> np.ndarray:
         """float32[B, A]: root visits with forced playouts taken off again where they were forced (KataGo's policy target pruning, Wu 2019 section 3.1).
@@ -651,16 +703,29 @@ def _live_rows_to_front(planes: np.ndarray, terminal: np.ndarray) -> np.ndarray:
     return order
 
 
-def _evaluate(evaluator: Evaluator, planes: np.ndarray, score_centre: np.ndarray | None, scoring: bool = False):
-    """(priors, values, margins or None): evaluator.evaluate, with the positions' score centres where the evaluator
-    asked for them; ``scoring``: evaluate_with_margin (the same priors and values, and the margins)."""
+def _evaluate(
+    evaluator: Evaluator, planes: np.ndarray, score_centre: np.ndarray | None, scoring: bool = False, points: int = 0
+):
+    """(priors, values, margins or None, ownership float32[L, points] or None): evaluator.evaluate, with the
+    positions' score centres where the evaluator asked for them; ``scoring``: evaluate_with_margin (the same priors
+    and values, and the margins); ``points`` > 0: evaluate_heads (the same, and the ownership)."""
     centre = None if score_centre is None else score_centre.astype(np.float32)
+    if points:
+        priors, raw_values, margins, ownership = evaluator.evaluate_heads(planes)
+        values = evaluator.utility(raw_values, margins, centre)
+        margins = np.asarray(margins, np.float32) if scoring else None
+        return priors, values, margins, np.reshape(ownership, (len(planes), points))
     if scoring:
         priors, values, margins = evaluator.evaluate_with_margin(planes, score_centre=centre)
-        return priors, values, np.asarray(margins, np.float32)
+        return priors, values, np.asarray(margins, np.float32), None
     if centre is None:
-        return (*evaluator.evaluate(planes), None)
-    return (*evaluator.evaluate(planes, score_centre=centre), None)
+        return (*evaluator.evaluate(planes), None, None)
+    return (*evaluator.evaluate(planes, score_centre=centre), None, None)
+
+
+def _stdev(mean: np.ndarray, second: np.ndarray) -> np.ndarray:
+    """The standard deviation from the mean and the mean square (rounding can make their difference negative)."""
+    return np.sqrt(np.maximum(second - mean * mean, 0.0)).astype(np.float32)
 
 
 def _terminal_margins(game: SearchGame, roots: np.ndarray, paths: np.ndarray, lengths: np.ndarray) -> np.ndarray:
@@ -669,3 +734,11 @@ def _terminal_margins(game: SearchGame, roots: np.ndarray, paths: np.ndarray, le
     if margins is None or roots.size == 0:
         return np.zeros(roots.size, np.float32)
     return np.asarray(margins(roots, paths, lengths), np.float32)
+
+
+def _terminal_ownership(game: SearchGame, roots: np.ndarray, paths: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """float32[L, P]: the game's final owners at terminal leaves (0 for a game without ``terminal_ownership``)."""
+    ownership = getattr(game, "terminal_ownership", None)
+    if ownership is None or roots.size == 0:
+        return 0.0
+    return np.asarray(ownership(roots, paths, lengths), np.float32)

@@ -9,7 +9,7 @@ Value perspective (see mcts.interface): ``node_value_sum[b, n]`` and ``raw_value
 for the player to move at node n; ``children_value_sum[b, n, a]`` is for the player to move
 at the parent n (so Q(n, a) = children_value_sum / children_visits, used as is by PUCT).
 
-Memory: 4+4+4+4+4+1 = 21 bytes per edge (plus 33 bytes per node), so 64 trees x 801 nodes x 362 actions (19x19,
+Memory: 4+4+4+4+4+1 = 21 bytes per edge (plus 33 bytes per node, and 4 per point where ownership is tracked), so 64 trees x 801 nodes x 362 actions (19x19,
 800 simulations) = 390 MB, and 9x9 (82 actions) = 88 MB. A compact edge pool would save
 the rows of illegal moves, but the dense rows keep selection a straight scan and fit the
 2 GB budget with room to spare, so we keep them.
@@ -50,10 +50,14 @@ class Tree:
     children_visits: np.ndarray  # int32[B, M, A]   N(s, a)
     children_value_sum: np.ndarray  # float32[B, M, A]  W(s, a), player to move at the parent
     children_virtual: np.ndarray  # int32[B, M, A]  selections in flight through the edge (0 between steps)
+    # The evaluator's ownership of each of P points at the node (+1 = the player to move there owns it; the game's
+    # final area at a terminal node), where the search tracks ownership; P = 0 (no memory) where it does not.
+    raw_ownership: np.ndarray  # float32[B, M, P]
 
     @classmethod
-    def allocate(cls, batch_size: int, capacity: int, num_actions: int) -> Tree:
-        """Empty trees; rows are written only when a node is created, so allocation is cheap."""
+    def allocate(cls, batch_size: int, capacity: int, num_actions: int, ownership_points: int = 0) -> Tree:
+        """Empty trees; rows are written only when a node is created, so allocation is cheap. ``ownership_points``:
+        P > 0 keeps each node's ownership of P points (4 bytes a point per node)."""
         if batch_size < 1 or capacity < 2 or num_actions < 1:
             raise ValueError(
                 f"batch_size, capacity, num_actions must be >= 1, 2, 1; got {batch_size}, {capacity}, {num_actions}"
@@ -77,6 +81,7 @@ class Tree:
             children_visits=np.zeros((b, m, a), np.int32),
             children_value_sum=np.zeros((b, m, a), np.float32),
             children_virtual=np.zeros((b, m, a), np.int32),
+            raw_ownership=np.empty((b, m, max(int(ownership_points), 0)), np.float32),
         )
 
     @property
@@ -90,6 +95,11 @@ class Tree:
     @property
     def num_actions(self) -> int:
         return int(self.legal.shape[2])
+
+    @property
+    def ownership_points(self) -> int:
+        """P: the points whose ownership each node keeps (0: ownership is not tracked)."""
+        return int(self.raw_ownership.shape[2])
 
     @property
     def nbytes(self) -> int:

@@ -367,6 +367,23 @@ def area_owner(N, color, owner):
 
 
 @njit(cache=True)
+def stones_area_owner(N, own, other, out):
+    """Tromp-Taylor owners of L positions given as stone planes: own / other float32[L, N*N] (1 where the player to
+    move's / the other player's stones are) -> out float32[L, N*N], +1 = the player to move, -1 the other, 0 nobody."""
+    W = N + 1
+    color = np.empty((N + 2) * W + 1, np.int8)
+    owner = np.empty(N * N, np.int8)
+    for i in range(own.shape[0]):
+        color[:] = WALL
+        for a in range(N * N):
+            p = (a // N + 1) * W + a % N + 1
+            color[p] = BLACK if own[i, a] > 0.5 else (WHITE if other[i, a] > 0.5 else EMPTY)
+        area_owner(N, color, owner)
+        for a in range(N * N):
+            out[i, a] = owner[a]
+
+
+@njit(cache=True)
 def area_diff(N, color):
     """Black area minus white area (Tromp-Taylor), no komi."""
     owner = np.empty(N * N, np.int8)

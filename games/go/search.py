@@ -101,6 +101,19 @@ class GoSearchBatch:
         (mcts.interface.SearchGame's optional method: the search's score of a terminal leaf)."""
         return self._replay(root_index, paths, path_length)[4]
 
+    def terminal_ownership(self, root_index: np.ndarray, paths: np.ndarray, path_length: np.ndarray) -> np.ndarray:
+        """float32[L, N*N]: the Tromp-Taylor owner of every point (+1 = the player to move) where the leaf is a finished
+        game, else 0 (mcts.interface.SearchGame's optional method: a terminal leaf's ownership)."""
+        planes, _, terminal = self._replay(root_index, paths, path_length)[:3]
+        N = self.size
+        stones = planes.reshape(len(planes), planes.shape[1], N * N)
+        out = np.zeros((len(planes), N * N), np.float32)
+        rows = np.flatnonzero(terminal)
+        owners = np.empty((rows.size, N * N), np.float32)
+        K.stones_area_owner(N, stones[rows, 0], stones[rows, K.HISTORY], owners)
+        out[rows] = owners
+        return out
+
     def _replay(self, root_index: np.ndarray, paths: np.ndarray, path_length: np.ndarray):
         root_index = np.ascontiguousarray(root_index, np.int32)
         paths = np.ascontiguousarray(paths, np.int32)

@@ -656,6 +656,16 @@ class NetworkEvaluator:
         priors, value, ownership, _ = self._run(planes, legal)
         return priors, value, ownership
 
+    def evaluate_heads(
+        self, planes: np.ndarray, legal: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray]:
+        """What every head says in one call (mcts.interface.OwnershipEvaluator): (priors, raw values (``utility``
+        makes them evaluate's), final margins float32[L] or None without a score head, ownership float32[L,H,W])."""
+        if not self.has_ownership:
+            raise ValueError("this network has no ownership head (network.ownership_head = false)")
+        priors, value, ownership, score = self._run(planes, legal)
+        return priors, value, score, ownership
+
     @property
     def predicts_margin(self) -> bool:
         """Whether ``evaluate_with_margin`` works (mcts.interface.MarginEvaluator): the network has a score head. (The
