@@ -130,6 +130,52 @@ def test_moves_ownership_gives_each_candidate_the_owners_after_it_in_the_reporte
     assert all("ownership" not in info for info in plain[0]["moveInfos"])
 
 
+def test_with_an_ownership_head_the_ownership_fields_are_the_searchs_averages_in_the_reported_view():
+    from pathlib import Path
+
+    import numpy as np
+
+    from games.go import GoGame, GoRules, from_gtp
+    from zero.nn.inference import NetworkEvaluator
+
+    fixture = Path(__file__).parents[1] / "network" / "fixtures" / "fidelity_go9" / "model-00000892.safetensors"
+    network = NetworkEvaluator.from_checkpoint(str(fixture), device="cpu", precision="float32")
+    settings = AnalysisParams(max_visits=40, batch_size=8, random_symmetry=False)  # the root seen as it stands
+    engine = AnalysisEngine(AnalysisConfig(settings, SearchParams(leaves_per_step=4)), network)
+    moves = [["B", "E5"], ["W", "C3"], ["B", "G7"]]  # White to move
+    flags = ("includeOwnership", "includeOwnershipStdev", "includeMovesOwnership", "includeMovesOwnershipStdev")
+    query = {**NINE, "moves": moves, "maxVisits": 40, **dict.fromkeys(flags, True)}
+    answers = {
+        view: serve([{**query, "id": view, "overrideSettings": {"reportAnalysisWinratesAs": view}}], engine)[0]
+        for view in ("BLACK", "WHITE", "SIDETOMOVE")
+    }
+    position = GoGame(GoRules(size=9, komi=7.5))
+    for _, move in moves:
+        position.play(from_gtp(move, 9))
+    planes = position.planes(liberty_planes=network.liberty_input)[None]
+    root = -network.evaluate_heads(planes)[3].reshape(-1)  # White to move: Black's view is minus the network's
+    black = answers["BLACK"]
+    check_answer(black, 9, ownership=True)
+    mean, spread = np.array(black["ownership"]), np.array(black["ownershipStdev"])
+    infos = black["moveInfos"]
+    visits = black["rootInfo"]["visits"]
+    assert sum(m["visits"] for m in infos) == visits == 40 and spread.max() > 0.01
+    # every node counts once: the root's own evaluation and each candidate's subtree, weighted by its visits
+    np.testing.assert_allclose(
+        mean * (visits + 1), root + sum(m["visits"] * np.array(m["ownership"]) for m in infos), atol=1e-3
+    )
+    second = root**2 + sum(
+        m["visits"] * (np.array(m["ownershipStdev"]) ** 2 + np.array(m["ownership"]) ** 2) for m in infos
+    )
+    np.testing.assert_allclose((spread**2 + mean**2) * (visits + 1), second, atol=1e-3)
+    for view in ("WHITE", "SIDETOMOVE"):  # White's view either way: the ownership negated, the spreads not
+        other = answers[view]
+        assert other["moveInfos"][0]["move"] == infos[0]["move"]
+        np.testing.assert_allclose(other["ownership"], -mean, atol=1e-6)
+        np.testing.assert_allclose(other["ownershipStdev"], spread, atol=1e-6)
+        np.testing.assert_allclose(other["moveInfos"][0]["ownership"], -np.array(infos[0]["ownership"]), atol=1e-6)
+
+
 def test_black_view_by_default_and_side_to_move_on_request():
     query = {**NINE, "moves": [["B", "E5"]], "maxVisits": 32}  # White to move
     black = serve([{**query, "id": "b"}])[0]

@@ -1,4 +1,4 @@
-"""A parser for analysis lines as GUIs read them (Lizzie/Sabaki/KaTrain: split at ``info``, key-value pairs, ``pv`` to the end of the candidate or its ``pvVisits`` / ``movesOwnership``, ``ownership`` then N*N floats)."""
+"""A parser for analysis lines as GUIs read them (Lizzie/Sabaki/KaTrain: split at ``info``, key-value pairs, ``pv`` to the end of the candidate or its ``pvVisits`` / ``movesOwnership`` / ``movesOwnershipStdev``, ``ownership`` then N*N floats, ``ownershipStdev`` then N*N more)."""
 
 from __future__ import annotations
 
@@ -11,12 +11,27 @@ KATA_UNIT = {"winrate", "prior", "lcb"}
 KATA_FLOAT = {"utility", "scoreMean", "scoreLead", "scoreStdev", "scoreSelfplay", "utilityLcb"}
 
 
+def _values(tokens: list[str], size: int, low: float, chunk: str) -> list[float]:
+    values = [float(v) for v in tokens]
+    assert len(values) == size * size, f"{len(values)} values, expected {size * size}: {chunk[:60]}"
+    assert all(low <= v <= 1.0 for v in values), chunk[:60]
+    return values
+
+
 def parse_analysis_line(
-    line: str, *, kata: bool, size: int, root: dict | None = None
+    line: str, *, kata: bool, size: int, root: dict | None = None, ownership_stdev: list | None = None
 ) -> tuple[list[dict], list[float] | None]:
     """Return the candidates (dicts of typed fields) and the ownership list; AssertionError if the line breaks the
-    grammar. KataGo's ``rootInfo`` fields, between the candidates and the ownership, go into ``root`` when given."""
+    grammar. KataGo's ``rootInfo`` fields, between the candidates and the ownership, go into ``root`` when given;
+    the ``ownershipStdev`` after the ownership into ``ownership_stdev``."""
     ownership = None
+    if " ownershipStdev " in f" {line} ":
+        assert kata, "ownershipStdev is KataGo's"
+        line, _, spread = f" {line} ".partition(" ownershipStdev ")
+        values = _values(spread.split(), size, 0.0, spread)
+        if ownership_stdev is not None:
+            ownership_stdev.extend(values)
+        line = line.strip()
     if " ownership " in f" {line} ":
         line, _, own = f" {line} ".partition(" ownership ")
         ownership = [float(v) for v in own.split()]
@@ -45,11 +60,13 @@ def parse_analysis_line(
             key = tokens[i]
             if key == "pv":  # the pv runs to the end of the candidate, or to KataGo's pvVisits or movesOwnership
                 rest = tokens[i + 1 :]
+                if "movesOwnershipStdev" in rest:
+                    cut = rest.index("movesOwnershipStdev")
+                    fields["movesOwnershipStdev"] = _values(rest[cut + 1 :], size, 0.0, chunk)
+                    rest = rest[:cut]
                 if "movesOwnership" in rest:
                     cut = rest.index("movesOwnership")
-                    fields["movesOwnership"] = [float(v) for v in rest[cut + 1 :]]
-                    assert len(fields["movesOwnership"]) == size * size, chunk
-                    assert all(-1.0 <= v <= 1.0 for v in fields["movesOwnership"]), chunk
+                    fields["movesOwnership"] = _values(rest[cut + 1 :], size, -1.0, chunk)
                     rest = rest[:cut]
                 if "pvEdgeVisits" in rest:
                     cut = rest.index("pvEdgeVisits")

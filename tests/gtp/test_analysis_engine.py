@@ -74,44 +74,52 @@ def test_analysis_streams_at_the_interval_until_the_next_command():
     assert replies[1] == "= zero" and replies[2] == "="
 
 
-def test_kata_analyze_moves_ownership_is_the_ownership_after_each_candidate_from_the_movers_view():
+def test_kata_analyze_ownership_is_the_searchs_average_of_the_root_and_each_candidates_subtree_from_the_movers_view():
     from pathlib import Path
 
     import numpy as np
-    import pytest
 
-    from games.go import from_gtp
     from mcts import SearchParams
     from zero.gtp.engine import GoGtpEngine
     from zero.gtp.player import EngineParams
     from zero.nn.inference import NetworkEvaluator
 
     fixture = Path(__file__).parents[1] / "network" / "fixtures" / "fidelity_go9" / "model-00000892.safetensors"
-    network = NetworkEvaluator.from_checkpoint(str(fixture), device="cpu")
-    engine = GoGtpEngine(
-        params=EngineParams(visits=16, analysis_visits=32, seed=1),
+    network = NetworkEvaluator.from_checkpoint(str(fixture), device="cpu", precision="float32")
+    engine = GoGtpEngine(  # one orientation: the root's own evaluation is the network's as the planes stand
+        params=EngineParams(visits=16, analysis_visits=48, seed=1, random_symmetry=False),
         network=network,
-        search_params=SearchParams(simulations=32, leaves_per_step=4),
+        search_params=SearchParams(simulations=48, leaves_per_step=4),
     )
     for column in "ABCDEFGHJ":  # Black walls off the top five rows, White the bottom three: a clear ownership
         assert engine.handle_line(f"play b {column}5") == "=\n\n"
         assert engine.handle_line(f"play w {column}3") == "=\n\n"
+    options = "ownership true ownershipStdev true movesOwnership true movesOwnershipStdev true rootInfo true"
     for colour, view in (("b", 1.0), ("w", -1.0)):  # kata-analyze's numbers are the mover's
-        reply = engine.handle_line(f"kata-analyze {colour} 10 movesOwnership true")
-        line = next(text for text in reply.splitlines() if text.startswith("info"))
-        candidates, ownership = parse_analysis_line(line, kata=True, size=9)
-        assert ownership is None and candidates
-        for candidate in candidates:
-            child = engine.game.copy()
-            child.to_move = 1 if colour == "b" else 2
-            child.play(from_gtp(candidate["move"], 9))
-            expected = engine.player.ownership(child) * view  # the network's, 8 orientations' mean, +1 Black
-            # the same network calls batched otherwise (bf16 from 4 rows where the CPU has it): close, not equal
-            assert np.abs(np.array(candidate["movesOwnership"]) - expected).max() < 0.02
-            assert np.abs(expected).mean() > 0.3
-        assert candidates[0]["movesOwnership"] != pytest.approx(candidates[-1]["movesOwnership"])
+        reply = engine.handle_line(f"kata-analyze {colour} 10 {options}")
+        line = [text for text in reply.splitlines() if text.startswith("info")][-1]
+        root, spread = {}, []
+        candidates, ownership = parse_analysis_line(line, kata=True, size=9, root=root, ownership_stdev=spread)
+        ownership, spread = np.array(ownership), np.array(spread)
+        # every searched move is shown (the line comes after the first interval: how far the search got varies)
+        assert sum(c["visits"] for c in candidates) == root["visits"] >= 4
+        position = engine.game.copy()
+        position.to_move = 1 if colour == "b" else 2
+        _, _, _, raw = network.evaluate_heads(engine.player._network_planes(position))
+        raw = raw.reshape(-1)  # the network's view is the mover's
+        # every node counts once (its visits at a finished game): the root's evaluation and each subtree's
+        weighted = raw + sum(c["visits"] * np.array(c["movesOwnership"]) for c in candidates)
+        np.testing.assert_allclose(ownership * (root["visits"] + 1), weighted, atol=0.02)
+        second = raw**2 + sum(
+            c["visits"] * (np.array(c["movesOwnershipStdev"]) ** 2 + np.array(c["movesOwnership"]) ** 2)
+            for c in candidates
+        )
+        np.testing.assert_allclose((spread**2 + ownership**2) * (root["visits"] + 1), second, atol=0.05)
+        assert spread.max() > 0.01
+        # Black's wall (row 5) and White's (row 3) are theirs, seen by the mover
+        assert view * ownership[36:45].mean() > 0.3 and view * ownership[54:63].mean() < -0.3
     plain = engine.handle_line("kata-analyze b 10")
-    assert "movesOwnership" not in plain
+    assert "movesOwnership" not in plain and "ownership" not in plain
 
 
 def _raw_nn_blocks(reply: str, size: int) -> list[dict]:

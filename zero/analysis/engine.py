@@ -33,7 +33,7 @@ from games.go.playouts import (
 )
 from games.symmetry import NUM_SYMMETRIES, point_permutation
 from mcts import BatchedSearch, SearchParams
-from mcts.interface import predicts_margins
+from mcts.interface import predicts_margins, predicts_ownership
 from mcts.search import MoveFilter, SearchResult, value_lcb
 from zero.analysis.query import Parsed, Turn, parse_line
 
@@ -304,15 +304,21 @@ class AnalysisEngine:
         N = wave[0].game.size
         A = N * N + 1
         capacity = max(t.max_visits for t in wave)
-        search = BatchedSearch(
-            replace(self.config.search, simulations=capacity), batch_size=B, num_actions=A, seed=self.params.seed
-        )
         evaluator = self._evaluator(N, wave[0].game.komi)
+        # ownership averaged over each search (KataGo's) where a query asks for it and the network has the head
+        owned = any(t.wants_ownership for t in wave) and predicts_ownership(evaluator)
+        search = BatchedSearch(
+            replace(self.config.search, simulations=capacity),
+            batch_size=B,
+            num_actions=A,
+            seed=self.params.seed,
+            ownership_points=N * N if owned else 0,
+        )
         batch = search_batch(evaluator, [t.game for t in wave])
         move_filter = _move_filter(wave, A)
         search.expand_roots(batch, evaluator, move_filter=move_filter)
         search.temper_root_priors(np.array([t.root_temperature for t in wave]))
-        extras = self._root_extras(wave, batch)
+        extras = self._root_extras(wave, batch, searched_ownership=owned)
         self._batch, self._scored = batch, predicts_margins(evaluator)
         now = time.perf_counter()
         self._running = [
@@ -354,38 +360,27 @@ class AnalysisEngine:
             self._poll(block=False)
         self._running = []
 
-    def _root_extras(self, wave: list[Turn], batch: GoSearchBatch) -> list[dict[str, Any]]:
-        """Ownership and raw policy of the roots that asked for them (one network call for the wave's policies, one
-        for its ownership: the mean of the 8 orientations), black's view."""
+    def _root_extras(self, wave: list[Turn], batch: GoSearchBatch, *, searched_ownership: bool) -> list[dict[str, Any]]:
+        """The raw policy of the roots that asked for it (one network call for the wave); their ownership, black's
+        view, where the search does not average it (no network or no ownership head: light playouts)."""
         extras: list[dict[str, Any]] = [{} for _ in wave]
-        want = [b for b, t in enumerate(wave) if t.include_ownership or t.include_policy]
+        playouts = [b for b, t in enumerate(wave) if t.wants_ownership and not searched_ownership]
+        for b in playouts:
+            extras[b]["ownership"] = playout_ownership(
+                wave[b].game, self.params.ownership_playouts, self.params.seed + b
+            )
+        want = [b for b, t in enumerate(wave) if t.include_policy]
         if not want:
             return extras
         planes, legal, _, _ = batch.root_inputs()
         rows = np.array(want)
         network = self.network_for(wave[0].game.size)
         if network is not None:
-            policy = (
-                network.evaluate(planes[rows], legal[rows])[0] if any(wave[b].include_policy for b in want) else None
-            )
-            owned = network.has_ownership and any(wave[b].include_ownership for b in want)
-            # the 8 orientations' mean, as kata-analyze's: the same answer whenever the position is asked again
-            own = network.mean_ownership(planes[rows]) if owned else None
+            policy = network.evaluate(planes[rows], legal[rows])[0]
         else:
             policy = legal[rows] / np.maximum(legal[rows].sum(axis=1, keepdims=True), 1)
-            own = None
         for k, b in enumerate(want):
-            turn = wave[b]
-            sign = 1.0 if turn.game.to_move == BLACK else -1.0
-            if turn.include_policy:
-                extras[b]["policy"] = np.where(legal[b], policy[k], -1.0)
-            if turn.include_ownership:
-                if own is not None:
-                    extras[b]["ownership"] = own[k].reshape(-1) * sign
-                else:
-                    extras[b]["ownership"] = playout_ownership(
-                        turn.game, self.params.ownership_playouts, self.params.seed + b
-                    )
+            extras[b]["policy"] = np.where(legal[b], policy[k], -1.0)
         return extras
 
     # ---- answers ---------------------------------------------------------------------------------
@@ -454,20 +449,53 @@ class AnalysisEngine:
         if self._scored and result.root_score is not None:  # the search's average margin at the root
             root["scoreLead"] = root["scoreMean"] = signed(float(result.root_score[b]))
         answer = {**head, "moveInfos": infos, "rootInfo": root}
-        if "ownership" in extras:
-            own = np.asarray(extras["ownership"], np.float64)  # black's view
-            if view == "white" or (view == "side_to_move" and me == WHITE):
-                own = -own
-            answer["ownership"] = [round(float(v), 6) for v in own]
         if "policy" in extras:
             answer["policy"] = [round(float(v), 6) for v in extras["policy"]]
-        if turn.include_moves_ownership and moves:
-            after = ownership_after_moves(network, game, moves, self.params.ownership_playouts, self.params.seed)
-            if view == "white" or (view == "side_to_move" and me == WHITE):
-                after = -after
-            for info, own in zip(infos, after):
-                info["ownership"] = [round(float(v), 6) for v in own]
+        if turn.wants_ownership:
+            self._add_ownership(answer, turn, result, b, moves, extras)
         return answer
+
+    def _add_ownership(
+        self, answer: dict[str, Any], turn: Turn, result: SearchResult, b: int, moves: list[int], extras: dict
+    ) -> None:
+        """The ownership fields a query asked for: averaged over the search where it tracked ownership (the root's and
+        each move's subtree, with their spreads over it, as KataGo's), else the root's and each move's child's
+        light playouts (a spread of 0); a move without visits gets the network's ownership after it."""
+        game = turn.game
+        me = game.to_move
+        view = turn.report_as or self.params.report_winrates_as
+        black = 1.0 if me == BLACK else -1.0  # the search speaks for the player to move
+        towards = -1.0 if view == "white" or (view == "side_to_move" and me == WHITE) else 1.0  # Black's -> reported
+
+        def values(array) -> list[float]:
+            return [round(float(v), 6) for v in array]
+
+        points = game.size * game.size
+        if result.ownership is not None:
+            mean, stdev = result.ownership[b] * black, result.ownership_stdev[b]
+            moves_mean = result.moves_ownership[b, moves].astype(np.float64) * black
+            moves_stdev = np.nan_to_num(result.moves_ownership_stdev[b, moves])
+        else:
+            mean, stdev = np.asarray(extras["ownership"], np.float64), np.zeros(points)
+            moves_mean, moves_stdev = np.full((len(moves), points), np.nan), np.zeros((len(moves), points))
+        if turn.include_ownership:
+            answer["ownership"] = values(mean * towards)
+        if turn.include_ownership_stdev:
+            answer["ownershipStdev"] = values(stdev)
+        if not (turn.include_moves_ownership or turn.include_moves_ownership_stdev) or not moves:
+            return
+        unsearched = np.flatnonzero(np.isnan(moves_mean).any(axis=1))
+        if unsearched.size:
+            network = self.network_for(game.size)
+            actions = [moves[k] for k in unsearched]
+            moves_mean[unsearched] = ownership_after_moves(
+                network, game, actions, self.params.ownership_playouts, self.params.seed
+            )
+        for k, info in enumerate(answer["moveInfos"]):
+            if turn.include_moves_ownership:
+                info["ownership"] = values(moves_mean[k] * towards)
+            if turn.include_moves_ownership_stdev:
+                info["ownershipStdev"] = values(moves_stdev[k])
 
 
 def ownership_after_moves(network: Any, game: Any, actions: list[int], playouts: int, seed: int) -> np.ndarray:

@@ -47,9 +47,11 @@ QUERY_FIELDS = frozenset(
         "maxVisits",
         "rootPolicyTemperature",
         "includeOwnership",
+        "includeOwnershipStdev",
         "includePolicy",
         "includePVVisits",
         "includeMovesOwnership",
+        "includeMovesOwnershipStdev",
         "allowMoves",
         "avoidMoves",
         "priority",
@@ -100,7 +102,9 @@ class Turn:
     include_ownership: bool = False
     include_policy: bool = False
     include_pv_visits: bool = False
-    include_moves_ownership: bool = False  # each candidate's "ownership": the network's after the move
+    include_ownership_stdev: bool = False  # "ownershipStdev": the ownership's spread over the search
+    include_moves_ownership: bool = False  # each candidate's "ownership": the average over the move's search
+    include_moves_ownership_stdev: bool = False  # each candidate's "ownershipStdev"
     allow: tuple[MoveRule, ...] = ()
     avoid: tuple[MoveRule, ...] = ()
     report_every: float = 0.0  # seconds between partial answers (isDuringSearch true); 0 = none
@@ -108,6 +112,16 @@ class Turn:
     report_as: str | None = (
         None  # black | white | side_to_move (overrideSettings.reportAnalysisWinratesAs); None = engine's
     )
+
+    @property
+    def wants_ownership(self) -> bool:
+        """Whether the answer carries any ownership field (the search then averages it where the network can)."""
+        return (
+            self.include_ownership
+            or self.include_ownership_stdev
+            or self.include_moves_ownership
+            or self.include_moves_ownership_stdev
+        )
 
     def move_filter_rows(self, num_actions: int) -> tuple[np.ndarray, np.ndarray] | None:
         """(allowed bool[2, A], until_depth int32[2]) for the side to move and its opponent, or None without allow/avoid."""
@@ -348,7 +362,14 @@ def _parse_analysis(
         raise FieldError("reportDuringSearchEvery", f"must be a number of seconds >= 0, got {report_every!r}")
     flags = {
         name: _bool(query, name)
-        for name in ("includeOwnership", "includePolicy", "includePVVisits", "includeMovesOwnership")
+        for name in (
+            "includeOwnership",
+            "includeOwnershipStdev",
+            "includePolicy",
+            "includePVVisits",
+            "includeMovesOwnership",
+            "includeMovesOwnershipStdev",
+        )
     }
     allow = _move_rules(query, "allowMoves", size)
     avoid = _move_rules(query, "avoidMoves", size)
@@ -378,7 +399,9 @@ def _parse_analysis(
                 include_ownership=flags["includeOwnership"],
                 include_policy=flags["includePolicy"],
                 include_pv_visits=flags["includePVVisits"],
+                include_ownership_stdev=flags["includeOwnershipStdev"],
                 include_moves_ownership=flags["includeMovesOwnership"],
+                include_moves_ownership_stdev=flags["includeMovesOwnershipStdev"],
                 allow=allow,
                 avoid=avoid,
                 report_every=float(report_every),

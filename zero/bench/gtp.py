@@ -100,8 +100,9 @@ class _RecordingEvaluator:
         self.sizes.append(int(planes.shape[0]))
         return self.inner.evaluate_with_margin(planes, legal, score_centre)
 
-    def evaluate_with_ownership(self, planes, legal=None):
-        return self.inner.evaluate_with_ownership(planes, legal)
+    def evaluate_heads(self, planes, legal=None):  # the search's call where it keeps ownership (a head for it)
+        self.sizes.append(int(planes.shape[0]))
+        return self.inner.evaluate_heads(planes, legal)
 
 
 def _network(args: argparse.Namespace):

@@ -7,9 +7,11 @@ interval holds every candidate, each starting with ``info``::
 
 lz-analyze gives winrate/prior/lcb as integers in 1/10000; kata-analyze gives floats in
 [0, 1], adds ``scoreMean``/``scoreLead`` where known, with ``rootInfo true`` appends the root's
-``rootInfo visits V utility U winrate W [scoreMean S scoreLead S]``, and with ``ownership true``
-``ownership`` followed by N*N floats in [-1, 1] (row-major from the top-left, A19 first),
-all from the point of view of the player to move.
+``rootInfo visits V utility U winrate W [scoreMean S scoreLead S]``, with ``ownership true``
+``ownership`` followed by N*N floats in [-1, 1] (row-major from the top-left, A19 first) and with
+``ownershipStdev true`` ``ownershipStdev`` and N*N more (their spread over the search), all from
+the point of view of the player to move; ``movesOwnership true`` / ``movesOwnershipStdev true``
+put the same after each candidate's pv, for the positions after it.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ class MoveInfo:
     lcb: float = 0.0  # lower confidence bound on the winrate (KataGo's, from visits and value variance: mcts.search.value_lcb); may leave [0, 1]
     pv_visits: tuple[int, ...] = ()  # visits of each move of ``pv``
     ownership: tuple[float, ...] | None = None  # kata-analyze movesOwnership: the expected owners after the move
+    ownership_stdev: tuple[float, ...] | None = None  # movesOwnershipStdev: their spread over the move's search
 
 
 @dataclass(frozen=True)
@@ -52,7 +55,7 @@ class AnalyzeOptions:
     min_moves: int = 0
     max_moves: int = 0  # 0 = no limit
     ownership: bool = False
-    extra: dict[str, str] = field(default_factory=dict)  # recognised keys we accept but ignore (ownershipStdev ...)
+    ownership_stdev: bool = False  # kata-analyze ownershipStdev true: the spread of the ownership over the search
     allow: list[tuple[int, str, int]] = field(
         default_factory=list
     )  # (color BLACK/WHITE, comma-separated vertices, until depth)
@@ -61,6 +64,7 @@ class AnalyzeOptions:
     pv_edge_visits: bool = False  # pvEdgeVisits true: then pvEdgeVisits (a tree's edge visits are its nodes')
     root_info: bool = False  # kata-analyze rootInfo true: the root's statistics after the candidates
     moves_ownership: bool = False  # kata-analyze movesOwnership true: each candidate's ownership after it
+    moves_ownership_stdev: bool = False  # movesOwnershipStdev true: and its spread over the candidate's search
 
 
 _FLAG_OPTIONS = {
@@ -68,6 +72,8 @@ _FLAG_OPTIONS = {
     "pvEdgeVisits": "pv_edge_visits",
     "rootInfo": "root_info",
     "movesOwnership": "moves_ownership",
+    "ownershipStdev": "ownership_stdev",
+    "movesOwnershipStdev": "moves_ownership_stdev",
 }
 
 
@@ -112,10 +118,6 @@ def parse_analyze_args(tokens: list[str]) -> AnalyzeOptions:
             if value.lower() not in ("true", "false"):
                 raise syntax_error(f"{key} {value!r}")
             setattr(opts, _FLAG_OPTIONS[key], value.lower() == "true")
-        elif key == "ownershipStdev":
-            if value.lower() not in ("true", "false"):
-                raise syntax_error(f"{key} {value!r}")
-            opts.extra[key] = value
         else:
             raise syntax_error(f"unknown analyze option {key!r}")
         i += 2
@@ -161,9 +163,10 @@ def kata_line(
     pv_visits: bool = False,
     root: RootInfo | None = None,
     pv_edge_visits: bool = False,
+    ownership_stdev: list[float] | None = None,
 ) -> str:
-    """One kata-analyze output line (floats in [0, 1]; the ``root``'s statistics and ``ownership``, N*N values from
-    the top-left, when given)."""
+    """One kata-analyze output line (floats in [0, 1]; the ``root``'s statistics, ``ownership`` and
+    ``ownership_stdev``, N*N values each from the top-left, when given)."""
     parts = []
     for order, m in enumerate(infos):
         score = ""
@@ -177,6 +180,11 @@ def kata_line(
             # a tree without transpositions enters each node by one edge: its edge visits are the node visits
             + (f" pvEdgeVisits {' '.join(map(str, m.pv_visits))}" if pv_edge_visits and m.pv_visits else "")
             + (" movesOwnership " + " ".join(f"{v:.4f}" for v in m.ownership) if m.ownership is not None else "")
+            + (
+                " movesOwnershipStdev " + " ".join(f"{v:.4f}" for v in m.ownership_stdev)
+                if m.ownership_stdev is not None
+                else ""
+            )
         )
     if root is not None:
         score = "" if root.score_lead is None else f" scoreMean {root.score_lead:.3f} scoreLead {root.score_lead:.3f}"
@@ -185,6 +193,8 @@ def kata_line(
         )
     if ownership is not None:
         parts.append("ownership " + " ".join(f"{v:.4f}" for v in ownership))
+    if ownership_stdev is not None:
+        parts.append("ownershipStdev " + " ".join(f"{v:.4f}" for v in ownership_stdev))
     return " ".join(parts)
 
 

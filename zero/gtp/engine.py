@@ -726,24 +726,70 @@ class GoGtpEngine(GtpEngine):
         infos = self._infos(result, game, opts)
         if not kata:
             return lz_line(infos)
-        sign = 1.0 if game.to_move == BLACK else -1.0  # kata-analyze reports the mover's view
-        ownership = None
-        if opts.ownership:
-            ownership = [float(v) * sign for v in self.player.ownership(game)]  # +1 Black
-        if opts.moves_ownership and infos:
-            after = ownership_after_moves(
-                self.player.network_for(game),
-                game,
-                [from_gtp(m.move, game.size) for m in infos],
-                self.params.ownership_playouts,
-                self.player.seed,
-            )
-            infos = [replace(m, ownership=tuple(own * sign)) for m, own in zip(infos, after)]
+        ownership, ownership_stdev = self._search_ownership(result, game, opts)
+        if (opts.moves_ownership or opts.moves_ownership_stdev) and infos:
+            infos = self._moves_ownership(result, game, opts, infos)
         root = None
         if opts.root_info:  # root_score: the search's mean margin (the mover's view), only where it tracked margins
             score = None if result.root_score is None else float(result.root_score[0])
             root = RootInfo(int(result.simulations[0]), (float(result.root_value[0]) + 1.0) / 2.0, score)
-        return kata_line(infos, ownership, pv_visits=opts.pv_visits, root=root, pv_edge_visits=opts.pv_edge_visits)
+        return kata_line(
+            infos,
+            ownership,
+            pv_visits=opts.pv_visits,
+            root=root,
+            pv_edge_visits=opts.pv_edge_visits,
+            ownership_stdev=ownership_stdev,
+        )
+
+    def _search_ownership(
+        self, result: SearchResult, game: GoGame, opts: AnalyzeOptions
+    ) -> tuple[list[float] | None, list[float] | None]:
+        """kata-analyze's ownership and ownershipStdev, the mover's view: averaged over the search tree where the
+        network has an ownership head (as KataGo's), else light playouts of the position (a spread of 0)."""
+        if not (opts.ownership or opts.ownership_stdev):
+            return None, None
+        if result.ownership is not None:  # the search's root is the position analysed: its player is the mover
+            mean, stdev = result.ownership[0], result.ownership_stdev[0]
+        else:
+            sign = 1.0 if game.to_move == BLACK else -1.0
+            mean, stdev = self.player.ownership(game) * sign, np.zeros(game.size * game.size)  # +1 Black -> mover
+        return (
+            [float(v) for v in mean] if opts.ownership else None,
+            [float(v) for v in stdev] if opts.ownership_stdev else None,
+        )
+
+    def _moves_ownership(
+        self, result: SearchResult, game: GoGame, opts: AnalyzeOptions, infos: list[MoveInfo]
+    ) -> list[MoveInfo]:
+        """Each candidate's movesOwnership (and movesOwnershipStdev), the mover's view: the average over the move's
+        subtree where it was searched; the network's (or playouts') after it, one ply deep, where it was not."""
+        actions = [from_gtp(m.move, game.size) for m in infos]
+        searched = result.moves_ownership is not None
+        mean = np.full((len(actions), game.size * game.size), np.nan)
+        stdev = np.zeros_like(mean)
+        if searched:
+            mean[:] = result.moves_ownership[0, actions]
+            stdev[:] = np.nan_to_num(result.moves_ownership_stdev[0, actions])
+        unsearched = np.flatnonzero(np.isnan(mean).any(axis=1))
+        if unsearched.size:
+            sign = 1.0 if game.to_move == BLACK else -1.0
+            after = ownership_after_moves(
+                self.player.network_for(game),
+                game,
+                [actions[k] for k in unsearched],
+                self.params.ownership_playouts,
+                self.player.seed,
+            )
+            mean[unsearched] = after * sign  # +1 Black -> the mover's view
+        return [
+            replace(
+                m,
+                ownership=tuple(mean[k].tolist()) if opts.moves_ownership else None,
+                ownership_stdev=tuple(stdev[k].tolist()) if opts.moves_ownership_stdev else None,
+            )
+            for k, m in enumerate(infos)
+        ]
 
     def _move_filter(self, opts: AnalyzeOptions, game: GoGame) -> MoveFilter | None:
         """The search filter of the allow/avoid options (vertices checked here: a bad one is a syntax error)."""

@@ -199,14 +199,24 @@ class GoPlayer:
         ):  # one tree for play, pondering and analysis: it may grow past one move's visits
             sims = max(sims, self._tree_cap(N))
         self._search = BatchedSearch(
-            replace_sims(self.search_params, sims), batch_size=1, num_actions=N * N + 1, seed=self.seed
+            replace_sims(self.search_params, sims),
+            batch_size=1,
+            num_actions=N * N + 1,
+            seed=self.seed,
+            ownership_points=self._ownership_points(N),
         )
         self._analysis = None
         self._root = None
 
+    def _ownership_points(self, N: int) -> int:
+        """Points whose ownership the tree keeps: every point where the network has an ownership head (analysis
+        reports the search's average, as KataGo's), none for rollouts."""
+        return N * N if self.network is not None and getattr(self.network, "has_ownership", False) else 0
+
     def _tree_cap(self, N: int) -> int:
-        # cap the tree at ~256 MB: a node costs about 21 bytes per action
-        return max(2, min(self.params.analysis_visits, 256_000_000 // (21 * (N * N + 1))))
+        # cap the tree at ~256 MB: a node costs about 21 bytes per action and 4 per point whose ownership it keeps
+        node_bytes = 21 * (N * N + 1) + 4 * self._ownership_points(N)
+        return max(2, min(self.params.analysis_visits, 256_000_000 // node_bytes))
 
     def _analysis_search(self, N: int) -> BatchedSearch:
         if self.search_params.reuse_tree:
@@ -214,7 +224,11 @@ class GoPlayer:
             return self._search
         if self._analysis is None:
             self._analysis = BatchedSearch(
-                replace_sims(self.search_params, self._tree_cap(N)), batch_size=1, num_actions=N * N + 1, seed=self.seed
+                replace_sims(self.search_params, self._tree_cap(N)),
+                batch_size=1,
+                num_actions=N * N + 1,
+                seed=self.seed,
+                ownership_points=self._ownership_points(N),
             )
         return self._analysis
 
