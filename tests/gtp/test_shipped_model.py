@@ -209,10 +209,20 @@ def test_other_board_sizes_play_the_shipped_network_of_the_nearest_size_and_say_
     lines = stderr.splitlines()
     assert lines[0].startswith("zero gtp: network go9 1x8 step 7 v3")
     assert lines[1:] == [
-        f"zero gtp: go9, trained on 9x9, plays {n}x{n}: no network was trained on this size, and it plays weaker "
-        "than on its own (gtp.cross_size=false: random-rollout MCTS)"
+        f"zero gtp: go9, trained on 9x9, plays {n}x{n}: no network was trained on this size; it plays weaker than "
+        "on its own and never resigns there, its win rates being uncalibrated (gtp.cross_size=false: "
+        "random-rollout MCTS)"
         for n in (13, 5)
     ]
+
+
+def test_a_network_on_a_board_size_it_was_not_trained_on_never_resigns(models_dir, tmp_path):
+    # resigning below a 99% win rate at the first chance: the tiny network's even games resign on its own size only
+    eager = ["gtp.resign_winrate=0.99", "gtp.resign_consecutive=1", "gtp.resign_min_move=0"]
+    commands = ["genmove b", "boardsize 13", "genmove b", "genmove w", "boardsize 9", "genmove b"]
+    replies, _ = run_gtp(["--visits", "16", *eager], commands, models_dir, tmp_path)
+    assert replies[0] == "= resign" and replies[5] == "= resign"
+    assert replies[2] not in ("= resign", "=") and replies[3] not in ("= resign", "=")  # moves on 13x13
 
 
 def test_without_cross_size_other_board_sizes_fall_back_to_rollouts_and_say_so_once(models_dir, tmp_path):
@@ -272,8 +282,8 @@ def test_a_model_plays_other_board_sizes_unless_cross_size_is_off(models_dir, tm
     assert replies[1] == "=" and replies[2] == "= go9 step 7 version 3, 1x8, trained on 9x9, playing 13x13, shipped"
     assert replies[3].startswith("= ") and len(replies[3]) > 2
     assert stderr.splitlines()[1:] == [
-        "zero gtp: go9, trained on 9x9, plays 13x13: no network was trained on this size, and it plays weaker than "
-        "on its own (gtp.cross_size=false: refuse other sizes)"
+        "zero gtp: go9, trained on 9x9, plays 13x13: no network was trained on this size; it plays weaker than on "
+        "its own and never resigns there, its win rates being uncalibrated (gtp.cross_size=false: refuse other sizes)"
     ]
     replies, _ = run_gtp(
         ["--model", "go9", "--visits", "8", "gtp.cross_size=false"], commands[:2], models_dir, tmp_path

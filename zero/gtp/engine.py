@@ -138,6 +138,7 @@ class GoGtpEngine(GtpEngine):
         loaded = self.networks.for_size(size)
         self.network = loaded.evaluator if loaded is not None else None  # the one playing the current board size
         self.player = GoPlayer(self.params, search_params or SearchParams(), self.network)
+        self.player.may_resign = loaded is None or not loaded.other_size
         self.superko = superko
         self.komi = float(komi)  # as the client set it; the game's adds the rules' handicap compensation
         # the rules played, as kata-get-rules reports them (kata-set-rules sets their ko rule and compensation)
@@ -180,6 +181,9 @@ class GoGtpEngine(GtpEngine):
         except (OSError, ValueError) as exc:  # CheckpointError is a ValueError
             raise GtpError(f"cannot load the network for {size}x{size}: {exc}") from None
         evaluator = loaded.evaluator if loaded is not None else None
+        # a network on a board size it was not trained on misjudges who is winning there (one resigned a 13x13 game
+        # it may not have lost, BENCHMARKS.md session 26): it plays on to the end
+        self.player.may_resign = loaded is None or not loaded.other_size
         if evaluator is not self.network:
             self.network = evaluator
             self.player.use_network(evaluator)

@@ -120,8 +120,9 @@ class BoardNetworks:
         if network is not None and network.other_size:
             T = network.trained_size
             return (
-                f"{network.name}, trained on {T}x{T}, plays {size}x{size}: no network was trained on this size, and "
-                f"it plays weaker than on its own (gtp.cross_size=false: "
+                f"{network.name}, trained on {T}x{T}, plays {size}x{size}: no network was trained on this size; it "
+                f"plays weaker than on its own and never resigns there, its win rates being uncalibrated "
+                f"(gtp.cross_size=false: "
                 f"{'refuse other sizes' if self.fixed is not None else 'random-rollout MCTS'})"
             )
         return None

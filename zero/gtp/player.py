@@ -169,6 +169,7 @@ class GoPlayer:
         # (setup key, moves) of each position we chose a move in -> (player to move, hopeless): the streak of
         # resign_consecutive follows the game's own line, whatever undo, loadsgf or another game did meanwhile
         self._hopeless: dict[tuple, tuple[int, bool]] = {}
+        self.may_resign = True  # False: never resign (the engine's network plays a size it was not trained on)
         self.use_network(network)
 
     # -- set-up --
@@ -390,6 +391,7 @@ class GoPlayer:
         winrate = (float(q) + 1.0) / 2.0 if np.isfinite(q) else 0.5
         if (
             self.params.resign_winrate > 0
+            and self.may_resign
             and game.move_number >= self.params.resign_min_move
             and not cleanup
             and self._hopeless_streak(game, winrate < self.params.resign_winrate) >= self.params.resign_consecutive
