@@ -144,6 +144,18 @@ def test_ladder_random_and_mcts_rungs_end_to_end(checkpoint, tmp_path):
         assert f"{r['rung']}: {r['wins']}/2 wins" in out.stderr
 
 
+@pytest.mark.slow
+def test_ladder_on_another_board_size_plays_the_network_there(checkpoint, tmp_path):
+    args = ["--model", str(checkpoint), "--size", "7", "--visits", "4", "--games", "2", "--opponents", "random"]
+    out = ladder([*args, "--sgf-dir", str(tmp_path)])
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.startswith("ladder on 7x7, komi 7.5, 2 games per rung")
+    games = sorted((tmp_path / "random").glob("*.sgf"))
+    assert len(games) == 2 and all("SZ[7]" in game.read_text() for game in games)  # the 5x5 network played 7x7
+    bad = ladder(["--model", str(checkpoint), "--size", "20", "--opponents", "random"])
+    assert bad.returncode != 0 and bad.stderr.strip().splitlines()[-1].endswith("--size must be in 2..19, got 20")
+
+
 def test_endings_count_each_game_by_outcome_and_reason():
     from zero.match.ladder import game_endings
 

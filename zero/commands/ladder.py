@@ -26,6 +26,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--opponents", default=DEFAULT_OPPONENTS, help=f"comma-separated rungs (default {DEFAULT_OPPONENTS})"
     )
+    parser.add_argument(
+        "--size",
+        type=int,
+        default=0,
+        help="board size (default: the network's); another size plays the network on a board it was not trained on, "
+        "as zero gtp does (gtp.cross_size)",
+    )
     parser.add_argument("--komi", type=float, default=7.5, help="komi")
     parser.add_argument("--parallel", "-p", type=int, default=1, help="games played at the same time")
     parser.add_argument(
@@ -84,6 +91,8 @@ def run(args: argparse.Namespace) -> int:
         fail(f"--visits must be >= 1, got {args.visits}")
     if args.random_moves < 0:
         fail(f"--random-moves must be >= 0, got {args.random_moves}")
+    if args.size and not 2 <= args.size <= 19:
+        fail(f"--size must be in 2..19, got {args.size}")
     if args.set:  # a bad setting is named here, not as an engine that fails to start mid-ladder
         from zero.commands.gtp import gtp_config
 
@@ -96,7 +105,7 @@ def run(args: argparse.Namespace) -> int:
         path = resolve_model(args.model)
         if path is None:
             raise ModelSpecError("none: the ladder rates a network; the mcts rung is random-rollout MCTS")
-        size = load_checkpoint(path).shape.board_size  # the network fixes the board
+        size = args.size or load_checkpoint(path).shape.board_size  # the network's board unless another is asked
     except ModelSpecError as exc:
         fail(f"--model {exc}")
     except (CheckpointError, OSError) as exc:
