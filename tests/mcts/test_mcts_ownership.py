@@ -164,3 +164,33 @@ def test_a_search_without_ownership_points_or_an_ownership_head_reports_none_and
     owning = BatchedSearch(SearchParams(simulations=20), batch_size=1, num_actions=26, ownership_points=25)
     assert owning.run(GoSearchBatch([game]), headless, add_noise=False).ownership is None
     assert not headless.seen  # evaluate, never evaluate_heads
+
+
+@pytest.mark.parametrize("size", [2, 5, 9, 13, 19])
+def test_terminal_ownership_is_the_games_area_owners_for_the_player_to_move(size):
+    rng = np.random.default_rng(size)
+    finished = []
+    for _ in range(3):
+        game = GoGame(GoRules(size=size, komi=0.5))
+        while not game.is_over:  # random moves, a pass now and then, passes only after 2 N^2 moves
+            moves = game.legal_moves()
+            late = game.move_number > 2 * size * size
+            game.play("pass" if late or not moves or rng.random() < 0.05 else moves[rng.integers(len(moves))])
+        finished.append(game)
+    batch = GoSearchBatch([*finished, _opening([], size=size)])
+    roots = np.arange(4, dtype=np.int32)
+    owners = batch.terminal_ownership(roots, np.zeros((4, 1), np.int32), np.zeros(4, np.int32))
+    for game, row in zip(finished, owners):
+        black = game.ownership().reshape(-1).astype(np.float32)
+        assert np.abs(black).sum() > 0
+        np.testing.assert_array_equal(row, black if game.to_move == BLACK else -black)
+    np.testing.assert_array_equal(owners[3], 0.0)  # a game not finished owns nothing yet
+    # and at a leaf: the last pass played by the search ends a game that was one pass from its end
+    over = finished[0]
+    over.undo()
+    leaf = GoSearchBatch([over]).terminal_ownership(
+        np.zeros(1, np.int32), np.array([[size * size]], np.int32), np.ones(1, np.int32)
+    )
+    over.play("pass")
+    black = over.ownership().reshape(-1)
+    np.testing.assert_array_equal(leaf[0], black if over.to_move == BLACK else -black)
