@@ -276,7 +276,9 @@ class AnalysisEngine:
         arrival, as many as fit in max_tree_mb (at least one)."""
         ranked = sorted(self._pending, key=lambda t: (-t.priority, t.seq))
         rules = ranked[0].game.rules
-        bytes_per_node = 21 * (rules.size * rules.size + 1) + 25  # mcts.tree: 21 bytes per edge, 25 per node
+        points = rules.size * rules.size
+        # mcts.tree: 21 bytes per edge, 25 per node, and 4 per point where the search keeps ownership (counted always)
+        bytes_per_node = 21 * (points + 1) + 25 + 4 * points
         wave: list[Turn] = []
         for turn in (t for t in ranked if t.game.rules == rules):
             capacity = max([t.max_visits for t in wave] + [turn.max_visits]) + 1
