@@ -14,7 +14,7 @@ from games.go import GoGame, GoRules, from_gtp
 from mcts import SearchParams
 from zero.common.stats import anchored_rating, elo_from_score, expected_score
 from zero.gtp.player import EngineParams, GoPlayer
-from zero.match.ladder import GNUGO_ANCHOR_ELO, LadderError, format_ladder, parse_rungs
+from zero.match.ladder import GNUGO_ANCHOR_ELO, LadderError, format_ladder, parse_rungs, rated_results
 
 from .conftest import gnugo_path
 
@@ -152,8 +152,19 @@ def test_ladder_on_another_board_size_plays_the_network_there(checkpoint, tmp_pa
     assert out.stdout.startswith("ladder on 7x7, komi 7.5, 2 games per rung")
     games = sorted((tmp_path / "random").glob("*.sgf"))
     assert len(games) == 2 and all("SZ[7]" in game.read_text() for game in games)  # the 5x5 network played 7x7
+    assert "anchored rating: none (the anchor gnugo:10 = 1800 is a 9x9 rating; this ladder is on 7x7)" in out.stdout
     bad = ladder(["--model", str(checkpoint), "--size", "20", "--opponents", "random"])
     assert bad.returncode != 0 and bad.stderr.strip().splitlines()[-1].endswith("--size must be in 2..19, got 20")
+
+
+def test_the_anchored_rating_counts_rated_rungs_on_the_anchors_board_only():
+    rows = [
+        {"rung": "gnugo:10", "win_rate": 0.5, "games": 20, "rating": 1800.0},
+        {"rung": "gnugo:1", "win_rate": 0.9, "games": 20, "rating": None},
+        {"rung": "gnugo:10", "win_rate": 0.0, "games": 0, "rating": 1800.0},
+    ]
+    assert rated_results(rows, 9) == [(0.5, 20, 1800.0)]
+    assert rated_results(rows, 13) == []
 
 
 def test_endings_count_each_game_by_outcome_and_reason():
@@ -189,7 +200,10 @@ def test_ladder_without_gnugo_says_so(checkpoint, monkeypatch, capsys):
 @pytest.mark.slow
 def test_ladder_against_the_gnugo_anchor(checkpoint):
     gnugo_path()
-    out = ladder(["--model", str(checkpoint), "--visits", "4", "--games", "2", "--opponents", "gnugo:10"])
+    # the anchor rates 9x9 play: the 5x5 test network plays 9x9 for it
+    out = ladder(
+        ["--model", str(checkpoint), "--size", "9", "--visits", "4", "--games", "2", "--opponents", "gnugo:10"]
+    )
     assert out.returncode == 0, out.stderr
     assert (
         "gnugo:10" in out.stdout

@@ -26,6 +26,7 @@ from zero.match.settings import MatchSettings
 
 GNUGO_ANCHOR_LEVEL = 10
 GNUGO_ANCHOR_ELO = 1800.0  # CGOS: GNU Go 3.7/3.8 level 10 on 9x9 is the 1800 anchor
+ANCHOR_BOARD_SIZE = 9  # the anchor rates 9x9 play: a ladder on another board has no anchored rating
 # Ratings of rungs on the anchored scale. Only the anchor is known without measuring: the other
 # GNU Go levels get a rating once `zero ladder` has measured them against level 10 on this scale.
 KNOWN_RATINGS: dict[str, float] = {f"gnugo:{GNUGO_ANCHOR_LEVEL}": GNUGO_ANCHOR_ELO}
@@ -135,16 +136,23 @@ def run_ladder(settings: LadderSettings, progress: Any = None, rung_done: Any = 
         rows.append(rung_row(rung, report))
         if rung_done:
             rung_done(rows[-1])
-    rated = [(r["win_rate"], r["games"], r["rating"]) for r in rows if r["rating"] is not None and r["games"] > 0]
     return {
         "engine": settings.engine,
         "size": settings.size,
         "komi": settings.komi,
         "games_per_rung": settings.games,
-        "anchor": {"rung": f"gnugo:{GNUGO_ANCHOR_LEVEL}", "elo": GNUGO_ANCHOR_ELO},
+        "anchor": {"rung": f"gnugo:{GNUGO_ANCHOR_LEVEL}", "elo": GNUGO_ANCHOR_ELO, "size": ANCHOR_BOARD_SIZE},
         "rungs": rows,
-        "anchored": anchored_rating(rated),
+        "anchored": anchored_rating(rated_results(rows, settings.size)),
     }
+
+
+def rated_results(rows: list[dict[str, Any]], size: int) -> list[tuple[float, int, float]]:
+    """(win rate, games, rung rating) of the played rungs whose rating is known on the anchored scale: none on a
+    board other than the anchor's (GNU Go level 10 = 1800 is a 9x9 rating)."""
+    if size != ANCHOR_BOARD_SIZE:
+        return []
+    return [(r["win_rate"], r["games"], r["rating"]) for r in rows if r["rating"] is not None and r["games"] > 0]
 
 
 def rung_row(rung: Rung, report: dict[str, Any]) -> dict[str, Any]:
@@ -208,7 +216,10 @@ def format_ladder(result: dict[str, Any]) -> str:
             lines.append("  " + ", ".join(f"{key} {n}" for key, n in r["endings"].items()))
     a = result["anchored"]
     anchor = f"{result['anchor']['rung']} = {result['anchor']['elo']:.0f}"
-    if a["games"] == 0:
+    if result["size"] != result["anchor"].get("size", ANCHOR_BOARD_SIZE):
+        board = f"{result['size']}x{result['size']}"
+        lines.append(f"anchored rating: none (the anchor {anchor} is a 9x9 rating; this ladder is on {board})")
+    elif a["games"] == 0:
         lines.append(f"anchored rating: none (no rung with a known rating was played; anchor {anchor})")
     else:
         low = "-inf" if a["elo_low"] is None else f"{a['elo_low']:.0f}"
