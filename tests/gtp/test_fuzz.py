@@ -72,6 +72,7 @@ VALID = [
     "zero-ownership",
     "zero-search b",
     "kata-analyze w 1 pvEdgeVisits true movesOwnership true",
+    "kata-analyze b 1 ownership true ownershipStdev true movesOwnershipStdev true",
     "kata-list-params",
     "kata-get-param maxVisits",
     "zero-param",
