@@ -79,6 +79,7 @@ def test_kata_analyze_ownership_is_the_searchs_average_of_the_root_and_each_cand
 
     import numpy as np
 
+    from games.go import from_gtp
     from mcts import SearchParams
     from zero.gtp.engine import GoGtpEngine
     from zero.gtp.player import EngineParams
@@ -118,6 +119,16 @@ def test_kata_analyze_ownership_is_the_searchs_average_of_the_root_and_each_cand
         assert spread.max() > 0.01
         # Black's wall (row 5) and White's (row 3) are theirs, seen by the mover
         assert view * ownership[36:45].mean() > 0.3 and view * ownership[54:63].mean() < -0.3
+    # a candidate shown without visits (minmoves) gets the network's ownership after it, one ply deep
+    reply = engine.handle_line("kata-analyze b 10 minmoves 60 movesOwnership true")
+    line = [text for text in reply.splitlines() if text.startswith("info")][-1]
+    unvisited = [c for c in parse_analysis_line(line, kata=True, size=9)[0] if c["visits"] == 0]
+    assert unvisited
+    for candidate in unvisited[:3]:
+        child = engine.game.copy()
+        child.play(from_gtp(candidate["move"], 9))
+        expected = engine.player.ownership(child)  # the network's, 8 orientations' mean, +1 Black: Black moves
+        assert np.abs(np.array(candidate["movesOwnership"]) - expected).max() < 0.02
     plain = engine.handle_line("kata-analyze b 10")
     assert "movesOwnership" not in plain and "ownership" not in plain
 

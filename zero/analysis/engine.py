@@ -472,32 +472,45 @@ class AnalysisEngine:
         def values(array) -> list[float]:
             return [round(float(v), 6) for v in array]
 
-        points = game.size * game.size
         if result.ownership is not None:
             mean, stdev = result.ownership[b] * black, result.ownership_stdev[b]
-            moves_mean = result.moves_ownership[b, moves].astype(np.float64) * black
-            moves_stdev = np.nan_to_num(result.moves_ownership_stdev[b, moves])
         else:
-            mean, stdev = np.asarray(extras["ownership"], np.float64), np.zeros(points)
-            moves_mean, moves_stdev = np.full((len(moves), points), np.nan), np.zeros((len(moves), points))
+            mean, stdev = np.asarray(extras["ownership"], np.float64), np.zeros(game.size * game.size)
         if turn.include_ownership:
             answer["ownership"] = values(mean * towards)
         if turn.include_ownership_stdev:
             answer["ownershipStdev"] = values(stdev)
         if not (turn.include_moves_ownership or turn.include_moves_ownership_stdev) or not moves:
             return
-        unsearched = np.flatnonzero(np.isnan(moves_mean).any(axis=1))
-        if unsearched.size:
-            network = self.network_for(game.size)
-            actions = [moves[k] for k in unsearched]
-            moves_mean[unsearched] = ownership_after_moves(
-                network, game, actions, self.params.ownership_playouts, self.params.seed
-            )
+        network = self.network_for(game.size)
+        moves_mean, moves_stdev = moves_ownership(
+            result, b, game, moves, network, self.params.ownership_playouts, self.params.seed
+        )
         for k, info in enumerate(answer["moveInfos"]):
             if turn.include_moves_ownership:
-                info["ownership"] = values(moves_mean[k] * towards)
+                info["ownership"] = values(moves_mean[k] * black * towards)
             if turn.include_moves_ownership_stdev:
                 info["ownershipStdev"] = values(moves_stdev[k])
+
+
+def moves_ownership(
+    result: SearchResult, root: int, game: Any, moves: list[int], network: Any, playouts: int, seed: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """(mean, spread) float64[len(moves), N*N] for the player to move at root ``root`` (``game``'s position): each
+    move's ownership averaged over its subtree and its standard deviation there, where the search kept ownership
+    and visited the move (KataGo's movesOwnership and movesOwnershipStdev); else the ownership after the move, one
+    ply deep (ownership_after_moves), with a spread of 0."""
+    mean = np.full((len(moves), game.size * game.size), np.nan)
+    spread = np.zeros_like(mean)
+    if result.moves_ownership is not None:
+        mean[:] = result.moves_ownership[root, moves]
+        spread[:] = np.nan_to_num(result.moves_ownership_stdev[root, moves])
+    unsearched = np.flatnonzero(np.isnan(mean).any(axis=1))
+    if unsearched.size:
+        mover = 1.0 if game.to_move == BLACK else -1.0
+        after = ownership_after_moves(network, game, [moves[k] for k in unsearched], playouts, seed)
+        mean[unsearched] = after * mover  # Black's view -> the mover's
+    return mean, spread
 
 
 def ownership_after_moves(network: Any, game: Any, actions: list[int], playouts: int, seed: int) -> np.ndarray:

@@ -34,7 +34,7 @@ from games.go.rule_sets import RuleSet, parse_rule_set
 from mcts import SearchParams, SearchResult
 from mcts.interface import predicts_margins
 from mcts.search import MoveFilter
-from zero.analysis.engine import ownership_after_moves, search_batch, search_score_leads
+from zero.analysis.engine import moves_ownership, search_batch, search_score_leads
 from zero.analysis.query import MoveRule, move_filter_rows
 from zero.gtp.analysis import AnalyzeOptions, MoveInfo, RootInfo, kata_line, lz_line, parse_analyze_args, select_moves
 from zero.gtp.clock import Clock, OverheadMeter, TimeParams, move_budget
@@ -766,31 +766,22 @@ class GoGtpEngine(GtpEngine):
     def _moves_ownership(
         self, result: SearchResult, game: GoGame, opts: AnalyzeOptions, infos: list[MoveInfo]
     ) -> list[MoveInfo]:
-        """Each candidate's movesOwnership (and movesOwnershipStdev), the mover's view: the average over the move's
-        subtree where it was searched; the network's (or playouts') after it, one ply deep, where it was not."""
-        actions = [from_gtp(m.move, game.size) for m in infos]
-        searched = result.moves_ownership is not None
-        mean = np.full((len(actions), game.size * game.size), np.nan)
-        stdev = np.zeros_like(mean)
-        if searched:
-            mean[:] = result.moves_ownership[0, actions]
-            stdev[:] = np.nan_to_num(result.moves_ownership_stdev[0, actions])
-        unsearched = np.flatnonzero(np.isnan(mean).any(axis=1))
-        if unsearched.size:
-            sign = 1.0 if game.to_move == BLACK else -1.0
-            after = ownership_after_moves(
-                self.player.network_for(game),
-                game,
-                [actions[k] for k in unsearched],
-                self.params.ownership_playouts,
-                self.player.seed,
-            )
-            mean[unsearched] = after * sign  # +1 Black -> the mover's view
+        """Each candidate's movesOwnership (and movesOwnershipStdev), the mover's view (zero.analysis.engine's
+        moves_ownership: its subtree's average where it was searched, one ply deep where it was not)."""
+        mean, spread = moves_ownership(
+            result,
+            0,
+            game,
+            [from_gtp(m.move, game.size) for m in infos],
+            self.player.network_for(game),
+            self.params.ownership_playouts,
+            self.player.seed,
+        )
         return [
             replace(
                 m,
                 ownership=tuple(mean[k].tolist()) if opts.moves_ownership else None,
-                ownership_stdev=tuple(stdev[k].tolist()) if opts.moves_ownership_stdev else None,
+                ownership_stdev=tuple(spread[k].tolist()) if opts.moves_ownership_stdev else None,
             )
             for k, m in enumerate(infos)
         ]
