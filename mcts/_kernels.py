@@ -637,7 +637,8 @@ def tree_ownership(tree, mean, second, move_mean, move_second, move_weight):
     there is the game's final area again). A node's ownership is for its own player to move, so it changes sign
     at each ply. Writes, for tree b and point p: mean[b, p] and second[b, p], the weighted mean of the ownership
     and of its square over the whole tree (root included); move_mean[b, a, p] and move_second[b, a, p] the same
-    over the subtree of root move a, move_weight[b, a] its total weight (0: not searched, the means are 0).
+    over the subtree of root move a, move_weight[b, a] its total weight (0: not searched, the means are 0); with
+    move arrays of no moves (shape [B, 0, P], [B, 0]) the tree's only.
     """
     node_count = tree.node_count
     parent = tree.parent
@@ -646,6 +647,7 @@ def tree_ownership(tree, mean, second, move_mean, move_second, move_weight):
     node_visits = tree.node_visits
     raw_ownership = tree.raw_ownership
     points = raw_ownership.shape[2]
+    per_move = move_weight.shape[1] > 0
     mean[:] = 0.0
     second[:] = 0.0
     move_mean[:] = 0.0
@@ -666,7 +668,7 @@ def tree_ownership(tree, mean, second, move_mean, move_second, move_weight):
                 top[n] = action_from_parent[b, n] if up == ROOT else top[up]
             weight = float(max(node_visits[b, n], 1)) if terminal[b, n] else 1.0
             total += weight
-            a = top[n]
+            a = top[n] if per_move else NO_ACTION
             if a != NO_ACTION:
                 move_weight[b, a] += weight
             for p in range(points):

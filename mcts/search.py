@@ -47,7 +47,7 @@ class SearchResult:
     # Where the search tracks ownership (ownership_points, an OwnershipEvaluator): who owns each of the P points at
     # the end, for the player to move at the root (+1 = that player), averaged over the whole tree, and its standard
     # deviation over the tree (KataGo's ownership and ownershipStdev); the same over each root move's subtree (NaN
-    # for a move without visits: KataGo's movesOwnership).
+    # for a move without visits: KataGo's movesOwnership; None where BatchedSearch.moves_ownership is off).
     ownership: np.ndarray | None = None  # float32[B, P]
     ownership_stdev: np.ndarray | None = None  # float32[B, P]
     moves_ownership: np.ndarray | None = None  # float32[B, A, P]
@@ -183,6 +183,8 @@ class BatchedSearch:
         # each node keeps its ownership of the P points, and results carry its average over the tree (analysis)
         self.tree = Tree.allocate(batch_size, params.simulations + 1, num_actions, ownership_points)
         self._owning = False  # of the run in progress: ownership_points and the evaluator predicts ownership
+        # results carry each root move's ownership too ([B, A, P] floats each time): off where only the root's is read
+        self.moves_ownership = True
         self._rngs = [np.random.default_rng(seed + b) for b in range(batch_size)]
         self._noised = np.zeros(batch_size, np.bool_)
         self._constants = np.zeros(_kernels.NUM_CONSTANTS, np.float64)
@@ -629,11 +631,14 @@ class BatchedSearch:
 
     def _ownership(self) -> dict[str, np.ndarray]:
         """SearchResult's ownership fields: the trees' ownership averaged over their nodes (mcts._kernels.tree_ownership)."""
-        B, A, P = self.batch_size, self.num_actions, self.tree.ownership_points
+        B, P = self.batch_size, self.tree.ownership_points
+        A = self.num_actions if self.moves_ownership else 0
         mean, second = np.empty((B, P), np.float32), np.empty((B, P), np.float32)
         move_mean, move_second = np.empty((B, A, P), np.float32), np.empty((B, A, P), np.float32)
         move_weight = np.empty((B, A), np.float32)
         _kernels.tree_ownership(self.tree.arrays, mean, second, move_mean, move_second, move_weight)
+        if not self.moves_ownership:
+            return {"ownership": mean, "ownership_stdev": _stdev(mean, second)}
         searched = (move_weight > 0)[:, :, None]
         return {
             "ownership": mean,

@@ -123,6 +123,16 @@ def test_each_node_keeps_its_positions_ownership_and_each_move_averages_its_subt
         assert np.isnan(result.moves_ownership_stdev[b, ~visited]).all()
 
 
+def test_without_each_moves_ownership_results_carry_the_trees_alone_and_the_same():
+    games = [_opening(moves) for moves in ([], ["C3"])]
+    search, full, _ = _search(games, 50)
+    search.moves_ownership = False
+    alone = search.result()
+    assert alone.moves_ownership is None and alone.moves_ownership_stdev is None
+    np.testing.assert_array_equal(alone.ownership, full.ownership)
+    np.testing.assert_array_equal(alone.ownership_stdev, full.ownership_stdev)
+
+
 def test_a_reused_subtree_keeps_the_ownership_of_its_positions():
     game = _opening(["C3"])
     search, result, evaluator = _search([game], 400, reuse_tree=True)

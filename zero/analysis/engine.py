@@ -316,6 +316,7 @@ class AnalysisEngine:
             seed=self.params.seed,
             ownership_points=N * N if owned else 0,
         )
+        search.moves_ownership = any(t.include_moves_ownership or t.include_moves_ownership_stdev for t in wave)
         batch = search_batch(evaluator, [t.game for t in wave])
         move_filter = _move_filter(wave, A)
         search.expand_roots(batch, evaluator, move_filter=move_filter)
