@@ -38,7 +38,7 @@ def walled():
 
 def test_analyze_commands_name_known_commands_of_gogui_types(engine):
     lines = ok(engine, "gogui-analyze_commands").splitlines()
-    assert len(lines) == 4
+    assert len(lines) == 5
     for entry in lines:
         kind, label, command = entry.split("/")
         assert kind in GOGUI_TYPES and label
@@ -85,8 +85,45 @@ def test_search_shows_win_rates_and_the_best_line_from_the_colour_asked(walled):
         text = " ".join(reply["TEXT"][0])
         assert text.startswith("White" if colour == "w" else "Black") and text.endswith(" visits")
     assert walled.state_key() == before
-    for bad in ("zero-search x", "zero-policy b w", "zero-ownership b"):
+    for bad in ("zero-search x", "zero-policy b w", "zero-ownership b", "zero-search-ownership b w"):
         assert walled.handle_line(bad) == "? syntax error\n\n"
+
+
+def _dboard(reply: str) -> list[list[float]]:
+    rows = [[float(v) for v in row.split()] for row in reply.splitlines()]
+    assert len(rows) == 9 and all(len(row) == 9 for row in rows)
+    assert all(-1.0 <= v <= 1.0 for row in rows for v in row)
+    return rows
+
+
+def test_search_ownership_is_the_searchs_average_positive_for_black_whoever_is_to_move():
+    from pathlib import Path
+
+    import numpy as np
+
+    from mcts import SearchParams
+    from zero.gtp.engine import GoGtpEngine
+    from zero.gtp.player import EngineParams
+    from zero.nn.inference import NetworkEvaluator
+
+    fixture = Path(__file__).parents[1] / "network" / "fixtures" / "fidelity_go9" / "model-00000892.safetensors"
+    network = NetworkEvaluator.from_checkpoint(str(fixture), device="cpu", precision="float32")
+    engine = GoGtpEngine(
+        params=EngineParams(visits=40, seed=1, random_symmetry=False),
+        network=network,
+        search_params=SearchParams(simulations=40, leaves_per_step=4),
+    )
+    for column in "ABCDEFGHJ":  # Black walls off the top four rows, White the bottom four
+        ok(engine, f"play b {column}5")
+        ok(engine, f"play w {column}4")
+    before = engine.state_key()
+    boards = {colour: np.array(_dboard(ok(engine, f"zero-search-ownership {colour}"))) for colour in ("b", "w")}
+    root = np.array(_dboard(ok(engine, "zero-ownership")))  # the network's at the root, no search
+    for board in boards.values():  # +1 Black whoever searched: Black's wall and above, White's and below
+        assert board[4].mean() > 0.3 and board[5].mean() < -0.3
+        assert np.abs(board - root).max() > 0.01  # averaged over the search's positions, not the root's alone
+    assert np.abs(boards["b"] - boards["w"]).max() > 0.01  # different searches: Black's move, White's
+    assert engine.state_key() == before
 
 
 def test_gogui_interrupt_ends_a_timed_genmove_with_its_best_move_so_far():

@@ -887,6 +887,17 @@ class GoGtpEngine(GtpEngine):
         winrate = (float(result.root_value[0]) + 1.0) / 2.0
         return search_gfx(moves, line, mover, int(result.simulations[0]), winrate)
 
+    @registry.command("zero-search-ownership", optional=(COLOR,))
+    def cmd_zero_search_ownership(self, color: int | None = None) -> str:
+        """Who owns each point at the end after a search of gtp.visits for ``color``, +1 Black, as GoGui's dboard: the
+        search's average over its tree (kata-analyze's ownership; without an ownership head, zero-ownership's)."""
+        game = self._position_for(color or self.game.to_move)
+        result = self.player.search(game)
+        if result.ownership is None:
+            return ownership_dboard(self.player.ownership(game), game.size)
+        black = 1.0 if game.to_move == BLACK else -1.0  # the search speaks for the player to move
+        return ownership_dboard(result.ownership[0] * black, game.size)
+
 
 def _raw_nn_text(symmetry: int, out: dict[str, Any], size: int) -> str:
     """One symmetry's kata-raw-nn block (KataGo's keys; floats as KataGo writes them, NAN for an illegal move)."""

@@ -11,6 +11,7 @@ ANALYZE_COMMANDS = (
     "gfx/Policy/zero-policy %m",
     "dboard/Ownership/zero-ownership",
     "gfx/Search/zero-search %m",
+    "dboard/Search ownership/zero-search-ownership %m",
     "param/Settings/zero-param",
 )
 POLICY_SHOWN = 0.001  # policy below this share gets no label (most of an opening board)
