@@ -62,11 +62,13 @@ def check_answer(answer: dict, size: int, *, ownership=False, policy=False, pv_v
         assert 0.0 <= m["winrate"] <= 1.0 and 0.0 <= m["prior"] <= 1.0
         assert isinstance(m["lcb"], float) and isinstance(m["utilityLcb"], float)
         assert m["pv"][0] == m["move"] and all(isinstance(v, str) for v in m["pv"])
+        assert m["edgeVisits"] == m["visits"] == m["weight"] == m["edgeWeight"]  # no transpositions, unit weights
         if pv_visits:
             assert len(m["pvVisits"]) == len(m["pv"]) and m["pvVisits"][0] == m["visits"]
             assert all(a >= b for a, b in zip(m["pvVisits"], m["pvVisits"][1:]))
+            assert m["pvEdgeVisits"] == m["pvVisits"]
         else:
-            assert "pvVisits" not in m
+            assert "pvVisits" not in m and "pvEdgeVisits" not in m
         assert "scoreLead" not in m  # no score head here: no made-up score
     if ownership:
         assert len(answer["ownership"]) == size * size and all(-1.0 <= v <= 1.0 for v in answer["ownership"])

@@ -422,6 +422,11 @@ class AnalysisEngine:
             info = {
                 "move": to_gtp(a, N),
                 "visits": int(visits[a]),
+                # a tree without transpositions enters each child by one edge, and every playout weighs 1: KataGo's
+                # edge visits and weights are the visits
+                "edgeVisits": int(visits[a]),
+                "weight": float(visits[a]),
+                "edgeWeight": float(visits[a]),
                 "winrate": rate((float(q[a]) + 1) / 2),
                 "utility": signed(float(q[a])),
                 "lcb": rate((q_lcb + 1) / 2),
@@ -434,6 +439,7 @@ class AnalysisEngine:
                 info["scoreLead"] = info["scoreMean"] = signed(float(leads[order]))
             if turn.include_pv_visits:
                 info["pvVisits"] = [int(v) for v in line_visits[order, : length[order]]] or [int(visits[a])]
+                info["pvEdgeVisits"] = info["pvVisits"]
             infos.append(info)
         root_value = float(result.root_value[b])
         raw_value = float(search.tree.raw_value[b, 0])
