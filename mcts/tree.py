@@ -10,9 +10,9 @@ for the player to move at node n; ``children_value_sum[b, n, a]`` is for the pla
 at the parent n (so Q(n, a) = children_value_sum / children_visits, used as is by PUCT).
 
 Memory: 4+4+4+4+4+1 = 21 bytes per edge (plus 33 bytes per node, and 4 per point where ownership is
-tracked), so 64 trees x 801 nodes x 362 actions (19x19, 800 simulations) = 390 MB, and 9x9 (82 actions) = 88 MB. A compact edge pool would save
-the rows of illegal moves, but the dense rows keep selection a straight scan and fit the
-2 GB budget with room to spare, so we keep them.
+tracked), so 64 trees x 801 nodes x 362 actions (19x19, 800 simulations) = 390 MB, and 9x9 (82 actions)
+= 88 MB. A compact edge pool would save the rows of illegal moves, but the dense rows keep selection a
+straight scan and fit the 2 GB budget with room to spare, so we keep them.
 """
 
 from __future__ import annotations
