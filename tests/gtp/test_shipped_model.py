@@ -340,6 +340,27 @@ def test_the_real_shipped_go9_plays_a_legal_game_by_default(tmp_path):
     assert len(game.moves) >= 2
 
 
+@pytest.mark.slow
+def test_the_real_shipped_go13_plays_13x13_and_19x19(tmp_path):
+    saved = os.environ.pop(shipped.MODELS_DIR_ENV, None)
+    try:
+        path, sizes = shipped.shipped_model(13), shipped.shipped_sizes()
+    finally:
+        if saved is not None:
+            os.environ[shipped.MODELS_DIR_ENV] = saved
+    assert path is not None and sizes == [9, 13]
+    assert path.with_suffix(".json").is_file() and path.with_suffix(".md").is_file()
+    checkpoint = load_checkpoint(path)
+    assert checkpoint.shape.board_size == 13 and path.stat().st_size <= 10_000_000
+    commands = ["boardsize 13", "zero-model", "genmove b", "boardsize 19", "zero-model", "genmove w"]
+    replies, stderr = run_gtp(["--visits", "16"], commands, None, tmp_path)
+    label = f"go13 step {checkpoint.step} version {checkpoint.model_version}, 3x32"
+    assert replies[1] == f"= {label}, 13x13, shipped"  # its own size: no note, resignation as usual
+    assert replies[4] == f"= {label}, trained on 13x13, playing 19x19, shipped"  # 19x19's nearest shipped size
+    assert replies[2] not in ("= resign", "= ") and replies[5] not in ("= resign", "= ")
+    assert "go13, trained on 13x13, plays 19x19" in stderr and "plays 13x13" not in stderr
+
+
 # --- the play budget, measured ------------------------------------------------------------------------------
 
 
