@@ -247,6 +247,14 @@ class _CountingNetwork:
         self.positions += len(planes)
         return self.inner.evaluate(planes, legal)
 
+    def evaluate_heads(self, planes, legal=None):  # the search's call where the tree keeps ownership, as zero gtp's
+        self.calls += 1
+        self.positions += len(planes)
+        return self.inner.evaluate_heads(planes, legal)
+
+    def utility(self, value, score, score_centre=None):
+        return self.inner.utility(value, score, score_centre)
+
 
 @pytest.mark.parametrize("leaves, most_calls", [(1, 65), (8, 32)])
 def test_one_network_call_serves_many_visits(checkpoint, leaves, most_calls):

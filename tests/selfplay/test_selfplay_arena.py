@@ -182,10 +182,18 @@ def test_gnugo_rung_plays_a_version_against_gnugo_and_anchors_level_10():
     from selfplay.builders import build_model, numpy_weights
     from selfplay.config import load_config
 
-    config = load_config("configs/tiny.toml", ["arena.gnugo_level=10", "arena.gnugo_games=2", "arena.gnugo_visits=4"])
+    # on 9x9: GNU Go level 10 = 1800 is a 9x9 rating, and a rung on another board has no anchored rating
+    rung = ["arena.gnugo_level=10", "arena.gnugo_games=2", "arena.gnugo_visits=4"]
+    small = load_config("configs/tiny.toml", rung)
+    assert (
+        small.go.size != 9
+        and gnugo_rung(small, 7, numpy_weights(build_model(small, seed=0).state_dict()))["anchored_high"] is None
+    )
+    config = load_config("configs/tiny.toml", [*rung, "go.size=9"])
     result = gnugo_rung(config, 7, numpy_weights(build_model(config, seed=0).state_dict()))
     assert result["version"] == 7 and result["rung"] == "gnugo:10" and result["games"] == 2
     assert result["wins"] + result["losses"] + result["draws"] == 2 and result["illegal_moves"] == 0
+    assert result["anchored_low"] is not None or result["anchored_high"] is not None  # rated on 9x9
     if result["wins"] == 0:  # an untrained net: no lower bound; the upper one where 2 log(1 - E) drops by 1.92
         import math
 

@@ -109,6 +109,10 @@ class _SpyNetwork:
         self.seen.append(np.array(planes))
         return self.inner.evaluate(planes, legal)
 
+    def evaluate_heads(self, planes, legal=None):  # the search's call where it keeps ownership
+        self.seen.append(np.array(planes))
+        return self.inner.evaluate_heads(planes, legal)
+
     def __getattr__(self, name):  # the rest (ownership for dead stones after a pass, ...) as the network has it
         return getattr(self.inner, name)
 
