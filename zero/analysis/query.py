@@ -33,6 +33,15 @@ ENGINE_RULES_NOTE = (
     "searched with area scoring, no tax, no button and suicide illegal (what this "
     "engine plays): scores and winrates can differ from these rules' by a point or more"
 )
+# the query's yes/no fields, each asking for part of the answer
+INCLUDE_FLAGS = (
+    "includeOwnership",
+    "includeOwnershipStdev",
+    "includePolicy",
+    "includePVVisits",
+    "includeMovesOwnership",
+    "includeMovesOwnershipStdev",
+)
 QUERY_FIELDS = frozenset(
     (
         "id",
@@ -46,12 +55,7 @@ QUERY_FIELDS = frozenset(
         "analyzeTurns",
         "maxVisits",
         "rootPolicyTemperature",
-        "includeOwnership",
-        "includeOwnershipStdev",
-        "includePolicy",
-        "includePVVisits",
-        "includeMovesOwnership",
-        "includeMovesOwnershipStdev",
+        *INCLUDE_FLAGS,
         "allowMoves",
         "avoidMoves",
         "priority",
@@ -360,17 +364,7 @@ def _parse_analysis(
     report_every = query.get("reportDuringSearchEvery", 0.0)
     if not _is_number(report_every) or report_every < 0:
         raise FieldError("reportDuringSearchEvery", f"must be a number of seconds >= 0, got {report_every!r}")
-    flags = {
-        name: _bool(query, name)
-        for name in (
-            "includeOwnership",
-            "includeOwnershipStdev",
-            "includePolicy",
-            "includePVVisits",
-            "includeMovesOwnership",
-            "includeMovesOwnershipStdev",
-        )
-    }
+    flags = {name: _bool(query, name) for name in INCLUDE_FLAGS}
     allow = _move_rules(query, "allowMoves", size)
     avoid = _move_rules(query, "avoidMoves", size)
     max_time, report_as = _override_settings(query, out)
