@@ -58,6 +58,8 @@ VALID = [
     "play b B2 # comment",
     "kata-get-rules",
     "kata-set-rules chinese",
+    "kgs-rules aga",
+    "kgs-game_over",
     'kata-set-rules {"ko": "POSITIONAL", "scoring": "AREA"}',
     "get_komi",
     "clear_cache",

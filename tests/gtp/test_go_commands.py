@@ -382,6 +382,30 @@ def test_katago_rule_commands_set_the_ko_rule_and_refuse_territory_scoring(engin
     assert engine.game.rules.superko == "positional"
 
 
+def test_kgs_rules_plays_kgs_area_rule_sets_and_refuses_japanese(engine):
+    import json
+
+    ok(engine, "play b E5")
+    ok(engine, "kgs-rules chinese")  # simple ko, a point per handicap stone; the game goes on
+    rules = json.loads(ok(engine, "kata-get-rules"))
+    assert (rules["ko"], rules["whiteHandicapBonus"]) == ("SIMPLE", "N") and engine.game.rules.superko == "simple"
+    assert len(engine.game.moves) == 1
+    ok(engine, "kgs-rules aga")
+    rules = json.loads(ok(engine, "kata-get-rules"))
+    # a situational superko is played (and reported) as positional, as under kata-set-rules
+    assert (rules["ko"], rules["whiteHandicapBonus"]) == ("POSITIONAL", "N-1")
+    assert engine.game.rules.superko == "positional"
+    ok(engine, "kgs-rules new_zealand")
+    assert json.loads(ok(engine, "kata-get-rules"))["whiteHandicapBonus"] == "0"
+    before = engine.state_key()
+    fails(engine, "kgs-rules japanese", "rules not supported: this engine plays area scoring only")
+    for bad in ("kgs-rules tromp-taylor", "kgs-rules", "kgs-rules chinese aga"):
+        fails(engine, bad, "syntax error")
+    assert engine.state_key() == before and json.loads(ok(engine, "kata-get-rules"))["ko"] == "POSITIONAL"
+    assert ok(engine, "kgs-game_over") == "" and len(engine.game.moves) == 1
+    assert {"kgs-rules", "kgs-game_over"} <= set(ok(engine, "list_commands").split())
+
+
 @pytest.mark.parametrize("rules, bonus", [("tromp-taylor", 0), ("chinese", 9), ("aga", 8)])
 def test_handicap_compensation_of_the_rules_is_searched_and_scored(rules, bonus):
     # Nine handicap stones wall off column E; White walls column F: Black owns A-E (45 points), White F-J (36).

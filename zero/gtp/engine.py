@@ -61,6 +61,7 @@ from zero.gtp.protocol import (
 log = logging.getLogger("zero.gtp.protocol")
 INTERRUPT_POLL_SECONDS = 0.2  # a timed search's longest stretch without looking for GoGui's interrupt
 RULES_NOT_SUPPORTED = "rules not supported: this engine plays area scoring only"
+KGS_RULES = ("japanese", "chinese", "aga", "new_zealand")  # the names kgsGtp's kgs-rules sends
 NO_NETWORK = "no network for this board size"  # kata-raw-nn where rollouts play
 _KO_RULES = {"simple": "SIMPLE", "positional": "POSITIONAL"}  # GoRules.superko -> KataGo's ko rule
 # the settings a client may change while the engine runs: KataGo's kata-*-param names -> EngineParams fields
@@ -230,6 +231,20 @@ class GoGtpEngine(GtpEngine):
         except (ValueError, RecursionError) as exc:  # json.JSONDecodeError is a ValueError; deep nesting recurses
             raise syntax_error(str(exc)) from None
         self._play_rules(rules, text)
+        return ""
+
+    @registry.command("kgs-rules", STRING)
+    def cmd_kgs_rules(self, name: str) -> str:
+        """KGS's rules of the game (kgsGtp sends it before each game): ``chinese``, ``aga`` and ``new_zealand`` as
+        KataGo's rule sets of those names, ``japanese`` refused as kata-set-rules refuses it (territory scoring)."""
+        if name.lower() not in KGS_RULES:
+            raise syntax_error(f"kgs-rules {name}: one of {' '.join(KGS_RULES)}")
+        self._play_rules(parse_rule_set(name), name)
+        return ""
+
+    @registry.command("kgs-game_over")
+    def cmd_kgs_game_over(self) -> str:
+        """kgsGtp's notice that the game ended: nothing to do (pondering ends when any command arrives)."""
         return ""
 
     @registry.command("kata-set-rule", STRING, STRING)
