@@ -32,6 +32,7 @@ def test_go_sizes_follow_the_names():
     assert load_config(ROOT / "configs/go9.toml").go.size == 9
     assert load_config(ROOT / "configs/go9_cpu.toml").go.size == 9
     assert load_config(ROOT / "configs/go13_cpu.toml").go.size == 13
+    assert load_config(ROOT / "configs/go19_cpu.toml").go.size == 19
     assert load_config(ROOT / "configs/go19.toml").go.size == 19
     assert load_config(ROOT / "configs/tictactoe.toml").game.name == "tictactoe"
 
