@@ -74,6 +74,9 @@ RESTART_BACKOFF_S = 1.0  # pause before sending a task to a worker that just die
 CALIBRATOR_STATE = "resign_calibrator"  # key of the ResignCalibrator's evidence in a checkpoint's run state
 FOLLOW_CLUSTER_S = 2.0  # how often the loop checks for nodes lost and capacity gained
 PLACEMENT_WAIT_S = 10.0  # at the end, how long to wait for the workers whose node is not known yet
+# A start whose first self-play games have not ended by then says why the bar stands still: 19x19 games at 64 per
+# worker take minutes before the first one ends (configs/go19_cpu.toml: about 6).
+FIRST_GAMES_NOTICE_S = 60.0
 
 
 class WorkerFailure(RuntimeError):
@@ -241,6 +244,7 @@ class _Loop:
         self.version = learner.version
         self.weights_ref = ray.put(learner.numpy_weights())
         self.started = time.monotonic()
+        self.awaiting_first_games = True  # no game has ended since this start (FIRST_GAMES_NOTICE_S)
         self.active_before = (
             counters.active_seconds
         )  # earlier starts of this run: the clock of max_minutes and the budget LR
@@ -420,6 +424,8 @@ class _Loop:
         while not self._done():
             if time.monotonic() >= self.next_follow:
                 self._follow_cluster()
+            if self.awaiting_first_games and time.monotonic() - self.started >= FIRST_GAMES_NOTICE_S:
+                self._say_awaiting_first_games()
             self._submit()
             waiting = list(self.in_flight) + self.evaluations.waiting()
             debt = self._train_debt()
@@ -483,7 +489,19 @@ class _Loop:
             f"self-play worker {worker} died ({type(exc).__name__}); Ray restarts it and the run goes on"
         )
 
+    def _say_awaiting_first_games(self) -> None:
+        """Once per start: no game has ended yet, and what the run waits for (a long board game fills no bar for minutes)."""
+        self.awaiting_first_games = False
+        sp, run = self.config.selfplay, self.config.run
+        waits = "" if self.selfplay_only else f"; training starts at {run.min_replay_positions} positions"
+        self.progress.write(
+            f"no self-play game has ended in the first {time.monotonic() - self.started:.0f} s: each self-play "
+            f"worker ({len(self.pool)} in all) plays {sp.games_in_parallel} games at once and reports every "
+            f"{sp.games_per_task} finished games{waits}"
+        )
+
     def _collect_result(self, worker: int, result: dict[str, Any]) -> None:
+        self.awaiting_first_games = False
         self.failures_in_a_row[worker] = self.unavailable_in_a_row[worker] = 0
         self.pool.seen_on(worker, result.get("node"))
         records: list[GameRecord] = result["records"]

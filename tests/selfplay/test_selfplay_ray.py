@@ -114,6 +114,22 @@ def test_a_run_started_with_init_from_checkpoints_the_source_at_step_0_then_trai
     assert load_config(run_dir / "config.toml") == config  # the origin is a comment: the snapshot still reloads
 
 
+def test_a_start_whose_first_games_take_long_says_once_what_it_waits_for(ray_address, tmp_path, monkeypatch, capfd):
+    from selfplay import orchestrator
+
+    monkeypatch.setattr(orchestrator, "FIRST_GAMES_NOTICE_S", 0.0)  # as if the first games took minutes (19x19)
+    orchestrator.run(_tiny("run.progress=true", "run.max_steps=10", "arena.every_versions=0"), tmp_path)
+    err = capfd.readouterr().err
+    config = _tiny()
+    said = [line for line in err.replace("\r", "\n").splitlines() if "no self-play game has ended" in line]
+    assert len(said) == 1, err[-2000:]
+    assert (
+        f"({config.run.num_workers} in all) plays {config.selfplay.games_in_parallel} games at once and reports every "
+        f"{config.selfplay.games_per_task} finished games; training starts at {config.run.min_replay_positions} "
+        "positions"
+    ) in said[0]
+
+
 def test_a_gnugo_rung_during_the_run_writes_anchored_ladder_records(ray_address, gnugo_path, tmp_path):
     from selfplay.orchestrator import run
 
