@@ -33,6 +33,7 @@ class RunEvaluations:
         say: Callable[[str], None],
         on_elo: Callable[[EloTable], None],
         first: tuple[int, Any],
+        time_left: Callable[[], float | None] = lambda: None,
     ) -> None:
         self.config = config
         self.metrics = metrics
@@ -44,6 +45,11 @@ class RunEvaluations:
         self.arena_in_flight: dict[Any, int] = {}  # ObjectRef -> version evaluated
         self.rung_in_flight: dict[Any, int] = {}  # ObjectRef -> version playing the GNU Go rung
         self.previous = first  # (version, weights ref) the next arena compares against
+        # An arena is not started when the last one took longer than the run has left (run.max_minutes): the end of
+        # a run waits for its arenas, and a 19x19 arena takes minutes (BENCHMARKS.md, session 28: go19a).
+        self.time_left = time_left  # seconds until the run's time budget ends; None: no budget
+        self.arena_started: dict[Any, float] = {}  # ObjectRef -> monotonic time it was started
+        self.last_arena_seconds: float | None = None  # how long the last arena collected took
 
     def waiting(self) -> list:
         """The evaluations in flight (ObjectRefs), for the run's ``ray.wait``."""
@@ -52,7 +58,7 @@ class RunEvaluations:
     def start(self, version: int, weights_ref: Any) -> None:
         """Start what is due for a newly published ``version``."""
         arena = self.config.arena
-        if arena.every_versions and version % arena.every_versions == 0:
+        if arena.every_versions and version % arena.every_versions == 0 and self._arena_fits(version):
             prev_version, prev_ref = self.previous
             options, device = self.placement()
             ref = arena_task.options(**options).remote(
@@ -66,6 +72,7 @@ class RunEvaluations:
                 max(1, math.floor(arena.cpus)),
             )
             self.arena_in_flight[ref] = version
+            self.arena_started[ref] = time.monotonic()
             self.previous = (version, weights_ref)
         if arena.gnugo_level >= 0 and version % arena.gnugo_every_versions == 0 and not self.rung_in_flight:
             options, _ = self.placement()  # where the arena plays; the rung's engines run on the CPU
@@ -73,6 +80,21 @@ class RunEvaluations:
                 self.config, version, weights_ref, self.config.run.seed + version
             )
             self.rung_in_flight[ref] = version
+
+    def _arena_fits(self, version: int) -> bool:
+        """Whether an arena started now is expected to end within the run's time budget (by the last one's duration);
+        if not, says so: the version goes unevaluated and the next arena compares against the last one evaluated."""
+        left = self.time_left()
+        if left is None or self.last_arena_seconds is None or left >= self.last_arena_seconds:
+            return True
+        self.metrics.write(
+            "arena_skipped", version=version, seconds_left=left, last_arena_seconds=self.last_arena_seconds
+        )
+        self.say(
+            f"arena: version {version} not evaluated: the last arena took {self.last_arena_seconds:.0f} s and the "
+            f"run has {max(left, 0.0):.0f} s left"
+        )
+        return False
 
     def collect(self, ref) -> None:
         """A finished evaluation (one of ``waiting()``)."""
@@ -127,6 +149,7 @@ class RunEvaluations:
 
     def _collect_arena(self, ref) -> None:
         version = self.arena_in_flight.pop(ref)
+        self.last_arena_seconds = time.monotonic() - self.arena_started.pop(ref)
         try:
             result = ray.get(ref)
         except ray.exceptions.RayError as exc:

@@ -267,6 +267,7 @@ class _Loop:
             say=self.progress.write,
             on_elo=self._keep_elo,
             first=(self.version, self.weights_ref),
+            time_left=self._time_left,
         )
 
     def _keep_elo(self, elo: EloTable) -> None:
@@ -342,6 +343,11 @@ class _Loop:
         self.progress.write(f"{reason}; retired, {len(self.pool)} workers go on")
 
     # ---- stopping -------------------------------------------------------------------
+    def _time_left(self) -> float | None:
+        """Seconds until run.max_minutes ends the run (None: no time budget)."""
+        minutes = self.config.run.max_minutes
+        return minutes * 60 - self._active_seconds() if minutes else None
+
     def _done(self) -> bool:
         run = self.config.run
         if run.max_minutes and self._active_seconds() >= run.max_minutes * 60:

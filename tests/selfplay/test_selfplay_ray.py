@@ -130,6 +130,55 @@ def test_a_start_whose_first_games_take_long_says_once_what_it_waits_for(ray_add
     ) in said[0]
 
 
+def test_an_arena_the_time_left_cannot_hold_is_not_started(ray_address, tmp_path):
+    import ray
+
+    from selfplay.arena import EloTable
+    from selfplay.builders import build_model, numpy_weights
+    from selfplay.evaluations import RunEvaluations
+    from zero.common.metrics import MetricsLog
+
+    config = _tiny("arena.every_versions=1", "arena.games=2")
+    weights = ray.put(numpy_weights(build_model(config, seed=1).state_dict()))
+    left: list[float | None] = [None]
+    said: list[str] = []
+    evaluations = RunEvaluations(
+        config,
+        MetricsLog(tmp_path / "metrics.jsonl"),
+        EloTable(),
+        "cpu",
+        scalar=lambda tag, value: None,
+        say=said.append,
+        on_elo=lambda elo: None,
+        first=(0, weights),
+        time_left=lambda: left[0],
+    )
+
+    def play_out() -> None:
+        while evaluations.waiting():
+            ready, _ = ray.wait(evaluations.waiting(), num_returns=1)
+            evaluations.collect(ready[0])
+
+    evaluations.start(1, weights)  # no arena has been timed yet: it starts
+    play_out()
+    took = evaluations.last_arena_seconds
+    assert took is not None and took > 0
+    left[0] = took / 2
+    evaluations.start(2, weights)
+    assert not evaluations.waiting() and said[-1].startswith("arena: version 2 not evaluated: the last arena took")
+    left[0] = took * 2
+    evaluations.start(3, weights)
+    play_out()
+    left[0] = None  # no time budget: always
+    evaluations.start(4, weights)
+    play_out()
+    metrics = read_metrics(tmp_path / "metrics.jsonl")
+    arenas = [(m["version"], m["previous"]) for m in metrics if m.get("kind") == "arena"]
+    assert arenas == [(1, 0), (3, 1), (4, 3)]  # version 3 compared against the last version evaluated
+    (skipped,) = [m for m in metrics if m.get("kind") == "arena_skipped"]
+    assert skipped["version"] == 2 and skipped["seconds_left"] == took / 2 and skipped["last_arena_seconds"] == took
+
+
 def test_a_gnugo_rung_during_the_run_writes_anchored_ladder_records(ray_address, gnugo_path, tmp_path):
     from selfplay.orchestrator import run
 
