@@ -42,13 +42,12 @@ class RunEvaluations:
         self.scalar = scalar  # TensorBoard
         self.say = say  # a line above the progress bar
         self.on_elo = on_elo  # the Elo table changed (the run keeps it in its counters)
-        self.arena_in_flight: dict[Any, int] = {}  # ObjectRef -> version evaluated
+        self.arena_in_flight: dict[Any, tuple[int, float]] = {}  # ObjectRef -> (version evaluated, monotonic start)
         self.rung_in_flight: dict[Any, int] = {}  # ObjectRef -> version playing the GNU Go rung
         self.previous = first  # (version, weights ref) the next arena compares against
         # An arena is not started when the last one took longer than the run has left (run.max_minutes): the end of
         # a run waits for its arenas, and a 19x19 arena takes minutes (BENCHMARKS.md, session 28: go19a).
         self.time_left = time_left  # seconds until the run's time budget ends; None: no budget
-        self.arena_started: dict[Any, float] = {}  # ObjectRef -> monotonic time it was started
         self.last_arena_seconds: float | None = None  # how long the last arena collected took
 
     def waiting(self) -> list:
@@ -71,8 +70,7 @@ class RunEvaluations:
                 device,
                 max(1, math.floor(arena.cpus)),
             )
-            self.arena_in_flight[ref] = version
-            self.arena_started[ref] = time.monotonic()
+            self.arena_in_flight[ref] = (version, time.monotonic())
             self.previous = (version, weights_ref)
         if arena.gnugo_level >= 0 and version % arena.gnugo_every_versions == 0 and not self.rung_in_flight:
             options, _ = self.placement()  # where the arena plays; the rung's engines run on the CPU
@@ -148,8 +146,8 @@ class RunEvaluations:
         )
 
     def _collect_arena(self, ref) -> None:
-        version = self.arena_in_flight.pop(ref)
-        self.last_arena_seconds = time.monotonic() - self.arena_started.pop(ref)
+        version, started = self.arena_in_flight.pop(ref)
+        self.last_arena_seconds = time.monotonic() - started
         try:
             result = ray.get(ref)
         except ray.exceptions.RayError as exc:

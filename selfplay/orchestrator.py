@@ -350,7 +350,8 @@ class _Loop:
 
     def _done(self) -> bool:
         run = self.config.run
-        if run.max_minutes and self._active_seconds() >= run.max_minutes * 60:
+        left = self._time_left()
+        if left is not None and left <= 0:
             return True
         if self.selfplay_only:
             return bool(run.max_games) and self.counters.games >= run.max_games
