@@ -17,8 +17,10 @@ from zero.nn import inference
 from zero.nn.checkpoint import load_checkpoint, save_checkpoint
 from zero.nn.inference import (
     CPU_MIN_REDUCED_BATCH,
+    FIDELITY_EXTENDED_POSITIONS,
     FIDELITY_MAX_MEAN_VALUE_DIFF,
     FIDELITY_MIN_TOP1_AGREEMENT,
+    FIDELITY_NARROW_MISS,
     FIDELITY_POSITIONS,
     FIDELITY_ROWS_PER_CALL,
     NetworkEvaluator,
@@ -254,6 +256,60 @@ def test_the_fidelity_check_counts_a_position_repeated_across_games_once(monkeyp
         evaluator.evaluate(distinct[i * FIDELITY_ROWS_PER_CALL :][:FIDELITY_ROWS_PER_CALL])
     assert evaluator.fidelity is not None and evaluator.fidelity.passed
     assert evaluator.fidelity.positions == 1 + calls * FIDELITY_ROWS_PER_CALL
+
+
+def scripted_comparison(misses: set[int], value_diff: float = 0.0):
+    """A stand-in for inference._compare: the k-th position the check compares (counted from 0) disagrees beyond
+    the tie tolerance when k is in ``misses``; every value differs by ``value_diff``."""
+    seen = 0
+
+    def compare(reference, reduced, legal, planes):
+        nonlocal seen
+        missed = sum(k in misses for k in range(seen, seen + len(planes)))
+        seen += len(planes)
+        return len(planes) - missed, len(planes) - missed, value_diff * len(planes)
+
+    return compare
+
+
+@pytest.mark.parametrize(
+    "misses, value_diff, decided_at, passed",
+    [
+        ({5, 70}, 0.0, FIDELITY_EXTENDED_POSITIONS, True),  # 2 of 128: a narrow miss, then none: 99.6% of 512
+        ({5, 70, 200, 300, 400, 500}, 0.0, FIDELITY_EXTENDED_POSITIONS, False),  # 6 of 512: 98.8%
+        ({5, 40, 70, 100}, 0.0, FIDELITY_POSITIONS, False),  # 4 of 128 (96.9%): no narrow miss, failed at once
+        (set(), 2 * FIDELITY_MAX_MEAN_VALUE_DIFF, FIDELITY_POSITIONS, False),  # the values fail: no second look
+        ({5}, 0.0, FIDELITY_POSITIONS, True),  # 1 of 128 meets the bar: no second look either
+    ],
+)
+def test_a_narrow_miss_on_the_first_positions_is_decided_on_more(
+    monkeypatch, capsys, misses, value_diff, decided_at, passed
+):
+    with_cpu_flags(monkeypatch, "avx512_bf16")
+    monkeypatch.setattr(inference, "_compare", scripted_comparison(misses, value_diff))
+    assert (
+        FIDELITY_POSITIONS * (1 - FIDELITY_MIN_TOP1_AGREEMENT)
+        < 2
+        <= 3
+        <= FIDELITY_POSITIONS * (1 - FIDELITY_NARROW_MISS)
+    )
+    planes = fixture_planes()
+    assert len(planes) >= FIDELITY_EXTENDED_POSITIONS
+    evaluator = NetworkEvaluator(fixture_net(), device="cpu")
+    evaluator.model_version = 4
+    for start in range(0, decided_at, FIDELITY_ROWS_PER_CALL):
+        assert evaluator.fidelity is None and evaluator.precision == "float32"
+        evaluator.evaluate(planes[start : start + FIDELITY_ROWS_PER_CALL])
+    fidelity = evaluator.fidelity
+    assert fidelity is not None and fidelity.positions == decided_at and fidelity.passed == passed
+    assert evaluator.precision == ("bfloat16" if passed else "float32")
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [] if passed else len(err) == 1 and f"on {decided_at} positions" in err[0]
+    evaluator.load_state_dict(evaluator.state_dict(), model_version=5)  # a new version: the first sample again
+    for start in range(0, FIDELITY_POSITIONS, FIDELITY_ROWS_PER_CALL):
+        assert evaluator.fidelity is None
+        evaluator.evaluate(planes[start : start + FIDELITY_ROWS_PER_CALL])
+    assert evaluator.fidelity is not None and evaluator.fidelity.positions == FIDELITY_POSITIONS
 
 
 def test_the_fidelity_check_samples_every_part_of_the_batch_and_moves_on_with_each_call(monkeypatch):
