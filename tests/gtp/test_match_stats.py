@@ -289,3 +289,101 @@ def test_after_the_cleanup_phase_the_stones_both_engines_still_call_dead_come_of
     report = _scored_5x5_match(tmp_path, "C3 0 - A1 A1", f"A1 0 - - {white_after_cleanup}")
     game = report["games_detail"][0]
     assert game["dead_disagreement"] and game["reason"] == "two passes" and game["result"] == result, game
+
+
+def test_the_sprt_ratio_is_the_binomial_likelihood_ratio_within_walds_bounds():
+    from zero.common.stats import expected_score, sprt_bounds, sprt_llr, sprt_verdict
+
+    p0, p1 = expected_score(0.0), expected_score(35.0)
+    for wins, losses in [(0, 0), (7, 3), (3, 9), (40, 38)]:
+        ratio = (p1**wins * (1 - p1) ** losses) / (p0**wins * (1 - p0) ** losses)
+        assert sprt_llr(wins, losses, 0, 0.0, 35.0) == pytest.approx(math.log(ratio))
+    assert sprt_llr(5, 4, 2, 0.0, 35.0) == pytest.approx(sprt_llr(6, 5, 0, 0.0, 35.0))  # a draw: half and half
+    assert sprt_bounds(0.05, 0.05) == pytest.approx((-math.log(19), math.log(19)))
+    lower, upper = sprt_bounds(0.05, 0.2)
+    assert sprt_verdict(upper, 0.05, 0.2) == "H1" and sprt_verdict(lower, 0.05, 0.2) == "H0"
+    assert sprt_verdict((lower + upper) / 2, 0.05, 0.2) is None
+
+
+@pytest.mark.parametrize("true_elo, wrong_verdict", [(0.0, "H1"), (35.0, "H0")])
+def test_the_sprt_keeps_its_error_rates(true_elo, wrong_verdict):
+    """Simulated matches at H0's and at H1's Elo: the wrong verdict comes about as often as alpha (beta) says."""
+    import random
+
+    from zero.common.stats import expected_score, sprt_llr, sprt_verdict
+
+    rng = random.Random(12)
+    p = expected_score(true_elo)
+    verdicts = []
+    for _ in range(400):
+        wins = losses = 0
+        verdict = None
+        while verdict is None:
+            if rng.random() < p:
+                wins += 1
+            else:
+                losses += 1
+            verdict = sprt_verdict(sprt_llr(wins, losses, 0, 0.0, 35.0), 0.05, 0.05)
+        verdicts.append(verdict)
+    assert verdicts.count(wrong_verdict) / len(verdicts) <= 0.08  # 0.05 at most by Wald, ~3 standard errors
+
+
+REPLY_ENGINE = """
+import sys
+for line in sys.stdin:
+    words = line.split()
+    if not words:
+        continue
+    if words[0] == "quit":
+        print("= \\n", flush=True)
+        break
+    reply = {"genmove": sys.argv[1], "known_command": "false"}.get(words[0], "")
+    print(f"= {reply}\\n", flush=True)
+"""
+
+
+@pytest.mark.parametrize("a_move, b_move, verdict", [("pass", "resign", "H1"), ("resign", "pass", "H0")])
+def test_a_match_with_an_sprt_stops_when_the_test_decides(tmp_path, a_move, b_move, verdict):
+    import json
+    import subprocess
+    import sys
+
+    from zero.common.stats import expected_score
+
+    script = tmp_path / "reply.py"
+    script.write_text(REPLY_ENGINE)
+    a, b = f"{sys.executable} {script} {a_move}", f"{sys.executable} {script} {b_move}"
+    argv = [sys.executable, "-m", "zero.cli", "match", a, b, "--games", "100", "--size", "5", "--sprt", "0,35"]
+    out = subprocess.run([*argv, "--json"], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    report = json.loads(out.stdout)
+    # the engine that resigns loses every game: each game moves the ratio by the same step, to Wald's bound ln 19
+    p1 = expected_score(35.0)
+    step = math.log(2 * p1) if verdict == "H1" else -math.log(2 * (1 - p1))
+    games = math.ceil(math.log(19) / step)
+    assert report["games"] == games < 100
+    sprt = report["sprt"]
+    assert sprt["verdict"] == verdict and sprt["games"] == games and abs(sprt["llr"]) >= math.log(19)
+    assert sorted(g["finished"] for g in report["games_detail"]) == list(range(games))
+    table = subprocess.run(argv, capture_output=True, text=True, timeout=120).stdout
+    assert f"{verdict} accepted after {games} games" in table
+
+
+@pytest.mark.parametrize(
+    "flags, message",
+    [
+        (["--sprt", "35,0"], "elo0 must be below its elo1"),
+        (["--sprt", "0;35"], "--sprt must be two Elo differences"),
+        (["--sprt", "0,35", "--sprt-alpha", "0"], "alpha and beta must lie in (0, 1)"),
+        (["--sprt", "0,inf"], "within -2000..2000"),
+    ],
+)
+def test_a_malformed_sprt_is_a_one_line_error(flags, message):
+    import subprocess
+    import sys
+
+    out = subprocess.run(
+        [sys.executable, "-m", "zero.cli", "match", "x", "y", *flags], capture_output=True, text=True, timeout=60
+    )
+    assert out.returncode == 2 and out.stdout == ""
+    assert len(out.stderr.strip().splitlines()) == 1 and message in out.stderr

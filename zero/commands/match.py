@@ -62,6 +62,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default="positional",
         help="the referee's ko rule (GNU Go plays simple ko: with positional superko it can lose by an illegal move)",
     )
+    parser.add_argument(
+        "--sprt",
+        default="",
+        metavar="ELO0,ELO1",
+        help="stop once a sequential probability ratio test tells H0 (A is ELO0 Elo stronger than B) from H1 (ELO1 "
+        "stronger), e.g. 0,35 as Leela Zero gated its networks; --games is then the most games played",
+    )
+    parser.add_argument(
+        "--sprt-alpha", type=float, default=0.05, help="the SPRT's chance of accepting H1 when H0 holds"
+    )
+    parser.add_argument("--sprt-beta", type=float, default=0.05, help="the SPRT's chance of accepting H0 when H1 holds")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
     parser.add_argument("--verbose", "-v", action="store_true", help="log each finished game to stderr")
 
@@ -83,6 +94,7 @@ def run(args: argparse.Namespace) -> int:
     for cmd in (args.engine_a, args.engine_b):
         if not shlex.split(cmd):
             fail("engine commands must not be empty")
+    sprt = _sprt(args) if args.sprt else None
     settings = MatchSettings(
         engine_a=args.engine_a,
         engine_b=args.engine_b,
@@ -99,6 +111,7 @@ def run(args: argparse.Namespace) -> int:
         a_color=args.a_color,
         threads=args.threads,
         engine_log_dir=args.engine_logs,
+        sprt=sprt,
     )
 
     def progress(rec) -> None:
@@ -117,3 +130,18 @@ def run(args: argparse.Namespace) -> int:
     else:
         print(format_report(report))
     return 0
+
+
+def _sprt(args: argparse.Namespace):
+    """The test --sprt asks for; a one-line error for a malformed one."""
+    from zero.common.configlib import fail
+    from zero.match.settings import Sprt
+
+    try:
+        elo0, elo1 = (float(part) for part in args.sprt.split(","))
+    except ValueError:
+        fail(f"--sprt must be two Elo differences ELO0,ELO1 (e.g. 0,35), got {args.sprt!r}")
+    try:
+        return Sprt(elo0, elo1, args.sprt_alpha, args.sprt_beta)
+    except ValueError as exc:
+        fail(str(exc))

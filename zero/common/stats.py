@@ -1,4 +1,4 @@
-"""Match statistics, the project's one Elo module: Wilson score intervals, Elo from a score, match summaries, the maximum-likelihood rating over rated opponents; stdlib only."""
+"""Match statistics, the project's one Elo module: Wilson score intervals, Elo from a score, match summaries, the maximum-likelihood rating over rated opponents, the SPRT; stdlib only."""
 
 from __future__ import annotations
 
@@ -127,3 +127,28 @@ def anchored_rating(results: list[tuple[float, int, float]]) -> dict[str, Any]:
     score_all = sum(s * n for s, n, _ in rated) / games
     elo = None if score_all in (0.0, 1.0) else best  # all won / all lost: the estimate runs off to the edge
     return {"elo": elo, "elo_low": low, "elo_high": high, "games": games}
+
+
+# --- the sequential probability ratio test (zero match --sprt) ------------------------
+
+
+def sprt_bounds(alpha: float, beta: float) -> tuple[float, float]:
+    """Wald's (lower, upper) log-likelihood-ratio bounds: below lower accept H0, above upper accept H1; ``alpha`` is
+    the chance of accepting H1 when H0 holds, ``beta`` of accepting H0 when H1 holds."""
+    return math.log(beta / (1.0 - alpha)), math.log((1.0 - beta) / alpha)
+
+
+def sprt_llr(wins: int, losses: int, draws: int, elo0: float, elo1: float) -> float:
+    """Log-likelihood ratio of H1 (A is ``elo1`` stronger than B) over H0 (``elo0`` stronger) after these games,
+    each an independent trial at the logistic expected score; a draw counts half a win and half a loss."""
+    p0, p1 = expected_score(elo0), expected_score(elo1)
+    win, loss = math.log(p1 / p0), math.log((1.0 - p1) / (1.0 - p0))
+    return (wins + 0.5 * draws) * win + (losses + 0.5 * draws) * loss
+
+
+def sprt_verdict(llr: float, alpha: float, beta: float) -> str | None:
+    """ "H1", "H0", or None while the ratio lies between sprt_bounds."""
+    lower, upper = sprt_bounds(alpha, beta)
+    if llr >= upper:
+        return "H1"
+    return "H0" if llr <= lower else None

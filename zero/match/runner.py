@@ -13,10 +13,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict
 from typing import Any
 
-from zero.common.stats import format_elo, summarize
+from zero.common.stats import format_elo, sprt_bounds, sprt_llr, sprt_verdict, summarize
 from zero.match.client import GtpClient, GtpClientError, start_engine
 from zero.match.referee import new_game, play_game
-from zero.match.settings import MatchGame, MatchSettings
+from zero.match.settings import MatchGame, MatchSettings, Sprt
 
 log = logging.getLogger(__name__)
 
@@ -30,10 +30,12 @@ def a_is_black(settings: MatchSettings, game: int) -> bool:
 
 def run_match(settings: MatchSettings, progress: Any = None) -> list[MatchGame]:
     """Play ``settings.games`` games, ``parallel`` at a time; colours alternate (A is Black in even games) unless
-    ``settings.a_color`` fixes A's colour (a position that is a win for one side: 5x5 at komi 24.5)."""
+    ``settings.a_color`` fixes A's colour (a position that is a win for one side: 5x5 at komi 24.5). With
+    ``settings.sprt`` no game starts once the test has decided (the games in play then are finished)."""
     lock = threading.Lock()
     next_game = iter(range(settings.games))
     records: list[MatchGame] = []
+    decided = False
 
     def ready(client: GtpClient | None, command: str, name: str, log_name: str) -> GtpClient:
         """``client`` set up for a new game; started, or restarted once, when it is not running or fails the set-up."""
@@ -54,6 +56,7 @@ def run_match(settings: MatchSettings, progress: Any = None) -> list[MatchGame]:
         raise AssertionError("unreachable")
 
     def worker(slot: int) -> None:
+        nonlocal decided
         # Each slot starts its two engines once and keeps them across games (boardsize, clear_board and komi
         # reset them); an engine is restarted only when it has died, hung or answered garbage.
         a: GtpClient | None = None
@@ -61,7 +64,7 @@ def run_match(settings: MatchSettings, progress: Any = None) -> list[MatchGame]:
         try:
             while True:
                 with lock:
-                    i = next(next_game, None)
+                    i = None if decided else next(next_game, None)
                 if i is None:
                     return
                 labels = ("A", "B") if a_is_black(settings, i) else ("B", "A")  # (Black, White)
@@ -81,7 +84,10 @@ def run_match(settings: MatchSettings, progress: Any = None) -> list[MatchGame]:
                         if client is not None:
                             client.close()
                 with lock:
+                    rec.finished = len(records)
                     records.append(rec)
+                    if settings.sprt is not None and not decided:
+                        decided = sprt_report(records, settings.sprt)["verdict"] is not None
                     if progress is not None:
                         progress(rec)
         finally:
@@ -95,12 +101,36 @@ def run_match(settings: MatchSettings, progress: Any = None) -> list[MatchGame]:
     return sorted(records, key=lambda r: r.index)
 
 
-def match_report(records: list[MatchGame], settings: MatchSettings) -> dict[str, Any]:
-    """Wins by colour, A's win rate with a 95% interval, Elo difference and scoring disagreements."""
+def _counts(records: list[MatchGame]) -> tuple[int, int, int]:
+    """A's wins, losses and draws (a void or unfinished game is none of them)."""
     wins = sum(r.winner == "A" for r in records)
     losses = sum(r.winner == "B" for r in records)
-    draws = sum(r.winner is None and r.result == "0" for r in records)
-    summary = summarize(wins, losses, draws)
+    return wins, losses, sum(r.winner is None and r.result == "0" for r in records)
+
+
+def sprt_report(records: list[MatchGame], test: Sprt) -> dict[str, Any]:
+    """The SPRT over the games in the order they ended: its verdict ("H1", "H0" or None) where the log-likelihood
+    ratio first left the bounds, the games and ratio then (or after the last game, undecided); a game still in play
+    at the verdict counts in the match's summary, not here."""
+    lower, upper = sprt_bounds(test.alpha, test.beta)
+    ended = sorted(records, key=lambda r: r.finished)
+    llr, games, verdict = 0.0, 0, None
+    for n in range(1, len(ended) + 1):
+        wins, losses, draws = _counts(ended[:n])
+        if wins + losses + draws == games:
+            continue  # a void game: no trial
+        games = wins + losses + draws
+        llr = sprt_llr(wins, losses, draws, test.elo0, test.elo1)
+        verdict = sprt_verdict(llr, test.alpha, test.beta)
+        if verdict is not None:
+            break
+    return {**asdict(test), "lower": lower, "upper": upper, "verdict": verdict, "games": games, "llr": llr}
+
+
+def match_report(records: list[MatchGame], settings: MatchSettings) -> dict[str, Any]:
+    """Wins by colour, A's win rate with a 95% interval, Elo difference and scoring disagreements; the SPRT's
+    verdict where the match ran one."""
+    summary = summarize(*_counts(records))
     by_colour = {
         "A_black_wins": sum(r.winner == "A" and r.black == "A" for r in records),
         "A_white_wins": sum(r.winner == "A" and r.white == "A" for r in records),
@@ -121,6 +151,7 @@ def match_report(records: list[MatchGame], settings: MatchSettings) -> dict[str,
         "score_disagreements": sum(bool(r.disagreements) for r in records),
         # games where an engine's final_score differs from ours only by one-colour seki eyes (not disagreements)
         "seki_eye_differences": sum(bool(r.seki_eye_differences) and not r.disagreements for r in records),
+        "sprt": None if settings.sprt is None else sprt_report(records, settings.sprt),
         "games_detail": [asdict(r) for r in records],
     }
 
@@ -154,4 +185,12 @@ def format_report(report: dict[str, Any]) -> str:
     )
     for text in report["illegal_moves"]:
         lines.append(f"  {text}")
+    if report.get("sprt"):
+        t = report["sprt"]
+        test = f"SPRT {a} - {b} Elo {t['elo0']:g} (H0) against {t['elo1']:g} (H1), alpha {t['alpha']:g}, beta {t['beta']:g}: "
+        bounds = f"LLR {t['llr']:.2f}, bounds {t['lower']:.2f} and {t['upper']:.2f}"
+        if t["verdict"]:
+            lines.append(f"{test}{t['verdict']} accepted after {t['games']} games ({bounds})")
+        else:
+            lines.append(f"{test}undecided after {t['games']} games ({bounds})")
     return "\n".join(lines)

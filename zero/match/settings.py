@@ -34,6 +34,29 @@ class MatchGame:
     dead_disagreement: bool = False  # the engines' final_status_list dead differed
     illegal: str = ""  # "A played D4 (occupied)" etc.
     sgf_path: str = ""
+    finished: int = -1  # the order in which the match's games ended (0 = the first); -1 = not recorded
+
+
+@dataclass(frozen=True)
+class Sprt:
+    """A match that stops once a sequential probability ratio test decides between H0 (A is ``elo0`` Elo stronger
+    than B) and H1 (``elo1`` stronger): ``alpha`` is the chance of accepting H1 when H0 holds, ``beta`` of accepting
+    H0 when H1 holds (Leela Zero gated its networks on 0 against 35 at 0.05 and 0.05)."""
+
+    elo0: float
+    elo1: float
+    alpha: float = 0.05
+    beta: float = 0.05
+
+    def __post_init__(self) -> None:
+        if not -2000 <= self.elo0 < self.elo1 <= 2000:  # at 2000 the weaker side wins one game in 100,000
+            raise ValueError(
+                f"the SPRT's elo0 must be below its elo1, both within -2000..2000, got {self.elo0:g} and {self.elo1:g}"
+            )
+        if not (0 < self.alpha < 1 and 0 < self.beta < 1 and self.alpha + self.beta < 1):
+            raise ValueError(
+                f"the SPRT's alpha and beta must lie in (0, 1) with a sum below 1, got {self.alpha:g} and {self.beta:g}"
+            )
 
 
 @dataclass(frozen=True)
@@ -57,3 +80,4 @@ class MatchSettings:
     engine_log_dir: str = (
         ""  # each engine's stderr appended to <dir>/<A|B>-slot<k>.log; "" = only its last lines kept for errors
     )
+    sprt: Sprt | None = None  # stop starting games once this test decides; ``games`` is then the most it plays
