@@ -385,6 +385,20 @@ def test_zero_gtp_says_its_precision_waits_for_the_fidelity_check(monkeypatch):
     assert "precision float32, memory format" in describe_engine(LoadedNetwork(plain, "fixture"), threads, config)
 
 
+def test_zero_gtps_warm_up_is_no_position_of_the_fidelity_check(monkeypatch):
+    from zero.commands.gtp import warm_up
+
+    with_cpu_flags(monkeypatch, "avx512_bf16")
+    evaluator = NetworkEvaluator(fixture_net(), device="cpu")
+    warm_up(evaluator, leaves_per_step=8)  # all-zero planes, at batch 1 and 8
+    planes = fixture_planes()[: FIDELITY_POSITIONS - 1]
+    for start in range(0, len(planes), FIDELITY_ROWS_PER_CALL):
+        evaluator.evaluate(planes[start : start + FIDELITY_ROWS_PER_CALL])
+    assert evaluator.fidelity is None  # one real position short of the sample
+    evaluator.evaluate(fixture_planes()[FIDELITY_POSITIONS - 1 : FIDELITY_POSITIONS])
+    assert evaluator.fidelity is not None and evaluator.fidelity.positions == FIDELITY_POSITIONS
+
+
 def test_auto_falls_back_to_float32_for_a_net_that_fails_and_says_so(monkeypatch, capsys):
     with_cpu_flags(monkeypatch, "avx512_bf16")
     net = failing_net()

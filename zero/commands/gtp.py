@@ -251,6 +251,7 @@ def warm_up(network, leaves_per_step: int) -> None:
     planes = np.zeros((max(1, leaves_per_step), shape.in_channels, shape.board_size, shape.board_size), np.float32)
     network.evaluate(planes[:1])
     network.evaluate(planes)
+    network.restart_fidelity_check()  # empty planes: not one of the positions the bf16 check should judge
 
 
 def describe_engine(loaded, threads, config, note: str | None = None) -> str:

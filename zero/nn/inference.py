@@ -476,7 +476,11 @@ class NetworkEvaluator:
         self._inference.load_state_dict(fold_batch_norm(self._module).state_dict())  # in place: keeps layout and graph
         if model_version is not None:
             self.model_version = model_version
-        self._checked, self.fidelity = [], None  # new weights: check the reduced precision again
+        self.restart_fidelity_check()  # new weights: check the reduced precision again
+
+    def restart_fidelity_check(self) -> None:
+        """Forget the positions the current check has compared (zero gtp's warm-up planes are no position of a game)."""
+        self._checked, self.fidelity = [], None
         self._fidelity_seen.clear()
         self._fidelity_sample = FIDELITY_POSITIONS
 
