@@ -328,20 +328,6 @@ def test_the_sprt_keeps_its_error_rates(true_elo, wrong_verdict):
     assert verdicts.count(wrong_verdict) / len(verdicts) <= 0.08  # 0.05 at most by Wald, ~3 standard errors
 
 
-REPLY_ENGINE = """
-import sys
-for line in sys.stdin:
-    words = line.split()
-    if not words:
-        continue
-    if words[0] == "quit":
-        print("= \\n", flush=True)
-        break
-    reply = {"genmove": sys.argv[1], "known_command": "false"}.get(words[0], "")
-    print(f"= {reply}\\n", flush=True)
-"""
-
-
 @pytest.mark.parametrize("a_move, b_move, verdict", [("pass", "resign", "H1"), ("resign", "pass", "H0")])
 def test_a_match_with_an_sprt_stops_when_the_test_decides(tmp_path, a_move, b_move, verdict):
     import json
@@ -350,9 +336,9 @@ def test_a_match_with_an_sprt_stops_when_the_test_decides(tmp_path, a_move, b_mo
 
     from zero.common.stats import expected_score
 
-    script = tmp_path / "reply.py"
-    script.write_text(REPLY_ENGINE)
-    a, b = f"{sys.executable} {script} {a_move}", f"{sys.executable} {script} {b_move}"
+    script = tmp_path / "scripted.py"
+    script.write_text(SCRIPTED_ENGINE)
+    a, b = (f"{sys.executable} {script} {','.join([move] * 100)}" for move in (a_move, b_move))  # kept for all games
     argv = [sys.executable, "-m", "zero.cli", "match", a, b, "--games", "100", "--size", "5", "--sprt", "0,35"]
     out = subprocess.run([*argv, "--json"], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
