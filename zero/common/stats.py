@@ -147,7 +147,7 @@ def sprt_llr(wins: int, losses: int, draws: int, elo0: float, elo1: float) -> fl
 
 
 def sprt_verdict(llr: float, alpha: float, beta: float) -> str | None:
-    """ "H1", "H0", or None while the ratio lies between sprt_bounds."""
+    """The test's verdict on ``llr``: "H1" at or above the upper bound, "H0" at or below the lower, else None."""
     lower, upper = sprt_bounds(alpha, beta)
     if llr >= upper:
         return "H1"
