@@ -101,11 +101,17 @@ def run_match(settings: MatchSettings, progress: Any = None) -> list[MatchGame]:
     return sorted(records, key=lambda r: r.index)
 
 
+def _outcome(record: MatchGame) -> str | None:
+    """A's result in one game: "win", "loss", "draw", or None for a void or unfinished game."""
+    if record.winner is not None:
+        return "win" if record.winner == "A" else "loss"
+    return "draw" if record.result == "0" else None
+
+
 def _counts(records: list[MatchGame]) -> tuple[int, int, int]:
-    """A's wins, losses and draws (a void or unfinished game is none of them)."""
-    wins = sum(r.winner == "A" for r in records)
-    losses = sum(r.winner == "B" for r in records)
-    return wins, losses, sum(r.winner is None and r.result == "0" for r in records)
+    """A's wins, losses and draws."""
+    outcomes = [_outcome(r) for r in records]
+    return outcomes.count("win"), outcomes.count("loss"), outcomes.count("draw")
 
 
 def sprt_report(records: list[MatchGame], test: Sprt) -> dict[str, Any]:
@@ -113,17 +119,18 @@ def sprt_report(records: list[MatchGame], test: Sprt) -> dict[str, Any]:
     ratio first left the bounds, the games and ratio then (or after the last game, undecided); a game still in play
     at the verdict counts in the match's summary, not here."""
     lower, upper = sprt_bounds(test.alpha, test.beta)
-    ended = sorted(records, key=lambda r: r.finished)
-    llr, games, verdict = 0.0, 0, None
-    for n in range(1, len(ended) + 1):
-        wins, losses, draws = _counts(ended[:n])
-        if wins + losses + draws == games:
+    counts = {"win": 0, "loss": 0, "draw": 0}
+    llr, verdict = 0.0, None
+    for record in sorted(records, key=lambda r: r.finished):
+        outcome = _outcome(record)
+        if outcome is None:
             continue  # a void game: no trial
-        games = wins + losses + draws
-        llr = sprt_llr(wins, losses, draws, test.elo0, test.elo1)
+        counts[outcome] += 1
+        llr = sprt_llr(counts["win"], counts["loss"], counts["draw"], test.elo0, test.elo1)
         verdict = sprt_verdict(llr, test.alpha, test.beta)
         if verdict is not None:
             break
+    games = sum(counts.values())
     return {**asdict(test), "lower": lower, "upper": upper, "verdict": verdict, "games": games, "llr": llr}
 
 
