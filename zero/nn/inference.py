@@ -61,10 +61,11 @@ FIDELITY_MAX_MEAN_VALUE_DIFF = 0.02  # mean |value_bf16 - value_float32| over th
 FIDELITY_POSITIONS = 128  # distinct positions an auto evaluator checks per model version before trusting bf16
 # A version that misses the bar narrowly on those (FIDELITY_NARROW_MISS or better, its values within the bar) is
 # decided on FIDELITY_EXTENDED_POSITIONS instead, against the same bar. 128 positions tell a net at the bar from one
-# just under it badly: go13b (the first shipped go13) agrees on 99.2% of 4,096 of its self-play positions, yet 2 misses of 128
-# fail it, and about a quarter of its versions self-played float32 (BENCHMARKS.md, session 28). By the binomial, a
-# net at 99.2% then passes 87% of its checks instead of 73%, one at 99.6% 99% instead of 91%, while one at 98% still
-# passes 29% instead of 27%; measured on go13's own positions, 80% of its checks passed instead of 67.5% (session 29).
+# just under it badly: go13b (the first shipped go13) agrees on 99.2% of 4,096 of its self-play positions, yet 2
+# misses of 128 fail it, and about a quarter of its versions self-played float32 (BENCHMARKS.md, session 28). By the
+# binomial, a net at 99.2% then passes 87% of its checks instead of 73%, one at 99.6% 99% instead of 91%, while one
+# at 98% still passes 29% instead of 27%; on go13b's own positions 80% of its checks passed instead of 67.5%
+# (session 29).
 FIDELITY_NARROW_MISS = 0.97
 FIDELITY_EXTENDED_POSITIONS = 512
 # At most this many of them from one call, spread over its rows from an offset that moves on each call: the sample
