@@ -342,9 +342,20 @@ def snapshot_minutes(run_dir: Path) -> list[float]:
     return [float(p.name.removesuffix("min")) for p in folders]
 
 
-def test_the_time_budget_and_snapshots_span_resumes_and_anneal_the_learning_rate(ray_address, tmp_path):
+def test_the_time_budget_and_snapshots_span_resumes_and_anneal_the_learning_rate(ray_address, tmp_path, monkeypatch):
+    from selfplay import orchestrator
+    from selfplay.evaluations import RunEvaluations
     from selfplay.orchestrator import run
     from zero.nn.checkpoint import load_training_state
+
+    arena_clock: list[float | None] = []  # what the run tells its evaluations is left, when each start builds them
+
+    class SpiedEvaluations(RunEvaluations):
+        def __init__(self, *args, **kwargs) -> None:
+            super().__init__(*args, **kwargs)
+            arena_clock.append(self.time_left())
+
+    monkeypatch.setattr(orchestrator, "RunEvaluations", SpiedEvaluations)
 
     budget = (
         "run.max_steps=0",
@@ -374,6 +385,9 @@ def test_the_time_budget_and_snapshots_span_resumes_and_anneal_the_learning_rate
     # a larger budget extends it (by 30 s: under load 12 s once passed without a train chunk)
     longer = run(_tiny(*budget[:1], "run.max_minutes=1", *budget[2:]), tmp_path)
     assert longer["step"] > again["step"]
+    # the arenas' clock is the run's budget over every start: the earlier starts' time is not left to an arena
+    assert len(arena_clock) == 3 and 0 < arena_clock[0] <= 30
+    assert arena_clock[1] <= 0 and 0 < arena_clock[2] < 30
     # the resumes kept the count: no snapshot was written twice, and the longer budget added later ones
     later = snapshot_minutes(tmp_path)
     assert later[: len(first_snapshots)] == first_snapshots and later[-1] == 1.0 and len(later) > len(first_snapshots)
