@@ -60,7 +60,7 @@ from selfplay.learner import Learner
 from selfplay.progress import RunCounters, RunProgress, how_ended
 from selfplay.records import GameRecord
 from selfplay.resign import ResignCalibrator
-from selfplay.resume import describe_origin, plan_resume
+from selfplay.resume import describe_origin, plan_resume, seed_replay
 from selfplay.rundir import RunDir
 from zero.common.atomic_files import atomic_write_bytes, atomic_write_text
 from zero.common.malloc import tune_malloc
@@ -132,13 +132,15 @@ def run(
     selfplay_only: bool = False,
     source: str | None = None,
     init_from: str | None = None,
+    replay_from: str | None = None,
 ) -> dict[str, Any]:
     """Run (or resume) a training run in ``run_dir``; returns a summary. ``selfplay_only`` plays games without training.
-    ``init_from`` (a shipped name, a checkpoint or a run directory): a new run starting from that network's weights."""
+    ``init_from`` (a shipped name, a checkpoint or a run directory): a new run starting from that network's weights;
+    ``replay_from`` (a run directory): and from the newest positions of its replay window."""
     rd = RunDir(Path(run_dir)).create()
     lock = rd.lock()  # before anything is written: a second process on the same directory stops here
     try:
-        return _run_locked(config, rd, address, selfplay_only, source, init_from)
+        return _run_locked(config, rd, address, selfplay_only, source, init_from, replay_from)
     finally:
         lock.release()
 
@@ -150,12 +152,15 @@ def _run_locked(
     selfplay_only: bool,
     source: str | None,
     init_from: str | None = None,
+    replay_from: str | None = None,
 ) -> dict[str, Any]:
     # a config that does not fit the run (or the --init-from source) stops here, before anything is written
-    resume = plan_resume(config, rd, init_from=init_from)
+    resume = plan_resume(config, rd, init_from=init_from, replay_from=replay_from)
     for warning in resume.warnings:
         print(f"zero: warning: {warning}", file=sys.stderr, flush=True)
     atomic_write_text(rd.config, config_to_toml(config, source, resume.origin))
+    if resume.replay_seed is not None:
+        seed_replay(rd, resume.replay_seed)
     _share_cores_with_workers(config)
     learner = Learner(config, rd, train=not selfplay_only, resume=resume)
     if not selfplay_only:
@@ -172,8 +177,11 @@ def _run_locked(
     if resume.initial is not None:  # version 0 is the source network: checkpointed at once, so a resume finds it
         learner.save_checkpoint(run_state=counters.as_dict(), run_config=config_to_mapping(config))
         metrics.write("init_from", **resume.origin)
+        seeded = resume.replay_seed
+        replay = f", {learner.replay_size} replay positions of {seeded.directory}" if seeded is not None else ""
         print(
-            f"zero: new run {rd.root} from {describe_origin(resume.origin)}: its weights, a fresh optimizer, step 0",
+            f"zero: new run {rd.root} from {describe_origin(resume.origin)}: its weights, a fresh optimizer, step 0"
+            f"{replay}",
             file=sys.stderr,
             flush=True,
         )

@@ -15,12 +15,20 @@ differences the weights carry over: another board size (they read any board) and
 source's tower grown by blocks that add nothing until trained, zero.nn.network.grow_tower); and with the
 source's weights alone: a fresh optimizer, step 0, version 0. The run records its origin (name, path,
 step, version, SHA-256 of the weights file) in config.toml, metrics.jsonl and every checkpoint.
+
+``--replay-from RUN`` (with ``--init-from``) starts the new run with the newest shards of another run's replay
+window (``plan_replay_seed``), so that a continuation does not train its first versions on its first few games:
+from an empty window, go13's 13x13 continuations fit the outcomes of those games (value loss 0.8 -> 0.36 in 800
+steps, against 0.65-0.8 once the window is full) and lost their first 10 versions' arena to the network they
+started from (4 and 5 of 20; BENCHMARKS.md, session 30).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import re
 from dataclasses import dataclass, fields
+from pathlib import Path
 from typing import Any
 
 from selfplay.builders import build_adapter, game_shape
@@ -37,6 +45,7 @@ class ResumePoint:
     warnings: tuple[str, ...] = ()  # loud, one line each: a newer checkpoint passed over
     initial: Any | None = None  # --init-from: the source Checkpoint whose weights the new run starts from
     initial_origin: dict[str, Any] | None = None  # --init-from: where they come from (see init_origin)
+    replay_seed: ReplaySeed | None = None  # --replay-from: the shards the new run's replay window starts with
 
     @property
     def origin(self) -> dict[str, Any]:
@@ -46,14 +55,86 @@ class ResumePoint:
         return dict(self.checkpoint.origin) if self.checkpoint is not None else {}
 
 
-def plan_resume(config, rd: RunDir, *, init_from: str | None = None) -> ResumePoint:
+@dataclass(frozen=True)
+class ReplaySeed:
+    """The newest shards of another run's replay window (oldest first) that a new run copies into its own."""
+
+    directory: Path  # the source run's replay/
+    shards: tuple[Path, ...]
+    positions: int
+
+    def describe(self) -> dict[str, Any]:
+        """What the new run records of it (in its origin)."""
+        return {"path": str(self.directory.resolve()), "shards": len(self.shards), "positions": self.positions}
+
+
+_SHARD_NAME = re.compile(r"^shard-(\d{12})\.npz$")  # zero.learn.replay's shard files
+
+
+def plan_replay_seed(config, spec: str) -> ReplaySeed:
+    """The newest shards of the run directory (or replay folder) ``spec`` that fill ``config``'s replay window;
+    CheckpointError (one line) if it holds none or one of them is unreadable or for another game shape.
+    Reads only the shards' shapes and lengths."""
+    import numpy as np
+
+    from zero.nn.checkpoint import CheckpointError
+
+    root = Path(spec)
+    directory = root / "replay" if (root / "replay").is_dir() else root
+    shards = sorted(p for p in directory.iterdir() if _SHARD_NAME.match(p.name)) if directory.is_dir() else []
+    if not shards:
+        raise CheckpointError(f"--replay-from {spec}: no replay shards (shard-*.npz) in {directory}")
+    shape = game_shape(build_adapter(config))
+    expected = [shape.in_channels, shape.board_size, shape.num_actions]
+    chosen: list[Path] = []
+    positions = 0
+    for path in reversed(shards):  # newest first, until the window is full
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                found, count = data["shape"].tolist(), len(data["value"])
+        except Exception as exc:  # zipfile.BadZipFile, EOFError, KeyError, ValueError, OSError...
+            raise CheckpointError(f"--replay-from {spec}: unreadable shard {path.name}: {type(exc).__name__}") from None
+        if found != expected:
+            raise CheckpointError(
+                f"--replay-from {spec}: its positions are (channels, size, actions) = {found}, the config's are "
+                f"{expected}"
+            )
+        chosen.append(path)
+        positions += count
+        if positions >= config.replay.window:
+            break
+    return ReplaySeed(directory, tuple(reversed(chosen)), positions)
+
+
+def seed_replay(rd: RunDir, seed: ReplaySeed) -> None:
+    """Copy the seed's shards into ``rd``'s replay folder, each under a temporary name renamed into place (their
+    names keep the source's position numbers: the new run's window continues where the source's ended)."""
+    import shutil
+
+    from zero.common.atomic_files import atomic_write_via
+
+    for path in seed.shards:
+        atomic_write_via(rd.replay / path.name, lambda tmp, src=path: shutil.copyfile(src, tmp))
+
+
+def plan_resume(config, rd: RunDir, *, init_from: str | None = None, replay_from: str | None = None) -> ResumePoint:
     """The ResumePoint of ``rd`` for ``config``; CheckpointError (one line) if the config does not fit the run
-    or no complete checkpoint is left. With ``init_from`` (a model spec), a new run from that network (plan_init).
-    Reads only: nothing is written, no replay shard is opened."""
+    or no complete checkpoint is left. With ``init_from`` (a model spec), a new run from that network (plan_init),
+    whose replay window starts with ``replay_from``'s newest shards if given (plan_replay_seed).
+    Reads only: nothing is written, no replay shard is opened but for its shape."""
     from zero.nn.checkpoint import CheckpointError, list_checkpoints, load_checkpoint, resolve_checkpoint_path
 
+    if replay_from is not None and init_from is None:
+        raise CheckpointError(
+            "--replay-from continues another run's data in a new run: give --init-from too (the network to start from)"
+        )
     if init_from is not None:
-        return plan_init(config, rd, init_from)
+        plan = plan_init(config, rd, init_from)
+        if replay_from is None:
+            return plan
+        seed = plan_replay_seed(config, replay_from)
+        origin = {**plan.initial_origin, "replay_from": seed.describe()}
+        return dataclasses.replace(plan, initial_origin=origin, replay_seed=seed)
     shape = game_shape(build_adapter(config))
     found = list_checkpoints(rd.checkpoints)
     if not found:

@@ -17,7 +17,7 @@ from games.go import GoGame, GoRules  # noqa: E402
 from selfplay.builders import build_model  # noqa: E402
 from selfplay.config import config_to_mapping, config_to_toml, load_config  # noqa: E402
 from selfplay.learner import Learner  # noqa: E402
-from selfplay.resume import plan_resume  # noqa: E402
+from selfplay.resume import plan_resume, seed_replay  # noqa: E402
 from selfplay.rundir import RunDir, RunDirError  # noqa: E402
 from zero.nn import shipped  # noqa: E402
 from zero.nn.checkpoint import CheckpointError, load_checkpoint, save_checkpoint  # noqa: E402
@@ -180,3 +180,70 @@ def test_zero_train_refuses_a_bad_init_from_with_one_line_before_writing_anythin
         f"zero: error: {run_dir}: already holds a run; --init-from starts a new one: give a new --run-dir "
         "(or leave --init-from out to resume this run)"
     ]
+
+
+def _source_run(directory: Path, config, batches: int = 5, per_batch: int = 100) -> Path:
+    """A run directory whose replay holds ``batches`` shards of ``per_batch`` positions, position i valued i / 1000."""
+    rd = RunDir(directory).create()
+    learner = Learner(config, rd)
+    replay = learner.replay
+    size, actions = replay.board_size, replay.num_actions
+    rng = np.random.default_rng(1)
+    for b in range(batches):
+        index = np.arange(b * per_batch, (b + 1) * per_batch)
+        planes = rng.integers(0, 2, (per_batch, replay.binary_channels, size, size)).astype(np.float32)
+        policy = np.full((per_batch, actions), 1.0 / actions, np.float32)
+        ownership = rng.integers(-1, 2, (per_batch, size, size)).astype(np.int8)
+        replay.add(planes, policy, (index / 1000).astype(np.float32), ownership)
+        replay.flush()
+    learner.close()
+    return directory
+
+
+def test_a_new_run_with_replay_from_starts_with_the_newest_window_of_the_other_runs_replay(source, tmp_path):
+    source_run = _source_run(tmp_path / "before", tiny("replay.window=1000"))
+    before = sorted(p.name for p in (source_run / "replay").iterdir())
+    assert len(before) == 5
+    config = tiny("replay.window=250")
+    rd = RunDir(tmp_path / "run").create()
+    plan = plan_resume(config, rd, init_from=str(source), replay_from=str(source_run))
+    assert [p.name for p in plan.replay_seed.shards] == before[2:]  # the newest 300 positions fill a window of 250
+    assert plan.origin["replay_from"] == {
+        "path": str((source_run / "replay").resolve()),
+        "shards": 3,
+        "positions": 300,
+    }
+    assert not any(rd.replay.iterdir())  # planning writes nothing
+    seed_replay(rd, plan.replay_seed)
+    learner = Learner(config, rd, resume=plan)
+    assert learner.replay.total_added == 500  # the source's numbering goes on: new positions follow its newest
+    assert len(learner.replay) == 250
+    window = learner.replay.window_contents()
+    assert sorted(np.round(window["value"] * 1000).astype(int).tolist()) == list(range(250, 500))
+    assert learner.step == 0 and not learner.corrupt_shards
+    learner.close()
+    assert sorted(p.name for p in (source_run / "replay").iterdir()) == before  # the source is left as it was
+
+
+def test_replay_from_is_refused_with_one_line_when_it_cannot_seed_the_run(source, tmp_path):
+    config = tiny()
+    rd = RunDir(tmp_path / "run").create()
+    source_run = _source_run(tmp_path / "before", config, batches=2)
+    with pytest.raises(CheckpointError, match=r"^--replay-from continues another run's data in a new run: give --init"):
+        plan_resume(config, rd, replay_from=str(source_run))
+    with pytest.raises(CheckpointError, match=r"^--replay-from .*: no replay shards \(shard-\*\.npz\) in "):
+        plan_resume(config, rd, init_from=str(source), replay_from=str(tmp_path / "nowhere"))
+    seven = _source_run(tmp_path / "seven", tiny("go.size=7"), batches=1)
+    with pytest.raises(
+        CheckpointError, match=r"\(channels, size, actions\) = \[17, 7, 50\], the config's are \[17, 5, 26\]$"
+    ):
+        plan_resume(config, rd, init_from=str(source), replay_from=str(seven))
+    newest = sorted((source_run / "replay").glob("shard-*.npz"))[-1]
+    newest.write_bytes(newest.read_bytes()[:200])  # cut short, as a full disk would leave it
+    with pytest.raises(CheckpointError, match=rf"^--replay-from {source_run}: unreadable shard {newest.name}: "):
+        plan_resume(config, rd, init_from=str(source), replay_from=str(source_run))
+    assert not any(rd.root.rglob("*.*"))  # nothing was written
+    out = _train(tmp_path, "--run-dir", str(tmp_path / "cli"), "--replay-from", str(source_run))
+    lines = out.stderr.strip().splitlines()
+    assert out.returncode == 2 and len(lines) == 1 and lines[0].startswith("zero: error: --replay-from continues")
+    assert not (tmp_path / "cli" / "config.toml").exists()

@@ -77,19 +77,29 @@ def test_tiny_run_writes_checkpoints_replay_sgf_metrics_and_elo(ray_address, tmp
 
 
 def test_a_run_started_with_init_from_checkpoints_the_source_at_step_0_then_trains_on(ray_address, tmp_path):
+    """... and with --replay-from, its replay window starts with the other run's positions."""
     import numpy as np
     import torch
 
     from selfplay.builders import build_model
     from selfplay.orchestrator import run
+    from zero.learn.replay import ReplayBuffer
     from zero.nn.checkpoint import load_checkpoint, save_checkpoint
     from zero.nn.shipped import file_sha256
 
     config = _tiny("run.max_steps=20", "arena.every_versions=0")
     source = save_checkpoint(tmp_path / "source", build_model(config, seed=123), step=40, model_version=4)
+    earlier = ReplayBuffer(config.replay, in_channels=17, board_size=5, num_actions=26, directory=tmp_path / "earlier")
+    rng = np.random.default_rng(2)
+    earlier.add((rng.random((300, 17, 5, 5)) < 0.3).astype(np.float32), np.full((300, 26), 1 / 26), np.zeros(300))
+    earlier.flush()
     run_dir = tmp_path / "run"
-    summary = run(config, run_dir, init_from=str(source))
+    summary = run(config, run_dir, init_from=str(source), replay_from=str(tmp_path / "earlier"))
     assert summary["step"] == 20
+    assert (run_dir / "replay" / "shard-000000000000.npz").read_bytes() == (
+        tmp_path / "earlier" / "shard-000000000000.npz"
+    ).read_bytes()
+    assert summary["replay_total"] > 300  # the run's own positions follow the other run's
 
     src = load_checkpoint(source)
     first = load_checkpoint(run_dir / "checkpoints" / "model-00000000.safetensors")
@@ -107,6 +117,7 @@ def test_a_run_started_with_init_from_checkpoints_the_source_at_step_0_then_trai
     origin = first.origin
     assert origin["path"] == str(source.resolve()) and origin["sha256"] == file_sha256(source)
     assert origin["step"] == 40 and origin["model_version"] == 4 and last.origin == origin
+    assert origin["replay_from"]["positions"] == 300 and origin["replay_from"]["shards"] == 1
     assert [m for m in read_metrics(run_dir / "metrics.jsonl") if m.get("kind") == "init_from"][0]["sha256"] == (
         origin["sha256"]
     )

@@ -1,4 +1,4 @@
-"""`zero train`: a self-play training run (Ray in-process, or --address for a cluster), resumed when the run directory exists, or started from another network (--init-from); no torch or ray at module top."""
+"""`zero train`: a self-play training run (Ray in-process, or --address for a cluster), resumed when the run directory exists, or started from another network (--init-from, and another run's replay: --replay-from); no torch or ray at module top."""
 
 from __future__ import annotations
 
@@ -24,6 +24,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="start a new run from this network's weights (a shipped name such as go9, a checkpoint or a run "
         "directory): fresh optimizer, step 0, a run directory that holds no run yet; the config's network must match",
     )
+    parser.add_argument(
+        "--replay-from",
+        metavar="RUN_DIR",
+        help="with --init-from: start the new run's replay window with the newest positions of this run's (e.g. the "
+        "run --init-from continues), so its first versions do not train on its first few games alone",
+    )
     parser.add_argument("--json", action="store_true", help="print a JSON summary at the end")
 
 
@@ -45,6 +51,7 @@ def run(args: argparse.Namespace, *, selfplay_only: bool = False) -> int:
             selfplay_only=selfplay_only,
             source=args.config,
             init_from=args.init_from,
+            replay_from=args.replay_from,
         )
     except (CheckpointError, WorkerFailure, RunDirError, TrainingDiverged) as exc:
         fail(str(exc))
