@@ -93,14 +93,15 @@ def config_to_mapping(config: RunConfig) -> dict[str, Any]:
     return to_mapping(config)
 
 
+STARTED_FROM = "# started from (--init-from): "  # config.toml's header line for a run started from another network
+
+
 def config_to_toml(config: RunConfig, source: str | Path | None = None, origin: dict[str, Any] | None = None) -> str:
     """The full effective config as commented TOML (every field with its doc line); loading it gives ``config`` back.
     ``origin``: the network the run started from (``zero train --init-from``), as comment lines."""
     header = "# zero: effective run config" + (f" (from {source})" if source else " (defaults)")
     if origin:
-        header += "\n# started from (--init-from): " + " ".join(
-            f"{key}={value}" for key, value in origin.items() if key != "origin"
-        )
+        header += "\n" + STARTED_FROM + " ".join(f"{key}={value}" for key, value in origin.items() if key != "origin")
     return to_toml(config, header=header)
 
 

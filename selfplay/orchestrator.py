@@ -60,7 +60,7 @@ from selfplay.learner import Learner
 from selfplay.progress import RunCounters, RunProgress, how_ended
 from selfplay.records import GameRecord
 from selfplay.resign import ResignCalibrator
-from selfplay.resume import describe_origin, plan_resume, seed_replay
+from selfplay.resume import describe_origin, discard_unfinished_start, plan_resume, seed_replay
 from selfplay.rundir import RunDir
 from zero.common.atomic_files import atomic_write_bytes, atomic_write_text
 from zero.common.malloc import tune_malloc
@@ -158,6 +158,8 @@ def _run_locked(
     resume = plan_resume(config, rd, init_from=init_from, replay_from=replay_from)
     for warning in resume.warnings:
         print(f"zero: warning: {warning}", file=sys.stderr, flush=True)
+    if resume.initial is not None:
+        discard_unfinished_start(rd)
     atomic_write_text(rd.config, config_to_toml(config, source, resume.origin))
     if resume.replay_seed is not None:
         seed_replay(rd, resume.replay_seed)

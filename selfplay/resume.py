@@ -14,7 +14,9 @@ config whose network and game match the source's (a mismatch names the differing
 differences the weights carry over: another board size (they read any board) and more residual blocks (the
 source's tower grown by blocks that add nothing until trained, zero.nn.network.grow_tower); and with the
 source's weights alone: a fresh optimizer, step 0, version 0. The run records its origin (name, path,
-step, version, SHA-256 of the weights file) in config.toml, metrics.jsonl and every checkpoint.
+step, version, SHA-256 of the weights file) in config.toml, metrics.jsonl and every checkpoint. Such a start
+killed before its step-0 checkpoint is started again by the same command (``unfinished_start``); resumed
+without ``--init-from`` it is refused, as it would train a fresh network.
 
 ``--replay-from RUN`` (with ``--init-from``) starts the new run with the newest shards of another run's replay
 window (``plan_replay_seed``), so that a continuation does not train its first versions on its first few games:
@@ -138,6 +140,11 @@ def plan_resume(config, rd: RunDir, *, init_from: str | None = None, replay_from
     shape = game_shape(build_adapter(config))
     found = list_checkpoints(rd.checkpoints)
     if not found:
+        if unfinished_start(rd):
+            raise CheckpointError(
+                f"{rd.root}: started from another network (--init-from, see its config.toml) and stopped before its "
+                "first checkpoint: run the same command again, --init-from included, to start it"
+            )
         _check_snapshot(config, rd, shape)
         return ResumePoint(None, None)
     newest = resolve_checkpoint_path(rd.checkpoints)  # what `latest` names
@@ -176,6 +183,26 @@ def holds_a_run(rd: RunDir) -> bool:
     )
 
 
+def unfinished_start(rd: RunDir) -> bool:
+    """Whether ``rd`` holds a run started with --init-from that stopped before its step-0 checkpoint (killed while
+    it copied --replay-from's shards, say): its config.toml names the source, and no checkpoint is there. Starting
+    it again is all it needs (``discard_unfinished_start``); resuming it would train a fresh network instead."""
+    from selfplay.config import STARTED_FROM
+    from zero.nn.checkpoint import list_checkpoints
+
+    if list_checkpoints(rd.checkpoints) or not rd.config.is_file():
+        return False
+    return STARTED_FROM in rd.config.read_text(encoding="utf-8", errors="replace")
+
+
+def discard_unfinished_start(rd: RunDir) -> None:
+    """Before a new run starts from another network in ``rd``: the replay shards an unfinished start left (no run
+    has played a game there before its step-0 checkpoint, so they can only be a seed's copies) are removed."""
+    if unfinished_start(rd):
+        for path in rd.replay.glob("shard-*.npz"):
+            path.unlink()
+
+
 def plan_init(config, rd: RunDir, spec: str) -> ResumePoint:
     """A new run in ``rd`` from the network ``spec`` names; RunDirError if ``rd`` already holds a run,
     CheckpointError (one line) if ``spec`` names nothing usable or its network or game differs from the config's
@@ -184,7 +211,7 @@ def plan_init(config, rd: RunDir, spec: str) -> ResumePoint:
     from zero.nn.network import grow_tower
     from zero.nn.shipped import ModelSpecError, resolve_model
 
-    if holds_a_run(rd):
+    if holds_a_run(rd) and not unfinished_start(rd):
         raise RunDirError(
             f"{rd.root}: already holds a run; --init-from starts a new one: give a new --run-dir "
             "(or leave --init-from out to resume this run)"

@@ -17,7 +17,7 @@ from games.go import GoGame, GoRules  # noqa: E402
 from selfplay.builders import build_model  # noqa: E402
 from selfplay.config import config_to_mapping, config_to_toml, load_config  # noqa: E402
 from selfplay.learner import Learner  # noqa: E402
-from selfplay.resume import plan_resume, seed_replay  # noqa: E402
+from selfplay.resume import discard_unfinished_start, plan_resume, seed_replay, unfinished_start  # noqa: E402
 from selfplay.rundir import RunDir, RunDirError  # noqa: E402
 from zero.nn import shipped  # noqa: E402
 from zero.nn.checkpoint import CheckpointError, load_checkpoint, save_checkpoint  # noqa: E402
@@ -247,3 +247,31 @@ def test_replay_from_is_refused_with_one_line_when_it_cannot_seed_the_run(source
     lines = out.stderr.strip().splitlines()
     assert out.returncode == 2 and len(lines) == 1 and lines[0].startswith("zero: error: --replay-from continues")
     assert not (tmp_path / "cli" / "config.toml").exists()
+
+
+def test_a_start_killed_before_its_first_checkpoint_is_started_again_not_resumed_from_scratch(source, tmp_path):
+    """kill -9 between config.toml and the step-0 checkpoint (while --replay-from's shards were copied): resuming
+    would train a fresh network; the same command again starts the run, without the copies the first try left."""
+    config = tiny()
+    rd = RunDir(tmp_path / "run").create()
+    plan = plan_resume(config, rd, init_from=str(source))
+    (rd.config).write_text(config_to_toml(config, None, plan.origin))  # what the first try wrote before it died
+    stray = _source_run(tmp_path / "before", config, batches=1)
+    shutil.copy(next((stray / "replay").glob("shard-*.npz")), rd.replay)
+    assert unfinished_start(rd)
+    with pytest.raises(CheckpointError, match=r"stopped before its first checkpoint: run the same command again"):
+        plan_resume(config, rd)
+    again = plan_resume(config, rd, init_from=str(source))  # not "already holds a run"
+    assert again.initial is not None and again.origin == plan.origin
+    discard_unfinished_start(rd)
+    assert not list(rd.replay.glob("shard-*.npz"))
+    learner = Learner(config, rd, resume=again)
+    learner.save_checkpoint(run_state={}, run_config=config_to_mapping(config))
+    learner.close()
+    assert not unfinished_start(rd)  # a checkpoint: a run like any other, resumed without --init-from
+    assert plan_resume(config, rd).checkpoint is not None
+    with pytest.raises(RunDirError, match="already holds a run"):
+        plan_resume(config, rd, init_from=str(source))
+    fresh = RunDir(tmp_path / "fresh").create()  # a run from scratch killed before its first checkpoint resumes
+    fresh.config.write_text(config_to_toml(config))
+    assert not unfinished_start(fresh) and plan_resume(config, fresh).checkpoint is None

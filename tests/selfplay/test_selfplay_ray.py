@@ -82,6 +82,7 @@ def test_a_run_started_with_init_from_checkpoints_the_source_at_step_0_then_trai
     import torch
 
     from selfplay.builders import build_model
+    from selfplay.config import config_to_toml
     from selfplay.orchestrator import run
     from zero.learn.replay import ReplayBuffer
     from zero.nn.checkpoint import load_checkpoint, save_checkpoint
@@ -94,7 +95,13 @@ def test_a_run_started_with_init_from_checkpoints_the_source_at_step_0_then_trai
     earlier.add((rng.random((300, 17, 5, 5)) < 0.3).astype(np.float32), np.full((300, 26), 1 / 26), np.zeros(300))
     earlier.flush()
     run_dir = tmp_path / "run"
+    # a first try killed before its step-0 checkpoint left its config.toml and a shard it was copying
+    (run_dir / "replay").mkdir(parents=True)
+    (run_dir / "config.toml").write_text(config_to_toml(config, None, {"init_from": str(source)}))
+    stray = run_dir / "replay" / "shard-000000009000.npz"
+    stray.write_bytes(b"cut short")
     summary = run(config, run_dir, init_from=str(source), replay_from=str(tmp_path / "earlier"))
+    assert not stray.exists()  # the same command again started the run over
     assert summary["step"] == 20
     assert (run_dir / "replay" / "shard-000000000000.npz").read_bytes() == (
         tmp_path / "earlier" / "shard-000000000000.npz"
