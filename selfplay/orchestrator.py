@@ -179,11 +179,8 @@ def _run_locked(
     if resume.initial is not None:  # version 0 is the source network: checkpointed at once, so a resume finds it
         learner.save_checkpoint(run_state=counters.as_dict(), run_config=config_to_mapping(config))
         metrics.write("init_from", **resume.origin)
-        seeded = resume.replay_seed
-        replay = f", {learner.replay_size} replay positions of {seeded.directory}" if seeded is not None else ""
         print(
-            f"zero: new run {rd.root} from {describe_origin(resume.origin)}: its weights, a fresh optimizer, step 0"
-            f"{replay}",
+            f"zero: new run {rd.root} from {describe_origin(resume.origin)}: its weights, a fresh optimizer, step 0",
             file=sys.stderr,
             flush=True,
         )

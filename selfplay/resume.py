@@ -281,11 +281,16 @@ def init_origin(spec: str, source) -> dict[str, Any]:
 
 
 def describe_origin(origin: dict[str, Any]) -> str:
-    """One line: 'go9 (step 12000, version 120, sha256 0123456789ab...)'."""
-    return (
+    """One line: 'go9 (step 12000, version 120, sha256 0123456789ab...)', and ' with the replay of runs/x/replay
+    (60,310 positions)' after --replay-from."""
+    line = (
         f"{origin.get('name', '?')} (step {origin.get('step', '?')}, version {origin.get('model_version', '?')}, "
         f"sha256 {str(origin.get('sha256', '?'))[:16]}...)"
     )
+    replay = origin.get("replay_from")
+    if isinstance(replay, dict):
+        line += f" with the replay of {replay.get('path', '?')} ({replay.get('positions', 0):,} positions)"
+    return line
 
 
 def _step(weights) -> int:

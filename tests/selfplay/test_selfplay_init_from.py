@@ -17,7 +17,7 @@ from games.go import GoGame, GoRules  # noqa: E402
 from selfplay.builders import build_model  # noqa: E402
 from selfplay.config import config_to_mapping, config_to_toml, load_config  # noqa: E402
 from selfplay.learner import Learner  # noqa: E402
-from selfplay.resume import discard_unfinished_start, plan_resume, seed_replay, unfinished_start  # noqa: E402
+from selfplay.resume import describe_origin, discard_unfinished_start, plan_resume, seed_replay, unfinished_start  # noqa: E402
 from selfplay.rundir import RunDir, RunDirError  # noqa: E402
 from zero.nn import shipped  # noqa: E402
 from zero.nn.checkpoint import CheckpointError, load_checkpoint, save_checkpoint  # noqa: E402
@@ -213,6 +213,9 @@ def test_a_new_run_with_replay_from_starts_with_the_newest_window_of_the_other_r
         "shards": 3,
         "positions": 300,
     }
+    assert describe_origin(plan.origin).endswith(
+        f"with the replay of {(source_run / 'replay').resolve()} (300 positions)"
+    )
     assert not any(rd.replay.iterdir())  # planning writes nothing
     seed_replay(rd, plan.replay_seed)
     learner = Learner(config, rd, resume=plan)
