@@ -114,9 +114,16 @@ def seed_replay(rd: RunDir, seed: ReplaySeed) -> None:
     import shutil
 
     from zero.common.atomic_files import atomic_write_via
+    from zero.nn.checkpoint import CheckpointError
 
     for path in seed.shards:
-        atomic_write_via(rd.replay / path.name, lambda tmp, src=path: shutil.copyfile(src, tmp))
+        try:
+            atomic_write_via(rd.replay / path.name, lambda tmp, src=path: shutil.copyfile(src, tmp))
+        except FileNotFoundError:  # the source run, still running, moved its window on: its oldest shard went
+            raise CheckpointError(
+                f"--replay-from: {path} went away while it was copied (is that run still running?); run the same "
+                "command again"
+            ) from None
 
 
 def plan_resume(config, rd: RunDir, *, init_from: str | None = None, replay_from: str | None = None) -> ResumePoint:

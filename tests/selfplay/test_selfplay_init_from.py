@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
 import subprocess
@@ -217,6 +218,9 @@ def test_a_new_run_with_replay_from_starts_with_the_newest_window_of_the_other_r
         f"with the replay of {(source_run / 'replay').resolve()} (300 positions)"
     )
     assert not any(rd.replay.iterdir())  # planning writes nothing
+    gone = dataclasses.replace(plan.replay_seed, shards=(source_run / "replay" / "shard-000000000050.npz",))
+    with pytest.raises(CheckpointError, match=r"shard-000000000050.npz went away while it was copied"):
+        seed_replay(rd, gone)  # a source still running deleted its oldest shard: one line, not a traceback
     seed_replay(rd, plan.replay_seed)
     learner = Learner(config, rd, resume=plan)
     assert learner.replay.total_added == 500  # the source's numbering goes on: new positions follow its newest
