@@ -22,7 +22,8 @@ without ``--init-from`` it is refused, as it would train a fresh network.
 window (``plan_replay_seed``), so that a continuation does not train its first versions on its first few games:
 from an empty window, go13's 13x13 continuations fit the outcomes of those games (value loss 0.8 -> 0.36 in 800
 steps, against 0.65-0.8 once the window is full) and lost their first 10 versions' arena to the network they
-started from (4 and 5 of 20; BENCHMARKS.md, session 30).
+started from (4 and 5 of 20). Seeded, neither happened, though the network was no stronger 40 minutes in
+(BENCHMARKS.md, session 30).
 """
 
 from __future__ import annotations
