@@ -29,7 +29,6 @@ started from (4 and 5 of 20). Seeded, neither happened, though the network was n
 from __future__ import annotations
 
 import dataclasses
-import re
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
@@ -71,20 +70,18 @@ class ReplaySeed:
         return {"path": str(self.directory.resolve()), "shards": len(self.shards), "positions": self.positions}
 
 
-_SHARD_NAME = re.compile(r"^shard-(\d{12})\.npz$")  # zero.learn.replay's shard files
-
-
 def plan_replay_seed(config, spec: str) -> ReplaySeed:
     """The newest shards of the run directory (or replay folder) ``spec`` that fill ``config``'s replay window;
     CheckpointError (one line) if it holds none or one of them is unreadable or for another game shape.
     Reads only the shards' shapes and lengths."""
     import numpy as np
 
+    from zero.learn.replay import shard_files
     from zero.nn.checkpoint import CheckpointError
 
     root = Path(spec)
     directory = root / "replay" if (root / "replay").is_dir() else root
-    shards = sorted(p for p in directory.iterdir() if _SHARD_NAME.match(p.name)) if directory.is_dir() else []
+    shards = [path for _, path in shard_files(directory)]
     if not shards:
         raise CheckpointError(f"--replay-from {spec}: no replay shards (shard-*.npz) in {directory}")
     shape = game_shape(build_adapter(config))
@@ -206,8 +203,10 @@ def unfinished_start(rd: RunDir) -> bool:
 def discard_unfinished_start(rd: RunDir) -> None:
     """Before a new run starts from another network in ``rd``: the replay shards an unfinished start left (no run
     has played a game there before its step-0 checkpoint, so they can only be a seed's copies) are removed."""
+    from zero.learn.replay import shard_files
+
     if unfinished_start(rd):
-        for path in rd.replay.glob("shard-*.npz"):
+        for _, path in shard_files(rd.replay):
             path.unlink()
 
 

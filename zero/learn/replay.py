@@ -39,6 +39,18 @@ from games.symmetry import NUM_SYMMETRIES, point_permutation
 _SHARD = re.compile(r"^shard-(\d{12})\.npz$")
 
 
+def shard_files(directory: Path) -> list[tuple[int, Path]]:
+    """The replay shards in ``directory`` as (first position index, path), oldest first (none if it is no folder)."""
+    if not directory.is_dir():
+        return []
+    found = []
+    for path in directory.iterdir():
+        match = _SHARD.match(path.name)
+        if match:
+            found.append((int(match.group(1)), path))
+    return sorted(found)
+
+
 @dataclass(frozen=True)
 class ReplayConfig:
     """Size and growth of the replay window and how it is sharded on disk."""
@@ -390,12 +402,7 @@ class ReplayBuffer:
         self._delete_old_shards()
 
     def _shard_files(self) -> list[tuple[int, Path]]:
-        found = []
-        for path in self.directory.iterdir():
-            match = _SHARD.match(path.name)
-            if match:
-                found.append((int(match.group(1)), path))
-        return sorted(found)
+        return shard_files(self.directory)
 
     def _delete_old_shards(self) -> None:
         files = self._shard_files()
