@@ -101,8 +101,19 @@ def config_to_toml(config: RunConfig, source: str | Path | None = None, origin: 
     ``origin``: the network the run started from (``zero train --init-from``), as comment lines."""
     header = "# zero: effective run config" + (f" (from {source})" if source else " (defaults)")
     if origin:
-        header += "\n" + STARTED_FROM + " ".join(f"{key}={value}" for key, value in origin.items() if key != "origin")
+        header += "\n" + STARTED_FROM + " ".join(f"{key}={value}" for key, value in _flat_items(origin) if key != "origin")
     return to_toml(config, header=header)
+
+
+def _flat_items(mapping: dict[str, Any], prefix: str = "") -> list[tuple[str, Any]]:
+    """Nested entries as dotted keys (``replay_from.path=...``), the way the command line sets fields."""
+    items: list[tuple[str, Any]] = []
+    for key, value in mapping.items():
+        if isinstance(value, dict):
+            items += _flat_items(value, f"{prefix}{key}.")
+        else:
+            items.append((prefix + key, value))
+    return items
 
 
 __all__ = [
