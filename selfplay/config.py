@@ -101,7 +101,9 @@ def config_to_toml(config: RunConfig, source: str | Path | None = None, origin: 
     ``origin``: the network the run started from (``zero train --init-from``), as comment lines."""
     header = "# zero: effective run config" + (f" (from {source})" if source else " (defaults)")
     if origin:
-        header += "\n" + STARTED_FROM + " ".join(f"{key}={value}" for key, value in _flat_items(origin) if key != "origin")
+        header += (
+            "\n" + STARTED_FROM + " ".join(f"{key}={value}" for key, value in _flat_items(origin) if key != "origin")
+        )
     return to_toml(config, header=header)
 
 
