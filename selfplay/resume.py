@@ -11,8 +11,8 @@ one line, before config.toml or anything else is rewritten.
 ``--init-from MODEL`` (a shipped name, a checkpoint, a run directory) starts a new run: only into a
 directory that holds no run yet (resuming and starting from another network conflict), only with a
 config whose network and game match the source's (a mismatch names the differing fields) but for two
-differences the weights carry over: another board size (they read any board) and more residual blocks (the
-source's tower grown by blocks that add nothing until trained, zero.nn.network.grow_tower); and with the
+differences the weights carry over: another board size (they read any board) and a deeper and/or wider
+tower (more residual blocks, more channels: the source's function until trained, zero.nn.network.grow_tower); and with the
 source's weights alone: a fresh optimizer, step 0, version 0. The run records its origin (name, path,
 step, version, SHA-256 of the weights file) in config.toml, metrics.jsonl and every checkpoint. Such a start
 killed before its step-0 checkpoint is started again by the same command (``unfinished_start``); resumed
@@ -213,7 +213,7 @@ def discard_unfinished_start(rd: RunDir) -> None:
 def plan_init(config, rd: RunDir, spec: str) -> ResumePoint:
     """A new run in ``rd`` from the network ``spec`` names; RunDirError if ``rd`` already holds a run,
     CheckpointError (one line) if ``spec`` names nothing usable or its network or game differs from the config's
-    (beyond the board size and a deeper tower, which carry the weights over)."""
+    (beyond the board size and a deeper or wider tower, which carry the weights over)."""
     from zero.nn.checkpoint import CheckpointError, load_checkpoint
     from zero.nn.network import grow_tower
     from zero.nn.shipped import ModelSpecError, resolve_model
@@ -236,13 +236,15 @@ def plan_init(config, rd: RunDir, spec: str) -> ResumePoint:
     except CheckpointError as exc:
         raise CheckpointError(f"--init-from {spec}: {exc}") from None
     shape = game_shape(build_adapter(config))
-    trained_size, source_blocks = source.shape.board_size, source.network_config.blocks
+    trained_size, source_net = source.shape.board_size, source.network_config
     if source.shape != shape and source.shape.for_board_size(shape.board_size) == shape:
         source = source.for_board_size(shape.board_size)  # the weights read any board size (KataGo's nets do too)
-    deeper = dataclasses.replace(source.network_config, blocks=config.network.blocks)
-    if config.network.blocks > source_blocks and deeper == config.network and source.shape == shape:
-        # a deeper tower: the source's function, with the new blocks adding nothing until trained (grow_tower)
-        state = grow_tower(source.state_dict, source.network_config, config.network, shape)
+    blocks, channels = config.network.blocks, config.network.channels
+    grown = dataclasses.replace(source_net, blocks=blocks, channels=channels)
+    grows = blocks >= source_net.blocks and channels >= source_net.channels and grown != source_net
+    if grows and grown == config.network and source.shape == shape:
+        # a deeper and/or wider tower: the source's function until trained (grow_tower)
+        state = grow_tower(source.state_dict, source_net, config.network, shape)
         source = dataclasses.replace(source, network_config=config.network, state_dict=state)
     differences = network_differences(config.network, source.network_config)
     if source.shape != shape:
@@ -255,8 +257,10 @@ def plan_init(config, rd: RunDir, spec: str) -> ResumePoint:
     origin = init_origin(spec, source)
     if trained_size != shape.board_size:
         origin["trained_board_size"] = trained_size
-    if source_blocks != config.network.blocks:
-        origin["grown_from_blocks"] = source_blocks
+    if source_net.blocks != config.network.blocks:
+        origin["grown_from_blocks"] = source_net.blocks
+    if source_net.channels != config.network.channels:
+        origin["grown_from_channels"] = source_net.channels
     return ResumePoint(None, None, initial=source, initial_origin=origin)
 
 

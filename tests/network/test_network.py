@@ -247,7 +247,8 @@ def test_evaluator_drives_the_batched_search_on_go():
     np.testing.assert_allclose(policy.sum(axis=1), 1.0, rtol=1e-5)
 
 
-def test_a_grown_tower_computes_the_same_function_until_trained():
+@pytest.mark.parametrize("more_blocks, more_channels", [(3, 0), (0, 8), (2, 16)])
+def test_a_grown_tower_computes_the_same_function_until_trained(more_blocks, more_channels):
     import dataclasses
 
     source = tiny_model(seed=3)
@@ -258,22 +259,40 @@ def test_a_grown_tower_computes_the_same_function_until_trained():
                 module.running_var.uniform_(0.5, 2.0)
                 module.weight.uniform_(0.5, 1.5)
                 module.bias.uniform_(-0.2, 0.2)
-    deeper = dataclasses.replace(TINY, blocks=TINY.blocks + 3)  # a plain block and a global-pooling one among them
-    grown = PolicyValueNet(deeper, GO5)
-    grown.load_state_dict(grow_tower(source.state_dict(), TINY, deeper, GO5))
+    # with more blocks, a plain block and a global-pooling one among them
+    target = dataclasses.replace(TINY, blocks=TINY.blocks + more_blocks, channels=TINY.channels + more_channels)
+    grown = PolicyValueNet(target, GO5)
+    grown.load_state_dict(grow_tower(source.state_dict(), TINY, target, GO5))
     planes = torch.randint(0, 2, (6, GO5.in_channels, 5, 5)).float()
     with torch.no_grad():
         a, b = source.eval()(planes), grown.eval()(planes)
         torch.testing.assert_close(b.policy_logits, a.policy_logits)
         torch.testing.assert_close(b.value, a.value)
-        grown.train()(planes)  # training mode: batch statistics, the new blocks still add nothing
-    assert any(isinstance(block, GlobalPoolingBlock) for block in list(grown.tower)[TINY.blocks :])
+        torch.testing.assert_close(b.ownership, a.ownership)
+        a, b = source.train()(planes), grown.train()(planes)  # training mode: batch statistics, the same
+        torch.testing.assert_close(b.policy_logits, a.policy_logits)
     grown.train()
     out = grown(planes)
     (out.policy_logits.logsumexp(dim=1).sum() + out.value.sum()).backward()
-    new_norm = list(grown.tower)[-1].second[1]
-    assert new_norm.weight.grad is not None and new_norm.weight.grad.abs().sum() > 0  # the new blocks can learn
-    with pytest.raises(ValueError, match="a tower grows by blocks alone: 2 -> 3 blocks, and channels differ"):
-        grow_tower(source.state_dict(), TINY, dataclasses.replace(TINY, blocks=3, channels=24), GO5)
-    with pytest.raises(ValueError, match="a tower grows by blocks alone: 2 -> 2 blocks"):
+    if more_blocks:
+        assert any(isinstance(block, GlobalPoolingBlock) for block in list(grown.tower)[TINY.blocks :])
+        new_norm = list(grown.tower)[-1].second[1]
+        assert new_norm.weight.grad is not None and new_norm.weight.grad.abs().sum() > 0  # the new blocks can learn
+    if more_channels:  # the heads' weights on the new channels get gradients: the new channels can come to matter
+        assert grown.policy_conv[0].weight.grad[:, TINY.channels :].abs().sum() > 0
+        assert grown.value_conv[0].weight.grad[:, TINY.channels :].abs().sum() > 0
+        assert grown.tower[0].first[0].weight.grad[: TINY.channels, TINY.channels :].abs().sum() > 0
+
+
+def test_a_tower_grows_by_blocks_and_channels_alone_never_fewer():
+    import dataclasses
+
+    source = tiny_model(seed=3)
+    with pytest.raises(ValueError, match=r"a tower grows by blocks and channels alone, neither fewer: 2x16 -> 3x16, "):
+        grow_tower(source.state_dict(), TINY, dataclasses.replace(TINY, blocks=3, value_hidden=8), GO5)
+    with pytest.raises(ValueError, match=r"neither fewer: 2x16 -> 3x8$"):
+        grow_tower(source.state_dict(), TINY, dataclasses.replace(TINY, blocks=3, channels=8), GO5)
+    with pytest.raises(ValueError, match=r"neither fewer: 2x16 -> 1x24$"):
+        grow_tower(source.state_dict(), TINY, dataclasses.replace(TINY, blocks=1, channels=24), GO5)
+    with pytest.raises(ValueError, match=r"neither fewer: 2x16 -> 2x16$"):
         grow_tower(source.state_dict(), TINY, TINY, GO5)

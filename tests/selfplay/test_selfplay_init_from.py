@@ -149,6 +149,26 @@ def test_a_deeper_config_grows_the_source_network_without_changing_its_play(sour
         )
 
 
+def test_a_wider_config_grows_the_source_network_without_changing_its_play(source, tmp_path):
+    plan = plan_resume(tiny("network.channels=24"), RunDir(tmp_path / "run").create(), init_from=str(source))
+    assert plan.initial.network_config.channels == 24 and plan.origin["grown_from_channels"] == 16
+    assert "grown_from_blocks" not in plan.origin
+    grown, original = plan.initial.build_model().eval(), load_checkpoint(source).build_model().eval()
+    planes = torch.randint(0, 2, (4, 17, 5, 5)).float()
+    with torch.no_grad():
+        torch.testing.assert_close(grown(planes).policy_logits, original(planes).policy_logits)
+        torch.testing.assert_close(grown(planes).value, original(planes).value)
+    deeper_and_wider = tiny("network.blocks=2", "network.channels=24")
+    plan = plan_resume(deeper_and_wider, RunDir(tmp_path / "both").create(), init_from=str(source))
+    assert (plan.origin["grown_from_blocks"], plan.origin["grown_from_channels"]) == (1, 16)
+    with pytest.raises(CheckpointError, match="network.blocks 1 vs 2; network.channels 16 vs 24; network.value_hidden"):
+        plan_resume(
+            tiny("network.blocks=2", "network.channels=24", "network.value_hidden=8"),
+            RunDir(tmp_path / "c").create(),
+            init_from=str(source),
+        )  # grown only when nothing but the tower's size differs
+
+
 def test_a_network_from_another_board_size_starts_a_run_on_the_configs(source, tmp_path):
     # the weights read any board: a 5x5 network starts a 7x7 run (KataGo trains one network on many sizes)
     plan = plan_resume(tiny("go.size=7"), RunDir(tmp_path / "run").create(), init_from=str(source))

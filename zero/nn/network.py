@@ -286,19 +286,25 @@ class PolicyValueNet(nn.Module):
 
 
 def grow_tower(state: dict[str, torch.Tensor], source: NetworkConfig, target: NetworkConfig, shape: GameShape):
-    """The weights of ``source`` (``state``) as a network of ``target``'s deeper tower computing the same function:
-    the blocks after the source's last are residual blocks whose last batch norm has scale and shift 0, so each
-    adds nothing to its input (the input is a ReLU's output, which the block's final ReLU leaves as it is) until
-    training moves them (Net2Net's deepening; torchvision's zero_init_residual). ValueError unless ``target``
-    differs from ``source`` only in more blocks."""
+    """The weights of ``source`` (``state``) as a network of ``target``'s deeper and/or wider tower computing the
+    same function until trained. Deeper: the blocks after the source's last are residual blocks whose last batch
+    norm has scale and shift 0, so each adds nothing to its input (the input is a ReLU's output, which the block's
+    final ReLU leaves as it is) until training moves them (Net2Net's deepening; torchvision's zero_init_residual).
+    Wider (more ``channels``): each weight keeps the source's values in its leading slice, and what the source's
+    channels read from the new ones is weighted 0, so the source's channels compute what they did and the heads
+    read only them; the new channels compute fresh random features of the old ones (not zeros: a ReLU passes no
+    gradient at 0, and channels held at 0 never learned), which training then connects. ValueError unless
+    ``target`` differs from ``source`` only in more blocks and/or more channels."""
     differences = [
         f.name
         for f in dataclasses.fields(source)
-        if f.name != "blocks" and getattr(source, f.name) != getattr(target, f.name)
+        if f.name not in ("blocks", "channels") and getattr(source, f.name) != getattr(target, f.name)
     ]
-    if differences or target.blocks <= source.blocks:
+    grows = (target.blocks, target.channels) != (source.blocks, source.channels)
+    if differences or not grows or target.blocks < source.blocks or target.channels < source.channels:
         raise ValueError(
-            f"a tower grows by blocks alone: {source.blocks} -> {target.blocks} blocks"
+            "a tower grows by blocks and channels alone, neither fewer: "
+            f"{source.blocks}x{source.channels} -> {target.blocks}x{target.channels}"
             + (f", and {', '.join(differences)} differ" if differences else "")
         )
     grown = PolicyValueNet(target, shape)
@@ -309,9 +315,17 @@ def grow_tower(state: dict[str, torch.Tensor], source: NetworkConfig, target: Ne
             last_norm.bias.zero_()
     weights = grown.state_dict()
     for name, value in state.items():
-        if name not in weights or weights[name].shape != value.shape:
+        into = weights.get(name)
+        if into is None or into.dim() != value.dim() or any(a > b for a, b in zip(value.shape, into.shape)):
             raise ValueError(f"{name}: no such weight of that shape in the grown network")
-        weights[name] = value
+        if into.shape == value.shape:
+            weights[name] = value
+            continue
+        into = into.clone()
+        into[tuple(slice(0, n) for n in value.shape)] = value
+        if into.dim() >= 2:
+            into[: value.shape[0], value.shape[1] :] = 0  # the source's outputs ignore the new inputs
+        weights[name] = into
     return weights
 
 
