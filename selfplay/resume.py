@@ -291,13 +291,21 @@ def init_origin(spec: str, source) -> dict[str, Any]:
     return origin
 
 
+GROWN_FROM = {"grown_from_blocks": "blocks", "grown_from_channels": "channels"}  # origin keys of a grown network
+
+
 def describe_origin(origin: dict[str, Any]) -> str:
-    """One line: 'go9 (step 12000, version 120, sha256 0123456789ab...)', and ' with the replay of runs/x/replay
-    (60,310 positions)' after --replay-from."""
+    """One line: 'go9 (step 12000, version 120, sha256 0123456789ab...)', ' grown from 3 blocks, 32 channels' after
+    a deeper or wider config, and ' with the replay of runs/x/replay (60,310 positions)' after --replay-from."""
     line = (
         f"{origin.get('name', '?')} (step {origin.get('step', '?')}, version {origin.get('model_version', '?')}, "
         f"sha256 {str(origin.get('sha256', '?'))[:16]}...)"
     )
+    grown = [
+        f"{origin[key]} {unit[:-1] if origin[key] == 1 else unit}" for key, unit in GROWN_FROM.items() if key in origin
+    ]
+    if grown:
+        line += " grown from " + ", ".join(grown)
     replay = origin.get("replay_from")
     if isinstance(replay, dict):
         line += f" with the replay of {replay.get('path', '?')} ({replay.get('positions', 0):,} positions)"

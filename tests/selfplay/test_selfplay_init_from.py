@@ -161,6 +161,7 @@ def test_a_wider_config_grows_the_source_network_without_changing_its_play(sourc
     deeper_and_wider = tiny("network.blocks=2", "network.channels=24")
     plan = plan_resume(deeper_and_wider, RunDir(tmp_path / "both").create(), init_from=str(source))
     assert (plan.origin["grown_from_blocks"], plan.origin["grown_from_channels"]) == (1, 16)
+    assert describe_origin(plan.origin).endswith("...) grown from 1 block, 16 channels")  # the new-run line says so
     with pytest.raises(CheckpointError, match="network.blocks 1 vs 2; network.channels 16 vs 24; network.value_hidden"):
         plan_resume(
             tiny("network.blocks=2", "network.channels=24", "network.value_hidden=8"),
