@@ -12,8 +12,8 @@ one line, before config.toml or anything else is rewritten.
 directory that holds no run yet (resuming and starting from another network conflict), only with a
 config whose network and game match the source's (a mismatch names the differing fields) but for two
 differences the weights carry over: another board size (they read any board) and a deeper and/or wider
-tower (more residual blocks, more channels: the source's function until trained, zero.nn.network.grow_tower); and with the
-source's weights alone: a fresh optimizer, step 0, version 0. The run records its origin (name, path,
+tower (more residual blocks, more channels: the source's function until trained, zero.nn.network.grow_tower);
+and with the source's weights alone: a fresh optimizer, step 0, version 0. The run records its origin (name, path,
 step, version, SHA-256 of the weights file) in config.toml, metrics.jsonl and every checkpoint. Such a start
 killed before its step-0 checkpoint is started again by the same command (``unfinished_start``); resumed
 without ``--init-from`` it is refused, as it would train a fresh network.
