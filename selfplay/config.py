@@ -101,9 +101,8 @@ def config_to_toml(config: RunConfig, source: str | Path | None = None, origin: 
     ``origin``: the network the run started from (``zero train --init-from``), as comment lines."""
     header = "# zero: effective run config" + (f" (from {source})" if source else " (defaults)")
     if origin:
-        header += (
-            "\n" + STARTED_FROM + " ".join(f"{key}={value}" for key, value in _flat_items(origin) if key != "origin")
-        )
+        own = {key: value for key, value in origin.items() if key != "origin"}  # not the source's own origins
+        header += "\n" + STARTED_FROM + " ".join(f"{key}={value}" for key, value in _flat_items(own))
     return to_toml(config, header=header)
 
 

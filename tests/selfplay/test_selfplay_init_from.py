@@ -242,6 +242,8 @@ def test_a_new_run_with_replay_from_starts_with_the_newest_window_of_the_other_r
     assert header.endswith(
         f" replay_from.path={(source_run / 'replay').resolve()} replay_from.shards=3 replay_from.positions=300"
     )  # config.toml names the seed field by field, not as a Python dict
+    chained = {**plan.origin, "origin": {"name": "grandparent", "sha256": "0" * 64}}  # a source with an origin
+    assert "grandparent" not in config_to_toml(config, None, chained)  # only where this run started
     assert not any(rd.replay.iterdir())  # planning writes nothing
     gone = dataclasses.replace(plan.replay_seed, shards=(source_run / "replay" / "shard-000000000050.npz",))
     with pytest.raises(CheckpointError, match=r"shard-000000000050.npz went away while it was copied"):
