@@ -215,7 +215,7 @@ def plan_init(config, rd: RunDir, spec: str) -> ResumePoint:
     CheckpointError (one line) if ``spec`` names nothing usable or its network or game differs from the config's
     (beyond the board size and a deeper or wider tower, which carry the weights over)."""
     from zero.nn.checkpoint import CheckpointError, load_checkpoint
-    from zero.nn.network import grow_tower
+    from zero.nn.network import can_grow, grow_tower
     from zero.nn.shipped import ModelSpecError, resolve_model
 
     if holds_a_run(rd) and not unfinished_start(rd):
@@ -239,10 +239,7 @@ def plan_init(config, rd: RunDir, spec: str) -> ResumePoint:
     trained_size, source_net = source.shape.board_size, source.network_config
     if source.shape != shape and source.shape.for_board_size(shape.board_size) == shape:
         source = source.for_board_size(shape.board_size)  # the weights read any board size (KataGo's nets do too)
-    blocks, channels = config.network.blocks, config.network.channels
-    grown = dataclasses.replace(source_net, blocks=blocks, channels=channels)
-    grows = blocks >= source_net.blocks and channels >= source_net.channels and grown != source_net
-    if grows and grown == config.network and source.shape == shape:
+    if can_grow(source_net, config.network) and source.shape == shape:
         # a deeper and/or wider tower: the source's function until trained (grow_tower)
         state = grow_tower(source.state_dict, source_net, config.network, shape)
         source = dataclasses.replace(source, network_config=config.network, state_dict=state)

@@ -285,6 +285,13 @@ class PolicyValueNet(nn.Module):
         return NetworkOutput(logits, value, torch.tanh(own_logits), own_logits, score)
 
 
+def can_grow(source: NetworkConfig, target: NetworkConfig) -> bool:
+    """Whether ``target`` is ``source`` with more blocks and/or more channels, neither fewer, nothing else changed
+    (what grow_tower carries a network's function into)."""
+    same_otherwise = dataclasses.replace(source, blocks=target.blocks, channels=target.channels) == target
+    return same_otherwise and target != source and target.blocks >= source.blocks and target.channels >= source.channels
+
+
 def grow_tower(state: dict[str, torch.Tensor], source: NetworkConfig, target: NetworkConfig, shape: GameShape):
     """The weights of ``source`` (``state``) as a network of ``target``'s deeper and/or wider tower computing the
     same function until trained. Deeper: the blocks after the source's last are residual blocks whose last batch
@@ -295,13 +302,12 @@ def grow_tower(state: dict[str, torch.Tensor], source: NetworkConfig, target: Ne
     read only them; the new channels compute fresh random features of the old ones (not zeros: a ReLU passes no
     gradient at 0, and channels held at 0 never learned), which training then connects. ValueError unless
     ``target`` differs from ``source`` only in more blocks and/or more channels."""
-    differences = [
-        f.name
-        for f in dataclasses.fields(source)
-        if f.name not in ("blocks", "channels") and getattr(source, f.name) != getattr(target, f.name)
-    ]
-    grows = (target.blocks, target.channels) != (source.blocks, source.channels)
-    if differences or not grows or target.blocks < source.blocks or target.channels < source.channels:
+    if not can_grow(source, target):
+        differences = [
+            f.name
+            for f in dataclasses.fields(source)
+            if f.name not in ("blocks", "channels") and getattr(source, f.name) != getattr(target, f.name)
+        ]
         raise ValueError(
             "a tower grows by blocks and channels alone, neither fewer: "
             f"{source.blocks}x{source.channels} -> {target.blocks}x{target.channels}"
