@@ -60,6 +60,13 @@ def summarize_run(run_dir: Path, default_cpus: float) -> RunSummary:
     )
 
 
+def _averaged_row(sources: list[dict[str, Any]]) -> list[str]:
+    if not sources:
+        return []
+    named = ", ".join(f"{s.get('name', '?')} (step {s.get('step', '?'):,})" for s in sources)
+    return [f"| averaged | the mean of {len(sources)} checkpoints' weights (`zero average`): {named} |"]
+
+
 def model_card(
     name: str,
     runs: list[RunSummary],
@@ -73,7 +80,8 @@ def model_card(
 ) -> str:
     """The Markdown card. ``network``: the checkpoint's network config; ``weights``: file, bytes, parameters,
     step, version, sha256; ``ladders``: (engine command, `zero ladder` table) pairs; ``picture``: the curve's file name;
-    ``rungs``: the in-run GNU Go rungs of the chain (selfplay.plot.chain_curves' ``rungs``)."""
+    ``rungs``: the in-run GNU Go rungs of the chain (selfplay.plot.chain_curves' ``rungs``); ``weights["averaged_from"]``
+    (optional): the checkpoints the weights average (`zero average`)."""
     steps = sum(r.steps for r in runs)
     games = sum(r.games for r in runs)
     positions = sum(r.positions for r in runs)
@@ -103,6 +111,7 @@ def model_card(
         f"| weights | `{weights['file']}`, {weights['bytes'] / 1e6:.2f} MB, float32, safetensors "
         f"(sha256 {weights['sha256'][:16]}...) |",
         f"| checkpoint | step {weights['step']:,}, model version {weights['version']} of the last run |",
+        *_averaged_row(weights.get("averaged_from") or []),
         f"| training | {chain} |",
         f"| train steps | {steps:,} |",
         f"| self-play games | {games:,} ({positions:,} training positions) |",

@@ -50,3 +50,13 @@ def test_a_run_without_start_records_says_not_recorded():
     card = model_card("go9", [run("old", cpus=(), trainer="", source_commits=())], NETWORK, WEIGHTS, [], "", "", "")
     assert card.count("not recorded (a run from before start records)") == 2
     assert "| old | scratch | 60.0 | not recorded |" in card
+
+
+def test_averaged_weights_are_named_with_each_source_and_plain_weights_say_nothing():
+    sources = [{"name": "runs/a", "step": 20_293}, {"name": "runs/b", "step": 24_668}]
+    card = model_card("go9", [run("b")], NETWORK, {**WEIGHTS, "averaged_from": sources}, [], "", "", "")
+    assert (
+        "| averaged | the mean of 2 checkpoints' weights (`zero average`): runs/a (step 20,293), runs/b (step 24,668) |"
+        in card
+    )
+    assert "| averaged |" not in model_card("go9", [run("b")], NETWORK, WEIGHTS, [], "", "", "")

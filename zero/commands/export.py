@@ -104,6 +104,7 @@ def run(args: argparse.Namespace) -> int:
         "parameters": sum(int(t.numel()) for t in checkpoint.state_dict.values()),
         "step": checkpoint.step,
         "version": checkpoint.model_version,
+        "averaged_from": checkpoint.averaged_from,
     }
     network = dataclasses.asdict(checkpoint.network_config)
     rungs = chain_curves(run_dirs, cpus)["rungs"]

@@ -11,7 +11,8 @@ Layout of a checkpoint directory (every file written to a temporary name, then
 
 Metadata: ``{"format", "network": NetworkConfig fields, "shape": GameShape fields,
 "step", "model_version", "run_config"}``, plus ``"origin"`` in a run started from another network
-(``zero train --init-from``: its name, path, step, version and SHA-256). On load the architecture stored in the
+(``zero train --init-from``: its name, path, step, version and SHA-256), and ``"averaged_from"`` in weights that are
+the mean of several checkpoints (``zero average``: each one's label, step, version and SHA-256). On load the architecture stored in the
 checkpoint wins; a different architecture passed in explicitly is an error naming both.
 A checkpoint holding a nan or an inf (a diverged network) is never written, and refused on load.
 """
@@ -99,6 +100,7 @@ class Checkpoint:
     run_config: dict[str, Any]
     state_dict: dict[str, torch.Tensor]
     origin: dict[str, Any] = field(default_factory=dict)  # the network its run started from ({}: from scratch)
+    averaged_from: list[dict[str, Any]] = field(default_factory=list)  # what these weights average ([]: nothing)
 
     def for_board_size(self, board_size: int) -> Checkpoint:
         """The same weights for another board size: no weight's shape depends on the board (the tower is convolutional,
@@ -147,9 +149,11 @@ def save_checkpoint(
     training_state: dict[str, Any] | None = None,
     keep_last: int = 5,
     origin: dict[str, Any] | None = None,
+    averaged_from: list[dict[str, Any]] | None = None,
 ) -> Path:
     """Save weights (+ training state) as checkpoint ``step``, point ``latest`` at it, keep the newest ``keep_last``; returns the weights path.
-    ``origin``: where the run started from (``zero train --init-from``), kept in the metadata."""
+    ``origin``: where the run started from (``zero train --init-from``), kept in the metadata; ``averaged_from``:
+    the checkpoints whose mean the weights are (``zero average``)."""
     if keep_last < 1:
         raise ValueError(f"keep_last must be at least 1, got {keep_last}")
     directory = Path(directory)
@@ -172,6 +176,8 @@ def save_checkpoint(
     }
     if origin:
         metadata["origin"] = origin
+    if averaged_from:
+        metadata["averaged_from"] = averaged_from
     text = json.dumps(metadata, sort_keys=True)
     stem = f"model-{step:08d}"
     # safetensors refuses shared storage; clone to plain contiguous CPU tensors.
@@ -185,6 +191,36 @@ def save_checkpoint(
     atomic_write_bytes(directory / LATEST, (stem + "\n").encode())
     _prune(directory, keep_last)
     return weights
+
+
+def average_weights(checkpoints: list[Checkpoint]) -> dict[str, torch.Tensor]:
+    """The element-wise mean of the checkpoints' weights, batch norm's running statistics included (its step counter
+    is the last one's): points along one network's training, averaged as KataGo averages the networks it releases
+    (stochastic weight averaging). Re-estimating batch norm on replay positions instead measured the same (session 32).
+    CheckpointError when fewer than two are given or they differ in architecture or game shape."""
+    if len(checkpoints) < 2:
+        raise CheckpointError(f"averaging needs at least two checkpoints, got {len(checkpoints)}")
+    first = checkpoints[0]
+    for other in checkpoints[1:]:
+        for what, mine, theirs in (
+            ("network", first.network_config, other.network_config),
+            ("game shape", first.shape, other.shape),
+        ):
+            if mine != theirs:
+                mine_fields, their_fields = mine.to_dict(), theirs.to_dict()
+                differ = [f"{k}={v} against {their_fields[k]}" for k, v in mine_fields.items() if their_fields[k] != v]
+                raise CheckpointError(
+                    f"{other.path}: its {what} differs from {first.path}'s ({', '.join(differ)}); "
+                    "only checkpoints of one architecture and game average"
+                )
+    averaged = {}
+    for name, tensor in checkpoints[-1].state_dict.items():
+        if tensor.is_floating_point():
+            total = sum(c.state_dict[name].double() for c in checkpoints)
+            averaged[name] = (total / len(checkpoints)).to(tensor.dtype)
+        else:
+            averaged[name] = tensor.clone()
+    return averaged
 
 
 def list_checkpoints(directory: str | Path) -> list[Path]:
@@ -246,6 +282,7 @@ def load_checkpoint(
         step, version = int(metadata["step"]), int(metadata["model_version"])
         run_config = dict(metadata.get("run_config") or {})
         origin = dict(metadata.get("origin") or {})
+        averaged_from = [dict(source) for source in metadata.get("averaged_from") or []]
     except (KeyError, TypeError, ValueError) as exc:
         raise CheckpointError(f"{weights}: bad checkpoint metadata: {exc}") from None
     if expected_config is not None and expected_config != config:
@@ -257,7 +294,7 @@ def load_checkpoint(
         raise CheckpointError(
             f"{weights}: the checkpoint is for {_describe(shape)} but the game needs {_describe(expected_shape)}"
         )
-    checkpoint = Checkpoint(weights, config, shape, step, version, run_config, state, origin)
+    checkpoint = Checkpoint(weights, config, shape, step, version, run_config, state, origin, averaged_from)
     problems = network_problems(checkpoint.build_model())
     if problems:
         raise CheckpointError(f"{weights}: refused: {'; '.join(problems)}; the network diverged")

@@ -1,0 +1,91 @@
+"""`zero average` and zero.nn.checkpoint.average_weights: the mean of one network's checkpoints, refused across architectures."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+import torch
+from netfixtures import GO5, TINY, random_samples, tiny_model
+
+from zero.cli import main
+from zero.nn.checkpoint import CheckpointError, average_weights, load_checkpoint, save_checkpoint
+from zero.nn.inference import NetworkEvaluator
+
+
+def _trained_like(seed: int) -> torch.nn.Module:
+    """A tiny network with distinct weights and batch-norm statistics (as two points of one training would have)."""
+    model = tiny_model(seed=seed)
+    model.train()
+    with torch.no_grad():
+        model(torch.as_tensor(random_samples(16, GO5, seed=seed)[0], dtype=torch.float32))
+    return model
+
+
+def _save(directory, model, step):
+    return save_checkpoint(directory, model, step=step, model_version=step // 10, run_config={"run": {"seed": step}})
+
+
+def test_the_average_is_each_tensors_mean_and_plays_like_a_network_of_those_weights(tmp_path, capsys):
+    a, b, c = _trained_like(1), _trained_like(2), _trained_like(3)
+    for name, model, step in (("a", a, 100), ("b", b, 200), ("c", c, 300)):
+        _save(tmp_path / name, model, step)
+    assert main(["average", str(tmp_path / "mean"), *(str(tmp_path / n) for n in "abc")]) == 0
+    assert "the mean of 3 checkpoints' weights" in capsys.readouterr().out
+    averaged = load_checkpoint(tmp_path / "mean")
+    sources = [m.state_dict() for m in (a, b, c)]
+    for name, tensor in averaged.state_dict.items():
+        if tensor.is_floating_point():  # weights and batch norm's running mean and variance alike
+            expected = sum(s[name].double() for s in sources) / 3
+            torch.testing.assert_close(tensor.double(), expected, rtol=1e-6, atol=1e-7, msg=name)
+        else:  # batch norm's step counter: the last checkpoint's
+            assert torch.equal(tensor, sources[-1][name]), name
+    # the last checkpoint's step, version and run config; each source named with its step and hash
+    assert (averaged.step, averaged.model_version, averaged.run_config) == (300, 30, {"run": {"seed": 300}})
+    assert [(s["name"], s["step"]) for s in averaged.averaged_from] == [
+        (str(tmp_path / n), st) for n, st in zip("abc", (100, 200, 300))
+    ]
+    assert all(len(s["sha256"]) == 64 for s in averaged.averaged_from)
+    # it evaluates as a network built from the mean weights does, and differs from each source
+    planes = random_samples(4, GO5, seed=9)[0].astype(np.float32)
+    reference = tiny_model()
+    reference.load_state_dict({k: v for k, v in averaged.state_dict.items()})
+    got = NetworkEvaluator.from_checkpoint(str(tmp_path / "mean"), device="cpu").evaluate(planes)
+    want = NetworkEvaluator(reference, device="cpu").evaluate(planes)
+    for x, y in zip(got, want):
+        np.testing.assert_allclose(x, y, rtol=1e-5, atol=1e-6)
+    first = NetworkEvaluator.from_checkpoint(str(tmp_path / "a"), device="cpu").evaluate(planes)
+    assert not np.allclose(first[0], got[0])
+
+
+def test_checkpoints_of_other_architectures_or_games_are_refused_naming_the_difference(tmp_path):
+    a = load_checkpoint(_save(tmp_path / "a", _trained_like(1), 100))
+    wider = load_checkpoint(
+        _save(tmp_path / "w", tiny_model(config=dataclasses.replace(TINY, channels=TINY.channels + 8)), 100)
+    )
+    with pytest.raises(CheckpointError, match=f"channels={TINY.channels} against {TINY.channels + 8}"):
+        average_weights([a, wider])
+    other_game = dataclasses.replace(a, shape=dataclasses.replace(GO5, board_size=7, num_actions=50))
+    with pytest.raises(CheckpointError, match="game shape differs.*board_size=5 against 7"):
+        average_weights([a, other_game])
+    with pytest.raises(CheckpointError, match="at least two checkpoints, got 1"):
+        average_weights([a])
+
+
+def test_a_refused_average_writes_nothing_and_an_existing_checkpoint_is_never_overwritten(tmp_path, capsys):
+    _save(tmp_path / "a", _trained_like(1), 100)
+    _save(tmp_path / "b", _trained_like(2), 200)
+    _save(tmp_path / "w", tiny_model(config=dataclasses.replace(TINY, blocks=TINY.blocks + 1)), 300)
+    with pytest.raises(SystemExit) as exit_info:
+        main(["average", str(tmp_path / "out"), str(tmp_path / "a"), str(tmp_path / "w")])
+    assert exit_info.value.code == 2 and "blocks=" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+    before = (tmp_path / "a" / "latest").read_text(), sorted(p.name for p in (tmp_path / "a").iterdir())
+    with pytest.raises(SystemExit):
+        main(["average", str(tmp_path / "a"), str(tmp_path / "a"), str(tmp_path / "b")])
+    assert "already holds a checkpoint" in capsys.readouterr().err
+    assert ((tmp_path / "a" / "latest").read_text(), sorted(p.name for p in (tmp_path / "a").iterdir())) == before
+    with pytest.raises(SystemExit):
+        main(["average", str(tmp_path / "out"), str(tmp_path / "a"), str(tmp_path / "nothing")])
+    assert "no such file or directory" in capsys.readouterr().err and not (tmp_path / "out").exists()
