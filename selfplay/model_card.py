@@ -60,10 +60,14 @@ def summarize_run(run_dir: Path, default_cpus: float) -> RunSummary:
     )
 
 
+def _thousands(number: Any) -> str:
+    return f"{number:,}" if isinstance(number, int) else "?"
+
+
 def _averaged_row(sources: list[dict[str, Any]]) -> list[str]:
     if not sources:
         return []
-    named = ", ".join(f"{s.get('name', '?')} (step {s.get('step', '?'):,})" for s in sources)
+    named = ", ".join(f"{s.get('name', '?')} (step {_thousands(s.get('step'))})" for s in sources)
     return [f"| averaged | the mean of {len(sources)} checkpoints' weights (`zero average`): {named} |"]
 
 

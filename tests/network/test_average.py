@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 
 import numpy as np
 import pytest
 import torch
 from netfixtures import GO5, TINY, random_samples, tiny_model
+from safetensors.torch import load_file, save_file
 
 from zero.cli import main
 from zero.nn.checkpoint import CheckpointError, average_weights, load_checkpoint, save_checkpoint
@@ -89,3 +91,16 @@ def test_a_refused_average_writes_nothing_and_an_existing_checkpoint_is_never_ov
     with pytest.raises(SystemExit):
         main(["average", str(tmp_path / "out"), str(tmp_path / "a"), str(tmp_path / "nothing")])
     assert "no such file or directory" in capsys.readouterr().err and not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("averaged_from", [["x"], [3], "abc"])
+def test_a_checkpoint_whose_averaged_from_is_not_a_list_of_records_is_refused(tmp_path, averaged_from):
+    _save(tmp_path, _trained_like(1), 100)
+    meta = tmp_path / "model-00000100.json"
+    weights = tmp_path / "model-00000100.safetensors"
+
+    metadata = json.loads(meta.read_text())
+    metadata["averaged_from"] = averaged_from
+    save_file(load_file(str(weights)), str(weights), metadata={"zero": json.dumps(metadata)})
+    with pytest.raises(CheckpointError, match="bad checkpoint metadata"):
+        load_checkpoint(tmp_path)

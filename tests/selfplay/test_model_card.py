@@ -60,3 +60,7 @@ def test_averaged_weights_are_named_with_each_source_and_plain_weights_say_nothi
         in card
     )
     assert "| averaged |" not in model_card("go9", [run("b")], NETWORK, WEIGHTS, [], "", "", "")
+    odd = model_card(
+        "go9", [run("b")], NETWORK, {**WEIGHTS, "averaged_from": [{"name": "x"}, {"step": "9"}]}, [], "", "", ""
+    )
+    assert "| averaged | the mean of 2 checkpoints' weights (`zero average`): x (step ?), ? (step ?) |" in odd

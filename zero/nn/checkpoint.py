@@ -11,9 +11,10 @@ Layout of a checkpoint directory (every file written to a temporary name, then
 
 Metadata: ``{"format", "network": NetworkConfig fields, "shape": GameShape fields,
 "step", "model_version", "run_config"}``, plus ``"origin"`` in a run started from another network
-(``zero train --init-from``: its name, path, step, version and SHA-256), and ``"averaged_from"`` in weights that are
-the mean of several checkpoints (``zero average``: each one's label, step, version and SHA-256). On load the architecture stored in the
-checkpoint wins; a different architecture passed in explicitly is an error naming both.
+(``zero train --init-from``: its name, path, step, version and SHA-256), and ``"averaged_from"`` in weights
+that are the mean of several checkpoints (``zero average``: each one's label, step, version and SHA-256). On load
+the architecture stored in the checkpoint wins; a different architecture passed in explicitly is an error naming
+both.
 A checkpoint holding a nan or an inf (a diverged network) is never written, and refused on load.
 """
 
@@ -196,7 +197,8 @@ def save_checkpoint(
 def average_weights(checkpoints: list[Checkpoint]) -> dict[str, torch.Tensor]:
     """The element-wise mean of the checkpoints' weights, batch norm's running statistics included (its step counter
     is the last one's): points along one network's training, averaged as KataGo averages the networks it releases
-    (stochastic weight averaging). Re-estimating batch norm on replay positions instead measured the same (session 32).
+    (stochastic weight averaging). Re-estimating batch norm on replay positions instead measured the same
+    (BENCHMARKS.md, session 32).
     CheckpointError when fewer than two are given or they differ in architecture or game shape."""
     if len(checkpoints) < 2:
         raise CheckpointError(f"averaging needs at least two checkpoints, got {len(checkpoints)}")
