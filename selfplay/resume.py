@@ -29,7 +29,7 @@ started from (4 and 5 of 20). Seeded, neither happened, though the network was n
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -263,10 +263,11 @@ def plan_init(config, rd: RunDir, spec: str) -> ResumePoint:
 
 def network_differences(config_network, source_network) -> list[str]:
     """'network.FIELD SOURCE vs CONFIG' for every field of NetworkConfig where the two differ."""
+    from zero.nn.network import differing_fields
+
     return [
-        f"network.{f.name} {getattr(source_network, f.name)!r} vs {getattr(config_network, f.name)!r}"
-        for f in fields(config_network)
-        if getattr(source_network, f.name) != getattr(config_network, f.name)
+        f"network.{name} {source!r} vs {config!r}"
+        for name, config, source in differing_fields(config_network, source_network)
     ]
 
 

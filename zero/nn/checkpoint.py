@@ -34,7 +34,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 from zero.common.atomic_files import atomic_write_bytes, atomic_write_via
-from zero.nn.network import GameShape, NetworkConfig, PolicyValueNet, unwrap
+from zero.nn.network import GameShape, NetworkConfig, PolicyValueNet, differing_fields, unwrap
 
 FORMAT = "zero-checkpoint-1"
 LATEST = "latest"
@@ -209,8 +209,7 @@ def average_weights(checkpoints: list[Checkpoint]) -> dict[str, torch.Tensor]:
             ("game shape", first.shape, other.shape),
         ):
             if mine != theirs:
-                mine_fields, their_fields = mine.to_dict(), theirs.to_dict()
-                differ = [f"{k}={v} against {their_fields[k]}" for k, v in mine_fields.items() if their_fields[k] != v]
+                differ = [f"{name}={a} against {b}" for name, a, b in differing_fields(mine, theirs)]
                 raise CheckpointError(
                     f"{other.path}: its {what} differs from {first.path}'s ({', '.join(differ)}); "
                     "only checkpoints of one architecture and game average"

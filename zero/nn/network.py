@@ -33,7 +33,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import torch
 from torch import nn
@@ -285,6 +285,16 @@ class PolicyValueNet(nn.Module):
         return NetworkOutput(logits, value, torch.tanh(own_logits), own_logits, score)
 
 
+def differing_fields(a, b) -> list[tuple[str, Any, Any]]:
+    """(name, a's value, b's value) for each field where two configs of one dataclass (NetworkConfig, GameShape)
+    differ: what the one-line refusals of a checkpoint that does not fit name."""
+    return [
+        (f.name, getattr(a, f.name), getattr(b, f.name))
+        for f in dataclasses.fields(a)
+        if getattr(a, f.name) != getattr(b, f.name)
+    ]
+
+
 def can_grow(source: NetworkConfig, target: NetworkConfig) -> bool:
     """Whether ``target`` is ``source`` with more blocks and/or more channels, neither fewer, nothing else changed
     (what grow_tower carries a network's function into)."""
@@ -303,11 +313,7 @@ def grow_tower(state: dict[str, torch.Tensor], source: NetworkConfig, target: Ne
     gradient at 0, and channels held at 0 never learned), which training then connects. ValueError unless
     ``target`` differs from ``source`` only in more blocks and/or more channels."""
     if not can_grow(source, target):
-        differences = [
-            f.name
-            for f in dataclasses.fields(source)
-            if f.name not in ("blocks", "channels") and getattr(source, f.name) != getattr(target, f.name)
-        ]
+        differences = [name for name, _, _ in differing_fields(source, target) if name not in ("blocks", "channels")]
         raise ValueError(
             "a tower grows by blocks and channels alone, neither fewer: "
             f"{source.blocks}x{source.channels} -> {target.blocks}x{target.channels}"
