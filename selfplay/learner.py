@@ -97,6 +97,7 @@ class Learner:
                 score=samples.score,
                 constant=samples.constant,
                 target_weight=samples.target_weight,
+                opponent_move=samples.opponent_move,
             )
             added += len(samples)
         return added

@@ -63,7 +63,8 @@ class Samples:
     """Training samples in the replay contract: planes uint8[S,C,H,W], policy float32[S,A], value float32[S], ownership int8[S,H,W] or None,
     score float32[S] (final area margin for the side to move; NaN where the game did not end by scoring),
     constant float32[S,K] (the constant input planes' values, K = 0 for games without any), target_weight float32[S]
-    (each sample's game's ``target_weight``)."""
+    (each sample's game's ``target_weight``), opponent_move int32[S] (the move played from the next position, the
+    opponent's reply: the auxiliary policy target; -1 where the game ended after this position's move)."""
 
     planes: np.ndarray
     policy: np.ndarray
@@ -72,6 +73,7 @@ class Samples:
     score: np.ndarray | None = None
     constant: np.ndarray | None = None
     target_weight: np.ndarray | None = None
+    opponent_move: np.ndarray | None = None
 
     def __len__(self) -> int:
         return int(self.planes.shape[0])
@@ -90,7 +92,7 @@ def to_samples(records: list[GameRecord], with_ownership: bool, search_weight: f
     """
     if with_ownership and any(r.final_ownership is None for r in records):
         raise ValueError("with_ownership needs a final_ownership in every record (resigned games have none)")
-    planes, policy, value, ownership, score, constant, weight = [], [], [], [], [], [], []
+    planes, policy, value, ownership, score, constant, weight, reply = [], [], [], [], [], [], [], []
     for record in records:
         keep = record.is_full_search
         if not keep.any():
@@ -106,6 +108,10 @@ def to_samples(records: list[GameRecord], with_ownership: bool, search_weight: f
             result if search_weight == 0 else (1 - search_weight) * result + search_weight * record.root_value[keep]
         )
         weight.append(np.full(count, record.target_weight, np.float32))
+        # the move played from position t + 1 is the opponent's reply to position t's (players alternate, passes too)
+        replies = np.append(record.moves[1:].astype(np.int32), np.int32(-1))
+        replies[replies < 0] = -1  # the resigning side played no move (NO_ACTION)
+        reply.append(replies[keep])
         score.append(sign * np.float32(np.nan if record.final_margin is None else record.final_margin))
         if with_ownership:
             ownership.append((sign[:, None, None] * record.final_ownership[None].astype(np.float32)).astype(np.int8))
@@ -119,4 +125,5 @@ def to_samples(records: list[GameRecord], with_ownership: bool, search_weight: f
         score=np.concatenate(score).astype(np.float32, copy=False),
         constant=np.concatenate(constant).astype(np.float32, copy=False),
         target_weight=np.concatenate(weight),
+        opponent_move=np.concatenate(reply),
     )

@@ -11,8 +11,9 @@ one line, before config.toml or anything else is rewritten.
 ``--init-from MODEL`` (a shipped name, a checkpoint, a run directory) starts a new run: only into a
 directory that holds no run yet (resuming and starting from another network conflict), only with a
 config whose network and game match the source's (a mismatch names the differing fields) but for two
-differences the weights carry over: another board size (they read any board) and a deeper and/or wider
-tower (more residual blocks, more channels: the source's function until trained, zero.nn.network.grow_tower);
+differences the weights carry over: another board size (they read any board), a deeper and/or wider
+tower (more residual blocks, more channels: the source's function until trained, zero.nn.network.grow_tower),
+and an added opponent policy head (a training signal only, started fresh: the source plays as it did);
 and with the source's weights alone: a fresh optimizer, step 0, version 0. The run records its origin (name, path,
 step, version, SHA-256 of the weights file) in config.toml, metrics.jsonl and every checkpoint. Such a start
 killed before its step-0 checkpoint is started again by the same command (``unfinished_start``); resumed
@@ -213,9 +214,9 @@ def discard_unfinished_start(rd: RunDir) -> None:
 def plan_init(config, rd: RunDir, spec: str) -> ResumePoint:
     """A new run in ``rd`` from the network ``spec`` names; RunDirError if ``rd`` already holds a run,
     CheckpointError (one line) if ``spec`` names nothing usable or its network or game differs from the config's
-    (beyond the board size and a deeper or wider tower, which carry the weights over)."""
+    (beyond the board size, a deeper or wider tower and an added opponent policy head, which carry the weights over)."""
     from zero.nn.checkpoint import CheckpointError, load_checkpoint
-    from zero.nn.network import can_grow, grow_tower
+    from zero.nn.network import can_grow, grow_tower, with_opponent_policy_head
     from zero.nn.shipped import ModelSpecError, resolve_model
 
     if holds_a_run(rd) and not unfinished_start(rd):
@@ -239,9 +240,13 @@ def plan_init(config, rd: RunDir, spec: str) -> ResumePoint:
     trained_size, source_net = source.shape.board_size, source.network_config
     if source.shape != shape and source.shape.for_board_size(shape.board_size) == shape:
         source = source.for_board_size(shape.board_size)  # the weights read any board size (KataGo's nets do too)
-    if can_grow(source_net, config.network) and source.shape == shape:
+    if config.network.opponent_policy_head and not source.network_config.opponent_policy_head:
+        # the opponent's-reply head is a training signal only: a fresh one leaves the network's play as it was
+        state, with_head = with_opponent_policy_head(source.state_dict, source.network_config, shape)
+        source = dataclasses.replace(source, network_config=with_head, state_dict=state)
+    if can_grow(source.network_config, config.network) and source.shape == shape:
         # a deeper and/or wider tower: the source's function until trained (grow_tower)
-        state = grow_tower(source.state_dict, source_net, config.network, shape)
+        state = grow_tower(source.state_dict, source.network_config, config.network, shape)
         source = dataclasses.replace(source, network_config=config.network, state_dict=state)
     differences = network_differences(config.network, source.network_config)
     if source.shape != shape:
@@ -258,6 +263,8 @@ def plan_init(config, rd: RunDir, spec: str) -> ResumePoint:
         origin["grown_from_blocks"] = source_net.blocks
     if source_net.channels != config.network.channels:
         origin["grown_from_channels"] = source_net.channels
+    if source_net.opponent_policy_head != config.network.opponent_policy_head:
+        origin["opponent_policy_head_added"] = True
     return ResumePoint(None, None, initial=source, initial_origin=origin)
 
 
@@ -294,7 +301,7 @@ GROWN_FROM = {"grown_from_blocks": "blocks", "grown_from_channels": "channels"} 
 
 def describe_origin(origin: dict[str, Any]) -> str:
     """One line: 'go9 (step 12000, version 120, sha256 0123456789ab...)', ' grown from 3 blocks, 32 channels' after
-    a deeper or wider config, and ' with the replay of runs/x/replay (60,310 positions)' after --replay-from."""
+    a deeper or wider config, ' with a fresh opponent policy head' after one added, and ' with the replay of runs/x/replay (60,310 positions)' after --replay-from."""
     line = (
         f"{origin.get('name', '?')} (step {origin.get('step', '?')}, version {origin.get('model_version', '?')}, "
         f"sha256 {str(origin.get('sha256', '?'))[:16]}...)"
@@ -304,6 +311,8 @@ def describe_origin(origin: dict[str, Any]) -> str:
     ]
     if grown:
         line += " grown from " + ", ".join(grown)
+    if origin.get("opponent_policy_head_added"):
+        line += " with a fresh opponent policy head"
     replay = origin.get("replay_from")
     if isinstance(replay, dict):
         line += f" with the replay of {replay.get('path', '?')} ({replay.get('positions', 0):,} positions)"

@@ -18,6 +18,7 @@ from games.go import GoGame, GoRules  # noqa: E402
 from selfplay.builders import build_model  # noqa: E402
 from selfplay.config import config_to_mapping, config_to_toml, load_config  # noqa: E402
 from selfplay.learner import Learner  # noqa: E402
+from selfplay.records import GameRecord  # noqa: E402
 from selfplay.resume import describe_origin, discard_unfinished_start, plan_resume, seed_replay, unfinished_start  # noqa: E402
 from selfplay.rundir import RunDir, RunDirError  # noqa: E402
 from zero.nn import shipped  # noqa: E402
@@ -309,3 +310,35 @@ def test_a_start_killed_before_its_first_checkpoint_is_started_again_not_resumed
     fresh = RunDir(tmp_path / "fresh").create()  # a run from scratch killed before its first checkpoint resumes
     fresh.config.write_text(config_to_toml(config))
     assert not unfinished_start(fresh) and plan_resume(config, fresh).checkpoint is None
+
+
+def test_a_config_with_the_opponent_policy_head_adds_a_fresh_one_to_the_source_without_changing_its_play(
+    source, tmp_path
+):
+    config = tiny("network.opponent_policy_head=true", "network.blocks=2")  # deeper too: the two changes combine
+    rd = RunDir(tmp_path / "run").create()
+    plan = plan_resume(config, rd, init_from=str(source))
+    assert plan.initial.network_config == config.network
+    assert plan.origin["opponent_policy_head_added"] is True and plan.origin["grown_from_blocks"] == 1
+    assert describe_origin(plan.origin).endswith("grown from 1 block with a fresh opponent policy head")
+    learner = Learner(config, rd, resume=plan)  # the trainer's network takes every weight, the head's included
+    started, original = learner.trainer.model.float().eval(), load_checkpoint(source).build_model().eval()
+    planes = torch.from_numpy(positions())
+    with torch.no_grad():
+        torch.testing.assert_close(started(planes).policy_logits, original(planes).policy_logits)
+        torch.testing.assert_close(started(planes).value, original(planes).value)
+    started.train()
+    assert started(planes).opponent_policy_logits.shape == (4, 26)
+    record = GameRecord(  # three positions, all searched in full; 25 is pass
+        planes=np.zeros((3, 17, 5, 5), np.uint8),
+        policy=np.full((3, 26), 1 / 26, np.float32),
+        root_value=np.zeros(3, np.float32),
+        to_move=np.array([1, 2, 1], np.int8),
+        moves=np.array([3, 7, 25], np.int32),
+        is_full_search=np.ones(3, bool),
+        result=1.0,
+        final_ownership=np.zeros((5, 5), np.int8),
+        final_margin=0.5,
+    )
+    assert learner.add_records([record]) == 3
+    assert learner.replay.window_contents()["opponent_move"][-3:].tolist() == [7, 25, -1]

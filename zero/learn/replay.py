@@ -8,6 +8,8 @@ Sample contract (what self-play produces, per position):
     score      float32 or absent (NaN)       final area margin for the player to move (games that ended by scoring)
     constant   float32 [K] (K = constant_planes) the values of the last K input planes, each the same at every point
                                              (Go's komi plane): stored as one number per plane, not as bits
+    opponent_move int or absent (-1)          the move played from the next position (the opponent's reply):
+                                             the opponent policy head's target, one-hot (stored as int16)
 
 In memory the window is a ring of ``capacity`` slots; sampling draws from the newest
 ``window_size(total_added)`` positions, which grows with the number of positions ever
@@ -37,6 +39,11 @@ import torch
 from games.symmetry import NUM_SYMMETRIES, point_permutation
 
 _SHARD = re.compile(r"^shard-(\d{12})\.npz$")
+
+
+def _valid_moves(moves: np.ndarray, num_actions: int) -> bool:
+    """Every entry an action index or -1 (none)."""
+    return bool(((moves >= -1) & (moves < num_actions)).all())
 
 
 def shard_files(directory: Path) -> list[tuple[int, Path]]:
@@ -93,7 +100,8 @@ class ReplayConfig:
 class ReplayBatch:
     """A training batch as CPU torch tensors: planes uint8 [B,C,H,W], policy float32 [B,A], value float32 [B], ownership float32 [B,H,W], has_ownership bool [B],
     score float32 [B] (final area margin for the side to move, 0 where unknown), has_score bool [B] (None: no score targets),
-    target_weight float32 [B] (the weight of the ownership and score targets where they exist; None: all 1)."""
+    target_weight float32 [B] (the weight of the ownership and score targets where they exist; None: all 1),
+    opponent_policy float32 [B,A] (the opponent's reply, one-hot) and has_opponent_policy bool [B] (None: no such targets)."""
 
     planes: torch.Tensor
     policy: torch.Tensor
@@ -103,6 +111,8 @@ class ReplayBatch:
     score: torch.Tensor | None = None
     has_score: torch.Tensor | None = None
     target_weight: torch.Tensor | None = None
+    opponent_policy: torch.Tensor | None = None
+    has_opponent_policy: torch.Tensor | None = None
 
     def to(self, device: torch.device, non_blocking: bool = True) -> ReplayBatch:
         """Move to ``device``; planes become float32 there (uint8 travels 4x cheaper)."""
@@ -115,6 +125,10 @@ class ReplayBatch:
             None if self.score is None else self.score.to(device, non_blocking=non_blocking),
             None if self.has_score is None else self.has_score.to(device, non_blocking=non_blocking),
             None if self.target_weight is None else self.target_weight.to(device, non_blocking=non_blocking),
+            None if self.opponent_policy is None else self.opponent_policy.to(device, non_blocking=non_blocking),
+            None
+            if self.has_opponent_policy is None
+            else self.has_opponent_policy.to(device, non_blocking=non_blocking),
         )
 
     def __len__(self) -> int:
@@ -123,7 +137,7 @@ class ReplayBatch:
 
 @dataclass
 class PackedBatch:
-    """A sampled batch as stored (CPU tensors): planes_packed uint8 [B, ceil(C*H*W/8)], policy float16 [B,A], value float32 [B], ownership int8 [B,H*W], has_ownership bool [B], syms int64 [B], score float32 [B], has_score bool [B], constant float32 [B,K], target_weight float16 [B]."""
+    """A sampled batch as stored (CPU tensors): planes_packed uint8 [B, ceil(C*H*W/8)], policy float16 [B,A], value float32 [B], ownership int8 [B,H*W], has_ownership bool [B], syms int64 [B], score float32 [B], has_score bool [B], constant float32 [B,K], target_weight float16 [B], opponent_move int16 [B] (-1: none)."""
 
     planes: torch.Tensor
     policy: torch.Tensor
@@ -135,6 +149,7 @@ class PackedBatch:
     has_score: torch.Tensor
     constant: torch.Tensor
     target_weight: torch.Tensor
+    opponent_move: torch.Tensor
 
     def pin_memory(self) -> PackedBatch:
         """Page-locked copies, so the host-to-device copy can overlap the device's work."""
@@ -183,6 +198,7 @@ class ReplayBuffer:
         # Weight of a position's ownership and score targets (its game's; 1 for most): a game played out past the
         # resign threshold stands for the resigned games like it, which have neither target (selfplay.records).
         self._target_weight = np.ones(cap, np.float16)
+        self._opponent_move = np.full(cap, -1, np.int16)  # the opponent's reply (-1: none, or an older shard)
         self.total_added = 0  # positions ever added; slot of position i is i % capacity
         self.directory = Path(directory) if directory is not None else None
         self.corrupt_shards: list[tuple[Path, str]] = []
@@ -210,11 +226,13 @@ class ReplayBuffer:
         score: np.ndarray | None = None,
         constant: np.ndarray | None = None,
         target_weight: np.ndarray | None = None,
+        opponent_move: np.ndarray | None = None,
     ) -> None:
         """Add a batch of positions: planes 0/1 [B,C,H,W] (C = the binary channels), policy [B,A], value [B], ownership
         int8 [B,H,W] or None, score float32 [B] (final margin for the side to move; NaN = unknown) or None, constant
         float32 [B,K] (the constant planes' values; required when K = constant_planes > 0), target_weight float32 [B]
-        (the weight of the ownership and score targets, >= 0; None = 1)."""
+        (the weight of the ownership and score targets, >= 0; None = 1), opponent_move int [B] (the opponent's reply,
+        an action, or -1 for none; None = none)."""
         planes = np.asarray(planes)
         n = planes.shape[0] if planes.ndim == 4 else -1
         c, s, a = self.binary_channels, self.board_size, self.num_actions
@@ -246,6 +264,9 @@ class ReplayBuffer:
         weight = np.ones(n, np.float32) if target_weight is None else np.asarray(target_weight, np.float32).reshape(-1)
         if weight.shape != (n,) or not (np.isfinite(weight) & (weight >= 0)).all():
             raise ValueError(f"target_weight must be finite and >= 0 with shape [{n}]")
+        reply = np.full(n, -1, np.int64) if opponent_move is None else np.asarray(opponent_move).reshape(-1)
+        if reply.shape != (n,) or not np.issubdtype(reply.dtype, np.integer) or not _valid_moves(reply, a):
+            raise ValueError(f"opponent_move must be {n} integers in -1..{a - 1}")
         self._put(
             packed,
             policy.astype(np.float16),
@@ -256,18 +277,20 @@ class ReplayBuffer:
             has_score,
             constant,
             weight.astype(np.float16),
+            reply.astype(np.int16),
         )
         if self.directory is not None:
             while self.total_added - self._flushed >= self.config.shard_size:
                 self._write_shard(self._flushed, self._flushed + self.config.shard_size)
 
-    def _put(self, packed, policy, value, own, has, score, has_score, constant, weight) -> None:
+    def _put(self, packed, policy, value, own, has, score, has_score, constant, weight, reply) -> None:
         n = len(value)
         if n > self.capacity:  # only the newest capacity positions can survive
             skip = n - self.capacity
             self.total_added += skip
             packed, policy, value, own, has = packed[skip:], policy[skip:], value[skip:], own[skip:], has[skip:]
             score, has_score, constant, weight = score[skip:], has_score[skip:], constant[skip:], weight[skip:]
+            reply = reply[skip:]
             n = self.capacity
         slots = (self.total_added + np.arange(n)) % self.capacity
         self._planes[slots], self._policy[slots], self._value[slots] = packed, policy, value
@@ -275,6 +298,7 @@ class ReplayBuffer:
         self._score[slots], self._has_score[slots] = score, has_score
         self._constant[slots] = constant
         self._target_weight[slots] = weight
+        self._opponent_move[slots] = reply
         self.total_added += n
 
     # ---- sampling -----------------------------------------------------------------
@@ -308,6 +332,7 @@ class ReplayBuffer:
             torch.from_numpy(self._has_score[slots]),
             torch.from_numpy(self._constant[slots]),
             torch.from_numpy(self._target_weight[slots]),
+            torch.from_numpy(self._opponent_move[slots]),
         )
 
     def decode(self, packed: PackedBatch, device: str | torch.device = "cpu") -> ReplayBatch:
@@ -332,6 +357,10 @@ class ReplayBuffer:
         policy = packed.policy.to(device, non_blocking=non_blocking).float()
         policy = torch.cat([policy[:, :points].gather(1, index), policy[:, points:]], dim=1)
         ownership = packed.ownership.to(device, non_blocking=non_blocking).gather(1, index)
+        reply = packed.opponent_move.to(device, non_blocking=non_blocking).long()
+        has_reply = reply >= 0
+        reply_one_hot = torch.zeros_like(policy).scatter_(1, reply.clamp(min=0)[:, None], has_reply[:, None].float())
+        reply_one_hot = torch.cat([reply_one_hot[:, :points].gather(1, index), reply_one_hot[:, points:]], dim=1)
         return ReplayBatch(
             planes,
             policy,
@@ -341,6 +370,8 @@ class ReplayBuffer:
             packed.score.to(device, non_blocking=non_blocking),
             packed.has_score.to(device, non_blocking=non_blocking),
             packed.target_weight.to(device, non_blocking=non_blocking).float(),
+            reply_one_hot,
+            has_reply,
         )
 
     def _device_tables(self, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
@@ -365,6 +396,7 @@ class ReplayBuffer:
             "has_score": self._has_score[slots],
             "constant": self._constant[slots],
             "target_weight": self._target_weight[slots],
+            "opponent_move": self._opponent_move[slots],
         }
 
     # ---- disk -----------------------------------------------------------------
@@ -393,6 +425,7 @@ class ReplayBuffer:
                     has_score=self._has_score[slots],
                     constant=self._constant[slots],
                     target_weight=self._target_weight[slots],
+                    opponent_move=self._opponent_move[slots],
                 )
             os.replace(tmp, path)
         except BaseException:
@@ -430,6 +463,10 @@ class ReplayBuffer:
                     arrays["target_weight"] = (
                         data["target_weight"] if "target_weight" in data.files else np.ones(n, np.float16)
                     )
+                    # ... and shards written before the opponent's reply was kept have none
+                    arrays["opponent_move"] = (
+                        data["opponent_move"] if "opponent_move" in data.files else np.full(n, -1, np.int16)
+                    )
                 if not np.array_equal(arrays["shape"], expected):
                     raise ValueError(
                         f"shard is for (channels, size, actions) = {arrays['shape'].tolist()}, expected {expected.tolist()}"
@@ -447,8 +484,12 @@ class ReplayBuffer:
                     or not np.isfinite(arrays["constant"]).all()
                     or arrays["target_weight"].shape != (n,)
                     or not (np.isfinite(arrays["target_weight"]) & (arrays["target_weight"] >= 0)).all()
+                    or arrays["opponent_move"].shape != (n,)
                 ):
                     raise ValueError("array shapes do not match each other")
+                replies = arrays["opponent_move"]
+                if not np.issubdtype(replies.dtype, np.integer) or not _valid_moves(replies, self.num_actions):
+                    raise ValueError(f"opponent_move holds values outside -1..{self.num_actions - 1}")
             except Exception as exc:  # zipfile.BadZipFile, EOFError, ValueError, KeyError, OSError...
                 self.corrupt_shards.append((path, f"{type(exc).__name__}: {exc}"))
                 continue
@@ -463,6 +504,7 @@ class ReplayBuffer:
                 arrays["has_score"].astype(bool),
                 arrays["constant"].astype(np.float32),
                 arrays["target_weight"].astype(np.float16),
+                arrays["opponent_move"].astype(np.int16),
             )
         self._flushed = self.total_added
         if self.corrupt_shards:  # one warning, however many shards: the list is in corrupt_shards

@@ -5,6 +5,8 @@ Loss (Silver et al. 2017, Methods, "Optimization"; Wu 2019 for the ownership ter
       + w_v (z - v)^2          value MSE against the game result (player to move)
       + w_o BCE(owner)         per-point ownership, mean over points (KataGo), where present
       + w_s Huber(s/P, z_s/P)  score: final area margin z_s (player to move) over the board's P points, where scored
+      + w_r -r . log q         the opponent's reply r (one-hot) against the opponent policy head q, where there was
+                               one (Wu 2019's auxiliary policy target; with network.opponent_policy_head only)
     L2 regularisation is the optimizer's weight decay (on conv/linear weights, not on
     batch-norm scales or biases).
 One step reads top to bottom in ``_step``: LR from the schedule, forward under
@@ -44,7 +46,13 @@ class TrainingDiverged(RuntimeError):
     """The loss or the weights became nan or inf; the message (one line) names the step and which loss."""
 
 
-LOSS_TERMS = ("policy_loss", "value_loss", "ownership_loss")  # the terms of the training loss, by name
+LOSS_TERMS = (
+    "policy_loss",
+    "value_loss",
+    "ownership_loss",
+    "score_loss",
+    "opponent_policy_loss",
+)  # the terms of the training loss, by name
 
 
 def divergence_message(step: int, losses: dict[str, torch.Tensor]) -> str:
@@ -98,6 +106,12 @@ class TrainConfig:
     ownership_loss_weight: float = field(
         default=0.5, metadata={"doc": "weight of the ownership loss (mean over points)"}
     )
+    opponent_policy_loss_weight: float = field(
+        default=0.15,
+        metadata={
+            "doc": "weight of the opponent's-reply cross-entropy, where the network has network.opponent_policy_head (KataGo: 0.15)"
+        },
+    )
     score_loss_weight: float = field(
         default=0.5,
         metadata={
@@ -136,7 +150,14 @@ class TrainConfig:
             raise ValueError(f"momentum must be in [0, 1), got {self.momentum}")
         if not 0 <= self.value_target_search_weight <= 1:
             raise ValueError(f"value_target_search_weight must be in [0, 1], got {self.value_target_search_weight}")
-        for name in ("weight_decay", "grad_clip", "value_loss_weight", "ownership_loss_weight", "score_loss_weight"):
+        for name in (
+            "weight_decay",
+            "grad_clip",
+            "value_loss_weight",
+            "ownership_loss_weight",
+            "score_loss_weight",
+            "opponent_policy_loss_weight",
+        ):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
         if self.optimizer not in ("sgd", "adamw"):
@@ -197,6 +218,10 @@ def compute_losses(out: NetworkOutput, batch: ReplayBatch) -> dict[str, torch.Te
         per_sample = F.huber_loss(out.score.float() / points, batch.score / points, reduction="none", delta=0.25)
         mask = _target_weights(batch, batch.has_score)
         losses["score_loss"] = (per_sample * mask).sum() / mask.sum().clamp(min=1)
+    if out.opponent_policy_logits is not None and batch.opponent_policy is not None:
+        per_sample = -(batch.opponent_policy * F.log_softmax(out.opponent_policy_logits.float(), dim=1)).sum(dim=1)
+        mask = batch.has_opponent_policy.float()
+        losses["opponent_policy_loss"] = (per_sample * mask).sum() / mask.sum().clamp(min=1)
     return losses
 
 
@@ -319,6 +344,8 @@ class Trainer:
             loss = loss + cfg.ownership_loss_weight * losses["ownership_loss"]
         if "score_loss" in losses:
             loss = loss + cfg.score_loss_weight * losses["score_loss"]
+        if "opponent_policy_loss" in losses:
+            loss = loss + cfg.opponent_policy_loss_weight * losses["opponent_policy_loss"]
         if not bool(torch.isfinite(loss)):  # stop before the backward pass: no nan reaches the weights or the optimizer
             raise TrainingDiverged(divergence_message(self.step + 1, {**losses, "loss": loss}))
         self.optimizer.zero_grad(set_to_none=True)
@@ -350,7 +377,16 @@ class Trainer:
         sums = {k: float(v) for k, v in self._sums.items()}
         steps = max(self._interval_steps, 1)
         record: dict[str, float] = {"step": self.step, "lr": lr}
-        for key in ("loss", "policy_loss", "value_loss", "ownership_loss", "score_loss", "policy_entropy", "grad_norm"):
+        for key in (
+            "loss",
+            "policy_loss",
+            "value_loss",
+            "ownership_loss",
+            "score_loss",
+            "opponent_policy_loss",
+            "policy_entropy",
+            "grad_norm",
+        ):
             if key in sums:
                 record[key] = sums[key] / steps
         if sums.get("value_decisive"):  # undefined when every game in the interval was a draw: left out

@@ -12,6 +12,9 @@ Shapes, for a batch of B positions of a game with C input planes on an H x W boa
 - ``score``: float32 [B], the predicted final area margin in points for the player to
   move (KataGo's score mean), or None when the head is off; with ``score_komi_offset`` the head
   predicts the board's area margin and the komi read from the komi plane (the last) is added to it
+- ``opponent_policy_logits``: float32 [B, A], the opponent's reply to the move played here
+  (KataGo's auxiliary policy target, a training signal): computed in training mode only, None in
+  eval mode or when the head is off
 
 Architecture (Silver et al. 2017, "Mastering the game of Go without human knowledge",
 Methods; Wu 2019, "Accelerating Self-Play Learning in Go", KataGo, sections 3.3 and 4):
@@ -66,6 +69,12 @@ class NetworkConfig:
         default=False,
         metadata={
             "doc": "predict the final area margin for the player to move (KataGo's score head; off in checkpoints from before it)"
+        },
+    )
+    opponent_policy_head: bool = field(
+        default=False,
+        metadata={
+            "doc": "also predict the opponent's reply to the move played (KataGo's auxiliary policy target): a training signal only, play never reads it"
         },
     )
     liberty_input: bool = field(
@@ -162,6 +171,9 @@ class NetworkOutput(NamedTuple):
     score: torch.Tensor | None = (
         None  # float [B], final area margin in points for the player to move; None without the head
     )
+    opponent_policy_logits: torch.Tensor | None = (
+        None  # float [B, A], the opponent's reply; None without the head and in eval mode
+    )
 
 
 def global_pool(x: torch.Tensor) -> torch.Tensor:
@@ -236,6 +248,11 @@ class PolicyValueNet(nn.Module):
         self.policy_conv = _conv_bn(c, config.policy_channels, 1)
         self.policy_points = nn.Conv2d(config.policy_channels, 1, 1)
         self.policy_pass = nn.Linear(2 * config.policy_channels, 1) if shape.has_pass else None
+        # The opponent's reply reads the policy head's features through its own point conv and pass logit.
+        self.opponent_policy_points = nn.Conv2d(config.policy_channels, 1, 1) if config.opponent_policy_head else None
+        self.opponent_policy_pass = (
+            nn.Linear(2 * config.policy_channels, 1) if config.opponent_policy_head and shape.has_pass else None
+        )
         self.value_conv = _conv_bn(c, config.value_channels, 1)
         self.value_fc = nn.Sequential(
             nn.Linear(2 * config.value_channels, config.value_hidden), nn.ReLU(), nn.Linear(config.value_hidden, 1)
@@ -271,18 +288,30 @@ class PolicyValueNet(nn.Module):
 
     def _heads(self, x: torch.Tensor) -> NetworkOutput:
         p = F.relu(self.policy_conv(x))
-        logits = self.policy_points(p).flatten(1)  # [B, H*W]
-        if self.policy_pass is not None:
-            logits = torch.cat([logits, self.policy_pass(global_pool(p))], dim=1)
+        p_pooled = global_pool(p) if self.policy_pass is not None else None
+        logits = _policy_logits(p, p_pooled, self.policy_points, self.policy_pass)
+        opponent_logits = None
+        if self.opponent_policy_points is not None and self.training:  # play never reads it: no cost at inference
+            opponent_logits = _policy_logits(p, p_pooled, self.opponent_policy_points, self.opponent_policy_pass)
         v = F.relu(self.value_conv(x))
         pooled = global_pool(v)
         value = torch.tanh(self.value_fc(pooled)).squeeze(1)
         points = self.shape.board_size * self.shape.board_size
         score = self.score_fc(pooled).squeeze(1) * points if self.score_fc is not None else None
         if self.ownership_conv is None:
-            return NetworkOutput(logits, value, None, None, score)
+            return NetworkOutput(logits, value, None, None, score, opponent_logits)
         own_logits = self.ownership_conv(v).squeeze(1)
-        return NetworkOutput(logits, value, torch.tanh(own_logits), own_logits, score)
+        return NetworkOutput(logits, value, torch.tanh(own_logits), own_logits, score, opponent_logits)
+
+
+def _policy_logits(
+    features: torch.Tensor, pooled: torch.Tensor | None, points: nn.Conv2d, pass_logit: nn.Linear | None
+) -> torch.Tensor:
+    """[B, A] logits: one per point from a 1x1 conv of the policy features, then pass's from their pooled mean and max."""
+    logits = points(features).flatten(1)  # [B, H*W]
+    if pass_logit is None:
+        return logits
+    return torch.cat([logits, pass_logit(pooled)], dim=1)
 
 
 def differing_fields(a, b) -> list[tuple[str, Any, Any]]:
@@ -339,6 +368,22 @@ def grow_tower(state: dict[str, torch.Tensor], source: NetworkConfig, target: Ne
             into[: value.shape[0], value.shape[1] :] = 0  # the source's outputs ignore the new inputs
         weights[name] = into
     return weights
+
+
+def with_opponent_policy_head(
+    state: dict[str, torch.Tensor], source: NetworkConfig, shape: GameShape
+) -> tuple[dict[str, torch.Tensor], NetworkConfig]:
+    """The weights of ``source`` (``state``, a network without the opponent policy head) with a freshly initialised
+    head added (seeded: the same weights every time), and the config that has it: the network plays as before, since
+    play never reads that head, and training starts it from scratch."""
+    if source.opponent_policy_head:
+        raise ValueError("the network already has an opponent policy head")
+    target = dataclasses.replace(source, opponent_policy_head=True)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
+        fresh = PolicyValueNet(target, shape).state_dict()
+    added = {name: value for name, value in fresh.items() if name.startswith("opponent_policy_")}
+    return {**state, **added}, target
 
 
 def fold_batch_norm(model: PolicyValueNet) -> PolicyValueNet:
