@@ -20,7 +20,7 @@ import bisect
 from pathlib import Path
 from typing import Any, NamedTuple
 
-LOSSES = ("loss", "policy_loss", "value_loss", "ownership_loss", "score_loss")
+LOSSES = ("loss", "policy_loss", "value_loss", "ownership_loss", "score_loss", "opponent_policy_loss")
 
 
 class PlotError(ValueError):

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from selfplay.plot import Clock, PlotError, chain_curves, curves, plot_run
+from selfplay.plot import LOSSES, Clock, PlotError, chain_curves, curves, plot_run
 
 
 def _metrics(path, start=1000.0):
@@ -102,3 +102,9 @@ def test_zero_plot_command(tmp_path, capsys):
     with pytest.raises(SystemExit) as exit_info:
         main(["plot", str(tmp_path / "missing")])
     assert exit_info.value.code == 2 and "no such file" in capsys.readouterr().err
+
+
+def test_every_term_of_the_training_loss_gets_a_curve():
+    from zero.learn.train import LOSS_TERMS
+
+    assert set(LOSS_TERMS) <= set(LOSSES)
