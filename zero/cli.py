@@ -17,6 +17,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "analysis": ("zero.commands.analysis", "KataGo's JSON analysis engine on stdin/stdout"),
     "plot": ("zero.commands.plot", "PNG of a run's Elo and losses over minutes and games"),
     "ladder": ("zero.commands.ladder", "rate a model against random, MCTS and GNU Go levels (anchored Elo)"),
+    "loss": ("zero.commands.loss", "networks' training losses on a replay's newest positions (held-out prediction)"),
     "average": ("zero.commands.average", "one checkpoint whose weights are the mean of several of one network's"),
     "export": (
         "zero.commands.export",

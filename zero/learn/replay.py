@@ -203,6 +203,8 @@ class ReplayBuffer:
         self.directory = Path(directory) if directory is not None else None
         self.corrupt_shards: list[tuple[Path, str]] = []
         self._flushed = 0  # positions [0, _flushed) are on disk
+        # positions read from shards at start, the newest last and no gap among them (zero loss reads them)
+        self.loaded_positions = 0
         self.rng = np.random.default_rng(seed)
         self._perms = np.stack([point_permutation(board_size, k) for k in range(NUM_SYMMETRIES)])  # [8, H*W]
         self._tables: dict[str, tuple[torch.Tensor, torch.Tensor]] = {}  # per device: (perms, bit shifts)
@@ -493,7 +495,8 @@ class ReplayBuffer:
             except Exception as exc:  # zipfile.BadZipFile, EOFError, ValueError, KeyError, OSError...
                 self.corrupt_shards.append((path, f"{type(exc).__name__}: {exc}"))
                 continue
-            self.total_added = max(self.total_added, start)  # a gap (skipped shard) stays a gap in the counter
+            if start > self.total_added:  # a gap (skipped shard) stays a gap in the counter
+                self.total_added, self.loaded_positions = start, 0
             self._put(
                 arrays["planes"],
                 arrays["policy"].astype(np.float16),
@@ -506,7 +509,9 @@ class ReplayBuffer:
                 arrays["target_weight"].astype(np.float16),
                 arrays["opponent_move"].astype(np.int16),
             )
+            self.loaded_positions += len(arrays["value"])
         self._flushed = self.total_added
+        self.loaded_positions = min(self.loaded_positions, self.capacity)
         if self.corrupt_shards:  # one warning, however many shards: the list is in corrupt_shards
             path, reason = self.corrupt_shards[0]
             more = f" (and {len(self.corrupt_shards) - 1} more)" if len(self.corrupt_shards) > 1 else ""

@@ -210,13 +210,13 @@ def compute_losses(out: NetworkOutput, batch: ReplayBatch) -> dict[str, torch.Te
         per_point = F.binary_cross_entropy_with_logits(
             2 * out.ownership_logits.float(), (batch.ownership + 1) / 2, reduction="none"
         ).mean(dim=(1, 2))
-        mask = _target_weights(batch, batch.has_ownership)
+        mask = target_weights(batch, batch.has_ownership)
         losses["ownership_loss"] = (per_point * mask).sum() / mask.sum().clamp(min=1)
     if out.score is not None and batch.score is not None:
         # in units of the board's points, so one weight suits every board size; resigned games are masked out
         points = float(batch.planes.shape[-2] * batch.planes.shape[-1])
         per_sample = F.huber_loss(out.score.float() / points, batch.score / points, reduction="none", delta=0.25)
-        mask = _target_weights(batch, batch.has_score)
+        mask = target_weights(batch, batch.has_score)
         losses["score_loss"] = (per_sample * mask).sum() / mask.sum().clamp(min=1)
     if out.opponent_policy_logits is not None and batch.opponent_policy is not None:
         per_sample = -(batch.opponent_policy * F.log_softmax(out.opponent_policy_logits.float(), dim=1)).sum(dim=1)
@@ -225,7 +225,7 @@ def compute_losses(out: NetworkOutput, batch: ReplayBatch) -> dict[str, torch.Te
     return losses
 
 
-def _target_weights(batch: ReplayBatch, has_target: torch.Tensor) -> torch.Tensor:
+def target_weights(batch: ReplayBatch, has_target: torch.Tensor) -> torch.Tensor:
     """Each sample's weight in an ownership or score loss: 0 without the target, else its game's target weight
     (a game played out past the resign threshold stands for the resigned games like it; selfplay.records)."""
     mask = has_target.float()
