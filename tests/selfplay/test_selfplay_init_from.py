@@ -315,7 +315,7 @@ def test_a_start_killed_before_its_first_checkpoint_is_started_again_not_resumed
 def test_a_config_with_the_opponent_policy_head_adds_a_fresh_one_to_the_source_without_changing_its_play(
     source, tmp_path
 ):
-    config = tiny("network.opponent_policy_head=true", "network.blocks=2")  # deeper too: the two changes combine
+    config = tiny("network.opponent_policy_head=true", "network.blocks=2", "train.log_every=1")  # deeper too
     rd = RunDir(tmp_path / "run").create()
     plan = plan_resume(config, rd, init_from=str(source))
     assert plan.initial.network_config == config.network
@@ -342,3 +342,4 @@ def test_a_config_with_the_opponent_policy_head_adds_a_fresh_one_to_the_source_w
     )
     assert learner.add_records([record]) == 3
     assert learner.replay.window_contents()["opponent_move"][-3:].tolist() == [7, 25, -1]
+    assert learner.train(1)["opponent_policy_loss"] > 0  # the trainer's metrics carry the new term
