@@ -22,13 +22,14 @@ class AnalysisClient:
         self.process = subprocess.Popen(
             command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, bufsize=1
         )
-        self._answers: queue.Queue[dict] = queue.Queue()
+        self._answers: queue.Queue[dict | None] = queue.Queue()
         self.received: list[dict] = []
         threading.Thread(target=self._read, daemon=True).start()
 
     def _read(self) -> None:
         for line in self.process.stdout:
             self._answers.put(json.loads(line))  # a line that is not JSON fails the reader loudly
+        self._answers.put(None)  # the engine closed its output: waiting longer would only time out
 
     def send(self, query: dict) -> None:
         self.process.stdin.write(json.dumps(query) + "\n")
@@ -36,6 +37,10 @@ class AnalysisClient:
 
     def next_answer(self, timeout: float = 120.0) -> dict:
         answer = self._answers.get(timeout=timeout)
+        if answer is None:
+            self._answers.put(None)  # every later wait ends at once too
+            status = self.process.wait()
+            raise RuntimeError(f"the engine exited ({status}): {self.process.stderr.read().strip()[-300:]}")
         self.received.append(answer)
         return answer
 
@@ -55,6 +60,12 @@ class AnalysisClient:
                 continue
             finals[answer["turnNumber"]] = answer
         return finals
+
+    def drain(self, timeout: float = 60.0) -> None:
+        """Receive every answer the engine wrote before it closed its output (after ``close``)."""
+        while (answer := self._answers.get(timeout=timeout)) is not None:
+            self.received.append(answer)
+        self._answers.put(None)
 
     def close(self, timeout: float = 60.0) -> int:
         """Close stdin (the engine finishes its queue and exits) and return its exit status."""

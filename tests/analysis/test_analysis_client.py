@@ -72,8 +72,7 @@ def test_documented_client_analyses_a_game_and_the_engine_exits_when_input_ends(
         status = client.close()
     assert status == 0
     # The query still queued when input ended was answered before the engine exited.
-    while not client._answers.empty():
-        client.next_answer()
+    client.drain()
     assert any(a.get("id") == "queued" and "moveInfos" in a for a in client.received)
 
 
@@ -153,3 +152,14 @@ def test_bad_settings_stop_the_command_with_one_line_naming_the_field():
         assert done.returncode != 0 and done.stdout == ""
         lines = done.stderr.strip().splitlines()
         assert len(lines) == 1 and field in lines[0], done.stderr
+
+
+def test_a_shipped_networks_name_is_a_model():
+    client = AnalysisClient([*ENGINE, "--model", "go9"])
+    try:
+        answer = client.analyse(
+            {"id": "q", "moves": [], "rules": "chinese", "komi": 7.5, "boardXSize": 9, "boardYSize": 9}, timeout=600
+        )[0]
+        assert answer["rootInfo"]["visits"] == 24 and answer["moveInfos"]
+    finally:
+        client.close()

@@ -53,3 +53,7 @@ def test_a_model_for_another_board_is_refused(capsys, tmp_path):
     with pytest.raises(SystemExit) as exc:
         main([*BENCH, "--model", str(weights)])
     assert exc.value.code == 2 and "board_size=9" in capsys.readouterr().err
+
+
+def test_a_shipped_networks_name_is_a_model(capsys):
+    assert _run_json(capsys, "--model", "go9", "go.size=9")["network"] == "3x32"  # go9_cpu's tower

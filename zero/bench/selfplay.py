@@ -33,7 +33,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--compile", action="store_true", help="torch.compile the network (as selfplay.compile = true does in a run)"
     )
     parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (0 = leave torch's default)")
-    parser.add_argument("--model", metavar="CKPT", help="use this checkpoint's weights (default: a fresh network)")
+    parser.add_argument(
+        "--model",
+        metavar="CKPT",
+        help="use this network's weights: a shipped name or a checkpoint (default: a fresh network)",
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
 
 
@@ -71,10 +75,11 @@ def run(args: argparse.Namespace) -> int:
     if args.model:
         from zero.common.configlib import fail
         from zero.nn.checkpoint import CheckpointError, load_checkpoint
+        from zero.nn.shipped import ModelSpecError, resolve_model
 
         try:
-            checkpoint = load_checkpoint(args.model)
-        except (CheckpointError, OSError, ValueError) as exc:
+            checkpoint = load_checkpoint(resolve_model(args.model) or args.model)
+        except (CheckpointError, ModelSpecError, OSError, ValueError) as exc:
             fail(f"--model {args.model}: {exc}")
         config = dataclasses.replace(config, network=checkpoint.network_config)  # time the checkpoint's network
     adapter = build_adapter(config)

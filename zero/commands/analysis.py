@@ -11,7 +11,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--model",
         metavar="CKPT",
-        help="network checkpoint (file, checkpoint directory or run directory); without it: random rollouts",
+        help="network: a shipped name (go9, go13), a checkpoint file, checkpoint or run directory; without it: random rollouts",
     )
     parser.add_argument("--config", metavar="FILE", help="TOML with optional [analysis] and [search] tables")
     parser.add_argument("--device", default="auto", help="network device: auto, cpu or cuda")
@@ -53,11 +53,12 @@ def build_engine(args: argparse.Namespace):
     if args.model:
         from zero.nn.checkpoint import CheckpointError, load_checkpoint
         from zero.nn.inference import NetworkEvaluator
+        from zero.nn.shipped import ModelSpecError, resolve_model
 
         try:
-            checkpoint = load_checkpoint(args.model)
+            checkpoint = load_checkpoint(resolve_model(args.model) or args.model)
             network = NetworkEvaluator.from_loaded(checkpoint, device=args.device)
-        except (CheckpointError, OSError, ValueError) as exc:
+        except (CheckpointError, ModelSpecError, OSError, ValueError) as exc:
             fail(f"--model {args.model}: {exc}")
 
         def resize(size: int):
