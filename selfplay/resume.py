@@ -10,7 +10,7 @@ one line, before config.toml or anything else is rewritten.
 
 ``--init-from MODEL`` (a shipped name, a checkpoint, a run directory) starts a new run: only into a
 directory that holds no run yet (resuming and starting from another network conflict), only with a
-config whose network and game match the source's (a mismatch names the differing fields) but for two
+config whose network and game match the source's (a mismatch names the differing fields) but for three
 differences the weights carry over: another board size (they read any board), a deeper and/or wider
 tower (more residual blocks, more channels: the source's function until trained, zero.nn.network.grow_tower),
 and an added opponent policy head (a training signal only, started fresh: the source plays as it did);
@@ -301,7 +301,8 @@ GROWN_FROM = {"grown_from_blocks": "blocks", "grown_from_channels": "channels"} 
 
 def describe_origin(origin: dict[str, Any]) -> str:
     """One line: 'go9 (step 12000, version 120, sha256 0123456789ab...)', ' grown from 3 blocks, 32 channels' after
-    a deeper or wider config, ' with a fresh opponent policy head' after one added, and ' with the replay of runs/x/replay (60,310 positions)' after --replay-from."""
+    a deeper or wider config, ' with a fresh opponent policy head' after one added, and ' with the replay of
+    runs/x/replay (60,310 positions)' after --replay-from."""
     line = (
         f"{origin.get('name', '?')} (step {origin.get('step', '?')}, version {origin.get('model_version', '?')}, "
         f"sha256 {str(origin.get('sha256', '?'))[:16]}...)"

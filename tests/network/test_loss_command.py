@@ -74,6 +74,8 @@ def test_the_losses_are_those_of_the_newest_positions_and_the_replay_is_only_rea
         assert result["positions"] == 75
         for key, value in expected(model, samples).items():
             assert result[key] == pytest.approx(value, rel=1e-4, abs=1e-6), key
+    every = run_json([str(tmp_path / "run"), str(tmp_path / "a"), "--positions", str(10**12)], capsys)  # no 1e12 slots
+    assert every["results"][0] == pytest.approx(found["results"][0], rel=1e-5)  # found's batches were of 16
     newest = run_json([str(tmp_path / "run" / "replay"), str(tmp_path / "a"), "--positions", "45"], capsys)
     model = load_checkpoint(tmp_path / "a").build_model()
     assert newest["results"][0]["positions"] == 45

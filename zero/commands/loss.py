@@ -53,6 +53,8 @@ def run(args: argparse.Namespace) -> int:
             in_channels, board_size, num_actions = (int(x) for x in newest["shape"])
     except Exception as exc:  # a corrupt newest shard: say which, change nothing
         fail(f"{shards[-1][1]}: not a readable replay shard ({type(exc).__name__}: {exc})")
+    # the window holds at most the positions there are: a huge --positions allocates no more than that
+    window_size = min(args.positions, max(sum(_shard_length(path) for _, path in shards), 1))
     try:
         device = resolve_device(args.device)
     except (ValueError, RuntimeError) as exc:
@@ -76,7 +78,7 @@ def run(args: argparse.Namespace) -> int:
         if constant not in windows:
             with warnings.catch_warnings(record=True):  # unreadable shards are listed in corrupt_shards
                 windows[constant] = ReplayBuffer(
-                    ReplayConfig(window=args.positions, growth=False, shard_size=1 << 40),
+                    ReplayConfig(window=window_size, growth=False, shard_size=1 << 40),
                     in_channels=in_channels,
                     board_size=board_size,
                     num_actions=num_actions,
@@ -110,6 +112,17 @@ def run(args: argparse.Namespace) -> int:
     if skipped:
         print(f"({skipped} unreadable shard(s) skipped)")
     return 0
+
+
+def _shard_length(path) -> int:
+    """The positions a shard holds (0 if it cannot be read: the replay skips it too)."""
+    import numpy as np
+
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            return len(data["value"])
+    except Exception:  # any unreadable shard: zipfile.BadZipFile, EOFError, KeyError, OSError...
+        return 0
 
 
 def _losses(model, window, batch_size: int, device) -> dict:
