@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 import torch
 from netfixtures import GO5, TINY, random_samples
+from torch.nn import functional as F
 
 from games.go import GoRules
 from mcts import NO_ACTION, SearchParams, UniformEvaluator
@@ -100,10 +101,10 @@ def test_the_replay_turns_each_reply_with_its_positions_symmetry():
     for sym in range(8):
         slots = np.arange(len(actions))
         batch = replay.gather(slots, np.full(len(slots), sym))
-        torch.testing.assert_close(batch.opponent_policy, batch.policy)
-        assert batch.has_opponent_policy.all()
+        torch.testing.assert_close(F.one_hot(batch.opponent_move, 26).float(), batch.policy)
+        assert (batch.opponent_move >= 0).all()
     batch = replay.gather(np.arange(len(actions), len(actions) + 2), rng.integers(0, 8, 2))
-    assert not batch.has_opponent_policy.any() and float(batch.opponent_policy.abs().sum()) == 0
+    assert (batch.opponent_move == -1).all()
 
 
 def test_replies_survive_shards_and_older_shards_load_without_them(tmp_path):
@@ -146,7 +147,7 @@ def test_the_loss_trains_the_head_and_skips_samples_without_a_reply():
     loss = compute_losses(model(batch.planes), batch)["opponent_policy_loss"]
     assert float(loss.detach()) > 0
     # without a reply a sample weighs nothing: the loss over rows 0-7 with 8-15 masked is the loss over 0-7 alone
-    masked = dataclasses.replace(batch, has_opponent_policy=torch.arange(16) < 8)
+    masked = dataclasses.replace(batch, opponent_move=torch.where(torch.arange(16) < 8, batch.opponent_move, -1))
     first_half = replay.gather(np.arange(8), np.zeros(8, np.int64))
     model.eval()
     assert "opponent_policy_loss" not in compute_losses(model(batch.planes), batch)  # eval mode: no head output

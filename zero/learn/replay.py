@@ -9,7 +9,7 @@ Sample contract (what self-play produces, per position):
     constant   float32 [K] (K = constant_planes) the values of the last K input planes, each the same at every point
                                              (Go's komi plane): stored as one number per plane, not as bits
     opponent_move int or absent (-1)          the move played from the next position (the opponent's reply):
-                                             the opponent policy head's target, one-hot (stored as int16)
+                                             the opponent policy head's target (stored as int16)
 
 In memory the window is a ring of ``capacity`` slots; sampling draws from the newest
 ``window_size(total_added)`` positions, which grows with the number of positions ever
@@ -101,7 +101,7 @@ class ReplayBatch:
     """A training batch as CPU torch tensors: planes uint8 [B,C,H,W], policy float32 [B,A], value float32 [B], ownership float32 [B,H,W], has_ownership bool [B],
     score float32 [B] (final area margin for the side to move, 0 where unknown), has_score bool [B] (None: no score targets),
     target_weight float32 [B] (the weight of the ownership and score targets where they exist; None: all 1),
-    opponent_policy float32 [B,A] (the opponent's reply, one-hot) and has_opponent_policy bool [B] (None: no such targets)."""
+    opponent_move int64 [B] (the opponent's reply, an action in the sample's orientation; -1: none; None: no such targets)."""
 
     planes: torch.Tensor
     policy: torch.Tensor
@@ -111,8 +111,7 @@ class ReplayBatch:
     score: torch.Tensor | None = None
     has_score: torch.Tensor | None = None
     target_weight: torch.Tensor | None = None
-    opponent_policy: torch.Tensor | None = None
-    has_opponent_policy: torch.Tensor | None = None
+    opponent_move: torch.Tensor | None = None
 
     def to(self, device: torch.device, non_blocking: bool = True) -> ReplayBatch:
         """Move to ``device``; planes become float32 there (uint8 travels 4x cheaper)."""
@@ -125,10 +124,7 @@ class ReplayBatch:
             None if self.score is None else self.score.to(device, non_blocking=non_blocking),
             None if self.has_score is None else self.has_score.to(device, non_blocking=non_blocking),
             None if self.target_weight is None else self.target_weight.to(device, non_blocking=non_blocking),
-            None if self.opponent_policy is None else self.opponent_policy.to(device, non_blocking=non_blocking),
-            None
-            if self.has_opponent_policy is None
-            else self.has_opponent_policy.to(device, non_blocking=non_blocking),
+            None if self.opponent_move is None else self.opponent_move.to(device, non_blocking=non_blocking),
         )
 
     def __len__(self) -> int:
@@ -207,7 +203,7 @@ class ReplayBuffer:
         self.loaded_positions = 0
         self.rng = np.random.default_rng(seed)
         self._perms = np.stack([point_permutation(board_size, k) for k in range(NUM_SYMMETRIES)])  # [8, H*W]
-        self._tables: dict[str, tuple[torch.Tensor, torch.Tensor]] = {}  # per device: (perms, bit shifts)
+        self._tables: dict[str, tuple[torch.Tensor, torch.Tensor, torch.Tensor]] = {}  # per device (_device_tables)
         if self.directory is not None:
             self.directory.mkdir(parents=True, exist_ok=True)
             self._load_shards()
@@ -345,7 +341,7 @@ class ReplayBuffer:
         ownership are all ``x.gather(-1, perm[syms])``; the pass entry is left in place.
         """
         device = torch.device(device)
-        perms, shifts = self._device_tables(device)
+        perms, inverses, shifts = self._device_tables(device)
         non_blocking = device.type == "cuda"
         b, c, s = packed.value.shape[0], self.binary_channels, self.board_size
         points = s * s
@@ -359,10 +355,13 @@ class ReplayBuffer:
         policy = packed.policy.to(device, non_blocking=non_blocking).float()
         policy = torch.cat([policy[:, :points].gather(1, index), policy[:, points:]], dim=1)
         ownership = packed.ownership.to(device, non_blocking=non_blocking).gather(1, index)
+        # a reply on a point moves to where the symmetry puts that point; pass and -1 (none) stay as they are
         reply = packed.opponent_move.to(device, non_blocking=non_blocking).long()
-        has_reply = reply >= 0
-        reply_one_hot = torch.zeros_like(policy).scatter_(1, reply.clamp(min=0)[:, None], has_reply[:, None].float())
-        reply_one_hot = torch.cat([reply_one_hot[:, :points].gather(1, index), reply_one_hot[:, points:]], dim=1)
+        on_point = (reply >= 0) & (reply < points)
+        moved = inverses[packed.syms.to(device, non_blocking=non_blocking)].gather(
+            1, reply.clamp(0, points - 1)[:, None]
+        )
+        reply = torch.where(on_point, moved.squeeze(1), reply)
         return ReplayBatch(
             planes,
             policy,
@@ -372,16 +371,18 @@ class ReplayBuffer:
             packed.score.to(device, non_blocking=non_blocking),
             packed.has_score.to(device, non_blocking=non_blocking),
             packed.target_weight.to(device, non_blocking=non_blocking).float(),
-            reply_one_hot,
-            has_reply,
+            reply,
         )
 
-    def _device_tables(self, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+    def _device_tables(self, device: torch.device) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Per device: the 8 point permutations [8, P], their inverses (where each original point goes) and the bit
+        shifts that unpack a byte."""
         key = str(device)
         if key not in self._tables:
             perms = torch.from_numpy(self._perms.astype(np.int64)).to(device)  # [8, P]
+            inverses = torch.argsort(perms, dim=1)
             shifts = torch.arange(7, -1, -1, dtype=torch.uint8, device=device)  # np.packbits is big-endian per byte
-            self._tables[key] = (perms, shifts)
+            self._tables[key] = (perms, inverses, shifts)
         return self._tables[key]
 
     def window_contents(self) -> dict[str, np.ndarray]:

@@ -5,7 +5,7 @@ Loss (Silver et al. 2017, Methods, "Optimization"; Wu 2019 for the ownership ter
       + w_v (z - v)^2          value MSE against the game result (player to move)
       + w_o BCE(owner)         per-point ownership, mean over points (KataGo), where present
       + w_s Huber(s/P, z_s/P)  score: final area margin z_s (player to move) over the board's P points, where scored
-      + w_r -r . log q         the opponent's reply r (one-hot) against the opponent policy head q, where there was
+      + w_r -log q[r]          the opponent's reply r under the opponent policy head q, where there was
                                one (Wu 2019's auxiliary policy target; with network.opponent_policy_head only)
     L2 regularisation is the optimizer's weight decay (on conv/linear weights, not on
     batch-norm scales or biases).
@@ -218,9 +218,10 @@ def compute_losses(out: NetworkOutput, batch: ReplayBatch) -> dict[str, torch.Te
         per_sample = F.huber_loss(out.score.float() / points, batch.score / points, reduction="none", delta=0.25)
         mask = target_weights(batch, batch.has_score)
         losses["score_loss"] = (per_sample * mask).sum() / mask.sum().clamp(min=1)
-    if out.opponent_policy_logits is not None and batch.opponent_policy is not None:
-        per_sample = -(batch.opponent_policy * F.log_softmax(out.opponent_policy_logits.float(), dim=1)).sum(dim=1)
-        mask = batch.has_opponent_policy.float()
+    if out.opponent_policy_logits is not None and batch.opponent_move is not None:
+        reply = batch.opponent_move
+        per_sample = F.cross_entropy(out.opponent_policy_logits.float(), reply.clamp(min=0), reduction="none")
+        mask = (reply >= 0).float()  # -1: the game ended with this position's move
         losses["opponent_policy_loss"] = (per_sample * mask).sum() / mask.sum().clamp(min=1)
     return losses
 
