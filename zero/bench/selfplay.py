@@ -74,11 +74,11 @@ def run(args: argparse.Namespace) -> int:
     checkpoint = None
     if args.model:
         from zero.common.configlib import fail
-        from zero.nn.checkpoint import CheckpointError, load_checkpoint
-        from zero.nn.shipped import ModelSpecError, resolve_model
+        from zero.nn.checkpoint import CheckpointError
+        from zero.nn.shipped import ModelSpecError, load_model
 
         try:
-            checkpoint = load_checkpoint(resolve_model(args.model) or args.model)
+            checkpoint = load_model(args.model)
         except (CheckpointError, ModelSpecError, OSError, ValueError) as exc:
             fail(f"--model {args.model}: {exc}")
         config = dataclasses.replace(config, network=checkpoint.network_config)  # time the checkpoint's network

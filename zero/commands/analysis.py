@@ -51,12 +51,12 @@ def build_engine(args: argparse.Namespace):
     config = load_config(args)
     network = resize = None
     if args.model:
-        from zero.nn.checkpoint import CheckpointError, load_checkpoint
+        from zero.nn.checkpoint import CheckpointError
         from zero.nn.inference import NetworkEvaluator
-        from zero.nn.shipped import ModelSpecError, resolve_model
+        from zero.nn.shipped import ModelSpecError, load_model
 
         try:
-            checkpoint = load_checkpoint(resolve_model(args.model) or args.model)
+            checkpoint = load_model(args.model)
             network = NetworkEvaluator.from_loaded(checkpoint, device=args.device)
         except (CheckpointError, ModelSpecError, OSError, ValueError) as exc:
             fail(f"--model {args.model}: {exc}")

@@ -29,16 +29,15 @@ def run(args: argparse.Namespace) -> int:
         CheckpointError,
         average_weights,
         list_checkpoints,
-        load_checkpoint,
         save_checkpoint,
     )
-    from zero.nn.shipped import ModelSpecError, file_sha256, resolve_model
+    from zero.nn.shipped import ModelSpecError, file_sha256, load_model
 
     out = Path(args.out)
     if out.exists() and (not out.is_dir() or (out / LATEST).exists() or list_checkpoints(out)):
         fail(f"{out}: already holds a checkpoint (or is a file); give a new directory")
     try:
-        checkpoints = [load_checkpoint(resolve_model(spec) or spec) for spec in args.checkpoints]
+        checkpoints = [load_model(spec) for spec in args.checkpoints]
         averaged = average_weights(checkpoints)
     except (CheckpointError, ModelSpecError, OSError) as exc:
         fail(str(exc))

@@ -37,9 +37,9 @@ def run(args: argparse.Namespace) -> int:
 
     from zero.common.configlib import fail
     from zero.learn.replay import ReplayBuffer, ReplayConfig, shard_files
-    from zero.nn.checkpoint import CheckpointError, load_checkpoint
+    from zero.nn.checkpoint import CheckpointError
     from zero.nn.inference import resolve_device
-    from zero.nn.shipped import ModelSpecError, resolve_model
+    from zero.nn.shipped import ModelSpecError, load_model
 
     if args.positions < 1 or args.batch_size < 1:
         fail("--positions and --batch-size must be at least 1")
@@ -64,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
     results = []
     for spec in args.models:
         try:
-            checkpoint = load_checkpoint(resolve_model(spec) or spec)
+            checkpoint = load_model(spec)
         except (CheckpointError, ModelSpecError, OSError) as exc:
             fail(str(exc))
         if checkpoint.shape.board_size != board_size:

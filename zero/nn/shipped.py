@@ -98,6 +98,18 @@ def resolve_model(spec: str) -> Path | None:
     raise ModelSpecError(f"{spec}: no such file or directory, and no shipped network of that name (shipped: {listed})")
 
 
+def load_model(spec: str):
+    """The checkpoint (zero.nn.checkpoint.Checkpoint) ``spec`` names: a shipped name, a weights file, a checkpoint or
+    run directory. ModelSpecError for ``none`` or a name that is nothing; CheckpointError for a file that is no
+    checkpoint."""
+    from zero.nn.checkpoint import load_checkpoint
+
+    path = resolve_model(spec)
+    if path is None:
+        raise ModelSpecError(f"{spec}: names no network here; give a shipped name or a checkpoint")
+    return load_checkpoint(path)
+
+
 def model_label(path: Path) -> str:
     """How to name the network at ``path``: its shipped name when it is one, else the path."""
     path = Path(path)
