@@ -111,11 +111,10 @@ class Learner:
         return dict(self.trainer.train_steps(steps) or {})
 
     def numpy_weights(self) -> dict[str, np.ndarray]:
-        """The weights for the workers; TrainingDiverged rather than a network full of nan."""
-        from zero.nn.network import unwrap
-
+        """The weights for the workers (the moving average where train.average_steps is set); TrainingDiverged rather
+        than a network full of nan."""
         self.trainer.check_weights()
-        return numpy_weights(unwrap(self.trainer.model).state_dict())
+        return numpy_weights(self.trainer.published_model.state_dict())
 
     def save_checkpoint(self, *, run_state: dict[str, Any], run_config: dict[str, Any]) -> None:
         """A new checkpoint (the newest 3 kept); TrainingDiverged, and nothing written, if the weights are not finite."""
@@ -129,14 +128,14 @@ class Learner:
         )
 
     def save_snapshot(self, directory: Path, *, run_config: dict[str, Any]) -> Path:
-        """The current weights (no training state) in ``directory``, which then holds just them and a ``latest``
+        """The published weights (no training state) in ``directory``, which then holds just them and a ``latest``
         pointer; TrainingDiverged, and nothing written, if the weights are not finite."""
         from zero.nn.checkpoint import save_checkpoint
 
         self.trainer.check_weights()
         return save_checkpoint(
             directory,
-            self.trainer.model,
+            self.trainer.published_model,
             step=self.step,
             model_version=self.version,
             run_config=run_config,

@@ -34,6 +34,7 @@ from typing import Any, Literal
 
 import torch
 from torch.nn import functional as F
+from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
 from zero.common.metrics import MetricsLog
 from zero.learn.replay import PackedBatch, ReplayBatch, ReplayBuffer
@@ -124,6 +125,14 @@ class TrainConfig:
             "doc": "mixed precision: auto = bf16 (or fp16) on CUDA and on CPUs with native bf16 (amx_bf16/avx512_bf16) where it runs the network faster (timed), off on other CPUs"
         },
     )
+    average_steps: int = field(
+        default=0,
+        metadata={
+            "doc": "the weights a run publishes (self-play, checkpoints, snapshots, the arena) are an exponential moving "
+            "average of the trained weights over about this many optimizer steps (decay 1 - 1/N a step; KataGo's SWA); "
+            "0 = the trained weights themselves"
+        },
+    )
     device: str = field(default="auto", metadata={"doc": "auto, cpu or cuda[:i]"})
     compile: bool = field(default=False, metadata={"doc": "run the training forward pass through torch.compile"})
     prefetch: bool = field(default=True, metadata={"doc": "sample the next batch on a background thread"})
@@ -134,7 +143,7 @@ class TrainConfig:
             raise ValueError(f"batch_size must be at least 1, got {self.batch_size}")
         if self.lr < 0:
             raise ValueError(f"lr must be >= 0, got {self.lr}")
-        for name in ("lr_warmup_steps",):
+        for name in ("lr_warmup_steps", "average_steps"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
         for name in ("lr_step_every", "lr_total_steps", "log_every"):
@@ -258,6 +267,7 @@ class Trainer:
         self.model = model
         self._forward = torch.compile(model) if config.compile else model
         self.optimizer = self._build_optimizer()
+        self.averaged = self._build_average()
         self.scaler = torch.amp.GradScaler(self.device.type, enabled=self.autocast_dtype == torch.float16)
         self.step = 0
         self.model_version = 0
@@ -279,6 +289,18 @@ class Trainer:
         if self.config.optimizer == "adamw":
             return torch.optim.AdamW(groups, lr=self.config.lr, betas=(self.config.momentum, 0.999))
         return torch.optim.SGD(groups, lr=self.config.lr, momentum=self.config.momentum)
+
+    def _build_average(self) -> AveragedModel | None:
+        """The moving average of the weights (parameters and batch-norm statistics), or None when average_steps is 0."""
+        if not self.config.average_steps:
+            return None
+        decay = 1.0 - 1.0 / self.config.average_steps
+        return AveragedModel(unwrap(self.model), multi_avg_fn=get_ema_multi_avg_fn(decay), use_buffers=True)
+
+    @property
+    def published_model(self) -> torch.nn.Module:
+        """The network a run plays and saves: the moving average where train.average_steps is set, else the trained one."""
+        return self.averaged.module if self.averaged is not None else unwrap(self.model)
 
     def _autocast(self):
         if self.autocast_dtype is None:
@@ -358,6 +380,8 @@ class Trainer:
             grad_norm = torch.zeros((), device=self.device)
         self.scaler.step(self.optimizer)
         self.scaler.update()
+        if self.averaged is not None:
+            self.averaged.update_parameters(unwrap(self.model))
         self.step += 1
         losses["loss"] = loss
         losses["grad_norm"] = grad_norm
@@ -430,6 +454,9 @@ class Trainer:
         }
         if self.device.type == "cuda":
             state["cuda_rng"] = torch.cuda.get_rng_state(self.device)
+        if self.averaged is not None:  # the weights file holds the average: the trained weights travel here
+            include_model = True
+            state["averaged_count"] = int(self.averaged.n_averaged)
         if include_model:
             state["model"] = unwrap(self.model).state_dict()
         return state
@@ -447,6 +474,8 @@ class Trainer:
             torch.cuda.set_rng_state(state["cuda_rng"], self.device)
         if state.get("replay_rng") and self.replay is not None:
             self.replay.rng.bit_generator.state = json.loads(state["replay_rng"])
+        if self.averaged is not None and "averaged_count" in state:
+            self.averaged.n_averaged.fill_(int(state["averaged_count"]))
 
     def save_checkpoint(
         self,
@@ -468,7 +497,7 @@ class Trainer:
             state["run_state"] = run_state
         return save_checkpoint(
             directory,
-            self.model,
+            self.published_model,
             step=self.step,
             model_version=self.model_version,
             run_config=run_config,
@@ -487,7 +516,8 @@ class Trainer:
     def restore(self, ckpt: Checkpoint, state: dict[str, Any] | None) -> dict[str, Any]:
         """The weights of loaded checkpoint ``ckpt`` and its training ``state`` (None: weights, step and version only);
         returns the ``run_state`` saved with it ({} if none)."""
-        unwrap(self.model).load_state_dict(ckpt.state_dict)
+        unwrap(self.model).load_state_dict(ckpt.state_dict)  # an averaging run's trained weights come from ``state``
+        self._start_average_from(ckpt.state_dict)
         if state is None:
             self.step, self.model_version = ckpt.step, ckpt.model_version
             return {}
@@ -497,12 +527,21 @@ class Trainer:
     def load_weights(self, state_dict: dict[str, torch.Tensor]) -> None:
         """Weights only (``zero train --init-from``): the optimizer, step and version stay as they are (fresh)."""
         unwrap(self.model).load_state_dict(state_dict)
+        self._start_average_from(state_dict)
+
+    def _start_average_from(self, state_dict: dict[str, torch.Tensor]) -> None:
+        """The moving average starts at these weights (counted as one step averaged) rather than at the first step's."""
+        if self.averaged is not None:
+            self.averaged.module.load_state_dict(state_dict)
+            self.averaged.n_averaged.fill_(1)
 
     def check_weights(self) -> None:
         """TrainingDiverged if a weight holds a nan or an inf, or the outputs are not finite (weights near overflow)."""
         from zero.nn.checkpoint import network_problems
 
         problems = network_problems(self.model)
+        if self.averaged is not None:
+            problems += [f"averaged weights: {problem}" for problem in network_problems(self.averaged.module)]
         if problems:
             raise TrainingDiverged(f"training diverged at step {self.step}: {'; '.join(problems)}")
 
