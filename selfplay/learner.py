@@ -44,6 +44,7 @@ class Learner:
             constant_planes=self.adapter.constant_planes,
         )
         self.resume_state: dict[str, Any] = {}
+        self._surprise_rng = np.random.default_rng(config.run.seed)  # train.policy_surprise_weight's draws
         model = build_model(config, self.adapter, seed=config.run.seed)
         self.trainer = Trainer(model, config.train, self.replay, run_dir=run_dir.root, seed=config.run.seed)
         self.training = train
@@ -85,7 +86,11 @@ class Learner:
         unowned = [r for r in records if r.final_ownership is None]
         for group, ownership in ((owned, self.with_ownership), (unowned, False)):
             samples = to_samples(
-                group, with_ownership=ownership, search_weight=self.config.train.value_target_search_weight
+                group,
+                with_ownership=ownership,
+                search_weight=self.config.train.value_target_search_weight,
+                surprise_weight=self.config.train.policy_surprise_weight,
+                rng=self._surprise_rng,
             )
             if samples is None:
                 continue

@@ -21,6 +21,7 @@ class SearchOutcome:
     improved_policy: np.ndarray | None = None  # float32[B, A]  Gumbel root: the policy target (None with PUCT)
     chosen_action: np.ndarray | None = None  # int32[B]  Gumbel root: the move sequential halving chose
     target_visits: np.ndarray | None = None  # float32[B, A]  forced playouts on: visits with them pruned (KataGo)
+    prior: np.ndarray | None = None  # float32[B, A]  the roots' priors the search used (PUCT: with its noise)
 
 
 class CountingEvaluator:
@@ -107,6 +108,7 @@ class BatchSearcher:
             improved_policy=result.improved_policy,
             chosen_action=result.chosen_action,
             target_visits=result.target_visits,
+            prior=result.prior,
         )
 
     def advance(self, actions: np.ndarray) -> None:

@@ -9,7 +9,7 @@ NO_PLAYER = 0 for nobody.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 import numpy as np
 
@@ -41,6 +41,7 @@ class GameRecord:
     constant: np.ndarray | None = (
         None  # float32[T, K]  the values of the K constant input planes (Go: komi); None: K = 0
     )
+    policy_surprise: np.ndarray | None = None  # float32[T]  KL(policy target || the root's prior); None: unknown
 
     @property
     def num_positions(self) -> int:
@@ -79,11 +80,43 @@ class Samples:
         return int(self.planes.shape[0])
 
 
-def to_samples(records: list[GameRecord], with_ownership: bool, search_weight: float = 0.0) -> Samples | None:
+def policy_surprise(target: np.ndarray, prior: np.ndarray) -> np.ndarray:
+    """float32[B]: KL(target || prior) of each row, in nats: how much the search moved the network's policy (KataGo's
+    policy surprise). ``target`` and ``prior`` float[B, A], rows summing to 1; a prior of 0 where the target is not
+    counts as 1e-30 (a finite, large surprise)."""
+    target = np.asarray(target, np.float64)
+    ratio = np.log(np.maximum(target, 1e-30)) - np.log(np.maximum(np.asarray(prior, np.float64), 1e-30))
+    return np.maximum(np.where(target > 0, target * ratio, 0.0).sum(axis=1), 0.0).astype(np.float32)
+
+
+def surprise_weights(surprise: np.ndarray, fraction: float) -> np.ndarray:
+    """float64[S]: one game's training weights, mean 1: ``fraction`` of the game's weight spread over its positions in
+    proportion to their policy surprise, the rest evenly (KataGo's policy surprise weighting); even where no position
+    surprised."""
+    surprise = np.asarray(surprise, np.float64)
+    mean = surprise.mean() if surprise.size else 0.0
+    if fraction == 0 or not mean > 0:
+        return np.ones(surprise.shape)
+    return (1.0 - fraction) + fraction * surprise / mean
+
+
+def to_samples(
+    records: list[GameRecord],
+    with_ownership: bool,
+    search_weight: float = 0.0,
+    *,
+    surprise_weight: float = 0.0,
+    rng: np.random.Generator | None = None,
+) -> Samples | None:
     """The full-search positions of ``records`` as samples (value, ownership for the side to move); None if there are none.
 
     The value target is (1 - ``search_weight``) game result + ``search_weight`` root search value, both for the
     player to move (train.value_target_search_weight).
+
+    ``surprise_weight`` f > 0 (train.policy_surprise_weight): each position is written floor(w) times, and once more
+    with probability w - floor(w) (``rng``), w its weight from surprise_weights; so a game's expected samples are
+    unchanged and the surprising positions are trained on more often (KataGo writes its rows so). Records without a
+    policy_surprise weigh 1 everywhere.
 
     ``with_ownership`` needs every record to have a final ownership: resigned games have
     none (scoring the last position as it stands would be wrong), so the learner adds them
@@ -93,10 +126,15 @@ def to_samples(records: list[GameRecord], with_ownership: bool, search_weight: f
     if with_ownership and any(r.final_ownership is None for r in records):
         raise ValueError("with_ownership needs a final_ownership in every record (resigned games have none)")
     planes, policy, value, ownership, score, constant, weight, reply = [], [], [], [], [], [], [], []
+    repeats = []
     for record in records:
         keep = record.is_full_search
         if not keep.any():
             continue
+        if surprise_weight > 0 and record.policy_surprise is not None:
+            repeats.append(surprise_weights(record.policy_surprise[keep], surprise_weight))
+        else:
+            repeats.append(np.ones(int(keep.sum())))
         first = record.to_move[keep] == FIRST_PLAYER
         sign = np.where(first, 1.0, -1.0).astype(np.float32)  # +1 where the first player moves
         planes.append(record.planes[keep])
@@ -117,7 +155,7 @@ def to_samples(records: list[GameRecord], with_ownership: bool, search_weight: f
             ownership.append((sign[:, None, None] * record.final_ownership[None].astype(np.float32)).astype(np.int8))
     if not planes:
         return None
-    return Samples(
+    samples = Samples(
         planes=np.concatenate(planes).astype(np.uint8, copy=False),
         policy=np.concatenate(policy).astype(np.float32, copy=False),
         value=np.concatenate(value).astype(np.float32, copy=False),
@@ -127,3 +165,13 @@ def to_samples(records: list[GameRecord], with_ownership: bool, search_weight: f
         target_weight=np.concatenate(weight),
         opponent_move=np.concatenate(reply),
     )
+    if surprise_weight == 0:
+        return samples
+    weights = np.concatenate(repeats)
+    whole = np.floor(weights)
+    rng = rng if rng is not None else np.random.default_rng()
+    counts = (whole + (rng.random(weights.size) < weights - whole)).astype(np.int64)
+    rows = np.repeat(np.arange(weights.size), counts)
+    if rows.size == 0:
+        return None
+    return Samples(**{f.name: None if (v := getattr(samples, f.name)) is None else v[rows] for f in fields(Samples)})

@@ -35,7 +35,7 @@ from mcts import NO_ACTION, choose_moves
 from selfplay.adapters import GameAdapter
 from selfplay.params import SelfPlayParams
 from selfplay.player import BatchSearcher, CountingEvaluator
-from selfplay.records import GameRecord
+from selfplay.records import GameRecord, policy_surprise
 
 
 @dataclass
@@ -53,6 +53,7 @@ class _Slot:
     to_move: list = field(default_factory=list)
     moves: list = field(default_factory=list)
     full: list = field(default_factory=list)
+    surprise: list = field(default_factory=list)
 
 
 @dataclass
@@ -152,6 +153,7 @@ class SelfPlayWorker:
             policies = outcome.improved_policy.astype(np.float32)
         else:
             policies = (visits / np.maximum(totals, 1)[:, None]).astype(np.float32)
+        surprise = policy_surprise(policies, outcome.prior) if outcome.prior is not None else None
         for i, slot in enumerate(self.slots):
             player = self.adapter.to_move(slot.game)
             slot.planes.append(binary_planes[i])
@@ -160,6 +162,7 @@ class SelfPlayWorker:
             slot.root_value.append(float(outcome.root_value[i]))
             slot.to_move.append(player)
             slot.full.append(bool(full[i]))
+            slot.surprise.append(float(surprise[i]) if surprise is not None and totals[i] > 0 else 0.0)
             resigning = False
             if (
                 outcome.root_value[i] < self.resign_threshold
@@ -238,6 +241,7 @@ class SelfPlayWorker:
             # no ownership or score target: weighing it by 1 / P(played out) takes that bias out of those heads
             target_weight=1.0 / slot.played_out_probability if slot.would_have_resigned != NO_PLAYER else 1.0,
             model_version=self.model_version,
+            policy_surprise=np.asarray(slot.surprise, np.float32),
         )
         if self.params.sgf_fraction > 0 and self.rng.random() < self.params.sgf_fraction:
             name = f"zero v{self.model_version}"

@@ -125,7 +125,9 @@ def test_a_checkpoint_of_a_run_without_averaging_resumes_into_one_that_averages(
     """Turning averaging on at a resume: the average starts at the checkpoint's weights."""
     plain = _trainer(average_steps=0)
     plain.train_steps(2)
-    save_checkpoint(tmp_path, plain.model, step=2, model_version=1, training_state=plain.state_dict(include_model=False))
+    save_checkpoint(
+        tmp_path, plain.model, step=2, model_version=1, training_state=plain.state_dict(include_model=False)
+    )
     resumed = _trainer(average_steps=4, seed=5)
     resumed.load_checkpoint(tmp_path)
     _assert_close(_floats(resumed.published_model), _floats(plain.model))

@@ -104,6 +104,15 @@ class TrainConfig:
             "0 = the result alone (AlphaZero); averaging in the search's value lowers the target's variance"
         },
     )
+    policy_surprise_weight: float = field(
+        default=0.0,
+        metadata={
+            "doc": "f: the fraction of each self-play game's training weight spread over its positions in proportion "
+            "to their policy surprise, KL(search policy || the network's prior), the rest evenly; a position of "
+            "weight w enters the replay floor(w) times and once more with probability w - floor(w) (KataGo's policy "
+            "surprise weighting, 0.5 there); 0 = every position once"
+        },
+    )
     ownership_loss_weight: float = field(
         default=0.5, metadata={"doc": "weight of the ownership loss (mean over points)"}
     )
@@ -159,6 +168,8 @@ class TrainConfig:
             raise ValueError(f"momentum must be in [0, 1), got {self.momentum}")
         if not 0 <= self.value_target_search_weight <= 1:
             raise ValueError(f"value_target_search_weight must be in [0, 1], got {self.value_target_search_weight}")
+        if not 0 <= self.policy_surprise_weight <= 1:
+            raise ValueError(f"policy_surprise_weight must be in [0, 1], got {self.policy_surprise_weight}")
         for name in (
             "weight_decay",
             "grad_clip",
