@@ -58,7 +58,7 @@ from selfplay.config import RunConfig, config_to_mapping, config_to_toml
 from selfplay.evaluations import RunEvaluations
 from selfplay.learner import Learner
 from selfplay.progress import RunCounters, RunProgress, how_ended
-from selfplay.records import GameRecord
+from selfplay.records import GameRecord, mean_policy_surprise
 from selfplay.resign import ResignCalibrator
 from selfplay.resume import describe_origin, discard_unfinished_start, plan_resume, seed_replay
 from selfplay.rundir import RunDir
@@ -534,6 +534,7 @@ class _Loop:
                 name = f"game-{self.counters.games:08d}-w{worker}-v{record.model_version}.sgf"
                 atomic_write_bytes(self.rd.sgf / name, record.sgf)
         stats = result["stats"]
+        surprise = mean_policy_surprise(records)
         self.metrics.write(
             "selfplay",
             worker=worker,
@@ -551,10 +552,13 @@ class _Loop:
             else self.config.selfplay.resign_threshold,
             worker_evals_per_s=stats["evals"] / max(stats["seconds"], 1e-9),
             worker_positions_per_s=stats["positions"] / max(stats["seconds"], 1e-9),
+            mean_policy_surprise=surprise,
         )
         self._scalar("selfplay/games", self.counters.games)
         self._scalar("selfplay/mean_game_length", sum(r.num_positions for r in records) / max(len(records), 1))
         self._scalar("selfplay/worker_positions_per_s", stats["positions"] / max(stats["seconds"], 1e-9))
+        if surprise is not None:
+            self._scalar("selfplay/mean_policy_surprise", surprise)
         if self._false_positive_rate() is not None:
             self._scalar("selfplay/resign_false_positive_rate", self._false_positive_rate())
         if self.selfplay_only:

@@ -89,6 +89,14 @@ def policy_surprise(target: np.ndarray, prior: np.ndarray) -> np.ndarray:
     return np.maximum(np.where(target > 0, target * ratio, 0.0).sum(axis=1), 0.0).astype(np.float32)
 
 
+def mean_policy_surprise(records: list[GameRecord]) -> float | None:
+    """The mean policy surprise of the records' full-search positions (how much search still teaches the network:
+    it falls as the network learns to predict its own search); None where no record has one."""
+    values = [r.policy_surprise[r.is_full_search] for r in records if r.policy_surprise is not None]
+    values = np.concatenate(values) if values else np.zeros(0)
+    return float(values.mean()) if values.size else None
+
+
 def surprise_weights(surprise: np.ndarray, fraction: float) -> np.ndarray:
     """float64[S]: one game's training weights, mean 1: ``fraction`` of the game's weight spread over its positions in
     proportion to their policy surprise, the rest evenly (KataGo's policy surprise weighting); even where no position

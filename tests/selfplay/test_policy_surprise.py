@@ -12,7 +12,7 @@ from games.go import GoRules, RolloutEvaluator
 from mcts import SearchParams
 from selfplay.adapters import make_adapter
 from selfplay.params import SelfPlayParams
-from selfplay.records import policy_surprise, surprise_weights, to_samples
+from selfplay.records import mean_policy_surprise, policy_surprise, surprise_weights, to_samples
 from selfplay.worker import SelfPlayWorker
 from zero.learn.train import TrainConfig
 
@@ -147,3 +147,12 @@ def test_the_learner_writes_the_weighted_rows_into_the_replay(record, tmp_path):
     assert added == count == len(stored["value"])
     np.testing.assert_array_equal(stored["value"], plain.value[[1, 1, *range(2, count)]])
     learner.close()
+
+
+def test_the_mean_surprise_counts_the_full_searches_only(record):
+    surprise = np.arange(record.num_positions, dtype=np.float32)
+    full = np.arange(record.num_positions) % 2 == 0
+    weighted = dataclasses.replace(record, policy_surprise=surprise, is_full_search=full)
+    unknown = dataclasses.replace(record, policy_surprise=None)
+    assert mean_policy_surprise([weighted, unknown]) == pytest.approx(surprise[full].mean())
+    assert mean_policy_surprise([unknown]) is None

@@ -68,6 +68,9 @@ def test_tiny_run_writes_checkpoints_replay_sgf_metrics_and_elo(ray_address, tmp
     kinds = {m.get("kind") for m in metrics}
     assert {"selfplay", "version", "checkpoint", "arena"} <= kinds
     assert any("policy_loss" in m for m in metrics if m.get("kind") == "train")  # the trainer's records, one schema
+    # how much search moved the network's prior, per task: a KL divergence, so >= 0, and > 0 where search ran
+    surprises = [m["mean_policy_surprise"] for m in metrics if m.get("kind") == "selfplay"]
+    assert all(s >= 0 for s in surprises) and max(surprises) > 0
     arena = [m for m in metrics if m.get("kind") == "arena"]
     assert all("elo" in m["vs_baseline"] and m["elo_table"] for m in arena)
     assert list((tmp_path / "tensorboard").iterdir())
