@@ -139,10 +139,11 @@ def to_samples(
         keep = record.is_full_search
         if not keep.any():
             continue
-        if surprise_weight > 0 and record.policy_surprise is not None:
-            repeats.append(surprise_weights(record.policy_surprise[keep], surprise_weight))
-        else:
-            repeats.append(np.ones(int(keep.sum())))
+        if surprise_weight > 0:
+            surprise = record.policy_surprise
+            repeats.append(
+                surprise_weights(np.zeros(int(keep.sum())) if surprise is None else surprise[keep], surprise_weight)
+            )
         first = record.to_move[keep] == FIRST_PLAYER
         sign = np.where(first, 1.0, -1.0).astype(np.float32)  # +1 where the first player moves
         planes.append(record.planes[keep])

@@ -1,4 +1,4 @@
-"""Evaluators with scripted values for self-play tests (imported by the test modules of this folder)."""
+"""Evaluators with scripted values, and a watch on a worker's searches, for self-play tests (imported by the test modules of this folder)."""
 
 from __future__ import annotations
 
@@ -33,3 +33,21 @@ def raising_host(fail_on_task: int):
             return super().play(*args, **kwargs)
 
     return RaisingHost
+
+
+def steps_with_their_search(worker, steps: int):
+    """Step ``worker`` ``steps`` times, yielding the search outcome of each step in which no game ended (so every
+    slot's latest entries belong to that search; a restarted slot's record left with its finished game)."""
+    seen = []
+    inner = worker.searcher.search_games
+
+    def spy(boards, **kwargs):
+        seen.append(inner(boards, **kwargs))
+        return seen[-1]
+
+    worker.searcher.search_games = spy
+    for _ in range(steps):
+        games_before = worker.stats.games
+        worker.step()
+        if worker.stats.games == games_before:
+            yield seen[-1]

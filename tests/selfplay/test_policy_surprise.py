@@ -7,6 +7,7 @@ import dataclasses
 
 import numpy as np
 import pytest
+from selfplay_fakes import steps_with_their_search
 
 from games.go import GoRules, RolloutEvaluator
 from mcts import SearchParams
@@ -54,23 +55,10 @@ def test_a_games_weights_average_one_and_follow_the_surprise():
 @pytest.mark.parametrize("root", ["puct", "gumbel"])
 def test_the_worker_records_how_far_each_search_moved_the_prior(root):
     worker = _worker(root)
-    seen = []
-    inner = worker.searcher.search_games
-
-    def spy(boards, **kwargs):
-        outcome = inner(boards, **kwargs)
-        seen.append(outcome)
-        return outcome
-
-    worker.searcher.search_games = spy
     checked = 0
-    for _ in range(10):
-        games_before = worker.stats.games
-        worker.step()
-        if worker.stats.games != games_before:
-            continue  # a slot restarted: its record left with the finished game
+    for outcome in steps_with_their_search(worker, 10):
         for i, slot in enumerate(worker.slots):
-            expected = policy_surprise(slot.policy[-1][None], seen[-1].prior[i][None])[0]
+            expected = policy_surprise(slot.policy[-1][None], outcome.prior[i][None])[0]
             assert slot.surprise[-1] == pytest.approx(float(expected), rel=1e-6)
             checked += 1
     assert checked >= 20 and any(s.surprise[-1] > 0.05 for s in worker.slots)

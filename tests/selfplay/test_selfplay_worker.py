@@ -6,7 +6,7 @@ import dataclasses
 
 import numpy as np
 import pytest
-from selfplay_fakes import BlackDespairs
+from selfplay_fakes import BlackDespairs, steps_with_their_search
 
 from games import FIRST_PLAYER, NO_PLAYER, SECOND_PLAYER
 from games.go import BLACK, WHITE, GoGame, GoRules, RolloutEvaluator
@@ -255,22 +255,8 @@ def test_gumbel_self_play_plays_the_chosen_move_and_trains_on_the_improved_polic
         RolloutEvaluator(5, 2.5, rollouts=1, seed=1),
         seed=3,
     )
-    seen = []
-    inner = worker.searcher.search_games
-
-    def spy(boards, **kwargs):
-        outcome = inner(boards, **kwargs)
-        seen.append(outcome)
-        return outcome
-
-    worker.searcher.search_games = spy
     checked = 0
-    for _ in range(12):
-        games_before = worker.stats.games
-        worker.step()
-        outcome = seen[-1]
-        if worker.stats.games != games_before:
-            continue  # a slot restarted: its record left with the finished game
+    for outcome in steps_with_their_search(worker, 12):
         for i, slot in enumerate(worker.slots):
             assert slot.moves[-1] == outcome.chosen_action[i]  # the move sequential halving chose ...
             assert outcome.visits[i, slot.moves[-1]] > 0  # ... among the searched ones

@@ -465,10 +465,11 @@ class Trainer:
         }
         if self.device.type == "cuda":
             state["cuda_rng"] = torch.cuda.get_rng_state(self.device)
-        if self.averaged is not None:  # the weights file holds the average: the trained weights travel here
-            include_model = True
+        if self.averaged is not None:
             state["averaged_count"] = int(self.averaged.n_averaged)
-        if include_model:
+        if (
+            include_model or self.averaged is not None
+        ):  # the weights file holds the average: the trained ones travel here
             state["model"] = unwrap(self.model).state_dict()
         return state
 
