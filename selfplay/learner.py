@@ -8,6 +8,7 @@ atomically by zero.nn.checkpoint; a resume starts from the newest complete one (
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,8 @@ from selfplay.builders import build_adapter, build_model, game_shape, numpy_weig
 from selfplay.records import GameRecord, to_samples
 from selfplay.resume import ResumePoint, plan_resume
 from selfplay.rundir import RunDir
+
+SURPRISE_RNG_STATE = "surprise_rng"  # the run state's entry for train.policy_surprise_weight's draws
 
 
 class Learner:
@@ -54,6 +57,8 @@ class Learner:
         if resume.checkpoint is not None:
             self.resume_state = self.trainer.restore(resume.checkpoint, resume.training_state)
             self.version = self.trainer.model_version
+            if self.resume_state.get(SURPRISE_RNG_STATE):  # so a resumed run draws what it would have drawn
+                self._surprise_rng.bit_generator.state = json.loads(self.resume_state[SURPRISE_RNG_STATE])
         elif resume.initial is not None:  # --init-from: its weights, a fresh optimizer, step 0, version 0
             self.trainer.load_weights(resume.initial.state_dict)
 
@@ -127,7 +132,7 @@ class Learner:
             self.run_dir.checkpoints,
             model_version=self.version,
             run_config=run_config,
-            run_state=run_state,
+            run_state={**run_state, SURPRISE_RNG_STATE: json.dumps(self._surprise_rng.bit_generator.state)},
             keep_last=3,
             origin=self.origin,
         )

@@ -137,6 +137,30 @@ def test_the_learner_writes_the_weighted_rows_into_the_replay(record, tmp_path):
     learner.close()
 
 
+def test_a_resumed_learner_draws_what_the_uninterrupted_one_would(record, tmp_path):
+    from selfplay.config import load_config
+    from selfplay.learner import Learner
+    from selfplay.resume import plan_resume
+    from selfplay.rundir import RunDir
+
+    config = load_config(
+        "configs/tiny.toml",
+        ["run.progress=false", "train.device=cpu", "train.policy_surprise_weight=0.5"],
+    )
+    surprise = np.linspace(0.0, 2.0, record.num_positions, dtype=np.float32)  # fractional weights: each add draws
+    weighted = dataclasses.replace(record, policy_surprise=surprise)
+    rd = RunDir(tmp_path / "run").create()
+    learner = Learner(config, rd, resume=plan_resume(config, rd))
+    learner.add_records([weighted])
+    learner.save_checkpoint(run_state={}, run_config={})
+    uninterrupted = learner.add_records([weighted] * 4)
+    learner.close()
+    resumed = Learner(config, rd, resume=plan_resume(config, rd))
+    assert resumed.add_records([weighted] * 4) == uninterrupted
+    assert resumed._surprise_rng.bit_generator.state == learner._surprise_rng.bit_generator.state
+    resumed.close()
+
+
 def test_the_mean_surprise_counts_the_full_searches_only(record):
     surprise = np.arange(record.num_positions, dtype=np.float32)
     full = np.arange(record.num_positions) % 2 == 0
