@@ -114,7 +114,8 @@ def test_records_without_a_surprise_weigh_one_and_the_weight_is_validated(record
         TrainConfig(policy_surprise_weight=1.5).validate()
 
 
-def test_the_learner_writes_the_weighted_rows_into_the_replay(record, tmp_path):
+def _learner(run_dir, surprise_weight: float):
+    """A tiny run's learner in ``run_dir`` (a fresh run, or the resume of the one there) weighting by surprise."""
     from selfplay.config import load_config
     from selfplay.learner import Learner
     from selfplay.resume import plan_resume
@@ -122,13 +123,17 @@ def test_the_learner_writes_the_weighted_rows_into_the_replay(record, tmp_path):
 
     config = load_config(
         "configs/tiny.toml",
-        ["run.progress=false", "train.device=cpu", "train.policy_surprise_weight=1.0"],
+        ["run.progress=false", "train.device=cpu", f"train.policy_surprise_weight={surprise_weight}"],
     )
+    rd = RunDir(run_dir) if run_dir.exists() else RunDir(run_dir).create()
+    return Learner(config, rd, resume=plan_resume(config, rd))
+
+
+def test_the_learner_writes_the_weighted_rows_into_the_replay(record, tmp_path):
     count = record.num_positions
     surprise = np.ones(count, np.float32)
     surprise[0], surprise[1] = 0.0, 2.0
-    rd = RunDir(tmp_path / "run").create()
-    learner = Learner(config, rd, resume=plan_resume(config, rd))
+    learner = _learner(tmp_path / "run", 1.0)
     added = learner.add_records([dataclasses.replace(record, policy_surprise=surprise)])
     stored = learner.replay.window_contents()
     plain = to_samples([record], with_ownership=learner.with_ownership)
@@ -138,26 +143,17 @@ def test_the_learner_writes_the_weighted_rows_into_the_replay(record, tmp_path):
 
 
 def test_a_resumed_learner_draws_what_the_uninterrupted_one_would(record, tmp_path):
-    from selfplay.config import load_config
-    from selfplay.learner import Learner
-    from selfplay.resume import plan_resume
-    from selfplay.rundir import RunDir
-
-    config = load_config(
-        "configs/tiny.toml",
-        ["run.progress=false", "train.device=cpu", "train.policy_surprise_weight=0.5"],
-    )
     surprise = np.linspace(0.0, 2.0, record.num_positions, dtype=np.float32)  # fractional weights: each add draws
     weighted = dataclasses.replace(record, policy_surprise=surprise)
-    rd = RunDir(tmp_path / "run").create()
-    learner = Learner(config, rd, resume=plan_resume(config, rd))
+    learner = _learner(tmp_path / "run", 0.5)
     learner.add_records([weighted])
     learner.save_checkpoint(run_state={}, run_config={})
-    uninterrupted = learner.add_records([weighted] * 4)
+    written = learner.add_records([weighted] * 4)
+    uninterrupted = learner.replay.window_contents()["planes"][-written:]
     learner.close()
-    resumed = Learner(config, rd, resume=plan_resume(config, rd))
-    assert resumed.add_records([weighted] * 4) == uninterrupted
-    assert resumed._surprise_rng.bit_generator.state == learner._surprise_rng.bit_generator.state
+    resumed = _learner(tmp_path / "run", 0.5)
+    assert resumed.add_records([weighted] * 4) == written
+    np.testing.assert_array_equal(resumed.replay.window_contents()["planes"][-written:], uninterrupted)
     resumed.close()
 
 
