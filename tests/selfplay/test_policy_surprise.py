@@ -125,7 +125,7 @@ def _learner(run_dir, surprise_weight: float):
         "configs/tiny.toml",
         ["run.progress=false", "train.device=cpu", f"train.policy_surprise_weight={surprise_weight}"],
     )
-    rd = RunDir(run_dir) if run_dir.exists() else RunDir(run_dir).create()
+    rd = RunDir(run_dir).create()  # the folders exist already for a resume
     return Learner(config, rd, resume=plan_resume(config, rd))
 
 

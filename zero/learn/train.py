@@ -467,9 +467,8 @@ class Trainer:
             state["cuda_rng"] = torch.cuda.get_rng_state(self.device)
         if self.averaged is not None:
             state["averaged_count"] = int(self.averaged.n_averaged)
-        if (
-            include_model or self.averaged is not None
-        ):  # the weights file holds the average: the trained ones travel here
+        # with an average, the weights file holds it: the trained weights travel here
+        if include_model or self.averaged is not None:
             state["model"] = unwrap(self.model).state_dict()
         return state
 
