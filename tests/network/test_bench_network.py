@@ -54,3 +54,23 @@ def test_a_configured_network_is_timed_with_its_own_input_planes(tmp_path, capsy
         flops[liberties] = json.loads(capsys.readouterr().out)["flops_per_eval"]
     # the first convolution reads 3 more planes: 2 * 3 planes * 9 taps * 8 channels * 25 points more multiply-adds
     assert flops[True] - flops[False] == 2 * 3 * 9 * 8 * 25
+
+
+@pytest.mark.parametrize("channels", [6, 4])
+def test_channels_flag_times_the_network_a_run_with_that_override_trains(tmp_path, capsys, channels):
+    """--config C --channels N times what `zero train --config C network.channels=N` builds, where that is valid;
+    a pooled branch as wide as the new tower (invalid on a run) shrinks to a third of it."""
+    from selfplay.config import load_config
+
+    config = tmp_path / "net.toml"
+    config.write_text(
+        '[game]\nname = "go"\n[go]\nsize = 5\n[network]\nblocks = 1\nchannels = 8\nglobal_pooling_channels = 4\n'
+    )
+    timing = "--seconds 0 --min-calls 1 --variants= --train-batch 8 --train-steps 1 --train-rounds 1"
+    argv = ["--size", "5", "--device", "cpu", "--batch-sizes", "2", "--config", str(config), *timing.split()]
+    assert run_bench_network([*argv, "--channels", str(channels), "--replay-positions", "64", "--json"]) == 0
+    timed = json.loads(capsys.readouterr().out)["network"]
+    if channels > 4:
+        assert timed == load_config(config, [f"network.channels={channels}"]).network.to_dict()
+    else:
+        assert (timed["channels"], timed["global_pooling_channels"]) == (4, 1)

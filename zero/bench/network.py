@@ -138,8 +138,10 @@ def run(args: argparse.Namespace) -> int:
 
             base = load_config(args.config, []).network
         overrides = {k: v for k, v in (("blocks", args.blocks), ("channels", args.channels)) if v is not None}
-        if args.channels is not None:  # keep the pooled branch a third of the tower, as in the default
-            overrides["global_pooling_channels"] = min(base.global_pooling_channels, max(1, args.channels // 3))
+        # --channels acts as `network.channels=` does on a run (the pooled branch keeps its width), so the bench
+        # times the network that run trains; only a branch as wide as the new tower shrinks to a third of it
+        if args.channels is not None and base.global_pooling_channels >= args.channels:
+            overrides["global_pooling_channels"] = max(1, args.channels // 3)
         config = dataclasses.replace(base, **overrides)
         config.validate()
     except (ValueError, ConfigError) as exc:
