@@ -66,7 +66,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "on a CPU, 8192 on CUDA (an H200 runs a 1024 product in microseconds, far from its peak)",
     )
     parser.add_argument("--blocks", type=int, default=None, help="residual blocks (default: NetworkConfig's)")
-    parser.add_argument("--channels", type=int, default=None, help="channels per block (default: NetworkConfig's)")
+    parser.add_argument(
+        "--channels",
+        type=int,
+        default=None,
+        help="channels per block (default: NetworkConfig's); the pooled branch keeps its width where it fits, as network.channels= on a run",
+    )
     parser.add_argument(
         "--seconds",
         type=float,
