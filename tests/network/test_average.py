@@ -104,3 +104,39 @@ def test_a_checkpoint_whose_averaged_from_is_not_a_list_of_records_is_refused(tm
     save_file(load_file(str(weights)), str(weights), metadata={"zero": json.dumps(metadata)})
     with pytest.raises(CheckpointError, match="bad checkpoint metadata"):
         load_checkpoint(tmp_path)
+
+
+def test_a_network_with_the_opponent_head_averages_with_one_without_and_the_mean_drops_the_head(tmp_path, capsys):
+    """A continuation trained with the opponent policy head (training only) averages with its parent, which has
+    none: the mean is the shared tensors' mean, plays as a network of those weights, and has no head."""
+    with_head = dataclasses.replace(TINY, opponent_policy_head=True)
+    parent = _trained_like(1)
+    child = tiny_model(config=with_head, seed=2)
+    child.train()
+    with torch.no_grad():
+        child(torch.as_tensor(random_samples(16, GO5, seed=2)[0], dtype=torch.float32))
+    _save(tmp_path / "parent", parent, 100)
+    _save(tmp_path / "child", child, 200)
+    assert main(["average", str(tmp_path / "mean"), str(tmp_path / "parent"), str(tmp_path / "child")]) == 0
+    assert "without the opponent policy head" in capsys.readouterr().out
+    averaged = load_checkpoint(tmp_path / "mean")
+    assert not averaged.network_config.opponent_policy_head
+    assert not any(name.startswith("opponent_policy_") for name in averaged.state_dict)
+    assert averaged.network_config == load_checkpoint(tmp_path / "parent").network_config
+    sources = parent.state_dict(), child.state_dict()
+    assert set(averaged.state_dict) == set(sources[0])
+    for name, tensor in averaged.state_dict.items():
+        if tensor.is_floating_point():
+            expected = (sources[0][name].double() + sources[1][name].double()) / 2
+            torch.testing.assert_close(tensor.double(), expected, rtol=1e-6, atol=1e-7, msg=name)
+    # the head-less copy of the child plays exactly as the child does
+    child_checkpoint = load_checkpoint(tmp_path / "child")
+    stripped = child_checkpoint.without_opponent_policy_head()
+    planes = random_samples(4, GO5, seed=9)[0].astype(np.float32)
+    got = NetworkEvaluator(stripped.build_model(), device="cpu").evaluate(planes)
+    want = NetworkEvaluator(child_checkpoint.build_model(), device="cpu").evaluate(planes)
+    for x, y in zip(got, want):
+        np.testing.assert_array_equal(x, y)
+    # the refusal still holds for any other difference, and average_weights itself refuses the mixed pair
+    with pytest.raises(CheckpointError, match="opponent_policy_head=False against True"):
+        average_weights([load_checkpoint(tmp_path / "parent"), child_checkpoint])

@@ -16,7 +16,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="CHECKPOINT",
         nargs="+",
         help="two or more checkpoints of one architecture: weights files, checkpoint or run directories, shipped "
-        "names (go13), snapshots (runs/R/snapshots/40min); the last one's step, version, config and origin are kept",
+        "names (go13), snapshots (runs/R/snapshots/40min); the last one's step, version, config and origin are kept; "
+        "where only some have the opponent policy head (training only), the mean has none",
     )
 
 
@@ -38,6 +39,9 @@ def run(args: argparse.Namespace) -> int:
         fail(f"{out}: already holds a checkpoint (or is a file); give a new directory")
     try:
         checkpoints = [load_model(spec) for spec in args.checkpoints]
+        dropped_head = len({c.network_config.opponent_policy_head for c in checkpoints}) > 1
+        if dropped_head:  # a continuation with the training-only head averages with its parent, which has none
+            checkpoints = [c.without_opponent_policy_head() for c in checkpoints]
         averaged = average_weights(checkpoints)
     except (CheckpointError, ModelSpecError, OSError) as exc:
         fail(str(exc))
@@ -69,4 +73,6 @@ def run(args: argparse.Namespace) -> int:
         fail(str(exc))
     steps = ", ".join(f"{s['name']} (step {s['step']:,})" for s in sources)
     print(f"{weights}: the mean of {len(sources)} checkpoints' weights: {steps}")
+    if dropped_head:
+        print("(without the opponent policy head: not every checkpoint has one, and play never reads it)")
     return 0

@@ -110,6 +110,17 @@ class Checkpoint:
         shape.validate()
         return dataclasses.replace(self, shape=shape)
 
+    def without_opponent_policy_head(self) -> Checkpoint:
+        """The same network without its opponent policy head: play never reads that head (training only), so this
+        plays exactly as the checkpoint does; a network of the same tower without the head can then average with it."""
+        if not self.network_config.opponent_policy_head:
+            return self
+        return dataclasses.replace(
+            self,
+            network_config=dataclasses.replace(self.network_config, opponent_policy_head=False),
+            state_dict={k: v for k, v in self.state_dict.items() if not k.startswith("opponent_policy_")},
+        )
+
     def build_model(self) -> PolicyValueNet:
         """A PolicyValueNet with the checkpoint's architecture and weights (train mode; call .eval() for inference)."""
         model = PolicyValueNet(self.network_config, self.shape)
