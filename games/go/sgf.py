@@ -50,8 +50,11 @@ def game_from_sgf(data: str | bytes, **rule_fields) -> GoGame:
         komi = record.get_komi()
         root = record.get_root()
         ru = root.get("RU") if root.has_property("RU") else ""
+        game_type = root.get_raw("GM").decode("utf-8", "replace").strip() if root.has_property("GM") else "1"
     except ValueError as exc:
         raise SgfError(f"malformed SGF: {exc}") from None
+    if game_type != "1":  # FF[4]: GM[1] is Go, and a record without GM is Go
+        raise SgfError(f"not a Go record: GM[{game_type[:20]}] (Go is GM[1])")
     # a record is a game that was played: no move cap refuses its moves
     fields = {
         "size": size,

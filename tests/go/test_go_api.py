@@ -83,6 +83,11 @@ def test_sgf_rules_and_bad_records():
     for bad in ("not sgf", "(;SZ[9]KM[abc])", "(;SZ[25])", "(;SZ[9];B[ee];W[ee])"):
         with pytest.raises(SgfError):
             game_from_sgf(bad)
+    # another game's record (GM[2] is Othello) is refused, not replayed as Go; no GM means Go (FF[4])
+    for other_game in ("(;GM[2]SZ[8];B[dd])", "(;GM[xx]SZ[9];B[dd])"):
+        with pytest.raises(SgfError, match=r"not a Go record: GM\[.*\] \(Go is GM\[1\]\)"):
+            game_from_sgf(other_game)
+    assert game_from_sgf("(;GM[1]SZ[9];B[dd])").moves == game_from_sgf("(;SZ[9];B[dd])").moves
 
 
 def test_illegal_moves_change_nothing():

@@ -188,9 +188,18 @@ def test_printsgf_parses_and_loadsgf_round_trips(engine, tmp_path):
     assert other.game.moves == engine.game.moves
     assert ok(other, f"loadsgf {path} 3") == "black"  # the position before move 3
     assert other.game.move_number == 2
-    fails(other, f"loadsgf {tmp_path / 'missing.sgf'}", "cannot load file")
-    (tmp_path / "bad.sgf").write_text("(;GM[1]SZ[9];B[zz]")
-    fails(other, f"loadsgf {tmp_path / 'bad.sgf'}", "cannot load file")
+    # refused with GTP's message and the reason, on one line; the game is unchanged (fails checks it)
+    missing = tmp_path / "missing.sgf"
+    fails(other, f"loadsgf {missing}", f"cannot load file: {missing}: No such file or directory")
+    for name, text, reason in (
+        ("cut.sgf", "(;GM[1]SZ[9];B[zz]", "malformed SGF: unexpected end of SGF data"),
+        ("occupied.sgf", "(;GM[1]SZ[9];B[cc];W[cc])", "SGF node 2: illegal move C7 for W: occupied"),
+        ("big.sgf", "(;GM[1]SZ[25];B[aa])", "SGF rules: size must be an integer in 2..19, got 25"),
+        ("othello.sgf", "(;GM[2]SZ[8];B[cc])", "not a Go record: GM[2] (Go is GM[1])"),
+    ):
+        (tmp_path / name).write_text(text)
+        fails(other, f"loadsgf {tmp_path / name}", f"cannot load file: {tmp_path / name}: {reason}")
+    fails(other, f"loadsgf {tmp_path}", f"cannot load file: {tmp_path}: Is a directory")
 
 
 def test_time_commands(engine):

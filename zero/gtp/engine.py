@@ -688,8 +688,10 @@ class GoGtpEngine(GtpEngine):
                 data = fh.read(10_000_000)
             game = game_from_sgf(data, superko=self.superko, max_moves=NO_MOVE_LIMIT)
         except (OSError, SgfError, ValueError) as exc:
-            log.info("loadsgf %s: %s", path, exc)
-            raise GtpError("cannot load file") from None
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            log.info("loadsgf %s: %s", path, reason)
+            # GTP's message first (clients may match it), then why, on the one line a reply allows
+            raise GtpError(" ".join(f"cannot load file: {path}: {reason}".split())) from None
         if not self.networks.accepts(game.size):
             raise GtpError(UNACCEPTABLE_SIZE)
         self._use_network(game.size)
