@@ -116,13 +116,24 @@ def test_a_network_with_the_opponent_head_averages_with_one_without_and_the_mean
     with torch.no_grad():
         child(torch.as_tensor(random_samples(16, GO5, seed=2)[0], dtype=torch.float32))
     _save(tmp_path / "parent", parent, 100)
-    _save(tmp_path / "child", child, 200)
+    save_checkpoint(
+        tmp_path / "child",
+        child,
+        step=200,
+        model_version=20,
+        run_config={"run": {"seed": 200}, "network": {"blocks": TINY.blocks, "opponent_policy_head": True}},
+    )
     assert main(["average", str(tmp_path / "mean"), str(tmp_path / "parent"), str(tmp_path / "child")]) == 0
     assert "without the opponent policy head" in capsys.readouterr().out
     averaged = load_checkpoint(tmp_path / "mean")
     assert not averaged.network_config.opponent_policy_head
     assert not any(name.startswith("opponent_policy_") for name in averaged.state_dict)
     assert averaged.network_config == load_checkpoint(tmp_path / "parent").network_config
+    # the last source's run config is kept, saying what the mean is: no head
+    assert averaged.run_config == {
+        "run": {"seed": 200},
+        "network": {"blocks": TINY.blocks, "opponent_policy_head": False},
+    }
     sources = parent.state_dict(), child.state_dict()
     assert set(averaged.state_dict) == set(sources[0])
     for name, tensor in averaged.state_dict.items():
