@@ -140,14 +140,15 @@ def test_a_network_with_the_opponent_head_averages_with_one_without_and_the_mean
         if tensor.is_floating_point():
             expected = (sources[0][name].double() + sources[1][name].double()) / 2
             torch.testing.assert_close(tensor.double(), expected, rtol=1e-6, atol=1e-7, msg=name)
-    # the head-less copy of the child plays exactly as the child does
+    # the head-less copy of the child plays as the child does (to float rounding: two evaluators' kernels may
+    # sum in different orders)
     child_checkpoint = load_checkpoint(tmp_path / "child")
     stripped = child_checkpoint.without_opponent_policy_head()
     planes = random_samples(4, GO5, seed=9)[0].astype(np.float32)
     got = NetworkEvaluator(stripped.build_model(), device="cpu").evaluate(planes)
     want = NetworkEvaluator(child_checkpoint.build_model(), device="cpu").evaluate(planes)
     for x, y in zip(got, want):
-        np.testing.assert_array_equal(x, y)
+        np.testing.assert_allclose(x, y, rtol=1e-5, atol=1e-6)
     # the refusal still holds for any other difference, and average_weights itself refuses the mixed pair
     with pytest.raises(CheckpointError, match="opponent_policy_head=False against True"):
         average_weights([load_checkpoint(tmp_path / "parent"), child_checkpoint])
