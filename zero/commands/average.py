@@ -46,9 +46,6 @@ def run(args: argparse.Namespace) -> int:
     except (CheckpointError, ModelSpecError, OSError) as exc:
         fail(str(exc))
     last = checkpoints[-1]
-    run_config = last.run_config
-    if dropped_head and isinstance(run_config.get("network"), dict):  # the run's record says what the mean is
-        run_config = {**run_config, "network": {**run_config["network"], "opponent_policy_head": False}}
     model = last.build_model()
     model.load_state_dict(averaged)
     sources = [
@@ -67,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
             model,
             step=last.step,
             model_version=last.model_version,
-            run_config=run_config,
+            run_config=last.run_config,
             keep_last=1,
             origin=last.origin,
             averaged_from=sources,

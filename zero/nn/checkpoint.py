@@ -34,7 +34,14 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 from zero.common.atomic_files import atomic_write_bytes, atomic_write_via
-from zero.nn.network import GameShape, NetworkConfig, PolicyValueNet, differing_fields, unwrap
+from zero.nn.network import (
+    OPPONENT_POLICY_WEIGHTS,
+    GameShape,
+    NetworkConfig,
+    PolicyValueNet,
+    differing_fields,
+    unwrap,
+)
 
 FORMAT = "zero-checkpoint-1"
 LATEST = "latest"
@@ -112,13 +119,18 @@ class Checkpoint:
 
     def without_opponent_policy_head(self) -> Checkpoint:
         """The same network without its opponent policy head: play never reads that head (training only), so this
-        plays exactly as the checkpoint does; a network of the same tower without the head can then average with it."""
+        plays as the checkpoint does, and a network of the same tower without the head can average with it. Its run
+        config's network table, where it has one, says so too."""
         if not self.network_config.opponent_policy_head:
             return self
+        run_config = self.run_config
+        if isinstance(run_config.get("network"), dict):
+            run_config = {**run_config, "network": {**run_config["network"], "opponent_policy_head": False}}
         return dataclasses.replace(
             self,
             network_config=dataclasses.replace(self.network_config, opponent_policy_head=False),
-            state_dict={k: v for k, v in self.state_dict.items() if not k.startswith("opponent_policy_")},
+            state_dict={k: v for k, v in self.state_dict.items() if not k.startswith(OPPONENT_POLICY_WEIGHTS)},
+            run_config=run_config,
         )
 
     def build_model(self) -> PolicyValueNet:

@@ -370,6 +370,9 @@ def grow_tower(state: dict[str, torch.Tensor], source: NetworkConfig, target: Ne
     return weights
 
 
+OPPONENT_POLICY_WEIGHTS = "opponent_policy_"  # the prefix of the opponent policy head's weights in a state dict
+
+
 def with_opponent_policy_head(
     state: dict[str, torch.Tensor], source: NetworkConfig, shape: GameShape
 ) -> tuple[dict[str, torch.Tensor], NetworkConfig]:
@@ -382,7 +385,7 @@ def with_opponent_policy_head(
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(0)
         fresh = PolicyValueNet(target, shape).state_dict()
-    added = {name: value for name, value in fresh.items() if name.startswith("opponent_policy_")}
+    added = {name: value for name, value in fresh.items() if name.startswith(OPPONENT_POLICY_WEIGHTS)}
     return {**state, **added}, target
 
 
