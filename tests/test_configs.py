@@ -103,6 +103,37 @@ def test_zero_config_prints_the_commented_effective_config(tmp_path):
     assert load_config(printed).search.simulations == 77
 
 
+def test_overrides_may_stand_between_options_and_the_last_of_a_key_wins(tmp_path):
+    """argparse alone took only the first run of KEY=VALUE arguments and refused the rest as unrecognized."""
+    out = _zero(
+        "config",
+        "search.simulations=77",
+        "--config",
+        str(ROOT / "configs/go9_cpu.toml"),
+        "search.c_init=1.5",
+        "search.simulations=78",
+        cwd=tmp_path,
+    )
+    assert out.returncode == 0, out.stderr
+    printed = tmp_path / "c.toml"
+    printed.write_text(out.stdout)
+    config = load_config(printed)
+    assert (config.search.simulations, config.search.c_init) == (78, 1.5)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("config", "search.simulations=77", "--bogus", "1"),  # an unknown option is still refused
+        ("match", "gnugo", "gnugo", "search.simulations=77"),  # a command without overrides takes none
+    ],
+)
+def test_arguments_left_over_are_still_refused_in_one_line(args, tmp_path):
+    out = _zero(*args, cwd=tmp_path)
+    assert out.returncode == 2 and out.stdout == ""
+    assert out.stderr.strip().splitlines()[-1].startswith("zero: error: unrecognized arguments:")
+
+
 def test_bad_config_stops_train_with_one_line_and_starts_nothing(tmp_path):
     out = _zero(
         "train", "--config", str(ROOT / "configs/tiny.toml"), "run.num_workers=zero", "--run-dir", "r", cwd=tmp_path

@@ -64,8 +64,23 @@ def _add(sub: argparse._SubParsersAction, name: str, module: str, help_text: str
     p.set_defaults(_run=mod.run)
 
 
+def parse_arguments(parser: argparse.ArgumentParser, argv: list[str] | None) -> argparse.Namespace:
+    """``parser.parse_args``, except that KEY=VALUE overrides may stand anywhere among a command's options.
+
+    argparse takes a ``nargs="*"`` positional from its first run of arguments only, so in
+    ``zero gtp gtp.random_moves=8 --model go13 gtp.ponder=false`` the second override was refused as unrecognized.
+    Arguments argparse leaves over are the command's overrides, in the order given (a later one wins), where the
+    command takes overrides and none of them is an option."""
+    args, extras = parser.parse_known_args(argv)
+    if extras:
+        if not hasattr(args, "overrides") or any(extra.startswith("-") for extra in extras):
+            parser.error(f"unrecognized arguments: {' '.join(extras)}")
+        args.overrides = [*(args.overrides or []), *extras]
+    return args
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    args = parse_arguments(build_parser(), argv)
     from zero.common.process_setup import set_up_network_process
 
     set_up_network_process()  # before the first tensor: every command may run a network on the CPU
