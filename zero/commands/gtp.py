@@ -331,8 +331,12 @@ def run(args: argparse.Namespace) -> int:
         stream=sys.stderr, level=logging.INFO if args.verbose else logging.WARNING, format="%(name)s: %(message)s"
     )
     check_arguments(args)
-    front = _starting_engine_class()(_EngineLoader(args))
+    loader = _EngineLoader(args)
+    front = _starting_engine_class()(loader)
     code = front.serve(sys.stdin, sys.stdout)
+    # Input may end before any command needed the engine (`zero gtp gtp.visits=0 < /dev/null`): a settings error
+    # still exits with status 2 and its one line, not 0 in silence.
+    loader.engine()
     # Every reply is out: leave without the interpreter's teardown of the native thread pools (torch's, Numba's
     # OpenMP, first used on the engine-loader thread), which aborted 2 of 4 CI runs' engines after `quit`
     # ("terminate called without an active exception", exit -6). The exit handlers (logging, temporary copies of
