@@ -82,13 +82,15 @@ def test_config_error_names_the_field(override, field):
     assert (field in message or f"{section}: {key}" in message) and "\n" not in message
 
 
-def _zero(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+def _zero(*args: str, cwd: Path, commands: str | None = None) -> subprocess.CompletedProcess:
+    """`zero ARGS` in a fresh process; ``commands`` is its standard input (GTP commands) where given."""
     return subprocess.run(
         [sys.executable, "-m", "zero.cli", *args],
         cwd=cwd,
         capture_output=True,
         text=True,
         timeout=120,
+        input=commands,
         env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
     )
 
@@ -221,7 +223,7 @@ def test_zero_config_refuses_nan_lr_with_one_line(tmp_path):
     "args", [["--time", "nan"], ["--time", "inf"], ["gtp.move_time=nan"], ["time.margin=inf"], ["search.c_init=nan"]]
 )
 def test_zero_gtp_refuses_non_finite_times_with_one_line(tmp_path, args):
-    out = _zero_gtp(args, "genmove b\nquit\n", tmp_path)
+    out = _zero("gtp", *args, cwd=tmp_path, commands="genmove b\nquit\n")
     assert out.returncode == 2 and out.stdout == ""
     lines = out.stderr.strip().splitlines()
     assert len(lines) == 1 and "finite" in lines[0]
@@ -229,20 +231,8 @@ def test_zero_gtp_refuses_non_finite_times_with_one_line(tmp_path, args):
 
 @pytest.mark.parametrize("commands", ["", "name\n"])  # the input ends before any command needs the engine
 def test_zero_gtp_refuses_bad_settings_even_when_its_input_ends_at_once(tmp_path, commands):
-    out = _zero_gtp(["--model", "none", "gtp.visits=0"], commands, tmp_path)
+    out = _zero("gtp", "--model", "none", "gtp.visits=0", cwd=tmp_path, commands=commands)
     assert out.returncode == 2
     assert out.stdout == ("= zero\n\n" if commands else "")  # name is answered while the engine loads
     lines = out.stderr.strip().splitlines()
     assert len(lines) == 1 and "visits" in lines[0]
-
-
-def _zero_gtp(args: list[str], commands: str, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "zero.cli", "gtp", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        input=commands,
-        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
-    )
